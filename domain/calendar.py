@@ -1,0 +1,51 @@
+"""Deadline calculus (DOMAIN.md §3): legal dates in Europe/Stockholm and lag (1930:173) arithmetic.
+
+This is the only place in barnflow where dates are added. Day 0 is the trigger day; weeks, months
+and years end on the same weekday/date number, clamped to the month's last day (1930:173 1 §).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def legal_date(moment: datetime) -> date:
+    """The calendar date in Europe/Stockholm of an aware timestamp (what the law counts from)."""
+    if moment.tzinfo is None:
+        raise ValueError("legal_date needs an aware datetime")
+    return moment.astimezone(STOCKHOLM).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """00:00 Europe/Stockholm on ``day`` as an aware datetime (DST-correct)."""
+    return datetime.combine(day, time(0, 0), tzinfo=STOCKHOLM)
+
+
+def overdue_at(due: date) -> datetime:
+    """The first instant at which a frist due on ``due`` is overdue: 00:00 the day after."""
+    return start_of_day(due + timedelta(days=1))
+
+
+def add_days(day: date, days: int) -> date:
+    return day + timedelta(days=days)
+
+
+def add_weeks(day: date, weeks: int) -> date:
+    """Same weekday ``weeks`` later (1930:173 1 §): LVU 7 § one week from Fri is Fri."""
+    return day + timedelta(weeks=weeks)
+
+
+def add_months(day: date, months: int) -> date:
+    """Same date number ``months`` later, clamped to the end of a shorter month (1930:173 1 §)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last = _cal.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def add_years(day: date, years: int) -> date:
+    return add_months(day, 12 * years)

@@ -1,0 +1,410 @@
+"""The event contract of DOMAIN.md §4: the one shape shared by import/export lines, the HTTP API,
+the workflow's commands and the event store.
+
+A line is validated here before anything else looks at it, so every entry point (CLI import,
+HTTP, workflow update validator, aggregate) rejects the same inputs with the same field name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from domain.calendar import legal_date
+from domain.errors import EventValidationError
+from domain.identity import InvalidIdentity, parse_child_identifier
+
+KOMMUN_RE = re.compile(r"^\d{4}$")
+KON = ("flicka", "pojke", "annat", "okant")
+INSATSTYPER = (
+    "oppenvard",
+    "familjebehandling",
+    "kontaktperson",
+    "kontaktfamilj",
+    "familjehem",
+    "jourhem",
+    "hvb",
+    "stodboende",
+    "skyddat_boende",
+    "annan",
+)
+#: Insatser that are vård utanför hemmet (placements): they get vårdplan, övervägande (D3) etc.
+PLACEMENT_INSATSER = frozenset({"familjehem", "jourhem", "hvb", "stodboende", "skyddat_boende"})
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One data field: required or optional, and its allowed values (``None`` = free)."""
+
+    required: bool = True
+    choices: tuple[str, ...] | None = None
+    kind: str = "str"  # str | bool | date | number | barn | delegat | any
+
+
+def _req(*choices: str, kind: str = "str") -> FieldSpec:
+    return FieldSpec(True, choices or None, kind)
+
+
+def _opt(*choices: str, kind: str = "str") -> FieldSpec:
+    return FieldSpec(False, choices or None, kind)
+
+
+#: Every event type of DOMAIN.md §4 with its data fields. Unknown fields are refused.
+EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    # intake
+    "anmalan_mottagen": {
+        "anmalan_id": _req(),
+        "barn": _req(kind="barn"),
+        "anmalare_kategori": _req(),
+        "skyddad_anmalare": _opt(kind="bool"),
+        "enhet": _opt(),
+        "handlaggare": _opt(),
+    },
+    "ansokan_mottagen": {
+        "ansokan_id": _req(),
+        "barn": _req(kind="barn"),
+        "sokande": _req(),
+        "enhet": _opt(),
+        "handlaggare": _opt(),
+    },
+    "skyddsbedomning_gjord": {"anmalan_id": _req(), "omedelbart_skydd": _req(kind="bool")},
+    "forhandsbedomning_beslutad": {
+        "anmalan_id": _req(),
+        "beslut": _req("inleda_utredning", "inte_inleda_utredning"),
+    },
+    "forhandsbedomning_forlangd": {
+        "anmalan_id": _req(),
+        "ny_slutdag": _req(kind="date"),
+        "skal": _req(),
+    },
+    # utredning
+    "utredning_inledd": {
+        "utredning_id": _req(),
+        "grund": _req("anmalan", "ansokan", "eget_initiativ"),
+        "anmalan_id": _opt(),
+        "ansokan_id": _opt(),
+        "fortsatter_utredning_id": _opt(),
+    },
+    "utredning_forlangd": {"utredning_id": _req(), "ny_slutdag": _req(kind="date"), "skal": _req()},
+    "barnet_hort": {"moment": _req(), "satt": _req(), "utredning_id": _opt(), "beslut_id": _opt()},
+    "barnet_ej_hort": {"moment": _req(), "skal": _req(), "utredning_id": _opt(), "beslut_id": _opt()},
+    "barnenkat_erbjuden": {"utredning_id": _req()},
+    "utredning_avslutad": {
+        "utredning_id": _req(),
+        "utfall": _req("insats", "avslag", "ingen_atgard", "lvu_ansokan", "overflyttad"),
+    },
+    # beslut / insats
+    "beslut_fattat": {
+        "beslut_id": _req(),
+        "lagrum": _req(),
+        "beslutstyp": _req(),
+        "insats": _opt(*INSATSTYPER),
+        "gynnande": _req(kind="bool"),
+        "delegat": _req(kind="delegat"),
+        "belopp_per_dygn": _opt(kind="number"),
+        "utredning_id": _opt(),
+    },
+    "insats_verkstalld": {"beslut_id": _req()},
+    "verkstallighet_avbruten": {"beslut_id": _req(), "skal": _req()},
+    "verkstallighet_aterupptagen": {"beslut_id": _req()},
+    "beslut_avslutat": {"beslut_id": _req(), "orsak": _req()},
+    "evb_skal_angivet": {"beslut_id": _req(), "skal": _req(), "erbjudet": _opt()},
+    "evb_rapporterad": {
+        "beslut_id": _req(),
+        "kvartal": _req(),
+        "rapport": _req("individrapport", "aterrapport", "verkstalld", "avslutad"),
+    },
+    # placement / LVU
+    "vardplan_upprattad": {"beslut_id": _opt()},
+    "genomforandeplan_upprattad": {"beslut_id": _opt()},
+    "halsoundersokning_begard": {"beslut_id": _opt()},
+    "overvagande_genomfort": {"beslut_id": _req(), "slutsats": _req()},
+    "vardplan_reviderad": {"beslut_id": _opt()},
+    "vardnadsoverflyttning_overvagd": {"beslut_id": _req(), "slutsats": _opt()},
+    "lvu_omhandertagande_beslutat": {"beslut_id": _opt(), "delegat": _opt(kind="delegat")},
+    "lvu_omhandertagande_verkstallt": {"beslut_id": _opt()},
+    "lvu_understalld": {"beslut_id": _opt()},
+    "lvu_ansokan_inlamnad": {"beslut_id": _opt()},
+    "lvu_dom": {"utfall": _req(), "beslut_id": _opt(), "paragraf": _opt("2", "3", "2+3")},
+    "lvu_vard_upphort": {"beslut_id": _opt()},
+    # follow-up / case
+    "uppfoljning_inledd": {"grund": _req(), "uppfoljning_id": _opt()},
+    "uppfoljning_avslutad": {"uppfoljning_id": _opt()},
+    "insats_uppfoljd": {"beslut_id": _req(), "barnet_hort": _req(kind="bool")},
+    "klagomal_mottaget": {"klagomal_id": _opt()},
+    "klagomal_besvarat": {"klagomal_id": _opt()},
+    "anmalare_informerad": {"anmalan_id": _req()},
+    "identitet_uppdaterad": {"barn": _req(kind="barn")},
+    "arende_overflyttat": {"till_kommun": _req()},
+    "arende_avslutat": {"orsak": _req()},
+    # system
+    "frist_overskriden": {"frist": _req(), "regel": _req(), "due": _req(kind="date")},
+    "evb_rapporteringsskyldighet_uppstod": {"beslut_id": _req(), "due": _req(kind="date")},
+}
+
+#: Types only barnflow itself writes (timers); a calling system may not send them.
+SYSTEM_TYPES = frozenset({"frist_overskriden", "evb_rapporteringsskyldighet_uppstod"})
+#: Types that open a case.
+OPENING_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
+ENVELOPE_FIELDS = frozenset(
+    {
+        "kommun",
+        "case_ref",
+        "type",
+        "occurred_at",
+        "actor",
+        "idempotency_key",
+        "data",
+        # added by barnflow; accepted on import of an export and ignored for validation
+        "case_id",
+        "position",
+        "recorded_at",
+        "digest",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: the handläggare's id in the calling system and their role."""
+
+    id: str
+    roll: str
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One validated event of a child's case (DOMAIN.md §4).
+
+    ``occurred_at`` is legal time (what the law counts from); ``recorded_at`` is system time (when
+    barnflow learned of it). Both are kept so an auditor can ask what was known when.
+    """
+
+    kommun: str
+    case_ref: str
+    type: str
+    occurred_at: datetime
+    actor: Actor
+    idempotency_key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    case_id: str | None = None
+    position: int | None = None
+    recorded_at: datetime | None = None
+
+    @property
+    def legal_date(self) -> date:
+        """The calendar date in Europe/Stockholm the law counts from."""
+        return legal_date(self.occurred_at)
+
+    def to_json(self) -> dict[str, Any]:
+        """The DOMAIN.md §4 line (plus barnflow's fields when known)."""
+        out: dict[str, Any] = {
+            "kommun": self.kommun,
+            "case_ref": self.case_ref,
+            "type": self.type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": {"id": self.actor.id, "roll": self.actor.roll},
+            "idempotency_key": self.idempotency_key,
+            "data": self.data,
+        }
+        if self.case_id is not None:
+            out["case_id"] = self.case_id
+        if self.position is not None:
+            out["position"] = self.position
+        if self.recorded_at is not None:
+            out["recorded_at"] = self.recorded_at.isoformat()
+        return out
+
+    def redacted(self) -> CaseEvent:
+        """A copy without the child's personnummer/temporary id (kön and birth date stay).
+
+        The workflow keeps only redacted events in its state: the process needs dates and ids,
+        never the identity.
+        """
+        barn = self.data.get("barn")
+        if not isinstance(barn, dict):
+            return self
+        kept = {k: v for k, v in barn.items() if k not in ("personnummer", "tillfalligt_id")}
+        return replace(self, data={**self.data, "barn": kept})
+
+
+def _text(value: object, where: str, *, max_len: int = MAX_TEXT) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise EventValidationError(where, "must be a non-empty string")
+    if len(value) > max_len:
+        raise EventValidationError(where, f"longer than {max_len} characters")
+    return value
+
+
+def parse_datetime(value: object, where: str) -> datetime:
+    """An ISO 8601 timestamp with an explicit UTC offset (a naive time has no legal date)."""
+    text = _text(value, where, max_len=64)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise EventValidationError(where, f"not an ISO 8601 timestamp: {text!r}") from exc
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise EventValidationError(where, "timestamp needs a UTC offset, e.g. +01:00")
+    return parsed
+
+
+def parse_date(value: object, where: str) -> date:
+    text = _text(value, where, max_len=32)
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise EventValidationError(where, f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _barn(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise EventValidationError(where, "must be an object")
+    allowed = {"personnummer", "tillfalligt_id", "kon", "fodelsedatum"}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise EventValidationError(f"{where}.{unknown[0]}", "unknown field")
+    out: dict[str, Any] = {}
+    has_pnr = value.get("personnummer") is not None
+    has_tmp = value.get("tillfalligt_id") is not None
+    if has_pnr == has_tmp:
+        raise EventValidationError(where, "give exactly one of personnummer or tillfalligt_id")
+    key = "personnummer" if has_pnr else "tillfalligt_id"
+    raw = _text(value[key], f"{where}.{key}", max_len=64)
+    try:
+        ident = parse_child_identifier(raw)
+    except InvalidIdentity as exc:
+        raise EventValidationError(f"{where}.{key}", str(exc)) from exc
+    if has_pnr and ident.kind == "tillfalligt_id":
+        raise EventValidationError(f"{where}.personnummer", "is a temporary id, not a personnummer")
+    if has_tmp and ident.kind != "tillfalligt_id":
+        raise EventValidationError(f"{where}.tillfalligt_id", "looks like a personnummer")
+    out[key] = ident.canonical
+    kon = value.get("kon")
+    if kon not in KON:
+        raise EventValidationError(f"{where}.kon", f"must be one of {', '.join(KON)}")
+    out["kon"] = kon
+    born = value.get("fodelsedatum")
+    if born is not None:
+        out["fodelsedatum"] = parse_date(born, f"{where}.fodelsedatum").isoformat()
+    elif ident.birth_date is not None:
+        out["fodelsedatum"] = ident.birth_date.isoformat()
+    return out
+
+
+def _delegat(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise EventValidationError(where, "must be an object with id and roll")
+    unknown = sorted(set(value) - {"id", "roll"})
+    if unknown:
+        raise EventValidationError(f"{where}.{unknown[0]}", "unknown field")
+    return {
+        "id": _text(value.get("id"), f"{where}.id", max_len=128),
+        "roll": _text(value.get("roll"), f"{where}.roll", max_len=64),
+    }
+
+
+def _value(spec: FieldSpec, value: object, where: str) -> Any:
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise EventValidationError(where, "must be true or false")
+        return value
+    if spec.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise EventValidationError(where, "must be a non-negative number")
+        return value
+    if spec.kind == "date":
+        return parse_date(value, where).isoformat()
+    if spec.kind == "barn":
+        return _barn(value, where)
+    if spec.kind == "delegat":
+        return _delegat(value, where)
+    text = _text(value, where)
+    if spec.choices is not None and text not in spec.choices:
+        raise EventValidationError(where, f"must be one of {', '.join(spec.choices)}")
+    return text
+
+
+def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
+    """Validate one DOMAIN.md §4 line (already JSON-decoded) into a ``CaseEvent``.
+
+    Raises ``EventValidationError`` naming the first bad field. System types (timers' events) are
+    refused unless ``allow_system`` (import of an export, the workflow's own appends).
+    """
+    if not isinstance(obj, Mapping):
+        raise EventValidationError("$", "an event must be a JSON object")
+    unknown = sorted(set(obj) - ENVELOPE_FIELDS)
+    if unknown:
+        raise EventValidationError(unknown[0], "unknown field")
+    kommun = _text(obj.get("kommun"), "kommun", max_len=4)
+    if not KOMMUN_RE.match(kommun):
+        raise EventValidationError("kommun", "must be a 4-digit kommunkod")
+    case_ref = _text(obj.get("case_ref"), "case_ref", max_len=128)
+    etype = _text(obj.get("type"), "type", max_len=64)
+    spec = EVENT_TYPES.get(etype)
+    if spec is None:
+        raise EventValidationError("type", f"unknown event type {etype!r}")
+    if etype in SYSTEM_TYPES and not allow_system:
+        raise EventValidationError("type", f"{etype} is written by barnflow only")
+    occurred_at = parse_datetime(obj.get("occurred_at"), "occurred_at")
+    actor_raw = obj.get("actor")
+    if not isinstance(actor_raw, Mapping):
+        raise EventValidationError("actor", "must be an object with id and roll")
+    unknown = sorted(set(actor_raw) - {"id", "roll"})
+    if unknown:
+        raise EventValidationError(f"actor.{unknown[0]}", "unknown field")
+    actor = Actor(
+        _text(actor_raw.get("id"), "actor.id", max_len=128),
+        _text(actor_raw.get("roll"), "actor.roll", max_len=64),
+    )
+    key = _text(obj.get("idempotency_key"), "idempotency_key", max_len=200)
+    data_raw = obj.get("data", {})
+    if not isinstance(data_raw, Mapping):
+        raise EventValidationError("data", "must be an object")
+    unknown = sorted(set(data_raw) - set(spec))
+    if unknown:
+        raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
+    data: dict[str, Any] = {}
+    for name, fspec in spec.items():
+        raw = data_raw.get(name)
+        if raw is None:
+            if fspec.required:
+                raise EventValidationError(f"data.{name}", f"required for {etype}")
+            continue
+        data[name] = _value(fspec, raw, f"data.{name}")
+    position = obj.get("position")
+    recorded_raw = obj.get("recorded_at")
+    case_id = obj.get("case_id")
+    return CaseEvent(
+        kommun=kommun,
+        case_ref=case_ref,
+        type=etype,
+        occurred_at=occurred_at,
+        actor=actor,
+        idempotency_key=key,
+        data=data,
+        case_id=case_id if isinstance(case_id, str) else None,
+        position=position if isinstance(position, int) and not isinstance(position, bool) else None,
+        recorded_at=parse_datetime(recorded_raw, "recorded_at") if recorded_raw else None,
+    )
+
+
+def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
+    """Rebuild an event barnflow itself stored (already validated once; no re-validation)."""
+    actor = obj["actor"]
+    recorded = obj.get("recorded_at")
+    return CaseEvent(
+        kommun=obj["kommun"],
+        case_ref=obj["case_ref"],
+        type=obj["type"],
+        occurred_at=datetime.fromisoformat(obj["occurred_at"]),
+        actor=Actor(actor["id"], actor["roll"]),
+        idempotency_key=obj["idempotency_key"],
+        data=dict(obj.get("data") or {}),
+        case_id=obj.get("case_id"),
+        position=obj.get("position"),
+        recorded_at=datetime.fromisoformat(recorded) if recorded else None,
+    )

