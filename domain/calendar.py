@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import calendar as _cal
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import holidays
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -31,6 +34,7 @@ def overdue_at(due: date) -> datetime:
 
 
 def add_days(day: date, days: int) -> date:
+    """Calendar days; 1930:173 1 § does not cover days, so day 0 is the trigger day (LAW.md §2)."""
     return day + timedelta(days=days)
 
 
@@ -48,4 +52,45 @@ def add_months(day: date, months: int) -> date:
 
 
 def add_years(day: date, years: int) -> date:
+    """Same date ``years`` later; 29 February clamps to 28 February (1930:173 1 §)."""
     return add_months(day, 12 * years)
+
+
+# --- söndagsregeln (lag 1930:173 2 §) -------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _non_vardagar(year: int) -> frozenset[date]:
+    """Public holidays + midsommarafton/julafton/nyårsafton of ``year`` (Sat/Sun handled apart).
+
+    ``include_sundays`` is passed explicitly because its default has changed between ``holidays``
+    releases, and the categories are named because older releases put the eves in the default set
+    (LAW.md §7). Cached per year: the set is consulted for every frist.
+    """
+    table = holidays.country_holidays(
+        "SE",
+        years=year,
+        categories=(holidays.PUBLIC, holidays.DE_FACTO),
+        include_sundays=False,
+    )
+    return frozenset(table.keys())
+
+
+def is_non_vardag(day: date) -> bool:
+    """True if 1930:173 2 § lets an action due on ``day`` wait: Sat, Sun, helgdag or an eve.
+
+    Trettondedagsafton is not in the set (RÅ 2004 not 40); midsommarafton, julafton and
+    nyårsafton are (the ``DE_FACTO`` category).
+    """
+    return day.weekday() >= 5 or day in _non_vardagar(day.year)
+
+
+def next_vardag(day: date) -> date:
+    """``day`` itself if it is a vardag, else the first vardag after it (1930:173 2 §).
+
+    Only ever used for the informational ``shifted_due``: LAW.md §2 recommends alerting on the
+    literal due date, so the shift never changes a frist's status.
+    """
+    while is_non_vardag(day):
+        day += timedelta(days=1)
+    return day

@@ -61,6 +61,8 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "barn": _req(kind="barn"),
         "anmalare_kategori": _req(),
         "skyddad_anmalare": _opt(kind="bool"),
+        # A3 (SoL 19:6): the anmälare asked to be told whether an utredning is opened
+        "anmalare_begart_information": _opt(kind="bool"),
         "enhet": _opt(),
         "handlaggare": _opt(),
     },

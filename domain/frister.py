@@ -1,33 +1,66 @@
 """One pure function from a case's events to every frist (deadline) with its legal basis.
 
 The workflow uses it to arm timers, the projections use it for reports, ``rules explain`` prints
-it; nothing else in barnflow computes a due date.
-
-(Foundation version: A1, A2 and B1. The rules-engine work extends the catalogue.)
+it; nothing else in barnflow computes a due date. Lengths, references and policies come from the
+catalogue in ``domain.rules``; this module only decides which events start, extend and meet a
+frist. Re-arming clocks (C4, D3, D4, D10, E6, E7) produce a new ``key`` per cycle so that a
+workflow fires exactly one alert per key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
 
-from domain.calendar import add_days, add_months
-from domain.events import CaseEvent
+from domain.calendar import STOCKHOLM, add_days, next_vardag
+from domain.events import PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.rules import (
+    DEFAULT_POLICY,
+    NEW_SOL,
+    NEW_SOL_FROM,
+    OLD_SOL,
+    RULES,
+    KommunPolicy,
+    Rule,
+    rule,
+)
 
 OPEN = "open"
 MET = "met"
 MISSED = "missed"
 OVERDUE = "overdue"
-NEW_SOL_FROM = date(2025, 7, 1)
+
+__all__ = [
+    "MET",
+    "MISSED",
+    "NEW_SOL_FROM",
+    "OPEN",
+    "OVERDUE",
+    "Frist",
+    "compute_frister",
+    "law_for",
+]
+
+_RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}
+_LVU_REJECTED = frozenset({"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet"})
+_MAX_CYCLES = 400
+_FOLLOWUP_GRUND = {
+    "utredning_utan_insats": "F1",
+    "placering_upphort": "F2",
+    "lvu_upphort": "E15",
+}
 
 
 @dataclass(frozen=True)
 class Frist:
     """One computed deadline of one case.
 
-    ``key`` identifies the frist instance across recomputations (rule + subject id), so a timer
-    that fired for it is never armed twice; ``due`` is the legal due date after any extension.
+    ``key`` identifies the frist instance across recomputations (rule + subject id [+ cycle]), so
+    a timer that fired for it is never armed twice; ``due`` is the legal due date after any valid
+    extension, ``original_due`` the date before extensions, ``shifted_due`` the söndagsregel date
+    when that policy is on and it differs. ``notes`` explain the computation (not compared).
     """
 
     key: str
@@ -46,12 +79,14 @@ class Frist:
     paragraph: str
     blocks_closing: bool
     alert_event: str = "frist_overskriden"
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def status_as_of(self, as_of: date) -> str:
         return _status(self.due, self.fulfilled_date, as_of)
 
 
 def _status(due: date, fulfilled: date | None, as_of: date | None) -> str:
+    """Status from dates alone: met/missed once fulfilled, overdue after due, else open."""
     if fulfilled is not None and (as_of is None or fulfilled <= as_of):
         return MET if fulfilled <= due else MISSED
     if as_of is not None and as_of > due:
@@ -60,65 +95,768 @@ def _status(due: date, fulfilled: date | None, as_of: date | None) -> str:
 
 
 def law_for(trigger: date) -> str:
-    return "SoL 2025:400" if trigger >= NEW_SOL_FROM else "SoL 2001:453"
+    """The SoL version in force on ``trigger`` (kept for callers that only need the act)."""
+    return NEW_SOL if trigger >= NEW_SOL_FROM else OLD_SOL
 
 
-def compute_frister(events: Iterable[CaseEvent], as_of: date | None = None) -> list[Frist]:
-    """Every frist of one case, with status as of ``as_of`` (``None``: as far as events tell)."""
-    evs = sorted(events, key=lambda e: (e.legal_date, e.position or 0))
-    if as_of is not None:
-        evs = [e for e in evs if e.legal_date <= as_of]
-    out: list[Frist] = []
-    utredning_pending = False
-    for ev in evs:
-        d = ev.data
-        if ev.type == "anmalan_mottagen":
-            aid = str(d["anmalan_id"])
-            trig = ev.legal_date
-            skydd = _first(evs, "skyddsbedomning_gjord", "anmalan_id", aid)
-            out.append(_frist("A1", "skyddsbedömning", ev, aid, trig, trig, skydd, as_of,
-                              "11:1 a", "20:1", True))
-            if not utredning_pending:
-                due = add_days(trig, 14)
-                ext = _last(evs, "forhandsbedomning_forlangd", "anmalan_id", aid)
-                new_due = date.fromisoformat(ext.data["ny_slutdag"]) if ext else due
-                done = _first(evs, "forhandsbedomning_beslutad", "anmalan_id", aid)
-                out.append(_frist("A2", "förhandsbedömning", ev, aid, trig, new_due, done, as_of,
-                                  "11:1 a", "20:2", True, original_due=due))
-        elif ev.type == "utredning_inledd":
-            uid = str(d["utredning_id"])
-            utredning_pending = True
-            trig = ev.legal_date
-            due = add_months(trig, 4)
-            ext = _last(evs, "utredning_forlangd", "utredning_id", uid)
-            new_due = date.fromisoformat(ext.data["ny_slutdag"]) if ext else due
-            done = _first(evs, "utredning_avslutad", "utredning_id", uid)
-            out.append(_frist("B1", "utredning", ev, uid, trig, new_due, done, as_of,
-                              "11:2", "20:3", True, original_due=due))
+# --- context and event helpers -------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    """What every rule function needs: the sorted events and the time-travel bounds."""
+
+    evs: list[CaseEvent]
+    as_of: date | None
+    horizon: date
+    policy: KommunPolicy
+    case_ref: str
+    out: list[Frist] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    consumed: set[tuple[str, int]] = field(default_factory=set)
+
+    def find(
+        self, start: int, types: tuple[str, ...], pred: Callable[[CaseEvent], bool]
+    ) -> int | None:
+        """Index of the first event at or after ``start`` of one of ``types`` matching ``pred``."""
+        for i in range(max(start, 0), len(self.evs)):
+            ev = self.evs[i]
+            if ev.type in types and pred(ev):
+                return i
+        return None
+
+    def of_type(self, etype: str) -> list[tuple[int, CaseEvent]]:
+        return [(i, e) for i, e in enumerate(self.evs) if e.type == etype]
+
+
+def _sort_key(ev: CaseEvent) -> tuple[Any, ...]:
+    """A total order over events that depends only on their content (input order is irrelevant)."""
+    return (
+        ev.occurred_at,
+        ev.position if ev.position is not None else -1,
+        ev.type,
+        ev.idempotency_key,
+    )
+
+
+def _is(fld: str, value: object) -> Callable[[CaseEvent], bool]:
+    """Match events whose ``data[fld]`` equals ``value``."""
+    return lambda e: e.data.get(fld) == value
+
+
+def _is_or_unset(fld: str, value: object) -> Callable[[CaseEvent], bool]:
+    """Match events about ``value`` or about nothing in particular (optional id fields)."""
+    return lambda e: e.data.get(fld) in (value, None)
+
+
+def _not_in(fld: str, values: set[str]) -> Callable[[CaseEvent], bool]:
+    """Match events whose ``data[fld]`` is none of ``values`` (e.g. not a SoL beslut)."""
+    return lambda e: e.data.get(fld) not in values
+
+
+def _any(_: CaseEvent) -> bool:
+    return True
+
+
+def _ends_followup(uid: object) -> Callable[[CaseEvent], bool]:
+    """An uppföljning ends when it is closed or a new utredning starts (23:5, LVU 21 c §)."""
+    return lambda e: e.type == "utredning_inledd" or e.data.get("uppfoljning_id") in (uid, None)
+
+
+def _subject(ev: CaseEvent, fld: str) -> str:
+    """The id a frist is about; events with an optional id fall back to their idempotency key."""
+    value = ev.data.get(fld)
+    return str(value) if value is not None else ev.idempotency_key
+
+
+def _fulfilment(ctx: _Ctx, idx: int | None) -> date | None:
+    return ctx.evs[idx].legal_date if idx is not None else None
+
+
+def _emit(
+    ctx: _Ctx,
+    r: Rule,
+    ev: CaseEvent,
+    key: str,
+    *,
+    subject: str,
+    trig: date,
+    due: date,
+    fulfilled: date | None,
+    original_due: date | None = None,
+    notes: tuple[str, ...] = (),
+    trigger_type: str | None = None,
+) -> Frist | None:
+    """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats."""
+    ref = r.law_for(trig)
+    if ref is None or key in ctx.seen:
+        return None
+    shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
+    frist = Frist(
+        key=key,
+        rule=r.id,
+        name=r.name,
+        case_ref=ctx.case_ref,
+        subject=subject,
+        trigger_type=trigger_type or ev.type,
+        trigger_date=trig,
+        due=due,
+        original_due=original_due or due,
+        shifted_due=shifted if shifted != due else None,
+        status=_status(due, fulfilled, ctx.as_of),
+        fulfilled_date=fulfilled,
+        law=ref.law,
+        paragraph=ref.paragraph,
+        blocks_closing=r.blocks_closing,
+        alert_event=r.alert_event,
+        notes=notes,
+    )
+    ctx.seen.add(key)
+    ctx.out.append(frist)
+    return frist
+
+
+def _extend(
+    ctx: _Ctx, due: date, ext_type: str, fld: str, subject: str
+) -> tuple[date, tuple[str, ...]]:
+    """Apply förlängningar in order; one decided after the current due date does not extend."""
+    notes: list[str] = []
+    for _, ext in ctx.of_type(ext_type):
+        if ext.data.get(fld) != subject:
+            continue
+        new_due = date.fromisoformat(str(ext.data["ny_slutdag"]))
+        if ext.legal_date > due:
+            notes.append(
+                f"förlängning {ext.legal_date} beslutad efter slutdagen {due}: förlänger inte"
+            )
+        elif new_due <= due:
+            notes.append(f"förlängning {ext.legal_date} till {new_due} flyttar inte slutdagen")
+        else:
+            notes.append(f"förlängd {ext.legal_date} till {new_due} ({ext.data.get('skal', '')})")
+            due = new_due
+    return due, tuple(notes)
+
+
+# --- A: intake -----------------------------------------------------------------------------------
+
+
+def _intake(ctx: _Ctx) -> None:
+    """A1 for every anmälan; A2 unless an utredning is pending (B4); A3 after each decision."""
+    pending: set[str] = set()
+    for i, ev in enumerate(ctx.evs):
+        if ev.type == "utredning_inledd":
+            pending.add(str(ev.data["utredning_id"]))
         elif ev.type == "utredning_avslutad":
-            utredning_pending = False
-    return out
+            pending.discard(str(ev.data["utredning_id"]))
+        elif ev.type == "anmalan_mottagen":
+            _a1(ctx, i, ev)
+            if pending:
+                continue
+            _a2(ctx, i, ev)
+        elif ev.type == "forhandsbedomning_beslutad":
+            _a3(ctx, i, ev)
 
 
-def _first(evs: list[CaseEvent], etype: str, fld: str, value: str) -> CaseEvent | None:
-    return next((e for e in evs if e.type == etype and e.data.get(fld) == value), None)
+def _a1(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
+    r, aid, trig = rule("A1"), str(ev.data["anmalan_id"]), ev.legal_date
+    due = trig
+    notes: tuple[str, ...] = ()
+    late = ctx.policy.a1_nasta_dag_efter
+    if late and ev.occurred_at.astimezone(STOCKHOLM).time() >= time.fromisoformat(late):
+        due, notes = add_days(trig, 1), (f"anmälan efter {late}: nästa dag (policy)",)
+    done = ctx.find(i, r.fulfilled_by, _is("anmalan_id", aid))
+    _emit(
+        ctx,
+        r,
+        ev,
+        f"A1:{aid}",
+        subject=aid,
+        trig=trig,
+        due=due,
+        fulfilled=_fulfilment(ctx, done),
+        notes=notes,
+    )
 
 
-def _last(evs: list[CaseEvent], etype: str, fld: str, value: str) -> CaseEvent | None:
-    found = [e for e in evs if e.type == etype and e.data.get(fld) == value]
+def _a2(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
+    r, aid, trig = rule("A2"), str(ev.data["anmalan_id"]), ev.legal_date
+    original = r.due_from(trig)
+    due, notes = _extend(ctx, original, "forhandsbedomning_forlangd", "anmalan_id", aid)
+    done = ctx.find(i, r.fulfilled_by, _is("anmalan_id", aid))
+    _emit(
+        ctx,
+        r,
+        ev,
+        f"A2:{aid}",
+        subject=aid,
+        trig=trig,
+        due=due,
+        fulfilled=_fulfilment(ctx, done),
+        original_due=original,
+        notes=notes,
+    )
+
+
+def _a3(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
+    r, aid, trig = rule("A3"), str(ev.data["anmalan_id"]), ev.legal_date
+    done = ctx.find(i, r.fulfilled_by, _is("anmalan_id", aid))
+    _emit(
+        ctx,
+        r,
+        ev,
+        f"A3:{aid}",
+        subject=aid,
+        trig=trig,
+        due=r.due_from(trig),
+        fulfilled=_fulfilment(ctx, done),
+        notes=("anmälarens begäran antas (policy a3_begaran)",),
+    )
+
+
+# --- B: utredning --------------------------------------------------------------------------------
+
+
+def _utredningar(ctx: _Ctx) -> None:
+    """B1 per utredning; B3 continuation keeps the start; B2 policy for ansökan-based ones."""
+    starts: dict[str, date] = {}
+    r = rule("B1")
+    for i, ev in enumerate(ctx.evs):
+        if ev.type != "utredning_inledd":
+            continue
+        uid = str(ev.data["utredning_id"])
+        trig, notes = _utredning_start(ctx, i, ev, starts)
+        starts.setdefault(uid, trig)
+        original = r.due_from(trig)
+        due, ext_notes = _extend(ctx, original, "utredning_forlangd", "utredning_id", uid)
+        done = ctx.find(i, r.fulfilled_by, _is("utredning_id", uid))
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"B1:{uid}",
+            subject=uid,
+            trig=trig,
+            due=due,
+            fulfilled=_fulfilment(ctx, done),
+            original_due=original,
+            notes=notes + ext_notes,
+        )
+
+
+def _utredning_start(
+    ctx: _Ctx, i: int, ev: CaseEvent, starts: dict[str, date]
+) -> tuple[date, tuple[str, ...]]:
+    trig = ev.legal_date
+    prior = ev.data.get("fortsatter_utredning_id")
+    if prior is not None and str(prior) in starts:
+        first = starts[str(prior)]
+        return min(first, trig), (f"B3: fortsätter utredning {prior}, startdag {first} behålls",)
+    if ev.data.get("grund") == "ansokan":
+        ans = _ansokan_for(ctx, i, ev)
+        if ans is not None and ans < trig:
+            return ans, (f"B2: ansökan kom in {ans} (policy b2_ansokan_start)",)
+    return trig, ()
+
+
+def _ansokan_for(ctx: _Ctx, i: int, ev: CaseEvent) -> date | None:
+    wanted = ev.data.get("ansokan_id")
+    found = [
+        e.legal_date
+        for j, e in ctx.of_type("ansokan_mottagen")
+        if j < i and (wanted is None or e.data.get("ansokan_id") == wanted)
+    ]
     return found[-1] if found else None
 
 
-def _frist(rule: str, name: str, ev: CaseEvent, subject: str, trig: date, due: date,
-           done: CaseEvent | None, as_of: date | None, old_par: str, new_par: str,
-           blocks: bool, original_due: date | None = None) -> Frist:
-    law = law_for(trig)
-    par = new_par if law == "SoL 2025:400" else old_par
-    fulfilled = done.legal_date if done else None
-    return Frist(
-        key=f"{rule}:{subject}", rule=rule, name=name, case_ref=ev.case_ref, subject=subject,
-        trigger_type=ev.type, trigger_date=trig, due=due, original_due=original_due or due,
-        shifted_due=None, status=_status(due, fulfilled, as_of), fulfilled_date=fulfilled,
-        law=law, paragraph=f"{par.split(':')[0]} kap. {par.split(':')[1]} §",
-        blocks_closing=blocks,
+# --- C: beslut, verkställighet, EVB --------------------------------------------------------------
+
+
+def _beslut(ctx: _Ctx) -> dict[str, tuple[int, CaseEvent]]:
+    """First ``beslut_fattat`` per beslut_id (a repeat with the same id is the same decision)."""
+    out: dict[str, tuple[int, CaseEvent]] = {}
+    for i, ev in ctx.of_type("beslut_fattat"):
+        out.setdefault(str(ev.data["beslut_id"]), (i, ev))
+    return out
+
+
+def _evb(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
+    """C2 per gynnande beslut with an insats, C3 per avbrott, then C4 per reporting quarter."""
+    duties: dict[str, list[tuple[date, date | None]]] = {}
+    c2 = rule("C2")
+    for bid, (i, ev) in beslut.items():
+        if ev.data.get("gynnande") is not True or not ev.data.get("insats"):
+            continue
+        trig = ev.legal_date
+        done = ctx.find(i, c2.fulfilled_by, _is("beslut_id", bid))
+        f = _emit(
+            ctx,
+            c2,
+            ev,
+            f"C2:{bid}",
+            subject=bid,
+            trig=trig,
+            due=c2.due_from(trig),
+            fulfilled=_fulfilment(ctx, done),
+        )
+        if f is not None:
+            duties.setdefault(bid, []).append((f.due, f.fulfilled_date))
+    c3 = rule("C3")
+    for i, ev in ctx.of_type("verkstallighet_avbruten"):
+        bid, trig = str(ev.data["beslut_id"]), ev.legal_date
+        done = ctx.find(i + 1, c3.fulfilled_by, _is("beslut_id", bid))
+        key = f"C3:{bid}:{trig.isoformat()}"
+        f = _emit(
+            ctx,
+            c3,
+            ev,
+            key,
+            subject=bid,
+            trig=trig,
+            due=c3.due_from(trig),
+            fulfilled=_fulfilment(ctx, done),
+        )
+        if f is not None:
+            duties.setdefault(bid, []).append((f.due, f.fulfilled_date))
+    for bid, spans in duties.items():
+        _c4(ctx, bid, beslut.get(bid), spans)
+
+
+def _quarter(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def _next_quarter(q: tuple[int, int]) -> tuple[int, int]:
+    return (q[0] + 1, 1) if q[1] == 4 else (q[0], q[1] + 1)
+
+
+def _window_end(q: tuple[int, int]) -> date:
+    """Last day of IVO's reporting window for quarter ``q`` (Apr, Jul–Aug, Oct, Jan)."""
+    year, n = q
+    return {1: date(year, 4, 30), 2: date(year, 8, 31), 3: date(year, 10, 31)}.get(
+        n, date(year + 1, 1, 31)
     )
+
+
+def _kvartal(text: object) -> str:
+    """Normalise '2026Q3', '2026-Q3', 'Q3 2026', '2026 q3' to '2026Q3'."""
+    raw = str(text).upper().replace("-", "").replace(" ", "")
+    if raw.startswith("Q") and len(raw) == 6:
+        raw = raw[2:] + "Q" + raw[1]
+    return raw
+
+
+def _c4(
+    ctx: _Ctx,
+    bid: str,
+    origin: tuple[int, CaseEvent] | None,
+    spans: list[tuple[date, date | None]],
+) -> None:
+    """One C4 frist per quarter in which a report duty (C2/C3 missed) was running."""
+    quarters: dict[tuple[int, int], date] = {}
+    for due, fulfilled in spans:
+        if fulfilled is not None and fulfilled <= due:
+            continue
+        start = add_days(due, 1)
+        end = fulfilled if fulfilled is not None else ctx.horizon
+        q = _quarter(start)
+        while start <= end and q <= _quarter(end):
+            qstart = date(q[0], 3 * q[1] - 2, 1)
+            quarters[q] = min(quarters.get(q, max(qstart, start)), max(qstart, start))
+            q = _next_quarter(q)
+    r = rule("C4")
+    reports = ctx.of_type("evb_rapporterad")
+    for q, trig in sorted(quarters.items()):
+        label = f"{q[0]}Q{q[1]}"
+        done = [
+            e.legal_date
+            for _, e in reports
+            if e.data.get("beslut_id") == bid and _kvartal(e.data.get("kvartal")) == label
+        ]
+        ev = origin[1] if origin else ctx.evs[0]
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"C4:{bid}:{label}",
+            subject=bid,
+            trig=trig,
+            due=_window_end(q),
+            fulfilled=done[0] if done else None,
+            trigger_type="evb_rapporteringsskyldighet_uppstod",
+            notes=(f"rapportkvartal {label}",),
+        )
+
+
+# --- D: placement under SoL ----------------------------------------------------------------------
+
+
+def _placements(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
+    """D2, D3, D4, D7 and D10 for every placement beslut."""
+    for bid, (i, ev) in beslut.items():
+        insats = ev.data.get("insats")
+        if insats not in PLACEMENT_INSATSER or ev.data.get("gynnande") is not True:
+            continue
+        v_idx = ctx.find(i, ("insats_verkstalld",), _is("beslut_id", bid))
+        _d3(ctx, bid, i, ev, v_idx)
+        if v_idx is None:
+            continue
+        _d2(ctx, bid, v_idx)
+        if insats == "familjehem":
+            _d4(ctx, bid, v_idx)
+            _d10(ctx, bid, v_idx)
+        if insats == "jourhem":
+            _d7(ctx, bid, i, ev, v_idx)
+
+
+def _d2(ctx: _Ctx, bid: str, v_idx: int) -> None:
+    r, ev = rule("D2"), ctx.evs[v_idx]
+    trig = ev.legal_date
+    done = ctx.find(v_idx, ("vardplan_reviderad",), _is_or_unset("beslut_id", bid))
+    end = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
+    first = min((x for x in (done, end) if x is not None), default=None)
+    _emit(
+        ctx,
+        r,
+        ev,
+        f"D2:{bid}",
+        subject=bid,
+        trig=trig,
+        due=r.due_from(trig),
+        fulfilled=_fulfilment(ctx, first),
+    )
+
+
+def _rolling(
+    ctx: _Ctx,
+    r: Rule,
+    ev: CaseEvent,
+    *,
+    subject: str,
+    start_idx: int,
+    trig: date,
+    match: Callable[[CaseEvent], bool],
+    terminator: tuple[str, Callable[[CaseEvent], bool]],
+) -> None:
+    """A chain of cycles: each due ``r.length`` after the previous fulfilment, until it ends."""
+    idx = start_idx
+    end_type, end_pred = terminator
+    for n in range(1, _MAX_CYCLES):
+        done = ctx.find(idx + 1, ("overvagande_genomfort",), match)
+        end = ctx.find(idx + 1, (end_type,), end_pred)
+        hit = min((x for x in (done, end) if x is not None), default=None)
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"{r.id}:{subject}:{n}",
+            subject=subject,
+            trig=trig,
+            due=r.due_from(trig),
+            fulfilled=_fulfilment(ctx, hit),
+            notes=(f"cykel {n}",),
+        )
+        if hit is None or hit == end:
+            return
+        idx, trig = hit, ctx.evs[hit].legal_date
+
+
+def _d3(ctx: _Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int | None) -> None:
+    if ctx.policy.d3_start == "verkstallighet":
+        if v_idx is None:
+            return
+        i, ev = v_idx, ctx.evs[v_idx]
+    _rolling(
+        ctx,
+        rule("D3"),
+        ev,
+        subject=bid,
+        start_idx=i,
+        trig=ev.legal_date,
+        match=_is("beslut_id", bid),
+        terminator=("beslut_avslutat", _is("beslut_id", bid)),
+    )
+
+
+def _d4(ctx: _Ctx, bid: str, v_idx: int) -> None:
+    """Anniversaries of verkställigheten: 2 years, then every year while the placement lasts."""
+    r, ev = rule("D4"), ctx.evs[v_idx]
+    start = ev.legal_date
+    trig, idx = start, v_idx
+    end = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
+    for n in range(1, _MAX_CYCLES):
+        due = r.due_from(start, r.length + n - 1)
+        done = ctx.find(idx + 1, ("vardnadsoverflyttning_overvagd",), _is("beslut_id", bid))
+        if end is not None and (done is None or end < done):
+            done = end
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"D4:{bid}:{n}",
+            subject=bid,
+            trig=trig,
+            due=due,
+            fulfilled=_fulfilment(ctx, done),
+            notes=(f"{r.length + n - 1} år från verkställighet {start}",),
+        )
+        if done == end and end is not None:
+            return
+        if done is None and due >= ctx.horizon:
+            return
+        idx, trig = (done if done is not None else idx), due
+
+
+def _d7(ctx: _Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int) -> None:
+    """Jourhem: two months from the utredning's end (the one named, else the nearest)."""
+    r = rule("D7")
+    closes = ctx.of_type("utredning_avslutad")
+    uid = ev.data.get("utredning_id")
+    named = [(j, e) for j, e in closes if uid is not None and e.data.get("utredning_id") == uid]
+    after = [(j, e) for j, e in closes if j > i]
+    before = [(j, e) for j, e in closes if j < i]
+    candidates = named or after or before[-1:]
+    if not candidates:
+        return
+    j, close = candidates[0]
+    end = ctx.find(v_idx, r.fulfilled_by, _is("beslut_id", bid))
+    if end is not None and end < j:
+        return
+    trig = close.legal_date
+    _emit(
+        ctx,
+        r,
+        close,
+        f"D7:{bid}",
+        subject=bid,
+        trig=trig,
+        due=r.due_from(trig),
+        fulfilled=_fulfilment(ctx, end),
+    )
+
+
+def _d10(ctx: _Ctx, bid: str, v_idx: int) -> None:
+    """Yearly IVO list for children in familjehem at the start of the year (policy-gated)."""
+    if not ctx.policy.d10_per_arende:
+        return
+    r, ev = rule("D10"), ctx.evs[v_idx]
+    end_idx = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
+    ended = _fulfilment(ctx, end_idx)
+    year = ev.legal_date.year + 1
+    while date(year, 1, 1) <= ctx.horizon and (ended is None or ended >= date(year, 1, 1)):
+        trig = date(year, 1, 1)
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"D10:{bid}:{year}",
+            subject=bid,
+            trig=trig,
+            due=r.due_from(trig),
+            fulfilled=None,
+        )
+        year += 1
+
+
+# --- E: LVU --------------------------------------------------------------------------------------
+
+
+def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
+    """E2 and E3 per omhändertagande; E5, E6/E7 per dom granting vård."""
+    for rid, etype in (
+        ("E2", "lvu_omhandertagande_beslutat"),
+        ("E3", "lvu_omhandertagande_verkstallt"),
+    ):
+        r = rule(rid)
+        for i, ev in ctx.of_type(etype):
+            subject = _subject(ev, "beslut_id")
+            done = _consume(
+                ctx, rid, i, r.fulfilled_by, _is_or_unset("beslut_id", ev.data.get("beslut_id"))
+            )
+            trig = ev.legal_date
+            _emit(
+                ctx,
+                r,
+                ev,
+                f"{rid}:{subject}",
+                subject=subject,
+                trig=trig,
+                due=r.due_from(trig),
+                fulfilled=_fulfilment(ctx, done),
+            )
+    for i, ev in ctx.of_type("lvu_dom"):
+        if str(ev.data.get("utfall", "")).lower() in _LVU_REJECTED:
+            continue
+        _lvu_vard(ctx, i, ev, set(beslut))
+
+
+def _consume(
+    ctx: _Ctx, rid: str, start: int, types: tuple[str, ...], pred: Callable[[CaseEvent], bool]
+) -> int | None:
+    """First unclaimed matching event after ``start``: id-less events pair first-in first-out."""
+    idx = start
+    while True:
+        found = ctx.find(idx + 1, types, pred)
+        if found is None or (rid, found) not in ctx.consumed:
+            if found is not None:
+                ctx.consumed.add((rid, found))
+            return found
+        idx = found
+
+
+def _vard_in_force(ctx: _Ctx, i: int) -> bool:
+    """Whether an omhändertagande was verkställt before event ``i`` and has not ended."""
+    state = False
+    for ev in ctx.evs[:i]:
+        if ev.type == "lvu_omhandertagande_verkstallt":
+            state = True
+        elif ev.type == "lvu_vard_upphort":
+            state = False
+    return state
+
+
+def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
+    r5 = rule("E5")
+    subject = _subject(ev, "beslut_id")
+    trig = ev.legal_date
+    bid = ev.data.get("beslut_id")
+    if _vard_in_force(ctx, i):
+        start_idx: int | None = i
+        notes: tuple[str, ...] = ("barnet redan omhändertaget: vården började vid domen",)
+    else:
+        start_idx = ctx.find(i + 1, r5.fulfilled_by, _is_or_unset("beslut_id", bid))
+        notes = ()
+    _emit(
+        ctx,
+        r5,
+        ev,
+        f"E5:{subject}",
+        subject=subject,
+        trig=trig,
+        due=r5.due_from(trig),
+        fulfilled=_fulfilment(ctx, start_idx),
+        notes=(
+            *notes,
+            "räknat från domsdagen (policy e5_start)",
+        ),
+    )
+    if start_idx is None:
+        return
+    paragraf = ev.data.get("paragraf") or "2"
+    match = _is("beslut_id", bid) if bid is not None else _not_in("beslut_id", sol_beslut)
+    for rid, wanted in (("E6", "2"), ("E7", "3")):
+        if wanted in str(paragraf):
+            _rolling(
+                ctx,
+                rule(rid),
+                ev,
+                subject=subject,
+                start_idx=start_idx,
+                trig=ctx.evs[start_idx].legal_date,
+                match=match,
+                terminator=("lvu_vard_upphort", _any),
+            )
+
+
+# --- F / E15: uppföljning, K1: klagomål ----------------------------------------------------------
+
+
+def _followups(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
+    """F1, F2 or E15 per uppföljning, decided by ``grund`` or the latest preceding ending."""
+    placements = {b for b, (_, e) in beslut.items() if e.data.get("insats") in PLACEMENT_INSATSER}
+    for i, ev in ctx.of_type("uppfoljning_inledd"):
+        rid, ref, note = _followup_basis(ctx, i, ev, placements)
+        r = rule(rid)
+        length = r.length
+        if rid != "E15" and ref < NEW_SOL_FROM:
+            length = ctx.policy.uppfoljning_gammal_sol_manader
+            note += f"; gamla SoL: {length} månader (policy)"
+        uid = ev.data.get("uppfoljning_id")
+        subject = _subject(ev, "uppfoljning_id")
+        done = ctx.find(i + 1, r.fulfilled_by, _ends_followup(uid))
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"{rid}:{subject}",
+            subject=subject,
+            trig=ref,
+            due=r.due_from(ref, length),
+            fulfilled=_fulfilment(ctx, done),
+            notes=(note,),
+        )
+
+
+def _followup_basis(
+    ctx: _Ctx, i: int, ev: CaseEvent, placements: set[str]
+) -> tuple[str, date, str]:
+    endings: list[tuple[int, str]] = []
+    for j, e in enumerate(ctx.evs[:i]):
+        if e.type == "lvu_vard_upphort":
+            endings.append((j, "E15"))
+        elif e.type == "beslut_avslutat" and e.data.get("beslut_id") in placements:
+            endings.append((j, "F2"))
+        elif e.type == "utredning_avslutad":
+            endings.append((j, "F1"))
+    grund = str(ev.data.get("grund", ""))
+    rid = _FOLLOWUP_GRUND.get(grund) or (endings[-1][1] if endings else "F1")
+    if rid == "E15":
+        return rid, ev.legal_date, "E15: från uppföljningens start"
+    refs = [j for j, kind in endings if kind == rid]
+    if not refs:
+        return rid, ev.legal_date, f"{rid}: inget avslut hittat, räknat från uppföljningens start"
+    ref = ctx.evs[refs[-1]].legal_date
+    return rid, ref, f"{rid}: från {ctx.evs[refs[-1]].type} {ref}"
+
+
+def _klagomal(ctx: _Ctx) -> None:
+    r, days = rule("K1"), ctx.policy.klagomal_dagar
+    for i, ev in ctx.of_type("klagomal_mottaget"):
+        subject = _subject(ev, "klagomal_id")
+        done = _consume(
+            ctx, "K1", i, r.fulfilled_by, _is_or_unset("klagomal_id", ev.data.get("klagomal_id"))
+        )
+        trig = ev.legal_date
+        _emit(
+            ctx,
+            r,
+            ev,
+            f"K1:{subject}",
+            subject=subject,
+            trig=trig,
+            due=r.due_from(trig, days),
+            fulfilled=_fulfilment(ctx, done),
+            notes=(f"{days} dagar (kommun-policy)",),
+        )
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def compute_frister(
+    events: Iterable[CaseEvent],
+    as_of: date | None = None,
+    *,
+    policy: KommunPolicy | None = None,
+) -> list[Frist]:
+    """Every frist of one case, with status as of ``as_of`` (``None``: as far as events tell).
+
+    Events dated after ``as_of`` are ignored (time travel) and system events
+    (``frist_overskriden``, ``evb_rapporteringsskyldighet_uppstod``) never start or meet a frist.
+    The result is sorted by trigger date, catalogue order and key, whatever the input order.
+    """
+    evs = sorted((e for e in events if e.type not in SYSTEM_TYPES), key=_sort_key)
+    if as_of is not None:
+        evs = [e for e in evs if e.legal_date <= as_of]
+    if not evs:
+        return []
+    horizon = as_of if as_of is not None else evs[-1].legal_date
+    ctx = _Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref)
+    beslut = _beslut(ctx)
+    _intake(ctx)
+    _utredningar(ctx)
+    _evb(ctx, beslut)
+    _placements(ctx, beslut)
+    _lvu(ctx, beslut)
+    _followups(ctx, beslut)
+    _klagomal(ctx)
+    return sorted(ctx.out, key=lambda f: (f.trigger_date, _RULE_ORDER[f.rule], f.key))

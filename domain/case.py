@@ -1,0 +1,457 @@
+"""The child's case as a pure state machine: what has happened, and what may happen next.
+
+``CaseState.check`` is the single set of transition guards. The eventsourcing aggregate calls it
+before recording an event, and the workflow's update validators call it before accepting a
+command, so a command is judged by the same rules wherever it enters. Each guard names the rule
+it enforces (a LAW.md id such as ``B4``, or a process rule ``P-…`` documented in ``PROCESS_RULES``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from domain.calendar import add_days, add_months
+from domain.events import OPENING_TYPES, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.errors import RuleViolation
+
+#: Process rules (not statutory deadlines) that guard transitions. Statutory ids come from LAW.md.
+PROCESS_RULES: dict[str, str] = {
+    "P-OPEN": "A case begins with an anmälan or an ansökan.",
+    "P-CLOSED": "Nothing may be recorded on a closed case except a new anmälan/ansökan.",
+    "P-FUTURE": "An event may not be dated in the future (legal date after today).",
+    "P-BEFORE-CASE": "An event may not be dated before the case began.",
+    "P-KOMMUN": "An event belongs to the kommun that holds the case.",
+    "P-REF": "An event must refer to an anmälan, utredning or beslut the case knows.",
+    "P-DUP-ID": "An anmälan, utredning or beslut id is used once per case.",
+    "P-TWICE": "A step that happens once (e.g. a skyddsbedömning) may not be recorded twice.",
+    "P-NO-UTREDNING": (
+        "A beslut needs an utredning first, unless it is an LVU 6 § decision or an "
+        "ansökan-based insats."
+    ),
+    "P-VERKST": "Only a gynnande beslut with an insats can be verkställt, avbrutet or återupptaget.",
+    "P-CLOSE": (
+        "A case cannot be closed while an insats, a blocking frist or an uppföljning is open."
+    ),
+    "P-UPPF": "An uppföljning must be open to be closed, and only one runs at a time.",
+    "P-EXT": "An extension is decided before the current due date and moves it later.",
+    "B4": (
+        "No förhandsbedömning for an anmälan that arrived while an utredning was pending "
+        "(SoL 20:2; the utredning clock does not restart)."
+    ),
+    "A2": "Förhandsbedömning may be extended only for synnerliga skäl (SoL 20:2).",
+    "B1": "Utredning may be extended for särskilda skäl, for a stated time (SoL 20:3).",
+}
+
+
+@dataclass
+class Anmalan:
+    id: str
+    received: date
+    skyddsbedomning: date | None = None
+    needs_forhandsbedomning: bool = True
+    forhandsbedomning: str | None = None
+    forhandsbedomning_due: date | None = None
+
+
+@dataclass
+class Utredning:
+    id: str
+    inledd: date
+    due: date
+    avslutad: date | None = None
+    utfall: str | None = None
+
+
+@dataclass
+class Beslut:
+    id: str
+    fattat: date
+    gynnande: bool
+    insats: str | None
+    lagrum: str
+    beslutstyp: str
+    delegat_roll: str
+    verkstalld: date | None = None
+    avbruten: date | None = None
+    avslutat: date | None = None
+
+    @property
+    def open_insats(self) -> bool:
+        """An insats the nämnd still owes or runs: gynnande, with an insats, not avslutat."""
+        return self.gynnande and self.insats is not None and self.avslutat is None
+
+    @property
+    def is_placement(self) -> bool:
+        return self.insats in PLACEMENT_INSATSER
+
+
+@dataclass
+class CaseState:
+    """Everything the guards need to know about one case, folded from its events."""
+
+    kommun: str = ""
+    case_ref: str = ""
+    opened_on: date | None = None
+    closed_on: date | None = None
+    closed_reason: str | None = None
+    kon: str | None = None
+    fodelsedatum: str | None = None
+    enhet: str | None = None
+    handlaggare: str | None = None
+    has_ansokan: bool = False
+    anmalningar: dict[str, Anmalan] = field(default_factory=dict)
+    ansokningar: dict[str, date] = field(default_factory=dict)
+    utredningar: dict[str, Utredning] = field(default_factory=dict)
+    beslut: dict[str, Beslut] = field(default_factory=dict)
+    uppfoljning_open: bool = False
+    lvu_omhandertagande: date | None = None
+    lvu_vard: bool = False
+    klagomal_open: int = 0
+    transferred_to: str | None = None
+    event_count: int = 0
+    last_legal_date: date | None = None
+    idempotency: dict[str, int] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- derived views
+    @property
+    def is_open(self) -> bool:
+        return self.opened_on is not None and self.closed_on is None
+
+    @property
+    def pending_utredning(self) -> Utredning | None:
+        return next((u for u in self.utredningar.values() if u.avslutad is None), None)
+
+    @property
+    def stage(self) -> str:
+        """A one-word stage for operators (search attribute): never case content."""
+        if self.opened_on is None:
+            return "ny"
+        if self.closed_on is not None:
+            return "avslutad"
+        if self.pending_utredning is not None:
+            return "utredning"
+        if any(a.needs_forhandsbedomning and a.forhandsbedomning is None
+               for a in self.anmalningar.values()):
+            return "forhandsbedomning"
+        if self.lvu_omhandertagande is not None or self.lvu_vard:
+            return "lvu"
+        if any(b.open_insats for b in self.beslut.values()):
+            return "insats"
+        if self.uppfoljning_open:
+            return "uppfoljning"
+        return "beslut"
+
+    # ----------------------------------------------------------------- guards
+    def check(self, ev: CaseEvent, today: date) -> None:
+        """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may."""
+        day = ev.legal_date
+        if day > today:
+            _deny("P-FUTURE", f"Händelsen är daterad i framtiden ({day}).",
+                  f"event is dated in the future ({day})")
+        if self.opened_on is None:
+            if ev.type not in OPENING_TYPES:
+                _deny("P-OPEN", "Ett ärende inleds med en anmälan eller ansökan.",
+                      f"a case begins with anmalan_mottagen or ansokan_mottagen, not {ev.type}")
+            return
+        if ev.kommun != self.kommun:
+            _deny("P-KOMMUN", f"Ärendet tillhör kommun {self.kommun}.",
+                  f"the case belongs to kommun {self.kommun}, not {ev.kommun}")
+        if day < self.opened_on:
+            _deny("P-BEFORE-CASE", f"Händelsen är daterad före ärendets början ({self.opened_on}).",
+                  f"event dated {day}, before the case began on {self.opened_on}")
+        if self.closed_on is not None and ev.type not in SYSTEM_TYPES:
+            _deny("P-CLOSED", "Ärendet är avslutat.", "the case is closed")
+        guard = _GUARDS.get(ev.type)
+        if guard is not None:
+            guard(self, ev)
+
+    # ----------------------------------------------------------------- evolution
+    def apply(self, ev: CaseEvent) -> None:
+        """Fold one (already checked) event into the state."""
+        day = ev.legal_date
+        d = ev.data
+        self.event_count += 1
+        self.idempotency[ev.idempotency_key] = self.event_count
+        self.last_legal_date = max(self.last_legal_date or day, day)
+        t = ev.type
+        if t in OPENING_TYPES:
+            if self.opened_on is None:
+                self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day
+            barn = d.get("barn") or {}
+            self.kon = barn.get("kon", self.kon)
+            self.fodelsedatum = barn.get("fodelsedatum", self.fodelsedatum)
+            self.enhet = d.get("enhet", self.enhet)
+            self.handlaggare = d.get("handlaggare", self.handlaggare)
+            if t == "anmalan_mottagen":
+                pending = self.pending_utredning is not None
+                self.anmalningar[d["anmalan_id"]] = Anmalan(
+                    d["anmalan_id"], day, needs_forhandsbedomning=not pending,
+                    forhandsbedomning_due=None if pending else add_days(day, 14))
+            else:
+                self.has_ansokan = True
+                self.ansokningar[d["ansokan_id"]] = day
+        elif t == "skyddsbedomning_gjord":
+            self.anmalningar[d["anmalan_id"]].skyddsbedomning = day
+        elif t == "forhandsbedomning_beslutad":
+            self.anmalningar[d["anmalan_id"]].forhandsbedomning = d["beslut"]
+        elif t == "forhandsbedomning_forlangd":
+            self.anmalningar[d["anmalan_id"]].forhandsbedomning_due = date.fromisoformat(
+                d["ny_slutdag"])
+        elif t == "utredning_inledd":
+            start = day
+            cont = d.get("fortsatter_utredning_id")
+            if cont and cont in self.utredningar:  # B3: keep the original start date
+                start = self.utredningar[cont].inledd
+            self.utredningar[d["utredning_id"]] = Utredning(d["utredning_id"], start,
+                                                            add_months(start, 4))
+        elif t == "utredning_forlangd":
+            self.utredningar[d["utredning_id"]].due = date.fromisoformat(d["ny_slutdag"])
+        elif t == "utredning_avslutad":
+            u = self.utredningar[d["utredning_id"]]
+            u.avslutad, u.utfall = day, d["utfall"]
+        elif t == "beslut_fattat":
+            self.beslut[d["beslut_id"]] = Beslut(
+                d["beslut_id"], day, bool(d["gynnande"]), d.get("insats"), d["lagrum"],
+                d["beslutstyp"], d["delegat"]["roll"])
+        elif t == "insats_verkstalld":
+            b = self.beslut[d["beslut_id"]]
+            b.verkstalld, b.avbruten = b.verkstalld or day, None
+        elif t == "verkstallighet_avbruten":
+            self.beslut[d["beslut_id"]].avbruten = day
+        elif t == "verkstallighet_aterupptagen":
+            self.beslut[d["beslut_id"]].avbruten = None
+        elif t == "beslut_avslutat":
+            self.beslut[d["beslut_id"]].avslutat = day
+        elif t == "uppfoljning_inledd":
+            self.uppfoljning_open = True
+        elif t == "uppfoljning_avslutad":
+            self.uppfoljning_open = False
+        elif t == "lvu_omhandertagande_beslutat":
+            self.lvu_omhandertagande = day
+        elif t == "lvu_dom":
+            self.lvu_vard = d["utfall"] not in ("avslag", "avslagen", "lamnad_utan_bifall")
+            if not self.lvu_vard:
+                self.lvu_omhandertagande = None
+        elif t == "lvu_vard_upphort":
+            self.lvu_vard, self.lvu_omhandertagande = False, None
+        elif t == "klagomal_mottaget":
+            self.klagomal_open += 1
+        elif t == "klagomal_besvarat":
+            self.klagomal_open = max(0, self.klagomal_open - 1)
+        elif t == "arende_overflyttat":
+            self.transferred_to = d["till_kommun"]
+        elif t == "arende_avslutat":
+            self.closed_on, self.closed_reason = day, d["orsak"]
+
+
+def fold(events: Iterable[CaseEvent]) -> CaseState:
+    """The state after ``events`` in order (no checks: they were checked when recorded)."""
+    state = CaseState()
+    for ev in events:
+        state.apply(ev)
+    return state
+
+
+def _deny(rule: str, sv: str, en: str) -> None:
+    raise RuleViolation(rule, sv, en)
+
+
+def _anmalan(s: CaseState, ev: CaseEvent) -> Anmalan:
+    aid = ev.data["anmalan_id"]
+    a = s.anmalningar.get(aid)
+    if a is None:
+        _deny("P-REF", f"Okänd anmälan {aid}.", f"unknown anmalan_id {aid!r}")
+        raise AssertionError  # unreachable; keeps type checkers honest
+    return a
+
+
+def _utredning(s: CaseState, ev: CaseEvent) -> Utredning:
+    uid = ev.data["utredning_id"]
+    u = s.utredningar.get(uid)
+    if u is None:
+        _deny("P-REF", f"Okänd utredning {uid}.", f"unknown utredning_id {uid!r}")
+        raise AssertionError
+    return u
+
+
+def _beslut(s: CaseState, ev: CaseEvent) -> Beslut:
+    bid = ev.data["beslut_id"]
+    b = s.beslut.get(bid)
+    if b is None:
+        _deny("P-REF", f"Okänt beslut {bid}.", f"unknown beslut_id {bid!r}")
+        raise AssertionError
+    return b
+
+
+def _g_anmalan(s: CaseState, ev: CaseEvent) -> None:
+    if ev.data["anmalan_id"] in s.anmalningar:
+        _deny("P-DUP-ID", "Anmälan finns redan.", f"anmalan_id {ev.data['anmalan_id']!r} exists")
+
+
+def _g_ansokan(s: CaseState, ev: CaseEvent) -> None:
+    if ev.data["ansokan_id"] in s.ansokningar:
+        _deny("P-DUP-ID", "Ansökan finns redan.", f"ansokan_id {ev.data['ansokan_id']!r} exists")
+
+
+def _g_skydd(s: CaseState, ev: CaseEvent) -> None:
+    a = _anmalan(s, ev)
+    if a.skyddsbedomning is not None:
+        _deny("P-TWICE", "Skyddsbedömning är redan gjord.", "skyddsbedömning already recorded")
+    if ev.legal_date < a.received:
+        _deny("P-BEFORE-CASE", "Skyddsbedömning före anmälan.", "skyddsbedömning before anmälan")
+
+
+def _g_forhandsbedomning(s: CaseState, ev: CaseEvent) -> None:
+    a = _anmalan(s, ev)
+    if not a.needs_forhandsbedomning:
+        _deny("B4", "Ingen förhandsbedömning: en utredning pågick när anmälan kom in.",
+              "no förhandsbedömning: an utredning was pending when this anmälan arrived")
+    if a.forhandsbedomning is not None:
+        _deny("P-TWICE", "Förhandsbedömning är redan beslutad.", "förhandsbedömning already decided")
+
+
+def _g_forhandsbedomning_ext(s: CaseState, ev: CaseEvent) -> None:
+    a = _anmalan(s, ev)
+    if not a.needs_forhandsbedomning or a.forhandsbedomning is not None:
+        _deny("P-EXT", "Det finns ingen öppen förhandsbedömning att förlänga.",
+              "no open förhandsbedömning to extend")
+    _extension("A2", ev, a.forhandsbedomning_due or add_days(a.received, 14))
+
+
+def _g_utredning(s: CaseState, ev: CaseEvent) -> None:
+    uid = ev.data["utredning_id"]
+    if uid in s.utredningar:
+        _deny("P-DUP-ID", "Utredningen finns redan.", f"utredning_id {uid!r} exists")
+    cont = ev.data.get("fortsatter_utredning_id")
+    if cont is not None and cont not in s.utredningar:
+        _deny("P-REF", f"Okänd utredning {cont}.", f"unknown fortsatter_utredning_id {cont!r}")
+    aid = ev.data.get("anmalan_id")
+    if aid is not None and aid not in s.anmalningar:
+        _deny("P-REF", f"Okänd anmälan {aid}.", f"unknown anmalan_id {aid!r}")
+
+
+def _g_utredning_ext(s: CaseState, ev: CaseEvent) -> None:
+    u = _utredning(s, ev)
+    if u.avslutad is not None:
+        _deny("P-EXT", "Utredningen är avslutad.", "the utredning is already closed")
+    _extension("B1", ev, u.due)
+
+
+def _extension(rule: str, ev: CaseEvent, current_due: date) -> None:
+    new_due = date.fromisoformat(ev.data["ny_slutdag"])
+    if ev.legal_date > current_due:
+        _deny("P-EXT", f"Förlängning måste beslutas före fristens utgång ({current_due}).",
+              f"an extension must be decided before the due date {current_due} ({rule})")
+    if new_due <= current_due:
+        _deny("P-EXT", f"Ny slutdag måste vara senare än {current_due}.",
+              f"ny_slutdag {new_due} must be after the current due date {current_due} ({rule})")
+
+
+def _g_utredning_ref(s: CaseState, ev: CaseEvent) -> None:
+    _utredning(s, ev)
+
+
+def _g_utredning_avslutad(s: CaseState, ev: CaseEvent) -> None:
+    u = _utredning(s, ev)
+    if u.avslutad is not None:
+        _deny("P-TWICE", "Utredningen är redan avslutad.", "the utredning is already closed")
+
+
+def _g_beslut(s: CaseState, ev: CaseEvent) -> None:
+    d = ev.data
+    if d["beslut_id"] in s.beslut:
+        _deny("P-DUP-ID", "Beslutet finns redan.", f"beslut_id {d['beslut_id']!r} exists")
+    lagrum = d["lagrum"].replace(" ", "").lower()
+    lvu6 = "lvu6" in lagrum or "lvu6§" in lagrum
+    if not s.utredningar and not lvu6 and not s.has_ansokan:
+        _deny("P-NO-UTREDNING", "Beslut kräver en utredning (utom LVU 6 § och ansökan).",
+              "a beslut needs an utredning first (unless LVU 6 § or an ansökan)")
+    if d["gynnande"] and d.get("insats") is None and d["beslutstyp"] == "insats":
+        _deny("P-VERKST", "Ett gynnande insatsbeslut måste ange insats.",
+              "a gynnande insats decision must name the insats")
+
+
+def _g_verkstallighet(s: CaseState, ev: CaseEvent) -> None:
+    b = _beslut(s, ev)
+    if not b.gynnande or b.insats is None:
+        _deny("P-VERKST", "Endast ett gynnande beslut om insats kan verkställas.",
+              "only a gynnande beslut with an insats can be verkställt (this is an avslag)")
+    if b.avslutat is not None:
+        _deny("P-VERKST", "Beslutet är avslutat.", "the beslut is avslutat")
+    t = ev.type
+    if t == "insats_verkstalld" and b.verkstalld is not None and b.avbruten is None:
+        _deny("P-TWICE", "Insatsen är redan verkställd.", "the insats is already verkställd")
+    if t == "verkstallighet_avbruten" and (b.verkstalld is None or b.avbruten is not None):
+        _deny("P-VERKST", "Bara en pågående insats kan avbrytas.",
+              "only a running insats can be avbruten")
+    if t == "verkstallighet_aterupptagen" and b.avbruten is None:
+        _deny("P-VERKST", "Insatsen är inte avbruten.", "the insats is not avbruten")
+
+
+def _g_beslut_ref(s: CaseState, ev: CaseEvent) -> None:
+    b = _beslut(s, ev)
+    if ev.type == "beslut_avslutat" and b.avslutat is not None:
+        _deny("P-TWICE", "Beslutet är redan avslutat.", "the beslut is already avslutat")
+
+
+def _g_uppfoljning_inledd(s: CaseState, ev: CaseEvent) -> None:
+    if s.uppfoljning_open:
+        _deny("P-UPPF", "En uppföljning pågår redan.", "an uppföljning is already open")
+
+
+def _g_uppfoljning_avslutad(s: CaseState, ev: CaseEvent) -> None:
+    if not s.uppfoljning_open:
+        _deny("P-UPPF", "Ingen uppföljning pågår.", "no uppföljning is open")
+
+
+def _g_close(s: CaseState, ev: CaseEvent) -> None:
+    reasons: list[str] = []
+    if any(b.open_insats for b in s.beslut.values()):
+        reasons.append("an insats is open")
+    if s.pending_utredning is not None:
+        reasons.append("an utredning is pending")
+    if any(a.needs_forhandsbedomning and a.forhandsbedomning is None
+           for a in s.anmalningar.values()):
+        reasons.append("a förhandsbedömning is not decided")
+    if any(a.skyddsbedomning is None for a in s.anmalningar.values()):
+        reasons.append("a skyddsbedömning is missing")
+    if s.uppfoljning_open:
+        reasons.append("an uppföljning is open")
+    if s.lvu_omhandertagande is not None or s.lvu_vard:
+        reasons.append("LVU care is ongoing")
+    if reasons:
+        _deny("P-CLOSE", "Ärendet kan inte avslutas: " + "; ".join(reasons) + ".",
+              "the case cannot be closed: " + "; ".join(reasons))
+
+
+def _g_anmalare_informerad(s: CaseState, ev: CaseEvent) -> None:
+    _anmalan(s, ev)
+
+
+_GUARDS = {
+    "anmalan_mottagen": _g_anmalan,
+    "ansokan_mottagen": _g_ansokan,
+    "skyddsbedomning_gjord": _g_skydd,
+    "forhandsbedomning_beslutad": _g_forhandsbedomning,
+    "forhandsbedomning_forlangd": _g_forhandsbedomning_ext,
+    "anmalare_informerad": _g_anmalare_informerad,
+    "utredning_inledd": _g_utredning,
+    "utredning_forlangd": _g_utredning_ext,
+    "utredning_avslutad": _g_utredning_avslutad,
+    "barnenkat_erbjuden": _g_utredning_ref,
+    "beslut_fattat": _g_beslut,
+    "insats_verkstalld": _g_verkstallighet,
+    "verkstallighet_avbruten": _g_verkstallighet,
+    "verkstallighet_aterupptagen": _g_verkstallighet,
+    "beslut_avslutat": _g_beslut_ref,
+    "evb_skal_angivet": _g_beslut_ref,
+    "evb_rapporterad": _g_beslut_ref,
+    "overvagande_genomfort": _g_beslut_ref,
+    "insats_uppfoljd": _g_beslut_ref,
+    "vardnadsoverflyttning_overvagd": _g_beslut_ref,
+    "uppfoljning_inledd": _g_uppfoljning_inledd,
+    "uppfoljning_avslutad": _g_uppfoljning_avslutad,
+    "arende_avslutat": _g_close,
+}

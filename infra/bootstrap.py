@@ -1,0 +1,101 @@
+"""The composition root: settings → database → store → Temporal client/worker → projections.
+
+Every long-lived resource is a context manager here, so whoever starts a server also stops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+
+from domain.ids import case_id_for, workflow_id_for
+from domain.identity import pseudonym
+from infra.embedded_pg import embedded_postgres
+from infra.settings import Settings
+from infra.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal import child_identifier, connect, dev_server, running_worker
+from projections.runner import FristerRunner, frister_runner
+from workflows.child_case import ChildCaseWorkflow
+from workflows.messages import CaseWorkflowInput
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The PostgreSQL URL to use: the configured server, or the embedded one under home."""
+    if settings.database.url is not None:
+        yield settings.database.url
+        return
+    with embedded_postgres(settings.home) as url:
+        yield url
+
+
+@contextmanager
+def open_store(settings: Settings, url: str) -> Iterator[tuple[CaseStore, dict[str, str]]]:
+    ensure_schema(url, settings.database.schema)
+    env = eventsourcing_env(url, settings.database.schema, settings.keys.cipher)
+    store = CaseStore(env=env)
+    try:
+        yield store, env
+    finally:
+        store.close()
+
+
+@dataclass
+class Stack:
+    """A running local stack (for ``dev`` and ``demo``)."""
+
+    settings: Settings
+    store: CaseStore
+    env: dict[str, str]
+    client: Client
+    projections: FristerRunner
+    temporal_address: str
+    ui_url: str | None
+
+
+@asynccontextmanager
+async def local_stack(settings: Settings, *, temporal_port: int | None = None,
+                      ui_port: int | None = None, headless: bool = False,
+                      ) -> AsyncIterator[Stack]:
+    """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections."""
+    async with AsyncExitStack() as stack:
+        url = stack.enter_context(database(settings))
+        store, env = stack.enter_context(open_store(settings, url))
+        runner = stack.enter_context(frister_runner(env))
+        server = stack.enter_context(
+            dev_server(settings.home / "temporal", port=temporal_port, ui_port=ui_port,
+                       headless=headless)
+        )
+        client = await connect(server.address, settings.temporal_namespace, settings.keys.codec)
+        await stack.enter_async_context(running_worker(client, store, settings.task_queue))
+        yield Stack(settings, store, env, client, runner, server.address,
+                    None if headless else server.ui_url)
+
+
+async def adopt_case(client: Client, store: CaseStore, settings: Settings, kommun: str,
+                     case_ref: str) -> str:
+    """Start a case's workflow from the store's record of it (import/repair path).
+
+    The workflow folds the recorded events and then behaves as if it had lived through them:
+    frister already met stay quiet, expired unmet ones alert at once, open ones get timers.
+    """
+    events = store.case_events(case_id_for(kommun, case_ref))
+    if not events:
+        raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
+    child = pseudonym(settings.keys.pseudonym, kommun, child_identifier(events[0]))
+    wid = workflow_id_for(kommun, child)
+    payload: list[dict[str, Any]] = [e.redacted().to_json() for e in events]
+    await client.start_workflow(
+        ChildCaseWorkflow.run,
+        CaseWorkflowInput(kommun=kommun, child_pseudonym=child, events=payload),
+        id=wid,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    return wid
+

@@ -1,0 +1,209 @@
+"""The ``barnflow`` command line: local stack, demo, worker, reports, rules.
+
+Errors a user can fix print one line (``barnflow: …``) and exit 2; nothing is half-done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from infra.settings import SettingsError, load_settings
+
+FRISTER_COLUMNS = ("case_ref", "rule", "frist", "trigger_date", "due", "days_left", "status",
+                   "law", "paragraph", "enhet")
+
+
+class UsageError(Exception):
+    """Bad arguments or input: printed as one line, exit code 2."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _kommun(text: str) -> str:
+    if len(text) != 4 or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a kommunkod has 4 digits: {text!r}")
+    return text
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+# ---------------------------------------------------------------------------- dev / worker
+def cmd_dev(args: argparse.Namespace) -> int:
+    from infra.bootstrap import local_stack
+
+    settings = load_settings()
+
+    async def main() -> None:
+        async with local_stack(settings, temporal_port=args.port, ui_port=args.ui_port) as st:
+            print(f"barnflow dev stack running (home {settings.home})")
+            print(f"  PostgreSQL: {'external' if settings.database.url else 'embedded'}"
+                  f" (schema {settings.database.schema})")
+            print(f"  Temporal:   {st.temporal_address} (namespace {settings.temporal_namespace},"
+                  f" task queue {settings.task_queue})")
+            print(f"  Web UI:     {st.ui_url}")
+            print("  worker and frister projection running. Ctrl-C stops everything.")
+            sys.stdout.flush()
+            await _wait_for_signal()
+            print("stopping …")
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from infra.bootstrap import database, open_store
+    from infra.temporal import connect, running_worker
+    from projections.runner import frister_runner
+
+    settings = load_settings()
+    address = settings.temporal_address or "127.0.0.1:7233"
+
+    async def main() -> None:
+        with database(settings) as url, open_store(settings, url) as (store, env):
+            client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+            with contextlib.ExitStack() as stack:
+                if not args.no_projections:
+                    stack.enter_context(frister_runner(env))
+                async with running_worker(client, store, settings.task_queue):
+                    print(f"barnflow worker on {address} / {settings.task_queue}")
+                    sys.stdout.flush()
+                    await _wait_for_signal()
+
+    asyncio.run(main())
+    return 0
+
+
+# ---------------------------------------------------------------------------- demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    from infra.bootstrap import adopt_case, local_stack
+    from infra.demo import KOMMUNER, demo_cases
+    from infra.formats import render
+    from infra.store import today_stockholm
+    from infra.temporal import send_command
+    from projections.runner import catch_up
+
+    settings = load_settings()
+    today = today_stockholm()
+    cases = demo_cases(today)
+    for c in cases:  # one set per day, so a rerun on another day never collides
+        c.case_ref = f"{c.case_ref}-{today:%Y%m%d}"
+        for ln in (*c.history, *c.live):
+            ln["case_ref"] = c.case_ref
+            ln["idempotency_key"] = f"{ln['idempotency_key']}-{today:%Y%m%d}"
+
+    async def main() -> None:
+        from domain.events import parse_event
+
+        async with local_stack(settings, headless=True) as st:
+            print(f"demo: {len(cases)} backdated cases in kommun {' and '.join(KOMMUNER)}")
+            for c in cases:
+                for ln in c.history:
+                    st.store.record(parse_event(ln), now=None)
+                with contextlib.suppress(WorkflowAlreadyStartedError):
+                    await adopt_case(st.client, st.store, settings, c.kommun, c.case_ref)
+            for c in cases:
+                for ln in c.live:
+                    await send_command(st.client, st.store, ln,
+                                       pseudonym_key=settings.keys.pseudonym,
+                                       task_queue=settings.task_queue)
+            await asyncio.sleep(1.0)  # let adopted workflows append their overdue alerts
+            catch_up(st.projections)
+            for kommun in KOMMUNER:
+                rows = [r for r in st.projections.view.report_rows(kommun, today,
+                                                                   include_closed=True)
+                        if r["case_ref"].endswith(f"{today:%Y%m%d}")]
+                print(f"\nFrister i kommun {kommun} per {today.isoformat()}:")
+                print(render(rows, "table", FRISTER_COLUMNS))
+        print("\nThe same cases live on in Temporal's database under "
+              f"{settings.home / 'temporal'}.\nBrowse them: run `./run.sh dev` (or `barnflow dev`)"
+              " and open http://127.0.0.1:8233 — workflow ids are barnarende-<kommun>-<pseudonym>;"
+              " payloads are encrypted, ids and details carry no identity.")
+
+    asyncio.run(main())
+    return 0
+
+
+# ---------------------------------------------------------------------------- reports
+def cmd_report_frister(args: argparse.Namespace) -> int:
+    from infra.bootstrap import database, open_store
+    from infra.formats import render
+    from infra.store import today_stockholm
+    from projections.runner import catch_up, frister_runner
+
+    settings = load_settings()
+    as_of = args.as_of or today_stockholm()
+    with database(settings) as url, open_store(settings, url) as (_store, env), frister_runner(
+        env
+    ) as runner:
+        catch_up(runner)
+        rows = runner.view.report_rows(args.kommun, as_of, include_closed=args.all)
+    print(render(rows, args.format, FRISTER_COLUMNS))
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="barnflow", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the local stack until Ctrl-C")
+    dev.add_argument("--port", type=int, default=7233, help="Temporal gRPC port")
+    dev.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
+    dev.set_defaults(func=cmd_dev)
+
+    demo = sub.add_parser("demo", help="drive backdated demo cases on a local stack, then exit")
+    demo.set_defaults(func=cmd_demo)
+
+    worker = sub.add_parser("worker", help="run a worker against the configured Temporal")
+    worker.add_argument("--no-projections", action="store_true")
+    worker.set_defaults(func=cmd_worker)
+
+    report = sub.add_parser("report", help="reports from the projections")
+    rsub = report.add_subparsers(dest="report", required=True)
+    fr = rsub.add_parser("frister", help="open and overdue frister as of a date")
+    fr.add_argument("--kommun", type=_kommun, required=True)
+    fr.add_argument("--as-of", type=_date, default=None, help="legal date (default today)")
+    fr.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    fr.add_argument("--all", action="store_true", help="include met and missed frister")
+    fr.set_defaults(func=cmd_report_frister)
+
+    with contextlib.suppress(ImportError):
+        from infra import cli_rules
+
+        cli_rules.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (SettingsError, UsageError) as exc:
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

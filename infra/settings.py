@@ -1,0 +1,168 @@
+"""Configuration from the environment, validated once at start.
+
+Only ``infra/`` reads environment variables. A bad value stops the process with one line naming
+the setting (``SettingsError``), before any server is started or any data is touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psycopg.conninfo
+
+ENV_HOME = "BARNFLOW_HOME"
+ENV_DATABASE_URL = "BARNFLOW_DATABASE_URL"
+ENV_DATABASE_SCHEMA = "BARNFLOW_DATABASE_SCHEMA"
+ENV_TEMPORAL_ADDRESS = "BARNFLOW_TEMPORAL_ADDRESS"
+ENV_TEMPORAL_NAMESPACE = "BARNFLOW_TEMPORAL_NAMESPACE"
+ENV_TASK_QUEUE = "BARNFLOW_TASK_QUEUE"
+ENV_MODE = "BARNFLOW_MODE"
+ENV_CODEC_KEY = "BARNFLOW_CODEC_KEY"
+ENV_PSEUDONYM_KEY = "BARNFLOW_PSEUDONYM_KEY"
+ENV_CIPHER_KEY = "BARNFLOW_CIPHER_KEY"
+
+_HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_QUEUE = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
+KEY_NAMES = ("codec", "pseudonym", "cipher")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the event store lives: an external server, or the embedded one under home."""
+
+    url: str | None
+    schema: str
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Secret keys (32 bytes each): Temporal payload codec, pseudonym HMAC, event store cipher."""
+
+    codec: bytes
+    pseudonym: bytes
+    cipher: bytes
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database: DatabaseSettings
+    temporal_address: str | None
+    temporal_namespace: str
+    task_queue: str
+    mode: str
+    keys: Keys
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+
+def _decode_key(name: str, value: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: not valid base64") from exc
+    if len(raw) != 32:
+        raise SettingsError(f"{name}: must decode to 32 bytes (got {len(raw)})")
+    return raw
+
+
+def _key_file(home: Path) -> Path:
+    return home / "keys.json"
+
+
+def load_or_create_key_file(home: Path) -> dict[str, bytes]:
+    """The embedded default's keys: generated on first use, stored with mode 0600 in home."""
+    path = _key_file(home)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            raise SettingsError(f"{path}: key file must not be readable by others (chmod 600)")
+        try:
+            data = orjson.loads(path.read_bytes())
+            return {n: _decode_key(f"{path}:{n}", data[n]) for n in KEY_NAMES}
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise SettingsError(f"{path}: unreadable key file ({exc})") from exc
+    home.mkdir(parents=True, exist_ok=True)
+    keys = {n: secrets.token_bytes(32) for n in KEY_NAMES}
+    payload = orjson.dumps({n: base64.b64encode(k).decode() for n, k in keys.items()})
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+    return keys
+
+
+def _keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
+    given = {
+        "codec": env.get(ENV_CODEC_KEY),
+        "pseudonym": env.get(ENV_PSEUDONYM_KEY),
+        "cipher": env.get(ENV_CIPHER_KEY),
+    }
+    env_names = {"codec": ENV_CODEC_KEY, "pseudonym": ENV_PSEUDONYM_KEY, "cipher": ENV_CIPHER_KEY}
+    if all(v for v in given.values()):
+        return Keys(**{n: _decode_key(env_names[n], v or "") for n, v in given.items()})
+    if mode == "production":
+        missing = next(env_names[n] for n, v in given.items() if not v)
+        raise SettingsError(f"{missing}: required when BARNFLOW_MODE=production")
+    if any(given.values()):
+        missing = next(env_names[n] for n, v in given.items() if not v)
+        raise SettingsError(f"{missing}: set all three keys or none (then a key file is used)")
+    return Keys(**load_or_create_key_file(home))
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise ``SettingsError`` naming the first bad one."""
+    env = os.environ if env is None else env
+    home = Path(env.get(ENV_HOME) or "./.barnflow").expanduser().resolve()
+    if home.exists() and not home.is_dir():
+        raise SettingsError(f"{ENV_HOME}: {home} exists and is not a directory")
+    mode = env.get(ENV_MODE, "dev")
+    if mode not in ("dev", "production"):
+        raise SettingsError(f"{ENV_MODE}: must be 'dev' or 'production', got {mode!r}")
+    url = env.get(ENV_DATABASE_URL) or None
+    if url is not None:
+        try:
+            parts = psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise SettingsError(f"{ENV_DATABASE_URL}: not a PostgreSQL connection URL") from exc
+        if not url.startswith(("postgresql://", "postgres://")) and "dbname" not in parts:
+            raise SettingsError(f"{ENV_DATABASE_URL}: expected postgresql://user@host:port/db")
+    elif mode == "production":
+        raise SettingsError(f"{ENV_DATABASE_URL}: required when BARNFLOW_MODE=production")
+    schema = env.get(ENV_DATABASE_SCHEMA, "barnflow")
+    if not _IDENT.match(schema):
+        raise SettingsError(f"{ENV_DATABASE_SCHEMA}: must be a lower-case SQL identifier")
+    address = env.get(ENV_TEMPORAL_ADDRESS) or None
+    if address is not None and not _HOSTPORT.match(address):
+        raise SettingsError(f"{ENV_TEMPORAL_ADDRESS}: expected host:port, got {address!r}")
+    namespace = env.get(ENV_TEMPORAL_NAMESPACE, "default")
+    if not namespace or len(namespace) > 200:
+        raise SettingsError(f"{ENV_TEMPORAL_NAMESPACE}: must be a non-empty namespace name")
+    queue = env.get(ENV_TASK_QUEUE, "barnflow")
+    if not _QUEUE.match(queue):
+        raise SettingsError(f"{ENV_TASK_QUEUE}: letters, digits, '.', '_' and '-' only")
+    return Settings(
+        home=home,
+        database=DatabaseSettings(url=url, schema=schema),
+        temporal_address=address,
+        temporal_namespace=namespace,
+        task_queue=queue,
+        mode=mode,
+        keys=_keys(env, home, mode),
+    )

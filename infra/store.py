@@ -1,0 +1,228 @@
+"""The event store: an eventsourcing Application over PostgreSQL, the record of every case.
+
+Writes go only through ``ChildCase`` (guards) and eventsourcing's recorder (its table lock keeps
+notification ids in commit order, so readers never skip an event). Reads of one case with global
+positions use a plain SELECT, which eventsourcing's API does not offer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from contextlib import AbstractContextManager
+from typing import Any, cast
+from uuid import UUID
+
+import orjson
+import psycopg
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
+
+from domain.aggregate import ChildCase
+from domain.calendar import legal_date
+from domain.case import CaseState
+from domain.errors import RuleViolation
+from domain.events import CaseEvent, event_from_json
+from domain.ids import case_id_for
+
+APP_NAME = "barnflow"
+EVENTS_TABLE = f"{APP_NAME}_events"
+
+
+def eventsourcing_env(url: str, schema: str, cipher_key: bytes) -> dict[str, str]:
+    """Environment for eventsourcing's PostgreSQL persistence, from a libpq URL."""
+    parts = psycopg.conninfo.conninfo_to_dict(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(parts.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(parts.get("host") or "localhost"),
+        "POSTGRES_PORT": str(parts.get("port") or "5432"),
+        "POSTGRES_USER": str(parts.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(parts.get("password") or ""),
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_KEY": base64.b64encode(cipher_key).decode(),
+        "CREATE_TABLE": "y",
+    }
+
+
+def ensure_schema(url: str, schema: str) -> None:
+    """Create the schema the store and views live in (eventsourcing creates only tables)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def body_digest(ev: CaseEvent) -> str:
+    """Digest of what a command says (not when it was recorded): same key + same body = retry."""
+    body = ev.to_json()
+    for k in ("position", "recorded_at", "case_id"):
+        body.pop(k, None)
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class IdempotencyConflict(RuleViolation):
+    """The idempotency key was used before with a different body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "P-IDEMPOTENCY",
+            "Idempotensnyckeln är redan använd för en annan händelse.",
+            f"idempotency_key {key!r} was already used with a different body",
+        )
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What an append did: the stored event with its global position, or the earlier one."""
+
+    case_id: str
+    position: int
+    version: int
+    event: dict[str, Any]
+    duplicate: bool
+
+
+class CaseStore(Application[UUID]):
+    """The barnflow event store (one stream per case)."""
+
+    name = APP_NAME
+
+    # ------------------------------------------------------------------ writes
+    def record(self, ev: CaseEvent, *, now: datetime | None = None) -> AppendResult:
+        """Append ``ev`` to its case, exactly once per idempotency key.
+
+        A retry with the same key and body returns the original result; the same key with a
+        different body raises ``IdempotencyConflict``; a rule violation raises ``RuleViolation``.
+        Concurrent writers to one case are serialised by the stream's version constraint.
+        """
+        today = legal_date(now or datetime.now(UTC))
+        for _attempt in range(20):
+            case = self._get_case(case_id_for(ev.kommun, ev.case_ref))
+            if case is not None:
+                previous = case.state.idempotency.get(ev.idempotency_key)
+                if previous is not None:
+                    return self._existing(case.id, previous, ev)
+                case.append(ev, today)
+            else:
+                case = ChildCase.open(ev, today)
+            try:
+                recordings = self.save(case)
+            except IntegrityError:
+                continue  # another writer appended first: reload and judge again
+            stored = recordings[-1]
+            envelope = dict(stored.domain_event.envelope)  # type: ignore[attr-defined]
+            envelope["recorded_at"] = stored.domain_event.timestamp.isoformat()
+            envelope["position"] = stored.notification.id
+            return AppendResult(
+                case_id=str(case.id),
+                position=stored.notification.id,
+                version=stored.notification.originator_version,
+                event=envelope,
+                duplicate=False,
+            )
+        raise RuntimeError("could not append after 20 concurrent-write retries")
+
+    def _existing(self, case_id: UUID, version: int, ev: CaseEvent) -> AppendResult:
+        stored = self.case_events(case_id, versions=(version,))
+        if not stored:
+            raise RuntimeError(f"idempotency index points at a missing event v{version}")
+        original = stored[0]
+        if body_digest(original) != body_digest(ev):
+            raise IdempotencyConflict(ev.idempotency_key)
+        return AppendResult(
+            case_id=str(case_id),
+            position=original.position or 0,
+            version=version,
+            event=original.to_json(),
+            duplicate=True,
+        )
+
+    # ------------------------------------------------------------------ reads
+    def _get_case(self, case_id: UUID) -> ChildCase | None:
+        try:
+            return self.repository.get(case_id)  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    def case_state(self, kommun: str, case_ref: str) -> CaseState | None:
+        case = self._get_case(case_id_for(kommun, case_ref))
+        return None if case is None else case.state
+
+    def case_events(
+        self,
+        case_id: UUID,
+        *,
+        versions: tuple[int, ...] | None = None,
+        recorded_before: datetime | None = None,
+    ) -> list[CaseEvent]:
+        """A case's events in stream order with global positions and recorded times."""
+        query = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state, notification_id "
+            "FROM {}.{} WHERE originator_id = %s"
+        ).format(sql.Identifier(self._schema), sql.Identifier(EVENTS_TABLE))
+        params: list[Any] = [case_id]
+        if versions is not None:
+            query += sql.SQL(" AND originator_version = ANY(%s)")
+            params.append(list(versions))
+        query += sql.SQL(" ORDER BY originator_version")
+        out: list[CaseEvent] = []
+        with self._connect() as conn:
+            rows = conn.execute(query, params).fetchall()
+        for row in rows:
+            ev = self.decode(
+                row["originator_id"],
+                row["originator_version"],
+                row["topic"],
+                row["state"],
+                row["notification_id"],
+            )
+            if recorded_before is not None and ev.recorded_at and ev.recorded_at > recorded_before:
+                continue
+            out.append(ev)
+        return out
+
+    def decode(
+        self, originator_id: UUID, version: int, topic: str, state: bytes, position: int
+    ) -> CaseEvent:
+        """One stored row → the DOMAIN.md §4 event with position and recorded_at."""
+        domain_event = self.mapper.to_domain_event(
+            StoredEvent(originator_id, version, topic, bytes(state))
+        )
+        ev = event_from_json(domain_event.envelope)  # type: ignore[attr-defined]
+        return CaseEvent(
+            **{
+                **ev.__dict__,
+                "position": position,
+                "recorded_at": domain_event.timestamp,
+            }
+        )
+
+    def max_position(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+    def case_ids(self) -> list[UUID]:
+        query = sql.SQL("SELECT DISTINCT originator_id FROM {}.{}").format(
+            sql.Identifier(self._schema), sql.Identifier(EVENTS_TABLE)
+        )
+        with self._connect() as conn:
+            return [r["originator_id"] for r in conn.execute(query).fetchall()]
+
+    @property
+    def _schema(self) -> str:
+        return str(self.env.get("POSTGRES_SCHEMA") or "public")
+
+    def _connect(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A pooled connection from the recorder's datastore (no extra pool per process)."""
+        recorder = cast(PostgresApplicationRecorder, self.recorder)
+        return recorder.datastore.get_connection()
+
+
+def today_stockholm() -> date:
+    return legal_date(datetime.now(UTC))

