@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from domain.calendar import add_days, add_months
-from domain.events import OPENING_TYPES, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
 from domain.errors import RuleViolation
+from domain.events import OPENING_TYPES, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
 
 #: Process rules (not statutory deadlines) that guard transitions. Statutory ids come from LAW.md.
 PROCESS_RULES: dict[str, str] = {
@@ -30,7 +30,9 @@ PROCESS_RULES: dict[str, str] = {
         "A beslut needs an utredning first, unless it is an LVU 6 § decision or an "
         "ansökan-based insats."
     ),
-    "P-VERKST": "Only a gynnande beslut with an insats can be verkställt, avbrutet or återupptaget.",
+    "P-VERKST": (
+        "Only a gynnande beslut with an insats can be verkställt, avbrutet or återupptaget."
+    ),
     "P-CLOSE": (
         "A case cannot be closed while an insats, a blocking frist or an uppföljning is open."
     ),
@@ -132,8 +134,10 @@ class CaseState:
             return "avslutad"
         if self.pending_utredning is not None:
             return "utredning"
-        if any(a.needs_forhandsbedomning and a.forhandsbedomning is None
-               for a in self.anmalningar.values()):
+        if any(
+            a.needs_forhandsbedomning and a.forhandsbedomning is None
+            for a in self.anmalningar.values()
+        ):
             return "forhandsbedomning"
         if self.lvu_omhandertagande is not None or self.lvu_vard:
             return "lvu"
@@ -148,19 +152,31 @@ class CaseState:
         """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may."""
         day = ev.legal_date
         if day > today:
-            _deny("P-FUTURE", f"Händelsen är daterad i framtiden ({day}).",
-                  f"event is dated in the future ({day})")
+            _deny(
+                "P-FUTURE",
+                f"Händelsen är daterad i framtiden ({day}).",
+                f"event is dated in the future ({day})",
+            )
         if self.opened_on is None:
             if ev.type not in OPENING_TYPES:
-                _deny("P-OPEN", "Ett ärende inleds med en anmälan eller ansökan.",
-                      f"a case begins with anmalan_mottagen or ansokan_mottagen, not {ev.type}")
+                _deny(
+                    "P-OPEN",
+                    "Ett ärende inleds med en anmälan eller ansökan.",
+                    f"a case begins with anmalan_mottagen or ansokan_mottagen, not {ev.type}",
+                )
             return
         if ev.kommun != self.kommun:
-            _deny("P-KOMMUN", f"Ärendet tillhör kommun {self.kommun}.",
-                  f"the case belongs to kommun {self.kommun}, not {ev.kommun}")
+            _deny(
+                "P-KOMMUN",
+                f"Ärendet tillhör kommun {self.kommun}.",
+                f"the case belongs to kommun {self.kommun}, not {ev.kommun}",
+            )
         if day < self.opened_on:
-            _deny("P-BEFORE-CASE", f"Händelsen är daterad före ärendets början ({self.opened_on}).",
-                  f"event dated {day}, before the case began on {self.opened_on}")
+            _deny(
+                "P-BEFORE-CASE",
+                f"Händelsen är daterad före ärendets början ({self.opened_on}).",
+                f"event dated {day}, before the case began on {self.opened_on}",
+            )
         if self.closed_on is not None and ev.type not in SYSTEM_TYPES:
             _deny("P-CLOSED", "Ärendet är avslutat.", "the case is closed")
         guard = _GUARDS.get(ev.type)
@@ -187,8 +203,11 @@ class CaseState:
             if t == "anmalan_mottagen":
                 pending = self.pending_utredning is not None
                 self.anmalningar[d["anmalan_id"]] = Anmalan(
-                    d["anmalan_id"], day, needs_forhandsbedomning=not pending,
-                    forhandsbedomning_due=None if pending else add_days(day, 14))
+                    d["anmalan_id"],
+                    day,
+                    needs_forhandsbedomning=not pending,
+                    forhandsbedomning_due=None if pending else add_days(day, 14),
+                )
             else:
                 self.has_ansokan = True
                 self.ansokningar[d["ansokan_id"]] = day
@@ -198,14 +217,16 @@ class CaseState:
             self.anmalningar[d["anmalan_id"]].forhandsbedomning = d["beslut"]
         elif t == "forhandsbedomning_forlangd":
             self.anmalningar[d["anmalan_id"]].forhandsbedomning_due = date.fromisoformat(
-                d["ny_slutdag"])
+                d["ny_slutdag"]
+            )
         elif t == "utredning_inledd":
             start = day
             cont = d.get("fortsatter_utredning_id")
             if cont and cont in self.utredningar:  # B3: keep the original start date
                 start = self.utredningar[cont].inledd
-            self.utredningar[d["utredning_id"]] = Utredning(d["utredning_id"], start,
-                                                            add_months(start, 4))
+            self.utredningar[d["utredning_id"]] = Utredning(
+                d["utredning_id"], start, add_months(start, 4)
+            )
         elif t == "utredning_forlangd":
             self.utredningar[d["utredning_id"]].due = date.fromisoformat(d["ny_slutdag"])
         elif t == "utredning_avslutad":
@@ -213,8 +234,14 @@ class CaseState:
             u.avslutad, u.utfall = day, d["utfall"]
         elif t == "beslut_fattat":
             self.beslut[d["beslut_id"]] = Beslut(
-                d["beslut_id"], day, bool(d["gynnande"]), d.get("insats"), d["lagrum"],
-                d["beslutstyp"], d["delegat"]["roll"])
+                d["beslut_id"],
+                day,
+                bool(d["gynnande"]),
+                d.get("insats"),
+                d["lagrum"],
+                d["beslutstyp"],
+                d["delegat"]["roll"],
+            )
         elif t == "insats_verkstalld":
             b = self.beslut[d["beslut_id"]]
             b.verkstalld, b.avbruten = b.verkstalld or day, None
@@ -306,17 +333,25 @@ def _g_skydd(s: CaseState, ev: CaseEvent) -> None:
 def _g_forhandsbedomning(s: CaseState, ev: CaseEvent) -> None:
     a = _anmalan(s, ev)
     if not a.needs_forhandsbedomning:
-        _deny("B4", "Ingen förhandsbedömning: en utredning pågick när anmälan kom in.",
-              "no förhandsbedömning: an utredning was pending when this anmälan arrived")
+        _deny(
+            "B4",
+            "Ingen förhandsbedömning: en utredning pågick när anmälan kom in.",
+            "no förhandsbedömning: an utredning was pending when this anmälan arrived",
+        )
     if a.forhandsbedomning is not None:
-        _deny("P-TWICE", "Förhandsbedömning är redan beslutad.", "förhandsbedömning already decided")
+        _deny(
+            "P-TWICE", "Förhandsbedömning är redan beslutad.", "förhandsbedömning already decided"
+        )
 
 
 def _g_forhandsbedomning_ext(s: CaseState, ev: CaseEvent) -> None:
     a = _anmalan(s, ev)
     if not a.needs_forhandsbedomning or a.forhandsbedomning is not None:
-        _deny("P-EXT", "Det finns ingen öppen förhandsbedömning att förlänga.",
-              "no open förhandsbedömning to extend")
+        _deny(
+            "P-EXT",
+            "Det finns ingen öppen förhandsbedömning att förlänga.",
+            "no open förhandsbedömning to extend",
+        )
     _extension("A2", ev, a.forhandsbedomning_due or add_days(a.received, 14))
 
 
@@ -342,11 +377,17 @@ def _g_utredning_ext(s: CaseState, ev: CaseEvent) -> None:
 def _extension(rule: str, ev: CaseEvent, current_due: date) -> None:
     new_due = date.fromisoformat(ev.data["ny_slutdag"])
     if ev.legal_date > current_due:
-        _deny("P-EXT", f"Förlängning måste beslutas före fristens utgång ({current_due}).",
-              f"an extension must be decided before the due date {current_due} ({rule})")
+        _deny(
+            "P-EXT",
+            f"Förlängning måste beslutas före fristens utgång ({current_due}).",
+            f"an extension must be decided before the due date {current_due} ({rule})",
+        )
     if new_due <= current_due:
-        _deny("P-EXT", f"Ny slutdag måste vara senare än {current_due}.",
-              f"ny_slutdag {new_due} must be after the current due date {current_due} ({rule})")
+        _deny(
+            "P-EXT",
+            f"Ny slutdag måste vara senare än {current_due}.",
+            f"ny_slutdag {new_due} must be after the current due date {current_due} ({rule})",
+        )
 
 
 def _g_utredning_ref(s: CaseState, ev: CaseEvent) -> None:
@@ -366,26 +407,38 @@ def _g_beslut(s: CaseState, ev: CaseEvent) -> None:
     lagrum = d["lagrum"].replace(" ", "").lower()
     lvu6 = "lvu6" in lagrum or "lvu6§" in lagrum
     if not s.utredningar and not lvu6 and not s.has_ansokan:
-        _deny("P-NO-UTREDNING", "Beslut kräver en utredning (utom LVU 6 § och ansökan).",
-              "a beslut needs an utredning first (unless LVU 6 § or an ansökan)")
+        _deny(
+            "P-NO-UTREDNING",
+            "Beslut kräver en utredning (utom LVU 6 § och ansökan).",
+            "a beslut needs an utredning first (unless LVU 6 § or an ansökan)",
+        )
     if d["gynnande"] and d.get("insats") is None and d["beslutstyp"] == "insats":
-        _deny("P-VERKST", "Ett gynnande insatsbeslut måste ange insats.",
-              "a gynnande insats decision must name the insats")
+        _deny(
+            "P-VERKST",
+            "Ett gynnande insatsbeslut måste ange insats.",
+            "a gynnande insats decision must name the insats",
+        )
 
 
 def _g_verkstallighet(s: CaseState, ev: CaseEvent) -> None:
     b = _beslut(s, ev)
     if not b.gynnande or b.insats is None:
-        _deny("P-VERKST", "Endast ett gynnande beslut om insats kan verkställas.",
-              "only a gynnande beslut with an insats can be verkställt (this is an avslag)")
+        _deny(
+            "P-VERKST",
+            "Endast ett gynnande beslut om insats kan verkställas.",
+            "only a gynnande beslut with an insats can be verkställt (this is an avslag)",
+        )
     if b.avslutat is not None:
         _deny("P-VERKST", "Beslutet är avslutat.", "the beslut is avslutat")
     t = ev.type
     if t == "insats_verkstalld" and b.verkstalld is not None and b.avbruten is None:
         _deny("P-TWICE", "Insatsen är redan verkställd.", "the insats is already verkställd")
     if t == "verkstallighet_avbruten" and (b.verkstalld is None or b.avbruten is not None):
-        _deny("P-VERKST", "Bara en pågående insats kan avbrytas.",
-              "only a running insats can be avbruten")
+        _deny(
+            "P-VERKST",
+            "Bara en pågående insats kan avbrytas.",
+            "only a running insats can be avbruten",
+        )
     if t == "verkstallighet_aterupptagen" and b.avbruten is None:
         _deny("P-VERKST", "Insatsen är inte avbruten.", "the insats is not avbruten")
 
@@ -412,8 +465,9 @@ def _g_close(s: CaseState, ev: CaseEvent) -> None:
         reasons.append("an insats is open")
     if s.pending_utredning is not None:
         reasons.append("an utredning is pending")
-    if any(a.needs_forhandsbedomning and a.forhandsbedomning is None
-           for a in s.anmalningar.values()):
+    if any(
+        a.needs_forhandsbedomning and a.forhandsbedomning is None for a in s.anmalningar.values()
+    ):
         reasons.append("a förhandsbedömning is not decided")
     if any(a.skyddsbedomning is None for a in s.anmalningar.values()):
         reasons.append("a skyddsbedömning is missing")
@@ -422,8 +476,11 @@ def _g_close(s: CaseState, ev: CaseEvent) -> None:
     if s.lvu_omhandertagande is not None or s.lvu_vard:
         reasons.append("LVU care is ongoing")
     if reasons:
-        _deny("P-CLOSE", "Ärendet kan inte avslutas: " + "; ".join(reasons) + ".",
-              "the case cannot be closed: " + "; ".join(reasons))
+        _deny(
+            "P-CLOSE",
+            "Ärendet kan inte avslutas: " + "; ".join(reasons) + ".",
+            "the case cannot be closed: " + "; ".join(reasons),
+        )
 
 
 def _g_anmalare_informerad(s: CaseState, ev: CaseEvent) -> None:

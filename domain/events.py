@@ -93,7 +93,12 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     },
     "utredning_forlangd": {"utredning_id": _req(), "ny_slutdag": _req(kind="date"), "skal": _req()},
     "barnet_hort": {"moment": _req(), "satt": _req(), "utredning_id": _opt(), "beslut_id": _opt()},
-    "barnet_ej_hort": {"moment": _req(), "skal": _req(), "utredning_id": _opt(), "beslut_id": _opt()},
+    "barnet_ej_hort": {
+        "moment": _req(),
+        "skal": _req(),
+        "utredning_id": _opt(),
+        "beslut_id": _opt(),
+    },
     "barnenkat_erbjuden": {"utredning_id": _req()},
     "utredning_avslutad": {
         "utredning_id": _req(),

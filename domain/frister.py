@@ -298,7 +298,17 @@ def _a2(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
 
 
 def _a3(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
-    r, aid, trig = rule("A3"), str(ev.data["anmalan_id"]), ev.legal_date
+    """When the anmälare asked (anmalan_mottagen.anmalare_begart_information), or by policy."""
+    aid = str(ev.data["anmalan_id"])
+    asked = any(
+        e.type == "anmalan_mottagen"
+        and e.data.get("anmalan_id") == aid
+        and e.data.get("anmalare_begart_information") is True
+        for e in ctx.evs
+    )
+    if not (asked or ctx.policy.a3_begaran_antas):
+        return
+    r, trig = rule("A3"), ev.legal_date
     done = ctx.find(i, r.fulfilled_by, _is("anmalan_id", aid))
     _emit(
         ctx,
@@ -309,7 +319,7 @@ def _a3(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
         trig=trig,
         due=r.due_from(trig),
         fulfilled=_fulfilment(ctx, done),
-        notes=("anmälarens begäran antas (policy a3_begaran)",),
+        notes=() if asked else ("anmälarens begäran antas (policy a3_begaran)",),
     )
 
 

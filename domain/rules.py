@@ -257,12 +257,12 @@ RULES: tuple[Rule, ...] = (
         uncertain=(
             UncertainPolicy(
                 "a3_begaran",
-                "antas begard",
-                "Händelse för anmälarens begäran saknas; fristen räknas för varje beslut "
-                "(ett larm för mycket hellre än ett för lite).",
+                "av",
+                "Anmälarens begäran anges i anmalan_mottagen.anmalare_begart_information. "
+                "Utan den räknas fristen bara om kommunen slår på policy.a3_begaran_antas "
+                "(alla anmälare antas ha begärt information).",
             ),
         ),
-        missing_event_types=("anmalare_begart_information",),
     ),
     Rule(
         "B1",
@@ -528,6 +528,9 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+#: U-point policies that apply across the catalogue rather than to one rule.
+GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
+
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 #: Rules the engine never turns the söndagsregel on for (a late LVU 7 § ends the omhändertagande).
 NO_SONDAGSREGEL = frozenset({"E2"})
@@ -565,6 +568,7 @@ class KommunPolicy:
     d3_start: str = "beslut"
     uppfoljning_gammal_sol_manader: int = 2
     d10_per_arende: bool = False
+    a3_begaran_antas: bool = False
 
     def sondagsregel_on(self, rule_id: str) -> bool:
         """Whether ``shifted_due`` is shown for ``rule_id`` (never for LVU 7 §)."""
@@ -591,6 +595,7 @@ _POLICY_KEYS = (
     "d3_start",
     "uppfoljning_gammal_sol_manader",
     "d10_per_arende",
+    "a3_begaran_antas",
 )
 _TOP_KEYS = {"kommun", "namn", "klagomal", "verkstallighet", "sondagsregel", "policy"}
 
@@ -639,12 +644,12 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
     d3 = pol.get("d3_start", "beslut")
     if d3 not in ("beslut", "verkstallighet"):
         raise PolicyError("policy.d3_start", 'must be "beslut" or "verkstallighet"')
-    d10 = pol.get("d10_per_arende", False)
-    if not isinstance(d10, bool):
-        raise PolicyError("policy.d10_per_arende", "must be true or false")
+    d10 = _bool(pol, "d10_per_arende")
+    a3 = _bool(pol, "a3_begaran_antas")
     return KommunPolicy(
         kommun=kommun,
         d10_per_arende=d10,
+        a3_begaran_antas=a3,
         klagomal_dagar=_int(klag.get("dagar", 14), "klagomal.dagar", 1, 365),
         verkstallighet_mal_dagar={
             k: _int(v, f"verkstallighet.{k}", 0, 3650) for k, v in verk.items()
@@ -659,6 +664,13 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
             6,
         ),
     )
+
+
+def _bool(pol: Mapping[str, Any], key: str) -> bool:
+    value = pol.get(key, False)
+    if not isinstance(value, bool):
+        raise PolicyError(f"policy.{key}", "must be true or false")
+    return value
 
 
 def _is_hhmm(text: str) -> bool:

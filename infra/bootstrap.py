@@ -13,8 +13,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from domain.ids import case_id_for, workflow_id_for
 from domain.identity import pseudonym
+from domain.ids import case_id_for, workflow_id_for
 from infra.embedded_pg import embedded_postgres
 from infra.settings import Settings
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
@@ -59,26 +59,39 @@ class Stack:
 
 
 @asynccontextmanager
-async def local_stack(settings: Settings, *, temporal_port: int | None = None,
-                      ui_port: int | None = None, headless: bool = False,
-                      ) -> AsyncIterator[Stack]:
+async def local_stack(
+    settings: Settings,
+    *,
+    temporal_port: int | None = None,
+    ui_port: int | None = None,
+    headless: bool = False,
+) -> AsyncIterator[Stack]:
     """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections."""
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
         store, env = stack.enter_context(open_store(settings, url))
         runner = stack.enter_context(frister_runner(env))
         server = stack.enter_context(
-            dev_server(settings.home / "temporal", port=temporal_port, ui_port=ui_port,
-                       headless=headless)
+            dev_server(
+                settings.home / "temporal", port=temporal_port, ui_port=ui_port, headless=headless
+            )
         )
         client = await connect(server.address, settings.temporal_namespace, settings.keys.codec)
         await stack.enter_async_context(running_worker(client, store, settings.task_queue))
-        yield Stack(settings, store, env, client, runner, server.address,
-                    None if headless else server.ui_url)
+        yield Stack(
+            settings,
+            store,
+            env,
+            client,
+            runner,
+            server.address,
+            None if headless else server.ui_url,
+        )
 
 
-async def adopt_case(client: Client, store: CaseStore, settings: Settings, kommun: str,
-                     case_ref: str) -> str:
+async def adopt_case(
+    client: Client, store: CaseStore, settings: Settings, kommun: str, case_ref: str
+) -> str:
     """Start a case's workflow from the store's record of it (import/repair path).
 
     The workflow folds the recorded events and then behaves as if it had lived through them:
@@ -98,4 +111,3 @@ async def adopt_case(client: Client, store: CaseStore, settings: Settings, kommu
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
     return wid
-

@@ -17,8 +17,18 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from infra.settings import SettingsError, load_settings
 
-FRISTER_COLUMNS = ("case_ref", "rule", "frist", "trigger_date", "due", "days_left", "status",
-                   "law", "paragraph", "enhet")
+FRISTER_COLUMNS = (
+    "case_ref",
+    "rule",
+    "frist",
+    "trigger_date",
+    "due",
+    "days_left",
+    "status",
+    "law",
+    "paragraph",
+    "enhet",
+)
 
 
 class UsageError(Exception):
@@ -55,10 +65,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
     async def main() -> None:
         async with local_stack(settings, temporal_port=args.port, ui_port=args.ui_port) as st:
             print(f"barnflow dev stack running (home {settings.home})")
-            print(f"  PostgreSQL: {'external' if settings.database.url else 'embedded'}"
-                  f" (schema {settings.database.schema})")
-            print(f"  Temporal:   {st.temporal_address} (namespace {settings.temporal_namespace},"
-                  f" task queue {settings.task_queue})")
+            print(
+                f"  PostgreSQL: {'external' if settings.database.url else 'embedded'}"
+                f" (schema {settings.database.schema})"
+            )
+            print(
+                f"  Temporal:   {st.temporal_address} (namespace {settings.temporal_namespace},"
+                f" task queue {settings.task_queue})"
+            )
             print(f"  Web UI:     {st.ui_url}")
             print("  worker and frister projection running. Ctrl-C stops everything.")
             sys.stdout.flush()
@@ -122,21 +136,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     await adopt_case(st.client, st.store, settings, c.kommun, c.case_ref)
             for c in cases:
                 for ln in c.live:
-                    await send_command(st.client, st.store, ln,
-                                       pseudonym_key=settings.keys.pseudonym,
-                                       task_queue=settings.task_queue)
+                    await send_command(
+                        st.client,
+                        st.store,
+                        ln,
+                        pseudonym_key=settings.keys.pseudonym,
+                        task_queue=settings.task_queue,
+                    )
             await asyncio.sleep(1.0)  # let adopted workflows append their overdue alerts
             catch_up(st.projections)
             for kommun in KOMMUNER:
-                rows = [r for r in st.projections.view.report_rows(kommun, today,
-                                                                   include_closed=True)
-                        if r["case_ref"].endswith(f"{today:%Y%m%d}")]
+                rows = [
+                    r
+                    for r in st.projections.view.report_rows(kommun, today, include_closed=True)
+                    if r["case_ref"].endswith(f"{today:%Y%m%d}")
+                ]
                 print(f"\nFrister i kommun {kommun} per {today.isoformat()}:")
                 print(render(rows, "table", FRISTER_COLUMNS))
-        print("\nThe same cases live on in Temporal's database under "
-              f"{settings.home / 'temporal'}.\nBrowse them: run `./run.sh dev` (or `barnflow dev`)"
-              " and open http://127.0.0.1:8233 — workflow ids are barnarende-<kommun>-<pseudonym>;"
-              " payloads are encrypted, ids and details carry no identity.")
+        print(
+            "\nThe same cases live on in Temporal's database under "
+            f"{settings.home / 'temporal'}.\nBrowse them: run `./run.sh dev` (or `barnflow dev`)"
+            " and open http://127.0.0.1:8233 — workflow ids are barnarende-<kommun>-<pseudonym>;"
+            " payloads are encrypted, ids and details carry no identity."
+        )
 
     asyncio.run(main())
     return 0
@@ -151,9 +173,11 @@ def cmd_report_frister(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     as_of = args.as_of or today_stockholm()
-    with database(settings) as url, open_store(settings, url) as (_store, env), frister_runner(
-        env
-    ) as runner:
+    with (
+        database(settings) as url,
+        open_store(settings, url) as (_store, env),
+        frister_runner(env) as runner,
+    ):
         catch_up(runner)
         rows = runner.view.report_rows(args.kommun, as_of, include_closed=args.all)
     print(render(rows, args.format, FRISTER_COLUMNS))

@@ -28,9 +28,7 @@ class EncryptionCodec(PayloadCodec):
     def __init__(self, key: bytes, old_keys: Sequence[bytes] = ()) -> None:
         self._key_id = key_id(key)
         self._cipher = AESGCM(key)
-        self._decrypters: Mapping[bytes, AESGCM] = {
-            key_id(k): AESGCM(k) for k in (key, *old_keys)
-        }
+        self._decrypters: Mapping[bytes, AESGCM] = {key_id(k): AESGCM(k) for k in (key, *old_keys)}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
@@ -38,7 +36,9 @@ class EncryptionCodec(PayloadCodec):
             nonce = os.urandom(12)
             data = nonce + self._cipher.encrypt(nonce, p.SerializeToString(), None)
             out.append(
-                Payload(metadata={"encoding": ENCODING, "encryption-key-id": self._key_id}, data=data)
+                Payload(
+                    metadata={"encoding": ENCODING, "encryption-key-id": self._key_id}, data=data
+                )
             )
         return out
 
@@ -57,7 +57,9 @@ class EncryptionCodec(PayloadCodec):
         return out
 
 
-def data_converter(key: bytes, old_keys: Sequence[bytes] = ()) -> temporalio.converter.DataConverter:
+def data_converter(
+    key: bytes, old_keys: Sequence[bytes] = ()
+) -> temporalio.converter.DataConverter:
     """The production data converter: default JSON conversion + the encryption codec."""
     return dataclasses.replace(
         temporalio.converter.default(), payload_codec=EncryptionCodec(key, old_keys)

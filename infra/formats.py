@@ -17,8 +17,9 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]) -> 
         return orjson.dumps(list(rows), option=orjson.OPT_INDENT_2).decode()
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore",
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
         return buf.getvalue().rstrip("\n")

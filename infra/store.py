@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from contextlib import AbstractContextManager
 from typing import Any, cast
 from uuid import UUID
 
@@ -117,8 +117,9 @@ class CaseStore(Application[UUID]):
             except IntegrityError:
                 continue  # another writer appended first: reload and judge again
             stored = recordings[-1]
-            envelope = dict(stored.domain_event.envelope)  # type: ignore[attr-defined]
-            envelope["recorded_at"] = stored.domain_event.timestamp.isoformat()
+            domain_event: Any = stored.domain_event
+            envelope = dict(domain_event.envelope)
+            envelope["recorded_at"] = domain_event.timestamp.isoformat()
             envelope["position"] = stored.notification.id
             return AppendResult(
                 case_id=str(case.id),
@@ -147,7 +148,8 @@ class CaseStore(Application[UUID]):
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:
         try:
-            return self.repository.get(case_id)  # type: ignore[no-any-return]
+            case: ChildCase = self.repository.get(case_id)
+            return case
         except AggregateNotFoundError:
             return None
 
@@ -192,10 +194,10 @@ class CaseStore(Application[UUID]):
         self, originator_id: UUID, version: int, topic: str, state: bytes, position: int
     ) -> CaseEvent:
         """One stored row → the DOMAIN.md §4 event with position and recorded_at."""
-        domain_event = self.mapper.to_domain_event(
+        domain_event: Any = self.mapper.to_domain_event(
             StoredEvent(originator_id, version, topic, bytes(state))
         )
-        ev = event_from_json(domain_event.envelope)  # type: ignore[attr-defined]
+        ev = event_from_json(domain_event.envelope)
         return CaseEvent(
             **{
                 **ev.__dict__,

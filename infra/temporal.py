@@ -40,7 +40,7 @@ from domain.ids import case_id_for, workflow_id_for
 from infra.codec import data_converter
 from infra.store import CaseStore
 from workflows.child_case import ChildCaseWorkflow
-from workflows.messages import CaseWorkflowInput, CommandInput, CommandResult
+from workflows.messages import COMMAND_UPDATE, CaseWorkflowInput, CommandInput, CommandResult
 
 
 def _bin(name: str) -> str:
@@ -51,7 +51,9 @@ def _bin(name: str) -> str:
             return str(c)
     found = shutil.which(name)
     if found is None:
-        raise FileNotFoundError(f"{name} not found: install barnflow's dependencies (pip install -e .)")
+        raise FileNotFoundError(
+            f"{name} not found: install barnflow's dependencies (pip install -e .)"
+        )
     return found
 
 
@@ -83,20 +85,36 @@ class DevServer:
 
 
 @contextlib.contextmanager
-def dev_server(home: Path, *, port: int | None = None, ui_port: int | None = None,
-               headless: bool = False) -> Iterator[DevServer]:
+def dev_server(
+    home: Path, *, port: int | None = None, ui_port: int | None = None, headless: bool = False
+) -> Iterator[DevServer]:
     """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit."""
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     ui_port = ui_port or free_port()
     args = [
-        temporal_cli(), "server", "start-dev",
-        "--db-filename", str(home / "temporal.db"),
-        "--ip", "127.0.0.1", "--port", str(port),
-        "--ui-port", str(ui_port), "--ui-ip", "127.0.0.1",
-        "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-        "--log-level", "error", "--ui-disable-news-fetch",
-        "--namespace", "default",
+        temporal_cli(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(home / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--ui-ip",
+        "127.0.0.1",
+        "--http-port",
+        str(free_port()),
+        "--metrics-port",
+        str(free_port()),
+        "--log-level",
+        "error",
+        "--ui-disable-news-fetch",
+        "--namespace",
+        "default",
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         args += ["--search-attribute", f"{name}={kind}"]
@@ -143,8 +161,9 @@ async def connect(address: str, namespace: str, codec_key: bytes) -> Client:
     last: Exception | None = None
     for _ in range(50):
         try:
-            return await Client.connect(address, namespace=namespace,
-                                        data_converter=data_converter(codec_key))
+            return await Client.connect(
+                address, namespace=namespace, data_converter=data_converter(codec_key)
+            )
         except RuntimeError as exc:  # connection refused while starting
             last = exc
             await asyncio.sleep(0.3)
@@ -152,7 +171,9 @@ async def connect(address: str, namespace: str, codec_key: bytes) -> Client:
 
 
 @contextlib.asynccontextmanager
-async def running_worker(client: Client, store: CaseStore, task_queue: str) -> AsyncIterator[Worker]:
+async def running_worker(
+    client: Client, store: CaseStore, task_queue: str
+) -> AsyncIterator[Worker]:
     """A worker for ChildCaseWorkflow and the append activity, shut down on exit."""
     activities = RecordActivities(store)
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
@@ -186,9 +207,13 @@ def workflow_id_for_event(ev: CaseEvent, store: CaseStore, pseudonym_key: bytes)
         return workflow_id_for(ev.kommun, pseudonym(pseudonym_key, ev.kommun, child_identifier(ev)))
     events = store.case_events(case_id_for(ev.kommun, ev.case_ref), versions=(1,))
     if not events:
-        raise CommandRejected(RuleViolation(
-            "P-OPEN", "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
-            f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan"))
+        raise CommandRejected(
+            RuleViolation(
+                "P-OPEN",
+                "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
+                f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan",
+            )
+        )
     first = events[0]
     return workflow_id_for(ev.kommun, pseudonym(pseudonym_key, ev.kommun, child_identifier(first)))
 
@@ -196,8 +221,10 @@ def workflow_id_for_event(ev: CaseEvent, store: CaseStore, pseudonym_key: bytes)
 def _unwrap(exc: BaseException) -> CommandRejected | None:
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, ApplicationError) and cause.type in ("RuleViolation",
-                                                                   "EventValidationError"):
+        if isinstance(cause, ApplicationError) and cause.type in (
+            "RuleViolation",
+            "EventValidationError",
+        ):
             d = list(cause.details)
             if cause.type == "RuleViolation" and len(d) >= 3:
                 return CommandRejected(RuleViolation(str(d[0]), str(d[1]), str(d[2])))
@@ -207,8 +234,14 @@ def _unwrap(exc: BaseException) -> CommandRejected | None:
     return None
 
 
-async def send_command(client: Client, store: CaseStore, event: dict[str, Any], *,
-                       pseudonym_key: bytes, task_queue: str) -> CommandResult:
+async def send_command(
+    client: Client,
+    store: CaseStore,
+    event: dict[str, Any],
+    *,
+    pseudonym_key: bytes,
+    task_queue: str,
+) -> CommandResult:
     """Send one DOMAIN.md §4 event as a command to its child's workflow.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
@@ -229,11 +262,18 @@ async def send_command(client: Client, store: CaseStore, event: dict[str, Any], 
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
-            return await client.execute_update_with_start_workflow(
-                ChildCaseWorkflow.command, CommandInput(event=event), start_workflow_operation=start
+            result: CommandResult = await client.execute_update_with_start_workflow(
+                COMMAND_UPDATE,
+                CommandInput(event=event),
+                start_workflow_operation=start,
+                result_type=CommandResult,
             )
+            return result
         handle = client.get_workflow_handle(wid)
-        return await handle.execute_update(ChildCaseWorkflow.command, CommandInput(event=event))
+        updated: CommandResult = await handle.execute_update(
+            COMMAND_UPDATE, CommandInput(event=event), result_type=CommandResult
+        )
+        return updated
     except WorkflowUpdateFailedError as exc:
         rejected = _unwrap(exc)
         if rejected is not None:
@@ -241,7 +281,9 @@ async def send_command(client: Client, store: CaseStore, event: dict[str, Any], 
         raise
     except RPCError as exc:
         if "already completed" in str(exc) or "not found" in str(exc).lower():
-            raise CommandRejected(RuleViolation(
-                "P-CLOSED", "Ärendet är avslutat.", f"the case's workflow is closed ({exc})"
-            )) from None
+            raise CommandRejected(
+                RuleViolation(
+                    "P-CLOSED", "Ärendet är avslutat.", f"the case's workflow is closed ({exc})"
+                )
+            ) from None
         raise

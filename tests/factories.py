@@ -10,6 +10,8 @@ from domain.calendar import STOCKHOLM
 # Valid personnummer (Luhn-correct, födelsenummer != 000), made up for tests.
 PNR_GIRL = "201203041239"
 PNR_BOY = "200801012345"
+PNR_THIRD = "201005152341"
+PNR_FOURTH = "201702285675"
 
 
 def line(
@@ -33,13 +35,19 @@ def line(
     }
 
 
-def anmalan(at: datetime, *, anmalan_id: str = "anm-1", pnr: str = PNR_GIRL, kon: str = "flicka",
-            **kw: Any) -> dict[str, Any]:
+def anmalan(
+    at: datetime, *, anmalan_id: str = "anm-1", pnr: str = PNR_GIRL, kon: str = "flicka", **kw: Any
+) -> dict[str, Any]:
     return line(
         "anmalan_mottagen",
-        {"anmalan_id": anmalan_id, "barn": {"personnummer": pnr, "kon": kon},
-         "anmalare_kategori": "skola"},
-        at=at, key=kw.pop("key", f"k-{anmalan_id}"), **kw,
+        {
+            "anmalan_id": anmalan_id,
+            "barn": {"personnummer": pnr, "kon": kon},
+            "anmalare_kategori": "skola",
+        },
+        at=at,
+        key=kw.pop("key", f"k-{anmalan_id}"),
+        **kw,
     )
 
 

@@ -11,6 +11,7 @@ duplicate it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -53,10 +54,12 @@ def alert_key(frist: Frist) -> str:
 
 def _rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
     if isinstance(exc, RuleViolation):
-        return ApplicationError(str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation",
-                                non_retryable=True)
-    return ApplicationError(str(exc), exc.field, exc.message, type="EventValidationError",
-                            non_retryable=True)
+        return ApplicationError(
+            str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
+        )
+    return ApplicationError(
+        str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
+    )
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -83,10 +86,8 @@ class ChildCaseWorkflow:
             timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
             self._changed = False
             self._publish_details()
-            try:
+            with contextlib.suppress(TimeoutError):  # the next frist expired
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-            except TimeoutError:
-                pass
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.summary()
 
@@ -208,4 +209,3 @@ class ChildCaseWorkflow:
             next_due=min((f.due.isoformat() for f in open_), default=None),
             closed=self._state.closed_on is not None,
         )
-

@@ -23,8 +23,9 @@ PNR = luhn_pnr("20150101238")
 BARN = {"personnummer": PNR, "kon": "flicka"}
 
 
-def line(etype: str, when: str, *, case_ref: str = "VS-1", kommun: str = "1280",
-         **data: Any) -> dict[str, Any]:
+def line(
+    etype: str, when: str, *, case_ref: str = "VS-1", kommun: str = "1280", **data: Any
+) -> dict[str, Any]:
     """A raw line; ``when`` is a date (10:00 local) or a full ISO timestamp."""
     occurred = when if "T" in when else f"{when}T10:00:00+01:00"
     if etype in ("anmalan_mottagen", "ansokan_mottagen"):

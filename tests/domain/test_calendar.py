@@ -108,7 +108,7 @@ def test_legal_date_dst_night_maps_to_stockholm_date() -> None:
 
 def test_legal_date_rejects_naive() -> None:
     with pytest.raises(ValueError, match="aware"):
-        legal_date(datetime(2026, 1, 1))  # noqa: DTZ001
+        legal_date(datetime(2026, 1, 1))
 
 
 def test_start_of_day_and_overdue_at_are_dst_correct() -> None:

@@ -21,8 +21,12 @@ async def _open_case(env: WorkflowEnvironment, store: CaseStore, tq: str) -> Non
     now = await env.get_current_time()
     for ev in (
         anmalan(now),
-        line("skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": False},
-             at=now, key="k-skydd"),
+        line(
+            "skyddsbedomning_gjord",
+            {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+            at=now,
+            key="k-skydd",
+        ),
     ):
         await send_command(env.client, store, ev, pseudonym_key=PSEUDONYM_KEY, task_queue=tq)
 
@@ -58,11 +62,16 @@ async def test_forhandsbedomning_on_day_14_yields_no_alert(
         await ts_env.sleep(timedelta(days=14))
         day14 = await ts_env.get_current_time()
         await send_command(
-            ts_env.client, store,
-            line("forhandsbedomning_beslutad",
-                 {"anmalan_id": "anm-1", "beslut": "inte_inleda_utredning"},
-                 at=day14, key="k-fb"),
-            pseudonym_key=PSEUDONYM_KEY, task_queue=task_queue,
+            ts_env.client,
+            store,
+            line(
+                "forhandsbedomning_beslutad",
+                {"anmalan_id": "anm-1", "beslut": "inte_inleda_utredning"},
+                at=day14,
+                key="k-fb",
+            ),
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=task_queue,
         )
         await ts_env.sleep(timedelta(days=30))
         assert _alerts(store) == []

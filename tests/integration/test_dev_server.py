@@ -1,0 +1,174 @@
+"""Against a real Temporal dev server and real PostgreSQL: backdating, restarts, privacy.
+
+The dev server is shared by the session and a child has one workflow per kommun, so every test
+uses its own child (personnummer) and task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+
+from domain.calendar import add_days, legal_date
+from domain.ids import case_id_for
+from infra.codec import data_converter
+from infra.store import CaseStore
+from infra.temporal import DevServer, running_worker, send_command
+from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
+from tests.factories import PNR_BOY, PNR_FOURTH, PNR_THIRD, anmalan, line
+from tests.helpers import eventually
+
+
+def _types(store: CaseStore, case_ref: str) -> list[str]:
+    return [e.type for e in store.case_events(case_id_for("1280", case_ref))]
+
+
+async def test_backdated_anmalan_produces_a2_overdue_event_at_once(
+    dev_client: Client, store: CaseStore, task_queue: str
+) -> None:
+    received = datetime.now(UTC) - timedelta(days=20)
+    async with running_worker(dev_client, store, task_queue):
+        await send_command(
+            dev_client,
+            store,
+            anmalan(received, case_ref="VS-BACK", pnr=PNR_FOURTH),
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=task_queue,
+        )
+        case = case_id_for("1280", "VS-BACK")
+
+        def a2_alerts() -> list[str]:
+            return [
+                e.data["due"]
+                for e in store.case_events(case)
+                if e.type == "frist_overskriden" and e.data["regel"] == "A2"
+            ]
+
+        due = add_days(legal_date(received), 14).isoformat()
+        assert await eventually(a2_alerts, timeout=15) == [due]
+
+
+async def test_worker_restart_mid_case_leaves_no_gap_and_no_duplicate(
+    dev_client: Client, store: CaseStore, task_queue: str
+) -> None:
+    now = datetime.now(UTC)
+    ref = "VS-RESTART"
+    steps = [
+        anmalan(now, case_ref=ref, pnr=PNR_BOY, kon="pojke"),
+        line(
+            "skyddsbedomning_gjord",
+            {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+            at=now,
+            key="r-2",
+            case_ref=ref,
+        ),
+        line(
+            "forhandsbedomning_beslutad",
+            {"anmalan_id": "anm-1", "beslut": "inleda_utredning"},
+            at=now,
+            key="r-3",
+            case_ref=ref,
+        ),
+        line(
+            "utredning_inledd",
+            {"utredning_id": "u-1", "grund": "anmalan"},
+            at=now,
+            key="r-4",
+            case_ref=ref,
+        ),
+        line(
+            "utredning_avslutad",
+            {"utredning_id": "u-1", "utfall": "ingen_atgard"},
+            at=now,
+            key="r-5",
+            case_ref=ref,
+        ),
+        line("arende_avslutat", {"orsak": "ingen_atgard"}, at=now, key="r-6", case_ref=ref),
+    ]
+
+    async def send(i: int) -> None:
+        await send_command(
+            dev_client, store, steps[i], pseudonym_key=PSEUDONYM_KEY, task_queue=task_queue
+        )
+
+    async with running_worker(dev_client, store, task_queue):
+        for i in range(3):
+            await send(i)
+    # worker stopped: the next command waits in Temporal until a worker returns
+    pending = asyncio.create_task(send(3))
+    await asyncio.sleep(1.0)
+    assert not pending.done()
+    async with running_worker(dev_client, store, task_queue):
+        await asyncio.wait_for(pending, 30)
+        await send(3)  # a client retry of the same command is a no-op
+        for i in range(4, len(steps)):
+            await send(i)
+    events = store.case_events(case_id_for("1280", ref))
+    assert [e.type for e in events] == [s["type"] for s in steps]
+    keys = [e.idempotency_key for e in events]
+    assert len(keys) == len(set(keys))
+    positions = [e.position for e in events]
+    assert positions == sorted(positions)
+
+
+async def test_temporal_history_carries_no_personnummer(
+    dev_temporal: DevServer, dev_client: Client, store: CaseStore, task_queue: str
+) -> None:
+    now = datetime.now(UTC) - timedelta(days=3)
+    ref = "VS-PRIVACY"
+    async with running_worker(dev_client, store, task_queue):
+        result = await send_command(
+            dev_client,
+            store,
+            anmalan(now, case_ref=ref, pnr=PNR_THIRD),
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=task_queue,
+        )
+        await send_command(
+            dev_client,
+            store,
+            line(
+                "skyddsbedomning_gjord",
+                {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+                at=now,
+                key="p-2",
+                case_ref=ref,
+            ),
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=task_queue,
+        )
+        assert result.case_id == str(case_id_for("1280", ref))
+    # Read the history as the server stores it: a client *without* the codec.
+    raw = await Client.connect(dev_temporal.address, namespace="default")
+
+    async def listed() -> list[object]:
+        return [w async for w in raw.list_workflows(f"TaskQueue = '{task_queue}'")]
+
+    found: list = []
+    for _ in range(50):  # visibility is eventually consistent
+        found = await listed()
+        if found:
+            break
+        await asyncio.sleep(0.2)
+    assert len(found) == 1
+    handle = raw.get_workflow_handle(found[0].id)
+    history = await handle.fetch_history()
+    blob = history.to_json().encode() + b"".join(e.SerializeToString() for e in history.events)
+    desc = await handle.describe()
+    visible = " ".join(
+        [found[0].id, str(desc.search_attributes), str(desc.memo), str(desc.raw_description)]
+    )
+    short = PNR_THIRD[2:]
+    for needle in (PNR_THIRD, short, f"{short[:6]}-{short[6:]}"):
+        assert needle.encode() not in blob
+        assert needle not in visible
+    # and the codec really is what hides it: decoding with the key shows the child
+    decoded = await Client.connect(
+        dev_temporal.address, namespace="default", data_converter=data_converter(CODEC_KEY)
+    )
+    inputs = await decoded.get_workflow_handle(found[0].id).fetch_history()
+    assert any(
+        ev.HasField("workflow_execution_update_accepted_event_attributes") for ev in inputs.events
+    )
