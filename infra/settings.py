@@ -115,8 +115,9 @@ def _keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
         "cipher": env.get(ENV_CIPHER_KEY),
     }
     env_names = {"codec": ENV_CODEC_KEY, "pseudonym": ENV_PSEUDONYM_KEY, "cipher": ENV_CIPHER_KEY}
-    if all(v for v in given.values()):
-        return Keys(**{n: _decode_key(env_names[n], v or "") for n, v in given.items()})
+    decoded = {n: _decode_key(env_names[n], v) for n, v in given.items() if v}
+    if len(decoded) == len(given):
+        return Keys(**decoded)
     if mode == "production":
         missing = next(env_names[n] for n, v in given.items() if not v)
         raise SettingsError(f"{missing}: required when BARNFLOW_MODE=production")
