@@ -30,7 +30,7 @@ def _pid_alive(pid: int) -> bool:
 def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run = subprocess.run(
-        BARNFLOW + ["demo"],
+        [*BARNFLOW, "demo"],
         env=_env(home),
         capture_output=True,
         text=True,
@@ -49,7 +49,7 @@ def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path
 
     # the same home answers a report afterwards, as JSON, from the persisted store
     report = subprocess.run(
-        BARNFLOW + ["report", "frister", "--kommun", "1280", "--format", "json"],
+        [*BARNFLOW, "report", "frister", "--kommun", "1280", "--format", "json"],
         env=_env(home),
         capture_output=True,
         text=True,
@@ -74,7 +74,7 @@ def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path
 )
 def test_bad_setting_is_one_line_naming_it(tmp_path: Path, name: str, value: str) -> None:
     run = subprocess.run(
-        BARNFLOW + ["report", "frister", "--kommun", "1280"],
+        [*BARNFLOW, "report", "frister", "--kommun", "1280"],
         env=_env(tmp_path, **{name: value}),
         capture_output=True,
         text=True,
@@ -88,7 +88,7 @@ def test_bad_setting_is_one_line_naming_it(tmp_path: Path, name: str, value: str
 
 def test_production_refuses_to_start_without_keys(tmp_path: Path) -> None:
     run = subprocess.run(
-        BARNFLOW + ["report", "frister", "--kommun", "1280"],
+        [*BARNFLOW, "report", "frister", "--kommun", "1280"],
         env=_env(
             tmp_path,
             BARNFLOW_MODE="production",
