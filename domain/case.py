@@ -23,6 +23,9 @@ PROCESS_RULES: dict[str, str] = {
     "P-FUTURE": "An event may not be dated in the future (legal date after today).",
     "P-BEFORE-CASE": "An event may not be dated before the case began.",
     "P-KOMMUN": "An event belongs to the kommun that holds the case.",
+    "P-CASE-REF": (
+        "A child has one open case per kommun; events for it carry that case's case_ref."
+    ),
     "P-REF": "An event must refer to an anmälan, utredning or beslut the case knows.",
     "P-DUP-ID": "An anmälan, utredning or beslut id is used once per case.",
     "P-TWICE": "A step that happens once (e.g. a skyddsbedömning) may not be recorded twice.",
@@ -170,6 +173,12 @@ class CaseState:
                 "P-KOMMUN",
                 f"Ärendet tillhör kommun {self.kommun}.",
                 f"the case belongs to kommun {self.kommun}, not {ev.kommun}",
+            )
+        if ev.case_ref != self.case_ref:
+            _deny(
+                "P-CASE-REF",
+                f"Barnet har redan ett öppet ärende ({self.case_ref}).",
+                f"the child's open case is {self.case_ref!r}, not {ev.case_ref!r}",
             )
         if day < self.opened_on:
             _deny(

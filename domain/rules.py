@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from domain.calendar import add_days, add_months, add_weeks, add_years
+from domain.events import INSATSTYPER
 
 Unit = Literal["days", "weeks", "months", "years", "same_day", "annual_date"]
 Recurrence = Literal["none", "rolling", "anniversary", "quarterly", "annual"]
@@ -578,18 +579,6 @@ class KommunPolicy:
 
 
 DEFAULT_POLICY = KommunPolicy()
-_INSATSTYPER = (
-    "oppenvard",
-    "familjebehandling",
-    "kontaktperson",
-    "kontaktfamilj",
-    "familjehem",
-    "jourhem",
-    "hvb",
-    "stodboende",
-    "skyddat_boende",
-    "annan",
-)
 _POLICY_KEYS = (
     "a1_nasta_dag_efter",
     "d3_start",
@@ -627,7 +616,7 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
     ):
         raise PolicyError("kommun", 'must be a 4-digit kommunkod as a string, e.g. "1280"')
     klag = _table(raw, "klagomal", {"dagar"})
-    verk = _table(raw, "verkstallighet", set(_INSATSTYPER))
+    verk = _table(raw, "verkstallighet", set(INSATSTYPER))
     sond = _table(raw, "sondagsregel", {"regler"})
     pol = _table(raw, "policy", set(_POLICY_KEYS))
     regler = sond.get("regler", [])

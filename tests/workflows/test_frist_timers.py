@@ -77,3 +77,41 @@ async def test_forhandsbedomning_on_day_14_yields_no_alert(
         assert _alerts(store) == []
         types = [e.type for e in store.case_events(CASE)]
         assert types == ["anmalan_mottagen", "skyddsbedomning_gjord", "forhandsbedomning_beslutad"]
+
+
+async def test_rejected_command_names_its_rule_and_never_reaches_the_store(
+    ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
+) -> None:
+    from infra.temporal import CommandRejected
+
+    async with running_worker(ts_env.client, store, task_queue):
+        await _open_case(ts_env, store, task_queue)
+        now = await ts_env.get_current_time()
+        bad = [
+            (
+                line(
+                    "forhandsbedomning_beslutad",
+                    {"anmalan_id": "nope", "beslut": "inleda_utredning"},
+                    at=now,
+                    key="x-1",
+                ),
+                "P-REF",
+            ),
+            (line("insats_verkstalld", {"beslut_id": "b-1"}, at=now, key="x-2"), "P-REF"),
+            (anmalan(now, anmalan_id="anm-2", key="x-3", case_ref="VS-OTHER"), "P-CASE-REF"),
+            (line("arende_avslutat", {"orsak": "klart"}, at=now, key="x-4"), "P-CLOSE"),
+        ]
+        for ev, rule in bad:
+            try:
+                await send_command(
+                    ts_env.client, store, ev, pseudonym_key=PSEUDONYM_KEY, task_queue=task_queue
+                )
+            except CommandRejected as exc:
+                assert getattr(exc.cause, "rule", None) == rule, (rule, exc)
+            else:
+                raise AssertionError(f"{rule} was accepted")
+        assert [e.type for e in store.case_events(CASE)] == [
+            "anmalan_mottagen",
+            "skyddsbedomning_gjord",
+        ]
+        assert store.case_events(case_id_for("1280", "VS-OTHER")) == []
