@@ -38,6 +38,11 @@ def add_days(day: date, days: int) -> date:
     return day + timedelta(days=days)
 
 
+def days_between(start: date, end: date) -> int:
+    """Calendar days from ``start`` to ``end``: day 0 is ``start``, negative if ``end`` is earlier."""
+    return (end - start).days
+
+
 def add_weeks(day: date, weeks: int) -> date:
     """Same weekday ``weeks`` later (1930:173 1 §): LVU 7 § one week from Fri is Fri."""
     return day + timedelta(weeks=weeks)

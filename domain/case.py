@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NoReturn, TypeVar
 
-from domain.calendar import add_days, add_months
 from domain.errors import RuleViolation
 from domain.events import OPENING_TYPES, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.rules import rule as statutory_rule
+
+T = TypeVar("T")
 
 #: Process rules (not statutory deadlines) that guard transitions. Statutory ids come from LAW.md.
 PROCESS_RULES: dict[str, str] = {
@@ -215,7 +218,7 @@ class CaseState:
                     d["anmalan_id"],
                     day,
                     needs_forhandsbedomning=not pending,
-                    forhandsbedomning_due=None if pending else add_days(day, 14),
+                    forhandsbedomning_due=None if pending else statutory_rule("A2").due_from(day),
                 )
             else:
                 self.has_ansokan = True
@@ -234,7 +237,7 @@ class CaseState:
             if cont and cont in self.utredningar:  # B3: keep the original start date
                 start = self.utredningar[cont].inledd
             self.utredningar[d["utredning_id"]] = Utredning(
-                d["utredning_id"], start, add_months(start, 4)
+                d["utredning_id"], start, statutory_rule("B1").due_from(start)
             )
         elif t == "utredning_forlangd":
             self.utredningar[d["utredning_id"]].due = date.fromisoformat(d["ny_slutdag"])
@@ -290,35 +293,29 @@ def fold(events: Iterable[CaseEvent]) -> CaseState:
     return state
 
 
-def _deny(rule: str, sv: str, en: str) -> None:
+def _deny(rule: str, sv: str, en: str) -> NoReturn:
     raise RuleViolation(rule, sv, en)
 
 
+def _known(items: dict[str, T], ev: CaseEvent, field_name: str) -> T:
+    """The anmälan/utredning/beslut ``ev`` refers to, or P-REF."""
+    ref = ev.data[field_name]
+    found = items.get(ref)
+    if found is None:
+        _deny("P-REF", f"Okänd referens {field_name} {ref}.", f"unknown {field_name} {ref!r}")
+    return found
+
+
 def _anmalan(s: CaseState, ev: CaseEvent) -> Anmalan:
-    aid = ev.data["anmalan_id"]
-    a = s.anmalningar.get(aid)
-    if a is None:
-        _deny("P-REF", f"Okänd anmälan {aid}.", f"unknown anmalan_id {aid!r}")
-        raise AssertionError  # unreachable; keeps type checkers honest
-    return a
+    return _known(s.anmalningar, ev, "anmalan_id")
 
 
 def _utredning(s: CaseState, ev: CaseEvent) -> Utredning:
-    uid = ev.data["utredning_id"]
-    u = s.utredningar.get(uid)
-    if u is None:
-        _deny("P-REF", f"Okänd utredning {uid}.", f"unknown utredning_id {uid!r}")
-        raise AssertionError
-    return u
+    return _known(s.utredningar, ev, "utredning_id")
 
 
 def _beslut(s: CaseState, ev: CaseEvent) -> Beslut:
-    bid = ev.data["beslut_id"]
-    b = s.beslut.get(bid)
-    if b is None:
-        _deny("P-REF", f"Okänt beslut {bid}.", f"unknown beslut_id {bid!r}")
-        raise AssertionError
-    return b
+    return _known(s.beslut, ev, "beslut_id")
 
 
 def _g_anmalan(s: CaseState, ev: CaseEvent) -> None:
@@ -361,7 +358,7 @@ def _g_forhandsbedomning_ext(s: CaseState, ev: CaseEvent) -> None:
             "Det finns ingen öppen förhandsbedömning att förlänga.",
             "no open förhandsbedömning to extend",
         )
-    _extension("A2", ev, a.forhandsbedomning_due or add_days(a.received, 14))
+    _extension("A2", ev, a.forhandsbedomning_due or statutory_rule("A2").due_from(a.received))
 
 
 def _g_utredning(s: CaseState, ev: CaseEvent) -> None:

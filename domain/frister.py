@@ -82,10 +82,10 @@ class Frist:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def status_as_of(self, as_of: date) -> str:
-        return _status(self.due, self.fulfilled_date, as_of)
+        return status_on(self.due, self.fulfilled_date, as_of)
 
 
-def _status(due: date, fulfilled: date | None, as_of: date | None) -> str:
+def status_on(due: date, fulfilled: date | None, as_of: date | None) -> str:
     """Status from dates alone: met/missed once fulfilled, overdue after due, else open."""
     if fulfilled is not None and (as_of is None or fulfilled <= as_of):
         return MET if fulfilled <= due else MISSED
@@ -203,7 +203,7 @@ def _emit(
         due=due,
         original_due=original_due or due,
         shifted_due=shifted if shifted != due else None,
-        status=_status(due, fulfilled, ctx.as_of),
+        status=status_on(due, fulfilled, ctx.as_of),
         fulfilled_date=fulfilled,
         law=ref.law,
         paragraph=ref.paragraph,

@@ -13,12 +13,11 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from infra.embedded_pg import embedded_postgres
 from infra.settings import Settings
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import child_identifier, connect, dev_server, running_worker
+from infra.temporal import child_pseudonym, connect, dev_server, running_worker
 from projections.runner import FristerRunner, frister_runner
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import CaseWorkflowInput
@@ -100,7 +99,7 @@ async def adopt_case(
     events = store.case_events(case_id_for(kommun, case_ref))
     if not events:
         raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
-    child = pseudonym(settings.keys.pseudonym, kommun, child_identifier(events[0]))
+    child = child_pseudonym(events[0], settings.keys.pseudonym)
     wid = workflow_id_for(kommun, child)
     payload: list[dict[str, Any]] = [e.redacted().to_json() for e in events]
     await client.start_workflow(

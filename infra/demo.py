@@ -13,18 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from domain.calendar import STOCKHOLM
+from domain.calendar import STOCKHOLM, days_between
+from domain.identity import luhn_check_digit
 
 KOMMUNER = ("1280", "0127")  # Malmö, Botkyrka
 Line = dict[str, Any]
-
-
-def luhn_digit(nine: str) -> int:
-    total = 0
-    for i, ch in enumerate(nine):
-        p = int(ch) * (2 if i % 2 == 0 else 1)
-        total += p - 9 if p > 9 else p
-    return (10 - total % 10) % 10
 
 
 def synthetic_pnr(born: date, rng: random.Random, girl: bool) -> str:
@@ -32,7 +25,7 @@ def synthetic_pnr(born: date, rng: random.Random, girl: bool) -> str:
     serial = rng.randrange(10, 99) * 10 + rng.choice((0, 2, 4, 6, 8) if girl else (1, 3, 5, 7, 9))
     serial = max(serial, 1)
     nine = f"{born:%y%m%d}{serial:03d}"
-    return f"{born:%Y}{nine[2:]}{luhn_digit(nine)}"
+    return f"{born:%Y}{nine[2:]}{luhn_check_digit(nine)}"
 
 
 @dataclass
@@ -127,7 +120,7 @@ def _path_utredning_extended(b: _Builder) -> None:
 
 def _path_live_forhandsbedomning(b: _Builder) -> None:
     b.add(0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False})
-    days = (b.today - b.start).days
+    days = days_between(b.start, b.today)
     b.add(
         days,
         "forhandsbedomning_beslutad",

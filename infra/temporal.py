@@ -196,15 +196,17 @@ class CommandRejected(Exception):
         self.cause = cause
 
 
-def child_identifier(ev: CaseEvent) -> str:
-    barn = ev.data.get("barn") or {}
-    return str(barn.get("personnummer") or barn.get("tillfalligt_id"))
+def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
+    """The keyed pseudonym of the child named in a case's opening anmälan/ansökan."""
+    barn = opening.data.get("barn") or {}
+    identifier = str(barn.get("personnummer") or barn.get("tillfalligt_id"))
+    return pseudonym(pseudonym_key, opening.kommun, identifier)
 
 
-def workflow_id_for_event(ev: CaseEvent, store: CaseStore, pseudonym_key: bytes) -> str:
-    """The child's workflow id: from the anmälan's identity, or the case's first event."""
+def opening_event(ev: CaseEvent, store: CaseStore) -> CaseEvent:
+    """The event that names the child: ``ev`` itself, or its case's first stored event."""
     if ev.type in OPENING_TYPES:
-        return workflow_id_for(ev.kommun, pseudonym(pseudonym_key, ev.kommun, child_identifier(ev)))
+        return ev
     events = store.case_events(case_id_for(ev.kommun, ev.case_ref), versions=(1,))
     if not events:
         raise CommandRejected(
@@ -214,8 +216,7 @@ def workflow_id_for_event(ev: CaseEvent, store: CaseStore, pseudonym_key: bytes)
                 f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan",
             )
         )
-    first = events[0]
-    return workflow_id_for(ev.kommun, pseudonym(pseudonym_key, ev.kommun, child_identifier(first)))
+    return events[0]
 
 
 def _unwrap(exc: BaseException) -> CommandRejected | None:
@@ -251,13 +252,13 @@ async def send_command(
         ev = parse_event(event)
     except EventValidationError as exc:
         raise CommandRejected(exc) from None
-    wid = workflow_id_for_event(ev, store, pseudonym_key)
-    kommun_pseudo = wid.split("-", 2)[2]
+    child = child_pseudonym(opening_event(ev, store), pseudonym_key)
+    wid = workflow_id_for(ev.kommun, child)
     try:
         if ev.type in OPENING_TYPES:
             start = WithStartWorkflowOperation(
                 ChildCaseWorkflow.run,
-                CaseWorkflowInput(kommun=ev.kommun, child_pseudonym=kommun_pseudo),
+                CaseWorkflowInput(kommun=ev.kommun, child_pseudonym=child),
                 id=wid,
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -18,8 +18,10 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import sql
 
+from domain.calendar import days_between
+from domain.case import fold
 from domain.events import CaseEvent, event_from_json
-from domain.frister import MET, MISSED, OPEN, OVERDUE, compute_frister
+from domain.frister import MET, MISSED, compute_frister, status_on
 
 COLUMNS = (
     "case_id",
@@ -89,7 +91,7 @@ class FristerView(PostgresTrackingRecorder):
                 (case_id, orjson.dumps(cached).decode()),
             )
             curs.execute(sql.SQL("DELETE FROM {}.frister WHERE case_id = %s").format(s), (case_id,))
-            enhet, handlaggare = _unit(events)
+            case = fold(events)
             rows = [
                 (
                     case_id,
@@ -108,8 +110,8 @@ class FristerView(PostgresTrackingRecorder):
                     f.law,
                     f.paragraph,
                     f.blocks_closing,
-                    enhet,
-                    handlaggare,
+                    case.enhet,
+                    case.handlaggare,
                 )
                 for f in compute_frister(events)
             ]
@@ -140,15 +142,8 @@ class FristerView(PostgresTrackingRecorder):
             rows = curs.fetchall()
         out = []
         for r in rows:
-            fulfilled = (
-                r["fulfilled_date"]
-                if r["fulfilled_date"] and r["fulfilled_date"] <= as_of
-                else None
-            )
-            if fulfilled is not None:
-                status = MET if fulfilled <= r["due"] else MISSED
-            else:
-                status = OVERDUE if as_of > r["due"] else OPEN
+            status = status_on(r["due"], r["fulfilled_date"], as_of)
+            fulfilled = r["fulfilled_date"] if status in (MET, MISSED) else None
             if not include_closed and status in (MET, MISSED):
                 continue
             out.append(
@@ -160,7 +155,7 @@ class FristerView(PostgresTrackingRecorder):
                     "trigger_date": r["trigger_date"].isoformat(),
                     "due": r["due"].isoformat(),
                     "shifted_due": r["shifted_due"].isoformat() if r["shifted_due"] else None,
-                    "days_left": (r["due"] - as_of).days,
+                    "days_left": days_between(as_of, r["due"]),
                     "status": status,
                     "fulfilled_date": fulfilled.isoformat() if fulfilled else None,
                     "law": r["law"],
@@ -170,14 +165,6 @@ class FristerView(PostgresTrackingRecorder):
                 }
             )
         return out
-
-
-def _unit(events: list[CaseEvent]) -> tuple[str | None, str | None]:
-    enhet = handlaggare = None
-    for e in events:
-        enhet = e.data.get("enhet", enhet)
-        handlaggare = e.data.get("handlaggare", handlaggare)
-    return enhet, handlaggare
 
 
 class FristerProjection(Projection[FristerView]):

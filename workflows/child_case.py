@@ -19,7 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import legal_date, overdue_at
+    from domain.calendar import days_between, legal_date, overdue_at
     from domain.case import CaseState, fold
     from domain.errors import EventValidationError, RuleViolation
     from domain.events import CaseEvent, event_from_json, parse_event
@@ -190,8 +190,8 @@ class ChildCaseWorkflow:
             workflow.set_current_details(f"{self._state.stage}: inga öppna frister")
             return
         first = min(open_, key=lambda f: f.due)
-        day = (today - first.trigger_date).days
-        total = (first.due - first.trigger_date).days
+        day = days_between(first.trigger_date, today)
+        total = days_between(first.trigger_date, first.due)
         workflow.set_current_details(
             f"{first.name}: dag {day} av {total} (förfaller {first.due.isoformat()})"
         )

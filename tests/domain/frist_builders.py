@@ -6,17 +6,14 @@ from itertools import count
 from typing import Any
 
 from domain.events import CaseEvent, parse_event
+from domain.identity import luhn_check_digit
 
 _SEQ = count(1)
 
 
 def luhn_pnr(stem: str) -> str:
     """A 12-digit personnummer with a correct check digit for an 11-digit ``stem``."""
-    total = 0
-    for i, c in enumerate(stem[2:11]):
-        p = int(c) * (2 if i % 2 == 0 else 1)
-        total += p - 9 if p > 9 else p
-    return stem + str((10 - total % 10) % 10)
+    return stem + str(luhn_check_digit(stem[2:11]))
 
 
 PNR = luhn_pnr("20150101238")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from domain.calendar import add_months, add_years, next_vardag
 from domain.events import CaseEvent
-from domain.frister import MET, MISSED, OPEN, OVERDUE, _status, compute_frister
+from domain.frister import MET, MISSED, OPEN, OVERDUE, compute_frister, status_on
 from domain.rules import RULES
 
 DATES = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
@@ -48,14 +48,14 @@ def test_every_rule_due_is_not_before_trigger(day: date) -> None:
 def test_status_is_a_function_of_dates(
     due: date, fulfilled: date | None, as_of: date | None
 ) -> None:
-    status = _status(due, fulfilled, as_of)
+    status = status_on(due, fulfilled, as_of)
     if fulfilled is not None and (as_of is None or fulfilled <= as_of):
         assert status == (MET if fulfilled <= due else MISSED)
     elif as_of is not None and as_of > due:
         assert status == OVERDUE
     else:
         assert status == OPEN
-    assert status == _status(due, fulfilled, as_of)
+    assert status == status_on(due, fulfilled, as_of)
 
 
 def _case(start: date, offsets: list[int]) -> list[CaseEvent]:
@@ -104,4 +104,4 @@ def test_shuffling_events_does_not_change_the_result(
     assert len(keys) == len(set(keys))
     for f in baseline:
         assert f.due >= f.trigger_date
-        assert f.status == _status(f.due, f.fulfilled_date, as_of)
+        assert f.status == status_on(f.due, f.fulfilled_date, as_of)
