@@ -39,7 +39,7 @@ def add_days(day: date, days: int) -> date:
 
 
 def days_between(start: date, end: date) -> int:
-    """Calendar days from ``start`` to ``end``: day 0 is ``start``, negative if ``end`` is earlier."""
+    """Calendar days from ``start`` to ``end`` (day 0 is ``start``; negative if earlier)."""
     return (end - start).days
 
 
