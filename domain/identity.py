@@ -159,7 +159,7 @@ def _parse_number(text: str, today: date | None) -> ChildIdentifier:
         if born > ref:
             # Same year, later date: "-" says under 100 this year, so the alternative century
             # would need "+". The number is self-contradictory as of the reference date.
-            raise InvalidIdentity(f"birth date {born.isoformat()} is after the reference date")
+            raise InvalidIdentity("birth date is after the reference date")
     canonical = f"{year:04d}{month:02d}{day_field:02d}{nnn}{match['check']}"
     return ChildIdentifier(kind, canonical, born)
 

@@ -60,7 +60,13 @@ class EncryptionCodec(PayloadCodec):
 def data_converter(
     key: bytes, old_keys: Sequence[bytes] = ()
 ) -> temporalio.converter.DataConverter:
-    """The production data converter: default JSON conversion + the encryption codec."""
+    """The production data converter: default JSON conversion + the encryption codec.
+
+    Failure messages and stack traces are encoded too: an error text could otherwise carry case
+    content into the history in plaintext.
+    """
     return dataclasses.replace(
-        temporalio.converter.default(), payload_codec=EncryptionCodec(key, old_keys)
+        temporalio.converter.default(),
+        payload_codec=EncryptionCodec(key, old_keys),
+        failure_converter_class=temporalio.converter.DefaultFailureConverterWithEncodedAttributes,
     )
