@@ -48,9 +48,7 @@ def open_store(settings: Settings, url: str) -> Iterator[tuple[CaseStore, dict[s
 class Stack:
     """A running local stack (for ``dev`` and ``demo``)."""
 
-    settings: Settings
     store: CaseStore
-    env: dict[str, str]
     client: Client
     projections: FristerRunner
     temporal_address: str
@@ -78,9 +76,7 @@ async def local_stack(
         client = await connect(server.address, settings.temporal_namespace, settings.keys.codec)
         await stack.enter_async_context(running_worker(client, store, settings.task_queue))
         yield Stack(
-            settings,
             store,
-            env,
             client,
             runner,
             server.address,

@@ -24,7 +24,6 @@ from psycopg import sql
 
 from domain.aggregate import ChildCase
 from domain.calendar import legal_date
-from domain.case import CaseState
 from domain.errors import RuleViolation
 from domain.events import CaseEvent, event_from_json
 from domain.ids import case_id_for
@@ -153,16 +152,11 @@ class CaseStore(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def case_state(self, kommun: str, case_ref: str) -> CaseState | None:
-        case = self._get_case(case_id_for(kommun, case_ref))
-        return None if case is None else case.state
-
     def case_events(
         self,
         case_id: UUID,
         *,
         versions: tuple[int, ...] | None = None,
-        recorded_before: datetime | None = None,
     ) -> list[CaseEvent]:
         """A case's events in stream order with global positions and recorded times."""
         query = sql.SQL(
@@ -174,21 +168,18 @@ class CaseStore(Application[UUID]):
             query += sql.SQL(" AND originator_version = ANY(%s)")
             params.append(list(versions))
         query += sql.SQL(" ORDER BY originator_version")
-        out: list[CaseEvent] = []
         with self._connect() as conn:
             rows = conn.execute(query, params).fetchall()
-        for row in rows:
-            ev = self.decode(
+        return [
+            self.decode(
                 row["originator_id"],
                 row["originator_version"],
                 row["topic"],
                 row["state"],
                 row["notification_id"],
             )
-            if recorded_before is not None and ev.recorded_at and ev.recorded_at > recorded_before:
-                continue
-            out.append(ev)
-        return out
+            for row in rows
+        ]
 
     def decode(
         self, originator_id: UUID, version: int, topic: str, state: bytes, position: int
@@ -208,13 +199,6 @@ class CaseStore(Application[UUID]):
 
     def max_position(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
-
-    def case_ids(self) -> list[UUID]:
-        query = sql.SQL("SELECT DISTINCT originator_id FROM {}.{}").format(
-            sql.Identifier(self._schema), sql.Identifier(EVENTS_TABLE)
-        )
-        with self._connect() as conn:
-            return [r["originator_id"] for r in conn.execute(query).fetchall()]
 
     @property
     def _schema(self) -> str:

@@ -19,24 +19,17 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _barnflow(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*BARNFLOW, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    run = subprocess.run(
-        [*BARNFLOW, "demo"],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = _barnflow("demo", env=_env(home), timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     out = run.stdout
     assert "Frister i kommun 1280" in out and "Frister i kommun 0127" in out
@@ -48,13 +41,8 @@ def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path
     assert str(home) not in ps.stdout
 
     # the same home answers a report afterwards, as JSON, from the persisted store
-    report = subprocess.run(
-        [*BARNFLOW, "report", "frister", "--kommun", "1280", "--format", "json"],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    report = _barnflow(
+        "report", "frister", "--kommun", "1280", "--format", "json", env=_env(home), timeout=120
     )
     assert report.returncode == 0, report.stderr[-2000:]
     rows = json.loads(report.stdout)
@@ -73,32 +61,19 @@ def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path
     ],
 )
 def test_bad_setting_is_one_line_naming_it(tmp_path: Path, name: str, value: str) -> None:
-    run = subprocess.run(
-        [*BARNFLOW, "report", "frister", "--kommun", "1280"],
-        env=_env(tmp_path, **{name: value}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    run = _barnflow("report", "frister", "--kommun", "1280", env=_env(tmp_path, **{name: value}))
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"barnflow: {name}:")
 
 
 def test_production_refuses_to_start_without_keys(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [*BARNFLOW, "report", "frister", "--kommun", "1280"],
-        env=_env(
-            tmp_path,
-            BARNFLOW_MODE="production",
-            BARNFLOW_DATABASE_URL="postgresql://postgres@127.0.0.1:1/x",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    env = _env(
+        tmp_path,
+        BARNFLOW_MODE="production",
+        BARNFLOW_DATABASE_URL="postgresql://postgres@127.0.0.1:1/x",
     )
+    run = _barnflow("report", "frister", "--kommun", "1280", env=env)
     assert run.returncode == 2
     assert "required when BARNFLOW_MODE=production" in run.stderr
     assert not (tmp_path / "keys.json").exists()
