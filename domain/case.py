@@ -108,7 +108,6 @@ class CaseState:
     fodelsedatum: str | None = None
     enhet: str | None = None
     handlaggare: str | None = None
-    has_ansokan: bool = False
     anmalningar: dict[str, Anmalan] = field(default_factory=dict)
     ansokningar: dict[str, date] = field(default_factory=dict)
     utredningar: dict[str, Utredning] = field(default_factory=dict)
@@ -126,6 +125,10 @@ class CaseState:
     @property
     def is_open(self) -> bool:
         return self.opened_on is not None and self.closed_on is None
+
+    @property
+    def has_ansokan(self) -> bool:
+        return bool(self.ansokningar)
 
     @property
     def pending_utredning(self) -> Utredning | None:
@@ -221,7 +224,6 @@ class CaseState:
                     forhandsbedomning_due=None if pending else statutory_rule("A2").due_from(day),
                 )
             else:
-                self.has_ansokan = True
                 self.ansokningar[d["ansokan_id"]] = day
         elif t == "skyddsbedomning_gjord":
             self.anmalningar[d["anmalan_id"]].skyddsbedomning = day
@@ -410,8 +412,7 @@ def _g_beslut(s: CaseState, ev: CaseEvent) -> None:
     d = ev.data
     if d["beslut_id"] in s.beslut:
         _deny("P-DUP-ID", "Beslutet finns redan.", f"beslut_id {d['beslut_id']!r} exists")
-    lagrum = d["lagrum"].replace(" ", "").lower()
-    lvu6 = "lvu6" in lagrum or "lvu6§" in lagrum
+    lvu6 = "lvu6" in d["lagrum"].replace(" ", "").lower()
     if not s.utredningar and not lvu6 and not s.has_ansokan:
         _deny(
             "P-NO-UTREDNING",
