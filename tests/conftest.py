@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra.codec import data_converter
 from infra.embedded_pg import embedded_postgres
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import DevServer, dev_server, temporal_test_server
+from infra.temporal import DevServer, connect, dev_server, temporal_test_server
 
 CODEC_KEY = b"c" * 32
 PSEUDONYM_KEY = b"p" * 32
@@ -84,8 +84,6 @@ def dev_temporal() -> Iterator[DevServer]:
 
 @pytest.fixture
 async def dev_client(dev_temporal: DevServer) -> Client:
-    from infra.temporal import connect
-
     return await connect(dev_temporal.address, "default", CODEC_KEY)
 
 
