@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,17 @@ from infra.codec import data_converter
 from infra.embedded_pg import embedded_postgres
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal import DevServer, connect, dev_server, temporal_test_server
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (CI time limits, ``timeout``) becomes an interrupt, so fixtures still stop the
+    servers they started instead of leaving them behind."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
 
 CODEC_KEY = b"c" * 32
 PSEUDONYM_KEY = b"p" * 32
