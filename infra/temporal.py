@@ -39,6 +39,7 @@ from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from infra.codec import data_converter
 from infra.store import CaseStore
+from workflows import search
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import COMMAND_UPDATE, CaseWorkflowInput, CommandInput, CommandResult
 
@@ -71,10 +72,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-SEARCH_ATTRIBUTES = {
-    "BarnflowKommun": "Keyword",
-    "BarnflowStage": "Keyword",
-}
+SEARCH_ATTRIBUTES = search.CLI_TYPES
 
 
 @dataclass(frozen=True)
