@@ -14,7 +14,13 @@ from datetime import date
 from typing import NoReturn, TypeVar
 
 from domain.errors import RuleViolation
-from domain.events import OPENING_TYPES, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.events import (
+    LVU_REJECTED,
+    OPENING_TYPES,
+    PLACEMENT_INSATSER,
+    SYSTEM_TYPES,
+    CaseEvent,
+)
 from domain.rules import rule as statutory_rule
 
 T = TypeVar("T")
@@ -44,6 +50,15 @@ PROCESS_RULES: dict[str, str] = {
     ),
     "P-UPPF": "An uppföljning must be open to be closed, and only one runs at a time.",
     "P-EXT": "An extension is decided before the current due date and moves it later.",
+    "P-LVU": (
+        "The LVU track runs in order: omedelbart omhändertagande before its verkställighet and "
+        "underställning, an ansökan before a dom, care in force before it can end."
+    ),
+    "P-IDENTITY": (
+        "An identity update replaces a temporary id with a personnummer; a personnummer is not "
+        "replaced (a wrong one is corrected by rättelse, outside barnflow)."
+    ),
+    "P-TRANSFER": "A case is transferred to another, valid kommun, once.",
     "B4": (
         "No förhandsbedömning for an anmälan that arrived while an utredning was pending "
         "(SoL 20:2; the utredning clock does not restart)."
@@ -114,7 +129,9 @@ class CaseState:
     beslut: dict[str, Beslut] = field(default_factory=dict)
     uppfoljning_open: bool = False
     lvu_omhandertagande: date | None = None
+    lvu_ansokan: bool = False
     lvu_vard: bool = False
+    identity_kind: str | None = None
     klagomal_open: int = 0
     transferred_to: str | None = None
     event_count: int = 0
@@ -211,6 +228,7 @@ class CaseState:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day
             barn = d.get("barn") or {}
+            self.identity_kind = _identity_kind(barn) or self.identity_kind
             self.kon = barn.get("kon", self.kon)
             self.fodelsedatum = barn.get("fodelsedatum", self.fodelsedatum)
             self.enhet = d.get("enhet", self.enhet)
@@ -271,20 +289,42 @@ class CaseState:
             self.uppfoljning_open = False
         elif t == "lvu_omhandertagande_beslutat":
             self.lvu_omhandertagande = day
+        elif t == "lvu_ansokan_inlamnad":
+            self.lvu_ansokan = True
         elif t == "lvu_dom":
-            self.lvu_vard = d["utfall"] not in ("avslag", "avslagen", "lamnad_utan_bifall")
+            self.lvu_vard = str(d["utfall"]).lower() not in LVU_REJECTED
+            self.lvu_ansokan = False
             if not self.lvu_vard:
                 self.lvu_omhandertagande = None
         elif t == "lvu_vard_upphort":
-            self.lvu_vard, self.lvu_omhandertagande = False, None
+            self.lvu_vard, self.lvu_omhandertagande, self.lvu_ansokan = False, None, False
+        elif t == "identitet_uppdaterad":
+            barn = d.get("barn") or {}
+            self.identity_kind = _identity_kind(barn) or self.identity_kind
+            self.kon = barn.get("kon", self.kon)
+            self.fodelsedatum = barn.get("fodelsedatum", self.fodelsedatum)
         elif t == "klagomal_mottaget":
             self.klagomal_open += 1
         elif t == "klagomal_besvarat":
             self.klagomal_open = max(0, self.klagomal_open - 1)
         elif t == "arende_overflyttat":
+            # H2/H3: the case continues in the receiving kommun (its stream starts as a copy);
+            # here it ends, so nothing more is owed by this kommun's workflow.
             self.transferred_to = d["till_kommun"]
+            self.closed_on, self.closed_reason = day, "overflyttat"
         elif t == "arende_avslutat":
             self.closed_on, self.closed_reason = day, d["orsak"]
+
+
+def _identity_kind(barn: dict[str, object]) -> str | None:
+    """``personnummer`` or ``tillfalligt_id``: from the identity itself, or from the marker a
+    redacted event keeps in its place (the workflow only ever sees redacted events)."""
+    if barn.get("personnummer") is not None:
+        return "personnummer"
+    if barn.get("tillfalligt_id") is not None:
+        return "tillfalligt_id"
+    marker = barn.get("identitet")
+    return str(marker) if marker in ("personnummer", "tillfalligt_id") else None
 
 
 def fold(events: Iterable[CaseEvent]) -> CaseState:
@@ -494,6 +534,58 @@ def _g_anmalare_informerad(s: CaseState, ev: CaseEvent) -> None:
     _anmalan(s, ev)
 
 
+def _g_lvu(s: CaseState, ev: CaseEvent) -> None:
+    t = ev.type
+    if t == "lvu_omhandertagande_beslutat" and (s.lvu_omhandertagande is not None or s.lvu_vard):
+        _deny(
+            "P-LVU",
+            "Ett omedelbart omhändertagande eller LVU-vård gäller redan.",
+            "an omedelbart omhändertagande or LVU care is already in force",
+        )
+    if t in ("lvu_omhandertagande_verkstallt", "lvu_understalld") and (
+        s.lvu_omhandertagande is None or s.lvu_vard
+    ):
+        _deny(
+            "P-LVU",
+            "Inget omedelbart omhändertagande (LVU 6 §) att verkställa eller underställa.",
+            "there is no omedelbart omhändertagande (LVU 6 §) in force",
+        )
+    if t == "lvu_ansokan_inlamnad" and (s.lvu_ansokan or s.lvu_vard):
+        _deny(
+            "P-LVU",
+            "En ansökan om vård är redan inlämnad eller vård pågår.",
+            "an ansökan om vård is already pending, or care is in force",
+        )
+    if t == "lvu_dom" and not s.lvu_ansokan:
+        _deny(
+            "P-LVU",
+            "Dom kräver en inlämnad ansökan om vård enligt LVU.",
+            "an lvu_dom needs an lvu_ansokan_inlamnad first",
+        )
+    if t == "lvu_vard_upphort" and s.lvu_omhandertagande is None and not s.lvu_vard:
+        _deny("P-LVU", "Ingen LVU-vård pågår.", "no LVU care is in force")
+
+
+def _g_identity(s: CaseState, ev: CaseEvent) -> None:
+    new_kind = _identity_kind(ev.data.get("barn") or {})
+    if s.identity_kind == "personnummer" or new_kind != "personnummer":
+        _deny(
+            "P-IDENTITY",
+            "Endast ett tillfälligt id kan ersättas, och bara med ett personnummer.",
+            "only a temporary id can be replaced, and only by a personnummer",
+        )
+
+
+def _g_transfer(s: CaseState, ev: CaseEvent) -> None:
+    to = str(ev.data["till_kommun"])
+    if len(to) != 4 or not to.isdigit() or to == s.kommun:
+        _deny(
+            "P-TRANSFER",
+            f"Ogiltig mottagande kommun {to!r}.",
+            f"till_kommun must be another kommun's 4-digit code, not {to!r}",
+        )
+
+
 _GUARDS = {
     "anmalan_mottagen": _g_anmalan,
     "ansokan_mottagen": _g_ansokan,
@@ -518,4 +610,12 @@ _GUARDS = {
     "uppfoljning_inledd": _g_uppfoljning_inledd,
     "uppfoljning_avslutad": _g_uppfoljning_avslutad,
     "arende_avslutat": _g_close,
+    "lvu_omhandertagande_beslutat": _g_lvu,
+    "lvu_omhandertagande_verkstallt": _g_lvu,
+    "lvu_understalld": _g_lvu,
+    "lvu_ansokan_inlamnad": _g_lvu,
+    "lvu_dom": _g_lvu,
+    "lvu_vard_upphort": _g_lvu,
+    "identitet_uppdaterad": _g_identity,
+    "arende_overflyttat": _g_transfer,
 }

@@ -471,3 +471,24 @@ def load_delegationsordning(path: str | Path) -> Delegationsordning:
     except tomllib.TOMLDecodeError as exc:
         raise DelegationConfigError("<file>", f"not valid TOML: {exc}", str(file)) from exc
     return parse_delegationsordning(data, str(file))
+
+
+def delegationsordning_to_json(mapping: Mapping[str, object]) -> dict[str, object]:
+    """A decoded TOML ordning as plain JSON (dates as ISO strings), to travel with a command."""
+    out = dict(mapping)
+    raw_from = out.get("giltig_fran")
+    if isinstance(raw_from, date):
+        out["giltig_fran"] = raw_from.isoformat()
+    return out
+
+
+def delegationsordning_from_json(mapping: Mapping[str, object], source: str) -> Delegationsordning:
+    """The inverse of ``delegationsordning_to_json``, validated like a file."""
+    data = dict(mapping)
+    raw_from = data.get("giltig_fran")
+    if isinstance(raw_from, str):
+        try:
+            data["giltig_fran"] = date.fromisoformat(raw_from)
+        except ValueError as exc:
+            raise DelegationConfigError("giltig_fran", f"not a date: {raw_from!r}", source) from exc
+    return parse_delegationsordning(data, source)

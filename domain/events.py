@@ -34,6 +34,10 @@ INSATSTYPER = (
 #: Insatser that are vård utanför hemmet (placements): they get vårdplan, övervägande (D3) etc.
 PLACEMENT_INSATSER = frozenset({"familjehem", "jourhem", "hvb", "stodboende", "skyddat_boende"})
 MAX_TEXT = 2000
+#: lvu_dom outcomes that mean the court ordered no care (lower-cased).
+LVU_REJECTED = frozenset(
+    {"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet", "lamnad_utan_bifall"}
+)
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,8 @@ class CaseEvent:
     case_id: str | None = None
     position: int | None = None
     recorded_at: datetime | None = None
+    #: The stream's hash-chain link over this event (domain.aggregate.stream_digest).
+    digest: str | None = None
 
     @property
     def legal_date(self) -> date:
@@ -224,6 +230,8 @@ class CaseEvent:
             out["position"] = self.position
         if self.recorded_at is not None:
             out["recorded_at"] = self.recorded_at.isoformat()
+        if self.digest is not None:
+            out["digest"] = self.digest
         return out
 
     def redacted(self) -> CaseEvent:
@@ -236,6 +244,9 @@ class CaseEvent:
         if not isinstance(barn, dict):
             return self
         kept = {k: v for k, v in barn.items() if k not in ("personnummer", "tillfalligt_id")}
+        for kind in ("personnummer", "tillfalligt_id"):
+            if barn.get(kind) is not None:
+                kept["identitet"] = kind  # which kind, never which value (P-IDENTITY needs it)
         return replace(self, data={**self.data, "barn": kept})
 
 
@@ -414,4 +425,5 @@ def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
         case_id=obj.get("case_id"),
         position=obj.get("position"),
         recorded_at=datetime.fromisoformat(recorded) if recorded else None,
+        digest=obj.get("digest"),
     )

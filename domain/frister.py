@@ -15,7 +15,7 @@ from datetime import date, time
 from typing import Any
 
 from domain.calendar import STOCKHOLM, add_days, next_vardag
-from domain.events import PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.events import LVU_REJECTED, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
 from domain.rules import (
     DEFAULT_POLICY,
     NEW_SOL,
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 _RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}
-_LVU_REJECTED = frozenset({"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet"})
+
 _MAX_CYCLES = 400
 _FOLLOWUP_GRUND = {
     "utredning_utan_insats": "F1",
@@ -694,7 +694,7 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
                 fulfilled=_fulfilment(ctx, done),
             )
     for i, ev in ctx.of_type("lvu_dom"):
-        if str(ev.data.get("utfall", "")).lower() in _LVU_REJECTED:
+        if str(ev.data.get("utfall", "")).lower() in LVU_REJECTED:
             continue
         _lvu_vard(ctx, i, ev, set(beslut))
 

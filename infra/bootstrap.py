@@ -8,19 +8,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
 
-from domain.ids import case_id_for, workflow_id_for
 from infra.embedded_pg import embedded_postgres
 from infra.settings import Settings
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import child_pseudonym, connect, dev_server, running_worker
+from infra.temporal import adopt, connect, dev_server, running_worker
 from projections.runner import FristerRunner, frister_runner
-from workflows.child_case import ChildCaseWorkflow
-from workflows.messages import CaseWorkflowInput
 
 
 @contextmanager
@@ -74,7 +69,11 @@ async def local_stack(
             )
         )
         client = await connect(server.address, settings.temporal_namespace, settings.keys.codec)
-        await stack.enter_async_context(running_worker(client, store, settings.task_queue))
+        await stack.enter_async_context(
+            running_worker(
+                client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
+            )
+        )
         yield Stack(
             store,
             client,
@@ -87,22 +86,12 @@ async def local_stack(
 async def adopt_case(
     client: Client, store: CaseStore, settings: Settings, kommun: str, case_ref: str
 ) -> str:
-    """Start a case's workflow from the store's record of it (import/repair path).
-
-    The workflow folds the recorded events and then behaves as if it had lived through them:
-    frister already met stay quiet, expired unmet ones alert at once, open ones get timers.
-    """
-    events = store.case_events(case_id_for(kommun, case_ref))
-    if not events:
-        raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
-    child = child_pseudonym(events[0], settings.keys.pseudonym)
-    wid = workflow_id_for(kommun, child)
-    payload: list[dict[str, Any]] = [e.redacted().to_json() for e in events]
-    await client.start_workflow(
-        ChildCaseWorkflow.run,
-        CaseWorkflowInput(kommun=kommun, child_pseudonym=child, events=payload),
-        id=wid,
+    """Start a case's workflow from the store's record of it (import/repair path)."""
+    return await adopt(
+        client,
+        store,
+        kommun,
+        case_ref,
+        pseudonym_key=settings.keys.pseudonym,
         task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
-    return wid

@@ -97,7 +97,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
             with contextlib.ExitStack() as stack:
                 if not args.no_projections:
                     stack.enter_context(frister_runner(env))
-                async with running_worker(client, store, settings.task_queue):
+                async with running_worker(
+                    client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
+                ):
                     print(f"barnflow worker on {address} / {settings.task_queue}")
                     sys.stdout.flush()
                     await _wait_for_signal()

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -33,6 +35,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.record import RecordActivities
+from activities.transfer import Adopt, TransferActivities
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
@@ -73,6 +76,23 @@ def free_port() -> int:
 
 
 SEARCH_ATTRIBUTES = search.CLI_TYPES
+_INDEXED = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+}
+
+
+async def register_search_attributes(client: Client, namespace: str) -> None:
+    """Register barnflow's search attributes on a namespace (test server; a cluster's operator
+    can use this or ``temporal operator search-attribute create``). Already present is fine."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=namespace,
+            search_attributes={name: _INDEXED[kind] for name, kind in SEARCH_ATTRIBUTES.items()},
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -170,20 +190,79 @@ async def connect(address: str, namespace: str, codec_key: bytes) -> Client:
 
 @contextlib.asynccontextmanager
 async def running_worker(
-    client: Client, store: CaseStore, task_queue: str
+    client: Client,
+    store: CaseStore,
+    task_queue: str,
+    *,
+    pseudonym_key: bytes | None = None,
 ) -> AsyncIterator[Worker]:
-    """A worker for ChildCaseWorkflow and the append activity, shut down on exit."""
+    """A worker for ChildCaseWorkflow and its activities, shut down on exit.
+
+    ``pseudonym_key`` lets the transfer activity start the receiving kommun's workflow; a
+    worker without it retries transfers until one with the key picks them up.
+    """
     activities = RecordActivities(store)
+    adopter: Adopt | None = None
+    if pseudonym_key is not None:
+        key = pseudonym_key
+
+        async def adopter(kommun: str, case_ref: str) -> str:
+            return await adopt(
+                client,
+                store,
+                kommun,
+                case_ref,
+                pseudonym_key=key,
+                task_queue=task_queue,
+                conflict=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+
+    transfers = TransferActivities(store, adopter)
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
         worker = Worker(
             client,
             task_queue=task_queue,
             workflows=[ChildCaseWorkflow],
-            activities=[activities.append_event],
+            activities=[activities.append_event, transfers.transfer_case],
             activity_executor=pool,
         )
         async with worker:
             yield worker
+
+
+async def adopt(
+    client: Client,
+    store: CaseStore,
+    kommun: str,
+    case_ref: str,
+    *,
+    pseudonym_key: bytes,
+    task_queue: str,
+    conflict: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.FAIL,
+) -> str:
+    """Start a case's workflow from the store's record of it (import, transfer, repair).
+
+    The workflow folds the recorded (redacted) events and then behaves as if it had lived
+    through them: frister already met stay quiet, expired unmet ones alert at once (unless the
+    record already holds their alert), open ones get timers. Returns the workflow id.
+    """
+    events = store.case_events(case_id_for(kommun, case_ref))
+    if not events:
+        raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
+    child = child_pseudonym(events[0], pseudonym_key)
+    wid = workflow_id_for(kommun, child)
+    await client.start_workflow(
+        ChildCaseWorkflow.run,
+        CaseWorkflowInput(
+            kommun=kommun,
+            child_pseudonym=child,
+            events=[e.redacted().to_json() for e in events],
+        ),
+        id=wid,
+        task_queue=task_queue,
+        id_conflict_policy=conflict,
+    )
+    return wid
 
 
 class CommandRejected(Exception):
@@ -202,10 +281,14 @@ def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
 
 
 def opening_event(ev: CaseEvent, store: CaseStore) -> CaseEvent:
-    """The event that names the child: ``ev`` itself, or its case's first stored event."""
-    if ev.type in OPENING_TYPES:
-        return ev
+    """The event that names the child: its case's first stored event, or ``ev`` if it opens one.
+
+    The stored opening wins even for a later anmälan: the workflow id is fixed by the identity
+    the case was opened with (a temporary id stays the key after identitet_uppdaterad).
+    """
     events = store.case_events(case_id_for(ev.kommun, ev.case_ref), versions=(1,))
+    if not events and ev.type in OPENING_TYPES:
+        return ev
     if not events:
         raise CommandRejected(
             RuleViolation(
@@ -240,11 +323,14 @@ async def send_command(
     *,
     pseudonym_key: bytes,
     task_queue: str,
+    delegationsordning: dict[str, Any] | None = None,
 ) -> CommandResult:
     """Send one DOMAIN.md §4 event as a command to its child's workflow.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
-    command updates the running workflow. Raises ``CommandRejected`` with the rule or field.
+    command updates the running workflow. ``delegationsordning`` (JSON form, see
+    ``domain.delegation.delegationsordning_to_json``) makes the validator judge a beslut's
+    delegat. Raises ``CommandRejected`` with the rule or field.
     """
     try:
         ev = parse_event(event)
@@ -263,14 +349,16 @@ async def send_command(
             )
             result: CommandResult = await client.execute_update_with_start_workflow(
                 COMMAND_UPDATE,
-                CommandInput(event=event),
+                CommandInput(event=event, delegationsordning=delegationsordning),
                 start_workflow_operation=start,
                 result_type=CommandResult,
             )
             return result
         handle = client.get_workflow_handle(wid)
         updated: CommandResult = await handle.execute_update(
-            COMMAND_UPDATE, CommandInput(event=event), result_type=CommandResult
+            COMMAND_UPDATE,
+            CommandInput(event=event, delegationsordning=delegationsordning),
+            result_type=CommandResult,
         )
         return updated
     except WorkflowUpdateFailedError as exc:

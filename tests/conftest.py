@@ -23,7 +23,13 @@ from temporalio.testing import WorkflowEnvironment
 from infra.codec import data_converter
 from infra.embedded_pg import embedded_postgres
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import DevServer, connect, dev_server, temporal_test_server
+from infra.temporal import (
+    DevServer,
+    connect,
+    dev_server,
+    register_search_attributes,
+    temporal_test_server,
+)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -79,6 +85,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(CODEC_KEY),
     )
     try:
+        await register_search_attributes(env.client, "default")
         yield env
     finally:
         await env.shutdown()

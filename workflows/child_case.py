@@ -5,7 +5,11 @@ command never reaches history); the handler appends through the idempotent appen
 folds the stored event into its state. Between commands the workflow sleeps until the next frist
 computed by ``domain.frister`` expires, then appends exactly one alert event for it; the alert's
 idempotency key is derived from the frist's key, so retries, restarts and replays cannot
-duplicate it.
+duplicate it. Re-reporting clocks (EVB per quarter, övervägande every six months) are new frist
+instances with new keys, so they re-arm by themselves.
+
+Operators see the case through typed search attributes and the current-details line, never
+through identity or content (``workflows.search``).
 """
 
 from __future__ import annotations
@@ -13,27 +17,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import days_between, legal_date, overdue_at
+    from domain.calendar import days_between, legal_date, overdue_at, start_of_day
     from domain.case import CaseState, fold
+    from domain.delegation import DelegationConfigError, delegationsordning_from_json
     from domain.errors import EventValidationError, RuleViolation
     from domain.events import CaseEvent, event_from_json, parse_event
     from domain.frister import MET, MISSED, OPEN, OVERDUE, Frist, compute_frister
+    from workflows import search
     from workflows.messages import (
         APPEND_ACTIVITY,
         COMMAND_UPDATE,
         STATE_QUERY,
+        TRANSFER_ACTIVITY,
         WORKFLOW_NAME,
         AppendInput,
         CaseSummary,
         CaseWorkflowInput,
         CommandInput,
         CommandResult,
+        TransferInput,
+        TransferResult,
     )
 
 APPEND_RETRY = RetryPolicy(
@@ -42,9 +52,17 @@ APPEND_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["RuleViolation", "EventValidationError"],
 )
+#: The transfer copies a stream and starts a workflow: retried until it succeeds.
+TRANSFER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["RuleViolation", "EventValidationError"],
+)
 #: Continue-as-new well below Temporal's 51,200-event cap even without the server's hint.
 MAX_HISTORY_EVENTS = 10_000
 SYSTEM_ACTOR = {"id": "barnflow", "roll": "system"}
+EVB_RULES = frozenset({"C2", "C3"})
 
 
 def alert_key(frist: Frist) -> str:
@@ -69,8 +87,11 @@ class ChildCaseWorkflow:
         self._kommun = inp.kommun
         self._events: list[CaseEvent] = [event_from_json(e) for e in inp.events]
         self._state: CaseState = fold(self._events)
+        self._last_position = max((e.position or 0 for e in self._events), default=0)
+        self._stage_at_start = self._state.stage
         self._lock = asyncio.Lock()
         self._changed = False
+        self._published: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -79,30 +100,50 @@ class ChildCaseWorkflow:
             await self._fire_expired()
             if self._state.closed_on is not None:
                 break
-            if self._should_continue_as_new():
+            if self._should_continue_as_new(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_over(inp))
             wake_at = self._next_expiry()
             timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
             self._changed = False
-            self._publish_details()
+            self._publish()
             with contextlib.suppress(TimeoutError):  # the next frist expired
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state.transferred_to is not None and not inp.transfer_done:
+            await self._transfer()
+        self._publish()
         return self.summary()
 
-    def _should_continue_as_new(self) -> bool:
+    def _should_continue_as_new(self, inp: CaseWorkflowInput) -> bool:
+        """At a stage boundary once the history has grown, or when the server asks."""
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > (
-            MAX_HISTORY_EVENTS
-        )
+        length = info.get_current_history_length()
+        if info.is_continue_as_new_suggested() or length > MAX_HISTORY_EVENTS:
+            return True
+        return self._state.stage != self._stage_at_start and length > inp.continue_as_new_after
 
     def _carry_over(self, inp: CaseWorkflowInput) -> CaseWorkflowInput:
         return CaseWorkflowInput(
             kommun=inp.kommun,
             child_pseudonym=inp.child_pseudonym,
             events=[e.to_json() for e in self._events],
+            continue_as_new_after=inp.continue_as_new_after,
+            transfer_done=inp.transfer_done,
         )
+
+    async def _transfer(self) -> None:
+        """H2: continue the case in the receiving kommun, with its original dates (H3)."""
+        result: TransferResult = await workflow.execute_activity(
+            TRANSFER_ACTIVITY,
+            TransferInput(
+                self._state.kommun, self._state.case_ref, self._state.transferred_to or ""
+            ),
+            result_type=TransferResult,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=TRANSFER_RETRY,
+        )
+        workflow.logger.info("case transferred to %s", result.workflow_id)
 
     # ------------------------------------------------------------------ commands
     @workflow.update(name=COMMAND_UPDATE)
@@ -122,6 +163,8 @@ class ChildCaseWorkflow:
             if ev.idempotency_key in self._state.idempotency:
                 return ev  # a retry: the store returns the original result
             self._state.check(ev, legal_date(workflow.now()))
+            if ev.type == "beslut_fattat" and cmd.delegationsordning is not None:
+                _check_delegation(ev, cmd.delegationsordning)
         except (RuleViolation, EventValidationError) as exc:
             raise _rejection(exc) from None
         return ev
@@ -140,6 +183,7 @@ class ChildCaseWorkflow:
             stored = event_from_json(result.event).redacted()
             self._events.append(stored)
             self._state.apply(stored)
+        self._last_position = max(self._last_position, result.position)
         self._changed = True
         return result
 
@@ -183,18 +227,41 @@ class ChildCaseWorkflow:
         )
 
     # ------------------------------------------------------------------ visibility
-    def _publish_details(self) -> None:
+    def _publish(self) -> None:
+        """Current details for the Web UI and typed search attributes, upserted on change."""
         today = legal_date(workflow.now())
-        open_ = [f for f in self._frister() if f.status not in (MET, MISSED)]
-        if not open_:
-            workflow.set_current_details(f"{self._state.stage}: inga öppna frister")
+        frister = self._frister()
+        open_ = [f for f in frister if f.status not in (MET, MISSED)]
+        if self._state.closed_on is not None:
+            details = f"{self._state.stage}: avslutat {self._state.closed_on.isoformat()}"
+        elif not open_:
+            details = f"{self._state.stage}: inga öppna frister"
+        else:
+            first = min(open_, key=lambda f: f.due)
+            day = days_between(first.trigger_date, today)
+            total = days_between(first.trigger_date, first.due)
+            details = f"{first.name}: dag {day} av {total} (förfaller {first.due.isoformat()})"
+        workflow.set_current_details(details)
+        next_due = min((f.due for f in open_), default=None)
+        values: dict[str, Any] = {
+            search.KOMMUN.name: self._kommun,
+            search.STAGE.name: self._state.stage,
+            search.ENHET.name: self._state.enhet or "",
+            search.NEXT_DUE.name: None if next_due is None else start_of_day(next_due),
+            search.OVERDUE.name: any(f.status == OVERDUE for f in open_),
+            search.OPEN_EVB.name: _open_evb(frister),
+            search.LAST_POSITION.name: self._last_position,
+        }
+        if values == self._published:
             return
-        first = min(open_, key=lambda f: f.due)
-        day = days_between(first.trigger_date, today)
-        total = days_between(first.trigger_date, first.due)
-        workflow.set_current_details(
-            f"{first.name}: dag {day} av {total} (förfaller {first.due.isoformat()})"
-        )
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in search.ALL:
+            value = values[key.name]
+            if value == self._published.get(key.name, object()):
+                continue
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        workflow.upsert_search_attributes(updates)
+        self._published = values
 
     @workflow.query(name=STATE_QUERY)
     def summary(self) -> CaseSummary:
@@ -208,4 +275,32 @@ class ChildCaseWorkflow:
             overdue_frister=sorted(f.key for f in open_ if f.status == OVERDUE),
             next_due=min((f.due.isoformat() for f in open_), default=None),
             closed=self._state.closed_on is not None,
+            last_position=self._last_position,
+            open_evb=_open_evb(frister),
+            transferred_to=self._state.transferred_to,
         )
+
+
+def _open_evb(frister: list[Frist]) -> int:
+    """Beslut whose verkställighet (C2) or resumption (C3) is overdue and still not done."""
+    return len({f.subject for f in frister if f.rule in EVB_RULES and f.status == OVERDUE})
+
+
+def _check_delegation(ev: CaseEvent, ordning: dict[str, Any]) -> None:
+    """DOMAIN.md §6: a beslut taken by a delegat below the required level is rejected."""
+    try:
+        parsed = delegationsordning_from_json(ordning, f"delegationsordning {ev.kommun}")
+    except DelegationConfigError as exc:
+        raise RuleViolation(
+            "DELEG",
+            "Kommunens delegationsordning är ogiltig.",
+            f"the kommun's delegationsordning is invalid: {exc}",
+        ) from None
+    d = ev.data
+    belopp = d.get("belopp_per_dygn")
+    parsed.check(
+        str(d["beslutstyp"]),
+        str(d["lagrum"]),
+        str(d["delegat"]["roll"]),
+        None if belopp is None else float(belopp),
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 APPEND_ACTIVITY = "append_event"
+TRANSFER_ACTIVITY = "transfer_case"
 WORKFLOW_NAME = "ChildCaseWorkflow"
 COMMAND_UPDATE = "command"
 STATE_QUERY = "state"
@@ -25,6 +26,11 @@ class CaseWorkflowInput:
     kommun: str
     child_pseudonym: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: Continue-as-new at the next stage boundary once the history is longer than this (the
+    #: server's own suggestion and a hard cap apply as well). Tests lower it to force one.
+    continue_as_new_after: int = 200
+    #: Set on continue-as-new: the transfer activity already ran for this case.
+    transfer_done: bool = False
 
 
 @dataclass
@@ -32,6 +38,9 @@ class CommandInput:
     """One command: a DOMAIN.md §4 event line sent by the verksamhetssystem."""
 
     event: dict[str, Any]
+    #: The kommun's delegationsordning (JSON form of the TOML file) when one is configured: a
+    #: beslut_fattat is judged against it in the update validator (rule DELEG).
+    delegationsordning: dict[str, Any] | None = None
 
 
 @dataclass
@@ -52,6 +61,21 @@ class AppendInput:
 
 
 @dataclass
+class TransferInput:
+    """Continue a case in another kommun (H2): copy its stream there and adopt it."""
+
+    kommun: str
+    case_ref: str
+    till_kommun: str
+
+
+@dataclass
+class TransferResult:
+    workflow_id: str
+    copied: int
+
+
+@dataclass
 class CaseSummary:
     """What operators may see of a case: no identity, no content."""
 
@@ -62,3 +86,6 @@ class CaseSummary:
     overdue_frister: list[str]
     next_due: str | None
     closed: bool
+    last_position: int = 0
+    open_evb: int = 0
+    transferred_to: str | None = None
