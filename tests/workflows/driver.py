@@ -1,0 +1,152 @@
+"""A test driver for one child's case: commands at the (time-skipping) server's current time.
+
+Every command goes the production way (``infra.temporal.send_command``: update-with-start, the
+validator, the local append activity); the driver only fills in the envelope and keys.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain.calendar import legal_date
+from domain.events import CaseEvent
+from domain.identity import pseudonym
+from domain.ids import case_id_for, workflow_id_for
+from infra.store import CaseStore
+from infra.temporal import send_command
+from tests.conftest import PSEUDONYM_KEY
+from tests.factories import PNR_GIRL, line
+from tests.helpers import eventually
+from workflows.child_case import ChildCaseWorkflow
+from workflows.messages import STATE_QUERY, CaseSummary, CaseWorkflowInput, CommandResult
+
+_keys = itertools.count(1)
+
+
+@dataclass
+class CaseDriver:
+    env: WorkflowEnvironment
+    store: CaseStore
+    task_queue: str
+    kommun: str = "1280"
+    case_ref: str = "VS-2026-00417"
+    pnr: str = PNR_GIRL
+    delegationsordning: dict[str, Any] | None = None
+    sent: list[str] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    @property
+    def workflow_id(self) -> str:
+        return workflow_id_for(self.kommun, pseudonym(PSEUDONYM_KEY, self.kommun, self.pnr))
+
+    @property
+    def handle(self) -> WorkflowHandle[Any, CaseSummary]:
+        return self.client.get_workflow_handle(self.workflow_id, result_type=CaseSummary)
+
+    async def start(self, *, continue_as_new_after: int = 200) -> str:
+        """Start the workflow explicitly (to set its input); returns the first run id."""
+        handle = await self.client.start_workflow(
+            ChildCaseWorkflow.run,
+            CaseWorkflowInput(
+                kommun=self.kommun,
+                child_pseudonym=pseudonym(PSEUDONYM_KEY, self.kommun, self.pnr),
+                continue_as_new_after=continue_as_new_after,
+            ),
+            id=self.workflow_id,
+            task_queue=self.task_queue,
+        )
+        return str(handle.first_execution_run_id)
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def today(self) -> date:
+        return legal_date(await self.now())
+
+    async def sleep_days(self, days: float) -> None:
+        await self.env.sleep(timedelta(days=days))
+
+    async def send(self, etype: str, data: dict[str, Any], *, key: str | None = None) -> Any:
+        event = line(
+            etype,
+            data,
+            at=await self.now(),
+            key=key or f"k-{etype}-{next(_keys)}",
+            kommun=self.kommun,
+            case_ref=self.case_ref,
+        )
+        result: CommandResult = await send_command(
+            self.client,
+            self.store,
+            event,
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=self.task_queue,
+            delegationsordning=self.delegationsordning,
+        )
+        self.sent.append(etype)
+        return result
+
+    async def anmalan(self, anmalan_id: str = "anm-1", **barn: Any) -> Any:
+        child = barn or {"personnummer": self.pnr, "kon": "flicka"}
+        return await self.send(
+            "anmalan_mottagen",
+            {"anmalan_id": anmalan_id, "barn": child, "anmalare_kategori": "skola"},
+        )
+
+    async def open_utredning(self, anmalan_id: str = "anm-1", utredning_id: str = "u1") -> None:
+        """anmälan → skyddsbedömning → förhandsbedömning (inleda) → utredning, all today."""
+        await self.anmalan(anmalan_id)
+        await self.send(
+            "skyddsbedomning_gjord", {"anmalan_id": anmalan_id, "omedelbart_skydd": False}
+        )
+        await self.send(
+            "forhandsbedomning_beslutad", {"anmalan_id": anmalan_id, "beslut": "inleda_utredning"}
+        )
+        await self.send(
+            "utredning_inledd",
+            {"utredning_id": utredning_id, "grund": "anmalan", "anmalan_id": anmalan_id},
+        )
+
+    async def beslut(
+        self, beslut_id: str, insats: str, *, roll: str = "utskott", lagrum: str = "SoL 4:1"
+    ) -> Any:
+        return await self.send(
+            "beslut_fattat",
+            {
+                "beslut_id": beslut_id,
+                "lagrum": lagrum,
+                "beslutstyp": "insats",
+                "insats": insats,
+                "gynnande": True,
+                "delegat": {"id": "d1", "roll": roll},
+            },
+        )
+
+    def events(self, kommun: str | None = None) -> list[CaseEvent]:
+        return self.store.case_events(case_id_for(kommun or self.kommun, self.case_ref))
+
+    def alerts(self, kommun: str | None = None) -> list[tuple[str, str, str]]:
+        """(type, rule or beslut, due) of every alert the workflow appended, in stream order."""
+        return [
+            (e.type, str(e.data.get("regel") or e.data.get("beslut_id")), str(e.data["due"]))
+            for e in self.events(kommun)
+            if e.type in ("frist_overskriden", "evb_rapporteringsskyldighet_uppstod")
+        ]
+
+    async def wait_alerts(self, n: int, kommun: str | None = None) -> list[tuple[str, str, str]]:
+        """The alerts once there are at least ``n`` of them (the append runs asynchronously)."""
+        return await eventually(lambda: (a := self.alerts(kommun)) and len(a) >= n and a)
+
+    async def summary(self, workflow_id: str | None = None) -> CaseSummary:
+        handle = self.client.get_workflow_handle(workflow_id or self.workflow_id)
+        result: CaseSummary = await handle.query(STATE_QUERY, result_type=CaseSummary)
+        return result
