@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calendar import STOCKHOLM
+from domain.identity import luhn_check_digit
 
 # Valid personnummer (Luhn-correct, födelsenummer != 000), made up for tests.
 PNR_GIRL = "201203041239"
@@ -53,3 +56,18 @@ def anmalan(
 
 def days(n: float) -> timedelta:
     return timedelta(days=n)
+
+
+def fresh_pnr(year: int = 2014, *, girl: bool = True) -> str:
+    """A valid, made-up personnummer never used before in this process: a shared dev server
+    holds one workflow per child, so tests on it must not share children."""
+    serial = next(_serials)
+    month, day = 1 + serial // 28 % 12, 1 + serial % 28
+    number = serial % 500 * 2 + (0 if girl else 1)  # födelsenummer parity = kön
+    nine = f"{year % 100:02d}{month:02d}{day:02d}{number:03d}"[-9:]
+    if nine.endswith("000"):
+        return fresh_pnr(year, girl=girl)
+    return f"{year}{month:02d}{day:02d}{number:03d}{luhn_check_digit(nine)}"
+
+
+_serials = itertools.count(secrets.randbelow(500) + 1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,8 +151,11 @@ class ChildCaseWorkflow:
     async def command(self, cmd: CommandInput) -> CommandResult:
         async with self._lock:
             ev = self._judge(cmd)  # state may have moved while we waited for the lock
+            retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
-            return result
+            # "duplicate" tells the caller that *its command* was a retry; the store may also
+            # have seen the append before when a local activity re-ran after a lost task
+            return dataclasses.replace(result, duplicate=retry)
 
     @command.validator
     def validate_command(self, cmd: CommandInput) -> None:

@@ -4,6 +4,7 @@ legal dates it produces (DOMAIN.md §2, §4; LAW.md rule ids)."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import add_days, add_months, add_weeks, add_years
 from domain.delegation import delegationsordning_to_json
 from infra.store import CaseStore
-from infra.temporal import CommandRejected, running_worker
+from infra.temporal import CommandRejected, adopt, running_worker
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import PNR_BOY
 from tests.helpers import eventually
@@ -271,3 +272,53 @@ async def test_beslut_below_the_delegationsordning_is_rejected(
         )
         assert rule == "DELEG"
         assert [e.type for e in d.events()][-1] == "utredning_avslutad"
+
+
+async def test_an_adopted_case_behaves_as_if_it_had_lived(
+    ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
+) -> None:
+    """Adoption (import/repair): a workflow started from the store's record of a case raises
+    the same alerts with the same dates, and reports the same state, as one that lived it."""
+    lived = CaseDriver(ts_env, store, task_queue, pnr=PNR_BOY)
+    async with running_worker(ts_env.client, store, task_queue, pseudonym_key=PSEUDONYM_KEY):
+        await lived.anmalan()
+        await lived.send(
+            "skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": False}
+        )
+        await lived.sleep_days(10)
+        await lived.send(
+            "forhandsbedomning_beslutad", {"anmalan_id": "anm-1", "beslut": "inleda_utredning"}
+        )
+        await lived.send(
+            "utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "anm-1"}
+        )
+        await lived.sleep_days(20)
+        await lived.beslut("b1", "oppenvard")
+        # the same record, written straight to the store for another kommun (no workflow)
+        adopted = CaseDriver(ts_env, store, task_queue, kommun="0127", pnr=PNR_BOY)
+        now = await lived.now()
+        for ev in lived.events():
+            moved = replace(ev, kommun="0127", case_id=None, position=None, digest=None)
+            store.record(moved, now=now)
+        assert (
+            await adopt(
+                ts_env.client,
+                store,
+                "0127",
+                adopted.case_ref,
+                pseudonym_key=PSEUDONYM_KEY,
+                task_queue=task_queue,
+            )
+            == adopted.workflow_id
+        )
+        await lived.sleep_days(200)  # B1 and C2 pass unmet in both
+        want = await lived.wait_alerts(2)
+        assert await adopted.wait_alerts(len(want), kommun="0127") == want
+        a, b = await lived.summary(), await adopted.summary()
+        assert (a.stage, a.open_frister, a.overdue_frister, a.next_due, a.open_evb) == (
+            b.stage,
+            b.open_frister,
+            b.overdue_frister,
+            b.next_due,
+            b.open_evb,
+        )

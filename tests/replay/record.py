@@ -1,0 +1,123 @@
+"""Record the JSON histories under ``tests/replay/histories`` (run when workflow code changes
+*compatibly*, i.e. never to paper over a replay failure):
+
+    .venv/bin/python -m tests.replay.record
+
+Each scenario runs the production workflow in the time-skipping server against a throwaway
+embedded PostgreSQL, then saves every run's history of the case (continue-as-new chains too).
+Payloads are encrypted with the test codec key (``tests.conftest.CODEC_KEY``) and the children
+are the made-up test personnummer, so the files hold no real data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from infra.codec import data_converter
+from infra.embedded_pg import embedded_postgres
+from infra.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal import register_search_attributes, running_worker, temporal_test_server
+from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
+from tests.factories import PNR_BOY, PNR_GIRL, PNR_THIRD
+from tests.workflows.driver import CaseDriver
+
+HERE = Path(__file__).parent / "histories"
+
+
+async def placement(d: CaseDriver) -> None:
+    await d.start(continue_as_new_after=30)
+    await d.open_utredning()
+    await d.sleep_days(16)
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+    await d.beslut("b1", "familjehem")
+    await d.sleep_days(100)  # C2 passes: an EVB alert
+    await d.send("insats_verkstalld", {"beslut_id": "b1"})
+    for _ in range(2):
+        await d.sleep_days(170)
+        await d.send("overvagande_genomfort", {"beslut_id": "b1", "slutsats": "fortsatt vard"})
+
+
+async def lvu(d: CaseDriver) -> None:
+    await d.open_utredning()
+    await d.send(
+        "lvu_omhandertagande_beslutat",
+        {"beslut_id": "lvu-1", "delegat": {"id": "o1", "roll": "ordforande"}},
+    )
+    await d.send("lvu_omhandertagande_verkstallt", {"beslut_id": "lvu-1"})
+    await d.sleep_days(9)
+    await d.send("lvu_understalld", {"beslut_id": "lvu-1"})
+    await d.send("lvu_ansokan_inlamnad", {"beslut_id": "lvu-1"})
+    await d.sleep_days(20)
+    await d.send("lvu_dom", {"utfall": "bifall", "beslut_id": "lvu-1", "paragraf": "2"})
+
+
+async def closed(d: CaseDriver) -> None:
+    await d.anmalan()
+    await d.send("skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": False})
+    await d.sleep_days(20)  # A2 missed
+    await d.send(
+        "forhandsbedomning_beslutad", {"anmalan_id": "anm-1", "beslut": "inte_inleda_utredning"}
+    )
+    await d.send("arende_avslutat", {"orsak": "ingen_utredning"})
+    await d.handle.result()
+
+
+SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
+    "placement_continue_as_new": (PNR_GIRL, placement),
+    "lvu_track": (PNR_BOY, lvu),
+    "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
+}
+
+
+async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a workflow id, first to last, following continue-as-new links."""
+    latest = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    started = latest.events[0].workflow_execution_started_event_attributes
+    run_id: str | None = started.first_execution_run_id or latest.run_id
+    runs: list[WorkflowHistory] = []
+    while run_id:
+        history = await env.client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        runs.append(history)
+        last = history.events[-1]
+        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+    return runs
+
+
+async def record(out: Path = HERE) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="bf-rec-") as tmp, embedded_postgres(Path(tmp)) as url:
+        for name, (pnr, scenario) in SCENARIOS.items():
+            schema = f"rec_{uuid.uuid4().hex[:8]}"
+            ensure_schema(url, schema)
+            store = CaseStore(env=eventsourcing_env(url, schema, CIPHER_KEY))
+            env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=temporal_test_server(),
+                data_converter=data_converter(CODEC_KEY),
+            )
+            try:
+                await register_search_attributes(env.client, "default")
+                async with running_worker(env.client, store, "replay", pseudonym_key=PSEUDONYM_KEY):
+                    d = CaseDriver(env, store, "replay", pnr=pnr)
+                    await scenario(d)
+                    runs = await _chain(env, d.workflow_id)
+                for i, history in enumerate(runs):
+                    path = out / f"{name}.{i}.json"
+                    path.write_text(history.to_json())
+                    written.append(path)
+            finally:
+                await env.shutdown()
+                store.close()
+    return written
+
+
+if __name__ == "__main__":
+    for p in asyncio.run(record()):
+        print(p)

@@ -1,0 +1,70 @@
+"""Recorded histories must replay on today's workflow code, with the production data converter
+and codec (ARCHITECTURE: versioning discipline). A change that would break running cases fails
+here, before it is deployed; see README "Changing workflow code" for the patching policy."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from infra.codec import data_converter
+from tests.conftest import CODEC_KEY
+from workflows.child_case import ChildCaseWorkflow
+
+ROOT = Path(__file__).resolve().parents[2]
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+def test_histories_are_committed() -> None:
+    names = {p.name.split(".")[0] for p in HISTORIES}
+    assert {"placement_continue_as_new", "lvu_track", "closed_after_late_forhandsbedomning"} <= (
+        names
+    )
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_recorded_history_replays_on_current_code(path: Path) -> None:
+    replayer = Replayer(workflows=[ChildCaseWorkflow], data_converter=data_converter(CODEC_KEY))
+    await replayer.replay_workflow(_load(path))
+
+
+def _changed_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> type:
+    """Import a copy of the workflow module with one source change, under another name (kept
+    importable for the test, since the workflow sandbox re-imports it)."""
+    source = (ROOT / "workflows" / "child_case.py").read_text()
+    assert old in source, "the incompatible-change test no longer matches the workflow source"
+    path = tmp_path / "child_case_changed.py"
+    path.write_text(source.replace(old, new, 1))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "child_case_changed", raising=False)
+    module: ModuleType = importlib.import_module("child_case_changed")
+    return module.ChildCaseWorkflow  # type: ignore[no-any-return]
+
+
+async def test_an_incompatible_change_fails_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A "harmless-looking" change: wait a second before every append. Running cases recorded
+    # the append first, so the new code no longer matches their history.
+    changed = _changed_copy(
+        tmp_path,
+        monkeypatch,
+        "    async def _append(self, event: dict[str, object], *, allow_system: bool)"
+        " -> CommandResult:\n",
+        "    async def _append(self, event: dict[str, object], *, allow_system: bool)"
+        " -> CommandResult:\n        await workflow.sleep(1)\n",
+    )
+    replayer = Replayer(workflows=[changed], data_converter=data_converter(CODEC_KEY))
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(_load(HISTORIES[0]))
