@@ -3,10 +3,17 @@
 Guards run in ``open``/``append`` *before* an event is triggered; the ``@event`` bodies only fold
 (they also run on replay, when the rules of today must not re-judge yesterday's record).
 Every stored event carries the DOMAIN.md §4 envelope, so export is a read, not a translation.
+
+Each envelope also carries ``digest``, the stream's hash chain (sha256 of the previous digest and
+the canonical JSON of the envelope without it). It is computed here, on append, so it is stored
+(encrypted) with the event itself: an auditor recomputes the chain from the record and finds the
+first event whose bytes no longer match what was written.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -16,6 +23,22 @@ from eventsourcing.domain import Aggregate, event
 from domain.case import CaseState
 from domain.events import CaseEvent, event_from_json
 from domain.ids import case_id_for
+
+#: The digest "before" the first event of a stream.
+STREAM_GENESIS = "0" * 64
+
+
+def canonical_json(envelope: dict[str, Any]) -> bytes:
+    """The bytes the chain hashes: sorted keys, no whitespace, UTF-8 (stable across Pythons)."""
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def stream_digest(prev: str, envelope: dict[str, Any]) -> str:
+    """digest_n = sha256(digest_{n-1} ‖ canonical JSON of envelope_n without its digest)."""
+    body = {k: v for k, v in envelope.items() if k != "digest"}
+    return hashlib.sha256(prev.encode("ascii") + canonical_json(body)).hexdigest()
 
 
 class ChildCase(Aggregate):
@@ -29,21 +52,24 @@ class ChildCase(Aggregate):
     def __init__(self, envelope: dict[str, Any]) -> None:
         self.state = CaseState()
         self.state.apply(event_from_json(envelope))
+        self.digest: str | None = envelope.get("digest")
 
     @event("Recorded")
     def _record(self, envelope: dict[str, Any]) -> None:
         self.state.apply(event_from_json(envelope))
+        self.digest = envelope.get("digest")
 
     @classmethod
     def open(cls, ev: CaseEvent, today: date) -> ChildCase:
         """Open a case with its first anmälan/ansökan (guards: P-OPEN, P-FUTURE)."""
         CaseState().check(ev, today)
-        return cls(envelope=_envelope(ev))
+        return cls(envelope=_chained(STREAM_GENESIS, _envelope(ev)))
 
     def append(self, ev: CaseEvent, today: date) -> None:
         """Record one more event after the guards of ``CaseState.check`` allow it."""
         self.state.check(ev, today)
-        self._record(envelope=_envelope(ev))
+        # Streams recorded before the chain existed start their chain at the first new event.
+        self._record(envelope=_chained(self.digest or STREAM_GENESIS, _envelope(ev)))
 
 
 def _envelope(ev: CaseEvent) -> dict[str, Any]:
@@ -51,4 +77,9 @@ def _envelope(ev: CaseEvent) -> dict[str, Any]:
     out["case_id"] = str(case_id_for(ev.kommun, ev.case_ref))
     out.pop("position", None)
     out.pop("recorded_at", None)
+    out.pop("digest", None)
     return out
+
+
+def _chained(prev: str, envelope: dict[str, Any]) -> dict[str, Any]:
+    return {**envelope, "digest": stream_digest(prev, envelope)}

@@ -34,6 +34,10 @@ INSATSTYPER = (
 #: Insatser that are vård utanför hemmet (placements): they get vårdplan, övervägande (D3) etc.
 PLACEMENT_INSATSER = frozenset({"familjehem", "jourhem", "hvb", "stodboende", "skyddat_boende"})
 MAX_TEXT = 2000
+#: Legal dates outside these years are refused: no child's case lies there, and frist
+#: arithmetic (re-arming clocks for up to 200 years) must not leave ``datetime``'s range.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
 #: lvu_dom outcomes that mean the court ordered no care (lower-cased).
 LVU_REJECTED = frozenset(
     {"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet", "lamnad_utan_bifall"}
@@ -267,15 +271,27 @@ def parse_datetime(value: object, where: str) -> datetime:
         raise EventValidationError(where, f"not an ISO 8601 timestamp: {text!r}") from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise EventValidationError(where, "timestamp needs a UTC offset, e.g. +01:00")
+    try:
+        _in_range(legal_date(parsed), where)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:30+23:59 has no Stockholm date
+        raise EventValidationError(where, f"outside {MIN_YEAR}-{MAX_YEAR}: {text!r}") from exc
     return parsed
 
 
 def parse_date(value: object, where: str) -> date:
     text = _text(value, where, max_len=32)
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise EventValidationError(where, f"not an ISO date (YYYY-MM-DD): {text!r}") from exc
+    return _in_range(day, where)
+
+
+def _in_range(day: date, where: str) -> date:
+    """Legal dates stay where deadline arithmetic cannot overflow (found by tests/fuzz)."""
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise EventValidationError(where, f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return day
 
 
 def _barn(value: object, where: str) -> dict[str, Any]:

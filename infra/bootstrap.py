@@ -31,7 +31,9 @@ def database(settings: Settings) -> Iterator[str]:
 @contextmanager
 def open_store(settings: Settings, url: str) -> Iterator[tuple[CaseStore, dict[str, str]]]:
     ensure_schema(url, settings.database.schema)
-    env = eventsourcing_env(url, settings.database.schema, settings.keys.cipher)
+    env = eventsourcing_env(
+        url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
+    )
     store = CaseStore(env=env)
     try:
         yield store, env
@@ -68,7 +70,12 @@ async def local_stack(
                 settings.home / "temporal", port=temporal_port, ui_port=ui_port, headless=headless
             )
         )
-        client = await connect(server.address, settings.temporal_namespace, settings.keys.codec)
+        client = await connect(
+            server.address,
+            settings.temporal_namespace,
+            settings.keys.codec,
+            settings.keys.codec_old,
+        )
         await stack.enter_async_context(
             running_worker(
                 client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym

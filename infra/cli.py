@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
+from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from infra.settings import SettingsError, load_settings
@@ -86,17 +87,19 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.temporal import connect, running_worker
-    from projections.runner import frister_runner
+    from projections.runner import all_runners
 
     settings = load_settings()
     address = settings.temporal_address or "127.0.0.1:7233"
 
     async def main() -> None:
         with database(settings) as url, open_store(settings, url) as (store, env):
-            client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+            client = await connect(
+                address, settings.temporal_namespace, settings.keys.codec, settings.keys.codec_old
+            )
             with contextlib.ExitStack() as stack:
                 if not args.no_projections:
-                    stack.enter_context(frister_runner(env))
+                    stack.enter_context(all_runners(env))
                 async with running_worker(
                     client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
                 ):
@@ -144,6 +147,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                         ln,
                         pseudonym_key=settings.keys.pseudonym,
                         task_queue=settings.task_queue,
+                        delegationsordning=settings.delegationsordning(ln["kommun"]),
                     )
             await asyncio.sleep(1.0)  # let adopted workflows append their overdue alerts
             catch_up(st.projections)
@@ -166,26 +170,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------------------- reports
-def cmd_report_frister(args: argparse.Namespace) -> int:
-    from infra.bootstrap import database, open_store
-    from infra.formats import render
-    from infra.store import today_stockholm
-    from projections.runner import catch_up, frister_runner
-
-    settings = load_settings()
-    as_of = args.as_of or today_stockholm()
-    with (
-        database(settings) as url,
-        open_store(settings, url) as (_store, env),
-        frister_runner(env) as runner,
-    ):
-        catch_up(runner)
-        rows = runner.view.report_rows(args.kommun, as_of, include_closed=args.all)
-    print(render(rows, args.format, FRISTER_COLUMNS))
-    return 0
-
-
 # ---------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="barnflow", description=__doc__)
@@ -203,19 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-projections", action="store_true")
     worker.set_defaults(func=cmd_worker)
 
-    report = sub.add_parser("report", help="reports from the projections")
-    rsub = report.add_subparsers(dest="report", required=True)
-    fr = rsub.add_parser("frister", help="open and overdue frister as of a date")
-    fr.add_argument("--kommun", type=_kommun, required=True)
-    fr.add_argument("--as-of", type=_date, default=None, help="legal date (default today)")
-    fr.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    fr.add_argument("--all", action="store_true", help="include met and missed frister")
-    fr.set_defaults(func=cmd_report_frister)
-
     with contextlib.suppress(ImportError):
         from infra import cli_rules
 
         cli_rules.register(sub)
+    from infra import cli_projections, cli_report
+
+    cli_report.register(sub)
+    cli_projections.register(sub)
+    from infra import cli_keys
+
+    cli_keys.register(sub)  # keys generate/rotate, codec-server
+    from infra import cli_audit, cli_ops
+
+    cli_ops.register(sub)  # ops stuck/repair
+    cli_audit.register(sub)  # audit verify
+    from infra import cli_api
+
+    cli_api.register(sub)  # api, case send/state, export, token, api-key
     return p
 
 
@@ -226,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (SettingsError, UsageError) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
+        return 2
+    except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace
+        print(f"barnflow: cannot decrypt the event store ({exc})", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

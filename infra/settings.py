@@ -7,15 +7,24 @@ the setting (``SettingsError``), before any server is started or any data is tou
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import secrets
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 import psycopg.conninfo
+
+from domain.delegation import (
+    DelegationConfigError,
+    delegationsordning_to_json,
+    load_delegationsordning,
+)
 
 ENV_HOME = "BARNFLOW_HOME"
 ENV_DATABASE_URL = "BARNFLOW_DATABASE_URL"
@@ -27,6 +36,11 @@ ENV_MODE = "BARNFLOW_MODE"
 ENV_CODEC_KEY = "BARNFLOW_CODEC_KEY"
 ENV_PSEUDONYM_KEY = "BARNFLOW_PSEUDONYM_KEY"
 ENV_CIPHER_KEY = "BARNFLOW_CIPHER_KEY"
+#: Retired keys (comma-separated base64) that still decrypt, never encrypt: key rotation.
+ENV_CIPHER_OLD_KEYS = "BARNFLOW_CIPHER_OLD_KEYS"
+ENV_CODEC_OLD_KEYS = "BARNFLOW_CODEC_OLD_KEYS"
+#: A directory of per-kommun delegationsordning TOML files (docs/delegationsordning.md).
+ENV_DELEGATION_DIR = "BARNFLOW_DELEGATION_DIR"
 
 _HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -57,6 +71,9 @@ class Keys:
     codec: bytes
     pseudonym: bytes
     cipher: bytes
+    #: Retired keys kept for reading only, until ``barnflow keys rotate`` has re-encrypted all.
+    cipher_old: tuple[bytes, ...] = ()
+    codec_old: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,10 +85,39 @@ class Settings:
     task_queue: str
     mode: str
     keys: Keys
+    #: kommun → its delegationsordning (JSON form), from BARNFLOW_DELEGATION_DIR/*.toml
+    delegationsordningar: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.mode == "production"
+
+    def delegationsordning(self, kommun: str) -> dict[str, Any] | None:
+        """The ordning a beslut in ``kommun`` is judged against (None: no check configured)."""
+        return self.delegationsordningar.get(kommun)
+
+
+def load_delegation_dir(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every ``*.toml`` delegationsordning in ``directory``, validated, keyed by kommun.
+
+    A bad file stops the start with one line naming the file and key (docs/delegationsordning.md).
+    """
+    if not directory.is_dir():
+        raise SettingsError(f"{ENV_DELEGATION_DIR}: {directory} is not a directory")
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            ordning = load_delegationsordning(path)
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except (DelegationConfigError, OSError) as exc:
+            raise SettingsError(f"{ENV_DELEGATION_DIR}: {exc}") from exc
+        if ordning.kommun in out:
+            raise SettingsError(
+                f"{ENV_DELEGATION_DIR}: two delegationsordningar for kommun {ordning.kommun}"
+            )
+        out[ordning.kommun] = delegationsordning_to_json(raw)
+    return out
 
 
 def _decode_key(name: str, value: str) -> bytes:
@@ -108,7 +154,23 @@ def load_or_create_key_file(home: Path) -> dict[str, bytes]:
     return keys
 
 
+def _old_keys(env: Mapping[str, str], name: str) -> tuple[bytes, ...]:
+    """A comma-separated list of base64 keys; the error names the variable and the position."""
+    parts = [p.strip() for p in (env.get(name) or "").split(",") if p.strip()]
+    return tuple(_decode_key(f"{name}[{i}]", p) for i, p in enumerate(parts))
+
+
 def _keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
+    """The current keys plus the retired ones (which never encrypt)."""
+    keys = _current_keys(env, home, mode)
+    return dataclasses.replace(
+        keys,
+        cipher_old=_old_keys(env, ENV_CIPHER_OLD_KEYS),
+        codec_old=_old_keys(env, ENV_CODEC_OLD_KEYS),
+    )
+
+
+def _current_keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
     given = {
         "codec": env.get(ENV_CODEC_KEY),
         "pseudonym": env.get(ENV_PSEUDONYM_KEY),
@@ -117,14 +179,15 @@ def _keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
     env_names = {"codec": ENV_CODEC_KEY, "pseudonym": ENV_PSEUDONYM_KEY, "cipher": ENV_CIPHER_KEY}
     decoded = {n: _decode_key(env_names[n], v) for n, v in given.items() if v}
     if len(decoded) == len(given):
-        return Keys(**decoded)
+        return Keys(decoded["codec"], decoded["pseudonym"], decoded["cipher"])
     if mode == "production":
         missing = next(env_names[n] for n, v in given.items() if not v)
         raise SettingsError(f"{missing}: required when BARNFLOW_MODE=production")
     if any(given.values()):
         missing = next(env_names[n] for n, v in given.items() if not v)
         raise SettingsError(f"{missing}: set all three keys or none (then a key file is used)")
-    return Keys(**load_or_create_key_file(home))
+    stored = load_or_create_key_file(home)
+    return Keys(stored["codec"], stored["pseudonym"], stored["cipher"])
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -166,4 +229,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         task_queue=queue,
         mode=mode,
         keys=_keys(env, home, mode),
+        delegationsordningar=(
+            load_delegation_dir(Path(env[ENV_DELEGATION_DIR]).expanduser())
+            if env.get(ENV_DELEGATION_DIR)
+            else {}
+        ),
     )

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from temporalio.worker import Worker
 
 from activities.record import RecordActivities
 from activities.transfer import Adopt, TransferActivities
+from activities.webhooks import WebhookActivities
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
@@ -45,6 +46,7 @@ from infra.store import CaseStore
 from workflows import search
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import COMMAND_UPDATE, CaseWorkflowInput, CommandInput, CommandResult
+from workflows.webhooks import WebhookDispatchWorkflow
 
 
 def _bin(name: str) -> str:
@@ -174,13 +176,18 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> 
     raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")
 
 
-async def connect(address: str, namespace: str, codec_key: bytes) -> Client:
-    """A client whose payloads are encrypted by the codec; retries while the server boots."""
+async def connect(
+    address: str, namespace: str, codec_key: bytes, old_codec_keys: Sequence[bytes] = ()
+) -> Client:
+    """A client whose payloads are encrypted by the codec (old keys still decrypt: rotation);
+    retries while the server boots."""
     last: Exception | None = None
     for _ in range(50):
         try:
             return await Client.connect(
-                address, namespace=namespace, data_converter=data_converter(codec_key)
+                address,
+                namespace=namespace,
+                data_converter=data_converter(codec_key, old_codec_keys),
             )
         except RuntimeError as exc:  # connection refused while starting
             last = exc
@@ -218,12 +225,18 @@ async def running_worker(
             )
 
     transfers = TransferActivities(store, adopter)
+    webhooks = WebhookActivities(store)  # API: webhook delivery (workflows/webhooks.py)
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[ChildCaseWorkflow],
-            activities=[activities.append_event, transfers.transfer_case],
+            workflows=[ChildCaseWorkflow, WebhookDispatchWorkflow],
+            activities=[
+                activities.append_event,
+                transfers.transfer_case,
+                webhooks.poll,
+                webhooks.deliver,
+            ],
             activity_executor=pool,
         )
         async with worker:

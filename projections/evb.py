@@ -126,7 +126,8 @@ def evb_report(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> di
                 "enhet": r["enhet"],
                 "ivo_id": r["ivo_id"],
                 "kon": kon_of(r["kon"]),
-                "aldersgrupp": age_band(r["fodelsedatum"], r["fattat"]),
+                # the age on the report date: IVO and the board ask who is waiting now
+                "aldersgrupp": age_band(r["fodelsedatum"], q.end),
                 "case_ref": r["case_ref"],
                 "beslut_id": r["beslut_id"],
                 "beslutsdatum": r["fattat"].isoformat(),
@@ -181,7 +182,7 @@ def kf_statistik(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> 
             {
                 "insatstyp": d.row["insats"],
                 "kon": kon_of(d.row["kon"]),
-                "aldersgrupp": age_band(d.row["fodelsedatum"], d.row["fattat"]),
+                "aldersgrupp": age_band(d.row["fodelsedatum"], q.end),
                 "vantetid": _wait_band(d.since, q.end),
                 "avbrott": d.avbrott is not None,
             }

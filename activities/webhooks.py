@@ -1,0 +1,152 @@
+"""The webhook activities: find what to deliver, and deliver one event to one subscriber.
+
+A delivery POSTs ``{"subscription_id", "position", "event"}`` signed with HMAC-SHA256 over
+``<timestamp>.<body>`` (headers ``X-Barnflow-Signature: sha256=<hex>``, ``X-Barnflow-Timestamp``,
+``X-Barnflow-Position``). Delivery is at least once: the receiver de-duplicates by position.
+Every attempt is appended to the delivery log with its status or error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import httpx
+import orjson
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.ids import case_id_for
+from infra.api.db import connection, ensure_tables, q
+from infra.store import CaseStore
+from workflows.webhooks import (
+    DELIVER_ACTIVITY,
+    POLL_ACTIVITY,
+    Delivery,
+    PollInput,
+    PollResult,
+)
+
+_PAGE = 200
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` over ``<timestamp>.<body>``: the receiver recomputes and compares."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+class WebhookActivities:
+    """Bound to one store (its pool and schema); one instance per worker."""
+
+    def __init__(self, store: CaseStore, *, timeout: float = 10.0) -> None:
+        self._store = store
+        ensure_tables(store)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _subscriptions(self) -> list[dict[str, Any]]:
+        with connection(self._store) as conn:
+            rows = conn.execute(
+                q(
+                    self._store,
+                    "SELECT id, kommun, event_types, after_position"
+                    " FROM {s}.webhook_subscriptions WHERE active",
+                )
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    @activity.defn(name=POLL_ACTIVITY)
+    def poll(self, inp: PollInput) -> PollResult:
+        """Deliveries due after ``inp.after``, waiting up to ``inp.wait`` s for new events."""
+        deadline = time.monotonic() + inp.wait
+        while True:
+            subs = self._subscriptions()
+            after = inp.after
+            if after < 0:
+                after = min((int(s["after_position"]) for s in subs), default=-1)
+                if after < 0:
+                    after = self._store.max_position()
+            events = self._store.events_after(after, _PAGE) if subs else []
+            if events or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        deliveries = [
+            Delivery(str(s["id"]), e.position or 0, e.type)
+            for e in events
+            for s in subs
+            if e.kommun == s["kommun"]
+            and e.type in s["event_types"]
+            and (e.position or 0) > int(s["after_position"])
+        ]
+        last = events[-1].position or after if events else after
+        return PollResult(deliveries=deliveries, last_position=last)
+
+    def _log(self, d: Delivery, attempt: int, status: int | None, error: str | None) -> None:
+        with connection(self._store) as conn:
+            conn.execute(
+                q(
+                    self._store,
+                    "INSERT INTO {s}.webhook_deliveries (subscription_id, position,"
+                    " event_type, attempt, status_code, error, delivered)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                ),
+                (
+                    d.subscription_id,
+                    d.position,
+                    d.event_type,
+                    attempt,
+                    status,
+                    error,
+                    error is None,
+                ),
+            )
+            conn.commit()
+
+    @activity.defn(name=DELIVER_ACTIVITY)
+    def deliver(self, d: Delivery) -> None:
+        """POST one event to one subscriber; a non-2xx answer or no answer is retried."""
+        with connection(self._store) as conn:
+            sub = conn.execute(
+                q(
+                    self._store,
+                    "SELECT url, secret, active FROM {s}.webhook_subscriptions WHERE id = %s",
+                ),
+                (d.subscription_id,),
+            ).fetchone()
+        if sub is None or not sub["active"]:
+            return  # unsubscribed meanwhile: nothing to deliver
+        found = self._store.events_after(d.position - 1, 1)
+        if not found or found[0].position != d.position:
+            raise ApplicationError(f"no event at position {d.position}", non_retryable=True)
+        ev = found[0]
+        body = orjson.dumps(
+            {
+                "subscription_id": d.subscription_id,
+                "position": d.position,
+                "event": {**ev.to_json(), "case_id": str(case_id_for(ev.kommun, ev.case_ref))},
+            }
+        )
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Barnflow-Timestamp": ts,
+            "X-Barnflow-Position": str(d.position),
+            "X-Barnflow-Signature": signature(sub["secret"], ts, body),
+        }
+        attempt = activity.info().attempt
+        try:
+            resp = self._http.post(sub["url"], content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: no answer from the receiver"
+            self._log(d, attempt, None, error)
+            raise ApplicationError(error, type="WebhookUnreachable") from None
+        if not 200 <= resp.status_code < 300:
+            error = f"receiver answered HTTP {resp.status_code}"
+            self._log(d, attempt, resp.status_code, error)
+            raise ApplicationError(error, type="WebhookRejected")
+        self._log(d, attempt, resp.status_code, None)

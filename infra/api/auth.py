@@ -1,0 +1,179 @@
+"""Who is calling, and what they may see or change.
+
+A bearer token is either a JWT (HS256, configured key) or an API key (``bfk_…``, stored only as
+its SHA-256). Both carry the same claims: role, kommun, units. A caller sees and changes only its
+kommun and, when ``units`` is non-empty, only cases of those units. Operators see workflow state
+but never case content; auditors read everything in their kommun and change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from domain.events import KOMMUN_RE
+from infra.api.db import connection, q
+from infra.api.problems import Problem
+from infra.store import CaseStore
+
+ROLES = ("system", "handlaggare", "arbetsledare", "operator", "auditor")
+WRITERS = frozenset({"system", "handlaggare", "arbetsledare"})
+CONTENT_READERS = frozenset({"system", "handlaggare", "arbetsledare", "auditor"})
+API_KEY_PREFIX = "bfk_"
+_BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. ``units`` empty = every unit of the kommun."""
+
+    subject: str
+    role: str
+    kommun: str
+    units: tuple[str, ...] = ()
+
+    @property
+    def may_write(self) -> bool:
+        return self.role in WRITERS
+
+    @property
+    def may_read_content(self) -> bool:
+        return self.role in CONTENT_READERS
+
+    def sees_unit(self, enhet: str | None) -> bool:
+        """Auditors see the whole kommun; a unit-bound caller only its units' cases."""
+        if self.role == "auditor" or not self.units:
+            return True
+        return enhet is not None and enhet in self.units
+
+    def require_kommun(self, kommun: str) -> None:
+        if kommun != self.kommun:
+            raise Problem(
+                403,
+                "forbidden-kommun",
+                f"the caller may not act in kommun {kommun}",
+                field="kommun",
+            )
+
+    def require_write(self) -> None:
+        if not self.may_write:
+            raise Problem(403, "forbidden-role", f"role {self.role} may not send commands")
+
+    def require_content(self) -> None:
+        if not self.may_read_content:
+            raise Problem(403, "forbidden-role", f"role {self.role} may not read case content")
+
+    def require_role(self, roles: Iterable[str]) -> None:
+        allowed = tuple(roles)
+        if self.role not in allowed:
+            raise Problem(
+                403, "forbidden-role", f"role {self.role} may not do this ({', '.join(allowed)})"
+            )
+
+
+def _claims(role: object, kommun: object, units: object, subject: object) -> Principal:
+    if role not in ROLES:
+        raise Problem(401, "unauthorized", "token has no valid role", headers=_BEARER)
+    if not isinstance(kommun, str) or not KOMMUN_RE.match(kommun):
+        raise Problem(401, "unauthorized", "token has no valid kommun", headers=_BEARER)
+    if not isinstance(units, list | tuple) or not all(isinstance(u, str) for u in units):
+        raise Problem(401, "unauthorized", "token units must be a list of strings", headers=_BEARER)
+    if not isinstance(subject, str) or not subject:
+        raise Problem(401, "unauthorized", "token has no subject", headers=_BEARER)
+    return Principal(subject, str(role), kommun, tuple(units))
+
+
+def create_jwt(
+    key: bytes,
+    *,
+    subject: str,
+    role: str,
+    kommun: str,
+    units: Iterable[str] = (),
+    ttl_seconds: int = 3600,
+) -> str:
+    """A signed bearer token (for ``barnflow token create`` and tests)."""
+    principal = _claims(role, kommun, list(units), subject)  # refuse to mint a bad token
+    now = int(time.time())
+    payload = {
+        "sub": principal.subject,
+        "role": principal.role,
+        "kommun": principal.kommun,
+        "units": list(principal.units),
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(payload, key, algorithm="HS256")
+
+
+def hash_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_key(
+    store: CaseStore, *, subject: str, role: str, kommun: str, units: Iterable[str] = ()
+) -> str:
+    """Mint an API key; only its hash is stored, so the key is shown exactly once."""
+    principal = _claims(role, kommun, list(units), subject)
+    token = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    with connection(store) as conn:
+        conn.execute(
+            q(
+                store,
+                "INSERT INTO {s}.api_keys (key_hash, subject, role, kommun, units)"
+                " VALUES (%s, %s, %s, %s, %s)",
+            ),
+            (
+                hash_key(token),
+                principal.subject,
+                principal.role,
+                principal.kommun,
+                list(principal.units),
+            ),
+        )
+        conn.commit()
+    return token
+
+
+def _api_key(store: CaseStore, token: str) -> Principal:
+    with connection(store) as conn:
+        row: Any = conn.execute(
+            q(
+                store,
+                "SELECT subject, role, kommun, units FROM {s}.api_keys"
+                " WHERE key_hash = %s AND revoked_at IS NULL",
+            ),
+            (hash_key(token),),
+        ).fetchone()
+    if row is None:
+        raise Problem(401, "unauthorized", "unknown or revoked API key", headers=_BEARER)
+    return _claims(row["role"], row["kommun"], list(row["units"]), row["subject"])
+
+
+def authenticate(store: CaseStore, key: bytes, authorization: str | None) -> Principal:
+    """The caller behind an ``Authorization: Bearer …`` header, or 401."""
+    if not authorization:
+        raise Problem(401, "unauthorized", "missing bearer token", headers=_BEARER)
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(
+            401, "unauthorized", "expected 'Authorization: Bearer <token>'", headers=_BEARER
+        )
+    if token.startswith(API_KEY_PREFIX):
+        return _api_key(store, token)
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Problem(401, "unauthorized", "token expired", headers=_BEARER) from None
+    except jwt.InvalidTokenError:
+        raise Problem(401, "unauthorized", "invalid token", headers=_BEARER) from None
+    return _claims(
+        claims.get("role"), claims.get("kommun"), claims.get("units", []), claims.get("sub")
+    )

@@ -1,0 +1,56 @@
+"""FastAPI dependencies: the services of this app, the authenticated caller, the read purpose."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from infra.api.auth import API_KEY_PREFIX, Principal, authenticate
+from infra.api.problems import unavailable
+from infra.api.services import Services
+
+_bearer = HTTPBearer(auto_error=False, description="JWT (HS256) or API key (bfk_…)")
+
+
+def get_services(request: Request) -> Services:
+    services: Services | None = request.app.state.services
+    if services is None:
+        raise unavailable("this app was built for its OpenAPI document only")
+    return services
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    services = get_services(request)
+    header = None if credentials is None else f"Bearer {credentials.credentials}"
+    if (
+        header is not None
+        and credentials is not None
+        and credentials.credentials.startswith(API_KEY_PREFIX)
+    ):  # a database lookup: off the event loop
+        return await asyncio.to_thread(
+            authenticate, services.store, services.config.jwt_key, header
+        )
+    return authenticate(services.store, services.config.jwt_key, header)
+
+
+def purpose(
+    x_barnflow_purpose: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="why the case is read (kept in the access log), e.g. 'utredning'",
+        ),
+    ] = None,
+) -> str:
+    return x_barnflow_purpose or "ej angivet"
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+PurposeDep = Annotated[str, Depends(purpose)]

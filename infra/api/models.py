@@ -1,0 +1,187 @@
+"""The request and response shapes of the API, as they appear in docs/openapi.json.
+
+The request envelope is deliberately loose about values (strings) and strict about shape
+(unknown fields refused): ``domain.events.parse_event`` is the one validator of values, so the
+API, the CLI, the import and the workflow reject the same inputs naming the same field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.events import EVENT_TYPES, SYSTEM_TYPES
+
+COMMAND_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t not in SYSTEM_TYPES)
+CommandType = Literal[COMMAND_TYPES]  # type: ignore[valid-type]
+EVENT_TYPE_NAMES: tuple[str, ...] = tuple(EVENT_TYPES)
+EventType = Literal[EVENT_TYPE_NAMES]  # type: ignore[valid-type]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActorIn(_Strict):
+    id: str = Field(min_length=1, max_length=128)
+    roll: str = Field(min_length=1, max_length=64)
+
+
+class CommandIn(_Strict):
+    """One DOMAIN.md §4 event line sent as a command (``data`` per type, see DOMAIN.md)."""
+
+    kommun: str = Field(pattern=r"^\d{4}$", examples=["1280"])
+    case_ref: str = Field(min_length=1, max_length=128, examples=["VS-2026-00417"])
+    type: CommandType
+    occurred_at: str = Field(min_length=1, max_length=64, examples=["2026-03-02T09:15:00+01:00"])
+    actor: ActorIn
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Event(BaseModel):
+    """A stored event: the §4 line plus ``case_id``, ``position``, ``recorded_at`` [, digest]."""
+
+    model_config = ConfigDict(extra="allow")
+    kommun: str
+    case_ref: str
+    type: str
+    occurred_at: str
+    actor: dict[str, str]
+    idempotency_key: str
+    data: dict[str, Any]
+    case_id: str | None = None
+    position: int | None = None
+    recorded_at: str | None = None
+    digest: str | None = None
+
+
+class CommandAccepted(BaseModel):
+    case_id: str
+    position: int
+    event: Event
+    duplicate: bool = Field(description="true when this is a retry returning the original")
+
+
+class WorkflowView(BaseModel):
+    """The case's workflow as Temporal reports it (no identity, no content)."""
+
+    workflow_id: str
+    status: str
+    stage: str | None = None
+    open_frister: list[str] = Field(default_factory=list)
+    overdue_frister: list[str] = Field(default_factory=list)
+    next_due: str | None = None
+
+
+class CaseStateOut(BaseModel):
+    case_id: str
+    kommun: str
+    case_ref: str
+    stage: str
+    enhet: str | None
+    event_count: int
+    last_position: int
+    closed: bool
+    open_frister: list[str]
+    overdue_frister: list[str]
+    next_due: str | None
+    workflow: WorkflowView | None
+
+
+class FristOut(BaseModel):
+    key: str
+    rule: str
+    name: str
+    subject: str
+    trigger_date: str
+    due: str
+    shifted_due: str | None
+    status: str
+    fulfilled_date: str | None
+    days_left: int
+    law: str
+    paragraph: str
+
+
+class FristerOut(BaseModel):
+    case_ref: str
+    as_of: str
+    frister: list[FristOut]
+
+
+class EvbOut(BaseModel):
+    case_ref: str
+    as_of: str
+    frister: list[FristOut]
+    events: list[Event]
+
+
+class TimelineOut(BaseModel):
+    case_ref: str
+    known_at: str | None
+    events: list[Event]
+    reads: list[dict[str, Any]] = Field(description="who read the case (the access log)")
+
+
+class FeedOut(BaseModel):
+    events: list[Event]
+    last_position: int = Field(
+        description="ask again with after=last_position; it moves past events you may not see"
+    )
+    head: int
+
+
+class ImportOut(BaseModel):
+    lines: int
+    appended: int
+    duplicates: int
+    adopted: int
+
+
+class ReportOut(BaseModel):
+    """The report's own JSON (period, rows, totals …) plus its name and kommun."""
+
+    model_config = ConfigDict(extra="allow")
+    report: str
+    kommun: str
+    rows: list[dict[str, Any]]
+
+
+class WebhookIn(_Strict):
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPE_NAMES))
+
+
+class WebhookOut(BaseModel):
+    id: str
+    kommun: str
+    url: str
+    event_types: list[str]
+    active: bool
+    after_position: int
+    secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key; returned only when the subscription is created"
+    )
+
+
+class DeliveryOut(BaseModel):
+    position: int
+    event_type: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    delivered: bool
+    at: str
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details (extension members: field, rule, sv, en)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None

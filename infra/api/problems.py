@@ -1,0 +1,146 @@
+"""RFC 9457 problem details for every 4xx/5xx the API answers.
+
+One exception type (``Problem``) carries status, a stable ``type`` slug and extension members
+(``field``, ``rule``, ``sv``/``en``); handlers turn FastAPI's and Starlette's own errors
+(validation, 404, 405, malformed JSON) into the same shape, so a calling system parses one format.
+An unexpected exception becomes a 500 without its message: messages may carry case content.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from domain.errors import EventValidationError, RuleViolation
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://barnflow.se/problems/"
+log = logging.getLogger("barnflow.api")
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class Problem(Exception):
+    """An error answered as problem+json; ``extra`` holds the extension members."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def rule_problem(exc: RuleViolation) -> Problem:
+    """409: a well-formed command a rule forbids, with the rule id and both languages."""
+    return Problem(409, "rule-violation", exc.en, rule=exc.rule, sv=exc.sv, en=exc.en)
+
+
+def field_problem(exc: EventValidationError) -> Problem:
+    """422: a malformed command, naming the field."""
+    return Problem(422, "validation", f"{exc.field}: {exc.message}", field=exc.field)
+
+
+def unavailable(detail: str, retry_after: int = 1) -> Problem:
+    return Problem(503, "unavailable", detail, headers={"Retry-After": str(retry_after)})
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> Response:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + problem.kind,
+        "title": _TITLES.get(problem.status, "Error"),
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(problem.extra)
+    return Response(
+        orjson.dumps(body),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    """``("body", "data", "barn")`` → ``data.barn``: the field as the event contract names it."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "$"
+
+
+def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    if first.get("type") == "json_invalid":
+        return problem_response(
+            Problem(400, "malformed-json", "the body is not valid JSON"), request.url.path
+        )
+    field = _field_name(first.get("loc", ()))
+    msg = "unknown field" if first.get("type") == "extra_forbidden" else str(first.get("msg"))
+    return problem_response(
+        Problem(422, "validation", f"{field}: {msg}", field=field), request.url.path
+    )
+
+
+def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    kinds = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}
+    problem = Problem(
+        exc.status_code,
+        kinds.get(exc.status_code, "http"),
+        str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
+    return problem_response(problem, request.url.path)
+
+
+def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request.url.path)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    # The type only: an exception message may quote case content (personnummer included).
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return problem_response(
+        Problem(500, "internal", "internal error; the request may be retried"),
+        request.url.path,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,136 @@
+"""``POST /commands``: one DOMAIN.md §4 event line, sent to the child's workflow.
+
+Order of judgement, cheapest and least revealing first: role → shape (pydantic) → values
+(``parse_event``, 422 naming the field) → kommun and unit (403) → in-flight bound (429) → the
+workflow's rules (409 with the rule). Nothing is stored unless the workflow accepts it; a retry
+with the same idempotency key and body returns the original result (200 instead of 201).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Response
+from temporalio.service import RPCError
+
+from domain.case import fold
+from domain.errors import EventValidationError, RuleViolation
+from domain.events import OPENING_TYPES, CaseEvent, parse_event
+from domain.ids import case_id_for
+from infra.api.auth import Principal
+from infra.api.deps import PrincipalDep, ServicesDep
+from infra.api.models import CommandAccepted, CommandIn
+from infra.api.problems import Problem, field_problem, rule_problem, unavailable
+from infra.api.services import Services
+from infra.store import IdempotencyConflict, body_digest
+from infra.temporal import CommandRejected, send_command
+from workflows.messages import CommandResult
+
+router = APIRouter(tags=["commands"])
+
+
+def _case_enhet(services: Services, ev: CaseEvent) -> tuple[bool, str | None]:
+    events = services.store.case_events(case_id_for(ev.kommun, ev.case_ref))
+    return bool(events), fold(events).enhet if events else None
+
+
+async def check_scope(services: Services, principal: Principal, ev: CaseEvent) -> None:
+    """403 unless the caller may act in the event's kommun and on the case's unit."""
+    principal.require_kommun(ev.kommun)
+    if principal.sees_unit(None):
+        return  # not unit-bound
+    exists, enhet = await asyncio.to_thread(_case_enhet, services, ev)
+    named = ev.data.get("enhet") if ev.type in OPENING_TYPES else None
+    candidates = [e for e in (enhet, named) if e is not None]
+    if not exists and ev.type not in OPENING_TYPES:
+        return  # no such case: the workflow answers 409 P-OPEN
+    if not candidates or not all(principal.sees_unit(e) for e in candidates):
+        raise Problem(
+            403,
+            "forbidden-unit",
+            "the case's enhet is not one of the caller's units",
+            field="data.enhet",
+        )
+
+
+def _recorded(services: Services, ev: CaseEvent) -> CommandResult | None:
+    """The stored result of this idempotency key, so a retry after the case's workflow has
+    closed still gets the original answer (a different body is P-IDEMPOTENCY, 409)."""
+    for stored in services.store.case_events(case_id_for(ev.kommun, ev.case_ref)):
+        if stored.idempotency_key != ev.idempotency_key:
+            continue
+        if body_digest(stored) != body_digest(ev):
+            raise rule_problem(IdempotencyConflict(ev.idempotency_key))
+        return CommandResult(
+            case_id=str(case_id_for(ev.kommun, ev.case_ref)),
+            position=stored.position or 0,
+            event=stored.to_json(),
+            duplicate=True,
+        )
+    return None
+
+
+async def execute(services: Services, principal: Principal, raw: dict[str, Any]) -> CommandResult:
+    """Validate, scope and send one command; the ``CommandResult`` or a ``Problem``."""
+    principal.require_write()
+    try:
+        ev = parse_event(raw)
+    except EventValidationError as exc:
+        raise field_problem(exc) from None
+    await check_scope(services, principal, ev)
+    services.acquire_command_slot()
+    try:
+        result: CommandResult = await asyncio.wait_for(
+            send_command(
+                services.client,
+                services.store,
+                raw,
+                pseudonym_key=services.settings.keys.pseudonym,
+                task_queue=services.task_queue,
+            ),
+            timeout=services.config.command_timeout,
+        )
+        return result
+    except CommandRejected as exc:
+        cause = exc.cause
+        original = await asyncio.to_thread(_recorded, services, ev)
+        if original is not None:  # a retry of a command the (now closed) workflow accepted
+            return original
+        if isinstance(cause, RuleViolation):
+            raise rule_problem(cause) from None
+        raise field_problem(cause) from None
+    except TimeoutError:
+        raise unavailable(
+            "the case's workflow did not answer in time; retry with the same idempotency_key",
+            retry_after=2,
+        ) from None
+    except RPCError as exc:
+        raise unavailable(
+            f"Temporal is unavailable ({exc.status.name}); retry with the same idempotency_key",
+            retry_after=2,
+        ) from None
+    finally:
+        services.release_command_slot()
+
+
+@router.post(
+    "/commands",
+    status_code=201,
+    summary="Send one command (a DOMAIN.md §4 event line)",
+    responses={200: {"model": CommandAccepted, "description": "a retry: the original result"}},
+)
+async def post_command(
+    body: CommandIn, response: Response, services: ServicesDep, principal: PrincipalDep
+) -> CommandAccepted:
+    result = await execute(services, principal, body.model_dump())
+    if result.duplicate:
+        response.status_code = 200
+    return CommandAccepted.model_validate(
+        {
+            "case_id": result.case_id,
+            "position": result.position,
+            "event": result.event,
+            "duplicate": result.duplicate,
+        }
+    )

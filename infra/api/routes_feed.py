@@ -1,0 +1,97 @@
+"""``GET /events``: the global event feed in position order, filtered to what the caller may see.
+
+Positions are gap-free, so ``after=<last_position>`` never skips or repeats an event. The page
+is filtered after reading, and ``last_position`` is the last position *scanned*, so a caller
+that may see little still moves forward. ``wait`` long-polls until something new is stored.
+Operators get the events' metadata only (type, position, case id), never content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from domain.case import fold
+from domain.events import CaseEvent
+from domain.ids import case_id_for
+from infra.api.access import log_access
+from infra.api.auth import Principal
+from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
+from infra.api.models import FeedOut
+from infra.api.services import Services
+
+router = APIRouter(tags=["feed"])
+MAX_LIMIT = 1000
+
+
+def visible(services: Services, principal: Principal, events: list[CaseEvent]) -> list[CaseEvent]:
+    """The events of the caller's kommun and (if unit-bound) of cases of its units."""
+    mine = [e for e in events if e.kommun == principal.kommun]
+    if principal.sees_unit(None):
+        return mine
+    enhet: dict[str, str | None] = {}
+    out = []
+    for e in mine:
+        cid = str(case_id_for(e.kommun, e.case_ref))
+        if cid not in enhet:
+            enhet[cid] = fold(services.store.case_events(case_id_for(e.kommun, e.case_ref))).enhet
+        if principal.sees_unit(enhet[cid]):
+            out.append(e)
+    return out
+
+
+def _metadata(e: CaseEvent) -> dict[str, Any]:
+    """What an operator may see of an event: no actor, no data."""
+    return {
+        "kommun": e.kommun,
+        "case_ref": e.case_ref,
+        "type": e.type,
+        "occurred_at": e.occurred_at.isoformat(),
+        "actor": {},
+        "idempotency_key": "",
+        "data": {},
+        "case_id": str(case_id_for(e.kommun, e.case_ref)),
+        "position": e.position,
+        "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None,
+    }
+
+
+def _page(
+    services: Services, principal: Principal, after: int, limit: int, purpose: str
+) -> tuple[list[dict[str, Any]], int]:
+    events = services.store.events_after(after, limit)
+    last = events[-1].position or after if events else after
+    shown = visible(services, principal, events)
+    if not principal.may_read_content:
+        return [_metadata(e) for e in shown], last
+    cases = sorted({(str(case_id_for(e.kommun, e.case_ref)), e.kommun, e.case_ref) for e in shown})
+    log_access(services, principal, cases, purpose)
+    out = []
+    for e in shown:
+        line = e.to_json()
+        line["case_id"] = str(case_id_for(e.kommun, e.case_ref))
+        out.append(line)
+    return out, last
+
+
+@router.get("/events", summary="The event feed after a position (long-poll with wait)")
+async def event_feed(
+    *,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    purpose: PurposeDep,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for news")] = 0,
+) -> FeedOut:
+    deadline = time.monotonic() + min(wait, services.config.max_wait)
+    while True:
+        events, last = await asyncio.to_thread(_page, services, principal, after, limit, purpose)
+        if last > after or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.1)
+    head = await asyncio.to_thread(services.store.max_position)
+    return FeedOut.model_validate({"events": events, "last_position": last, "head": head})

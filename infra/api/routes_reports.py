@@ -1,0 +1,87 @@
+"""``GET /reports/{name}``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``), with
+the same names and period options as ``barnflow report``; ``min_position`` waits for the views."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from infra.api.deps import PrincipalDep, ServicesDep
+from infra.api.models import ReportOut
+from infra.api.problems import Problem
+from infra.api.services import Services
+from infra.store import today_stockholm
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+def report_names() -> tuple[str, ...]:
+    from projections.reports import REPORTS
+
+    return tuple(REPORTS)
+
+
+def _current(kind: str) -> str:
+    """The period of that kind containing today (Europe/Stockholm), the CLI's default too."""
+    today = today_stockholm()
+    return {
+        "as_of": today.isoformat(),
+        "quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}",
+        "half": f"{today.year}H{1 if today.month <= 6 else 2}",
+        "month": f"{today.year}-{today.month:02d}",
+    }[kind]
+
+
+def _build(
+    services: Services, name: str, kommun: str, options: dict[str, str | None], known_at: Any
+) -> dict[str, Any]:
+    from projections import periods
+    from projections.reports import REPORTS
+
+    spec = REPORTS.get(name)
+    if spec is None:
+        raise Problem(404, "not-found", f"no report {name!r}; reports: {', '.join(REPORTS)}")
+    kind = str(spec.period)
+    given = {k: v for k, v in options.items() if v is not None}
+    other = sorted(set(given) - {kind})
+    if other:
+        raise Problem(
+            422, "validation", f"{other[0]}: report {name} takes {kind} only", field=other[0]
+        )
+    raw = given.get(kind)
+    try:
+        period = periods.parse_period(kind, raw if raw is not None else _current(kind))
+    except periods.PeriodError as exc:
+        raise Problem(422, "validation", str(exc), field=kind) from None
+    result: dict[str, Any] = spec.build(
+        services.report_source or services.store.env, kommun, period, known_at=known_at
+    )
+    return result
+
+
+@router.get("/{name}", summary="A report of DOMAIN.md §5 for the caller's kommun")
+async def report(
+    *,
+    name: Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")],
+    services: ServicesDep,
+    principal: PrincipalDep,
+    as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+    quarter: Annotated[str | None, Query(max_length=6, description="e.g. 2026Q2")] = None,
+    half: Annotated[str | None, Query(max_length=6, description="e.g. 2026H1")] = None,
+    month: Annotated[str | None, Query(max_length=7, description="e.g. 2026-03")] = None,
+    known_at: Annotated[datetime | None, Query(description="as known at this time")] = None,
+    min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> ReportOut:
+    principal.require_content()
+    if known_at is not None and known_at.tzinfo is None:
+        raise Problem(422, "validation", "known_at: needs a UTC offset", field="known_at")
+    await services.wait_for_projections(min_position)
+    options = {"as_of": as_of, "quarter": quarter, "half": half, "month": month}
+    body = await asyncio.to_thread(_build, services, name, principal.kommun, options, known_at)
+    rows = body.get("rows", [])
+    return ReportOut.model_validate(
+        {**body, "report": name, "kommun": principal.kommun, "rows": rows}
+    )

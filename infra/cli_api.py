@@ -1,0 +1,301 @@
+"""``barnflow api`` (serve the HTTP API, or print its OpenAPI document) and the CLI mirrors of
+its main calls for scripts: ``case send``, ``case state``, ``export``, ``token create`` and
+``api-key create``.
+
+The mirrors talk to the configured stack directly (database, Temporal), not over HTTP: a script
+on the server needs no token, and its reads of case content are access-logged as the OS user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from infra.settings import load_settings
+
+DEFAULT_OPENAPI = Path("docs/openapi.json")
+
+
+class CliInputError(Exception):
+    """Bad input to a mirror command: printed as one line, exit 2."""
+
+
+def _kommun(text: str) -> str:
+    if len(text) != 4 or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a kommunkod has 4 digits: {text!r}")
+    return text
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    api = subparsers.add_parser("api", help="serve the HTTP API (or print its OpenAPI document)")
+    api.add_argument("action", nargs="?", choices=("serve", "openapi"), default="serve")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8080)
+    api.add_argument("--output", default=None, help="openapi: write here instead of stdout")
+    api.set_defaults(func=cmd_api)
+
+    case = subparsers.add_parser("case", help="send commands and read a case (API mirrors)")
+    csub = case.add_subparsers(dest="case_command", required=True)
+    send = csub.add_parser("send", help="send each JSON line of FILE (or - for stdin)")
+    send.add_argument("file")
+    send.set_defaults(func=cmd_case_send)
+    state = csub.add_parser("state", help="a case's state (no content)")
+    state.add_argument("case_ref")
+    state.add_argument("--kommun", type=_kommun, required=True)
+    state.set_defaults(func=cmd_case_state)
+
+    export = subparsers.add_parser("export", help="export events as JSONL with digests")
+    export.add_argument("--kommun", type=_kommun, required=True)
+    export.add_argument("--case", dest="case_ref", default=None)
+    export.add_argument("--purpose", default="export", help="kept in the access log")
+    export.set_defaults(func=cmd_export)
+
+    token = subparsers.add_parser("token", help="bearer tokens (JWT)")
+    tsub = token.add_subparsers(dest="token_command", required=True)
+    tcreate = tsub.add_parser("create", help="print a signed JWT")
+    _claim_args(tcreate)
+    tcreate.add_argument("--ttl", type=int, default=3600, help="seconds")
+    tcreate.set_defaults(func=cmd_token_create)
+
+    key = subparsers.add_parser("api-key", help="API keys (stored hashed)")
+    ksub = key.add_subparsers(dest="key_command", required=True)
+    kcreate = ksub.add_parser("create", help="create an API key and print it once")
+    _claim_args(kcreate)
+    kcreate.set_defaults(func=cmd_api_key_create)
+
+
+def _claim_args(p: argparse.ArgumentParser) -> None:
+    from infra.api.auth import ROLES
+
+    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--kommun", type=_kommun, required=True)
+    p.add_argument("--units", default="", help="comma-separated enheter (empty: all)")
+    p.add_argument("--subject", required=True, help="who: system or person id")
+
+
+def _units(text: str) -> list[str]:
+    return [u.strip() for u in text.split(",") if u.strip()]
+
+
+@contextmanager
+def _store() -> Iterator[Any]:
+    from infra.api.db import ensure_tables
+    from infra.bootstrap import database, open_store
+
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (store, _env):
+        ensure_tables(store)
+        yield store
+
+
+# ---------------------------------------------------------------------------- api
+def cmd_api(args: argparse.Namespace) -> int:
+    if args.action == "openapi":
+        from infra.api import create_app
+
+        doc = orjson.dumps(create_app(None).openapi(), option=orjson.OPT_INDENT_2) + b"\n"
+        if args.output:
+            Path(args.output).write_bytes(doc)
+        else:
+            sys.stdout.write(doc.decode())
+        return 0
+    return asyncio.run(_serve(args.host, args.port))
+
+
+async def _serve(host: str, port: int) -> int:
+    import uvicorn
+
+    from infra.api import create_app
+    from infra.api.config import load_api_config
+    from infra.api.db import ensure_tables
+    from infra.api.services import Services
+    from infra.bootstrap import database, open_store
+    from infra.temporal import connect
+
+    settings = load_settings()
+    config = load_api_config(settings)
+    address = settings.temporal_address or "127.0.0.1:7233"
+    async with AsyncExitStack() as stack:
+        url = stack.enter_context(database(settings))
+        store, env = stack.enter_context(open_store(settings, url))
+        ensure_tables(store)
+        client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+        view = _view(env)
+        services = Services(
+            store,
+            client,
+            settings,
+            config,
+            projected=None if view is None else view.position,
+            report_source=view,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(services), host=host, port=port, log_level="warning")
+        )
+        print(f"barnflow api on http://{host}:{port} (Temporal {address})", flush=True)
+        await server.serve()
+    return 0
+
+
+def _view(env: dict[str, str]) -> Any:
+    """The report views (one pool for the process): their position and the reports' source."""
+    from projections.view import open_view
+
+    return open_view(env)
+
+
+# ---------------------------------------------------------------------------- mirrors
+def _lines(name: str) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliInputError(f"{name}: {exc.strerror}") from None
+    out = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            out.append((number, orjson.loads(raw)))
+        except orjson.JSONDecodeError:
+            raise CliInputError(f"line {number}: not valid JSON") from None
+    return out
+
+
+def cmd_case_send(args: argparse.Namespace) -> int:
+    from infra.temporal import CommandRejected, connect, send_command
+
+    settings = load_settings()
+    address = settings.temporal_address or "127.0.0.1:7233"
+    try:
+        lines = _lines(args.file)
+    except CliInputError as exc:
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+        with _store() as store:
+            for number, obj in lines:
+                try:
+                    result = await send_command(
+                        client,
+                        store,
+                        obj,
+                        pseudonym_key=settings.keys.pseudonym,
+                        task_queue=settings.task_queue,
+                    )
+                except CommandRejected as exc:
+                    print(f"barnflow: line {number}: {exc}", file=sys.stderr)
+                    return 2
+                print(
+                    orjson.dumps(
+                        {
+                            "line": number,
+                            "case_id": result.case_id,
+                            "position": result.position,
+                            "duplicate": result.duplicate,
+                        }
+                    ).decode()
+                )
+        return 0
+
+    return asyncio.run(main())
+
+
+def cmd_case_state(args: argparse.Namespace) -> int:
+    from domain.case import fold
+    from domain.ids import case_id_for
+
+    with _store() as store:
+        events = store.case_events(case_id_for(args.kommun, args.case_ref))
+    if not events:
+        print(f"barnflow: no case {args.case_ref!r} in kommun {args.kommun}", file=sys.stderr)
+        return 2
+    state = fold(events)
+    print(
+        orjson.dumps(
+            {
+                "kommun": args.kommun,
+                "case_ref": args.case_ref,
+                "stage": state.stage,
+                "enhet": state.enhet,
+                "event_count": len(events),
+                "last_position": max(e.position or 0 for e in events),
+                "closed": state.closed_on is not None,
+            },
+            option=orjson.OPT_INDENT_2,
+        ).decode()
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from domain.ids import case_id_for
+    from infra.api.access import log_access_as
+
+    who = f"cli:{getpass.getuser()}"
+    cases: set[tuple[str, str]] = set()
+    with _store() as store:
+        if args.case_ref is not None:
+            events = store.case_events(case_id_for(args.kommun, args.case_ref))
+            if not events:
+                print(
+                    f"barnflow: no case {args.case_ref!r} in kommun {args.kommun}", file=sys.stderr
+                )
+                return 2
+        else:
+            events = []
+            after = 0
+            while page := store.events_after(after, 1000):
+                after = page[-1].position or after
+                events.extend(e for e in page if e.kommun == args.kommun)
+        for e in events:
+            cid = str(case_id_for(e.kommun, e.case_ref))
+            cases.add((cid, e.kommun))
+            sys.stdout.write(orjson.dumps({**e.to_json(), "case_id": cid}).decode() + "\n")
+        log_access_as(store, who, "system", sorted(cases), args.purpose)
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from infra.api.auth import create_jwt
+    from infra.api.config import jwt_key
+
+    settings = load_settings()
+    key = jwt_key(settings, os.environ)
+    print(
+        create_jwt(
+            key,
+            subject=args.subject,
+            role=args.role,
+            kommun=args.kommun,
+            units=_units(args.units),
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def cmd_api_key_create(args: argparse.Namespace) -> int:
+    from infra.api.auth import create_api_key
+
+    with _store() as store:
+        print(
+            create_api_key(
+                store,
+                subject=args.subject,
+                role=args.role,
+                kommun=args.kommun,
+                units=_units(args.units),
+            )
+        )
+    return 0

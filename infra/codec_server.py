@@ -1,0 +1,254 @@
+"""The codec server: lets authorised staff read encrypted Temporal payloads in the Web UI or CLI.
+
+The Temporal server and its UI only ever hold ciphertext (``infra/codec.py``). A person who needs
+to see a case's workflow inputs points their UI (or ``temporal … --codec-endpoint``) at this
+server, which decrypts with the same codec, but only for a bearer token it knows, and writes one
+line per request to an append-only, hash-chained access log: who, when, namespace, workflow id
+(if the client sends one), how many payloads — never their content. It implements Temporal's
+codec server protocol: ``POST /encode`` and ``POST /decode`` with proto3-JSON ``{"payloads": […]}``.
+
+The browser UI cannot add an ``Authorization`` header unless it runs with OIDC ("pass access
+token"), so a token may also travel as the first path segment, ``/t/<token>/decode``: each staff
+member then configures their personal endpoint URL in the UI's codec settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import os
+import re
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.exceptions import InvalidTag
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from temporalio.api.common.v1 import Payload, Payloads
+
+from infra.codec import EncryptionCodec
+from infra.settings import SettingsError, load_settings
+
+ENV_TOKENS = "BARNFLOW_CODEC_SERVER_TOKENS"
+ENV_ORIGINS = "BARNFLOW_CODEC_SERVER_ORIGINS"
+ENV_LOG = "BARNFLOW_CODEC_SERVER_LOG"
+DEFAULT_ORIGINS = ("http://127.0.0.1:8233", "http://localhost:8233")
+MIN_TOKEN_LEN = 32
+MAX_BODY = 16 * 1024 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
+_HEADER_MAX = 256
+
+
+@dataclass(frozen=True)
+class CodecServerConfig:
+    """Who may decode (name → sha256 of token), from which UI origins, and where it is logged."""
+
+    token_digests: Mapping[str, str]
+    origins: tuple[str, ...]
+    log_path: Path
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load_config(env: Mapping[str, str], home: Path) -> CodecServerConfig:
+    """Read the codec server's settings; ``SettingsError`` names the bad variable."""
+    raw = env.get(ENV_TOKENS, "").strip()
+    if not raw:
+        raise SettingsError(f"{ENV_TOKENS}: required (name:token,name:token …)")
+    digests: dict[str, str] = {}
+    for i, item in enumerate(p.strip() for p in raw.split(",")):
+        name, sep, token = item.partition(":")
+        if not sep or not _NAME.match(name):
+            raise SettingsError(f"{ENV_TOKENS}[{i}]: expected name:token (name: letters, digits)")
+        if len(token) < MIN_TOKEN_LEN:
+            raise SettingsError(f"{ENV_TOKENS}[{i}]: token of {name} shorter than 32 characters")
+        if _digest(token) in digests.values():
+            raise SettingsError(f"{ENV_TOKENS}[{i}]: token of {name} is not unique")
+        digests[name] = _digest(token)
+    origins = tuple(o.strip() for o in env.get(ENV_ORIGINS, "").split(",") if o.strip())
+    for o in origins:
+        if not re.match(r"^https?://[^/\s]+$", o):
+            raise SettingsError(f"{ENV_ORIGINS}: not an origin (scheme://host[:port]): {o!r}")
+    log_path = Path(env.get(ENV_LOG) or home / "codec-server-access.log").expanduser()
+    return CodecServerConfig(digests, origins or DEFAULT_ORIGINS, log_path)
+
+
+class AccessLog:
+    """Append-only JSON lines, each carrying the sha256 of the line before (deletions show).
+
+    The file is opened with ``O_APPEND`` and mode 0600 and every line is fsynced before the
+    response leaves: a decode that was answered is a decode that was logged.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._prev = self._last_digest()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def _last_digest(self) -> str:
+        if not self.path.exists():
+            return "0" * 64
+        last = b""
+        with self.path.open("rb") as fh:
+            for line in fh:
+                if line.strip():
+                    last = line.rstrip(b"\n")
+        return hashlib.sha256(last).hexdigest() if last else "0" * 64
+
+    def write(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            line = orjson.dumps({**record, "prev": self._prev})
+            os.write(self._fd, line + b"\n")
+            os.fsync(self._fd)
+            self._prev = hashlib.sha256(line).hexdigest()
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _header(request: Request, name: str) -> str | None:
+    value = request.headers.get(name)
+    return value[:_HEADER_MAX] if value else None
+
+
+def _problem(status: int, title: str, detail: str, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+
+
+def create_app(config: CodecServerConfig, codec: EncryptionCodec, log: AccessLog) -> FastAPI:
+    """The ASGI app: ``/encode``, ``/decode`` (and ``/t/<token>/…``), CORS for the UI origins."""
+    app = FastAPI(title="barnflow codec server", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(config.origins),
+        allow_methods=["POST"],
+        allow_headers=["Content-Type", "Authorization", "X-Namespace", "X-Workflow-Id"],
+        allow_credentials=True,
+    )
+
+    def who(request: Request, path_token: str | None) -> str | None:
+        auth = request.headers.get("authorization", "")
+        token = path_token
+        if auth[:7].lower() == "bearer ":
+            token = auth[7:].strip()
+        if not token:
+            return None
+        digest = _digest(token)
+        for name, known in config.token_digests.items():
+            if hmac.compare_digest(digest, known):
+                return name
+        return None
+
+    async def handle(
+        request: Request, action: str, transform: Transform, path_token: str | None
+    ) -> Response:
+        record: dict[str, Any] = {
+            "at": datetime.now(UTC).isoformat(),
+            "action": action,
+            "who": None,
+            "namespace": _header(request, "x-namespace"),
+            "workflow_id": _header(request, "x-workflow-id"),
+            "origin": _header(request, "origin"),
+            "remote": request.client.host if request.client else None,
+            "payloads": 0,
+        }
+        name = who(request, path_token)
+        if name is None:
+            log.write({**record, "result": "denied", "status": 401})
+            return _problem(
+                401,
+                "Unauthorized",
+                "a valid bearer token is required",
+                **{"WWW-Authenticate": 'Bearer realm="barnflow-codec"'},
+            )
+        record["who"] = name
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            log.write({**record, "result": "rejected", "status": 413})
+            return _problem(413, "Payload Too Large", f"at most {MAX_BODY} bytes")
+        try:
+            payloads = json_format.Parse(body, Payloads())
+        except (json_format.ParseError, UnicodeDecodeError, ValueError):
+            log.write({**record, "result": "rejected", "status": 400})
+            return _problem(400, "Bad Request", 'expected proto3 JSON {"payloads": [...]}')
+        record["payloads"] = len(payloads.payloads)
+        try:
+            out = await transform(payloads.payloads)
+        except (ValueError, InvalidTag, DecodeError) as exc:
+            log.write({**record, "result": "undecryptable", "status": 422})
+            detail = str(exc) if isinstance(exc, ValueError) else "payload fails authentication"
+            return _problem(422, "Unprocessable Content", detail)
+        log.write({**record, "result": "ok", "status": 200})
+        return Response(
+            json_format.MessageToJson(Payloads(payloads=out)), media_type="application/json"
+        )
+
+    @app.post("/decode")
+    async def decode(request: Request) -> Response:
+        return await handle(request, "decode", codec.decode, None)
+
+    @app.post("/encode")
+    async def encode(request: Request) -> Response:
+        return await handle(request, "encode", codec.encode, None)
+
+    @app.post("/t/{token}/decode")
+    async def decode_t(request: Request, token: str) -> Response:
+        return await handle(request, "decode", codec.decode, token)
+
+    @app.post("/t/{token}/encode")
+    async def encode_t(request: Request, token: str) -> Response:
+        return await handle(request, "encode", codec.encode, token)
+
+    return app
+
+
+# ---------------------------------------------------------------------------- CLI
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    p = subparsers.add_parser(
+        "codec-server", help="decode Temporal payloads for authorised staff (every decode logged)"
+    )
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--host", default="127.0.0.1", help="interface (put TLS in front if remote)")
+    p.set_defaults(func=cmd_codec_server)
+
+
+def cmd_codec_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    config = load_config(os.environ, settings.home)
+    codec = EncryptionCodec(settings.keys.codec, settings.keys.codec_old)
+    log = AccessLog(config.log_path)
+    app = create_app(config, codec, log)
+    print(  # noqa: T201 - the one line an operator needs to see
+        f"barnflow codec server on http://{args.host}:{args.port} "
+        f"({len(config.token_digests)} authorised; UI origins {', '.join(config.origins)}; "
+        f"access log {config.log_path})",
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    finally:
+        log.close()
+    return 0

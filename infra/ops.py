@@ -1,0 +1,390 @@
+"""Stuck-case detection and repair: the operator's view of cases that silently stopped moving.
+
+A workflow engine shows "Running" while nothing happens; operators need to know *which* cases are
+stuck, *why* and *what to do*. ``find_stuck`` answers from a handful of calls whatever the number
+of cases: one paginated visibility list of the running case workflows (search attributes carry
+stage, overdue flag, next due date and last position), visibility queries for Temporal's own
+problem flag, one ``describe_task_queue`` per task queue, and one scan of the store's case heads.
+Only retrying activities need ``describe_workflow`` (visibility does not carry attempt counts);
+that is bounded by ``describe_limit`` and runs concurrently.
+
+``repair`` re-drives a case from the event store (the record is the truth; Temporal only drives
+the process): terminate the workflow if one runs, then adopt the case from its stored events.
+It is a dry run unless ``apply``; an applied repair is written to the append-only
+``barnflow_ops_log`` with who and why, before it acts.
+
+Rows name the case by workflow id (``barnarende-<kommun>-<HMAC pseudonym>``) and case id, never
+by the child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.ids import workflow_id_for
+from infra.audit import RunningWorkflow, running_case_workflows
+from infra.settings import Settings
+from infra.store import CaseHead, CaseStore
+from infra.temporal import child_pseudonym
+
+RETRYING = "retrying-activity"
+FAILING_TASK = "failing-workflow-task"
+OVERDUE = "human-step-overdue"
+NO_PROGRESS = "no-progress"
+NO_POLLER = "no-poller"
+DIVERGED = "diverged"
+MISSING = "missing"
+KINDS = (RETRYING, FAILING_TASK, OVERDUE, NO_PROGRESS, NO_POLLER, DIVERGED, MISSING)
+
+ACTIONS = {
+    RETRYING: "fix the failing dependency (see evidence); the activity resumes by itself, "
+    "or `barnflow ops repair` to re-drive from the store",
+    FAILING_TASK: "deploy a worker whose code replays the history (non-determinism?), "
+    "or `barnflow ops repair` (terminate + adopt from the store)",
+    OVERDUE: "a human step is late: tell the enhet's handläggare/arbetsledare",
+    NO_PROGRESS: "nothing recorded and nothing to wait for: check the case with its enhet",
+    NO_POLLER: "start a worker on the task queue (`barnflow worker`)",
+    DIVERGED: "`barnflow ops repair` (the store is the record: re-adopt the workflow from it)",
+    MISSING: "`barnflow ops repair` (adopt the open case from the store)",
+}
+
+#: Temporal flags a workflow after consecutive workflow task failures/timeouts (server ≥ 1.28).
+REPORTED_PROBLEMS = "TemporalReportedProblems"
+
+
+@dataclass(frozen=True)
+class StuckRow:
+    """One stuck case: pseudonymous identity, what kind, since when, evidence, what to do."""
+
+    workflow_id: str | None
+    case_id: str | None
+    kommun: str | None
+    kind: str
+    since: datetime | None
+    evidence: str
+    action: str
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["since"] = self.since.isoformat() if self.since else None
+        return out
+
+
+@dataclass(frozen=True)
+class StuckOptions:
+    max_attempts: int = 5
+    no_progress_days: int = 30
+    describe_limit: int = 2000
+    now: datetime | None = None
+
+
+async def find_stuck(
+    client: Client,
+    store: CaseStore,
+    pseudonym_key: bytes,
+    options: StuckOptions | None = None,
+) -> list[StuckRow]:
+    """Every stuck case, in kind order (see the module doc for what each costs)."""
+    opts = options or StuckOptions()
+    now = opts.now or datetime.now(UTC)
+    running = await running_case_workflows(client)
+    heads = store.case_heads()
+    by_wid = {_wid(h, pseudonym_key): h for h in heads}
+    rows: list[StuckRow] = []
+    rows += await _failing_tasks(client, by_wid)
+    flagged = {r.workflow_id for r in rows if r.workflow_id}
+    rows += await _described(client, running, by_wid, opts, flagged)
+    rows += _overdue(running, by_wid)
+    rows += await _no_poller(client, running, by_wid)
+    rows += _store_vs_temporal(running, by_wid, now, opts)
+    order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(rows, key=lambda r: (order[r.kind], r.workflow_id or ""))
+
+
+def _wid(head: CaseHead, pseudonym_key: bytes) -> str:
+    return workflow_id_for(head.kommun, child_pseudonym(head.opening, pseudonym_key))
+
+
+def _row(
+    kind: str, wid: str | None, head: CaseHead | None, since: datetime | None, evidence: str
+) -> StuckRow:
+    return StuckRow(
+        workflow_id=wid,
+        case_id=str(head.case_id) if head else None,
+        kommun=head.kommun if head else None,
+        kind=kind,
+        since=since,
+        evidence=evidence,
+        action=ACTIONS[kind],
+    )
+
+
+async def _failing_tasks(client: Client, by_wid: dict[str, CaseHead]) -> list[StuckRow]:
+    query = f"ExecutionStatus = 'Running' AND {REPORTED_PROBLEMS} IS NOT NULL"
+    rows = []
+    async for wf in client.list_workflows(query, page_size=1000):
+        problems = wf.search_attributes.get(REPORTED_PROBLEMS) or []
+        rows.append(
+            _row(
+                FAILING_TASK,
+                wf.id,
+                by_wid.get(wf.id),
+                wf.start_time,
+                f"{wf.workflow_type}: " + ", ".join(str(p) for p in problems),
+            )
+        )
+    return rows
+
+
+async def _described(
+    client: Client,
+    running: dict[str, RunningWorkflow],
+    by_wid: dict[str, CaseHead],
+    opts: StuckOptions,
+    flagged: set[str],
+) -> list[StuckRow]:
+    """Pending activities past ``max_attempts`` and repeatedly failing workflow tasks not
+    already flagged by visibility (visibility has no attempt counts)."""
+    targets = list(running)[: opts.describe_limit]
+    sem = asyncio.Semaphore(32)
+
+    async def one(wid: str) -> list[StuckRow]:
+        async with sem:
+            try:
+                desc = await client.get_workflow_handle(wid).describe()
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return []  # closed since the list was taken
+                raise
+        out = []
+        wft = desc.raw_description.pending_workflow_task
+        if wft.attempt >= 2 and wid not in flagged:
+            # Servers without the TemporalReportedProblems flag enabled: the same evidence.
+            out.append(
+                _row(
+                    FAILING_TASK,
+                    wid,
+                    by_wid.get(wid),
+                    wft.scheduled_time.ToDatetime(tzinfo=UTC),
+                    f"workflow task attempt {wft.attempt} (failing: non-determinism or a bug)",
+                )
+            )
+        for pa in desc.raw_description.pending_activities:
+            if pa.attempt <= opts.max_attempts:
+                continue
+            failure = pa.last_failure
+            cause = failure.application_failure_info.type or failure.message or "failure"
+            since = (
+                pa.scheduled_time.ToDatetime(tzinfo=UTC) if pa.HasField("scheduled_time") else None
+            )
+            out.append(
+                _row(
+                    RETRYING,
+                    wid,
+                    by_wid.get(wid),
+                    since,
+                    f"activity {pa.activity_type.name} attempt {pa.attempt}: {cause}",
+                )
+            )
+        return out
+
+    results = await asyncio.gather(*(one(w) for w in targets))
+    return [r for rs in results for r in rs]
+
+
+def _overdue(running: dict[str, RunningWorkflow], by_wid: dict[str, CaseHead]) -> list[StuckRow]:
+    return [
+        _row(
+            OVERDUE,
+            wid,
+            by_wid.get(wid),
+            wf.next_due,
+            f"BarnflowOverdue in stage {wf.stage or '?'}",
+        )
+        for wid, wf in running.items()
+        if wf.overdue
+    ]
+
+
+async def _no_poller(
+    client: Client, running: dict[str, RunningWorkflow], by_wid: dict[str, CaseHead]
+) -> list[StuckRow]:
+    queues = sorted({wf.task_queue for wf in running.values()})
+    empty = set()
+    for q in queues:
+        resp = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=q),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        if not resp.pollers:
+            empty.add(q)
+    return [
+        _row(NO_POLLER, wid, by_wid.get(wid), None, f"no worker polls task queue {wf.task_queue}")
+        for wid, wf in running.items()
+        if wf.task_queue in empty
+    ]
+
+
+def _store_vs_temporal(
+    running: dict[str, RunningWorkflow],
+    by_wid: dict[str, CaseHead],
+    now: datetime,
+    opts: StuckOptions,
+) -> list[StuckRow]:
+    rows = []
+    for wid, head in by_wid.items():
+        if head.closed:
+            continue
+        wf = running.get(wid)
+        last_at = head.last.recorded_at
+        if wf is None:
+            rows.append(
+                _row(
+                    MISSING, wid, head, last_at, f"store: open, last position {head.last_position}"
+                )
+            )
+            continue
+        if wf.last_position is not None and wf.last_position != head.last_position:
+            rows.append(
+                _row(
+                    DIVERGED,
+                    wid,
+                    head,
+                    last_at,
+                    f"workflow at position {wf.last_position}, store at {head.last_position}",
+                )
+            )
+        waiting = wf.next_due is not None and wf.next_due > now
+        stale = last_at is not None and now - last_at > timedelta(days=opts.no_progress_days)
+        if stale and not waiting:
+            rows.append(
+                _row(
+                    NO_PROGRESS,
+                    wid,
+                    head,
+                    last_at,
+                    f"nothing recorded for {(now - last_at).days} days"
+                    if last_at
+                    else "nothing recorded",
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------------------- repair
+@dataclass(frozen=True)
+class RepairPlan:
+    workflow_id: str
+    case_id: str
+    steps: list[str]
+    applied: bool
+
+
+OPS_LOG = "barnflow_ops_log"
+
+
+def ensure_ops_log(url: str, schema: str) -> None:
+    """The append-only log of operator actions (who, why, what); revoked UPDATE/DELETE."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} ("
+                "id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), "
+                "actor text NOT NULL, action text NOT NULL, workflow_id text, case_id uuid, "
+                "reason text NOT NULL, detail jsonb NOT NULL)"
+            ).format(sql.Identifier(schema), sql.Identifier(OPS_LOG))
+        )
+
+
+def log_action(
+    url: str, schema: str, *, actor: str, action: str, plan: RepairPlan, reason: str
+) -> None:
+    ensure_ops_log(url, schema)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.{} (actor, action, workflow_id, case_id, reason, detail) "
+                "VALUES (%s, %s, %s, %s, %s, %s)"
+            ).format(sql.Identifier(schema), sql.Identifier(OPS_LOG)),
+            (
+                actor,
+                action,
+                plan.workflow_id,
+                plan.case_id,
+                reason,
+                json.dumps({"steps": plan.steps}),
+            ),
+        )
+
+
+def ops_log(url: str, schema: str) -> list[dict[str, Any]]:
+    ensure_ops_log(url, schema)
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(
+            sql.SQL("SELECT * FROM {}.{} ORDER BY id").format(
+                sql.Identifier(schema), sql.Identifier(OPS_LOG)
+            )
+        )
+        return list(cur.fetchall())
+
+
+async def repair(
+    client: Client,
+    store: CaseStore,
+    settings: Settings,
+    url: str,
+    *,
+    kommun: str,
+    case_ref: str,
+    reason: str,
+    actor: str,
+    apply: bool = False,
+) -> RepairPlan:
+    """Terminate the case's workflow (if one runs) and adopt the case again from the store."""
+    if not reason.strip():
+        raise ValueError("--reason is required: the ops log records why")
+    head = next(
+        (h for h in store.case_heads() if (h.kommun, h.case_ref) == (kommun, case_ref)), None
+    )
+    if head is None:
+        raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
+    wid = _wid(head, settings.keys.pseudonym)
+    running = await running_case_workflows(client, f" AND WorkflowId = '{wid}'")
+    steps = []
+    if wid in running:
+        steps.append(f"terminate {wid} (run {running[wid].run_id})")
+    if head.closed:
+        steps.append("case is closed in the store: nothing to adopt")
+    else:
+        steps.append(
+            f"adopt {wid} from the store ({head.versions} events, position {head.last_position})"
+        )
+    plan = RepairPlan(wid, str(head.case_id), steps, applied=apply)
+    if not apply:
+        return plan
+    log_action(
+        url, settings.database.schema, actor=actor, action="repair", plan=plan, reason=reason
+    )
+    if wid in running:
+        # the reason stays in the ops log: Temporal shows terminate reasons in plaintext
+        await client.get_workflow_handle(wid).terminate(reason="barnflow ops repair")
+    if not head.closed:
+        from infra.bootstrap import adopt_case  # late: bootstrap imports the whole stack
+
+        await adopt_case(client, store, settings, kommun, case_ref)
+    return plan

@@ -1,0 +1,137 @@
+"""The event store's recorder: gap-free global positions and a global hash chain.
+
+DOMAIN.md §4 promises a global, gap-free ``position``. eventsourcing's recorder takes positions
+from a ``bigserial``, and a sequence value is burnt by every rolled-back insert (a version conflict
+between two writers of one case, a crash mid-transaction), which leaves a hole that a reader of
+the feed cannot tell from a lost event. This subclass keeps eventsourcing's table lock (EXCLUSIVE:
+one writer at a time, readers unaffected) and, under it, assigns ``max(position) + 1 …`` itself,
+so a transaction that rolls back has consumed nothing.
+
+In the same transaction it appends one row per event to ``<app>_chain``: a global hash chain over
+(position, stream, version, sha256 of the stored, encrypted bytes). The per-stream chain (in the
+aggregate, over the plaintext envelope) shows an altered event; this one also shows a deleted or
+truncated stream tail, which a per-stream chain alone cannot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+#: The digest before the first event of a chain.
+GENESIS = "0" * 64
+
+
+def chain_table_for(events_table: str) -> str:
+    """``barnflow_events`` → ``barnflow_chain``."""
+    return events_table.removesuffix("_events") + "_chain"
+
+
+def global_link(prev: str, position: int, stream: str, version: int, state: bytes) -> str:
+    """One link of the global chain; ``audit verify`` recomputes exactly this."""
+    body = f"{prev}|{position}|{stream}|{version}|{hashlib.sha256(state).hexdigest()}"
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class GapFreeRecorder(PostgresApplicationRecorder):
+    """``PostgresApplicationRecorder`` with positions assigned as max+1 under its table lock."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        if datastore.enable_db_functions:
+            raise ValueError("GapFreeRecorder assigns positions in Python: disable DB functions")
+        schema = Identifier(datastore.schema)
+        table = Identifier(events_table_name)
+        self.chain_table_name = chain_table_for(events_table_name)
+        chain = Identifier(self.chain_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
+                "position bigint PRIMARY KEY, "
+                "originator_id {oid_type} NOT NULL, "
+                "originator_version bigint NOT NULL, "
+                "state_sha256 text NOT NULL, "
+                "digest text NOT NULL)"
+            ).format(
+                schema=schema,
+                chain=chain,
+                oid_type=Identifier(datastore.originator_id_type),
+            )
+        )
+        self._sql_existing = SQL(
+            "SELECT originator_id, originator_version FROM {schema}.{table} "
+            "WHERE (originator_id, originator_version) IN "
+            "(SELECT * FROM unnest(%s::{oid_type}[], %s::bigint[]))"
+        ).format(schema=schema, table=table, oid_type=Identifier(datastore.originator_id_type))
+        self._sql_tail = SQL(
+            "SELECT e.notification_id AS position, c.digest FROM "
+            "(SELECT MAX(notification_id) AS notification_id FROM {schema}.{table}) e "
+            "LEFT JOIN {schema}.{chain} c ON c.position = e.notification_id"
+        ).format(schema=schema, table=table, chain=chain)
+        self._sql_insert_chain = SQL(
+            "INSERT INTO {schema}.{chain} "
+            "(position, originator_id, originator_version, state_sha256, digest) "
+            "VALUES (%s, %s, %s, %s, %s)"
+        ).format(schema=schema, chain=chain)
+        self._sql_insert_positioned = SQL(
+            "INSERT INTO {schema}.{table} "
+            "(originator_id, originator_version, topic, state, notification_id) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, %s + e.ord "
+            "FROM unnest(%s::{schema}.{event_type}[]) WITH ORDINALITY "
+            "AS e(originator_id, originator_version, topic, state, ord) "
+            "ORDER BY e.ord RETURNING notification_id"
+        ).format(schema=schema, table=table, event_type=Identifier(self.stored_event_type_name))
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **_: Any,
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        # A version conflict is refused before anything is written (it would roll back anyway,
+        # and with positions taken from max+1 a rollback burns nothing; this is just earlier).
+        curs.execute(
+            self._sql_existing,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+            ),
+        )
+        clash = curs.fetchone()
+        if clash is not None:
+            raise IntegrityError(
+                f"version {clash['originator_version']} of {clash['originator_id']} exists"
+            )
+        curs.execute(self._sql_tail)
+        tail = curs.fetchone()
+        last = int(tail["position"] or 0) if tail else 0
+        prev = str(tail["digest"]) if tail and tail["digest"] else GENESIS
+        links = []
+        for offset, e in enumerate(stored_events, start=1):
+            position = last + offset
+            prev = global_link(prev, position, str(e.originator_id), e.originator_version, e.state)
+            links.append(
+                (
+                    position,
+                    e.originator_id,
+                    e.originator_version,
+                    hashlib.sha256(e.state).hexdigest(),
+                    prev,
+                )
+            )
+        with curs.connection.cursor() as chain_curs:
+            chain_curs.executemany(self._sql_insert_chain, links)
+        pg_events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        curs.execute(self._sql_insert_positioned, (last, pg_events))

@@ -1,0 +1,123 @@
+"""Golden scenarios: event lines (DOMAIN.md §4) in, the canonical report bytes out.
+
+Each ``<scenario>.jsonl`` is loaded store-only through ``infra.importer.import_lines`` (as an
+auditor would with ``barnflow import --no-workflows``), the views are brought up to date, and every
+report listed in ``GOLDEN`` must equal ``<scenario>/<report>@<period>.json`` byte for byte; then
+every view is rebuilt from the record and the bytes must still be equal.
+
+The expected files were checked by hand against DOMAIN.md §5 and LAW.md (see the comments in the
+scenarios and docs/reports.md). To regenerate after an intended change, run
+
+    BARNFLOW_UPDATE_GOLDEN=1 .venv/bin/pytest tests/golden -q
+
+and read the diff before committing it: a golden file is a claim about the law, not a snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from domain.calendar import STOCKHOLM
+from infra.importer import import_lines
+from infra.store import CaseStore, eventsourcing_env
+from projections.periods import parse_period
+from domain.rules import KommunPolicy
+from projections.reports import REPORTS, ReportOptions, dumps
+from projections.runner import caught_up, rebuild
+from projections.view import ReportsView
+from tests.conftest import CIPHER_KEY
+
+HERE = Path(__file__).parent
+KOMMUN = "1280"
+#: When the auditor loads the files: after every event in them (none is in the future).
+LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=STOCKHOLM)
+UPDATE = os.environ.get("BARNFLOW_UPDATE_GOLDEN") == "1"
+
+#: scenario → the (report, period) pairs whose expected JSON is committed.
+GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
+    "evb": (
+        ("evb", "2025Q3"),
+        ("evb", "2025Q4"),
+        ("evb", "2026Q1"),
+        ("evb", "2026Q2"),
+        ("evb", "2026Q3"),
+        ("kf-statistik", "2026Q1"),
+        ("kf-statistik", "2026Q2"),
+        ("verkstallighetstider", "2026Q1"),
+    ),
+    "utredningar": (
+        ("utredningstider", "2026H1"),
+        ("barnets-rost", "2026H1"),
+        ("delegationsbeslut", "2026-04"),
+    ),
+    "frister": (
+        ("frister", "2025-09-30"),
+        ("frister", "2026-02-10"),
+        ("frister", "2026-06-30"),
+    ),
+}
+
+
+#: Options per (scenario, report): local verkställighet targets (DOMAIN.md §5.5) for one kommun.
+OPTIONS = {
+    ("evb", "verkstallighetstider"): ReportOptions(
+        policy=KommunPolicy(kommun=KOMMUN, verkstallighet_mal_dagar={"hvb": 90, "kontaktperson": 30})
+    ),
+}
+
+
+def _expected_path(scenario: str, report: str, period: str) -> Path:
+    return HERE / scenario / f"{report}@{period}.json"
+
+
+def _reports(view: ReportsView, scenario: str) -> dict[Path, bytes]:
+    out = {}
+    for report, period in GOLDEN[scenario]:
+        spec = REPORTS[report]
+        doc = spec.build(
+            view,
+            KOMMUN,
+            parse_period(spec.period, period),
+            options=OPTIONS.get((scenario, report)),
+        )
+        out[_expected_path(scenario, report, period)] = dumps(doc) + b"\n"
+    return out
+
+
+def _check(actual: dict[Path, bytes]) -> None:
+    if UPDATE:
+        for path, data in actual.items():
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(data)
+        return
+    for path, data in actual.items():
+        assert path.exists(), f"{path.name} missing (BARNFLOW_UPDATE_GOLDEN=1 writes it)"
+        assert data.decode() == path.read_text(encoding="utf-8"), path.name
+
+
+def test_every_committed_golden_file_is_checked() -> None:
+    listed = {_expected_path(s, r, p) for s, pairs in GOLDEN.items() for r, p in pairs}
+    on_disk = {p for s in GOLDEN for p in (HERE / s).glob("*.json")}
+    assert on_disk == listed
+    assert {r for pairs in GOLDEN.values() for r, _ in pairs} == set(REPORTS) - {"access-log"}
+
+
+@pytest.mark.parametrize("scenario", sorted(GOLDEN))
+def test_scenario_reports_match_golden_files_before_and_after_rebuild(
+    store: CaseStore, pg_url: str, schema: str, scenario: str
+) -> None:
+    lines = (HERE / f"{scenario}.jsonl").read_text(encoding="utf-8").splitlines()
+    summary = import_lines(store, lines, now=LOADED_AT)
+    assert summary.appended == len(lines)
+    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+    with caught_up(env) as runner:
+        incremental = _reports(runner.view, scenario)
+    _check(incremental)
+    result = rebuild(env)
+    assert result.events == len(lines)
+    with caught_up(env) as runner:
+        assert _reports(runner.view, scenario) == incremental
