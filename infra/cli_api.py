@@ -192,6 +192,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
                         obj,
                         pseudonym_key=settings.keys.pseudonym,
                         task_queue=settings.task_queue,
+                        delegationsordning=settings.delegationsordning(str(obj.get("kommun"))),
                     )
                 except CommandRejected as exc:
                     print(f"barnflow: line {number}: {exc}", file=sys.stderr)

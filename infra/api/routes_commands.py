@@ -88,6 +88,7 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
                 raw,
                 pseudonym_key=services.settings.keys.pseudonym,
                 task_queue=services.task_queue,
+                delegationsordning=services.settings.delegationsordning(str(raw.get("kommun"))),
             ),
             timeout=services.config.command_timeout,
         )

@@ -1,0 +1,147 @@
+"""One API stack for the whole tests/api session: a fresh schema in the real PostgreSQL, a
+worker on its own task queue of the session's dev Temporal server, the report projections, and
+the app served in-process through httpx's ASGI transport (same event loop as the client)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+from temporalio.client import Client
+
+from domain.identity import luhn_check_digit
+from infra.api.app import create_app
+from infra.api.auth import create_jwt
+from infra.api.config import ApiConfig
+from infra.api.db import ensure_tables
+from infra.api.services import Services
+from infra.settings import DatabaseSettings, Keys, Settings
+from infra.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal import DevServer, connect, running_worker
+from projections.runner import ReportsRunner, all_runners
+from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
+from workflows.webhooks import Backoff, DispatchInput
+
+JWT_KEY = b"j" * 32
+Token = Callable[..., dict[str, str]]
+
+
+def new_pnr() -> str:
+    """A valid, random personnummer: one workflow per child per kommun on the shared server."""
+    born = date(2009, 1, 1) + timedelta(days=random.randrange(4000))
+    nine = f"{born:%y%m%d}{random.randrange(100, 1000)}"
+    return f"{born:%Y%m%d}{nine[6:]}{luhn_check_digit(nine)}"
+
+
+def new_ref() -> str:
+    return f"VS-API-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def api_schema(pg_url: str) -> Iterator[str]:
+    name = f"api_{uuid.uuid4().hex[:10]}"
+    ensure_schema(pg_url, name)
+    yield name
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def api_env(pg_url: str, api_schema: str) -> dict[str, str]:
+    return eventsourcing_env(pg_url, api_schema, CIPHER_KEY)
+
+
+@pytest.fixture(scope="session")
+def api_store(api_env: dict[str, str]) -> Iterator[CaseStore]:
+    store = CaseStore(env=api_env)
+    ensure_tables(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def api_queue() -> str:
+    return f"tq-api-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def api_settings(pg_url: str, api_schema: str, api_queue: str) -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="bf-api-") as home:
+        yield Settings(
+            home=Path(home),
+            database=DatabaseSettings(url=pg_url, schema=api_schema),
+            temporal_address=None,
+            temporal_namespace="default",
+            task_queue=api_queue,
+            mode="dev",
+            keys=Keys(codec=CODEC_KEY, pseudonym=PSEUDONYM_KEY, cipher=CIPHER_KEY),
+        )
+
+
+@pytest.fixture(scope="session")
+async def api_client_temporal(dev_temporal: DevServer) -> Client:
+    return await connect(dev_temporal.address, "default", CODEC_KEY)
+
+
+@pytest.fixture(scope="session")
+def reports(api_env: dict[str, str], api_store: CaseStore) -> Iterator[ReportsRunner]:
+    with all_runners(api_env) as runner:
+        yield runner
+
+
+@pytest.fixture(scope="session")
+async def services(
+    api_client_temporal: Client,
+    api_store: CaseStore,
+    api_settings: Settings,
+    reports: ReportsRunner,
+) -> AsyncIterator[Services]:
+    svc = Services(
+        api_store,
+        api_client_temporal,
+        api_settings,
+        ApiConfig(jwt_key=JWT_KEY, max_body=64 * 1024, max_wait=3.0),
+        projected=reports.view.position,
+        report_source=reports.view,
+        dispatch_input=DispatchInput(
+            poll_wait=0.5, backoff=Backoff(initial=0.2, coefficient=1.5, maximum=1.0, attempts=10)
+        ),
+    )
+    async with running_worker(
+        api_client_temporal, api_store, api_settings.task_queue, pseudonym_key=PSEUDONYM_KEY
+    ):
+        yield svc
+
+
+@pytest.fixture(scope="session")
+async def http(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://barnflow.test") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def token() -> Token:
+    def make(
+        role: str = "system", kommun: str = "1280", units: tuple[str, ...] = (), **extra: Any
+    ) -> dict[str, str]:
+        jwt = create_jwt(
+            JWT_KEY,
+            subject=extra.get("subject", f"{role}-1"),
+            role=role,
+            kommun=kommun,
+            units=units,
+        )
+        return {"Authorization": f"Bearer {jwt}", "X-Barnflow-Purpose": "test"}
+
+    return make
