@@ -322,3 +322,27 @@ async def test_an_adopted_case_behaves_as_if_it_had_lived(
             b.next_due,
             b.open_evb,
         )
+
+
+async def test_extended_utredning_alerts_at_the_new_due_date_only(
+    ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
+) -> None:
+    d = CaseDriver(ts_env, store, task_queue)
+    async with running_worker(ts_env.client, store, task_queue):
+        started = await d.today()
+        await d.open_utredning()
+        await d.send("barnet_hort", {"moment": "samtal", "satt": "enskilt", "utredning_id": "u1"})
+        await d.send("barnenkat_erbjuden", {"utredning_id": "u1"})
+        old_due = add_months(started, 4)
+        new_due = add_months(started, 6)
+        too_late = {"utredning_id": "u1", "ny_slutdag": old_due.isoformat(), "skal": "x"}
+        assert await _rejected(d, "utredning_forlangd", too_late) == "P-EXT"
+        await d.sleep_days(100)
+        await d.send(
+            "utredning_forlangd",
+            {"utredning_id": "u1", "ny_slutdag": new_due.isoformat(), "skal": "sakkunnig"},
+        )
+        await d.sleep_days((old_due - await d.today()).days + 3)
+        assert d.alerts() == []  # the original due date passed: extended, so no alert
+        await d.sleep_days((new_due - await d.today()).days + 2)
+        assert await d.wait_alerts(1) == [("frist_overskriden", "B1", new_due.isoformat())]
