@@ -17,6 +17,12 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 ENCODING = b"binary/encrypted"
+#: Payload types left readable: the SDK's answer to the Web UI's ``__temporal_workflow_metadata``
+#: query (the current-details line "förhandsbedömning: dag 12 av 14 (förfaller …)" and the names
+#: of the workflow's updates/queries). It carries the same class of data as the search
+#: attributes — stage, day counts, due date — never identity or case content, which the workflow
+#: never puts there (``ChildCaseWorkflow._publish``).
+PLAINTEXT_MESSAGE_TYPES = frozenset({b"temporal.api.sdk.v1.WorkflowMetadata"})
 
 
 def key_id(key: bytes) -> bytes:
@@ -33,6 +39,9 @@ class EncryptionCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for p in payloads:
+            if p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES:
+                out.append(p)
+                continue
             nonce = os.urandom(12)
             data = nonce + self._cipher.encrypt(nonce, p.SerializeToString(), None)
             out.append(

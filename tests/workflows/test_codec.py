@@ -30,3 +30,20 @@ async def test_old_key_still_decodes_after_rotation() -> None:
     old, new = b"o" * 32, b"n" * 32
     encoded = await EncryptionCodec(old).encode([Payload(data=b"x")])
     assert (await EncryptionCodec(new, old_keys=[old]).decode(encoded))[0].data == b"x"
+
+
+async def test_only_the_web_uis_details_line_stays_readable() -> None:
+    """The Web UI shows the current-details line without a codec server; nothing else is
+    readable, including a protobuf of another type."""
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    meta = WorkflowMetadata()
+    meta.current_details = "förhandsbedömning: dag 12 av 14 (förfaller 2026-03-16)"
+    conv = data_converter(KEY)
+    encoded = await conv.encode([meta, Failure(message=f"x {PNR_GIRL}")])
+    assert encoded[0].metadata["encoding"] == b"json/protobuf"
+    assert b"dag 12 av 14" in encoded[0].data
+    assert encoded[1].metadata["encoding"] == ENCODING
+    assert PNR_GIRL.encode() not in encoded[1].SerializeToString()
+    decoded = await conv.decode(encoded, [WorkflowMetadata, Failure])
+    assert decoded[0].current_details == meta.current_details
