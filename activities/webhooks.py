@@ -3,7 +3,10 @@
 A delivery POSTs ``{"subscription_id", "position", "event"}`` signed with HMAC-SHA256 over
 ``<timestamp>.<body>`` (headers ``X-Barnflow-Signature: sha256=<hex>``, ``X-Barnflow-Timestamp``,
 ``X-Barnflow-Position``). Delivery is at least once: the receiver de-duplicates by position.
-Every attempt is appended to the delivery log with its status or error.
+Every attempt is appended to the delivery log with its status or error. A subscription bound to
+units gets only events of cases whose enhet is one of them. A delivered event is a disclosure of
+case content to the subscriber, so it is also appended to the access log (who: the subscription's
+creator; purpose: ``webhook <subscription id>``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,9 +22,12 @@ import orjson
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.case import fold
+from domain.events import CaseEvent
 from domain.ids import case_id_for
 from infra.api.db import connection, ensure_tables, q
 from infra.store import CaseStore
+from projections.access_log import record_access
 from workflows.webhooks import (
     DELIVER_ACTIVITY,
     POLL_ACTIVITY,
@@ -54,7 +61,7 @@ class WebhookActivities:
             rows = conn.execute(
                 q(
                     self._store,
-                    "SELECT id, kommun, event_types, after_position"
+                    "SELECT id, kommun, event_types, after_position, units"
                     " FROM {s}.webhook_subscriptions WHERE active",
                 )
             ).fetchall()
@@ -75,6 +82,16 @@ class WebhookActivities:
             if events or time.monotonic() >= deadline:
                 break
             time.sleep(0.2)
+        enheter: dict[str, str | None] = {}
+
+        def in_units(e: CaseEvent, units: list[str]) -> bool:
+            if not units:
+                return True
+            cid = case_id_for(e.kommun, e.case_ref)
+            if str(cid) not in enheter:  # the case's current enhet, as the feed judges it
+                enheter[str(cid)] = fold(self._store.case_events(cid)).enhet
+            return enheter[str(cid)] in units
+
         deliveries = [
             Delivery(str(s["id"]), e.position or 0, e.type)
             for e in events
@@ -82,6 +99,7 @@ class WebhookActivities:
             if e.kommun == s["kommun"]
             and e.type in s["event_types"]
             and (e.position or 0) > int(s["after_position"])
+            and in_units(e, list(s["units"]))
         ]
         last = events[-1].position or after if events else after
         return PollResult(deliveries=deliveries, last_position=last)
@@ -114,7 +132,8 @@ class WebhookActivities:
             sub = conn.execute(
                 q(
                     self._store,
-                    "SELECT url, secret, active FROM {s}.webhook_subscriptions WHERE id = %s",
+                    "SELECT url, secret, active, created_by"
+                    " FROM {s}.webhook_subscriptions WHERE id = %s",
                 ),
                 (d.subscription_id,),
             ).fetchone()
@@ -124,11 +143,12 @@ class WebhookActivities:
         if not found or found[0].position != d.position:
             raise ApplicationError(f"no event at position {d.position}", non_retryable=True)
         ev = found[0]
+        case_id = case_id_for(ev.kommun, ev.case_ref)
         body = orjson.dumps(
             {
                 "subscription_id": d.subscription_id,
                 "position": d.position,
-                "event": {**ev.to_json(), "case_id": str(case_id_for(ev.kommun, ev.case_ref))},
+                "event": {**ev.to_json(), "case_id": str(case_id)},
             }
         )
         ts = str(int(time.time()))
@@ -150,3 +170,14 @@ class WebhookActivities:
             self._log(d, attempt, resp.status_code, error)
             raise ApplicationError(error, type="WebhookRejected")
         self._log(d, attempt, resp.status_code, None)
+        # After the receiver has it: a failure here retries the delivery (the receiver
+        # de-duplicates), so no delivered event goes without its access-log entry.
+        record_access(
+            self._store,
+            who=str(sub["created_by"]),
+            role="system",
+            kommun=ev.kommun,
+            case_id=case_id,
+            purpose=f"webhook {d.subscription_id}",
+            at=datetime.now(UTC),
+        )

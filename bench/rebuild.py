@@ -168,15 +168,22 @@ def main() -> int:
             "BARNFLOW_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
+    p.add_argument(
+        "--keep-schema",
+        default=None,
+        help="load into (or reuse) this schema and keep it afterwards (for profiling runs)",
+    )
     args = p.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    schema = args.keep_schema or f"bench_{uuid.uuid4().hex[:8]}"
     ensure_schema(args.database_url, schema)
-    env = eventsourcing_env(args.database_url, schema, os.urandom(32))
+    key = b"k" * 32 if args.keep_schema else os.urandom(32)
+    env = eventsourcing_env(args.database_url, schema, key)
     store = CaseStore(env=env)
     try:
-        t = time.perf_counter()
-        n = load(store, args.events)
-        print(f"loaded {n} events in {time.perf_counter() - t:.1f}s")
+        if store.max_position() == 0:
+            t = time.perf_counter()
+            n = load(store, args.events)
+            print(f"loaded {n} events in {time.perf_counter() - t:.1f}s")
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("VACUUM ANALYZE {}.{}").format(
@@ -206,6 +213,7 @@ def main() -> int:
                 )
     finally:
         store.close()
+    if not args.keep_schema:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     return 0

@@ -20,6 +20,14 @@ def legal_date(moment: datetime) -> date:
     """The calendar date in Europe/Stockholm of an aware timestamp (what the law counts from)."""
     if moment.tzinfo is None:
         raise ValueError("legal_date needs an aware datetime")
+    return _stockholm_date(moment)
+
+
+@lru_cache(maxsize=65536)
+def _stockholm_date(moment: datetime) -> date:
+    """Cached: a rebuild asks for the same event's date several times (fold, frister, rows), and
+    the zoneinfo conversion dominated it. Equal aware datetimes are the same instant, so they
+    share one Stockholm date whatever their offsets."""
     return moment.astimezone(STOCKHOLM).date()
 
 

@@ -6,9 +6,11 @@ together cover the ways a record goes wrong:
 
 * the stream chain (``domain.aggregate.stream_digest``, stored encrypted inside each event) shows
   an event whose content was changed, even by someone holding the cipher key;
-* the global chain (``infra.recorder``) over position, stream, version and the stored bytes shows
-  a changed, deleted or inserted row and a truncated stream tail; its last link is the
-  *checkpoint* an operator copies elsewhere, so a truncated global tail is caught next time;
+* the global chain (``infra.recorder``) over position, stream, version and each event's stream
+  digest (read back by decrypting the row) shows a changed, deleted, inserted or moved row and a
+  truncated stream tail; its last link is the *checkpoint* an operator copies elsewhere, so a
+  truncated global tail is caught next time. It links plaintext digests, so it survives key
+  rotation, and a changed ciphertext still fails (AES-GCM authentication) and is named;
 * for open cases, Temporal must run the case's workflow and know the same last position.
 
 Findings name the event by case id, kommun/case_ref, version and position; never the child.
@@ -16,7 +18,6 @@ Findings name the event by case id, kommun/case_ref, version and position; never
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
@@ -27,7 +28,7 @@ from domain.aggregate import STREAM_GENESIS, stream_digest
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from infra.recorder import GENESIS, global_link
-from infra.store import CaseHead, CaseStore, StoredRow
+from infra.store import CaseHead, CaseStore, StoredRow, chain_digest
 from infra.temporal import child_pseudonym
 from workflows import search
 from workflows.messages import WORKFLOW_NAME
@@ -182,9 +183,13 @@ def verify_global(
             return [Finding("global-chain", "event deleted", **ids)], last
         if (row.originator_id, row.version) != (link.originator_id, link.version):
             return [Finding("global-chain", "event moved to another stream/version", **ids)], last
-        if hashlib.sha256(row.state).hexdigest() != link.state_sha256:
-            return [Finding("global-chain", "stored bytes changed", **ids)], last
-        prev = global_link(prev, link.position, str(row.originator_id), row.version, row.state)
+        try:
+            digest = chain_digest(dict(store.domain_event(row).envelope))
+        except (ValueError, KeyError, TypeError) as exc:
+            return [Finding("global-chain", f"event cannot be read back ({exc})", **ids)], last
+        if digest != link.event_digest:
+            return [Finding("global-chain", "event does not match its chain link", **ids)], last
+        prev = global_link(prev, link.position, str(row.originator_id), row.version, digest)
         if prev != link.digest:
             return [Finding("global-chain", "chain link does not recompute", **ids)], last
         last = Checkpoint(link.position, link.digest)

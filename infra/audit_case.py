@@ -123,7 +123,10 @@ def stage_periods(events: list[CaseEvent], as_of: date) -> list[dict[str, str]]:
     for _, ev in ordered:
         state.apply(ev)
         day = ev.legal_date.isoformat()
+        if periods and periods[-1]["from"] == day:
+            periods.pop()  # a stage that lasted less than a day is not a legal stage
         if periods and periods[-1]["stage"] == state.stage:
+            periods[-1]["to"] = as_of.isoformat()
             continue
         if periods:
             periods[-1]["to"] = day

@@ -50,6 +50,8 @@ class Stack:
     projections: ReportsRunner
     temporal_address: str
     ui_url: str | None
+    #: the HTTP API's base URL when ``local_stack`` serves it (``api_port``), else None
+    api_url: str | None = None
 
 
 @asynccontextmanager
@@ -59,8 +61,10 @@ async def local_stack(
     temporal_port: int | None = None,
     ui_port: int | None = None,
     headless: bool = False,
+    api_port: int | None = None,
 ) -> AsyncIterator[Stack]:
-    """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections."""
+    """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections,
+    and the HTTP API on 127.0.0.1:``api_port`` when given (0: a free port)."""
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
         store, env = stack.enter_context(open_store(settings, url))
@@ -81,12 +85,20 @@ async def local_stack(
                 client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
             )
         )
+        api_url = None
+        if api_port is not None:
+            from infra.api.dev import serve_api  # the API imports this module: import late
+
+            api_url = await stack.enter_async_context(
+                serve_api(settings, store, client, runner, port=api_port)
+            )
         yield Stack(
             store,
             client,
             runner,
             server.address,
             None if headless else server.ui_url,
+            api_url,
         )
 
 

@@ -64,7 +64,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def main() -> None:
-        async with local_stack(settings, temporal_port=args.port, ui_port=args.ui_port) as st:
+        api_port = None if args.no_api else args.api_port
+        async with local_stack(
+            settings, temporal_port=args.port, ui_port=args.ui_port, api_port=api_port
+        ) as st:
             print(f"barnflow dev stack running (home {settings.home})")
             print(
                 f"  PostgreSQL: {'external' if settings.database.url else 'embedded'}"
@@ -75,17 +78,27 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 f" task queue {settings.task_queue})"
             )
             print(f"  Web UI:     {st.ui_url}")
+            if st.api_url is not None:
+                print(f"  HTTP API:   {st.api_url} (OpenAPI at {st.api_url}/docs)")
+                print(
+                    "              a token: barnflow token create --role system"
+                    " --kommun 1280 --subject dev"
+                )
             print("  worker and frister projection running. Ctrl-C stops everything.")
             sys.stdout.flush()
             await _wait_for_signal()
             print("stopping …")
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except OSError as exc:  # e.g. a port already in use: one line, not a trace
+        raise UsageError(f"cannot start the dev stack: {exc.strerror or exc}") from None
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.telemetry import observe_views
     from infra.temporal import connect, running_worker
     from projections.runner import all_runners
 
@@ -99,7 +112,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             )
             with contextlib.ExitStack() as stack:
                 if not args.no_projections:
-                    stack.enter_context(all_runners(env))
+                    runner = stack.enter_context(all_runners(env))
+                    observe_views(store, runner.view)  # OPS: lag, overdue, EVB gauges
                 async with running_worker(
                     client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
                 ):
@@ -178,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="run the local stack until Ctrl-C")
     dev.add_argument("--port", type=int, default=7233, help="Temporal gRPC port")
     dev.add_argument("--ui-port", type=int, default=8233, help="Temporal Web UI port")
+    dev.add_argument("--api-port", type=int, default=8080, help="HTTP API port")
+    dev.add_argument("--no-api", action="store_true", help="do not serve the HTTP API")
     dev.set_defaults(func=cmd_dev)
 
     demo = sub.add_parser("demo", help="drive backdated demo cases on a local stack, then exit")
@@ -212,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from infra.telemetry import setup as setup_telemetry  # OPS: BARNFLOW_TELEMETRY
+
+        setup_telemetry()
         return int(args.func(args))
     except (SettingsError, UsageError) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)

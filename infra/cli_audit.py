@@ -1,15 +1,24 @@
-"""``barnflow audit verify``: prove the record was not altered or lost.
+"""``barnflow audit verify`` and ``barnflow audit case``: prove the record was not altered or
+lost, and replay one case as it stood.
 
-Exit 0 when every chain recomputes (and Temporal agrees for open cases), 1 when something does
-not (each finding one line naming case id, version and position), 2 for bad arguments. The last
-line prints the checkpoint to keep outside the database; pass it back with ``--checkpoint``.
+``verify`` exits 0 when every chain recomputes (and Temporal agrees for open cases), 1 when
+something does not (each finding one line naming case id, version and position), 2 for bad
+arguments. The last line prints the checkpoint to keep outside the database; pass it back with
+``--checkpoint``.
+
+``case`` prints (or with ``--format html`` writes) the case as it legally stood on ``--as-of`` and
+as barnflow knew it at ``--known-at``. Reading a case is itself logged in the access log (who,
+role, why), like every read of case content.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from infra.settings import load_settings
@@ -30,6 +39,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     verify.add_argument("--format", choices=("table", "json"), default="table")
     verify.set_defaults(func=cmd_verify)
+    case = sub.add_parser("case", help="a case as it legally stood and as it was known")
+    case.add_argument("case_ref", metavar="REF", help="the calling system's case reference")
+    case.add_argument("--kommun", required=True, help="4-digit kommunkod")
+    case.add_argument("--as-of", default=None, help="legal date YYYY-MM-DD (default: today)")
+    case.add_argument("--known-at", default=None, help="as recorded by this ISO timestamp")
+    case.add_argument("--format", choices=("table", "json", "html"), default="table")
+    case.add_argument("--output", "-o", default=None, help="html: file (default audit-K-REF.html)")
+    case.add_argument("--actor", default=None, help="who reads (access log; default: login)")
+    case.add_argument("--role", default="revisor", help="the reader's role (access log)")
+    case.add_argument("--purpose", default="revision", help="why (access log)")
+    case.set_defaults(func=cmd_case)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -77,3 +97,71 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"{status}: {report.streams} streams, {report.events} events verified")
         print(f"checkpoint {report.checkpoint}")
     return 0 if report.ok else EXIT_FINDINGS
+
+
+def _case_query(args: argparse.Namespace) -> Any:
+    from infra.audit_case import AuditQuery
+    from infra.cli import UsageError
+    from infra.store import today_stockholm
+
+    if len(args.kommun) != 4 or not args.kommun.isdigit():
+        raise UsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else today_stockholm()
+    except ValueError:
+        raise UsageError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+    known_at = None
+    if args.known_at is not None:
+        try:
+            known_at = datetime.fromisoformat(args.known_at)
+        except ValueError:
+            raise UsageError(f"--known-at: not an ISO timestamp: {args.known_at!r}") from None
+        if known_at.tzinfo is None:
+            raise UsageError("--known-at: needs a UTC offset, e.g. 2026-03-01T12:00+01:00")
+    for name in ("role", "purpose"):
+        if not str(getattr(args, name)).strip():
+            raise UsageError(f"--{name}: must not be empty (it is kept in the access log)")
+    return AuditQuery(args.kommun, args.case_ref, as_of, known_at)
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    from domain.ids import case_id_for
+    from infra.audit_case import case_audit, render_text
+    from infra.audit_html import render_html
+    from infra.bootstrap import database, open_store
+    from infra.cli import UsageError
+    from projections.access_log import record_access
+    from projections.runner import caught_up
+
+    query = _case_query(args)
+    settings = load_settings()
+    with (
+        database(settings) as url,
+        open_store(settings, url) as (_store, env),
+        caught_up(env) as runner,
+    ):
+        try:
+            doc = case_audit(runner.view, query)
+        except LookupError as exc:
+            raise UsageError(str(exc).strip("'\"")) from None
+        record_access(
+            runner.view,
+            args.actor or getpass.getuser(),
+            args.role,
+            query.kommun,
+            case_id_for(query.kommun, query.case_ref),
+            args.purpose,
+            datetime.now(UTC),
+        )
+    if args.format == "json":
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif args.format == "html":
+        out = Path(args.output or f"audit-{query.kommun}-{query.case_ref}.html")
+        try:
+            out.write_text(render_html(doc), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output: {exc.strerror}: {out}") from None
+        print(f"wrote {out}")
+    else:
+        print(render_text(doc))
+    return 0

@@ -1,6 +1,8 @@
-"""``barnflow projections rebuild|status`` and ``barnflow import FILE [--no-workflows]``.
+"""``barnflow projections rebuild|status|run`` and ``barnflow import FILE [--no-workflows]``.
 
-Rebuild drops every report view and folds the record again (a progress bar on stderr). Import
+Rebuild drops every report view and folds the record again (a progress bar on stderr). ``run``
+is the follower on its own (a separate process next to API and worker): killed at any moment, even
+with SIGKILL inside a batch's transaction, it resumes from the committed position. Import
 loads event lines validated like commands: a bad line is one stderr line naming its number,
 exit 2, and nothing from the file is stored; with ``--no-workflows`` nothing talks to Temporal
 (an auditor's isolated instance), otherwise every still-open case is adopted into its workflow.
@@ -11,7 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     rebuild.set_defaults(func=cmd_rebuild)
     status = psub.add_parser("status", help="the views' position and the store's head")
     status.set_defaults(func=cmd_status)
+    run = psub.add_parser("run", help="follow the store, keeping every view up to date")
+    run.add_argument("--batch-size", type=_positive, default=2000, help="events per transaction")
+    run.add_argument("--until-caught-up", action="store_true", help="exit once at the head")
+    run.add_argument("--trace", action="store_true", help="print each batch's position")
+    # wait --hold seconds inside the --hold-batch'th batch's transaction before its commit: lets a
+    # crash test kill the process while a batch is written but not committed
+    run.add_argument("--hold", type=float, default=0.0, help=argparse.SUPPRESS)
+    run.add_argument("--hold-batch", type=_positive, default=1, help=argparse.SUPPRESS)
+    run.set_defaults(func=cmd_run)
 
     imp = subparsers.add_parser("import", help="load DOMAIN.md §4 event lines into the store")
     imp.add_argument("file", help="JSON lines (an export or a history)")
@@ -33,6 +46,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--no-workflows", action="store_true", help="store only; do not adopt open cases"
     )
     imp.set_defaults(func=cmd_import)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 class _Bar:
@@ -66,6 +89,54 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         f"rebuilt every view: {result.events} events, {result.cases} cases, position "
         f"{result.position}, {result.seconds:.2f}s ({result.events_per_second:,.0f} events/s)"
     )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
+    from infra.bootstrap import database, open_store
+    from projections.runner import ReportsRunner
+
+    stop = False
+    batches = 0
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    def trace(word: str) -> Any:
+        def hook(position: int) -> None:
+            nonlocal batches
+            if args.trace:
+                print(f"{word} {position}", flush=True)
+            if word == "committing":
+                batches += 1
+                if batches == args.hold_batch and args.hold > 0:
+                    time.sleep(args.hold)
+
+        return hook
+
+    settings = load_settings()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    with database(settings) as url, open_store(settings, url) as (_store, env):
+        runner = ReportsRunner(
+            env,
+            batch_size=args.batch_size,
+            before_commit=trace("committing"),
+            after_batch=trace("committed"),
+        )
+        try:
+            if args.trace:
+                print(f"starting at {runner.view.position()}", flush=True)
+            while not stop:
+                if runner.process_next() == 0:
+                    if args.until_caught_up:
+                        break
+                    time.sleep(0.2)
+            print(f"views at position {runner.view.position()}", flush=True)
+        finally:
+            runner.close()
     return 0
 
 

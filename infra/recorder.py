@@ -8,9 +8,16 @@ one writer at a time, readers unaffected) and, under it, assigns ``max(position)
 so a transaction that rolls back has consumed nothing.
 
 In the same transaction it appends one row per event to ``<app>_chain``: a global hash chain over
-(position, stream, version, sha256 of the stored, encrypted bytes). The per-stream chain (in the
+(position, stream, version, the event's per-stream digest). The per-stream chain (in the
 aggregate, over the plaintext envelope) shows an altered event; this one also shows a deleted or
 truncated stream tail, which a per-stream chain alone cannot.
+
+The link hashes the *plaintext* digest, not the stored ciphertext, so re-encrypting rows under a
+new key (``barnflow keys rotate``) leaves the chain valid. Nothing is lost by that: AES-GCM
+authenticates the stored bytes, so a changed ciphertext fails to decrypt and ``audit verify``
+names it; a row copied from elsewhere decrypts to a digest that does not match its link.
+The recorder never sees plaintext: ``CaseStore`` hands it the digests (``event_digests``) with
+each save, read from the events before they are encrypted.
 """
 
 from __future__ import annotations
@@ -34,10 +41,18 @@ def chain_table_for(events_table: str) -> str:
     return events_table.removesuffix("_events") + "_chain"
 
 
-def global_link(prev: str, position: int, stream: str, version: int, state: bytes) -> str:
+#: The keyword argument of ``insert_events`` that carries each event's per-stream digest.
+DIGESTS_KWARG = "event_digests"
+
+
+def global_link(prev: str, position: int, stream: str, version: int, event_digest: str) -> str:
     """One link of the global chain; ``audit verify`` recomputes exactly this."""
-    body = f"{prev}|{position}|{stream}|{version}|{hashlib.sha256(state).hexdigest()}"
+    body = f"{prev}|{position}|{stream}|{version}|{event_digest}"
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+class MissingDigests(ValueError):
+    """An insert without the events' stream digests: the global chain could not be extended."""
 
 
 class GapFreeRecorder(PostgresApplicationRecorder):
@@ -57,7 +72,7 @@ class GapFreeRecorder(PostgresApplicationRecorder):
                 "position bigint PRIMARY KEY, "
                 "originator_id {oid_type} NOT NULL, "
                 "originator_version bigint NOT NULL, "
-                "state_sha256 text NOT NULL, "
+                "event_digest text NOT NULL, "
                 "digest text NOT NULL)"
             ).format(
                 schema=schema,
@@ -77,7 +92,7 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, table=table, chain=chain)
         self._sql_insert_chain = SQL(
             "INSERT INTO {schema}.{chain} "
-            "(position, originator_id, originator_version, state_sha256, digest) "
+            "(position, originator_id, originator_version, event_digest, digest) "
             "VALUES (%s, %s, %s, %s, %s)"
         ).format(schema=schema, chain=chain)
         self._sql_insert_positioned = SQL(
@@ -93,8 +108,14 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         self,
         curs: Cursor[DictRow],
         stored_events: Sequence[StoredEvent],
-        **_: Any,
+        **kwargs: Any,
     ) -> None:
+        digests = kwargs.get(DIGESTS_KWARG)
+        if digests is None or len(digests) != len(stored_events):
+            raise MissingDigests(
+                f"insert of {len(stored_events)} event(s) without their stream digests "
+                f"({DIGESTS_KWARG}); write through CaseStore so the global chain stays whole"
+            )
         self._lock_table(curs)
         self._notify_channel(curs)
         # A version conflict is refused before anything is written (it would roll back anyway,
@@ -116,18 +137,10 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         last = int(tail["position"] or 0) if tail else 0
         prev = str(tail["digest"]) if tail and tail["digest"] else GENESIS
         links = []
-        for offset, e in enumerate(stored_events, start=1):
+        for offset, (e, digest) in enumerate(zip(stored_events, digests, strict=True), start=1):
             position = last + offset
-            prev = global_link(prev, position, str(e.originator_id), e.originator_version, e.state)
-            links.append(
-                (
-                    position,
-                    e.originator_id,
-                    e.originator_version,
-                    hashlib.sha256(e.state).hexdigest(),
-                    prev,
-                )
-            )
+            prev = global_link(prev, position, str(e.originator_id), e.originator_version, digest)
+            links.append((position, e.originator_id, e.originator_version, digest, prev))
         with curs.connection.cursor() as chain_curs:
             chain_curs.executemany(self._sql_insert_chain, links)
         pg_events = [

@@ -18,17 +18,18 @@ from uuid import UUID
 
 import orjson
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-from domain.aggregate import ChildCase
+from domain.aggregate import STREAM_GENESIS, ChildCase, stream_digest
 from domain.calendar import legal_date
 from domain.errors import RuleViolation
 from domain.events import CaseEvent, event_from_json
 from domain.ids import case_id_for
-from infra.recorder import chain_table_for
+from infra.recorder import DIGESTS_KWARG, chain_table_for
+from infra.telemetry import appended, db_append_span
 
 APP_NAME = "barnflow"
 EVENTS_TABLE = f"{APP_NAME}_events"
@@ -66,6 +67,16 @@ def ensure_schema(url: str, schema: str) -> None:
     """Create the schema the store and views live in (eventsourcing creates only tables)."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def chain_digest(envelope: dict[str, Any]) -> str:
+    """What the global chain links for one event: its per-stream digest (over the plaintext).
+
+    An event written before streams were chained has none; its own content digest stands in, so
+    it is still covered (and still survives re-encryption).
+    """
+    digest = envelope.get("digest")
+    return str(digest) if digest else stream_digest(STREAM_GENESIS, envelope)
 
 
 def body_digest(ev: CaseEvent) -> str:
@@ -111,6 +122,14 @@ class CaseStore(Application[UUID]):
         different body raises ``IdempotencyConflict``; a rule violation raises ``RuleViolation``.
         Concurrent writers to one case are serialised by the stream's version constraint.
         """
+        with db_append_span(ev.type, ev.kommun) as span:
+            result = self._append_once(ev, now)
+            span.set_attribute("db.position", result.position)
+            span.set_attribute("barnflow.duplicate", result.duplicate)
+        appended(ev.type, ev.data, result.duplicate)
+        return result
+
+    def _append_once(self, ev: CaseEvent, now: datetime | None) -> AppendResult:
         today = legal_date(now or datetime.now(UTC))
         for _attempt in range(20):
             case = self._get_case(case_id_for(ev.kommun, ev.case_ref))
@@ -153,6 +172,17 @@ class CaseStore(Application[UUID]):
             event=original.to_json(),
             duplicate=True,
         )
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Hand the recorder each event's stream digest, read before the event is encrypted.
+
+        Every save (``record``, a bulk load) passes through here, so the global chain
+        (``infra.recorder``) always links plaintext digests and survives key rotation.
+        """
+        processing_event.saved_kwargs[DIGESTS_KWARG] = [
+            chain_digest(dict(cast(Any, e).envelope)) for e in processing_event.events
+        ]
+        return super()._record(processing_event)
 
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:
@@ -262,7 +292,7 @@ class CaseStore(Application[UUID]):
     def chain_rows(self) -> Iterator[ChainRow]:
         """The global hash chain (infra.recorder) in position order, streamed."""
         query = sql.SQL(
-            "SELECT position, originator_id, originator_version, state_sha256, digest "
+            "SELECT position, originator_id, originator_version, event_digest, digest "
             "FROM {}.{} ORDER BY position"
         ).format(sql.Identifier(self._schema), sql.Identifier(CHAIN_TABLE))
         with self._connect() as conn, conn.transaction(), conn.cursor(name="bf_chain") as cur:
@@ -273,7 +303,7 @@ class CaseStore(Application[UUID]):
                     int(row["position"]),
                     row["originator_id"],
                     int(row["originator_version"]),
-                    str(row["state_sha256"]),
+                    str(row["event_digest"]),
                     str(row["digest"]),
                 )
 
@@ -328,7 +358,7 @@ class ChainRow:
     position: int
     originator_id: UUID
     version: int
-    state_sha256: str
+    event_digest: str
     digest: str
 
 

@@ -43,6 +43,7 @@ from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from infra.codec import data_converter
 from infra.store import CaseStore
+from infra.telemetry import client_interceptors
 from workflows import search
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import COMMAND_UPDATE, CaseWorkflowInput, CommandInput, CommandResult
@@ -188,6 +189,7 @@ async def connect(
                 address,
                 namespace=namespace,
                 data_converter=data_converter(codec_key, old_codec_keys),
+                interceptors=client_interceptors(),  # OPS: tracing + command metrics
             )
         except RuntimeError as exc:  # connection refused while starting
             last = exc

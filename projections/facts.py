@@ -45,12 +45,17 @@ def ivo_id_of(key: bytes, envelope: dict[str, Any], current: str | None) -> str 
 
 
 def redact(envelope: dict[str, Any]) -> dict[str, Any]:
-    """The envelope without the child's identifier or the chain digest (kön, birth date stay)."""
-    out = {k: v for k, v in envelope.items() if k != "digest"}
-    barn = (out.get("data") or {}).get("barn")
-    if isinstance(barn, dict):
+    """The envelope without the child's identifier or the chain digest (kön, birth date stay).
+
+    Copies only what it changes (a rebuild redacts every event; most name no child).
+    """
+    out = dict(envelope)
+    out.pop("digest", None)
+    data = out.get("data")
+    barn = data.get("barn") if isinstance(data, dict) else None
+    if isinstance(data, dict) and isinstance(barn, dict):
         kept = {k: v for k, v in barn.items() if k not in ("personnummer", "tillfalligt_id")}
-        out["data"] = {**out["data"], "barn": kept}
+        out["data"] = {**data, "barn": kept}
     return out
 
 

@@ -64,24 +64,34 @@ _CASE = (("case_id", "uuid NOT NULL"), ("kommun", "text NOT NULL"), ("case_ref",
 _CHILD = (("kon", "text"), ("fodelsedatum", "date"))
 
 #: A case's redacted events (with position and recorded_at) and its IVO pseudo-id: what the
-#: incremental runner folds again when a case gets a new event, and the audit timeline.
+#: incremental runner folds again when a case gets a new event, and the audit timeline. The events
+#: carry free text (reasons, conclusions), so they are sealed with the store's cipher.
+#: ``frister_until`` is the last legal date the case's frister rows were generated for when a
+#: rule repeats with time (C4 quarters, D4 anniversaries, D10 years); NULL when none does.
 CASES = Table(
     "report_cases",
     (
         *_CASE,
         ("ivo_id", "text"),
         ("last_position", "bigint NOT NULL"),
+        ("frister_until", "date"),
         ("events", "bytea NOT NULL"),
     ),
     ("case_id",),
     (("kommun", "case_ref"),),
 )
 
+#: One row per version of a frist: ``[valid_from, valid_to)`` is the range of as-of dates on
+#: which ``domain.frister.compute_frister`` over the events legally known by then gives this due
+#: date (a förlängning starts a new version), ``valid_from`` also being the first date the frist
+#: exists at all. ``valid_to`` NULL: still valid.
 FRISTER = Table(
     "frister",
     (
         *_CASE,
         ("key", "text NOT NULL"),
+        ("valid_from", "date NOT NULL"),
+        ("valid_to", "date"),
         ("rule", "text NOT NULL"),
         ("name", "text NOT NULL"),
         ("subject", "text"),
@@ -97,11 +107,13 @@ FRISTER = Table(
         ("enhet", "text"),
         ("handlaggare", "text"),
     ),
-    ("case_id", "key"),
-    (("kommun", "due"),),
+    ("case_id", "key", "valid_from"),
+    (("kommun", "valid_from"),),
 )
 
-#: Beslut (and LVU omhändertaganden) with verkställighet, avbrott, EVB reasons and reports.
+#: Beslut (and LVU omhändertaganden) with verkställighet, avbrott and EVB reports in ``detail``
+#: (dates and codes only); the EVB reasons (``evb_skal_angivet``: free text) are in ``sealed``,
+#: encrypted with the store's cipher. The free-text avslut reason is not kept (no report uses it).
 BESLUT = Table(
     "beslut",
     (
@@ -118,16 +130,19 @@ BESLUT = Table(
         ("belopp_per_dygn", "double precision"),
         ("verkstalld", "date"),
         ("avslutat", "date"),
-        ("avslutat_orsak", "text"),
         ("enhet", "text"),
         ("ivo_id", "text"),
         ("evb_from", "date"),
         ("detail", "text NOT NULL"),
+        ("sealed", "bytea"),
     ),
     ("case_id", "beslut_id"),
     (("kommun", "fattat"), ("kommun", "evb_from")),
 )
 
+#: ``hord_datum``/``barnenkat_datum``: the first date the child was heard / offered the barnenkät
+#: for this utredning, so a half-year report counts only what had happened by its last day.
+#: ``ej_hord_skal`` (free text, sealed) is the recorded reason the child was not heard.
 UTREDNINGAR = Table(
     "utredningar",
     (
@@ -140,9 +155,10 @@ UTREDNINGAR = Table(
         ("forlangd", "boolean NOT NULL"),
         ("avslutad", "date"),
         ("utfall", "text"),
-        ("hord", "boolean NOT NULL"),
-        ("ej_hord_skal", "text"),
-        ("barnenkat", "boolean NOT NULL"),
+        ("hord_datum", "date"),
+        ("ej_hord_datum", "date"),
+        ("ej_hord_skal", "bytea"),
+        ("barnenkat_datum", "date"),
     ),
     ("case_id", "utredning_id"),
     (("kommun", "avslutad"),),

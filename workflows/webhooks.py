@@ -5,11 +5,17 @@ and runs one delivery activity per (subscription, event). Temporal's retry polic
 every attempt, failed or not, is written to the delivery log by the activity. Only ids and
 positions travel through Temporal: the activity reads the event itself from the store, so no
 case content or personnummer is ever in a Temporal payload.
+
+Deliveries run while the dispatcher goes on polling, so one receiver that is down (retried for
+up to an hour with the default backoff) does not hold back every other subscriber's events; at
+most ``max_pending`` deliveries are outstanding, and all of them finish before the dispatcher
+continues as new.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -43,6 +49,7 @@ class DispatchInput:
     poll_wait: float = 5.0
     polls_before_continue: int = 500
     backoff: Backoff = field(default_factory=Backoff)
+    max_pending: int = 1000
 
 
 @dataclass
@@ -64,8 +71,30 @@ class PollResult:
     last_position: int
 
 
+#: Deliveries overlap the next polls (no head-of-line blocking by one failing receiver).
+OVERLAP_PATCH = "webhooks-overlapping-deliveries"
+
+
 @workflow.defn(name=WEBHOOK_WORKFLOW)
 class WebhookDispatchWorkflow:
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def _deliver(self, d: Delivery, retry: RetryPolicy) -> Awaitable[None]:
+        return workflow.execute_activity(
+            DELIVER_ACTIVITY,
+            d,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=retry,
+        )
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        # A delivery that exhausts its attempts is in the delivery log as failed; the
+        # dispatcher moves on rather than stop every other subscriber's feed.
+        self._pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: its failure is already in the delivery log
+
     @workflow.run
     async def run(self, inp: DispatchInput) -> None:
         after = inp.after
@@ -75,6 +104,7 @@ class WebhookDispatchWorkflow:
             maximum_interval=timedelta(seconds=inp.backoff.maximum),
             maximum_attempts=inp.backoff.attempts,
         )
+        overlap = workflow.patched(OVERLAP_PATCH)
         for _ in range(inp.polls_before_continue):
             polled: PollResult = await workflow.execute_activity(
                 POLL_ACTIVITY,
@@ -82,26 +112,25 @@ class WebhookDispatchWorkflow:
                 result_type=PollResult,
                 start_to_close_timeout=timedelta(seconds=inp.poll_wait + 30),
             )
-            # A delivery that exhausts its attempts is in the delivery log as failed; the
-            # dispatcher moves on rather than stop every other subscriber's feed.
-            await asyncio.gather(
-                *(
-                    workflow.execute_activity(
-                        DELIVER_ACTIVITY,
-                        d,
-                        start_to_close_timeout=timedelta(seconds=30),
-                        retry_policy=retry,
-                    )
-                    for d in polled.deliveries
-                ),
-                return_exceptions=True,
-            )
+            if overlap:
+                for d in polled.deliveries:
+                    task = asyncio.ensure_future(self._deliver(d, retry))
+                    self._pending.add(task)
+                    task.add_done_callback(self._finished)
+                await workflow.wait_condition(lambda: len(self._pending) < inp.max_pending)
+            else:  # dispatchers started before the patch: a batch at a time, as recorded
+                await asyncio.gather(
+                    *(self._deliver(d, retry) for d in polled.deliveries),
+                    return_exceptions=True,
+                )
             after = polled.last_position
+        await workflow.wait_condition(lambda: not self._pending)
         workflow.continue_as_new(
             DispatchInput(
                 after=after,
                 poll_wait=inp.poll_wait,
                 polls_before_continue=inp.polls_before_continue,
                 backoff=inp.backoff,
+                max_pending=inp.max_pending,
             )
         )

@@ -21,10 +21,12 @@ from infra.api.problems import PROBLEM_MEDIA_TYPE
 from infra.api.routes_cases import router as cases_router
 from infra.api.routes_commands import router as commands_router
 from infra.api.routes_feed import router as feed_router
+from infra.api.routes_health import router as health_router
 from infra.api.routes_io import router as io_router
 from infra.api.routes_reports import router as reports_router
 from infra.api.routes_webhooks import router as webhooks_router
 from infra.api.services import Services
+from infra.telemetry import TraceMiddleware
 
 VERSION = "1.0.0"
 #: Error statuses every authenticated route may answer.
@@ -37,6 +39,8 @@ _COMMON_ERRORS = {
     "500": "internal error",
     "503": "not available now (Temporal, projections); see Retry-After",
 }
+#: Paths without a token: they can fail only on the server's side.
+_PUBLIC_PATHS = frozenset({"/health"})
 _ROUTE_ERRORS = {
     "/commands": {"409": "rejected by a rule (rule, sv, en)", "429": "too many in flight"},
 }
@@ -73,6 +77,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for op in item.values():
             responses = op.setdefault("responses", {})
             errors = {**_COMMON_ERRORS, **_ROUTE_ERRORS.get(path, {})}
+            if path in _PUBLIC_PATHS:
+                errors = {code: errors[code] for code in ("500", "503")}
             if "parameters" in op and any(p["in"] == "path" for p in op["parameters"]):
                 errors["404"] = "no such resource in the caller's kommun"
             if path.startswith(("/webhooks/", "/cases/", "/export")):
@@ -109,6 +115,7 @@ def create_app(services: Services | None) -> FastAPI:
     config = services.config if services is not None else ApiConfig(jwt_key=b"")
     problems.install(app)
     for router in (
+        health_router,
         commands_router,
         cases_router,
         feed_router,
@@ -123,4 +130,7 @@ def create_app(services: Services | None) -> FastAPI:
         default=config.max_body,
         overrides={"/import": config.max_import_body},
     )
+    # Added last, so outermost: a command's trace starts at the HTTP request and continues
+    # through the Temporal update into the workflow and the append (infra/telemetry.py).
+    app.add_middleware(TraceMiddleware)
     return app

@@ -25,7 +25,10 @@ _TABLES = (
     " id uuid PRIMARY KEY, kommun text NOT NULL, url text NOT NULL,"
     " event_types text[] NOT NULL, secret text NOT NULL, created_by text NOT NULL,"
     " after_position bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
-    " active boolean NOT NULL DEFAULT true)",
+    " active boolean NOT NULL DEFAULT true, units text[] NOT NULL DEFAULT '{{}}')",
+    # subscriptions created before unit scoping: every unit of the kommun, as they were
+    "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+    " units text[] NOT NULL DEFAULT '{{}}'",
     "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
     " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
     " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"

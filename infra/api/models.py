@@ -7,7 +7,7 @@ API, the CLI, the import and the workflow reject the same inputs naming the same
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -149,9 +149,20 @@ class ReportOut(BaseModel):
     rows: list[dict[str, Any]]
 
 
+#: Printable text: control characters (NUL above all) cannot be stored and mean a broken client.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+Unit = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
+
+
 class WebhookIn(_Strict):
-    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\x00-\x20\x7f]+$")
     event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPE_NAMES))
+    units: list[Unit] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="only cases of these enheter (default: the caller's units; none = all)",
+    )
 
 
 class WebhookOut(BaseModel):
@@ -159,6 +170,7 @@ class WebhookOut(BaseModel):
     kommun: str
     url: str
     event_types: list[str]
+    units: list[str] = Field(description="the enheter whose cases it receives; empty = all")
     active: bool
     after_position: int
     secret: str | None = Field(
@@ -174,6 +186,11 @@ class DeliveryOut(BaseModel):
     error: str | None
     delivered: bool
     at: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    head: int = Field(description="the newest stored position")
 
 
 class ProblemOut(BaseModel):

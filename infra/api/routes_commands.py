@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Response
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from domain.case import fold
@@ -101,7 +102,8 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
         if isinstance(cause, RuleViolation):
             raise rule_problem(cause) from None
         raise field_problem(cause) from None
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # wait_for's cancellation reaches the update RPC, which reports it as its own timeout
         raise unavailable(
             "the case's workflow did not answer in time; retry with the same idempotency_key",
             retry_after=2,

@@ -1,5 +1,10 @@
 """``GET /reports/{name}``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``), with
-the same names and period options as ``barnflow report``; ``min_position`` waits for the views."""
+the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
+
+A unit-bound caller gets the rows of its units' cases where a report's rows name the ``enhet``
+(frister); a report that only exists for the whole kommun (statistics, IVO lists, the access log)
+is refused to it (403) rather than shown with other units' cases in it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import ReportOut
 from infra.api.problems import Problem
@@ -36,7 +42,11 @@ def _current(kind: str) -> str:
 
 
 def _build(
-    services: Services, name: str, kommun: str, options: dict[str, str | None], known_at: Any
+    services: Services,
+    name: str,
+    principal: Principal,
+    options: dict[str, str | None],
+    known_at: Any,
 ) -> dict[str, Any]:
     from projections import periods
     from projections.reports import REPORTS
@@ -44,6 +54,12 @@ def _build(
     spec = REPORTS.get(name)
     if spec is None:
         raise Problem(404, "not-found", f"no report {name!r}; reports: {', '.join(REPORTS)}")
+    if not principal.sees_unit(None) and "enhet" not in spec.columns:
+        raise Problem(
+            403,
+            "forbidden-unit",
+            f"report {name} covers every unit of the kommun; the caller is bound to units",
+        )
     kind = str(spec.period)
     given = {k: v for k, v in options.items() if v is not None}
     other = sorted(set(given) - {kind})
@@ -57,8 +73,10 @@ def _build(
     except periods.PeriodError as exc:
         raise Problem(422, "validation", str(exc), field=kind) from None
     result: dict[str, Any] = spec.build(
-        services.report_source or services.store.env, kommun, period, known_at=known_at
+        services.report_source or services.store.env, principal.kommun, period, known_at=known_at
     )
+    if not principal.sees_unit(None):
+        result["rows"] = [r for r in result.get("rows", []) if principal.sees_unit(r["enhet"])]
     return result
 
 
@@ -80,7 +98,7 @@ async def report(
         raise Problem(422, "validation", "known_at: needs a UTC offset", field="known_at")
     await services.wait_for_projections(min_position)
     options = {"as_of": as_of, "quarter": quarter, "half": half, "month": month}
-    body = await asyncio.to_thread(_build, services, name, principal.kommun, options, known_at)
+    body = await asyncio.to_thread(_build, services, name, principal, options, known_at)
     rows = body.get("rows", [])
     return ReportOut.model_validate(
         {**body, "report": name, "kommun": principal.kommun, "rows": rows}

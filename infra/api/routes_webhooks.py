@@ -1,8 +1,11 @@
 """Webhook subscriptions: push instead of pull (delivery in workflows/webhooks.py).
 
 A subscription belongs to the caller's kommun and receives that kommun's events of the chosen
-types stored after it was created. The HMAC secret is shown once, at creation. The delivery log
-shows every attempt with its status code or error, so a calling system can see what failed.
+types stored after it was created, and only of cases of its units: a unit-bound caller's
+subscription is bound to (a subset of) the caller's units, so push never shows more than pull.
+A unit-bound caller sees and stops only subscriptions within its units. The HMAC secret is shown
+once, at creation. The delivery log shows every attempt with its status code or error, so a
+calling system can see what failed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from temporalio.common import WorkflowIDConflictPolicy
 
+from infra.api.auth import Principal
 from infra.api.db import connection, q
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import DeliveryOut, WebhookIn, WebhookOut
@@ -43,71 +47,103 @@ def _out(row: Any, secret: str | None = None) -> WebhookOut:
         kommun=row["kommun"],
         url=row["url"],
         event_types=list(row["event_types"]),
+        units=list(row["units"]),
         active=row["active"],
         after_position=row["after_position"],
         secret=secret,
     )
 
 
-def _create(services: Services, kommun: str, who: str, body: WebhookIn) -> WebhookOut:
+def _units(principal: Principal, asked: list[str] | None) -> list[str]:
+    """The subscription's units: the caller's by default; asked ones must be the caller's."""
+    if asked is None:
+        return sorted(principal.units)
+    outside = sorted(u for u in set(asked) if not principal.sees_unit(u))
+    if outside:
+        raise Problem(
+            403,
+            "forbidden-unit",
+            f"units: {outside[0]!r} is not one of the caller's units",
+            field="units",
+        )
+    return sorted(set(asked))
+
+
+def _visible(principal: Principal, row: Any) -> bool:
+    """A subscription a caller may see: every one if not unit-bound, else those within its
+    units (a kommun-wide subscription would show events of other units' cases)."""
+    units = list(row["units"])
+    if principal.sees_unit(None):
+        return True
+    return bool(units) and all(principal.sees_unit(u) for u in units)
+
+
+def _create(services: Services, principal: Principal, body: WebhookIn) -> WebhookOut:
+    units = _units(principal, body.units)
     secret = secrets.token_urlsafe(32)
     with connection(services.store) as conn:
         row = conn.execute(
             q(
                 services.store,
                 "INSERT INTO {s}.webhook_subscriptions (id, kommun, url,"
-                " event_types, secret, created_by, after_position)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                " event_types, secret, created_by, after_position, units)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
             ),
             (
                 uuid.uuid4(),
-                kommun,
+                principal.kommun,
                 body.url,
                 sorted(set(body.event_types)),
                 secret,
-                who,
+                principal.subject,
                 services.store.max_position(),
+                units,
             ),
         ).fetchone()
         conn.commit()
     return _out(row, secret)
 
 
-def _list(services: Services, kommun: str) -> list[WebhookOut]:
+def _list(services: Services, principal: Principal) -> list[WebhookOut]:
     with connection(services.store) as conn:
         rows = conn.execute(
             q(
                 services.store,
                 "SELECT * FROM {s}.webhook_subscriptions WHERE kommun = %s ORDER BY created_at, id",
             ),
-            (kommun,),
+            (principal.kommun,),
         ).fetchall()
-    return [_out(r) for r in rows]
+    return [_out(r) for r in rows if _visible(principal, r)]
 
 
-def _deactivate(services: Services, kommun: str, sid: uuid.UUID) -> bool:
+def _find(conn: Any, services: Services, principal: Principal, sid: uuid.UUID) -> bool:
+    row = conn.execute(
+        q(
+            services.store,
+            "SELECT units FROM {s}.webhook_subscriptions WHERE id = %s AND kommun = %s",
+        ),
+        (sid, principal.kommun),
+    ).fetchone()
+    return row is not None and _visible(principal, row)
+
+
+def _deactivate(services: Services, principal: Principal, sid: uuid.UUID) -> bool:
     with connection(services.store) as conn:
-        cur = conn.execute(
-            q(
-                services.store,
-                "UPDATE {s}.webhook_subscriptions SET active = false WHERE id = %s AND kommun = %s",
-            ),
-            (sid, kommun),
+        if not _find(conn, services, principal, sid):
+            return False
+        conn.execute(
+            q(services.store, "UPDATE {s}.webhook_subscriptions SET active = false WHERE id = %s"),
+            (sid,),
         )
         conn.commit()
-        return cur.rowcount > 0
+        return True
 
 
-def _deliveries(services: Services, kommun: str, sid: uuid.UUID) -> list[DeliveryOut] | None:
+def _deliveries(
+    services: Services, principal: Principal, sid: uuid.UUID
+) -> list[DeliveryOut] | None:
     with connection(services.store) as conn:
-        sub = conn.execute(
-            q(
-                services.store,
-                "SELECT 1 FROM {s}.webhook_subscriptions WHERE id = %s AND kommun = %s",
-            ),
-            (sid, kommun),
-        ).fetchone()
-        if sub is None:
+        if not _find(conn, services, principal, sid):
             return None
         rows = conn.execute(
             q(
@@ -130,12 +166,16 @@ def _deliveries(services: Services, kommun: str, sid: uuid.UUID) -> list[Deliver
     ]
 
 
-@router.post("", status_code=201, summary="Subscribe a URL to event types of the caller's kommun")
+@router.post(
+    "",
+    status_code=201,
+    summary="Subscribe a URL to event types of the caller's kommun (and units)",
+)
 async def create_webhook(
     body: WebhookIn, services: ServicesDep, principal: PrincipalDep
 ) -> WebhookOut:
     principal.require_role(("system",))
-    out = await asyncio.to_thread(_create, services, principal.kommun, principal.subject, body)
+    out = await asyncio.to_thread(_create, services, principal, body)
     await ensure_dispatcher(services)
     return out
 
@@ -143,7 +183,7 @@ async def create_webhook(
 @router.get("", summary="The kommun's webhook subscriptions")
 async def list_webhooks(services: ServicesDep, principal: PrincipalDep) -> list[WebhookOut]:
     principal.require_role(("system", "operator", "auditor"))
-    return await asyncio.to_thread(_list, services, principal.kommun)
+    return await asyncio.to_thread(_list, services, principal)
 
 
 @router.delete("/{subscription_id}", status_code=204, summary="Stop a subscription")
@@ -151,8 +191,8 @@ async def delete_webhook(
     subscription_id: SubscriptionId, services: ServicesDep, principal: PrincipalDep
 ) -> Response:
     principal.require_role(("system",))
-    if not await asyncio.to_thread(_deactivate, services, principal.kommun, subscription_id):
-        raise Problem(404, "not-found", "no such subscription in the caller's kommun")
+    if not await asyncio.to_thread(_deactivate, services, principal, subscription_id):
+        raise Problem(404, "not-found", "no such subscription in the caller's kommun and units")
     return Response(status_code=204)
 
 
@@ -161,7 +201,7 @@ async def list_deliveries(
     subscription_id: SubscriptionId, services: ServicesDep, principal: PrincipalDep
 ) -> list[DeliveryOut]:
     principal.require_role(("system", "operator", "auditor"))
-    rows = await asyncio.to_thread(_deliveries, services, principal.kommun, subscription_id)
+    rows = await asyncio.to_thread(_deliveries, services, principal, subscription_id)
     if rows is None:
-        raise Problem(404, "not-found", "no such subscription in the caller's kommun")
+        raise Problem(404, "not-found", "no such subscription in the caller's kommun and units")
     return rows

@@ -10,7 +10,9 @@ from psycopg import sql
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.audit import Checkpoint, verify_store
-from infra.store import CaseStore
+from infra.cipher import Keyring
+from infra.cli_keys import rotate
+from infra.store import CaseStore, eventsourcing_env
 from tests.factories import PNR_BOY, anmalan, line
 
 NOW = datetime.now(UTC) - timedelta(days=3)
@@ -100,3 +102,44 @@ def test_deleted_stream_tail_and_truncated_store_are_detected(
     assert [f.problem for f in truncated.findings] == [
         "store ends at position 6, checkpoint says 8 (tail truncated)"
     ]
+
+
+def test_chain_survives_key_rotation_and_still_names_an_altered_row(
+    pg_url: str, schema: str
+) -> None:
+    key_a, key_b = b"A" * 32, b"B" * 32
+    store = CaseStore(env=eventsourcing_env(pg_url, schema, key_a))
+    try:
+        _fill(store)
+        before = verify_store(store).checkpoint
+    finally:
+        store.close()
+    rotated = rotate(pg_url, schema, Keyring(key_b, [key_a]), apply=True)
+    assert rotated.rotated == 8 and rotated.after.pending == 0
+
+    # key A is gone: every row was re-encrypted, yet the record (and its checkpoint) is unchanged
+    store = CaseStore(env=eventsourcing_env(pg_url, schema, key_b))
+    try:
+        report = verify_store(store, before)
+        assert report.ok, [f.line() for f in report.findings]
+        assert report.checkpoint == before
+
+        case = case_id_for("1280", "VS-1")
+        # a row's bytes replaced by another (valid, decryptable) row of the same stream
+        _sql(
+            pg_url,
+            schema,
+            "UPDATE {s}.barnflow_events SET state = (SELECT state FROM {s}.barnflow_events "
+            "WHERE originator_id = %s AND originator_version = 2) "
+            "WHERE originator_id = %s AND originator_version = 3",
+            case,
+            case,
+        )
+        report = verify_store(store)
+        assert [(f.check, f.case_id, f.version, f.position) for f in report.findings] == [
+            ("stream-chain", str(case), 3, 5),
+            ("global-chain", str(case), 3, 5),
+        ]
+        assert report.findings[1].problem == "event does not match its chain link"
+    finally:
+        store.close()

@@ -276,11 +276,12 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=24)
     p.add_argument("--interval", type=float, default=3.0, help="mean seconds between faults")
     p.add_argument("--budget", type=float, default=3600.0, help="give up on a command after")
+    p.add_argument("--keep", type=Path, default=None, help="run under this directory and keep it")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bf-chaos-") as tmp:
         report = asyncio.run(
             run_chaos(
-                Path(tmp),
+                args.keep or Path(tmp),
                 cases=args.cases,
                 faults=args.faults,
                 concurrency=args.concurrency,

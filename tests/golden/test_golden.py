@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from domain.calendar import STOCKHOLM
+from domain.rules import KommunPolicy
 from infra.importer import import_lines
 from infra.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
-from domain.rules import KommunPolicy
 from projections.reports import REPORTS, ReportOptions, dumps
 from projections.runner import caught_up, rebuild
 from projections.view import ReportsView
@@ -65,7 +65,9 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
 #: Options per (scenario, report): local verkställighet targets (DOMAIN.md §5.5) for one kommun.
 OPTIONS = {
     ("evb", "verkstallighetstider"): ReportOptions(
-        policy=KommunPolicy(kommun=KOMMUN, verkstallighet_mal_dagar={"hvb": 90, "kontaktperson": 30})
+        policy=KommunPolicy(
+            kommun=KOMMUN, verkstallighet_mal_dagar={"hvb": 90, "kontaktperson": 30}
+        )
     ),
 }
 

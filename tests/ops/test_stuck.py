@@ -180,11 +180,13 @@ async def test_each_stuck_kind_is_reported_and_repaired(
                 actor="ops1",
                 apply=True,
             )
-        running = await running_case_workflows(dev_client)
-        for name, kommun in cases.items():
-            wid = await adopt_wid(good, store, kommun, f"VS-{name}")
-            assert running[wid].task_queue == task_queue
         ours = {await adopt_wid(good, store, k, f"VS-{n}") for n, k in cases.items()}
+        for _ in range(100):  # visibility is eventually consistent
+            running = await running_case_workflows(dev_client)
+            if ours <= set(running):
+                break
+            await asyncio.sleep(0.2)
+        assert {running[wid].task_queue for wid in ours} == {task_queue}
         for _ in range(100):  # visibility is eventually consistent
             rows = await find_stuck(dev_client, store, PSEUDONYM_KEY)
             if {r.workflow_id for r in rows if r.kind == "human-step-overdue"} >= ours:

@@ -1,0 +1,221 @@
+"""The audit timeline as one self-contained HTML page (inline CSS and SVG, no external assets).
+
+An auditor opens it from a USB stick or an e-mail attachment, often on a locked-down machine
+without network access, and may archive it with the audit: so nothing is fetched, no script runs,
+and the page shows the same thing in ten years. Everything comes from ``infra.audit_case``'s
+document; every value is HTML-escaped (event data is free text from the calling system).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from typing import Any
+
+from domain.calendar import days_between
+
+#: Colours of a frist bar by its status on the as-of date (also the legend).
+STATUS_COLOURS = {
+    "met": "#2e7d32",
+    "missed": "#c62828",
+    "open": "#1565c0",
+    "overdue": "#ef6c00",
+}
+STATUS_LABELS = {"met": "uppfylld", "missed": "missad", "open": "öppen", "overdue": "försenad"}
+STAGE_COLOURS = ("#d7e3fc", "#fde2c8", "#d8f0d2", "#f3d9f7", "#fff3b0", "#d0f0f0", "#eeeeee")
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
+.meta{color:#555}.summary{display:flex;gap:24px;flex-wrap:wrap;margin:12px 0}
+.summary div{background:#f5f5f5;padding:8px 12px;border-radius:4px}
+.summary b{display:block;font-size:16px}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:4px 6px;
+text-align:left;vertical-align:top}th{background:#fafafa}
+.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;
+height:12px;margin-right:4px;vertical-align:middle}
+svg text{font:11px system-ui,sans-serif}
+"""
+
+LABEL_W = 190
+CHART_W = 760
+ROW_H = 22
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    """The whole page for one audit document."""
+    title = f"Ärende {doc['kommun']}/{doc['case_ref']}"
+    known = f", som barnflow kände det {doc['known_at']}" if doc["known_at"] else ""
+    nxt = doc["next_frist"]
+    child = doc["child"]
+    summary = [
+        ("Stadium", doc["stage"]),
+        ("Nästa frist", f"{nxt['due']} ({nxt['rule']} {nxt['name']})" if nxt else "–"),
+        ("Försenade frister", str(doc["overdue"])),
+        ("Enhet", doc["enhet"] or "–"),
+        ("Barn", f"kön {child['kon'] or '–'}, ålder {_or_dash(child['age'])}"),
+    ]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="sv"><head><meta charset="utf-8">',
+        f"<title>{escape(title)} – revision</title><style>{CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">Som det rättsligen stod {escape(doc["as_of"])}{escape(known)}. '
+        f"Case id {escape(doc['case_id'])}.</p>",
+        '<div class="summary">'
+        + "".join(f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in summary)
+        + "</div>",
+        "<h2>Tidslinje</h2>",
+        _legend(),
+        timeline_svg(doc),
+        "<h2>Stadier</h2>",
+        _table(
+            ("Stadium", "Från", "Till"), [(s["stage"], s["from"], s["to"]) for s in doc["stages"]]
+        ),
+        "<h2>Frister</h2>",
+        _table(
+            ("Regel", "Frist", "Start", "Förfaller", "Uppfylld", "Status", "Lag", "Paragraf"),
+            [
+                (
+                    f["rule"],
+                    f["name"],
+                    f["trigger_date"],
+                    f["due"],
+                    _or_dash(f["fulfilled_date"]),
+                    STATUS_LABELS.get(f["status"], f["status"]),
+                    f["law"],
+                    f["paragraph"],
+                )
+                for f in doc["frister"]
+            ],
+        ),
+        "<h2>Beslut</h2>",
+        _table(
+            ("Datum", "Beslut", "Typ", "Lagrum", "Insats", "Delegat", "Av"),
+            [
+                (
+                    b["legal_date"],
+                    _or_dash(b["beslut_id"]),
+                    _or_dash(b["beslutstyp"]),
+                    _or_dash(b["lagrum"]),
+                    _or_dash(b["insats"]),
+                    _or_dash(b["delegat"]),
+                    _actor(b["actor"]),
+                )
+                for b in doc["beslut"]
+            ],
+        ),
+        "<h2>Vem gjorde vad</h2>",
+        _table(
+            ("Datum (rättsligt)", "Registrerad", "Position", "Händelse", "Av", "Lag"),
+            [
+                (
+                    e["legal_date"],
+                    e["recorded_at"],
+                    str(e["position"]),
+                    e["type"],
+                    _actor(e["actor"]),
+                    e["law"],
+                )
+                for e in doc["events"]
+            ],
+        ),
+        "<h2>Vem läste ärendet</h2>",
+        _table(
+            ("Tid", "Vem", "Roll", "Syfte"),
+            [(r["at"], r["who"], r["role"], r["purpose"]) for r in doc["reads"]],
+        ),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def timeline_svg(doc: dict[str, Any]) -> str:
+    """Stages as a band, each frist as a bar from its trigger to its due date, beslut as marks."""
+    frister = doc["frister"]
+    dates = [date.fromisoformat(doc["as_of"])]
+    dates += [date.fromisoformat(s["from"]) for s in doc["stages"]]
+    for f in frister:
+        dates += [date.fromisoformat(f["trigger_date"]), date.fromisoformat(f["due"])]
+    start, end = min(dates), max(dates)
+    span = max(days_between(start, end), 1)
+
+    def x(day: str | date) -> float:
+        d = date.fromisoformat(day) if isinstance(day, str) else day
+        return LABEL_W + CHART_W * days_between(start, d) / span
+
+    height = ROW_H * (len(frister) + 3) + 20
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{LABEL_W + CHART_W + 20}" '
+        f'height="{height}" role="img" aria-label="tidslinje">'
+    ]
+    out.append('<text x="4" y="15">Stadium</text>')
+    for i, s in enumerate(doc["stages"]):
+        x0, x1 = x(s["from"]), x(s["to"])
+        colour = STAGE_COLOURS[i % len(STAGE_COLOURS)]
+        out.append(
+            f'<rect x="{x0:.1f}" y="2" width="{max(x1 - x0, 2):.1f}" height="{ROW_H - 4}" '
+            f'fill="{colour}"><title>{escape(s["stage"])} {s["from"]}–{s["to"]}</title></rect>'
+            f'<text x="{x0 + 3:.1f}" y="15">{escape(s["stage"])}</text>'
+        )
+    for i, f in enumerate(frister, start=1):
+        y = i * ROW_H
+        colour = STATUS_COLOURS.get(f["status"], "#777")
+        x0, x1 = x(f["trigger_date"]), x(f["due"])
+        label = f"{f['rule']} {f['name']}"[:26]
+        out.append(f'<text x="4" y="{y + 15}">{escape(label)}</text>')
+        out.append(
+            f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 2):.1f}" height="{ROW_H - 8}" '
+            f'fill="{colour}" opacity="0.8"><title>{escape(f["name"])}: förfaller {f["due"]}, '
+            f"{STATUS_LABELS.get(f['status'], f['status'])}</title></rect>"
+            f'<line x1="{x1:.1f}" x2="{x1:.1f}" y1="{y + 1}" y2="{y + ROW_H - 1}" '
+            f'stroke="#000" stroke-width="1.5"/>'
+            f'<text x="{min(x1 + 3, LABEL_W + CHART_W - 60):.1f}" y="{y + 15}">{f["due"]}</text>'
+        )
+        if f["fulfilled_date"]:
+            xf = x(f["fulfilled_date"])
+            out.append(f'<circle cx="{xf:.1f}" cy="{y + ROW_H / 2}" r="4" fill="#000"/>')
+    y = (len(frister) + 1) * ROW_H
+    out.append(f'<text x="4" y="{y + 15}">Beslut</text>')
+    for b in doc["beslut"]:
+        xb = x(b["legal_date"])
+        out.append(
+            f'<path d="M{xb:.1f} {y + 3} l6 8 l-6 8 l-6 -8 z" fill="#6a1b9a">'
+            f"<title>{escape(str(b['beslutstyp'] or b['type']))} {b['legal_date']}</title></path>"
+        )
+    xa = x(doc["as_of"])
+    out.append(
+        f'<line x1="{xa:.1f}" x2="{xa:.1f}" y1="0" y2="{height - 18}" stroke="#c62828" '
+        f'stroke-dasharray="4 3"/><text x="{max(xa - 40, LABEL_W):.1f}" y="{height - 4}">'
+        f"per {doc['as_of']}</text>"
+    )
+    out.append(f'<text x="{LABEL_W}" y="{height - 4}">{start.isoformat()}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _legend() -> str:
+    return (
+        '<p class="legend">'
+        + "".join(
+            f'<span><i style="background:{c}"></i>{escape(STATUS_LABELS[s])}</span>'
+            for s, c in STATUS_COLOURS.items()
+        )
+        + "</p>"
+    )
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    if not rows:
+        return f"<table><tr>{head}</tr><tr><td colspan='{len(headers)}'>–</td></tr></table>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _actor(actor: dict[str, str]) -> str:
+    return f"{actor['id']} ({actor['roll']})"
+
+
+def _or_dash(value: object) -> str:
+    return "–" if value is None else str(value)

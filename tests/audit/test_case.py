@@ -1,0 +1,174 @@
+"""Audit replay of one case: as it legally stood (as-of), as barnflow knew it (known-at), and the
+self-contained HTML timeline an auditor opens."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from domain.calendar import STOCKHOLM, add_days, add_years
+from domain.events import parse_event
+from infra.audit_case import AuditQuery, case_audit
+from infra.audit_html import render_html
+from infra.cli import main
+from infra.store import CaseStore, eventsourcing_env
+from projections.runner import caught_up
+from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
+from tests.factories import PNR_GIRL, line
+
+D0 = date.today() - timedelta(days=40)
+REF = "VS-AUDIT-1"
+BORN = add_years(add_days(D0, 2), -10)  # ten years old two days after the anmälan
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=STOCKHOLM)
+
+
+def _ln(day: date, etype: str, data: dict[str, Any], n: int, actor: str = "u1") -> dict[str, Any]:
+    return line(etype, data, at=_at(day), key=f"{REF}-{n}", case_ref=REF, actor=actor)
+
+
+def _anmalan() -> dict[str, Any]:
+    barn = {"personnummer": PNR_GIRL, "kon": "flicka", "fodelsedatum": BORN.isoformat()}
+    return _ln(
+        D0, "anmalan_mottagen", {"anmalan_id": "A1", "barn": barn, "anmalare_kategori": "skola"}, 0
+    )
+
+
+def _record(store: CaseStore, *lines: dict[str, Any]) -> None:
+    for ln in lines:
+        store.record(parse_event(ln))
+
+
+def _audit(env: dict[str, str], as_of: date, known_at: datetime | None = None) -> dict[str, Any]:
+    with caught_up(env) as runner:
+        return case_audit(runner.view, AuditQuery("1280", REF, as_of, known_at))
+
+
+@pytest.fixture
+def env(pg_url: str, schema: str) -> dict[str, str]:
+    return eventsourcing_env(pg_url, schema, CIPHER_KEY)
+
+
+def test_as_of_shows_the_case_as_it_legally_stood_with_rule_versions(
+    store: CaseStore, env: dict[str, str]
+) -> None:
+    _record(
+        store,
+        _anmalan(),
+        _ln(D0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False}, 1),
+        _ln(
+            add_days(D0, 6),
+            "forhandsbedomning_beslutad",
+            {"anmalan_id": "A1", "beslut": "inleda_utredning"},
+            2,
+            actor="u2",
+        ),
+        _ln(add_days(D0, 6), "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan"}, 3),
+    )
+    early = _audit(env, add_days(D0, 3))
+    assert [e["type"] for e in early["events"]] == ["anmalan_mottagen", "skyddsbedomning_gjord"]
+    assert early["stage"] == "forhandsbedomning"
+    a2 = next(f for f in early["frister"] if f["rule"] == "A2")
+    assert (a2["due"], a2["status"]) == (add_days(D0, 14).isoformat(), "open")
+    assert a2["law"] and a2["paragraph"]
+    assert early["next_due"] == add_days(D0, 14).isoformat()
+    assert early["child"] == {"kon": "flicka", "age": 10}
+    assert _audit(env, add_days(D0, 1))["child"]["age"] == 9
+
+    later = _audit(env, add_days(D0, 10))
+    assert later["stage"] == "utredning"
+    assert [s["stage"] for s in later["stages"]] == ["forhandsbedomning", "utredning"]
+    a2_later = next(f for f in later["frister"] if f["rule"] == "A2")
+    assert (a2_later["status"], a2_later["fulfilled_date"]) == ("met", add_days(D0, 6).isoformat())
+    assert next(f for f in later["frister"] if f["rule"] == "B1")["status"] == "open"
+    assert {e["actor"]["id"] for e in later["events"]} == {"u1", "u2"}
+    assert PNR_GIRL not in repr(later)
+
+
+def test_known_at_hides_events_recorded_later_even_when_backdated(
+    store: CaseStore, env: dict[str, str]
+) -> None:
+    _record(store, _anmalan())
+    clock.sleep(0.05)
+    known_at = datetime.now(UTC)
+    clock.sleep(0.05)
+    # entered afterwards, dated back to the anmälan day (skyddsbedömning same day)
+    _record(
+        store, _ln(D0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False}, 1)
+    )
+    then = _audit(env, add_days(D0, 1), known_at)
+    now = _audit(env, add_days(D0, 1))
+    assert [e["type"] for e in then["events"]] == ["anmalan_mottagen"]
+    assert [e["type"] for e in now["events"]] == ["anmalan_mottagen", "skyddsbedomning_gjord"]
+    # as the system knew it, the same-day skyddsbedömning (A1) was missing; legally it was met
+    assert {f["rule"]: f["status"] for f in then["frister"]}["A1"] == "overdue"
+    assert {f["rule"]: f["status"] for f in now["frister"]}["A1"] == "met"
+    assert then["known_at"] == known_at.isoformat()
+
+
+def test_html_timeline_is_self_contained_with_stages_and_due_dates(
+    store: CaseStore, env: dict[str, str]
+) -> None:
+    _record(
+        store,
+        _anmalan(),
+        _ln(D0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False}, 1),
+    )
+    doc = _audit(env, add_days(D0, 20))
+    page = render_html(doc)
+    assert "<svg" in page and "forhandsbedomning" in page
+    due = add_days(D0, 14).isoformat()
+    assert due in page
+    assert "försenad" in page  # A2 overdue on D0+20, coloured and labelled as such
+    assert PNR_GIRL not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, pg_url: str, schema: str) -> None:
+    def b64(key: bytes) -> str:
+        return base64.b64encode(key).decode()
+
+    for name, value in {
+        "BARNFLOW_DATABASE_URL": pg_url,
+        "BARNFLOW_DATABASE_SCHEMA": schema,
+        "BARNFLOW_CODEC_KEY": b64(CODEC_KEY),
+        "BARNFLOW_PSEUDONYM_KEY": b64(PSEUDONYM_KEY),
+        "BARNFLOW_CIPHER_KEY": b64(CIPHER_KEY),
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_cli_writes_html_logs_the_read_and_refuses_bad_input(
+    store: CaseStore,
+    pg_url: str,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Any,
+) -> None:
+    _cli_env(monkeypatch, pg_url, schema)
+    _record(store, _anmalan())
+    out = tmp_path / "a.html"
+    args = ["audit", "case", REF, "--kommun", "1280", "--as-of", add_days(D0, 2).isoformat()]
+    assert main([*args, "--format", "html", "-o", str(out), "--actor", "rev1"]) == 0
+    assert out.read_text(encoding="utf-8").count(add_days(D0, 14).isoformat()) >= 1
+    assert main([*args, "--format", "json"]) == 0
+    printed = capsys.readouterr().out
+    assert '"who": "rev1"' in printed  # the first read is in the access log the second shows
+    assert PNR_GIRL not in printed
+
+    assert main([*args, "--known-at", "2026-01-01T10:00"]) == 2
+    assert main(["audit", "case", "VS-NOPE", "--kommun", "1280"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "barnflow: --known-at: needs a UTC offset, e.g. 2026-03-01T12:00+01:00",
+        "barnflow: no case 'VS-NOPE' in kommun 1280",
+    ]

@@ -1,0 +1,75 @@
+"""The auditor's commands as a person runs them: ``barnflow import FILE --no-workflows``,
+``barnflow report``, ``barnflow projections rebuild`` (subprocesses against a per-test schema)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.store import CaseStore
+from tests.projections.test_kill import _cli_env
+
+BARNFLOW = [sys.executable, "-m", "infra.cli"]
+GOLDEN = Path(__file__).parents[1] / "golden"
+
+
+def _barnflow(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*BARNFLOW, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_import_with_a_bad_line_is_one_line_naming_it_and_stores_nothing(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    lines = (GOLDEN / "evb.jsonl").read_text(encoding="utf-8").splitlines()
+    i = next(i for i, ln in enumerate(lines) if '"insats_verkstalld"' in ln)
+    lines[i] = lines[i].replace('"insats_verkstalld"', '"insats_verkstald"')
+    bad = tmp_path / "export.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = _barnflow("import", str(bad), "--no-workflows", env=_cli_env(tmp_path, pg_url, schema))
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        f"barnflow: export.jsonl line {i + 1}: type: unknown event type 'insats_verkstald'"
+    ]
+    assert run.stdout == ""
+    assert store.max_position() == 0
+
+
+def test_auditor_imports_an_export_and_reproduces_the_evb_report_then_rebuilds(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, pg_url, schema)
+    export = GOLDEN / "evb.jsonl"
+    n = len(export.read_text(encoding="utf-8").splitlines())
+    run = _barnflow("import", str(export), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.startswith(f"imported evb.jsonl: {n} lines, 5 cases, {n} appended")
+    assert "adopted" not in run.stdout
+    assert store.max_position() == n
+
+    report = ("report", "evb", "--kommun", "1280", "--quarter", "2026Q1", "--format", "document")
+    first = _barnflow(*report, env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout == (GOLDEN / "evb" / "evb@2026Q1.json").read_text(encoding="utf-8")
+
+    rebuilt = _barnflow("projections", "rebuild", "--quiet", env=env)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    assert rebuilt.stdout.startswith(f"rebuilt every view: {n} events, 5 cases, position {n},")
+    again = _barnflow(*report, env=env)
+    assert again.stdout == first.stdout
+
+
+def test_report_with_the_wrong_period_flag_is_one_line_and_exit_2(
+    pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, pg_url, schema)
+    run = _barnflow("report", "evb", "--kommun", "1280", "--as-of", "2026-01-01", env=env)
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == ["barnflow: --as-of: report evb takes --quarter, not --as-of"]
+    bad_quarter = _barnflow("report", "evb", "--kommun", "1280", "--quarter", "2026Q5", env=env)
+    assert bad_quarter.returncode == 2
+    assert bad_quarter.stderr.splitlines() == [
+        "barnflow: --quarter: expected e.g. 2026Q2, got '2026Q5'"
+    ]
