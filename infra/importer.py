@@ -11,7 +11,7 @@ import appends exactly the lines that are still missing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -124,6 +124,24 @@ def validate(
     return todo, skipped, cases
 
 
+#: Events of one case appended per transaction (the file's order is kept across cases).
+BATCH = 500
+
+
+def _runs_of_one_case(events: list[CaseEvent], size: int) -> Iterator[list[CaseEvent]]:
+    """Consecutive events of the same case, at most ``size`` at a time, in file order."""
+    run: list[CaseEvent] = []
+    for ev in events:
+        if run and (
+            (ev.kommun, ev.case_ref) != (run[0].kommun, run[0].case_ref) or len(run) >= size
+        ):
+            yield run
+            run = []
+        run.append(ev)
+    if run:
+        yield run
+
+
 def import_lines(
     store: CaseStore,
     lines: Iterable[str],
@@ -134,15 +152,16 @@ def import_lines(
     """Validate all ``lines``, then append them in order; ``ImportRejected`` names a bad line."""
     materialised = list(lines)
     todo, skipped, cases = validate(store, materialised, now=now)
-    appended = 0
-    for i, ev in enumerate(todo, start=1):
-        result = store.record(ev, now=now)
-        if result.duplicate:
-            skipped += 1  # another writer stored it between validation and now
-        else:
-            appended += 1
-        if progress is not None and (i % 500 == 0 or i == len(todo)):
-            progress(i, len(todo))
+    appended = done = 0
+    for batch in _runs_of_one_case(todo, BATCH):
+        for result in store.record_batch(batch, now=now):
+            if result.duplicate:
+                skipped += 1  # another writer stored it between validation and now
+            else:
+                appended += 1
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(todo))
     open_cases = sorted(
         (c.state.kommun, c.state.case_ref) for c in cases.values() if c.state.is_open
     )

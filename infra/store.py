@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -184,6 +184,67 @@ class CaseStore(Application[UUID]):
         ]
         return super()._record(processing_event)
 
+    def record_batch(
+        self, events: Sequence[CaseEvent], *, now: datetime | None = None
+    ) -> list[AppendResult]:
+        """Append several events of one case in one transaction (import, transfer copies).
+
+        The same guards as ``record`` judge each event in order; an event whose key the case
+        already holds is returned as a duplicate (its body checked), so a re-run after an
+        interruption appends nothing twice. One load and one commit per batch instead of per
+        event is what makes importing a kommun's history feasible.
+        """
+        if not events:
+            return []
+        cid = case_id_for(events[0].kommun, events[0].case_ref)
+        keys = [e.idempotency_key for e in events]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a batch may not repeat an idempotency key")
+        if any(case_id_for(e.kommun, e.case_ref) != cid for e in events):
+            raise ValueError("a batch holds the events of one case")
+        today = legal_date(now or datetime.now(UTC))
+        with db_append_span(f"batch:{len(events)}", events[0].kommun) as span:
+            for _attempt in range(20):
+                case = self._get_case(cid)
+                known: dict[int, AppendResult] = {}
+                for i, ev in enumerate(events):
+                    previous = None if case is None else case.state.idempotency.get(keys[i])
+                    if case is not None and previous is not None:
+                        known[i] = self._existing(case.id, previous, ev)
+                    elif case is None:
+                        case = ChildCase.open(ev, today)
+                    else:
+                        case.append(ev, today)
+                if case is None or len(known) == len(events):
+                    return [known[i] for i in range(len(events))]
+                try:
+                    recordings = iter(self.save(case))
+                except IntegrityError:
+                    continue  # another writer appended first: reload and judge again
+                out: list[AppendResult] = []
+                for i, ev in enumerate(events):
+                    if i in known:
+                        out.append(known[i])
+                        continue
+                    stored = next(recordings)
+                    domain_event: Any = stored.domain_event
+                    envelope = dict(domain_event.envelope)
+                    envelope["recorded_at"] = domain_event.timestamp.isoformat()
+                    envelope["position"] = stored.notification.id
+                    out.append(
+                        AppendResult(
+                            case_id=str(case.id),
+                            position=stored.notification.id,
+                            version=stored.notification.originator_version,
+                            event=envelope,
+                            duplicate=False,
+                        )
+                    )
+                    appended(ev.type, ev.data, False)
+                span.set_attribute("db.position", out[-1].position)
+                return out
+        raise RuntimeError("could not append after 20 concurrent-write retries")
+
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:
         try:
@@ -329,6 +390,15 @@ class CaseStore(Application[UUID]):
 
     def max_position(self) -> int:
         return int(self.recorder.max_notification_id() or 0)
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema of the store (its side tables live there too)."""
+        return self._schema
+
+    def pooled_connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """An autocommit connection from the store's pool, for side tables (ops bookkeeping)."""
+        return self._connect()
 
     @property
     def _schema(self) -> str:

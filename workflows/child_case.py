@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -93,6 +93,7 @@ class ChildCaseWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published: dict[str, Any] = {}
+        self._frister_cache: tuple[tuple[int, date], list[Frist]] | None = None
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -193,7 +194,12 @@ class ChildCaseWorkflow:
 
     # ------------------------------------------------------------------ timers
     def _frister(self) -> list[Frist]:
-        return compute_frister(self._events, as_of=legal_date(workflow.now()))
+        """The case's frister today; recomputed only when an event or the legal date changed
+        (the loop, the details line and the query all ask within one activation)."""
+        key = (len(self._events), legal_date(workflow.now()))
+        if self._frister_cache is None or self._frister_cache[0] != key:
+            self._frister_cache = (key, compute_frister(self._events, as_of=key[1]))
+        return self._frister_cache[1]
 
     async def _fire_expired(self) -> None:
         """Append one alert for every frist that has expired unmet and was not alerted yet."""
