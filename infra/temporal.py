@@ -41,6 +41,7 @@ from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
+from infra.attempts import AttemptRecorder
 from infra.codec import data_converter
 from infra.store import CaseStore
 from infra.telemetry import client_interceptors
@@ -136,6 +137,9 @@ def dev_server(
         "--ui-disable-news-fetch",
         "--namespace",
         "default",
+        # OPS: flag workflows whose tasks keep failing (TemporalReportedProblems, `ops stuck`)
+        "--dynamic-config-value",
+        "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
     ]
     for name, kind in SEARCH_ATTRIBUTES.items():
         args += ["--search-attribute", f"{name}={kind}"]
@@ -240,6 +244,7 @@ async def running_worker(
                 webhooks.deliver,
             ],
             activity_executor=pool,
+            interceptors=[AttemptRecorder(store)],  # OPS: activity retries for `ops stuck`
         )
         async with worker:
             yield worker
@@ -331,6 +336,15 @@ def _unwrap(exc: BaseException) -> CommandRejected | None:
     return None
 
 
+def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Mark the start operation's outcome as seen: when update-with-start fails or is cancelled
+    (a command timeout), the SDK leaves the exception in the operation's future, and asyncio
+    would print "Future exception was never retrieved" for every such command."""
+    future = getattr(start, "_workflow_handle", None)
+    if isinstance(future, asyncio.Future):
+        future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+
+
 async def send_command(
     client: Client,
     store: CaseStore,
@@ -362,6 +376,7 @@ async def send_command(
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
+            _retrieve_start_failure(start)
             result: CommandResult = await client.execute_update_with_start_workflow(
                 COMMAND_UPDATE,
                 CommandInput(event=event, delegationsordning=delegationsordning),
