@@ -11,42 +11,15 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import date
 
 from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from infra.settings import SettingsError, load_settings
 
-FRISTER_COLUMNS = (
-    "case_ref",
-    "rule",
-    "frist",
-    "trigger_date",
-    "due",
-    "days_left",
-    "status",
-    "law",
-    "paragraph",
-    "enhet",
-)
-
 
 class UsageError(Exception):
     """Bad arguments or input: printed as one line, exit code 2."""
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
-
-
-def _kommun(text: str) -> str:
-    if len(text) != 4 or not text.isdigit():
-        raise argparse.ArgumentTypeError(f"a kommunkod has 4 digits: {text!r}")
-    return text
 
 
 async def _wait_for_signal() -> None:
@@ -132,6 +105,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from infra.formats import render
     from infra.store import today_stockholm
     from infra.temporal import send_command
+    from projections.frister import COLUMNS as FRISTER_COLUMNS
     from projections.runner import catch_up
 
     settings = load_settings()

@@ -109,6 +109,21 @@ class AppendResult:
     duplicate: bool
 
 
+def _appended(case_id: UUID, stored: Recording[UUID]) -> AppendResult:
+    """The result of a fresh append: the stored envelope with its position and recorded time."""
+    domain_event: Any = stored.domain_event
+    envelope = dict(domain_event.envelope)
+    envelope["recorded_at"] = domain_event.timestamp.isoformat()
+    envelope["position"] = stored.notification.id
+    return AppendResult(
+        case_id=str(case_id),
+        position=stored.notification.id,
+        version=stored.notification.originator_version,
+        event=envelope,
+        duplicate=False,
+    )
+
+
 class CaseStore(Application[UUID]):
     """The barnflow event store (one stream per case)."""
 
@@ -144,18 +159,7 @@ class CaseStore(Application[UUID]):
                 recordings = self.save(case)
             except IntegrityError:
                 continue  # another writer appended first: reload and judge again
-            stored = recordings[-1]
-            domain_event: Any = stored.domain_event
-            envelope = dict(domain_event.envelope)
-            envelope["recorded_at"] = domain_event.timestamp.isoformat()
-            envelope["position"] = stored.notification.id
-            return AppendResult(
-                case_id=str(case.id),
-                position=stored.notification.id,
-                version=stored.notification.originator_version,
-                event=envelope,
-                duplicate=False,
-            )
+            return _appended(case.id, recordings[-1])
         raise RuntimeError("could not append after 20 concurrent-write retries")
 
     def _existing(self, case_id: UUID, version: int, ev: CaseEvent) -> AppendResult:
@@ -226,20 +230,7 @@ class CaseStore(Application[UUID]):
                     if i in known:
                         out.append(known[i])
                         continue
-                    stored = next(recordings)
-                    domain_event: Any = stored.domain_event
-                    envelope = dict(domain_event.envelope)
-                    envelope["recorded_at"] = domain_event.timestamp.isoformat()
-                    envelope["position"] = stored.notification.id
-                    out.append(
-                        AppendResult(
-                            case_id=str(case.id),
-                            position=stored.notification.id,
-                            version=stored.notification.originator_version,
-                            event=envelope,
-                            duplicate=False,
-                        )
-                    )
+                    out.append(_appended(case.id, next(recordings)))
                     appended(ev.type, ev.data, False)
                 span.set_attribute("db.position", out[-1].position)
                 return out
