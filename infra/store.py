@@ -59,6 +59,9 @@ def eventsourcing_env(
         "CIPHER_KEY": base64.b64encode(cipher_key).decode(),
         "CIPHER_OLD_KEYS": ",".join(base64.b64encode(k).decode() for k in old_cipher_keys),
         "CREATE_TABLE": "y",
+        # each append judges the case's state: keep recent aggregates in memory and only read
+        # the events recorded since (by any process: "fast-forward") instead of replaying all
+        "AGGREGATE_CACHE_MAXSIZE": "5000",
         "APPLICATION_RECORDER_TOPIC": "infra.recorder:GapFreeRecorder",
     }
 
