@@ -139,7 +139,15 @@ async def _serve(host: str, port: int) -> int:
             report_source=view,
         )
         server = uvicorn.Server(
-            uvicorn.Config(create_app(services), host=host, port=port, log_level="warning")
+            uvicorn.Config(
+                create_app(services),
+                host=host,
+                port=port,
+                log_level="warning",
+                # SIGTERM: stop accepting, let in-flight requests finish, but never hang on one
+                # (a command waiting for Temporal); its caller retries with the same key
+                timeout_graceful_shutdown=10,
+            )
         )
         print(f"barnflow api on http://{host}:{port} (Temporal {address})", flush=True)
         await server.serve()

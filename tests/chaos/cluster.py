@@ -77,6 +77,8 @@ class Component:
     popen_extra: dict[str, object] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    #: every process ever started for this component: stop() leaves none of them behind
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self) -> None:
         assert self.log is not None
@@ -91,6 +93,7 @@ class Component:
                 start_new_session=True,
                 **self.popen_extra,  # type: ignore[call-overload]
             )
+            self.started.append(self.proc)
         finally:
             out.close()
         if self.port is not None:
@@ -114,8 +117,8 @@ class Component:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
+        for proc in self.started:
+            stop_process(proc)
 
 
 @dataclass
@@ -313,4 +316,8 @@ def cluster(root: Path) -> Iterator[Cluster]:
     finally:
         for comp in (api, projections, worker, temporal):
             comp.stop()
-        pg.kill(signal.SIGINT)  # fast shutdown, by pid
+        for proc in pg.started:  # fast shutdown, by pid
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGINT)
+                proc.wait(60)
