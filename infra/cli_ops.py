@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     stuck = sub.add_parser("stuck", help="cases whose workflow stopped moving, and why")
     stuck.add_argument("--max-attempts", type=int, default=5, help="activity attempts (N)")
     stuck.add_argument("--no-progress-days", type=int, default=30, help="days without events (X)")
+    stuck.add_argument(
+        "--deep",
+        action="store_true",
+        help="also describe every running workflow (one call each; for clusters without "
+        "TemporalReportedProblems or workers without the attempt recorder)",
+    )
     stuck.add_argument("--format", choices=("table", "json"), default="table")
     stuck.set_defaults(func=cmd_stuck)
     rep = sub.add_parser("repair", help="terminate + adopt a case from the store (dry run)")
@@ -47,7 +53,7 @@ def cmd_stuck(args: argparse.Namespace) -> int:
 
         async def main() -> list[Any]:
             client = await connect(address, settings.temporal_namespace, settings.keys.codec)
-            opts = StuckOptions(args.max_attempts, args.no_progress_days)
+            opts = StuckOptions(args.max_attempts, args.no_progress_days, deep=args.deep)
             return await find_stuck(client, store, settings.keys.pseudonym, opts)
 
         rows = asyncio.run(main())

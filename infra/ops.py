@@ -3,10 +3,12 @@
 A workflow engine shows "Running" while nothing happens; operators need to know *which* cases are
 stuck, *why* and *what to do*. ``find_stuck`` answers from a handful of calls whatever the number
 of cases: one paginated visibility list of the running case workflows (search attributes carry
-stage, overdue flag, next due date and last position), visibility queries for Temporal's own
-problem flag, one ``describe_task_queue`` per task queue, and one scan of the store's case heads.
-Only retrying activities need ``describe_workflow`` (visibility does not carry attempt counts);
-that is bounded by ``describe_limit`` and runs concurrently.
+stage, overdue flag, next due date and last position), one visibility query for Temporal's own
+problem flag (``TemporalReportedProblems``: failing workflow tasks), one ``describe_task_queue``
+per task queue, one SELECT of the activity retries the workers recorded (``infra.attempts``:
+visibility has no attempt counts) and one scan of the store's case heads. No call per workflow.
+``deep`` adds one ``describe_workflow`` per running workflow (bounded by ``describe_limit``, 32
+at a time), for clusters without the problem flag or workers without the attempt recorder.
 
 ``repair`` re-drives a case from the event store (the record is the truth; Temporal only drives
 the process): terminate the workflow if one runs, then adopt the case from its stored events.
@@ -34,6 +36,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import workflow_id_for
+from infra.attempts import retrying
 from infra.audit import RunningWorkflow, running_case_workflows
 from infra.settings import Settings
 from infra.store import CaseHead, CaseStore
@@ -88,6 +91,9 @@ class StuckOptions:
     no_progress_days: int = 30
     describe_limit: int = 2000
     now: datetime | None = None
+    #: also describe every running workflow (servers without TemporalReportedProblems enabled,
+    #: workers without ``infra.attempts.AttemptRecorder``): one call per workflow
+    deep: bool = False
 
 
 async def find_stuck(
@@ -104,8 +110,14 @@ async def find_stuck(
     by_wid = {_wid(h, pseudonym_key): h for h in heads}
     rows: list[StuckRow] = []
     rows += await _failing_tasks(client, by_wid)
-    flagged = {r.workflow_id for r in rows if r.workflow_id}
-    rows += await _described(client, running, by_wid, opts, flagged)
+    rows += _retrying(store, running, by_wid, opts)
+    if opts.deep:
+        seen = {(r.kind, r.workflow_id) for r in rows}
+        rows += [
+            r
+            for r in await _described(client, running, by_wid, opts)
+            if (r.kind, r.workflow_id) not in seen
+        ]
     rows += _overdue(running, by_wid)
     rows += await _no_poller(client, running, by_wid)
     rows += _store_vs_temporal(running, by_wid, now, opts)
@@ -148,15 +160,39 @@ async def _failing_tasks(client: Client, by_wid: dict[str, CaseHead]) -> list[St
     return rows
 
 
+#: An attempt that started but was never seen to fail: its worker died or it timed out.
+LOST = "timeout or lost worker"
+
+
+def _retrying(
+    store: CaseStore,
+    running: dict[str, RunningWorkflow],
+    by_wid: dict[str, CaseHead],
+    opts: StuckOptions,
+) -> list[StuckRow]:
+    """Activities past ``max_attempts``, as the workers recorded them (one SELECT)."""
+    runs = {wid: wf.run_id for wid, wf in running.items()}
+    return [
+        _row(
+            RETRYING,
+            a.workflow_id,
+            by_wid.get(a.workflow_id),
+            a.since,
+            f"activity {a.activity_type} attempt {a.attempt}: {a.error or LOST}",
+        )
+        for a in retrying(store, opts.max_attempts + 1, runs)
+    ]
+
+
 async def _described(
     client: Client,
     running: dict[str, RunningWorkflow],
     by_wid: dict[str, CaseHead],
     opts: StuckOptions,
-    flagged: set[str],
 ) -> list[StuckRow]:
-    """Pending activities past ``max_attempts`` and repeatedly failing workflow tasks not
-    already flagged by visibility (visibility has no attempt counts)."""
+    """``deep``: pending activities past ``max_attempts`` and repeatedly failing workflow tasks,
+    from one describe per running workflow (the fallback when visibility and the attempt
+    table cannot say)."""
     targets = list(running)[: opts.describe_limit]
     sem = asyncio.Semaphore(32)
 
@@ -170,7 +206,7 @@ async def _described(
                 raise
         out = []
         wft = desc.raw_description.pending_workflow_task
-        if wft.attempt >= 2 and wid not in flagged:
+        if wft.attempt >= 2:
             # Servers without the TemporalReportedProblems flag enabled: the same evidence.
             out.append(
                 _row(

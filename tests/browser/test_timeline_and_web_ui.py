@@ -1,7 +1,8 @@
 """Headless Chromium (Debian's ``chromium``, driven by playwright) opens what an auditor and an
 operator open for a demo case: the HTML audit timeline, and the Temporal Web UI's workflow list
-and detail page. Both must show the stage and the next due date (in the UI: the BarnflowStage and
-BarnflowNextDue search attributes); screenshots are kept as test artifacts
+and detail page. Both must show the stage and the next due date (in the UI: the current-details
+line "förhandsbedömning: dag N av M (förfaller …)" and the BarnflowStage and BarnflowNextDue
+search attributes); screenshots are kept as test artifacts
 (``$BARNFLOW_TEST_ARTIFACTS`` or ``tests/artifacts/``).
 
 Chromium comes from the system package (``apt-get install -y chromium``), never from
@@ -151,9 +152,16 @@ async def _open_both(
     await page.get_by_text(wid).first.wait_for(timeout=30_000)
     await page.screenshot(path=str(out / "web-ui-workflows.png"), full_page=True)
 
-    # the detail page: the plaintext search attributes (the current-details line is a query
-    # result, encrypted by the payload codec: the UI shows it only with a codec server)
+    # the detail page: the current-details line (the workflow-metadata query answer, left
+    # readable by the payload codec: stage, day counts, due date only) ...
     await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{wid}")
+    # (tab "User Metadata"; the UI renders the markdown line in a sandboxed iframe)
+    details = f"Förhandsbedömning: dag {DAYS_AGO} av 14 (förfaller {due})"
+    await page.get_by_text("User Metadata").first.click()
+    rendered = page.frame_locator("iframe").first.get_by_text(details)
+    await rendered.first.wait_for(timeout=30_000)
+    await page.screenshot(path=str(out / "web-ui-current-details.png"), full_page=True)
+    # ... and the plaintext search attributes
     await page.get_by_text("Search Attributes").first.click()
     await page.get_by_text('"BarnflowStage": "forhandsbedomning"').first.wait_for(timeout=30_000)
     body = await _text(page)

@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 from domain.events import parse_event
 from domain.ids import case_id_for
+from infra.attempts import AttemptRecorder
 from infra.bootstrap import adopt_case
 from infra.ops import StuckOptions, StuckRow, find_stuck, ops_log, repair
 from infra.settings import Settings, load_settings
@@ -75,8 +76,17 @@ def _settings(pg_url: str, schema: str, dev_address: str, queue: str) -> Setting
 
 
 @asynccontextmanager
-async def _worker(client: Client, queue: str, wf: type, acts: list[object]) -> AsyncIterator[None]:
-    async with Worker(client, task_queue=queue, workflows=[wf], activities=acts):
+async def _worker(
+    client: Client, store: CaseStore, queue: str, wf: type, acts: list[object]
+) -> AsyncIterator[None]:
+    """A test worker with the production attempt recorder (what ``ops stuck`` reads)."""
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[wf],
+        activities=acts,
+        interceptors=[AttemptRecorder(store)],
+    ):
         yield
 
 
@@ -121,8 +131,8 @@ async def test_each_stuck_kind_is_reported_and_repaired(
     # no-poller: a workflow on a queue whose worker never came
     await adopt("no-poller", f"{task_queue}-gone")
     async with (
-        _worker(dev_client, f"{task_queue}-broken", BrokenCaseWorkflow, []),
-        _worker(dev_client, f"{task_queue}-retry", RetryingCaseWorkflow, [always_fails]),
+        _worker(dev_client, store, f"{task_queue}-broken", BrokenCaseWorkflow, []),
+        _worker(dev_client, store, f"{task_queue}-retry", RetryingCaseWorkflow, [always_fails]),
     ):
         await adopt("failing", f"{task_queue}-broken")
         await adopt("retrying", f"{task_queue}-retry")
@@ -155,6 +165,12 @@ async def test_each_stuck_kind_is_reported_and_repaired(
         assert retry_row.evidence.startswith("activity always_fails attempt ")
         assert retry_row.evidence.endswith(": RuntimeError")
         assert all(PNR_GIRL not in str(r.to_json()) for r in rows)
+        # deep (one describe per workflow, for clusters without the flag): same finds, once each
+        deep = await find_stuck(
+            dev_client, store, PSEUDONYM_KEY, StuckOptions(max_attempts=3, deep=True)
+        )
+        for kind, name in (("failing-workflow-task", "failing"), ("retrying-activity", "retrying")):
+            assert [r.kind for r in deep if r.workflow_id == wids[name]].count(kind) == 1
 
     async with running_worker(dev_client, store, task_queue):
         for name, kommun in cases.items():

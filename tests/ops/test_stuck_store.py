@@ -86,9 +86,7 @@ async def test_diverged_and_no_progress_are_reported(
         stored = _head(store, DIVERGED).last_position
         diverged = _rows(rows, div)
         assert set(diverged) == {"diverged"}, diverged
-        assert diverged["diverged"].evidence == (
-            f"workflow at position {known}, store at {stored}"
-        )
+        assert diverged["diverged"].evidence == (f"workflow at position {known}, store at {stored}")
         assert "ops repair" in diverged["diverged"].action
         # freshly recorded, waiting for its förhandsbedömning: not idle
         assert _rows(rows, idle) == {}
