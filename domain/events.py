@@ -214,8 +214,16 @@ class CaseEvent:
 
     @property
     def legal_date(self) -> date:
-        """The calendar date in Europe/Stockholm the law counts from."""
-        return legal_date(self.occurred_at)
+        """The calendar date in Europe/Stockholm the law counts from.
+
+        Cached on the instance, outside the dataclass fields (equality, ``replace`` and payloads
+        are unchanged): the fold, the frister and the views ask for it many times per event.
+        """
+        try:
+            return self.__dict__["_legal_date"]  # type: ignore[no-any-return]
+        except KeyError:
+            day = self.__dict__["_legal_date"] = legal_date(self.occurred_at)
+            return day
 
     def to_json(self) -> dict[str, Any]:
         """The DOMAIN.md §4 line (plus barnflow's fields when known)."""
@@ -427,10 +435,16 @@ def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
 
 
 def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
-    """Rebuild an event barnflow itself stored (already validated once; no re-validation)."""
+    """Rebuild an event barnflow itself stored (already validated once; no re-validation).
+
+    Fills the instance directly instead of through the frozen dataclass ``__init__`` (one
+    ``object.__setattr__`` per field): a rebuild constructs every stored event, and this is the
+    same object, field for field.
+    """
     actor = obj["actor"]
     recorded = obj.get("recorded_at")
-    return CaseEvent(
+    ev = object.__new__(CaseEvent)
+    ev.__dict__.update(
         kommun=obj["kommun"],
         case_ref=obj["case_ref"],
         type=obj["type"],
@@ -443,3 +457,4 @@ def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
         recorded_at=datetime.fromisoformat(recorded) if recorded else None,
         digest=obj.get("digest"),
     )
+    return ev

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
-from functools import cached_property
 from typing import Any
 
 from domain.calendar import STOCKHOLM, add_days, next_vardag
@@ -127,15 +126,13 @@ class _Ctx:
         return None
 
     def of_type(self, etype: str) -> list[tuple[int, CaseEvent]]:
-        return list(self._by_type.get(etype, ()))
+        return list(self.by_type.get(etype, ()))
 
-    @cached_property
-    def _by_type(self) -> dict[str, list[tuple[int, CaseEvent]]]:
-        """Events by type, built once: rule functions ask for one type ~9 times per case."""
-        out: dict[str, list[tuple[int, CaseEvent]]] = {}
+    def __post_init__(self) -> None:
+        # Events by type, built once: rule functions ask for one type ~9 times per case.
+        self.by_type: dict[str, list[tuple[int, CaseEvent]]] = {}
         for i, e in enumerate(self.evs):
-            out.setdefault(e.type, []).append((i, e))
-        return out
+            self.by_type.setdefault(e.type, []).append((i, e))
 
 
 def _sort_key(ev: CaseEvent) -> tuple[Any, ...]:

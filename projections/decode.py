@@ -12,14 +12,20 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.application import Application
+from eventsourcing.persistence import Cipher, Compressor
 
 
 class StateDecoder:
-    """Decodes the ``state`` column of ``barnflow_events`` with an application's mapper."""
+    """Decodes the ``state`` column of ``barnflow_events`` with a cipher and compressor."""
 
-    def __init__(self, app: Application[UUID]) -> None:
-        self._cipher = app.mapper.cipher
-        self._compressor = app.mapper.compressor
+    def __init__(self, cipher: Cipher | None, compressor: Compressor | None = None) -> None:
+        self._cipher = cipher
+        self._compressor = compressor
+
+    @classmethod
+    def of(cls, app: Application[UUID]) -> StateDecoder:
+        """The decoder of an application's mapper (the keys the store itself uses)."""
+        return cls(app.mapper.cipher, app.mapper.compressor)
 
     def envelope(self, state: bytes, position: int) -> dict[str, Any]:
         """The event's envelope with ``position`` and ``recorded_at`` filled in."""

@@ -9,6 +9,7 @@ with the events dated up to the quarter's last day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -69,7 +70,7 @@ def duties(row: dict[str, Any], end: date) -> list[Duty]:
     if row["verkstalld"] is None or row["verkstalld"] > due:
         stop, kind = (verkstalld, VERKSTALLD) if verkstalld else (avslutat, AVSLUTAT)
         out.append(Duty(row, row["fattat"], add_days(due, 1), stop, kind if stop else None, None))
-    for a_start, a_end, _ in detail.get("avbrott", []):
+    for a_start, a_end in detail.get("avbrott", []):
         since = date.fromisoformat(a_start)
         if since > end:
             continue
@@ -111,13 +112,24 @@ def _latest(entries: list[list[Any]], end: date) -> list[Any] | None:
     return dated[-1] if dated else None
 
 
-def evb_report(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> dict[str, Any]:
-    """IVO's individrapporter for quarter ``q`` (one row per running duty), with status."""
+def evb_report(
+    curs: Cursor[DictRow],
+    schema: str,
+    kommun: str,
+    q: Period,
+    unseal: Callable[[bytes], bytes],
+) -> dict[str, Any]:
+    """IVO's individrapporter for quarter ``q`` (one row per running duty), with status.
+
+    The reasons (``skal``, ``erbjudet``) are the only sealed text a row shows; they are
+    decrypted here, for the rows reported, and nowhere else.
+    """
     rows = []
     for d, status in _quarter_duties(curs, schema, kommun, q):
         r = d.row
         detail = orjson.loads(r["detail"])
-        reason = _latest(detail.get("skal", []), q.end)
+        reasons = orjson.loads(unseal(r["sealed"])) if r["sealed"] is not None else []
+        reason = _latest(reasons, q.end)
         waited_to = d.end if d.end is not None else q.end
         rows.append(
             {

@@ -1,21 +1,29 @@
 """The frister report (DOMAIN.md §5.1): every open or overdue frist of a kommun on a legal date.
 
-Rows come from the ``frister`` view (``domain.frister.compute_frister`` per case); the status on
-the date is derived from the dates alone, so a past date needs no recomputation.
+The ``frister`` view keeps each frist's versions (``projections.facts.frist_versions``), so a
+report as of any date lists exactly what ``domain.frister.compute_frister`` said on that date
+over the events legally known by then: a förlängning decided later does not move the due date
+yet, and a fulfilment dated later does not count yet. A case whose repeating frister (EVB
+quarters, anniversaries) were generated only up to an earlier date is recomputed from its events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.calendar import days_between
+from domain.case import fold
+from domain.events import event_from_json
 from domain.frister import MET, MISSED, status_on
+from projections.facts import frist_versions, frist_view_rows
 from projections.source import table_ref
-from projections.tables import FRISTER
+from projections.tables import CASES, FRISTER
 
 COLUMNS = (
     "case_ref",
@@ -29,28 +37,73 @@ COLUMNS = (
     "paragraph",
     "enhet",
 )
+_NAMES = FRISTER.column_names
+
+
+def _recomputed(
+    curs: Cursor[DictRow], schema: str, kommun: str, as_of: date, unseal: Callable[[bytes], bytes]
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """Rows of the cases whose stored repeating frister end before ``as_of``, recomputed."""
+    curs.execute(
+        sql.SQL(
+            "SELECT case_id::text AS case_id, events FROM {} "
+            "WHERE kommun = %s AND frister_until < %s"
+        ).format(table_ref(schema, CASES.name)),
+        (kommun, as_of),
+    )
+    ids: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for r in curs.fetchall():
+        envs = orjson.loads(unseal(r["events"]))
+        events = [event_from_json(e) for e in envs]
+        state = fold(events)
+        versions, _ = frist_versions(events, until=as_of)
+        head = (r["case_id"], state.kommun, state.case_ref)
+        ids.add(r["case_id"])
+        for row in frist_view_rows(head, versions, state.enhet, state.handlaggare):
+            rows.append(dict(zip(_NAMES, row, strict=True)))
+    return ids, rows
 
 
 def frister_rows(
-    curs: Cursor[DictRow], schema: str, kommun: str, as_of: date, *, include_closed: bool = False
+    curs: Cursor[DictRow],
+    schema: str,
+    kommun: str,
+    as_of: date,
+    unseal: Callable[[bytes], bytes],
+    *,
+    include_closed: bool = False,
 ) -> list[dict[str, Any]]:
     """Frister of ``kommun`` on ``as_of``: open/overdue (met/missed too with ``include_closed``).
 
     Ordered by due date, case and key, so the same record always gives the same list.
     """
-    query = sql.SQL(
-        "SELECT * FROM {} WHERE kommun = %s AND trigger_date <= %s{} ORDER BY due, case_ref, key"
-    ).format(
-        table_ref(schema, FRISTER.name),
-        sql.SQL("")
-        if include_closed
-        else sql.SQL(" AND (fulfilled_date IS NULL OR fulfilled_date > %s)"),
+    curs.execute(
+        sql.SQL(
+            "SELECT *, case_id::text AS case_id FROM {} WHERE kommun = %s AND valid_from <= %s "
+            "AND (valid_to IS NULL OR valid_to > %s){}"
+        ).format(
+            table_ref(schema, FRISTER.name),
+            sql.SQL("")
+            if include_closed
+            else sql.SQL(" AND (fulfilled_date IS NULL OR fulfilled_date > %s)"),
+        ),
+        (kommun, as_of, as_of) if include_closed else (kommun, as_of, as_of, as_of),
     )
-    params: tuple[Any, ...] = (kommun, as_of) if include_closed else (kommun, as_of, as_of)
-    curs.execute(query, params)
+    stored = curs.fetchall()
+    redone, extra = _recomputed(curs, schema, kommun, as_of, unseal)
+    found = [dict(r) for r in stored if r["case_id"] not in redone]
+    found.extend(
+        r
+        for r in extra
+        if r["valid_from"] <= as_of and (r["valid_to"] is None or r["valid_to"] > as_of)
+    )
+    found.sort(key=lambda r: (r["due"], r["case_ref"], r["key"]))
     out = []
-    for r in curs.fetchall():
+    for r in found:
         status = status_on(r["due"], r["fulfilled_date"], as_of)
+        if not include_closed and status in (MET, MISSED):
+            continue
         fulfilled = r["fulfilled_date"] if status in (MET, MISSED) else None
         out.append(
             {

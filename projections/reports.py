@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from psycopg import Cursor
@@ -38,7 +38,15 @@ class ReportOptions:
     policy: KommunPolicy = field(default=DEFAULT_POLICY)
 
 
-Builder = Callable[[Cursor[DictRow], str, str, Period, ReportOptions], dict[str, Any]]
+#: (cursor, schema, kommun, period, options, unseal): ``unseal`` decrypts the views' sealed
+#: free text with the store's cipher.
+Unseal = Callable[[bytes], bytes]
+
+
+class Builder(Protocol):
+    def __call__(
+        self, c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+    ) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,12 @@ class ReportSpec:
         opts = options or ReportOptions()
         with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
             body = self.builder(
-                curs, schema if self.time_travel else view.schema, kommun, period, opts
+                curs,
+                schema if self.time_travel else view.schema,
+                kommun,
+                period,
+                opts,
+                u=view.unseal,
             )
         return {
             "report": self.name,
@@ -98,35 +111,51 @@ def dumps(report: Mapping[str, Any]) -> bytes:
     return orjson.dumps(report, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
 
 
-def _frister(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
-    return {"rows": frister.frister_rows(c, s, k, p.end, include_closed=o.include_closed)}
+def _frister(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return {"rows": frister.frister_rows(c, s, k, p.end, u, include_closed=o.include_closed)}
 
 
-def _evb(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
-    return evb.evb_report(c, s, k, p)
+def _evb(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return evb.evb_report(c, s, k, p, u)
 
 
-def _kf(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+def _kf(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
     return evb.kf_statistik(c, s, k, p)
 
 
-def _utr(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+def _utr(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
     return utredning.utredningstider(c, s, k, p)
 
 
-def _verk(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+def _verk(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
     return evb.verkstallighetstider(c, s, k, p, o.policy)
 
 
-def _rost(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
-    return utredning.barnets_rost(c, s, k, p)
+def _rost(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return utredning.barnets_rost(c, s, k, p, u)
 
 
-def _deleg(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+def _deleg(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
     return delegationsbeslut.delegationsbeslut(c, s, k, p)
 
 
-def _access(c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions) -> dict[str, Any]:
+def _access(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
     return access_log_report(c, s, k, p)
 
 

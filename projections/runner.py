@@ -18,10 +18,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from infra.store import EVENTS_TABLE, CaseStore
 from projections.decode import StateDecoder
-from projections.view import Decoded, ReportsView, open_view, write_cases
+from projections.parallel import Folded, FoldPool, StoredCase, default_workers
+from projections.view import Decoded, ReportsView, open_view, write_encoded
 
 BATCH_SIZE = 2000
 Progress = Callable[[int, int], None]
@@ -47,7 +49,7 @@ class ReportsRunner:
         self.app = CaseStore(env=dict(env))
         self.view: ReportsView = open_view(env)
         self.view.reset_if_untracked()
-        self._decoder = StateDecoder(self.app)
+        self._decoder = StateDecoder.of(self.app)
         self._batch_size = batch_size
         self._poll = poll_interval
         self._after_batch = after_batch
@@ -172,22 +174,30 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
+#: Below this many stored events a rebuild folds in-process (a pool's start-up would dominate).
+PARALLEL_FROM = 20_000
+
+
 def rebuild(
-    env: Mapping[str, str], progress: Progress | None = None, *, chunk_cases: int = 2000
+    env: Mapping[str, str],
+    progress: Progress | None = None,
+    *,
+    chunk_cases: int = 250,
+    workers: int | None = None,
 ) -> RebuildResult:
     """Drop every view and fold the record again, case by case, in one transaction.
 
     The record is read from one snapshot (REPEATABLE READ) up to its head, stream by stream, so
     each case is folded once; the views and the position become visible together at commit, and
     until then reports keep answering from the old views. A running follower simply continues
-    from the new position afterwards.
+    from the new position afterwards. Cases are folded by ``workers`` processes (default: one
+    per core for a large record, none for a small one); this process reads and writes.
     """
     started = time.perf_counter()
-    app = CaseStore(env=dict(env))
     view = open_view(env)
-    decoder = StateDecoder(app)
     schema = view.schema
     events = cases = 0
+    pool: FoldPool | None = None
     try:
         with (
             view.datastore.get_connection() as rconn,
@@ -201,71 +211,52 @@ def rebuild(
                 )
             ).fetchone()
             head = int(head_row["m"] or 0) if head_row else 0
+            if workers is None:
+                workers = default_workers() if head >= PARALLEL_FROM else 0
+            pool = FoldPool(env, workers)
             view.truncate(wcurs)
-            pending: list[tuple[str, list[dict[str, Any]], str | None]] = []
-            with rconn.cursor(name="barnflow_rebuild") as rcurs:
+
+            def write(folded: list[Folded]) -> None:
+                nonlocal events, cases
+                for n_events, n_cases, encoded in folded:
+                    write_encoded(wcurs, schema, encoded)
+                    events += n_events
+                    cases += n_cases
+                if folded and progress is not None:
+                    progress(events, head)
+
+            with rconn.cursor(name="barnflow_rebuild", row_factory=tuple_row, binary=True) as rcurs:
                 rcurs.itersize = 5000
                 rcurs.execute(
                     sql.SQL(
-                        "SELECT originator_id::text AS case_id, notification_id, state "
+                        "SELECT originator_id::text, notification_id, state "
                         "FROM {}.{} WHERE notification_id <= %s "
                         "ORDER BY originator_id, originator_version"
                     ).format(sql.Identifier(schema), sql.Identifier(EVENTS_TABLE)),
                     (head,),
                 )
-                fold = _CaseFolder(view.ivo_key)
-                for row in rcurs:
-                    done = fold.add(
-                        row["case_id"], decoder.envelope(row["state"], row["notification_id"])
-                    )
-                    events += 1
-                    if done is not None:
-                        pending.append(done)
-                        cases += 1
-                        if len(pending) >= chunk_cases:
-                            write_cases(wcurs, schema, pending)
-                            pending = []
-                            if progress is not None:
-                                progress(events, head)
-                last = fold.finish()
-                if last is not None:
-                    pending.append(last)
-                    cases += 1
-                write_cases(wcurs, schema, pending)
+                chunk: list[StoredCase] = []
+                case_id: str | None = None
+                rows: list[tuple[int, bytes]] = []
+                for cid, position, state in rcurs:
+                    if cid != case_id:
+                        if rows and case_id is not None:
+                            chunk.append((case_id, rows))
+                            if len(chunk) >= chunk_cases:
+                                write(pool.submit(chunk))
+                                chunk = []
+                        case_id, rows = cid, []
+                    rows.append((position, state))
+                if rows and case_id is not None:
+                    chunk.append((case_id, rows))
+                if chunk:
+                    write(pool.submit(chunk))
+                write(pool.drain())
             view.record_position(wcurs, head)
             if progress is not None:
                 progress(events, head)
     finally:
+        if pool is not None:
+            pool.close()
         view.datastore.close()
-        app.close()
     return RebuildResult(events, cases, head, time.perf_counter() - started)
-
-
-class _CaseFolder:
-    """Collects consecutive events of one case; hands the case over when the next one starts."""
-
-    def __init__(self, ivo_key: bytes) -> None:
-        from projections.facts import ivo_id_of, redact
-
-        self._ivo_of, self._redact, self._key = ivo_id_of, redact, ivo_key
-        self._case: str | None = None
-        self._events: list[dict[str, Any]] = []
-        self._ivo: str | None = None
-
-    def add(
-        self, case_id: str, env: dict[str, Any]
-    ) -> tuple[str, list[dict[str, Any]], str | None] | None:
-        done = None
-        if case_id != self._case:
-            done = self.finish()
-            self._case, self._events, self._ivo = case_id, [], None
-        self._ivo = self._ivo_of(self._key, env, self._ivo)
-        self._events.append(self._redact(env))
-        return done
-
-    def finish(self) -> tuple[str, list[dict[str, Any]], str | None] | None:
-        if self._case is None or not self._events:
-            return None
-        out = (self._case, self._events, self._ivo)
-        self._case, self._events = None, []
-        return out

@@ -44,13 +44,13 @@ def report_cursor(
         for row in curs.fetchall():
             envs: list[dict[str, Any]] = [
                 e
-                for e in orjson.loads(row["events"])
+                for e in orjson.loads(view.unseal(row["events"]))
                 if datetime.fromisoformat(e["recorded_at"]) <= known_at
             ]
             cases.append((row["case_id"], envs, row["ivo_id"]))
         for table in ALL_TABLES:
             curs.execute(table.create(view.schema, temporary=True))
-        write_cases(curs, TEMP_SCHEMA, cases)
+        write_cases(curs, TEMP_SCHEMA, cases, view.seal)
         yield curs, TEMP_SCHEMA
 
 

@@ -42,7 +42,7 @@ def case_timeline(
             raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
         reads = case_reads(curs, view.schema, case_id, known_at)
     events = []
-    for version, env in enumerate(orjson.loads(row["events"]), start=1):
+    for version, env in enumerate(orjson.loads(view.unseal(row["events"])), start=1):
         occurred = datetime.fromisoformat(env["occurred_at"])
         day = legal_date(occurred)
         if as_of is not None and day > as_of:

@@ -7,6 +7,8 @@ not a förlängning moved its due date (both shares are shown).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from psycopg import Cursor, sql
@@ -98,11 +100,32 @@ def utredningstider(curs: Cursor[DictRow], schema: str, kommun: str, p: Period) 
     return {"rows": rows, **sections}
 
 
-def barnets_rost(curs: Cursor[DictRow], schema: str, kommun: str, p: Period) -> dict[str, Any]:
+def _by(day: date | None, end: date) -> bool:
+    """Whether something dated ``day`` had happened by ``end`` (the period's last day)."""
+    return day is not None and day <= end
+
+
+def barnets_rost(
+    curs: Cursor[DictRow],
+    schema: str,
+    kommun: str,
+    p: Period,
+    unseal: Callable[[bytes], bytes],
+) -> dict[str, Any]:
     """Share of closed utredningar and insats-uppföljningar where the child was heard, barnenkät
     offered to children aged 6–17 at the utredning's end, and the utredningar where they were not.
+
+    Only what had happened by the half-year's last day counts: a hearing, a barnenkät or a reason
+    recorded with a later date does not change this half-year's report.
     """
-    utr = _closed_utredningar(curs, schema, kommun, p)
+    utr = [
+        {
+            **i,
+            "hord": _by(i["hord_datum"], p.end),
+            "barnenkat": _by(i["barnenkat_datum"], p.end),
+        }
+        for i in _closed_utredningar(curs, schema, kommun, p)
+    ]
 
     def m_heard(items: list[dict[str, Any]]) -> dict[str, Any]:
         heard = sum(1 for i in items if i["hord"])
@@ -148,7 +171,9 @@ def barnets_rost(curs: Cursor[DictRow], schema: str, kommun: str, p: Period) -> 
             "case_ref": i["case_ref"],
             "utredning_id": i["utredning_id"],
             "avslutad": i["avslutad"].isoformat(),
-            "skal": i["ej_hord_skal"],
+            "skal": unseal(i["ej_hord_skal"]).decode()
+            if i["ej_hord_skal"] is not None and _by(i["ej_hord_datum"], p.end)
+            else None,
             "kon": _kon(i),
             "aldersgrupp": age_band(i["fodelsedatum"], i["avslutad"]),
         }

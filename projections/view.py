@@ -15,16 +15,18 @@ from datetime import date
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.persistence import Cipher, InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.events import event_from_json
+from infra.cipher import KeyringCipher
 from infra.store import APP_NAME
-from projections.facts import case_rows, ivo_id_of, ivo_key, redact
-from projections.tables import ALL_TABLES, CASES, ROW_TABLES
+from projections.copytext import copy_text
+from projections.facts import Seal, case_rows, ivo_id_of, ivo_key, redact
+from projections.tables import ALL_TABLES, CASES
 
 PROJECTION_NAME = "reports"
 #: One decoded event: (case_id, envelope with position and recorded_at, unredacted).
@@ -35,6 +37,8 @@ class ReportsView(PostgresTrackingRecorder):
     """Tables of every read model (``projections.tables``) with tracking in the same transaction."""
 
     ivo_key: bytes = b""
+    #: The store's cipher: seals the views' free text and the cached events (set by open_view).
+    cipher: Cipher
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -42,6 +46,48 @@ class ReportsView(PostgresTrackingRecorder):
         for table in ALL_TABLES:
             self.sql_create_statements.append(table.create(schema))
             self.sql_create_statements.extend(table.create_indexes(schema))
+
+    def create_table(self) -> None:
+        """Create the views, first dropping any whose columns an older version defined.
+
+        The views are derived data: a table of another shape is dropped with the tracking
+        position, so the runner rebuilds every view from the record instead of failing.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "SELECT table_name, array_agg(column_name::text ORDER BY ordinal_position) AS cols "
+                "FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = ANY(%s) GROUP BY table_name",
+                (self.schema, [t.name for t in ALL_TABLES]),
+            )
+            found = {r["table_name"]: tuple(r["cols"]) for r in curs.fetchall()}
+            stale = [t for t in ALL_TABLES if t.name in found and found[t.name] != t.column_names]
+            if stale:
+                for table in ALL_TABLES:
+                    curs.execute(
+                        sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                            sql.Identifier(self.schema), sql.Identifier(table.name)
+                        )
+                    )
+                curs.execute(
+                    "SELECT to_regclass(%s) AS t",
+                    (f'"{self.schema}"."{self.tracking_table_name}"',),
+                )
+                row = curs.fetchone()
+                if row is not None and row["t"] is not None:
+                    curs.execute(
+                        sql.SQL("DELETE FROM {}.{} WHERE application_name = %s").format(
+                            sql.Identifier(self.schema), sql.Identifier(self.tracking_table_name)
+                        ),
+                        (APP_NAME,),
+                    )
+        super().create_table()
+
+    def seal(self, plaintext: bytes) -> bytes:
+        return self.cipher.encrypt(plaintext)
+
+    def unseal(self, sealed: bytes) -> bytes:
+        return self.cipher.decrypt(bytes(sealed))
 
     @property
     def schema(self) -> str:
@@ -59,7 +105,9 @@ class ReportsView(PostgresTrackingRecorder):
         from projections.frister import frister_rows
 
         with self.cursor() as curs:
-            return frister_rows(curs, self.schema, kommun, as_of, include_closed=include_closed)
+            return frister_rows(
+                curs, self.schema, kommun, as_of, self.unseal, include_closed=include_closed
+            )
 
     def position(self) -> int:
         return int(self.max_tracking_id(APP_NAME) or 0)
@@ -89,7 +137,9 @@ class ReportsView(PostgresTrackingRecorder):
             cases = []
             for cid in ids:
                 old = cached.get(cid)
-                events: list[dict[str, Any]] = orjson.loads(old["events"]) if old else []
+                events: list[dict[str, Any]] = (
+                    orjson.loads(self.unseal(old["events"])) if old else []
+                )
                 ivo = old["ivo_id"] if old else None
                 last = int(old["last_position"]) if old else 0
                 for env in by_case[cid]:
@@ -105,7 +155,7 @@ class ReportsView(PostgresTrackingRecorder):
                     ),
                     (ids,),
                 )
-            write_cases(curs, self.schema, cases)
+            write_cases(curs, self.schema, cases, self.seal)
             self._insert_tracking(curs, Tracking(APP_NAME, position))
             if before_commit is not None:
                 before_commit(position)
@@ -140,22 +190,21 @@ class ReportsView(PostgresTrackingRecorder):
             self._insert_tracking(curs, Tracking(APP_NAME, position))
 
 
-def write_cases(
-    curs: Cursor[Any],
-    schema: str | None,
-    cases: Iterable[tuple[str, list[dict[str, Any]], str | None]],
-) -> None:
-    """COPY the rows of ``cases`` (case_id, redacted envelopes in order, IVO id) into the views.
+Case = tuple[str, list[dict[str, Any]], str | None]
 
-    ``schema=None`` writes the session's temporary copies (the as-known-at reports).
-    """
-    buffers: list[list[tuple[Any, ...]]] = [[] for _ in ROW_TABLES]
-    cache_rows: list[tuple[Any, ...]] = []
+
+def encode_cases(cases: Iterable[Case], seal: Seal) -> list[bytes]:
+    """COPY bytes per table of ``ALL_TABLES`` for ``cases`` (case_id, redacted envelopes in
+    stream order, IVO id): everything a case contributes to the views, computed without a
+    database (what rebuild workers run)."""
+    buffers: list[list[tuple[Any, ...]]] = [[] for _ in ALL_TABLES]
+    cache_rows = buffers[0]
     for cid, envs, ivo in cases:
         if not envs:
             continue
         events = [event_from_json(e) for e in envs]
-        for buf, rows in zip(buffers, case_rows(cid, events, ivo), strict=True):
+        tables, until = case_rows(cid, events, ivo, seal)
+        for buf, rows in zip(buffers[1:], tables, strict=True):
             buf.extend(rows)
         first = envs[0]
         cache_rows.append(
@@ -165,15 +214,25 @@ def write_cases(
                 first["case_ref"],
                 ivo,
                 envs[-1]["position"],
-                orjson.dumps(envs),
+                until,
+                seal(orjson.dumps(envs)),
             )
         )
-    for table, rows in ((CASES, cache_rows), *zip(ROW_TABLES, buffers, strict=True)):
-        if not rows:
-            continue
-        with curs.copy(table.copy(schema)) as cp:
-            for row in rows:
-                cp.write_row(row)
+    return [copy_text(rows) if rows else b"" for rows in buffers]
+
+
+def write_encoded(curs: Cursor[Any], schema: str | None, encoded: Sequence[bytes]) -> None:
+    """Stream ``encode_cases`` output into the views (``schema=None``: the temporary copies)."""
+    for table, data in zip(ALL_TABLES, encoded, strict=True):
+        if data:
+            with curs.copy(table.copy(schema)) as cp:
+                cp.write(data)
+
+
+def write_cases(curs: Cursor[Any], schema: str | None, cases: Iterable[Case], seal: Seal) -> None:
+    """COPY the rows of ``cases`` into the views (``schema=None``: the session's temporary
+    copies, for the as-known-at reports)."""
+    write_encoded(curs, schema, encode_cases(cases, seal))
 
 
 def open_view(env: Mapping[str, str]) -> ReportsView:
@@ -183,4 +242,10 @@ def open_view(env: Mapping[str, str]) -> ReportsView:
     )
     view = factory.tracking_recorder(ReportsView)
     view.ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
+    view.cipher = view_cipher(env)
     return view
+
+
+def view_cipher(env: Mapping[str, str]) -> Cipher:
+    """The store's cipher (current and retired keys) from the store's environment."""
+    return KeyringCipher(Environment(APP_NAME, dict(env)))

@@ -1,0 +1,108 @@
+"""Folding whole cases into COPY bytes, in this process or in a pool of worker processes.
+
+A rebuild is CPU-bound in Python (decrypt, decode, fold, frister, rows), one case at a time and
+independent across cases, so it spreads over processes: the rebuilding process only reads the
+stored rows, hands each worker a chunk of cases as their encrypted rows, and streams the COPY
+bytes the workers return into its single transaction. Workers compute, never touch the database.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from projections.decode import StateDecoder
+from projections.facts import ivo_id_of, ivo_key, redact
+from projections.view import encode_cases, view_cipher
+
+#: One case as stored: (case_id, [(notification_id, encrypted state), ...] in stream order).
+StoredCase = tuple[str, list[tuple[int, bytes]]]
+#: A folded chunk: (events, cases, COPY bytes per table of ``projections.tables.ALL_TABLES``).
+Folded = tuple[int, int, list[bytes]]
+#: A chunk takes well under a second; a worker killed from outside (OOM) loses its task, and
+#: ``multiprocessing.Pool`` would then wait forever: fail the rebuild (rolled back) instead.
+CHUNK_TIMEOUT = 600.0
+
+
+class CaseFolder:
+    """Decrypts, redacts and folds stored cases with the store's keys (one per process)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        cipher = view_cipher(env)
+        self._decoder = StateDecoder(cipher)
+        self._seal = cipher.encrypt
+        self._ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
+
+    def fold(self, chunk: Sequence[StoredCase]) -> Folded:
+        cases = []
+        events = 0
+        for cid, rows in chunk:
+            ivo: str | None = None
+            envs = []
+            for position, state in rows:
+                env = self._decoder.envelope(state, position)
+                ivo = ivo_id_of(self._ivo_key, env, ivo)
+                envs.append(redact(env))
+            events += len(envs)
+            cases.append((cid, envs, ivo))
+        return events, len(cases), encode_cases(cases, self._seal)
+
+
+_FOLDER: CaseFolder | None = None
+
+
+def _init_worker(env: dict[str, str]) -> None:
+    global _FOLDER  # noqa: PLW0603 - one folder per worker process, built once
+    _FOLDER = CaseFolder(env)
+
+
+def _fold_in_worker(chunk: list[StoredCase]) -> Folded:
+    if _FOLDER is None:
+        raise RuntimeError("worker not initialised")
+    return _FOLDER.fold(chunk)
+
+
+def default_workers() -> int:
+    """Worker processes for a large rebuild: one per core (the reader mostly waits on I/O)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class FoldPool:
+    """Chunks of stored cases in, folded chunks out, in submission order, with bounded memory.
+
+    With ``workers == 0`` every chunk is folded in this process (small records: no start-up).
+    """
+
+    def __init__(self, env: Mapping[str, str], workers: int) -> None:
+        self._pending: list[Any] = []
+        self._max_pending = 2 * max(workers, 1)
+        self._local: CaseFolder | None = None
+        self._pool: Any = None
+        if workers > 0:
+            # fork: the workers inherit the imported code (a spawned one would re-import it all)
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ctx.Pool(workers, initializer=_init_worker, initargs=(dict(env),))
+        else:
+            self._local = CaseFolder(env)
+
+    def submit(self, chunk: list[StoredCase]) -> list[Folded]:
+        """Queue ``chunk``; return the folded chunks that had to be collected to make room."""
+        if self._local is not None:
+            return [self._local.fold(chunk)]
+        self._pending.append(self._pool.apply_async(_fold_in_worker, (chunk,)))
+        done = []
+        while len(self._pending) >= self._max_pending:
+            done.append(self._pending.pop(0).get(CHUNK_TIMEOUT))
+        return done
+
+    def drain(self) -> list[Folded]:
+        done = [p.get(CHUNK_TIMEOUT) for p in self._pending]
+        self._pending = []
+        return done
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
