@@ -40,14 +40,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def current_period(kind: str) -> str:
     """The period of ``kind`` that contains today (Europe/Stockholm): the default."""
     from infra.store import today_stockholm
+    from projections.periods import period_containing
 
-    today = today_stockholm()
-    return {
-        "as_of": today.isoformat(),
-        "quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}",
-        "half": f"{today.year}H{1 if today.month <= 6 else 2}",
-        "month": f"{today.year}-{today.month:02d}",
-    }[kind]
+    return period_containing(kind, today_stockholm())
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:

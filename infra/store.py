@@ -265,22 +265,22 @@ class CaseStore(Application[UUID]):
         query += sql.SQL(" ORDER BY originator_version")
         with self._connect() as conn:
             rows = conn.execute(query, params).fetchall()
-        return [
-            self.decode(
-                row["originator_id"],
-                row["originator_version"],
-                row["topic"],
-                row["state"],
-                row["notification_id"],
-            )
-            for row in rows
-        ]
+        return [self._decode_row(row) for row in rows]
 
     def domain_event(self, row: StoredRow) -> Any:
         """Decrypt one stored row into eventsourcing's domain event (raises ValueError if the
         bytes were damaged: AES-GCM authenticates them)."""
         return self.mapper.to_domain_event(
             StoredEvent(row.originator_id, row.version, row.topic, row.state)
+        )
+
+    def _decode_row(self, row: Any) -> CaseEvent:
+        return self.decode(
+            row["originator_id"],
+            row["originator_version"],
+            row["topic"],
+            row["state"],
+            row["notification_id"],
         )
 
     def decode(
@@ -311,16 +311,7 @@ class CaseStore(Application[UUID]):
         ).format(sql.Identifier(self._schema), sql.Identifier(EVENTS_TABLE))
         with self._connect() as conn:
             rows = conn.execute(query, [after, limit]).fetchall()
-        return [
-            self.decode(
-                row["originator_id"],
-                row["originator_version"],
-                row["topic"],
-                row["state"],
-                row["notification_id"],
-            )
-            for row in rows
-        ]
+        return [self._decode_row(row) for row in rows]
 
     def stored_rows(self, *, by_position: bool = False) -> Iterator[StoredRow]:
         """Every stored row, undecoded, by stream and version (or by position), streamed.

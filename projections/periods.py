@@ -105,3 +105,14 @@ def ivo_window(q: Period) -> dict[str, str]:
         (sm, sd), (em, ed) = _IVO_WINDOWS[n]
         start, end = date(q.start.year, sm, sd), date(q.start.year, em, ed)
     return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def period_containing(kind: str, day: date) -> str:
+    """The text of the period of ``kind`` that contains ``day`` (the default of every report:
+    CLI, API and the chaos suite's comparison)."""
+    return {
+        "as_of": day.isoformat(),
+        "quarter": f"{day.year}Q{(day.month - 1) // 3 + 1}",
+        "half": f"{day.year}H{1 if day.month <= 6 else 2}",
+        "month": f"{day.year}-{day.month:02d}",
+    }[kind]

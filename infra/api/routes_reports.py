@@ -32,13 +32,9 @@ def report_names() -> tuple[str, ...]:
 
 def _current(kind: str) -> str:
     """The period of that kind containing today (Europe/Stockholm), the CLI's default too."""
-    today = today_stockholm()
-    return {
-        "as_of": today.isoformat(),
-        "quarter": f"{today.year}Q{(today.month - 1) // 3 + 1}",
-        "half": f"{today.year}H{1 if today.month <= 6 else 2}",
-        "month": f"{today.year}-{today.month:02d}",
-    }[kind]
+    from projections.periods import period_containing
+
+    return period_containing(kind, today_stockholm())
 
 
 def _build(

@@ -30,7 +30,7 @@ from domain.calendar import legal_date
 from domain.events import SYSTEM_TYPES, CaseEvent
 from domain.frister import OVERDUE, compute_frister
 from infra.store import CaseStore, eventsourcing_env
-from projections.periods import parse_period
+from projections.periods import parse_period, period_containing
 from projections.reports import REPORTS, dumps
 from projections.runner import rebuild
 from projections.view import open_view
@@ -150,17 +150,11 @@ def _due_frister(
 
 
 def _reports(view: Any, today: date) -> dict[str, bytes]:
-    q, h = (today.month - 1) // 3 + 1, 1 if today.month <= 6 else 2
-    texts = {
-        "as_of": today.isoformat(),
-        "quarter": f"{today.year}Q{q}",
-        "half": f"{today.year}H{h}",
-        "month": f"{today.year}-{today.month:02d}",
-    }
-    return {
-        name: dumps(spec.build(view, "1280", parse_period(spec.period, texts[spec.period])))
-        for name, spec in sorted(REPORTS.items())
-    }
+    out = {}
+    for name, spec in sorted(REPORTS.items()):
+        period = parse_period(spec.period, period_containing(spec.period, today))
+        out[name] = dumps(spec.build(view, "1280", period))
+    return out
 
 
 async def _settle(c: Cluster, store: CaseStore, stats: LoadStats, timeout: float) -> None:
