@@ -95,7 +95,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
     from infra.bootstrap import database, open_store
-    from projections.runner import ReportsRunner
+    from projections.runner import TRANSIENT, ReportsRunner
 
     stop = False
     batches = 0
@@ -129,8 +129,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             if args.trace:
                 print(f"starting at {runner.view.position()}", flush=True)
+            backoff = 0.0
             while not stop:
-                if runner.process_next() == 0:
+                try:
+                    processed = runner.process_next()
+                except TRANSIENT as exc:  # PostgreSQL restarting: the batch rolled back
+                    backoff = min(max(backoff * 2, 0.5), 10.0)
+                    print(
+                        f"database unavailable ({type(exc).__name__}); retry in {backoff}s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    time.sleep(backoff)
+                    continue
+                backoff = 0.0
+                if processed == 0:
                     if args.until_caught_up:
                         break
                     time.sleep(0.2)

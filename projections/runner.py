@@ -9,6 +9,7 @@ next start redoes from the tracked position: exactly once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+import eventsourcing.persistence
+import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
@@ -26,6 +29,14 @@ from projections.parallel import Folded, FoldPool, StoredCase, default_workers
 from projections.view import Decoded, ReportsView, open_view, write_encoded
 
 BATCH_SIZE = 2000
+#: Errors after which the runner waits and retries instead of stopping.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+_log = logging.getLogger("barnflow.projections")
 Progress = Callable[[int, int], None]
 
 
@@ -94,9 +105,24 @@ class ReportsRunner:
 
     # ------------------------------------------------------------------ processing
     def _loop(self) -> None:
+        backoff = 0.0
         try:
             while not self._stop.is_set():
-                if self.process_next() == 0:
+                try:
+                    processed = self.process_next()
+                except TRANSIENT as exc:
+                    # PostgreSQL restarting or a dropped connection: the batch rolled back and
+                    # the tracked position did not move, so retrying it is exactly-once too
+                    backoff = min(max(backoff * 2, 0.5), 10.0)
+                    _log.warning(
+                        "report views: database unavailable (%s); retry in %.1fs",
+                        type(exc).__name__,
+                        backoff,
+                    )
+                    self._stop.wait(backoff)
+                    continue
+                backoff = 0.0
+                if processed == 0:
                     self._stop.wait(self._poll)
         except BaseException as exc:  # reported by wait()/__exit__, never swallowed
             self._error = exc
