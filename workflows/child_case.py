@@ -64,6 +64,9 @@ TRANSFER_RETRY = RetryPolicy(
 MAX_HISTORY_EVENTS = 10_000
 SYSTEM_ACTOR = {"id": "barnflow", "roll": "system"}
 EVB_RULES = frozenset({"C2", "C3"})
+#: workflow.patched id: one durable timer per next-expiry instead of one per loop (README,
+#: "Changing workflow code": patched → deprecate_patch → removal).
+TIMER_REUSE_PATCH = "reuse-frist-timer"
 
 
 def alert_key(frist: Frist) -> str:
@@ -94,6 +97,8 @@ class ChildCaseWorkflow:
         self._changed = False
         self._published: dict[str, Any] = {}
         self._frister_cache: tuple[tuple[int, date], list[Frist]] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at: datetime | None = None
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -106,16 +111,38 @@ class ChildCaseWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_over(inp))
             wake_at = self._next_expiry()
-            timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
             self._changed = False
             self._publish()
-            with contextlib.suppress(TimeoutError):  # the next frist expired
-                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            if workflow.patched(TIMER_REUSE_PATCH):
+                await self._wait_for_change_or(wake_at)
+            else:  # histories recorded before the patch: a new timer per loop
+                timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
+                with contextlib.suppress(TimeoutError):  # the next frist expired
+                    await workflow.wait_condition(lambda: self._changed, timeout=timeout)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._state.transferred_to is not None and not inp.transfer_done:
             await self._transfer()
         self._publish()
         return self.summary()
+
+    async def _wait_for_change_or(self, wake_at: datetime | None) -> None:
+        """Sleep until a command changes the case or ``wake_at`` (the next frist) comes.
+
+        The timer is kept while the next expiry stays the same, so a command that does not move
+        it costs no new timer (most commands don't: the utredning's due date stays put while
+        its steps are recorded). Introduced behind ``TIMER_REUSE_PATCH``.
+        """
+        if wake_at != self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_at = None, wake_at
+            if wake_at is not None:
+                delay = max(wake_at - workflow.now(), timedelta(milliseconds=1))
+                self._timer = asyncio.create_task(workflow.sleep(delay))
+        timer = self._timer
+        await workflow.wait_condition(lambda: self._changed or (timer is not None and timer.done()))
+        if timer is not None and timer.done():
+            self._timer, self._timer_at = None, None
 
     def _should_continue_as_new(self, inp: CaseWorkflowInput) -> bool:
         """At a stage boundary once the history has grown, or when the server asks."""
