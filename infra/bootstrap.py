@@ -5,10 +5,13 @@ Every long-lived resource is a context manager here, so whoever starts a server 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
+import psycopg
 from temporalio.client import Client
 
 from infra.embedded_pg import embedded_postgres
@@ -16,6 +19,8 @@ from infra.settings import Settings
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal import adopt, connect, dev_server, running_worker
 from projections.runner import ReportsRunner, all_runners
+
+_log = logging.getLogger("barnflow")
 
 
 @contextmanager
@@ -29,8 +34,22 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 @contextmanager
-def open_store(settings: Settings, url: str) -> Iterator[tuple[CaseStore, dict[str, str]]]:
-    ensure_schema(url, settings.database.schema)
+def open_store(
+    settings: Settings, url: str, *, wait_for_database: float = 0.0
+) -> Iterator[tuple[CaseStore, dict[str, str]]]:
+    """The event store on ``url``. Long-running services pass ``wait_for_database`` (seconds)
+    so that one started next to a recovering PostgreSQL waits for it instead of exiting;
+    one-shot commands fail at once with one line."""
+    deadline = time.monotonic() + wait_for_database
+    while True:
+        try:
+            ensure_schema(url, settings.database.schema)
+            break
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise
+            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
+            time.sleep(1.0)
     env = eventsourcing_env(
         url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
     )

@@ -79,7 +79,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     address = settings.temporal_address or "127.0.0.1:7233"
 
     async def main() -> None:
-        with database(settings) as url, open_store(settings, url) as (store, env):
+        with (
+            database(settings) as url,
+            open_store(settings, url, wait_for_database=120) as (store, env),
+        ):
             client = await connect(
                 address, settings.temporal_namespace, settings.keys.codec, settings.keys.codec_old
             )

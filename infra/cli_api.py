@@ -126,7 +126,7 @@ async def _serve(host: str, port: int) -> int:
     address = settings.temporal_address or "127.0.0.1:7233"
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
-        store, env = stack.enter_context(open_store(settings, url))
+        store, env = stack.enter_context(open_store(settings, url, wait_for_database=120))
         ensure_tables(store)
         client = await connect(address, settings.temporal_namespace, settings.keys.codec)
         view = _view(env)

@@ -119,7 +119,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with database(settings) as url, open_store(settings, url) as (_store, env):
+    with (
+        database(settings) as url,
+        open_store(settings, url, wait_for_database=120) as (_store, env),
+    ):
         runner = ReportsRunner(
             env,
             batch_size=args.batch_size,
