@@ -57,7 +57,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
                     "              a token: barnflow token create --role system"
                     " --kommun 1280 --subject dev"
                 )
-            print("  worker and frister projection running. Ctrl-C stops everything.")
+            print("  worker and projections running. Ctrl-C stops everything.")
             sys.stdout.flush()
             await _wait_for_signal()
             print("stopping …")
