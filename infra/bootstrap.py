@@ -33,6 +33,36 @@ def database(settings: Settings) -> Iterator[str]:
         yield url
 
 
+#: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
+STARTUP_LOCK_KEY = 0x62666C6F77  # "bflow"
+
+
+@contextmanager
+def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None]:
+    """Serialise the start of barnflow services on one database.
+
+    Worker, projection runner and API create their tables on first start ("CREATE TABLE IF NOT
+    EXISTS" is not safe when two sessions run it at once). A session-level advisory lock, held
+    until the caller has finished setting up, lets services start together against an empty
+    database; closing the connection releases it even if the process dies.
+    """
+    deadline = time.monotonic() + wait_for_database
+    while True:
+        try:
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+            break
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise
+            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
+            time.sleep(1.0)
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK_KEY])
+        yield
+    finally:
+        conn.close()
+
+
 @contextmanager
 def open_store(
     settings: Settings, url: str, *, wait_for_database: float = 0.0

@@ -70,7 +70,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from infra.bootstrap import database, open_store
+    from infra.bootstrap import database, open_store, startup_lock
     from infra.telemetry import observe_views
     from infra.temporal import connect, running_worker
     from projections.runner import all_runners
@@ -79,23 +79,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
     address = settings.temporal_address or "127.0.0.1:7233"
 
     async def main() -> None:
-        with (
-            database(settings) as url,
-            open_store(settings, url, wait_for_database=120) as (store, env),
-        ):
-            client = await connect(
-                address, settings.temporal_namespace, settings.keys.codec, settings.keys.codec_old
-            )
-            with contextlib.ExitStack() as stack:
-                if not args.no_projections:
-                    runner = stack.enter_context(all_runners(env))
-                    observe_views(store, runner.view)  # OPS: lag, overdue, EVB gauges
-                async with running_worker(
-                    client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
-                ):
-                    print(f"barnflow worker on {address} / {settings.task_queue}")
-                    sys.stdout.flush()
-                    await _wait_for_signal()
+        with database(settings) as url, contextlib.ExitStack() as setup:
+            setup.enter_context(startup_lock(url))
+            with open_store(settings, url, wait_for_database=120) as (store, env):
+                client = await connect(
+                    address,
+                    settings.temporal_namespace,
+                    settings.keys.codec,
+                    settings.keys.codec_old,
+                )
+                with contextlib.ExitStack() as stack:
+                    if not args.no_projections:
+                        runner = stack.enter_context(all_runners(env))
+                        observe_views(store, runner.view)  # OPS: lag, overdue, EVB gauges
+                    async with running_worker(
+                        client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
+                    ):
+                        setup.close()  # every table exists: the next service may set up
+                        print(f"barnflow worker on {address} / {settings.task_queue}")
+                        sys.stdout.flush()
+                        await _wait_for_signal()
 
     asyncio.run(main())
     return 0

@@ -118,7 +118,7 @@ async def _serve(host: str, port: int) -> int:
     from infra.api.config import load_api_config
     from infra.api.db import ensure_tables
     from infra.api.services import Services
-    from infra.bootstrap import database, open_store
+    from infra.bootstrap import database, open_store, startup_lock
     from infra.temporal import connect
 
     settings = load_settings()
@@ -126,10 +126,11 @@ async def _serve(host: str, port: int) -> int:
     address = settings.temporal_address or "127.0.0.1:7233"
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
-        store, env = stack.enter_context(open_store(settings, url, wait_for_database=120))
-        ensure_tables(store)
+        with startup_lock(url):  # tables are created one service at a time
+            store, env = stack.enter_context(open_store(settings, url, wait_for_database=120))
+            ensure_tables(store)
+            view = _view(env)
         client = await connect(address, settings.temporal_namespace, settings.keys.codec)
-        view = _view(env)
         services = Services(
             store,
             client,

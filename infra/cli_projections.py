@@ -94,7 +94,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
-    from infra.bootstrap import database, open_store
+    from infra.bootstrap import database, open_store, startup_lock
     from projections.runner import TRANSIENT, ReportsRunner
 
     stop = False
@@ -119,16 +119,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with (
-        database(settings) as url,
-        open_store(settings, url, wait_for_database=120) as (_store, env),
-    ):
-        runner = ReportsRunner(
-            env,
-            batch_size=args.batch_size,
-            before_commit=trace("committing"),
-            after_batch=trace("committed"),
-        )
+    with database(settings) as url, contextlib.ExitStack() as resources:
+        with startup_lock(url):  # tables are created one service at a time
+            _store, env = resources.enter_context(open_store(settings, url, wait_for_database=120))
+            runner = ReportsRunner(
+                env,
+                batch_size=args.batch_size,
+                before_commit=trace("committing"),
+                after_batch=trace("committed"),
+            )
         try:
             if args.trace:
                 print(f"starting at {runner.view.position()}", flush=True)

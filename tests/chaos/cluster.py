@@ -97,7 +97,11 @@ class Component:
         finally:
             out.close()
         if self.port is not None:
-            _wait_port(self.port, self.proc, self.name)
+            try:
+                _wait_port(self.port, self.proc, self.name)
+            except (RuntimeError, TimeoutError) as exc:
+                tail = self.log.read_text(errors="replace").strip().splitlines()[-15:]
+                raise RuntimeError(f"{exc}; last log lines:\n" + "\n".join(tail)) from None
 
     @property
     def alive(self) -> bool:
