@@ -1,7 +1,10 @@
 """Record the JSON histories under ``tests/replay/histories`` (run when workflow code changes
 *compatibly*, i.e. never to paper over a replay failure):
 
-    .venv/bin/python -m tests.replay.record
+    .venv/bin/python -m tests.replay.record [TAG]
+
+Files are named ``[TAG-]<scenario>.<run>.json``; histories of earlier versions stay committed
+next to the new ones (tag them, e.g. ``v2``), so the code must keep replaying all of them.
 
 Each scenario runs the production workflow in the time-skipping server against a throwaway
 embedded PostgreSQL, then saves every run's history of the case (continue-as-new chains too).
@@ -90,7 +93,7 @@ async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHis
     return runs
 
 
-async def record(out: Path = HERE) -> list[Path]:
+async def record(out: Path = HERE, tag: str = "") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="bf-rec-") as tmp, embedded_postgres(Path(tmp)) as url:
@@ -109,7 +112,7 @@ async def record(out: Path = HERE) -> list[Path]:
                     await scenario(d)
                     runs = await _chain(env, d.workflow_id)
                 for i, history in enumerate(runs):
-                    path = out / f"{name}.{i}.json"
+                    path = out / f"{tag + '-' if tag else ''}{name}.{i}.json"
                     path.write_text(history.to_json())
                     written.append(path)
             finally:
@@ -119,5 +122,7 @@ async def record(out: Path = HERE) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in asyncio.run(record()):
+    import sys
+
+    for p in asyncio.run(record(tag=sys.argv[1] if len(sys.argv) > 1 else "")):
         print(p)

@@ -33,6 +33,13 @@ def test_histories_are_committed() -> None:
     )
 
 
+def test_histories_from_before_and_after_the_timer_patch_are_both_kept() -> None:
+    """The `reuse-frist-timer` patch must keep replaying runs recorded before it (no marker) as
+    well as runs recorded after it (with the marker): both kinds are committed."""
+    with_marker = {p.name for p in HISTORIES if "core_patch" in p.read_text()}
+    assert with_marker and len(with_marker) < len(HISTORIES)
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path: Path) -> None:
     replayer = Replayer(workflows=[ChildCaseWorkflow], data_converter=data_converter(CODEC_KEY))
