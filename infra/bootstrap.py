@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import psycopg
 from temporalio.client import Client
@@ -21,6 +22,7 @@ from infra.temporal import adopt, connect, dev_server, running_worker
 from projections.runner import ReportsRunner, all_runners
 
 _log = logging.getLogger("barnflow")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -31,6 +33,20 @@ def database(settings: Settings) -> Iterator[str]:
         return
     with embedded_postgres(settings.home) as url:
         yield url
+
+
+def _when_up(attempt: Callable[[], T], wait: float) -> T:
+    """``attempt()``, retried once a second while PostgreSQL refuses connections (a server that
+    is starting or recovering), for up to ``wait`` seconds; then its error."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return attempt()
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise
+            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
+            time.sleep(1.0)
 
 
 #: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
@@ -46,16 +62,9 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
     until the caller has finished setting up, lets services start together against an empty
     database; closing the connection releases it even if the process dies.
     """
-    deadline = time.monotonic() + wait_for_database
-    while True:
-        try:
-            conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-            break
-        except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
-            time.sleep(1.0)
+    conn = _when_up(
+        lambda: psycopg.connect(url, autocommit=True, connect_timeout=5), wait_for_database
+    )
     try:
         conn.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK_KEY])
         yield
@@ -70,16 +79,7 @@ def open_store(
     """The event store on ``url``. Long-running services pass ``wait_for_database`` (seconds)
     so that one started next to a recovering PostgreSQL waits for it instead of exiting;
     one-shot commands fail at once with one line."""
-    deadline = time.monotonic() + wait_for_database
-    while True:
-        try:
-            ensure_schema(url, settings.database.schema)
-            break
-        except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
-            time.sleep(1.0)
+    _when_up(lambda: ensure_schema(url, settings.database.schema), wait_for_database)
     env = eventsourcing_env(
         url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
     )
