@@ -445,12 +445,20 @@ def _next_quarter(q: tuple[int, int]) -> tuple[int, int]:
     return (q[0] + 1, 1) if q[1] == 4 else (q[0], q[1] + 1)
 
 
+def ivo_window(year: int, quarter: int) -> tuple[date, date]:
+    """IVO's reporting window for a quarter's EVB report (DOMAIN.md §5.2): Q1 in April,
+    Q2 in July–August, Q3 in October, Q4 in January of the next year."""
+    if quarter == 4:
+        return date(year + 1, 1, 1), date(year + 1, 1, 31)
+    (sm, sd), (em, ed) = {1: ((4, 1), (4, 30)), 2: ((7, 1), (8, 31)), 3: ((10, 1), (10, 31))}[
+        quarter
+    ]
+    return date(year, sm, sd), date(year, em, ed)
+
+
 def _window_end(q: tuple[int, int]) -> date:
-    """Last day of IVO's reporting window for quarter ``q`` (Apr, Jul–Aug, Oct, Jan)."""
-    year, n = q
-    return {1: date(year, 4, 30), 2: date(year, 8, 31), 3: date(year, 10, 31)}.get(
-        n, date(year + 1, 1, 31)
-    )
+    """Last day of IVO's reporting window for quarter ``q``."""
+    return ivo_window(*q)[1]
 
 
 def _kvartal(text: object) -> str:

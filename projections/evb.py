@@ -20,7 +20,7 @@ from psycopg.rows import DictRow
 
 from domain.calendar import add_days, add_months, days_between
 from domain.events import INSATSTYPER, KON
-from domain.rules import KommunPolicy
+from domain.rules import KommunPolicy, rule
 from projections.periods import Period, ivo_window
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, percentile, share, split
@@ -66,7 +66,7 @@ def duties(row: dict[str, Any], end: date) -> list[Duty]:
     avslutat = _on_or_before(row["avslutat"], end)
     verkstalld = _on_or_before(row["verkstalld"], end)
     out: list[Duty] = []
-    due = add_months(row["fattat"], 3)
+    due = rule("C2").due_from(row["fattat"])
     if row["verkstalld"] is None or row["verkstalld"] > due:
         stop, kind = (verkstalld, VERKSTALLD) if verkstalld else (avslutat, AVSLUTAT)
         out.append(Duty(row, row["fattat"], add_days(due, 1), stop, kind if stop else None, None))
@@ -75,7 +75,7 @@ def duties(row: dict[str, Any], end: date) -> list[Duty]:
         if since > end:
             continue
         resumed = _on_or_before(date.fromisoformat(a_end) if a_end else None, end)
-        adue = add_months(since, 3)
+        adue = rule("C3").due_from(since)
         if a_end is not None and date.fromisoformat(a_end) <= adue:
             continue
         stop, kind = (resumed, VERKSTALLD) if resumed else (avslutat, AVSLUTAT)

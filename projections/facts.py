@@ -23,6 +23,7 @@ from domain.case import fold
 from domain.events import CaseEvent
 from domain.frister import Frist, compute_frister
 from domain.identity import ivo_pseudo_id
+from domain.rules import rule
 
 Row = tuple[Any, ...]
 Seal = Callable[[bytes], bytes]
@@ -351,11 +352,11 @@ def case_rows(
         spans = avbrott.get(bid, [])
         evb_from: date | None = None
         if b.gynnande and b.insats is not None:
-            due = add_months(b.fattat, 3)
+            due = rule("C2").due_from(b.fattat)
             if b.verkstalld is None or b.verkstalld > due:
                 evb_from = add_days(due, 1)
             for start, end in spans:
-                adue = add_months(date.fromisoformat(str(start)), 3)
+                adue = rule("C3").due_from(date.fromisoformat(str(start)))
                 if end is None or date.fromisoformat(end) > adue:
                     cand = add_days(adue, 1)
                     evb_from = cand if evb_from is None else min(evb_from, cand)
@@ -388,7 +389,7 @@ def case_rows(
 
     utredningar: list[Row] = []
     for uid, u in state.utredningar.items():
-        original = add_months(u.inledd, 4)
+        original = rule("B1").due_from(u.inledd)
         heard_on = hord.get(uid)
         reason = ej_hord.get(uid)
         for day, was_heard, why in heard_loose:

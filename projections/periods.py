@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from domain.frister import ivo_window as statutory_window
+
 KINDS = ("as_of", "quarter", "half", "month")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _HALF = re.compile(r"^(\d{4})H([12])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 #: IVO's reporting windows (DOMAIN.md §5.2): Q1 in April, Q2 in July–August, Q3 in October,
 #: Q4 in January of the next year.
-_IVO_WINDOWS = {1: ((4, 1), (4, 30)), 2: ((7, 1), (8, 31)), 3: ((10, 1), (10, 31))}
 
 
 class PeriodError(ValueError):
@@ -98,12 +99,7 @@ def parse_period(kind: str, text: str) -> Period:
 
 def ivo_window(q: Period) -> dict[str, str]:
     """The IVO reporting window a quarter's EVB report belongs to."""
-    n = (q.start.month - 1) // 3 + 1
-    if n == 4:
-        start, end = date(q.start.year + 1, 1, 1), date(q.start.year + 1, 1, 31)
-    else:
-        (sm, sd), (em, ed) = _IVO_WINDOWS[n]
-        start, end = date(q.start.year, sm, sd), date(q.start.year, em, ed)
+    start, end = statutory_window(q.start.year, (q.start.month - 1) // 3 + 1)
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
