@@ -18,6 +18,7 @@ from domain.calendar import STOCKHOLM, add_days, next_vardag
 from domain.events import LVU_REJECTED, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
 from domain.rules import (
     DEFAULT_POLICY,
+    LVU_NEW_FROM,
     NEW_SOL,
     NEW_SOL_FROM,
     OLD_SOL,
@@ -192,9 +193,13 @@ def _emit(
     original_due: date | None = None,
     notes: tuple[str, ...] = (),
     trigger_type: str | None = None,
+    law_date: date | None = None,
 ) -> Frist | None:
-    """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats."""
-    ref = r.law_for(trig)
+    """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats.
+
+    ``law_date`` chooses the act when it is not the counting start (POL-LVU2027-E6E7-START).
+    """
+    ref = r.law_for(law_date or trig)
     if ref is None or key in ctx.seen:
         return None
     shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
@@ -560,8 +565,12 @@ def _rolling(
     trig: date,
     match: Callable[[CaseEvent], bool],
     terminator: tuple[str, Callable[[CaseEvent], bool]],
+    law_date: date | None = None,
 ) -> None:
-    """A chain of cycles: each due ``r.length`` after the previous fulfilment, until it ends."""
+    """A chain of cycles: each due ``r.length`` after the previous fulfilment, until it ends.
+
+    ``law_date`` (first cycle only) is the day whose law applies when it differs from ``trig``.
+    """
     idx = start_idx
     end_type, end_pred = terminator
     for n in range(1, _MAX_CYCLES):
@@ -578,6 +587,7 @@ def _rolling(
             due=r.due_from(trig),
             fulfilled=_fulfilment(ctx, hit),
             notes=(f"cykel {n}",),
+            law_date=law_date if n == 1 else None,
         )
         if hit is None or hit == end:
             return
@@ -738,6 +748,17 @@ def _vard_in_force(ctx: _Ctx, i: int) -> bool:
     return state
 
 
+def _paborjad(ctx: _Ctx, i: int) -> date | None:
+    """The day the care in force at event ``i`` began: its first verkställighet (6 kap. 4 §)."""
+    began: date | None = None
+    for ev in ctx.evs[:i]:
+        if ev.type == "lvu_omhandertagande_verkstallt" and began is None:
+            began = ev.legal_date
+        elif ev.type == "lvu_vard_upphort":
+            began = None
+    return began
+
+
 def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
     r5 = rule("E5")
     subject = _subject(ev, "beslut_id")
@@ -771,6 +792,13 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
         return
     paragraf = ev.data.get("paragraf") or _GRUND_PARAGRAF.get(_grund(ctx, i, ev)) or "2"
     match = _is("beslut_id", bid) if bid is not None else _not_in("beslut_id", sol_beslut)
+    first, law_date = ctx.evs[start_idx].legal_date, None
+    if start_idx == i and trig >= LVU_NEW_FROM:
+        # 2026:1600 8 kap. 2-3 §§ count from "vården påbörjades" (6 kap. 4 §), which includes the
+        # placement under the omedelbart omhändertagande; the dom's date chooses the law.
+        began = _paborjad(ctx, i)
+        if began is not None and began < trig:
+            first, law_date = began, trig
     for rid, wanted in (("E6", "2"), ("E7", "3")):
         if wanted in str(paragraf):
             _rolling(
@@ -779,9 +807,10 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
                 ev,
                 subject=subject,
                 start_idx=start_idx,
-                trig=ctx.evs[start_idx].legal_date,
+                trig=first,
                 match=match,
                 terminator=("lvu_vard_upphort", _any),
+                law_date=law_date,
             )
 
 
