@@ -488,3 +488,20 @@ def test_e6_start_for_a_child_already_omhandertagen(
     ]
     e6 = {f.key: f for f in compute_frister(evs)}["E6:v1:1"]
     assert (e6.trigger_date, e6.due, e6.law, e6.paragraph) == (D(trigger), D(due), law, paragraph)
+
+
+def test_anknytning_ansokan_while_hem_care_is_in_force() -> None:
+    """10 kap. 3 §: care on the hem ground can be followed by anknytning; nothing else doubles."""
+    evs = [
+        opening(),
+        ev("lvu_ansokan_inlamnad", "2026-11-05", beslut_id="v1"),
+        ev("lvu_dom", "2026-11-20", utfall="bifall", beslut_id="v1", paragraf="2"),
+        ev("lvu_omhandertagande_verkstallt", "2026-11-21", beslut_id="v1"),
+    ]
+    state = fold(evs)
+    anknytning = ev("lvu_ansokan_inlamnad", "2027-03-01", beslut_id="v2", grund="anknytning")
+    state.check(anknytning, D("2027-04-01"))
+    hem_again = ev("lvu_ansokan_inlamnad", "2027-03-01", beslut_id="v2", grund="hem")
+    with pytest.raises(RuleViolation) as exc:
+        state.check(hem_again, D("2027-04-01"))
+    assert exc.value.rule == "P-LVU"
