@@ -815,10 +815,9 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
 
 
 def _lvu_2027(ctx: _Ctx) -> None:
-    """The lag 2026:1600 / 2026:1637 frister (domain.frister_lvu2027 imports this module)."""
-    from domain.frister_lvu2027 import lvu_2027
-
-    lvu_2027(ctx)
+    """The lag 2026:1600 / 2026:1637 frister, in their own module (imported at the end of this
+    one, because it builds on the helpers here; eager so the workflow sandbox never imports)."""
+    _lvu2027.lvu_2027(ctx)
 
 
 #: lvu_dom.grund -> the old LVU paragraph whose frister it has (E6: 2 §, E7: 3 §).
@@ -947,3 +946,7 @@ def compute_frister(
     _followups(ctx, beslut)
     _klagomal(ctx)
     return sorted(ctx.out, key=lambda f: (f.trigger_date, _RULE_ORDER[f.rule], f.key))
+
+
+# Last: domain.frister_lvu2027 imports the helpers above (a cycle that is safe in either order).
+from domain import frister_lvu2027 as _lvu2027  # noqa: E402
