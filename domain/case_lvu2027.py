@@ -8,6 +8,7 @@ that was accepted before is still accepted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn, Protocol
@@ -46,17 +47,31 @@ LVU2027_PROCESS_RULES: dict[str, str] = {
         "villkor om bostaden at most six months (7 kap. 2 §)."
     ),
     "N4": (
-        "No insats utan samtycke for a child who is omhändertagen or in LVU care (2026:1637 "
-        "1 kap. 4 §); insatser to the vårdnadshavare are allowed (3 kap. 4 §)."
+        "No insats utan samtycke for a child who is omhändertagen, in LVU care or placed under "
+        "SoL (2026:1637 1 kap. 4 §); insatser to the vårdnadshavare are allowed (3 kap. 4 §)."
     ),
 }
 
 
+class _Beslut(Protocol):
+    @property
+    def verkstalld(self) -> date | None: ...
+
+    @property
+    def is_placement(self) -> bool: ...
+
+    @property
+    def open_insats(self) -> bool: ...
+
+
 class _Lvu(Protocol):
-    """The LVU facts of ``CaseState`` the guards read."""
+    """The facts of ``CaseState`` the guards read."""
 
     lvu_omhandertagande: date | None
     lvu_vard: bool
+
+    @property
+    def beslut(self) -> Mapping[str, _Beslut]: ...
 
 
 @dataclass
@@ -374,11 +389,18 @@ def _g_samtycke(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         _deny(
             "N0", "Lag 2026:1637 gäller från 2027-01-02.", "lag 2026:1637 applies from 2027-01-02"
         )
-    if ev.data["avser"] == "barn" and (case.lvu_omhandertagande is not None or case.lvu_vard):
+    placed = any(
+        b.is_placement and b.open_insats and b.verkstalld is not None for b in case.beslut.values()
+    )
+    if ev.data["avser"] == "barn" and (
+        case.lvu_omhandertagande is not None or case.lvu_vard or placed
+    ):
         _deny(
             "N4",
-            "Inga insatser utan samtycke till ett barn som vårdas enligt lag 2026:1600.",
-            "no insats utan samtycke for a child in LVU care (2026:1637 1 kap. 4 §)",
+            "Inga insatser utan samtycke till ett barn som vårdas utanför hemmet eller enligt "
+            "lag 2026:1600 (2026:1637 1 kap. 4 §).",
+            "no insats utan samtycke for a child placed under SoL or in LVU care "
+            "(2026:1637 1 kap. 4 §)",
         )
     end = date.fromisoformat(str(ev.data["giltig_till"]))
     if end < day:

@@ -439,6 +439,15 @@ def test_samtycke_law_from_2027_01_02_and_not_in_lvu_care() -> None:
         fold(_omh(D("2027-01-02"))).check(beslut("2027-01-04"), D("2027-02-01"))
     assert exc.value.rule == "N4"
     fold(_omh(D("2027-01-02"))).check(beslut("2027-01-04", avser="vardnadshavare"), D("2027-02-01"))
+    placed = [
+        opening(),
+        ev("utredning_inledd", "2026-11-03", utredning_id="u1", grund="eget_initiativ"),
+        ev("beslut_fattat", "2026-12-01", beslut_id="b1", insats="familjehem", gynnande=True),
+        ev("insats_verkstalld", "2026-12-02", beslut_id="b1"),
+    ]
+    with pytest.raises(RuleViolation) as exc:
+        fold(placed).check(beslut("2027-01-04"), D("2027-02-01"))
+    assert exc.value.rule == "N4"
 
 
 def test_genomforandeplan_before_the_decision_meets_n1() -> None:
