@@ -100,6 +100,7 @@ class Lvu2027State:
     umgange: dict[str, bool] = field(default_factory=dict)
     forebyggande: dict[str, bool] = field(default_factory=dict)
     samtycke: dict[str, bool] = field(default_factory=dict)
+    placeringar: dict[str, str] = field(default_factory=dict)
 
     def apply(self, ev: CaseEvent) -> None:
         """Fold one (already checked) event."""
@@ -133,6 +134,8 @@ class Lvu2027State:
             self.bitrade_behov = max(0, self.bitrade_behov - 1)
         elif t.startswith("lvu_forbud_"):
             self._apply_forbud(t, d, day)
+        elif t == "lvu_placering_paborjad":
+            self.placeringar[str(d["placering_id"])] = str(d["placering"])
         elif t == "lvu_umgangesbegransning_beslutad":
             self.umgange[str(d["begransning_id"])] = True
         elif t == "lvu_umgangesbegransning_upphort":
@@ -319,6 +322,26 @@ def _g_forbud(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         _deny("P-FORBUD", "Undantag gäller utreseförbud (13 kap. 12 §).", "not an utreseförbud")
 
 
+def _g_placering(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
+    pid = str(ev.data["placering_id"])
+    if ev.type == "lvu_placering_paborjad":
+        if pid in s.placeringar:
+            _deny("P-DUP-ID", "Placeringen finns redan.", f"placering_id {pid!r} exists")
+        if case.lvu_omhandertagande is None and not case.lvu_vard:
+            _deny(
+                "P-LVU",
+                "En placering enligt 6 kap. 1 § kräver ett omhändertagande.",
+                "an LVU placement needs an omhändertagande or care in force",
+            )
+        return
+    if s.placeringar.get(pid) != "familjehem":
+        _deny(
+            "P-REF",
+            f"Okänd familjehemsplacering {pid}.",
+            f"placering_id {pid!r} is not a known familjehem placement",
+        )
+
+
 def _g_umgange(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
     bid = str(ev.data["begransning_id"])
     if ev.type == "lvu_umgangesbegransning_beslutad":
@@ -428,6 +451,8 @@ _GUARDS = {
     "lvu_forbud_overvagt": _g_forbud,
     "lvu_forbud_undantag_beslutat": _g_forbud,
     "lvu_forbud_upphort": _g_forbud,
+    "lvu_placering_paborjad": _g_placering,
+    "lvu_vardnadsoverflyttning_overvagd": _g_placering,
     "lvu_umgangesbegransning_beslutad": _g_umgange,
     "lvu_umgangesbegransning_provad": _g_umgange,
     "lvu_umgangesbegransning_upphort": _g_umgange,
