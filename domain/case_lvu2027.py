@@ -322,6 +322,24 @@ def _g_forbud(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         _deny("P-FORBUD", "Undantag gäller utreseförbud (13 kap. 12 §).", "not an utreseförbud")
 
 
+def _g_close(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
+    """P-CLOSE for the new decisions: a förbud, a förebyggande insats or an insats utan
+    samtycke still in force keeps the case open (the nämnd still owes its reviews)."""
+    reasons = []
+    if any(not f.upphort for f in s.forbud.values()):
+        reasons.append("a flyttnings- or utreseförbud is in force")
+    if any(s.forebyggande.values()):
+        reasons.append("a förebyggande insats (LVU 22 §) is in force")
+    if any(s.samtycke.values()):
+        reasons.append("an insats utan samtycke is in force")
+    if reasons:
+        _deny(
+            "P-CLOSE",
+            "Ärendet kan inte avslutas: ett beslut enligt lag 2026:1600/2026:1637 gäller.",
+            "the case cannot be closed: " + "; ".join(reasons),
+        )
+
+
 def _g_placering(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
     pid = str(ev.data["placering_id"])
     if ev.type == "lvu_placering_paborjad":
@@ -438,6 +456,7 @@ def _g_samtycke(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
 
 
 _GUARDS = {
+    "arende_avslutat": _g_close,
     "lvu_omhandertagande_faststallt": _g_faststallt,
     "lvu_laga_kraft": _g_laga_kraft,
     "lvu_fortsatt_tillfallig_vard_beslutad": _g_fortsatt,

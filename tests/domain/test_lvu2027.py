@@ -550,3 +550,19 @@ def test_e9_two_years_then_yearly_until_another_placement() -> None:
             D("2030-01-01"),
         )
     assert exc.value.rule == "P-REF"
+
+
+def test_case_stays_open_while_a_forbud_is_in_force() -> None:
+    evs = [
+        opening(),
+        ev("skyddsbedomning_gjord", "2026-11-02", anmalan_id="a1", omedelbart_skydd=False),
+        ev("forhandsbedomning_beslutad", "2026-11-03", anmalan_id="a1",
+           beslut="inte_inleda_utredning"),
+        ev("lvu_forbud_beslutat", "2027-01-10", forbud_id="f1", forbud="utreseforbud"),
+    ]  # fmt: skip
+    close = ev("arende_avslutat", "2027-02-01", orsak="klart")
+    with pytest.raises(RuleViolation) as exc:
+        fold(evs).check(close, D("2027-03-01"))
+    assert exc.value.rule == "P-CLOSE" and "utreseförbud" in exc.value.en
+    ended = [*evs, ev("lvu_forbud_upphort", "2027-01-20", forbud_id="f1")]
+    fold(ended).check(close, D("2027-03-01"))
