@@ -159,10 +159,22 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     # system
     "frist_overskriden": {"frist": _req(), "regel": _req(), "due": _req(kind="date")},
     "evb_rapporteringsskyldighet_uppstod": {"beslut_id": _req(), "due": _req(kind="date")},
+    # an alert above proved false by a fulfilment with an earlier legal date that arrived later
+    "larm_aterkallat": {
+        "larm_typ": _req("frist_overskriden", "evb_rapporteringsskyldighet_uppstod"),
+        "frist": _req(),
+        "regel": _req(),
+        "due": _req(kind="date"),
+        "larm_position": _req(kind="number"),
+        "uppfylld_position": _req(kind="number"),
+        "uppfylld_datum": _req(kind="date"),
+    },
 }
 
 #: Types only barnflow itself writes (timers); a calling system may not send them.
-SYSTEM_TYPES = frozenset({"frist_overskriden", "evb_rapporteringsskyldighet_uppstod"})
+SYSTEM_TYPES = frozenset(
+    {"frist_overskriden", "evb_rapporteringsskyldighet_uppstod", "larm_aterkallat"}
+)
 #: Types that open a case.
 OPENING_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
 ENVELOPE_FIELDS = frozenset(
