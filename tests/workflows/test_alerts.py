@@ -11,12 +11,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain.calendar import STOCKHOLM, add_days, add_months
+from domain.events import parse_event
 from domain.frister import MET, OVERDUE, compute_frister
 from infra.codec import data_converter
 from infra.store import CaseStore
-from infra.temporal import running_worker
-from tests.conftest import CODEC_KEY
-from tests.factories import PNR_BOY, PNR_THIRD
+from infra.temporal import adopt, running_worker
+from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
+from tests.factories import PNR_BOY, PNR_THIRD, line
 from tests.helpers import eventually
 from tests.workflows.driver import CaseDriver
 from workflows.child_case import ChildCaseWorkflow
@@ -207,3 +208,54 @@ async def test_a_late_verkstallighet_withdraws_the_evb_alert(
         assert (await d.summary()).open_evb == 0
         await d.sleep_days(1)
         assert d.alerts() == alerts and len(d.withdrawals()) == 1
+
+
+async def test_adoption_withdraws_a_false_alert_recorded_before_the_fix(
+    ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
+) -> None:
+    """The issue's record as older code left it: anmälan, frist_overskriden A1, then the
+    skyddsbedömning dated the anmälan's day. Adopted (ops repair, import), the workflow
+    withdraws the false alert at once, naming the skyddsbedömning."""
+    d = CaseDriver(ts_env, store, task_queue, pnr=PNR_BOY, case_ref="VS-OLD-RECORD")
+    received = add_days(await d.today(), -4)
+    at = noon(received)
+    barn = {"personnummer": d.pnr, "kon": "pojke"}
+    alert_key = "barnflow:frist_overskriden:A1:anm-1"
+    lines = [
+        line(
+            "anmalan_mottagen",
+            {"anmalan_id": "anm-1", "barn": barn, "anmalare_kategori": "skola"},
+            at=at,
+            key="o-1",
+            case_ref=d.case_ref,
+        ),
+        {
+            **line(
+                "frist_overskriden",
+                {"frist": "A1:anm-1", "regel": "A1", "due": received.isoformat()},
+                at=datetime.combine(add_days(received, 1), time(0), STOCKHOLM),
+                key=alert_key,
+                case_ref=d.case_ref,
+            ),
+            "actor": {"id": "barnflow", "roll": "system"},
+        },
+        line("skyddsbedomning_gjord", skydd(), at=at, key="o-2", case_ref=d.case_ref),
+    ]
+    now = await d.now()
+    positions = [store.record(parse_event(x, allow_system=True), now=now).position for x in lines]
+    async with running_worker(ts_env.client, store, task_queue):
+        await adopt(
+            ts_env.client,
+            store,
+            "1280",
+            d.case_ref,
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=task_queue,
+        )
+        [withdrawn] = await eventually(d.withdrawals)
+        assert (withdrawn.data["larm_position"], withdrawn.data["uppfylld_position"]) == (
+            positions[1],
+            positions[2],
+        )
+        await d.sleep_days(1)
+        assert len(d.withdrawals()) == 1 and len(d.alerts()) == 1
