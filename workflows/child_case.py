@@ -294,8 +294,9 @@ class ChildCaseWorkflow:
             await self._append(self._withdrawal_event(frist), allow_system=True)
 
     def _withdrawal_event(self, frist: Frist) -> dict[str, object]:
-        alert = next(e for e in self._events if e.idempotency_key == alert_key(frist))
-        alert_pos = alert.position or 0
+        alert = next((e for e in self._events if e.idempotency_key == alert_key(frist)), None)
+        alert_pos = 0 if alert is None else alert.position or 0
+        due = frist.due.isoformat() if alert is None else str(alert.data.get("due") or frist.due)
         return {
             "kommun": self._state.kommun,
             "case_ref": self._state.case_ref,
@@ -308,7 +309,7 @@ class ChildCaseWorkflow:
                 "larm_typ": frist.alert_event,
                 "frist": frist.key,
                 "regel": frist.rule,
-                "due": str(alert.data.get("due") or frist.due.isoformat()),
+                "due": due,
                 "larm_position": alert_pos,
                 "uppfylld_position": self._fulfilling_position(frist, alert_pos),
                 "uppfylld_datum": (frist.fulfilled_date or frist.due).isoformat(),
