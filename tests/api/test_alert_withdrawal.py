@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time as clock
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ from tests.factories import line
 from tests.helpers import eventually
 
 TYPES = ["frist_overskriden", "larm_aterkallat"]
+ALERT_TYPES = {*TYPES, "evb_rapporteringsskyldighet_uppstod"}
 
 
 async def _feed(
@@ -36,6 +37,23 @@ async def _feed(
         if body["last_position"] <= after:
             return out
         after = body["last_position"]
+
+
+async def _alerts_in_feed(
+    http: httpx.AsyncClient, token: Token, after: int, ref: str, n: int
+) -> list[dict[str, Any]]:
+    """The case's alerts and withdrawals in the feed once there are ``n`` (30 s at most)."""
+    deadline = clock.monotonic() + 30
+    while clock.monotonic() < deadline:
+        got = [e for e in await _feed(http, token, after, ref) if e["type"] in ALERT_TYPES]
+        if len(got) >= n:
+            return got
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"fewer than {n} of {ALERT_TYPES} for {ref} in the feed")
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=STOCKHOLM)
 
 
 async def test_withdrawn_alert_reaches_feed_and_webhook_and_the_frist_counts_as_met(
@@ -61,17 +79,8 @@ async def test_withdrawn_alert_reaches_feed_and_webhook_and_the_frist_counts_as_
         assert r.status_code == 201, r.text
         start = int(r.json()["position"]) - 1
 
-        async def alerted() -> list[dict[str, Any]]:
-            return [e for e in await _feed(http, token, start, ref) if e["type"] in TYPES]
-
         async def poll(n: int) -> list[dict[str, Any]]:
-            deadline = clock.monotonic() + 30
-            while clock.monotonic() < deadline:
-                got = await alerted()
-                if len(got) >= n:
-                    return got
-                await asyncio.sleep(0.2)
-            raise AssertionError(f"fewer than {n} of {TYPES} for {ref} in the feed")
+            return await _alerts_in_feed(http, token, start, ref, n)
 
         [alert] = await poll(1)  # no skyddsbedömning yet: after the window, A1 is alerted
         assert (alert["type"], alert["data"]["regel"]) == ("frist_overskriden", "A1")
@@ -133,3 +142,71 @@ async def test_withdrawn_alert_reaches_feed_and_webhook_and_the_frist_counts_as_
         "skyddsbedomning_gjord",
         "larm_aterkallat",
     ]
+
+
+async def test_withdrawn_evb_alert_makes_nothing_reportable_to_ivo(
+    http: httpx.AsyncClient, token: Token
+) -> None:
+    """A gynnande beslut 100 days old is backfilled, its EVB alert (C2) raised after the window;
+    then its verkställighet, dated within the three months, arrives: the alert is withdrawn, the
+    case's EVB view shows both and C2 met, and no IVO quarter lists the beslut."""
+    ref, pnr = new_ref(), new_pnr()
+    today = today_stockholm()
+    decided = add_days(today, -100)
+    beslut = {
+        "beslut_id": "b1",
+        "lagrum": "SoL 4:1",
+        "beslutstyp": "insats",
+        "insats": "oppenvard",
+        "gynnande": True,
+        "delegat": {"id": "d1", "roll": "utskott"},
+    }
+    barn = {"personnummer": pnr, "kon": "pojke"}
+    steps = [
+        (
+            "anmalan_mottagen",
+            {"anmalan_id": "anm-1", "barn": barn, "anmalare_kategori": "skola"},
+            -10,
+        ),
+        ("skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": False}, -10),
+        ("forhandsbedomning_beslutad", {"anmalan_id": "anm-1", "beslut": "inleda_utredning"}, -5),
+        ("utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "anm-1"}, -5),
+        ("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"}, 0),
+        ("beslut_fattat", beslut, 0),
+    ]
+    start = None
+    for n, (etype, data, offset) in enumerate(steps):
+        ev = line(etype, data, at=_noon(add_days(decided, offset)), key=f"{ref}-{n}", case_ref=ref)
+        r = await http.post("/commands", json=ev, headers=token("system"))
+        assert r.status_code == 201, r.text
+        start = start if start is not None else int(r.json()["position"]) - 1
+    assert start is not None
+    [alert] = await _alerts_in_feed(http, token, start, ref, 1)
+    assert (alert["type"], alert["data"]["beslut_id"]) == (
+        "evb_rapporteringsskyldighet_uppstod",
+        "b1",
+    )
+    done = add_days(today, -20)
+    verkst = line(
+        "insats_verkstalld", {"beslut_id": "b1"}, at=_noon(done), key=f"{ref}-v", case_ref=ref
+    )
+    r = await http.post("/commands", json=verkst, headers=token("system"))
+    assert r.status_code == 201, r.text
+    _, withdrawn = await _alerts_in_feed(http, token, start, ref, 2)
+    assert withdrawn["type"] == "larm_aterkallat"
+    assert (withdrawn["data"]["larm_typ"], withdrawn["data"]["regel"]) == (alert["type"], "C2")
+    assert withdrawn["data"]["uppfylld_position"] == r.json()["position"]
+
+    pos = {"min_position": withdrawn["position"]}
+    evb = await http.get(f"/cases/1280/{ref}/evb", params=pos, headers=token())
+    assert evb.status_code == 200, evb.text
+    assert [f["status"] for f in evb.json()["frister"] if f["rule"] == "C2"] == ["met"]
+    shown = [e["type"] for e in evb.json()["events"]]
+    assert shown[-3:] == [alert["type"], "insats_verkstalld", "larm_aterkallat"]
+    for day in (decided, today):
+        quarter = f"{day.year}Q{(day.month - 1) // 3 + 1}"
+        report = await http.get(
+            "/reports/evb", params={**pos, "quarter": quarter}, headers=token("auditor")
+        )
+        assert report.status_code == 200, report.text
+        assert ref not in {row["case_ref"] for row in report.json()["rows"]}, quarter
