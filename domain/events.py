@@ -181,6 +181,16 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     # system
     "frist_overskriden": {"frist": _req(), "regel": _req(), "due": _req(kind="date")},
     "evb_rapporteringsskyldighet_uppstod": {"beslut_id": _req(), "due": _req(kind="date")},
+    # an alert above proved false by a fulfilment with an earlier legal date that arrived later
+    "larm_aterkallat": {
+        "larm_typ": _req("frist_overskriden", "evb_rapporteringsskyldighet_uppstod"),
+        "frist": _req(),
+        "regel": _req(),
+        "due": _req(kind="date"),
+        "larm_position": _req(kind="number"),
+        "uppfylld_position": _req(kind="number"),
+        "uppfylld_datum": _req(kind="date"),
+    },
 }
 
 # --- lag (2026:1600) and lag (2026:1637): the decisions their frister need (docs/law-2027.md) ---
@@ -248,7 +258,9 @@ LVU2027_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
 EVENT_TYPES.update(LVU2027_EVENT_TYPES)
 
 #: Types only barnflow itself writes (timers); a calling system may not send them.
-SYSTEM_TYPES = frozenset({"frist_overskriden", "evb_rapporteringsskyldighet_uppstod"})
+SYSTEM_TYPES = frozenset(
+    {"frist_overskriden", "evb_rapporteringsskyldighet_uppstod", "larm_aterkallat"}
+)
 #: Types that open a case.
 OPENING_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
 ENVELOPE_FIELDS = frozenset(

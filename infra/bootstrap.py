@@ -131,7 +131,11 @@ async def local_stack(
         )
         await stack.enter_async_context(
             running_worker(
-                client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
+                client,
+                store,
+                settings.task_queue,
+                pseudonym_key=settings.keys.pseudonym,
+                alert_settle_seconds=settings.alert_settle_seconds,
             )
         )
         api_url = None
@@ -162,4 +166,5 @@ async def adopt_case(
         case_ref,
         pseudonym_key=settings.keys.pseudonym,
         task_queue=settings.task_queue,
+        alert_settle_seconds=settings.alert_settle_seconds,
     )

@@ -93,7 +93,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
                         runner = stack.enter_context(all_runners(env))
                         observe_views(store, runner.view)  # OPS: lag, overdue, EVB gauges
                     async with running_worker(
-                        client, store, settings.task_queue, pseudonym_key=settings.keys.pseudonym
+                        client,
+                        store,
+                        settings.task_queue,
+                        pseudonym_key=settings.keys.pseudonym,
+                        alert_settle_seconds=settings.alert_settle_seconds,
                     ):
                         setup.close()  # every table exists: the next service may set up
                         print(f"barnflow worker on {address} / {settings.task_queue}")
@@ -142,6 +146,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                         pseudonym_key=settings.keys.pseudonym,
                         task_queue=settings.task_queue,
                         delegationsordning=settings.delegationsordning(ln["kommun"]),
+                        alert_settle_seconds=settings.alert_settle_seconds,
                     )
             await asyncio.sleep(1.0)  # let adopted workflows append their overdue alerts
             catch_up(st.projections)

@@ -202,6 +202,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
                         pseudonym_key=settings.keys.pseudonym,
                         task_queue=settings.task_queue,
                         delegationsordning=settings.delegationsordning(str(obj.get("kommun"))),
+                        alert_settle_seconds=settings.alert_settle_seconds,
                     )
                 except CommandRejected as exc:
                     print(f"barnflow: line {number}: {exc}", file=sys.stderr)

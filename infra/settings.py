@@ -25,6 +25,7 @@ from domain.delegation import (
     delegationsordning_to_json,
     load_delegationsordning,
 )
+from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 ENV_HOME = "BARNFLOW_HOME"
 ENV_DATABASE_URL = "BARNFLOW_DATABASE_URL"
@@ -41,6 +42,10 @@ ENV_CIPHER_OLD_KEYS = "BARNFLOW_CIPHER_OLD_KEYS"
 ENV_CODEC_OLD_KEYS = "BARNFLOW_CODEC_OLD_KEYS"
 #: A directory of per-kommun delegationsordning TOML files (docs/delegationsordning.md).
 ENV_DELEGATION_DIR = "BARNFLOW_DELEGATION_DIR"
+#: Seconds without a command before an expired frist is alerted (docs/workflow.md).
+ENV_ALERT_SETTLE_SECONDS = "BARNFLOW_ALERT_SETTLE_SECONDS"
+#: An upper bound so a typo (minutes for seconds, ms for s) cannot silence alerts for days.
+MAX_ALERT_SETTLE_SECONDS = 86_400.0
 
 _HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -87,6 +92,8 @@ class Settings:
     keys: Keys
     #: kommun → its delegationsordning (JSON form), from BARNFLOW_DELEGATION_DIR/*.toml
     delegationsordningar: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    #: The settle window of the case workflows this process starts (BARNFLOW_ALERT_SETTLE_SECONDS)
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
 
     @property
     def production(self) -> bool:
@@ -118,6 +125,22 @@ def load_delegation_dir(directory: Path) -> dict[str, dict[str, Any]]:
             )
         out[ordning.kommun] = delegationsordning_to_json(raw)
     return out
+
+
+def _alert_settle(env: Mapping[str, str]) -> float:
+    raw = env.get(ENV_ALERT_SETTLE_SECONDS)
+    if not raw:
+        return DEFAULT_ALERT_SETTLE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_ALERT_SETTLE_SECONDS:  # also refuses nan
+        raise SettingsError(
+            f"{ENV_ALERT_SETTLE_SECONDS}: seconds between 0 and {MAX_ALERT_SETTLE_SECONDS:.0f},"
+            f" got {raw!r}"
+        )
+    return value
 
 
 def _decode_key(name: str, value: str) -> bytes:
@@ -234,4 +257,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             if env.get(ENV_DELEGATION_DIR)
             else {}
         ),
+        alert_settle_seconds=_alert_settle(env),
     )

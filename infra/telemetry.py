@@ -242,13 +242,16 @@ def db_append_span(event_type: str, kommun: str) -> Iterator[trace.Span]:
 
 
 def appended(event_type: str, data: Mapping[str, Any], duplicate: bool) -> None:
-    """Count an alert the workflow appended for a frist that became overdue (by rule)."""
+    """Count an alert the workflow appended for a frist that became overdue (by rule), and an
+    alert it withdrew because a later-arriving fulfilment showed the frist met."""
     if duplicate:
         return
     if event_type == "frist_overskriden":
         OVERDUE_ALERTS.add(1, {"rule": str(data.get("regel") or "unknown")[:16]})
     elif event_type == "evb_rapporteringsskyldighet_uppstod":
         OVERDUE_ALERTS.add(1, {"rule": "EVB"})
+    elif event_type == "larm_aterkallat":
+        WITHDRAWN_ALERTS.add(1, {"rule": str(data.get("regel") or "unknown")[:16]})
 
 
 # ---------------------------------------------------------------------------- HTTP
@@ -316,6 +319,11 @@ OVERDUE_ALERTS = _meter().create_counter(
     "barnflow.frister.overdue_alerts",
     unit="{frist}",
     description="frister that became overdue unmet (alert appended), by rule",
+)
+WITHDRAWN_ALERTS = _meter().create_counter(
+    "barnflow.frister.withdrawn_alerts",
+    unit="{frist}",
+    description="alerts withdrawn (larm_aterkallat) by a late fulfilment, by rule",
 )
 
 

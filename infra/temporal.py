@@ -48,7 +48,13 @@ from infra.store import CaseStore
 from infra.telemetry import client_interceptors
 from workflows import search
 from workflows.child_case import ChildCaseWorkflow
-from workflows.messages import COMMAND_UPDATE, CaseWorkflowInput, CommandInput, CommandResult
+from workflows.messages import (
+    COMMAND_UPDATE,
+    DEFAULT_ALERT_SETTLE_SECONDS,
+    CaseWorkflowInput,
+    CommandInput,
+    CommandResult,
+)
 from workflows.webhooks import WebhookDispatchWorkflow
 
 
@@ -209,6 +215,7 @@ async def running_worker(
     task_queue: str,
     *,
     pseudonym_key: bytes | None = None,
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
 ) -> AsyncIterator[Worker]:
     """A worker for ChildCaseWorkflow and its activities, shut down on exit.
 
@@ -229,6 +236,7 @@ async def running_worker(
                 pseudonym_key=key,
                 task_queue=task_queue,
                 conflict=WorkflowIDConflictPolicy.USE_EXISTING,
+                alert_settle_seconds=alert_settle_seconds,
             )
 
     transfers = TransferActivities(store, adopter)
@@ -260,6 +268,7 @@ async def adopt(
     pseudonym_key: bytes,
     task_queue: str,
     conflict: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.FAIL,
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
 ) -> str:
     """Start a case's workflow from the store's record of it (import, transfer, repair).
 
@@ -278,6 +287,7 @@ async def adopt(
             kommun=kommun,
             child_pseudonym=child,
             events=[e.redacted().to_json() for e in events],
+            alert_settle_seconds=alert_settle_seconds,
         ),
         id=wid,
         task_queue=task_queue,
@@ -371,13 +381,16 @@ async def send_command(
     pseudonym_key: bytes,
     task_queue: str,
     delegationsordning: dict[str, Any] | None = None,
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
 ) -> CommandResult:
     """Send one DOMAIN.md §4 event as a command to its child's workflow.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
     command updates the running workflow. ``delegationsordning`` (JSON form, see
     ``domain.delegation.delegationsordning_to_json``) makes the validator judge a beslut's
-    delegat. Raises ``CommandRejected`` with the rule or field.
+    delegat. ``alert_settle_seconds`` (``BARNFLOW_ALERT_SETTLE_SECONDS``) is the settle window of
+    a workflow this command starts; a running workflow keeps its own. Raises ``CommandRejected``
+    with the rule or field.
     """
     try:
         ev = parse_event(event)
@@ -389,7 +402,11 @@ async def send_command(
         if ev.type in OPENING_TYPES:
             start = WithStartWorkflowOperation(
                 ChildCaseWorkflow.run,
-                CaseWorkflowInput(kommun=ev.kommun, child_pseudonym=child),
+                CaseWorkflowInput(
+                    kommun=ev.kommun,
+                    child_pseudonym=child,
+                    alert_settle_seconds=alert_settle_seconds,
+                ),
                 id=wid,
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

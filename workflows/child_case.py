@@ -8,6 +8,11 @@ idempotency key is derived from the frist's key, so retries, restarts and replay
 duplicate it. Re-reporting clocks (EVB per quarter, övervägande every six months) are new frist
 instances with new keys, so they re-arm by themselves.
 
+Alerts must be true: an expired frist is alerted only once no command has arrived for the settle
+window (a burst or backfill may still hold its fulfilment), and an alert that a later-arriving
+fulfilment with an earlier legal date proves false is withdrawn by its own ``larm_aterkallat``
+event (docs/workflow.md, "Timers and alerts").
+
 Operators see the case through typed search attributes and the current-details line, never
 through identity or content (``workflows.search``).
 """
@@ -67,11 +72,23 @@ EVB_RULES = frozenset({"C2", "C3"})
 #: workflow.patched id: one durable timer per next-expiry instead of one per loop (README,
 #: "Changing workflow code": patched → deprecate_patch → removal).
 TIMER_REUSE_PATCH = "reuse-frist-timer"
+#: workflow.patched id: an expired frist is alerted only after the settle window (no command for
+#: ``alert_settle_seconds``); histories from before it alerted at once.
+ALERT_SETTLE_PATCH = "alert-settle-window"
+#: workflow.patched id: an alert proved false by a later-arriving fulfilment is withdrawn.
+ALERT_WITHDRAWAL_PATCH = "alert-withdrawal"
+WITHDRAWAL_EVENT = "larm_aterkallat"
 
 
 def alert_key(frist: Frist) -> str:
     """The idempotency key of a frist's alert event: one per frist instance, ever."""
     return f"barnflow:{frist.alert_event}:{frist.key}"
+
+
+def withdrawal_key(frist: Frist) -> str:
+    """The idempotency key of the withdrawal of a frist's alert: derived from the alert's key,
+    so each alert is withdrawn at most once, ever (retries, restarts, replays, adoption)."""
+    return f"barnflow:{WITHDRAWAL_EVENT}:{frist.alert_event}:{frist.key}"
 
 
 def _rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
@@ -99,6 +116,10 @@ class ChildCaseWorkflow:
         self._frister_cache: tuple[tuple[int, date], list[Frist]] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
+        self._settle = timedelta(seconds=max(inp.alert_settle_seconds, 0.0))
+        self._last_command_at: datetime | None = (
+            None if inp.last_command_at is None else datetime.fromisoformat(inp.last_command_at)
+        )
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -159,6 +180,10 @@ class ChildCaseWorkflow:
             events=[e.to_json() for e in self._events],
             continue_as_new_after=inp.continue_as_new_after,
             transfer_done=inp.transfer_done,
+            alert_settle_seconds=self._settle.total_seconds(),
+            last_command_at=(
+                None if self._last_command_at is None else self._last_command_at.isoformat()
+            ),
         )
 
     async def _transfer(self) -> None:
@@ -181,6 +206,7 @@ class ChildCaseWorkflow:
             ev = self._judge(cmd)  # state may have moved while we waited for the lock
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
+            self._last_command_at = workflow.now()  # the settle window starts (again)
             # "duplicate" tells the caller that *its command* was a retry; the store may also
             # have seen the append before when a local activity re-ran after a lost task
             return dataclasses.replace(result, duplicate=retry)
@@ -228,13 +254,79 @@ class ChildCaseWorkflow:
             self._frister_cache = (key, compute_frister(self._events, as_of=key[1]))
         return self._frister_cache[1]
 
+    def _settle_end(self) -> datetime | None:
+        """When the settle window after the last accepted command ends (None: no window, as in
+        histories recorded before ``ALERT_SETTLE_PATCH``, or before any command in this run)."""
+        if self._last_command_at is None or not workflow.patched(ALERT_SETTLE_PATCH):
+            return None
+        return self._last_command_at + self._settle
+
+    def _settling(self) -> bool:
+        """A command arrived within the settle window: expired frister wait for it to end."""
+        end = self._settle_end()
+        return end is not None and workflow.now() < end and self._state.closed_on is None
+
     async def _fire_expired(self) -> None:
-        """Append one alert for every frist that has expired unmet and was not alerted yet."""
+        """Withdraw every alert proved false, then append one alert for every frist that has
+        expired unmet and was not alerted yet, once the settle window has passed.
+
+        A closed case takes no more commands, so it does not wait for the window."""
         async with self._lock:
+            if workflow.patched(ALERT_WITHDRAWAL_PATCH):
+                await self._withdraw_false_alerts()
+            if self._settling():
+                return
             for frist in self._frister():
                 if frist.status != OVERDUE or alert_key(frist) in self._state.idempotency:
                     continue
                 await self._append(self._alert_event(frist), allow_system=True)
+
+    async def _withdraw_false_alerts(self) -> None:
+        """Append ``larm_aterkallat`` for each alert whose frist the record now shows as met:
+        a fulfilment with a legal date on or before the due date arrived after the alert."""
+        for frist in self._frister():
+            if (
+                frist.status != MET
+                or alert_key(frist) not in self._state.idempotency
+                or withdrawal_key(frist) in self._state.idempotency
+            ):
+                continue
+            await self._append(self._withdrawal_event(frist), allow_system=True)
+
+    def _withdrawal_event(self, frist: Frist) -> dict[str, object]:
+        alert = next((e for e in self._events if e.idempotency_key == alert_key(frist)), None)
+        alert_pos = 0 if alert is None else alert.position or 0
+        due = frist.due.isoformat() if alert is None else str(alert.data.get("due") or frist.due)
+        return {
+            "kommun": self._state.kommun,
+            "case_ref": self._state.case_ref,
+            "type": WITHDRAWAL_EVENT,
+            # legal time of the withdrawal: when barnflow learned the alert was false
+            "occurred_at": workflow.now().isoformat(),
+            "actor": SYSTEM_ACTOR,
+            "idempotency_key": withdrawal_key(frist),
+            "data": {
+                "larm_typ": frist.alert_event,
+                "frist": frist.key,
+                "regel": frist.rule,
+                "due": due,
+                "larm_position": alert_pos,
+                "uppfylld_position": self._fulfilling_position(frist, alert_pos),
+                "uppfylld_datum": (frist.fulfilled_date or frist.due).isoformat(),
+            },
+        }
+
+    def _fulfilling_position(self, frist: Frist, after: int) -> int:
+        """The position of the event that met ``frist``: the first event stored after its alert
+        with which the record shows it met (recomputed only here, on the rare withdrawal)."""
+        ordered = sorted(self._events, key=lambda e: e.position or 0)
+        for i, ev in enumerate(ordered):
+            if (ev.position or 0) <= after or ev.legal_date != frist.fulfilled_date:
+                continue
+            met = compute_frister(ordered[: i + 1], as_of=legal_date(workflow.now()))
+            if any(f.key == frist.key and f.status == MET for f in met):
+                return ev.position or 0
+        return self._last_position
 
     def _alert_event(self, frist: Frist) -> dict[str, object]:
         if frist.alert_event == "evb_rapporteringsskyldighet_uppstod":
@@ -253,15 +345,16 @@ class ChildCaseWorkflow:
         }
 
     def _next_expiry(self) -> datetime | None:
-        """When the earliest open, not yet alerted frist becomes overdue."""
-        return min(
-            (
-                overdue_at(f.due)
-                for f in self._frister()
-                if f.status == OPEN and alert_key(f) not in self._state.idempotency
-            ),
-            default=None,
-        )
+        """When the earliest open, not yet alerted frist becomes overdue, or, while a command's
+        settle window runs, when it ends: an expiry inside the window waits for its end, and an
+        expired frist left unalerted by the window is alerted then (if still unmet)."""
+        unalerted = [f for f in self._frister() if alert_key(f) not in self._state.idempotency]
+        expiries = [overdue_at(f.due) for f in unalerted if f.status == OPEN]
+        end = self._settle_end() if self._state.closed_on is None else None
+        if end is None:
+            return min(expiries, default=None)
+        waiting = any(f.status == OVERDUE for f in unalerted)
+        return min([max(at, end) for at in expiries] + ([end] if waiting else []), default=None)
 
     # ------------------------------------------------------------------ visibility
     def _publish(self) -> None:

@@ -13,6 +13,9 @@ TRANSFER_ACTIVITY = "transfer_case"
 WORKFLOW_NAME = "ChildCaseWorkflow"
 COMMAND_UPDATE = "command"
 STATE_QUERY = "state"
+#: The settle window's default (``BARNFLOW_ALERT_SETTLE_SECONDS``): an expired frist is alerted
+#: only once no command has arrived for this long (docs/workflow.md, "Timers and alerts").
+DEFAULT_ALERT_SETTLE_SECONDS = 300.0
 
 
 @dataclass
@@ -31,6 +34,13 @@ class CaseWorkflowInput:
     continue_as_new_after: int = 200
     #: Set on continue-as-new: the transfer activity already ran for this case.
     transfer_done: bool = False
+    #: Settle window: an expired frist is alerted only when no command has been accepted for
+    #: this many seconds, so a command arriving late but fulfilling it in time (a burst, a
+    #: backfill) never leaves a false alert. Defaulted so inputs recorded before it decode.
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
+    #: Carried on continue-as-new: workflow time (ISO) of the last accepted command, so a burst
+    #: that spans a continue-as-new still settles before alerting.
+    last_command_at: str | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from domain.calendar import days_between
+from domain.events import CaseEvent
 from domain.frister import MET, MISSED, OVERDUE, Frist, compute_frister
 from domain.ids import workflow_id_for
 from infra.api.access import LoadedCase, load_case, read_case, reads_of
@@ -47,6 +48,11 @@ EVB_TYPES = frozenset(
         EVB_ALERT,
     }
 )
+
+
+def _evb_withdrawal(ev: CaseEvent) -> bool:
+    """A withdrawn EVB alert (``larm_aterkallat``) belongs next to the alert it withdraws."""
+    return ev.type == "larm_aterkallat" and ev.data.get("larm_typ") == EVB_ALERT
 
 
 def _frist(f: Frist, as_of: date) -> FristOut:
@@ -153,7 +159,7 @@ async def case_evb(
     case = await read_case(services, principal, kommun, case_ref, purpose)
     day = as_of or today_stockholm()
     frister = [f for f in compute_frister(case.events, as_of=day) if f.alert_event == EVB_ALERT]
-    events = [e.to_json() for e in case.events if e.type in EVB_TYPES]
+    events = [e.to_json() for e in case.events if e.type in EVB_TYPES or _evb_withdrawal(e)]
     return EvbOut.model_validate(
         {
             "case_ref": case_ref,

@@ -90,6 +90,7 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
                 pseudonym_key=services.settings.keys.pseudonym,
                 task_queue=services.task_queue,
                 delegationsordning=services.settings.delegationsordning(str(raw.get("kommun"))),
+                alert_settle_seconds=services.settings.alert_settle_seconds,
             ),
             timeout=services.config.command_timeout,
         )

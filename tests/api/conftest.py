@@ -85,6 +85,7 @@ def api_settings(pg_url: str, api_schema: str, api_queue: str) -> Iterator[Setti
             task_queue=api_queue,
             mode="dev",
             keys=Keys(codec=CODEC_KEY, pseudonym=PSEUDONYM_KEY, cipher=CIPHER_KEY),
+            alert_settle_seconds=2.0,  # real time on the dev server: a short settle window
         )
 
 

@@ -289,6 +289,8 @@ def cluster(root: Path) -> Iterator[Cluster]:
         "BARNFLOW_TEMPORAL_ADDRESS": f"127.0.0.1:{t_port}",
         "BARNFLOW_TASK_QUEUE": "chaos",
         "BARNFLOW_API_MAX_INFLIGHT": "32",
+        # the late cases' A2 alerts come after the settle window: keep it short in real time
+        "BARNFLOW_ALERT_SETTLE_SECONDS": "2",
         **_keys_env(),
     }
     py = [sys.executable, "-m", "infra.cli"]

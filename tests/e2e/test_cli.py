@@ -58,6 +58,7 @@ def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path
         ("BARNFLOW_DATABASE_SCHEMA", "Robert'); DROP"),
         ("BARNFLOW_MODE", "staging"),
         ("BARNFLOW_CODEC_KEY", "short"),
+        ("BARNFLOW_ALERT_SETTLE_SECONDS", "5 min"),
     ],
 )
 def test_bad_setting_is_one_line_naming_it(tmp_path: Path, name: str, value: str) -> None:

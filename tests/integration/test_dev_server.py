@@ -36,6 +36,7 @@ async def test_backdated_anmalan_produces_a2_overdue_event_at_once(
             anmalan(received, case_ref="VS-BACK", pnr=PNR_FOURTH),
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=task_queue,
+            alert_settle_seconds=1.0,  # "at once": as soon as a one-second settle window ends
         )
         case = case_id_for("1280", "VS-BACK")
 

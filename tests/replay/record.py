@@ -18,17 +18,19 @@ import asyncio
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from domain.calendar import STOCKHOLM, add_days
 from infra.codec import data_converter
 from infra.embedded_pg import embedded_postgres
 from infra.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal import register_search_attributes, running_worker, temporal_test_server
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import PNR_BOY, PNR_GIRL, PNR_THIRD
+from tests.factories import PNR_BOY, PNR_FOURTH, PNR_GIRL, PNR_THIRD
 from tests.workflows.driver import CaseDriver
 
 HERE = Path(__file__).parent / "histories"
@@ -72,10 +74,30 @@ async def closed(d: CaseDriver) -> None:
     await d.handle.result()
 
 
+async def late(d: CaseDriver) -> None:
+    """Late registration (alert-settle-window, alert-withdrawal): a burst that fulfils in time
+    raises nothing; an alert raised after the window is withdrawn by a late fulfilment."""
+    today = await d.today()
+    first, second = (datetime.combine(add_days(today, n), time(12), STOCKHOLM) for n in (-4, -2))
+    await d.anmalan(at=first)
+    await d.env.sleep(timedelta(minutes=10))  # the window ends: A1 is alerted
+    skydd = {"anmalan_id": "anm-1", "omedelbart_skydd": False}
+    await d.send("skyddsbedomning_gjord", skydd, at=first)  # ...and withdrawn
+    await d.send(
+        "forhandsbedomning_beslutad",
+        {"anmalan_id": "anm-1", "beslut": "inte_inleda_utredning"},
+        at=first,
+    )
+    await d.anmalan("anm-2", at=second)  # a burst: its skyddsbedömning within the window
+    await d.send("skyddsbedomning_gjord", {**skydd, "anmalan_id": "anm-2"}, at=second)
+    await d.sleep_days(1)
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
+    "late_registration_withdrawn": (PNR_FOURTH, late),
 }
 
 

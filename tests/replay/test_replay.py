@@ -4,7 +4,9 @@ here, before it is deployed; see README "Changing workflow code" for the patchin
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +40,27 @@ def test_histories_from_before_and_after_the_timer_patch_are_both_kept() -> None
     well as runs recorded after it (with the marker): both kinds are committed."""
     with_marker = {p.name for p in HISTORIES if "core_patch" in p.read_text()}
     assert with_marker and len(with_marker) < len(HISTORIES)
+
+
+def test_histories_from_before_and_after_the_alert_patches_are_both_kept() -> None:
+    """`alert-settle-window` and `alert-withdrawal` (docs/workflow.md, "Timers and alerts"):
+    runs recorded before them and after them are committed, and one recorded run exercises an
+    alert withdrawn by a late fulfilment."""
+    for patch in ("alert-settle-window", "alert-withdrawal"):
+        with_marker = {p.name for p in HISTORIES if f'"id":"{patch}"' in _patch_ids(p)}
+        assert with_marker and len(with_marker) < len(HISTORIES), patch
+    assert any(p.name.startswith("v3-late_registration_withdrawn") for p in HISTORIES)
+
+
+def _patch_ids(path: Path) -> str:
+    """The patch markers' data of a history (JSON text; base64 in the file)."""
+    out = []
+    for ev in json.loads(path.read_text())["events"]:
+        marker = ev.get("markerRecordedEventAttributes") or {}
+        if marker.get("markerName") == "core_patch":
+            for value in marker.get("details", {}).values():
+                out += [base64.b64decode(p["data"]).decode() for p in value.get("payloads", [])]
+    return "\n".join(out)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

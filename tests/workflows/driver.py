@@ -24,7 +24,13 @@ from tests.conftest import PSEUDONYM_KEY
 from tests.factories import PNR_GIRL, line
 from tests.helpers import eventually
 from workflows.child_case import ChildCaseWorkflow
-from workflows.messages import STATE_QUERY, CaseSummary, CaseWorkflowInput, CommandResult
+from workflows.messages import (
+    DEFAULT_ALERT_SETTLE_SECONDS,
+    STATE_QUERY,
+    CaseSummary,
+    CaseWorkflowInput,
+    CommandResult,
+)
 
 _keys = itertools.count(1)
 
@@ -38,6 +44,7 @@ class CaseDriver:
     case_ref: str = "VS-2026-00417"
     pnr: str = PNR_GIRL
     delegationsordning: dict[str, Any] | None = None
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
     sent: list[str] = field(default_factory=list)
 
     @property
@@ -60,6 +67,7 @@ class CaseDriver:
                 kommun=self.kommun,
                 child_pseudonym=pseudonym(PSEUDONYM_KEY, self.kommun, self.pnr),
                 continue_as_new_after=continue_as_new_after,
+                alert_settle_seconds=self.alert_settle_seconds,
             ),
             id=self.workflow_id,
             task_queue=self.task_queue,
@@ -75,11 +83,19 @@ class CaseDriver:
     async def sleep_days(self, days: float) -> None:
         await self.env.sleep(timedelta(days=days))
 
-    async def send(self, etype: str, data: dict[str, Any], *, key: str | None = None) -> Any:
+    async def send(
+        self,
+        etype: str,
+        data: dict[str, Any],
+        *,
+        key: str | None = None,
+        at: datetime | None = None,
+    ) -> Any:
+        """Send one command, dated ``at`` (default: the server's now; earlier = registered late)."""
         event = line(
             etype,
             data,
-            at=await self.now(),
+            at=at or await self.now(),
             key=key or f"k-{etype}-{next(_keys)}",
             kommun=self.kommun,
             case_ref=self.case_ref,
@@ -91,15 +107,19 @@ class CaseDriver:
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=self.task_queue,
             delegationsordning=self.delegationsordning,
+            alert_settle_seconds=self.alert_settle_seconds,
         )
         self.sent.append(etype)
         return result
 
-    async def anmalan(self, anmalan_id: str = "anm-1", **barn: Any) -> Any:
+    async def anmalan(
+        self, anmalan_id: str = "anm-1", *, at: datetime | None = None, **barn: Any
+    ) -> Any:
         child = barn or {"personnummer": self.pnr, "kon": "flicka"}
         return await self.send(
             "anmalan_mottagen",
             {"anmalan_id": anmalan_id, "barn": child, "anmalare_kategori": "skola"},
+            at=at,
         )
 
     async def open_utredning(self, anmalan_id: str = "anm-1", utredning_id: str = "u1") -> None:
@@ -141,6 +161,10 @@ class CaseDriver:
             for e in self.events(kommun)
             if e.type in ("frist_overskriden", "evb_rapporteringsskyldighet_uppstod")
         ]
+
+    def withdrawals(self, kommun: str | None = None) -> list[CaseEvent]:
+        """Every ``larm_aterkallat`` the workflow appended, in stream order."""
+        return [e for e in self.events(kommun) if e.type == "larm_aterkallat"]
 
     async def wait_alerts(self, n: int, kommun: str | None = None) -> list[tuple[str, str, str]]:
         """The alerts once there are at least ``n`` of them (the append runs asynchronously)."""
