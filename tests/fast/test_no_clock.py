@@ -1,0 +1,65 @@
+"""The workflow never reads the clock or the environment (issue 13, deliverable 6).
+
+Every fast test runs its workflow tasks under ``ClockGuard``; these tests aim it at the place
+that used to read the clock (a 10-digit personnummer, whose century was resolved against
+``date.today()`` inside the update validator) and prove the guard itself sees a read.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+from temporalio import workflow
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.fast.clock_guard import ClockGuard
+from tests.fast.driver import FastCase
+from tests.fast.fakes import InMemoryStore
+
+#: tests.factories.PNR_GIRL (2012-03-04) written the short way, as many systems still send it.
+PNR_SHORT = "120304-1239"
+
+
+async def test_a_ten_digit_personnummer_is_judged_without_the_clock(
+    fast_env: WorkflowEnvironment,
+    fake_store: InMemoryStore,
+    fast_worker: str,
+    clock_guard: ClockGuard,
+) -> None:
+    d = FastCase(fast_env, fake_store, fast_worker, pnr=PNR_SHORT)
+    opened = await d.anmalan()
+    await d.anmalan("anm-2")  # a second anmälan about the same child, same short form
+    clock_guard.assert_no_reads()  # the validator parsed both lines with the event's date
+    barn = opened.event["data"]["barn"]
+    assert (barn["personnummer"], barn["fodelsedatum"]) == ("201203041239", "2012-03-04")
+
+
+@workflow.defn(sandboxed=False)
+class ReadsTheClock:
+    """Deliberately wrong workflow code: what the guard must catch."""
+
+    @workflow.run
+    async def run(self) -> str:
+        today = date.today()
+        now = datetime.now(UTC)
+        home = os.environ.get("HOME", "")
+        await workflow.sleep(timedelta(seconds=1))
+        return f"{today} {now} {bool(home)}"
+
+
+async def test_the_guard_sees_clock_and_environment_reads(fast_env: WorkflowEnvironment) -> None:
+    guard = ClockGuard(watched=(__file__,))
+    queue = f"guard-{secrets.token_hex(4)}"
+    with guard.executor() as pool:
+        async with Worker(
+            fast_env.client,
+            task_queue=queue,
+            workflows=[ReadsTheClock],
+            workflow_task_executor=pool,
+        ):
+            await fast_env.client.execute_workflow(ReadsTheClock.run, id=queue, task_queue=queue)
+    reads = sorted({r.split(" at ")[0] for r in guard.reads})
+    assert reads == ["date.today", "datetime.now", "os.environ"]
