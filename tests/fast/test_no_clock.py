@@ -10,17 +10,24 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from temporalio import workflow
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
+from infra.codec import data_converter
 from tests.fast.clock_guard import ClockGuard
 from tests.fast.driver import FastCase
 from tests.fast.fakes import InMemoryStore
+from workflows.child_case import ChildCaseWorkflow
 
 #: tests.factories.PNR_GIRL (2012-03-04) written the short way, as many systems still send it.
 PNR_SHORT = "120304-1239"
+#: The codec key the committed histories were recorded with (tests/conftest.py CODEC_KEY).
+REPLAY_CODEC_KEY = b"c" * 32
 
 
 async def test_a_ten_digit_personnummer_is_judged_without_the_clock(
@@ -63,3 +70,20 @@ async def test_the_guard_sees_clock_and_environment_reads(fast_env: WorkflowEnvi
             await fast_env.client.execute_workflow(ReadsTheClock.run, id=queue, task_queue=queue)
     reads = sorted({r.split(" at ")[0] for r in guard.reads})
     assert reads == ["date.today", "datetime.now", "os.environ"]
+
+
+HISTORIES = sorted((Path(__file__).parents[1] / "replay" / "histories").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_committed_histories_replay_without_reading_the_clock(path: Path) -> None:
+    """Every recorded case (all patch generations) replays on today's code without a clock read."""
+    guard = ClockGuard()
+    with guard.executor() as pool:
+        replayer = Replayer(
+            workflows=[ChildCaseWorkflow],
+            data_converter=data_converter(REPLAY_CODEC_KEY),
+            workflow_task_executor=pool,
+        )
+        await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
+    guard.assert_no_reads()
