@@ -238,3 +238,18 @@ async def test_a_closed_case_ends_its_workflow(
     assert d.events()[-1].legal_date == closed_on
     await d.sleep_days(60)
     assert d.alerts() == []  # a closed case raises no more alerts
+
+
+async def test_a_transferred_case_hands_over_once_and_ends(
+    fast_env: WorkflowEnvironment, fake_store: InMemoryStore, fast_worker: str
+) -> None:
+    """H2: the case continues in the receiving kommun; the sending workflow asks once and ends."""
+    d = FastCase(fast_env, fake_store, fast_worker)
+    await d.open_utredning()
+    assert await d.rejected("arende_overflyttat", {"till_kommun": "1280"}) == "P-TRANSFER"
+    await d.send("arende_overflyttat", {"till_kommun": "0127"})
+    result = await d.handle.result()
+    assert result.transferred_to == "0127"
+    assert [(t.kommun, t.case_ref, t.till_kommun) for t in fake_store.transfers] == [
+        ("1280", d.case_ref, "0127")
+    ]
