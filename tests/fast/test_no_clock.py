@@ -7,6 +7,7 @@ that used to read the clock (a 10-digit personnummer, whose century was resolved
 
 from __future__ import annotations
 
+import ast
 import os
 import secrets
 from datetime import UTC, date, datetime, timedelta
@@ -87,3 +88,52 @@ async def test_committed_histories_replay_without_reading_the_clock(path: Path) 
         )
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
     guard.assert_no_reads()
+
+
+_CLOCK_ATTRS = {
+    ("date", "today"),
+    ("datetime", "today"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "monotonic"),
+    ("time", "perf_counter"),
+    ("os", "environ"),
+    ("os", "getenv"),
+}
+_CLOCK_IMPORTS = {("time", "time"), ("time", "time_ns"), ("os", "environ"), ("os", "getenv")}
+
+
+def _clock_reads(source: str) -> list[tuple[int, str]]:
+    """``date.today``-style attribute reads and ``from os import environ``-style imports."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            owner = node.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if (name, node.attr) in _CLOCK_ATTRS:
+                found.append((node.lineno, f"{name}.{node.attr}"))
+        elif isinstance(node, ast.ImportFrom) and node.module in ("time", "os"):
+            found += [
+                (node.lineno, f"from {node.module} import {a.name}")
+                for a in node.names
+                if (node.module, a.name) in _CLOCK_IMPORTS
+            ]
+    return found
+
+
+def test_no_workflow_code_path_can_read_the_clock() -> None:
+    """The static half of the guard: paths no fast test runs are covered too. Workflow time is
+    ``workflow.now()``; activities and infra may read the clock, ``domain``/``workflows`` not."""
+    root = Path(__file__).resolve().parents[2]
+    reads = [
+        f"{path.relative_to(root)}:{line} {what}"
+        for package in ("domain", "workflows")
+        for path in sorted((root / package).rglob("*.py"))
+        for line, what in _clock_reads(path.read_text())
+    ]
+    assert reads == []
+    # and it does see one (the line domain/identity.py had before the fix)
+    old = "ref = today if today is not None else date.today()"
+    assert _clock_reads(old) == [(1, "date.today")]
