@@ -414,13 +414,14 @@ def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
     if unknown:
         raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
     data: dict[str, Any] = {}
+    reference = legal_date(occurred_at)  # a 10-digit personnummer's century, never the clock
     for name, fspec in spec.items():
         raw = data_raw.get(name)
         if raw is None:
             if fspec.required:
                 raise EventValidationError(f"data.{name}", f"required for {etype}")
             continue
-        data[name] = _value(fspec, raw, f"data.{name}", legal_date(occurred_at))
+        data[name] = _value(fspec, raw, f"data.{name}", reference)
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")
