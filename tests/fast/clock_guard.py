@@ -56,8 +56,15 @@ def _clock_name(func: Any) -> str | None:
     return None
 
 
+_LOGGING = os.sep + "logging" + os.sep
+
+
 def _first_non_stdlib(frame: FrameType | None) -> FrameType | None:
+    """The nearest caller outside the standard library; ``None`` for a log record's timestamp
+    (``workflow.logger`` is the SDK's sanctioned way to log, its time is no workflow input)."""
     while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
+        if _LOGGING in frame.f_code.co_filename:
+            return None
         frame = frame.f_back
     return frame
 

@@ -54,6 +54,7 @@ class ReadsTheClock:
         today = date.today()
         now = datetime.now(UTC)
         home = os.environ.get("HOME", "")
+        workflow.logger.warning("logged, with a timestamp: allowed")
         await workflow.sleep(timedelta(seconds=1))
         return f"{today} {now} {bool(home)}"
 
