@@ -56,6 +56,7 @@ def _clock_name(func: Any) -> str | None:
     return None
 
 
+WORKFLOW_THREAD_PREFIX = "clock-guarded-wf"
 _LOGGING = os.sep + "logging" + os.sep
 
 
@@ -100,7 +101,7 @@ class ClockGuard:
     def executor(self) -> Iterator[ThreadPoolExecutor]:
         """The ``workflow_task_executor`` for a Worker or Replayer: every thread is hooked."""
         with ThreadPoolExecutor(
-            max_workers=4, thread_name_prefix="clock-guarded-wf", initializer=self._install
+            max_workers=4, thread_name_prefix=WORKFLOW_THREAD_PREFIX, initializer=self._install
         ) as pool:
             yield pool
 

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import sys
 import sysconfig
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.fast.clock_guard import ClockGuard
+from tests.fast.clock_guard import WORKFLOW_THREAD_PREFIX, ClockGuard
 from tests.fast.fakes import InMemoryStore
 from workflows import search
 from workflows.child_case import ChildCaseWorkflow
@@ -49,20 +50,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.fast)
 
 
+def _ours() -> bool:
+    """Threads the fast tier runs code in: the test's event loop and the workflow tasks. Other
+    threads of a whole-suite session (a projection runner or worker left by a session fixture
+    of another tier) keep their PostgreSQL."""
+    name = threading.current_thread().name
+    return name == "MainThread" or name.startswith(WORKFLOW_THREAD_PREFIX)
+
+
 @pytest.fixture(autouse=True)
 def no_postgres(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Make PostgreSQL unreachable: a connection attempt raises and is remembered."""
     attempts: list[str] = []
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        attempts.append(repr(args[:1]))
+    def refuse(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        attempts.append(repr(args[-1:] or kwargs))
         raise PostgresForbidden("the fast tier must not connect to PostgreSQL")
 
-    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(refuse))
-    monkeypatch.setattr(psycopg.AsyncConnection, "connect", classmethod(refuse))
-    monkeypatch.setattr(psycopg, "connect", refuse)
+    def guarded_classmethod(cls: type) -> Any:
+        original = cls.__dict__["connect"].__func__  # keep subclasses (pools) working elsewhere
+
+        def connect(klass: type, *args: Any, **kwargs: Any) -> Any:
+            if _ours():
+                refuse(args, kwargs)
+            return original(klass, *args, **kwargs)
+
+        return classmethod(connect)
+
+    def connect_function(*args: Any, **kwargs: Any) -> Any:
+        if _ours():
+            refuse(args, kwargs)
+        return psycopg.Connection.connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "connect", guarded_classmethod(psycopg.Connection))
+    monkeypatch.setattr(
+        psycopg.AsyncConnection, "connect", guarded_classmethod(psycopg.AsyncConnection)
+    )
+    monkeypatch.setattr(psycopg, "connect", connect_function)
     monkeypatch.setenv("BARNFLOW_DATABASE_URL", "postgresql://fast-tier.invalid:1/none")
-    monkeypatch.delenv("BARNFLOW_TEST_DATABASE_URL", raising=False)
     yield attempts
     assert attempts == [], f"the fast tier tried to reach PostgreSQL: {attempts}"
 
