@@ -400,7 +400,9 @@ def _in_range(day: date, where: str) -> date:
     return day
 
 
-def _barn(value: object, where: str) -> dict[str, Any]:
+def _barn(value: object, where: str, reference: date) -> dict[str, Any]:
+    """The child: ``reference`` (the event's legal date) resolves a 10-digit personnummer's
+    century, so parsing never reads the clock and gives the same answer at every replay."""
     if not isinstance(value, Mapping):
         raise EventValidationError(where, "must be an object")
     allowed = {"personnummer", "tillfalligt_id", "kon", "fodelsedatum"}
@@ -415,7 +417,7 @@ def _barn(value: object, where: str) -> dict[str, Any]:
     key = "personnummer" if has_pnr else "tillfalligt_id"
     raw = _text(value[key], f"{where}.{key}", max_len=64)
     try:
-        ident = parse_child_identifier(raw)
+        ident = parse_child_identifier(raw, today=reference)
     except InvalidIdentity as exc:
         raise EventValidationError(f"{where}.{key}", str(exc)) from exc
     if has_pnr and ident.kind == "tillfalligt_id":
@@ -447,7 +449,7 @@ def _delegat(value: object, where: str) -> dict[str, str]:
     }
 
 
-def _value(spec: FieldSpec, value: object, where: str) -> Any:
+def _value(spec: FieldSpec, value: object, where: str, reference: date) -> Any:
     if spec.kind == "bool":
         if not isinstance(value, bool):
             raise EventValidationError(where, "must be true or false")
@@ -459,7 +461,7 @@ def _value(spec: FieldSpec, value: object, where: str) -> Any:
     if spec.kind == "date":
         return parse_date(value, where).isoformat()
     if spec.kind == "barn":
-        return _barn(value, where)
+        return _barn(value, where, reference)
     if spec.kind == "delegat":
         return _delegat(value, where)
     text = _text(value, where)
@@ -472,7 +474,9 @@ def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
     """Validate one DOMAIN.md §4 line (already JSON-decoded) into a ``CaseEvent``.
 
     Raises ``EventValidationError`` naming the first bad field. System types (timers' events) are
-    refused unless ``allow_system`` (import of an export, the workflow's own appends).
+    refused unless ``allow_system`` (import of an export, the workflow's own appends). The century
+    of a 10-digit personnummer is resolved against the event's legal date (``occurred_at``), not
+    the clock: the workflow's validator calls this, and every entry point gets the same answer.
     """
     if not isinstance(obj, Mapping):
         raise EventValidationError("$", "an event must be a JSON object")
@@ -508,13 +512,14 @@ def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
     if unknown:
         raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
     data: dict[str, Any] = {}
+    reference = legal_date(occurred_at)  # a 10-digit personnummer's century, never the clock
     for name, fspec in spec.items():
         raw = data_raw.get(name)
         if raw is None:
             if fspec.required:
                 raise EventValidationError(f"data.{name}", f"required for {etype}")
             continue
-        data[name] = _value(fspec, raw, f"data.{name}")
+        data[name] = _value(fspec, raw, f"data.{name}", reference)
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")

@@ -16,10 +16,12 @@ Century resolution for 10-digit input needs a reference date. Following Skatteve
 ``personnummer`` library) the rule is *year based*: ``+`` is used from the calendar year the
 person turns 100, so ``-`` (or no separator) means the most recent year ending in ``YY`` that is
 not after the reference year, and ``+`` the most recent one at least 100 years before it. The
-reference date is a keyword parameter and ``date.today()`` is only consulted when a 10-digit
-number is actually parsed: 12-digit and temporary ids never read the clock, which keeps them
-deterministic inside Temporal workflows (where ``date.today()`` is forbidden). Callers inside a
-workflow must pass ``today=workflow.now().date()`` if they accept 10-digit input.
+reference date is the caller's ``today`` keyword and nothing here reads the clock: this module
+runs inside the Temporal workflow's update validator (through ``domain.events.parse_event``,
+which passes the event's own legal date), where a clock read would make a replay disagree with
+its history, and where the validator and the append activity must resolve the same number to
+the same century even across a New Year. A 10-digit number without a reference date is refused
+with ``ValueError`` (a programming error, not bad input); 12-digit and temporary ids need none.
 
 Nothing here derives kön: the sex digit is exposed (``sex_digit``/``is_male``) only because the
 test vectors and Skatteverket define it, and LAW.md §8 says not to use it as a sex/gender
@@ -106,9 +108,16 @@ def luhn_check_digit(nine_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def _reference(today: date | None) -> date:
+    """The reference date of a 10-digit number; never the clock (module docstring)."""
+    if today is None:
+        raise ValueError("a 10-digit personnummer needs a reference date (today=...)")
+    return today
+
+
 def _resolve_century(yy: int, sep: str, today: date | None) -> int:
     """Full year for a 10-digit number (year based, see the module docstring)."""
-    ref = today if today is not None else date.today()  # noqa: DTZ011 - only for 10-digit input
+    ref = _reference(today)
     base = ref.year - 100 if sep == "+" else ref.year
     return base - ((base - yy) % 100)
 
@@ -154,12 +163,10 @@ def _parse_number(text: str, today: date | None) -> ChildIdentifier:
         raise InvalidIdentity(f"{what} does not exist in {year:04d}-{month:02d}")
     born = date(year, month, day)
 
-    if resolved_from_today:
-        ref = today if today is not None else date.today()  # noqa: DTZ011
-        if born > ref:
-            # Same year, later date: "-" says under 100 this year, so the alternative century
-            # would need "+". The number is self-contradictory as of the reference date.
-            raise InvalidIdentity("birth date is after the reference date")
+    if resolved_from_today and born > _reference(today):
+        # Same year, later date: "-" says under 100 this year, so the alternative century
+        # would need "+". The number is self-contradictory as of the reference date.
+        raise InvalidIdentity("birth date is after the reference date")
     canonical = f"{year:04d}{month:02d}{day_field:02d}{nnn}{match['check']}"
     return ChildIdentifier(kind, canonical, born)
 
@@ -170,14 +177,14 @@ def format_identifier(
     """Written form with separator: ``YYYYMMDD-NNNC`` (long) or ``YYMMDD-NNNC``/``YYMMDD+NNNC``.
 
     The short form's separator depends on the reference year (``+`` from the year the person
-    turns 100), so it reads ``today`` like parsing does. Temporary ids are returned unchanged.
+    turns 100), so it needs ``today`` like parsing does. Temporary ids are returned unchanged.
     """
     if ident.kind == "tillfalligt_id":
         return ident.canonical
     c = ident.canonical
     if long:
         return f"{c[0:8]}-{c[8:12]}"
-    ref = today if today is not None else date.today()  # noqa: DTZ011
+    ref = _reference(today)
     sep = "+" if ref.year - int(c[0:4]) >= 100 else "-"
     return f"{c[2:8]}{sep}{c[8:12]}"
 
@@ -253,8 +260,8 @@ def parse_temporary_id(raw: str) -> ChildIdentifier:
 def parse_child_identifier(raw: str, *, today: date | None = None) -> ChildIdentifier:
     """Parse a personnummer, samordningsnummer (10 or 12 digits) or temporary id.
 
-    ``today`` is the reference date for the century of 10-digit input (default: the current
-    date, read only when needed). 12-digit input keeps its century, also with ``+``.
+    ``today`` is the reference date for the century of 10-digit input, required for it (the
+    event's legal date in ``domain.events``). 12-digit input keeps its century, also with ``+``.
     """
     text = raw.strip()
     if text[:4].upper() == "TMP-":

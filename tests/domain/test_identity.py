@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +193,29 @@ def test_century_is_year_based_and_uses_reference_date() -> None:
     assert parse_child_identifier(short, today=date(2025, 12, 31)).canonical == raw
 
 
-def test_default_reference_date_is_today() -> None:
-    born = date.today() - timedelta(days=400)
-    raw = _number(born, 77)
-    assert parse_child_identifier(raw[2:]).canonical == raw
+def test_a_ten_digit_number_needs_a_reference_date_and_never_reads_the_clock() -> None:
+    raw = _number(date(2012, 3, 4), 77)
+    with pytest.raises(ValueError, match="needs a reference date"):
+        parse_child_identifier(raw[2:])
+    assert parse_child_identifier(raw).canonical == raw  # 12 digits need none
+
+
+def test_an_event_resolves_the_century_against_its_own_legal_date() -> None:
+    """The same line parses to the same child in 2026 and at any later replay of it."""
+    from domain.events import parse_event
+    from tests.factories import anmalan
+
+    def child(pnr: str, at: datetime) -> str:
+        ev = parse_event(anmalan(at, pnr=pnr))
+        return str(ev.data["barn"]["personnummer"])
+
+    raw = _number(date(2012, 3, 4), 123)
+    short = f"{raw[2:8]}-{raw[8:]}"
+    at = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    assert child(short, at) == raw
+    assert child(raw[2:8] + "+" + raw[8:], at) == "19" + raw[2:]  # "+": 100 or older then
+    # An event dated 2011 cannot be about a child born in 2012: read as born in 1912 then.
+    assert child(short, datetime(2011, 6, 1, 9, tzinfo=UTC)) == "19" + raw[2:]
 
 
 def test_sex_digit_and_temporary_ids() -> None:
