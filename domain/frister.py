@@ -111,6 +111,7 @@ class _Ctx:
     horizon: date
     policy: KommunPolicy
     case_ref: str
+    law_on: date | None = None
     out: list[Frist] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     consumed: set[tuple[str, int]] = field(default_factory=set)
@@ -194,7 +195,7 @@ def _emit(
     trigger_type: str | None = None,
 ) -> Frist | None:
     """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats."""
-    ref = r.law_for(trig)
+    ref = r.law_for(trig, ctx.law_on)
     if ref is None or key in ctx.seen:
         return None
     shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
@@ -861,8 +862,12 @@ def compute_frister(
     as_of: date | None = None,
     *,
     policy: KommunPolicy | None = None,
+    law_on: date | None = None,
 ) -> list[Frist]:
     """Every frist of one case, with status as of ``as_of`` (``None``: as far as events tell).
+
+    ``law_on`` (default: each trigger's own date decides) applies the rules catalogue as it
+    stood on that day, so a caller can ask what a case's frister were before a change of law.
 
     Events dated after ``as_of`` are ignored (time travel) and system events
     (``frist_overskriden``, ``evb_rapporteringsskyldighet_uppstod``) never start or meet a frist.
@@ -874,7 +879,7 @@ def compute_frister(
     if not evs:
         return []
     horizon = as_of if as_of is not None else evs[-1].legal_date
-    ctx = _Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref)
+    ctx = _Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref, law_on)
     beslut = _beslut(ctx)
     _intake(ctx)
     _utredningar(ctx)

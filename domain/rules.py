@@ -96,14 +96,19 @@ class Rule:
     missing_event_types: tuple[str, ...] = ()
     note: str = ""
 
-    def law_for(self, trigger: date) -> LawRef | None:
+    def law_for(self, trigger: date, law_on: date | None = None) -> LawRef | None:
         """The act and paragraph that govern a frist started on ``trigger``.
 
         ``None`` means the rule did not exist then (A3 before 2026-01-15: no time limit).
+        ``law_on`` applies the catalogue as it stood on that day: a switch after it is not in
+        force yet (``rules preview`` compares the day before a switch with the switch day).
         """
-        if self.exists_from is not None and trigger < self.exists_from:
+        if self.exists_from is not None and (
+            trigger < self.exists_from or (law_on is not None and law_on < self.exists_from)
+        ):
             return None
-        if trigger >= self.new_from or self.old_ref is None:
+        switched = trigger >= self.new_from and (law_on is None or law_on >= self.new_from)
+        if switched or self.old_ref is None:
             return self.new_ref
         return self.old_ref
 
