@@ -111,6 +111,51 @@ class FristerOut(BaseModel):
     frister: list[FristOut]
 
 
+class PreviewSideOut(BaseModel):
+    """A frist on one side of a change of law."""
+
+    trigger_date: str
+    due: str
+    shifted_due: str | None
+    status: str
+    fulfilled_date: str | None
+    law: str
+    paragraph: str
+
+
+class FristChangeOut(BaseModel):
+    """One frist before and after the switch (``null`` on the side where it does not exist)."""
+
+    key: str
+    rule: str
+    name: str
+    subject: str
+    changes: list[
+        Literal[
+            "frist_added",
+            "frist_ended",
+            "due_moved",
+            "paragraph_changed",
+            "policy_applied",
+            "unchanged",
+        ]
+    ]
+    policies: list[str]
+    before: PreviewSideOut | None
+    after: PreviewSideOut | None
+
+
+class RulesPreviewOut(BaseModel):
+    """What a change of law on ``on`` does to one case's frister (``barnflow rules preview``)."""
+
+    kommun: str
+    case_ref: str
+    on: str
+    open: bool
+    compulsory_care: bool
+    frister: list[FristChangeOut]
+
+
 class EvbOut(BaseModel):
     case_ref: str
     as_of: str
