@@ -39,6 +39,10 @@ MAX_TEXT = 2000
 MIN_YEAR = 1900
 MAX_YEAR = 2200
 #: lvu_dom outcomes that mean the court ordered no care (lower-cased).
+#: The grounds of 2026:1600 3 kap.: hem (2 §), eget_beteende (3 §), anknytning (5 §).
+LVU_GRUNDER = ("hem", "eget_beteende", "anknytning")
+#: The prohibitions of 2026:1600 12 kap. (LVU 24 §) and 13 kap. (LVU 31 a §).
+LVU_FORBUD = ("flyttningsforbud", "utreseforbud")
 LVU_REJECTED = frozenset(
     {"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet", "lamnad_utan_bifall"}
 )
@@ -140,11 +144,27 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     "overvagande_genomfort": {"beslut_id": _req(), "slutsats": _req()},
     "vardplan_reviderad": {"beslut_id": _opt()},
     "vardnadsoverflyttning_overvagd": {"beslut_id": _req(), "slutsats": _opt()},
-    "lvu_omhandertagande_beslutat": {"beslut_id": _opt(), "delegat": _opt(kind="delegat")},
+    "lvu_omhandertagande_beslutat": {
+        "beslut_id": _opt(),
+        "delegat": _opt(kind="delegat"),
+        # lag 2026:1600 (from 2027-01-01): the ground of 3 kap. and a 5 kap. 3 § ordförandebeslut
+        "grund": _opt(*LVU_GRUNDER),
+        "ordforandebeslut": _opt(kind="bool"),
+    },
     "lvu_omhandertagande_verkstallt": {"beslut_id": _opt()},
     "lvu_understalld": {"beslut_id": _opt()},
-    "lvu_ansokan_inlamnad": {"beslut_id": _opt()},
-    "lvu_dom": {"utfall": _req(), "beslut_id": _opt(), "paragraf": _opt("2", "3", "2+3")},
+    "lvu_ansokan_inlamnad": {
+        "beslut_id": _opt(),
+        "grund": _opt(*LVU_GRUNDER),
+        # 2026:1600 11 kap. 4 § / LVU 32 §: no läkarundersökning "av särskilda skäl"
+        "lakarundersokning_obehovlig": _opt(kind="bool"),
+    },
+    "lvu_dom": {
+        "utfall": _req(),
+        "beslut_id": _opt(),
+        "paragraf": _opt("2", "3", "2+3"),
+        "grund": _opt(*LVU_GRUNDER),
+    },
     "lvu_vard_upphort": {"beslut_id": _opt()},
     # follow-up / case
     "uppfoljning_inledd": {"grund": _req(), "uppfoljning_id": _opt()},
@@ -160,6 +180,63 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     "frist_overskriden": {"frist": _req(), "regel": _req(), "due": _req(kind="date")},
     "evb_rapporteringsskyldighet_uppstod": {"beslut_id": _req(), "due": _req(kind="date")},
 }
+
+# --- lag (2026:1600) and lag (2026:1637): the decisions their frister need (docs/law-2027.md) ---
+#: Events added for the LVU -> 2026:1600 switch of 2027-01-01 and for 2026:1637. Old histories
+#: never contain them, so every frist they start is new; ``lvu_*`` types above keep their shape.
+LVU2027_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    "lvu_omhandertagande_faststallt": {"beslut_id": _opt()},
+    "lvu_laga_kraft": {"beslut_id": _opt(), "avser": _opt("dom", "fortsatt_tillfallig_vard")},
+    "lvu_fortsatt_tillfallig_vard_beslutad": {"beslut_id": _opt()},
+    "lvu_fortsatt_tillfallig_vard_ansokt": {"beslut_id": _opt()},
+    "lvu_ordforandebeslut_anmalt": {"beslut_id": _opt(), "forbud_id": _opt()},
+    "lvu_forbud_beslutat": {
+        "forbud_id": _req(),
+        "forbud": _req(*LVU_FORBUD),
+        "tillfalligt": _opt(kind="bool"),
+        "ordforandebeslut": _opt(kind="bool"),
+    },
+    "lvu_forbud_understallt": {"forbud_id": _req()},
+    "lvu_forbud_faststallt": {"forbud_id": _req()},
+    "lvu_forbud_ansokt": {"forbud_id": _req()},
+    "lvu_forbud_overvagt": {"forbud_id": _req(), "slutsats": _opt()},
+    "lvu_forbud_undantag_beslutat": {"forbud_id": _req(), "till": _req(kind="date")},
+    "lvu_forbud_upphort": {"forbud_id": _req()},
+    "lvu_umgangesbegransning_beslutad": {
+        "begransning_id": _req(),
+        "slag": _req("umgange", "hemlighallande"),
+    },
+    "lvu_umgangesbegransning_provad": {"begransning_id": _req(), "slutsats": _opt()},
+    "lvu_umgangesbegransning_upphort": {"begransning_id": _req()},
+    "lvu_drogtest_beslutat": {
+        "avser": _req("umgange", "upphorande", "sarskilt_villkor"),
+        "provtyp": _req("blod", "urin", "utandning", "saliv", "svett", "har"),
+        "syfte": _req(),
+    },
+    "lvu_lakarundersokning_beslutad": {"beslutad_av": _opt("namnden", "ratten")},
+    "lvu_lakarundersokning_genomford": {},
+    "lvu_offentligt_bitrade_behov": {"avser": _opt("barnet", "vardnadshavare", "foralder")},
+    "lvu_offentligt_bitrade_anmalt": {},
+    "lvu_forebyggande_insats_beslutad": {
+        "insats_id": _req(),
+        "insats": _req("kontaktperson", "behandling_oppna_former"),
+    },
+    "lvu_forebyggande_insats_provad": {"insats_id": _req(), "slutsats": _opt()},
+    "lvu_forebyggande_insats_upphort": {"insats_id": _req()},
+    # lag (2026:1637) om insatser inom socialtjänsten när samtycke saknas (from 2027-01-02)
+    "insats_utan_samtycke_beslutad": {
+        "insats_id": _req(),
+        "avser": _req("vardnadshavare", "barn"),
+        "giltig_till": _req(kind="date"),
+        "sarskilda_villkor": _opt(kind="bool"),
+        "bostadsvillkor": _opt(kind="bool"),
+        "delegat": _opt(kind="delegat"),
+    },
+    "sarskild_genomforandeplan_upprattad": {"insats_id": _req()},
+    "insats_utan_samtycke_overvagd": {"insats_id": _req(), "slutsats": _opt()},
+    "insats_utan_samtycke_upphort": {"insats_id": _req()},
+}
+EVENT_TYPES.update(LVU2027_EVENT_TYPES)
 
 #: Types only barnflow itself writes (timers); a calling system may not send them.
 SYSTEM_TYPES = frozenset({"frist_overskriden", "evb_rapporteringsskyldighet_uppstod"})

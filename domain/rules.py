@@ -24,6 +24,13 @@ Recurrence = Literal["none", "rolling", "anniversary", "quarterly", "annual"]
 OLD_SOL = "SoL 2001:453"
 NEW_SOL = "SoL 2025:400"
 LVU = "LVU 1990:52"
+#: Lag (2026:1600) om omhändertagande för vård av barn och unga: replaces LVU on 2027-01-01.
+LVU_NEW = "lag 2026:1600"
+LVU_NEW_FROM = date(2027, 1, 1)
+#: Lag (2026:1637) om insatser inom socialtjänsten när samtycke saknas ("/Träder i kraft
+#: I:2027-01-02/" in its SFS text; one day after 2026:1600).
+SAMTYCKE = "lag 2026:1637"
+SAMTYCKE_FROM = date(2027, 1, 2)
 OLD_SOF = "SoF 2001:937"
 NEW_SOF = "SoF 2025:468"
 LOCAL = "Lokal regel"
@@ -42,6 +49,29 @@ class LawRef:
 
     law: str
     paragraph: str
+
+
+@dataclass(frozen=True)
+class LawVersion:
+    """One act and paragraph that governs a rule for frister triggered on or after ``since``."""
+
+    since: date
+    ref: LawRef
+
+
+@dataclass(frozen=True)
+class LawSwitch:
+    """A day on which one act replaced another for some rules (SoL 2025-07-01, LVU 2027-01-01).
+
+    Data for ``rules list``/``rules preview``: which rules change paragraph on ``on`` and which
+    named transitional policies (``POL-…``) decide the frister that straddle it.
+    """
+
+    id: str
+    on: date
+    old_law: str
+    new_law: str
+    policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +125,9 @@ class Rule:
     uncertain: tuple[UncertainPolicy, ...] = ()
     missing_event_types: tuple[str, ...] = ()
     note: str = ""
+    #: Explicit versions, oldest first, when a rule has more than an old and a new reference
+    #: (e.g. LVU 22 § kept in force by a transitional rule). Empty: old_ref/new_ref/new_from.
+    history: tuple[LawVersion, ...] = ()
 
     def law_for(self, trigger: date, law_on: date | None = None) -> LawRef | None:
         """The act and paragraph that govern a frist started on ``trigger``.
@@ -107,10 +140,29 @@ class Rule:
             trigger < self.exists_from or (law_on is not None and law_on < self.exists_from)
         ):
             return None
+        if self.history:
+            current = [
+                v.ref
+                for v in self.history
+                if v.since <= trigger and (law_on is None or v.since <= law_on)
+            ]
+            return current[-1] if current else None
         switched = trigger >= self.new_from and (law_on is None or law_on >= self.new_from)
         if switched or self.old_ref is None:
             return self.new_ref
         return self.old_ref
+
+    def versions(self) -> tuple[LawVersion, ...]:
+        """Every (from-date, reference) the rule has had, oldest first; ``date.min`` = always."""
+        if self.history:
+            return self.history
+        first = self.exists_from or date.min
+        if self.old_ref is None:
+            return (LawVersion(first, self.new_ref),) if self.new_ref else ()
+        out = [LawVersion(first, self.old_ref)]
+        if self.new_ref is not None:
+            out.append(LawVersion(max(self.new_from, first), self.new_ref))
+        return tuple(out)
 
     def due_from(self, trigger: date, length: int | None = None) -> date:
         """The literal due date (1930:173 1 §, month-end clamping); ``length`` overrides."""
@@ -152,6 +204,21 @@ def _sol(old: str | None, new: str) -> _Refs:
 
 def _lvu(par: str) -> _Refs:
     return {"old_ref": None, "new_ref": LawRef(LVU, par)}
+
+
+class _SwitchRefs(TypedDict):
+    old_ref: LawRef | None
+    new_ref: LawRef | None
+    new_from: date
+
+
+def _lvu2027(old: str | None, new: str) -> _SwitchRefs:
+    """LVU paragraph for triggers before 2027-01-01, lag 2026:1600 from that day."""
+    return {
+        "old_ref": LawRef(LVU, old) if old else None,
+        "new_ref": LawRef(LVU_NEW, new),
+        "new_from": LVU_NEW_FROM,
+    }
 
 
 P_SONDAG = UncertainPolicy(
@@ -220,6 +287,121 @@ P_D10 = UncertainPolicy(
     "per_placering",
     "Förteckningen gäller barn i familjehem vid årets ingång; en frist per placering och år. "
     "Händelsetypen för inlämnad förteckning saknas ännu (ivo_forteckning_lamnad).",
+)
+
+# --- LVU (1990:52) -> lag (2026:1600) on 2027-01-01, lag (2026:1637) on 2027-01-02 --------------
+# Named transitional policies (docs/law-2027.md). The övergångsbestämmelser (ÖB) of 2026:1600 say
+# what happens to decisions and ansökningar; they do not say which starting point governs a
+# period already running, so that is a named choice here.
+P_LVU2027_TRIGGER = UncertainPolicy(
+    "POL-LVU2027-TRIGGER",
+    "utlosande_dag",
+    "Lag och paragraf väljs efter den dag fristen utlöses: före 2027-01-01 LVU, från den dagen "
+    "lag 2026:1600. En frist som löper över 2027-01-01 behåller sin slutdag och sin LVU-paragraf; "
+    "bytet i sig startar ingen ny frist (ÖB 3: ett LVU-beslut anses som beslut enligt "
+    "motsvarande bestämmelse i nya lagen).",
+)
+P_LVU2027_E3 = UncertainPolicy(
+    "POL-LVU2027-E3-START",
+    "verkstallighet",
+    "LVU 8 § räknar fyra veckor från dagen omhändertagandet verkställdes, 2026:1600 5 kap. 5 § "
+    "från dagen vården påbörjades (6 kap. 4 §). lvu_omhandertagande_verkstallt är båda dagarna "
+    "(barnet kom till placeringen). En period som löper 2027-01-01 räknas från verkställigheten "
+    "med LVU 8 §; från 2027-01-01 läses händelsen som 'vården påbörjades'.",
+)
+P_LVU2027_CYKEL = UncertainPolicy(
+    "POL-LVU2027-CYKEL",
+    "cykelns_start",
+    "Återkommande överväganden (E6, E7, E10, E11, E12): varje cykel citerar lagen som gäller "
+    "den dag cykeln startar (vårdens början eller senaste övervägandet). En cykel som löper "
+    "2027-01-01 behåller slutdagen; nästa cykel citerar 2026:1600. Startpunkten 'vården "
+    "påbörjades' (8 kap. 2-3 §§) är samma dag som E6/E7 redan räknar från.",
+)
+P_LVU2027_OB4 = UncertainPolicy(
+    "POL-LVU2027-OB4",
+    "paragraf_vid_gammal_ansokan",
+    "ÖB 4: LVU 2-3 §§ gäller en ansökan som kom in till förvaltningsrätten före 2027-01-01. "
+    "lvu_dom får då ange paragraf 2/3 även efter 2027-01-01; E6 (2 § = 3 kap. 2 § hem) och E7 "
+    "(3 § = eget beteende) väljs efter paragrafen. En ansökan från 2027-01-01 anger grund.",
+)
+P_LVU2027_OB5 = UncertainPolicy(
+    "POL-LVU2027-OB5",
+    "lvu22_galler",
+    "ÖB 5: förebyggande insatser enligt LVU 22-23 §§ som beslutats före 2027-01-01 behåller "
+    "prövning inom sex månader (första gången från beslutet, sedan från senaste prövningen) och "
+    "citerar LVU 22 § även efter bytet. Nya sådana beslut kan inte fattas från 2027-01-01.",
+)
+P_LVU2027_OB6 = UncertainPolicy(
+    "POL-LVU2027-OB6",
+    "flyttningsforbud_lvu24",
+    "ÖB 6: ett barn med flyttningsförbud enligt LVU 24 § får ansökas omhändertaget på grund av "
+    "anknytning (3 kap. 5 §) om 5 § 2-5 är uppfyllda; kravet i 5 § 1 (tidigare vård på grund "
+    "av hemmet) gäller inte. Utan sådan vård eller sådant förbud nekas grund 'anknytning'.",
+)
+P_LVU2027_SAMMANTRADE = UncertainPolicy(
+    "POL-LVU2027-SAMMANTRADE",
+    "30 dagar",
+    "Ordförandebeslut ska anmälas vid nämndens nästa sammanträde (LVU 6, 27, 31 d §§; 2026:1600 "
+    "5 kap. 3 §, 12 kap. 7 §, 13 kap. 7 §). barnflow har ingen sammanträdeskalender: fristen är "
+    "ett antal dagar från beslutet (policy.nasta_sammantrade_dagar, standard 30).",
+)
+P_LVU2027_BITRADE = UncertainPolicy(
+    "POL-LVU2027-BITRADE",
+    "1 dag",
+    "2026:1600 17 kap. 6 §: behov av offentligt biträde anmäls till förvaltningsrätten 'så "
+    "snart' det uppkommer. Standard: senast dagen efter (policy.offentligt_bitrade_dagar). LVU "
+    "hade ingen motsvarande anmälningsplikt: regeln finns från 2027-01-01.",
+)
+P_LVU2027_E5 = UncertainPolicy(
+    "POL-LVU2027-E5-LAGA-KRAFT",
+    "laga_kraft_om_kant",
+    "Med en lvu_laga_kraft-händelse räknas fyra veckor från laga kraft (LVU 5 §, 2026:1600 "
+    "6 kap. 4 § andra st.); utan den från domsdagen (policy e5_start, tidigare och alltså säkert).",
+)
+P_LVU2027_E13 = UncertainPolicy(
+    "POL-LVU2027-E13",
+    "fran_2027",
+    "Läkarundersökning före ansökan (LVU 32 § andra st., 2026:1600 11 kap. 4 §) kontrolleras för "
+    "ansökningar från 2027-01-01: äldre historik saknar händelsen och ska ge samma frister. "
+    "lvu_ansokan_inlamnad.lakarundersokning_obehovlig=true (särskilda skäl) ger ingen frist.",
+)
+P_LVU2027_E14 = UncertainPolicy(
+    "POL-LVU2027-E14",
+    "fodelsedatum",
+    "Vården upphör senast vid 18 år (hem, anknytning; LVU 2 §) eller 21 år (eget beteende; LVU "
+    "3 §), 2026:1600 10 kap. 2 §. Räknas från barnets födelsedatum när domen anger grund eller "
+    "paragraf; utan födelsedatum ingen frist.",
+)
+P_SAMTYCKE_IKRAFT = UncertainPolicy(
+    "POL-SAMTYCKE2027-IKRAFT",
+    "2027-01-02",
+    "Lag 2026:1637 träder i kraft 2027-01-02 enligt SFS-texten (/Träder i kraft I:2027-01-02/), "
+    "en dag efter 2026:1600. Beslut utan samtycke daterade före dess nekas (regel N0).",
+)
+
+#: The law switches barnflow models, for ``rules list`` and ``rules preview --on``.
+LAW_SWITCHES: tuple[LawSwitch, ...] = (
+    LawSwitch("SOL2025", NEW_SOL_FROM, OLD_SOL, NEW_SOL),
+    LawSwitch(
+        "LVU2027",
+        LVU_NEW_FROM,
+        LVU,
+        LVU_NEW,
+        (
+            P_LVU2027_TRIGGER.name,
+            P_LVU2027_E3.name,
+            P_LVU2027_CYKEL.name,
+            P_LVU2027_OB4.name,
+            P_LVU2027_OB5.name,
+            P_LVU2027_OB6.name,
+            P_LVU2027_SAMMANTRADE.name,
+            P_LVU2027_BITRADE.name,
+            P_LVU2027_E5.name,
+            P_LVU2027_E13.name,
+            P_LVU2027_E14.name,
+        ),
+    ),
+    LawSwitch("SAMTYCKE2027", SAMTYCKE_FROM, "-", SAMTYCKE, (P_SAMTYCKE_IKRAFT.name,)),
 )
 
 _PLACEMENT_END = ("beslut_avslutat",)
@@ -405,13 +587,25 @@ RULES: tuple[Rule, ...] = (
         missing_event_types=("ivo_forteckning_lamnad",),
     ),
     Rule(
+        "E1",
+        "Ordförandebeslut om omedelbart omhändertagande anmäls vid nästa sammanträde",
+        ("lvu_omhandertagande_beslutat",),
+        ("lvu_ordforandebeslut_anmalt",),
+        30,
+        "days",
+        **_lvu2027("6 § andra st.", "5 kap. 3 §"),
+        blocks_closing=False,
+        uncertain=(P_LVU2027_SAMMANTRADE,),
+        note="Bara när lvu_omhandertagande_beslutat.ordforandebeslut=true.",
+    ),
+    Rule(
         "E2",
         "Underställning av omedelbart omhändertagande",
         ("lvu_omhandertagande_beslutat",),
         ("lvu_understalld",),
         1,
         "weeks",
-        **_lvu("7 §"),
+        **_lvu2027("7 §", "5 kap. 4 §, 6 § 1"),
         blocks_closing=True,
         note="Sen underställning: omhändertagandet upphör. Söndagsregeln får inte slås på.",
     ),
@@ -422,9 +616,11 @@ RULES: tuple[Rule, ...] = (
         ("lvu_ansokan_inlamnad",),
         4,
         "weeks",
-        **_lvu("8 §"),
+        **_lvu2027("8 §", "5 kap. 5 §, 6 § 2"),
         blocks_closing=True,
-        note="Förvaltningsrätten kan förlänga (9 §); händelse för det saknas.",
+        uncertain=(P_LVU2027_E3,),
+        note="Förvaltningsrätten kan förlänga (LVU 8 § andra st., 2026:1600 5 kap. 5 § andra "
+        "st.); händelse för det saknas.",
     ),
     Rule(
         "E5",
@@ -433,9 +629,9 @@ RULES: tuple[Rule, ...] = (
         ("lvu_omhandertagande_verkstallt", "insats_verkstalld"),
         4,
         "weeks",
-        **_lvu("5 §, 10 §"),
+        **_lvu2027("5 §, 10 §", "6 kap. 4 §"),
         blocks_closing=True,
-        uncertain=(P_E5_LAGA_KRAFT,),
+        uncertain=(P_E5_LAGA_KRAFT, P_LVU2027_E5),
     ),
     Rule(
         "E6",
@@ -444,10 +640,10 @@ RULES: tuple[Rule, ...] = (
         ("overvagande_genomfort", "lvu_vard_upphort"),
         6,
         "months",
-        **_lvu("13 § första st."),
+        **_lvu2027("13 § första st.", "8 kap. 2 §"),
         blocks_closing=False,
         recurrence="rolling",
-        uncertain=(P_E6_START,),
+        uncertain=(P_E6_START, P_LVU2027_CYKEL, P_LVU2027_OB4),
     ),
     Rule(
         "E7",
@@ -456,9 +652,10 @@ RULES: tuple[Rule, ...] = (
         ("overvagande_genomfort", "lvu_vard_upphort"),
         6,
         "months",
-        **_lvu("13 § andra st."),
+        **_lvu2027("13 § andra st.", "8 kap. 3 §"),
         blocks_closing=False,
         recurrence="rolling",
+        uncertain=(P_LVU2027_CYKEL, P_LVU2027_OB4),
     ),
     Rule(
         "E10",
@@ -467,10 +664,10 @@ RULES: tuple[Rule, ...] = (
         ("lvu_umgangesbegransning_provad",),
         3,
         "months",
-        **_lvu("14 §"),
+        **_lvu2027("14 §", "7 kap. 2 § andra st."),
         blocks_closing=False,
         recurrence="rolling",
-        missing_event_types=("lvu_umgangesbegransning_beslutad", "lvu_umgangesbegransning_provad"),
+        uncertain=(P_LVU2027_CYKEL,),
     ),
     Rule(
         "E15",
@@ -479,9 +676,228 @@ RULES: tuple[Rule, ...] = (
         ("uppfoljning_avslutad", "utredning_inledd"),
         6,
         "months",
-        **_lvu("21 b-c §§"),
+        **_lvu2027("21 b-c §§", "10 kap. 6-7 §§"),
         blocks_closing=True,
         uncertain=(P_F_GRUND,),
+    ),
+    Rule(
+        "E3T",
+        "Fortsatt omhändertagande för tillfällig vård, högst två månader åt gången",
+        ("lvu_fortsatt_tillfallig_vard_beslutad",),
+        ("lvu_fortsatt_tillfallig_vard_ansokt", "lvu_vard_upphort"),
+        2,
+        "months",
+        **_lvu2027("9 a § fjärde st., 9 b §", "5 kap. 10-11 §§"),
+        blocks_closing=True,
+        note="Utan ny ansökan före slutdagen upphör omhändertagandet (5 kap. 11 §); högst ett "
+        "år i följd om inte fortsatt tillfällig vård är nödvändig.",
+    ),
+    Rule(
+        "E9",
+        "Överväga vårdnadsöverflyttning (LVU-placering i familjehem)",
+        ("lvu_placering_paborjad",),
+        ("vardnadsoverflyttning_overvagd",),
+        2,
+        "years",
+        **_lvu2027("13 c §", "9 kap. 1 §"),
+        blocks_closing=False,
+        recurrence="anniversary",
+        missing_event_types=("lvu_placering_paborjad",),
+        note="Två år i samma familjehem, därefter årligen. Händelse för LVU-placeringen saknas.",
+    ),
+    Rule(
+        "E11",
+        "Övervägande av flyttningsförbud",
+        ("lvu_forbud_beslutat",),
+        ("lvu_forbud_overvagt", "lvu_forbud_upphort"),
+        3,
+        "months",
+        **_lvu2027("26 §", "12 kap. 4 §"),
+        blocks_closing=False,
+        recurrence="rolling",
+        uncertain=(P_LVU2027_CYKEL,),
+        note="forbud=flyttningsforbud, inte tillfälligt; från dagen beslutet fattades.",
+    ),
+    Rule(
+        "E11U",
+        "Tillfälligt flyttningsförbud lämnas till förvaltningsrätten",
+        ("lvu_forbud_beslutat",),
+        ("lvu_forbud_understallt", "lvu_forbud_upphort"),
+        1,
+        "weeks",
+        **_lvu2027("28 §, 7 §", "12 kap. 8 §, 10 § 1"),
+        blocks_closing=True,
+        note="Sent: förbudet upphör (12 kap. 10 § 1).",
+    ),
+    Rule(
+        "E11A",
+        "Ansökan om flyttningsförbud efter fastställt tillfälligt förbud",
+        ("lvu_forbud_faststallt",),
+        ("lvu_forbud_ansokt", "lvu_forbud_upphort"),
+        2,
+        "weeks",
+        **_lvu2027("29 §, 30 §", "12 kap. 9 §, 10 § 2"),
+        blocks_closing=True,
+        note="Från 2027 får förvaltningsrätten förlänga tiden (12 kap. 9 § andra st.).",
+    ),
+    Rule(
+        "E11N",
+        "Ordförandebeslut om tillfälligt flyttningsförbud anmäls vid nästa sammanträde",
+        ("lvu_forbud_beslutat",),
+        ("lvu_ordforandebeslut_anmalt",),
+        30,
+        "days",
+        **_lvu2027("27 § andra st.", "12 kap. 7 §"),
+        blocks_closing=False,
+        uncertain=(P_LVU2027_SAMMANTRADE,),
+    ),
+    Rule(
+        "E12",
+        "Prövning av utreseförbud",
+        ("lvu_forbud_beslutat",),
+        ("lvu_forbud_overvagt", "lvu_forbud_upphort"),
+        6,
+        "months",
+        **_lvu2027("31 c §", "13 kap. 4 §"),
+        blocks_closing=False,
+        recurrence="rolling",
+        uncertain=(P_LVU2027_CYKEL,),
+        note="forbud=utreseforbud, inte tillfälligt; från dagen beslutet fattades.",
+    ),
+    Rule(
+        "E12U",
+        "Tillfälligt utreseförbud lämnas till förvaltningsrätten",
+        ("lvu_forbud_beslutat",),
+        ("lvu_forbud_understallt", "lvu_forbud_upphort"),
+        1,
+        "weeks",
+        **_lvu2027("31 e §", "13 kap. 8 §, 10 § 1"),
+        blocks_closing=True,
+    ),
+    Rule(
+        "E12A",
+        "Ansökan om utreseförbud efter fastställt tillfälligt förbud",
+        ("lvu_forbud_faststallt",),
+        ("lvu_forbud_ansokt", "lvu_forbud_upphort"),
+        4,
+        "weeks",
+        **_lvu2027("31 f §, 31 g §", "13 kap. 9 §, 10 § 2"),
+        blocks_closing=True,
+    ),
+    Rule(
+        "E12N",
+        "Ordförandebeslut om tillfälligt utreseförbud anmäls vid nästa sammanträde",
+        ("lvu_forbud_beslutat",),
+        ("lvu_ordforandebeslut_anmalt",),
+        30,
+        "days",
+        **_lvu2027("31 d § andra st.", "13 kap. 7 §"),
+        blocks_closing=False,
+        uncertain=(P_LVU2027_SAMMANTRADE,),
+    ),
+    Rule(
+        "E13",
+        "Läkarundersökning före ansökan om omhändertagande",
+        ("lvu_ansokan_inlamnad",),
+        ("lvu_lakarundersokning_genomford",),
+        0,
+        "same_day",
+        **_lvu2027("32 § andra st.", "11 kap. 4 §"),
+        blocks_closing=False,
+        exists_from=LVU_NEW_FROM,
+        uncertain=(P_LVU2027_E13,),
+        note="Uppfylld av en läkarundersökning senast ansökningsdagen.",
+    ),
+    Rule(
+        "E14",
+        "Omhändertagandet upphör senast vid 18 eller 21 år",
+        ("lvu_dom",),
+        ("lvu_vard_upphort",),
+        18,
+        "years",
+        **_lvu2027("21 § tredje-fjärde st.", "10 kap. 2 §"),
+        blocks_closing=False,
+        uncertain=(P_LVU2027_E14,),
+        note="18 år för hem och anknytning (LVU 2 §), 21 år för eget beteende (LVU 3 §); "
+        "räknat från födelsedatum.",
+    ),
+    Rule(
+        "E16",
+        "Prövning av förebyggande insats enligt LVU 22 §",
+        ("lvu_forebyggande_insats_beslutad",),
+        ("lvu_forebyggande_insats_provad", "lvu_forebyggande_insats_upphort"),
+        6,
+        "months",
+        old_ref=LawRef(LVU, "22 § tredje st., 13 § andra st."),
+        new_ref=LawRef(LVU, "22 § tredje st., 13 § andra st. (ÖB 5 lag 2026:1600)"),
+        history=(
+            LawVersion(date.min, LawRef(LVU, "22 § tredje st., 13 § andra st.")),
+            LawVersion(
+                LVU_NEW_FROM, LawRef(LVU, "22 § tredje st., 13 § andra st. (ÖB 5 lag 2026:1600)")
+            ),
+        ),
+        blocks_closing=False,
+        recurrence="rolling",
+        uncertain=(P_LVU2027_OB5,),
+    ),
+    Rule(
+        "E17",
+        "Behov av offentligt biträde anmäls till förvaltningsrätten",
+        ("lvu_offentligt_bitrade_behov",),
+        ("lvu_offentligt_bitrade_anmalt",),
+        1,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LVU_NEW, "17 kap. 6 §"),
+        new_from=LVU_NEW_FROM,
+        exists_from=LVU_NEW_FROM,
+        blocks_closing=False,
+        uncertain=(P_LVU2027_BITRADE,),
+    ),
+    Rule(
+        "N1",
+        "Särskild genomförandeplan när insatser utan samtycke beslutas",
+        ("insats_utan_samtycke_beslutad",),
+        ("sarskild_genomforandeplan_upprattad",),
+        0,
+        "same_day",
+        old_ref=None,
+        new_ref=LawRef(SAMTYCKE, "5 kap. 1 §"),
+        new_from=SAMTYCKE_FROM,
+        exists_from=SAMTYCKE_FROM,
+        blocks_closing=False,
+        uncertain=(P_SAMTYCKE_IKRAFT,),
+        note="Planen ska finnas när beslutet fattas: uppfylld av en plan daterad senast "
+        "beslutsdagen.",
+    ),
+    Rule(
+        "N2",
+        "Övervägande av insatser och särskilda villkor utan samtycke",
+        ("insats_utan_samtycke_beslutad",),
+        ("insats_utan_samtycke_overvagd", "insats_utan_samtycke_upphort"),
+        6,
+        "months",
+        old_ref=None,
+        new_ref=LawRef(SAMTYCKE, "9 kap. 1 §"),
+        new_from=SAMTYCKE_FROM,
+        exists_from=SAMTYCKE_FROM,
+        blocks_closing=False,
+        recurrence="rolling",
+    ),
+    Rule(
+        "N3",
+        "Beslut utan samtycke gäller viss tid (villkor om bostaden högst sex månader)",
+        ("insats_utan_samtycke_beslutad",),
+        ("insats_utan_samtycke_upphort", "insats_utan_samtycke_beslutad"),
+        6,
+        "months",
+        old_ref=None,
+        new_ref=LawRef(SAMTYCKE, "7 kap. 2 §"),
+        new_from=SAMTYCKE_FROM,
+        exists_from=SAMTYCKE_FROM,
+        blocks_closing=False,
+        note="Slutdag = beslutets giltig_till (bostadsvillkor: högst sex månader, vakt N3); "
+        "uppfylld av att insatsen upphör eller ett nytt beslut.",
     ),
     Rule(
         "F1",
@@ -540,6 +956,8 @@ GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 #: Rules the engine never turns the söndagsregel on for (a late LVU 7 § ends the omhändertagande).
 NO_SONDAGSREGEL = frozenset({"E2"})
+#: Policy days for "nästa sammanträde" (E1, E11N, E12N) and "så snart" (E17).
+SAMMANTRADE_RULES = frozenset({"E1", "E11N", "E12N"})
 
 
 def rule(rule_id: str) -> Rule:
@@ -575,6 +993,8 @@ class KommunPolicy:
     uppfoljning_gammal_sol_manader: int = 2
     d10_per_arende: bool = False
     a3_begaran_antas: bool = False
+    nasta_sammantrade_dagar: int = 30
+    offentligt_bitrade_dagar: int = 1
 
     def sondagsregel_on(self, rule_id: str) -> bool:
         """Whether ``shifted_due`` is shown for ``rule_id`` (never for LVU 7 §)."""
@@ -590,6 +1010,8 @@ _POLICY_KEYS = (
     "uppfoljning_gammal_sol_manader",
     "d10_per_arende",
     "a3_begaran_antas",
+    "nasta_sammantrade_dagar",
+    "offentligt_bitrade_dagar",
 )
 _TOP_KEYS = {"kommun", "namn", "klagomal", "verkstallighet", "sondagsregel", "policy"}
 
@@ -656,6 +1078,12 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
             "policy.uppfoljning_gammal_sol_manader",
             1,
             6,
+        ),
+        nasta_sammantrade_dagar=_int(
+            pol.get("nasta_sammantrade_dagar", 30), "policy.nasta_sammantrade_dagar", 1, 90
+        ),
+        offentligt_bitrade_dagar=_int(
+            pol.get("offentligt_bitrade_dagar", 1), "policy.offentligt_bitrade_dagar", 0, 30
         ),
     )
 
