@@ -17,7 +17,7 @@ from datetime import date
 from domain.calendar import add_days
 from domain.events import CaseEvent
 from domain.frister import MET, MISSED, Frist, compute_frister
-from domain.rules import KommunPolicy
+from domain.rules import LAW_SWITCHES, P_LVU2027_TRIGGER, KommunPolicy, LawSwitch, rule
 
 #: Change codes, in the order they are reported.
 ADDED = "frist_added"
@@ -41,8 +41,8 @@ def is_compulsory_care(events: Iterable[CaseEvent]) -> bool:
 class FristChange:
     """One frist as it is before and after the switch; ``None`` on the side it does not exist.
 
-    ``changes`` holds the codes above; ``policies`` the engine's explanations (named policies,
-    transitional rules) that the new side has and the old side has not.
+    ``changes`` holds the codes above; ``policies`` the named transitional policies that decide
+    a frist running across the switch, then the engine's notes that only the new side has.
     """
 
     key: str
@@ -67,6 +67,28 @@ def frister_on_each_side(
     before = compute_frister(events, as_of, policy=policy, law_on=add_days(switch, -1))
     after = compute_frister(events, as_of, policy=policy, law_on=switch)
     return before, after
+
+
+def switch_on(day: date) -> LawSwitch | None:
+    """The catalogued change of law on ``day`` (SoL 2025-07-01, LVU 2027-01-01, …), if any."""
+    return next((sw for sw in LAW_SWITCHES if sw.on == day), None)
+
+
+def straddle_policies(f: Frist, switch: date) -> tuple[str, ...]:
+    """The named transitional policies that decide a frist running across ``switch``.
+
+    A frist straddles when it started before the switch and falls due on or after it, and its
+    rule changes law that day; the policies are the switch's general one (POL-LVU2027-TRIGGER:
+    the trigger's day decides) and those the rule itself names.
+    """
+    sw = switch_on(switch)
+    if sw is None or not (f.trigger_date < switch <= f.due):
+        return ()
+    r = rule(f.rule)
+    if not any(v.since == switch for v in r.versions()):
+        return ()
+    names = [p.name for p in (P_LVU2027_TRIGGER, *r.uncertain) if p.name in sw.policies]
+    return tuple(dict.fromkeys(names))
 
 
 def _settled_before(f: Frist | None, switch: date) -> bool:
@@ -95,7 +117,8 @@ def compare(before: Sequence[Frist], after: Sequence[Frist], switch: date) -> li
                 changes.append(DUE_MOVED)
             if (a.law, a.paragraph) != (b.law, b.paragraph):
                 changes.append(PARAGRAPH_CHANGED)
-        policies = tuple(n for n in (a.notes if a else ()) if b is None or n not in b.notes)
+        notes = tuple(n for n in (a.notes if a else ()) if b is None or n not in b.notes)
+        policies = (straddle_policies(a, switch) if a is not None else ()) + notes
         if policies and b is not None and a is not None:
             changes.append(POLICY_APPLIED)
         if not changes:

@@ -22,7 +22,7 @@ from psycopg import sql
 from domain.case import fold
 from domain.events import KOMMUN_RE, CaseEvent, event_from_json
 from domain.frister import Frist
-from domain.law_preview import FristChange, is_compulsory_care, preview_case
+from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
 from domain.rules import KommunPolicy
 
 EXIT_BAD_INPUT = 2
@@ -208,7 +208,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
             record_access(runner.view, who, args.role, args.kommun, case.case_id, args.purpose, now)
     out = rows(listed)
     if args.format == "table":
-        print(f"Lagbyte {switch.isoformat()}, kommun {args.kommun}: {len(listed)} öppna ärenden")
-        print("med tvångsvård (före: lagen dagen innan; efter: lagen på dagen)")
+        sw = switch_on(switch)
+        what = f"{sw.id}: {sw.old_law} -> {sw.new_law}" if sw else "inget lagbyte i katalogen"
+        print(f"Lagbyte {switch.isoformat()} ({what}), kommun {args.kommun}")
+        if sw and sw.policies:
+            print(f"Övergångspolicyer: {', '.join(sw.policies)}")
+        print(
+            f"{len(listed)} öppna ärenden med tvångsvård; före = lagen dagen innan, "
+            "efter = lagen på dagen; status per lagbytesdagen"
+        )
     print(render(out, args.format, COLUMNS))
     return 0

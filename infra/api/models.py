@@ -145,12 +145,26 @@ class FristChangeOut(BaseModel):
     after: PreviewSideOut | None
 
 
+class LawSwitchOut(BaseModel):
+    """The catalogued change of law on the preview's date and its named transitional policies."""
+
+    id: str
+    on: str
+    old_law: str
+    new_law: str
+    policies: list[str]
+
+
 class RulesPreviewOut(BaseModel):
-    """What a change of law on ``on`` does to one case's frister (``barnflow rules preview``)."""
+    """What a change of law on ``on`` does to one case's frister (``barnflow rules preview``).
+
+    Statuses are as of the switch day; ``law_switch`` is null when no change of law is
+    catalogued for that day (then nothing changes)."""
 
     kommun: str
     case_ref: str
     on: str
+    law_switch: LawSwitchOut | None
     open: bool
     compulsory_care: bool
     frister: list[FristChangeOut]

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query
 from domain.calendar import days_between
 from domain.frister import MET, MISSED, OVERDUE, Frist, compute_frister
 from domain.ids import workflow_id_for
-from domain.law_preview import FristChange, is_compulsory_care, preview_case
+from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
 from infra.api.access import LoadedCase, load_case, read_case, reads_of
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.models import (
@@ -25,6 +25,7 @@ from infra.api.models import (
     FristChangeOut,
     FristerOut,
     FristOut,
+    LawSwitchOut,
     PreviewSideOut,
     RulesPreviewOut,
     TimelineOut,
@@ -256,10 +257,20 @@ async def case_rules_preview(
     case = await read_case(services, principal, kommun, case_ref, purpose)
     compulsory = is_compulsory_care(case.events)
     changes = preview_case(case.events, on) if compulsory else []
+    sw = switch_on(on)
     return RulesPreviewOut(
         kommun=kommun,
         case_ref=case_ref,
         on=on.isoformat(),
+        law_switch=None
+        if sw is None
+        else LawSwitchOut(
+            id=sw.id,
+            on=sw.on.isoformat(),
+            old_law=sw.old_law,
+            new_law=sw.new_law,
+            policies=list(sw.policies),
+        ),
         open=case.state.closed_on is None,
         compulsory_care=compulsory,
         frister=[_change(c) for c in changes],

@@ -70,6 +70,13 @@ async def test_preview_of_an_lvu_case_lists_its_running_frister_on_both_sides(
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["kommun"], body["case_ref"], body["on"]) == ("1280", ref, SWITCH)
+    switch = body["law_switch"]
+    assert (switch["id"], switch["old_law"], switch["new_law"]) == (
+        "LVU2027",
+        "LVU 1990:52",
+        "lag 2026:1600",
+    )
+    assert "POL-LVU2027-TRIGGER" in switch["policies"]
     assert body["open"] is True and body["compulsory_care"] is True
     by_rule = {f["rule"]: f for f in body["frister"]}
     # E2 (underställning) was met today, before the switch: nothing can change for it
@@ -82,7 +89,12 @@ async def test_preview_of_an_lvu_case_lists_its_running_frister_on_both_sides(
     assert e3["before"]["status"] == ("overdue" if due < date.fromisoformat(SWITCH) else "open")
     # the switch itself starts no new frist: the same ansökan is due the same day after it
     assert e3["after"]["due"] == e3["before"]["due"]
-    assert e3["changes"]
+    # it runs across the switch: the named policies that keep its LVU paragraph are given
+    if due >= date.fromisoformat(SWITCH):
+        assert "policy_applied" in e3["changes"]
+        assert e3["policies"][:2] == ["POL-LVU2027-TRIGGER", "POL-LVU2027-E3-START"]
+    else:  # due before the switch: the switch does not touch it
+        assert e3["changes"] == ["unchanged"] and e3["policies"] == []
 
     # the read is in the case's access log with its purpose
     tl = await http.get(f"/cases/1280/{ref}/timeline", headers=token("auditor"))
