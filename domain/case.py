@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn, TypeVar
 
+from domain.case_lvu2027 import LVU2027_PROCESS_RULES, Lvu2027State, check_lvu2027
 from domain.errors import RuleViolation
 from domain.events import (
     LVU_REJECTED,
@@ -66,6 +67,7 @@ PROCESS_RULES: dict[str, str] = {
     "A2": "Förhandsbedömning may be extended only for synnerliga skäl (SoL 20:2).",
     "B1": "Utredning may be extended for särskilda skäl, for a stated time (SoL 20:3).",
 }
+PROCESS_RULES.update(LVU2027_PROCESS_RULES)
 
 
 @dataclass
@@ -137,6 +139,8 @@ class CaseState:
     event_count: int = 0
     last_legal_date: date | None = None
     idempotency: dict[str, int] = field(default_factory=dict)
+    #: lag 2026:1600 / 2026:1637 facts (domain.case_lvu2027)
+    lvu2027: Lvu2027State = field(default_factory=Lvu2027State)
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -214,6 +218,7 @@ class CaseState:
         guard = _GUARDS.get(ev.type)
         if guard is not None:
             guard(self, ev)
+        check_lvu2027(self.lvu2027, self, ev)
 
     # ----------------------------------------------------------------- evolution
     def apply(self, ev: CaseEvent) -> None:
@@ -224,6 +229,7 @@ class CaseState:
         self.idempotency[ev.idempotency_key] = self.event_count
         self.last_legal_date = max(self.last_legal_date or day, day)
         t = ev.type
+        self.lvu2027.apply(ev)
         if t in OPENING_TYPES:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day

@@ -750,23 +750,27 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
     else:
         start_idx = ctx.find(i + 1, r5.fulfilled_by, _is_or_unset("beslut_id", bid))
         notes = ()
+    kraft = _laga_kraft(ctx, i, bid)
+    e5_trig = kraft.legal_date if kraft is not None else trig
     _emit(
         ctx,
         r5,
         ev,
         f"E5:{subject}",
         subject=subject,
-        trig=trig,
-        due=r5.due_from(trig),
+        trig=e5_trig,
+        due=r5.due_from(e5_trig),
         fulfilled=_fulfilment(ctx, start_idx),
         notes=(
             *notes,
-            "räknat från domsdagen (policy e5_start)",
+            f"räknat från laga kraft {e5_trig}"
+            if kraft is not None
+            else "räknat från domsdagen (policy e5_start)",
         ),
     )
     if start_idx is None:
         return
-    paragraf = ev.data.get("paragraf") or "2"
+    paragraf = ev.data.get("paragraf") or _GRUND_PARAGRAF.get(_grund(ctx, i, ev)) or "2"
     match = _is("beslut_id", bid) if bid is not None else _not_in("beslut_id", sol_beslut)
     for rid, wanted in (("E6", "2"), ("E7", "3")):
         if wanted in str(paragraf):
@@ -780,6 +784,35 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
                 match=match,
                 terminator=("lvu_vard_upphort", _any),
             )
+
+
+def _lvu_2027(ctx: _Ctx) -> None:
+    """The lag 2026:1600 / 2026:1637 frister (domain.frister_lvu2027 imports this module)."""
+    from domain.frister_lvu2027 import lvu_2027
+
+    lvu_2027(ctx)
+
+
+#: lvu_dom.grund -> the old LVU paragraph whose frister it has (E6: 2 §, E7: 3 §).
+_GRUND_PARAGRAF = {"hem": "2", "anknytning": "2", "eget_beteende": "3"}
+
+
+def _grund(ctx: _Ctx, i: int, ev: CaseEvent) -> str:
+    """The dom's ground of 2026:1600 3 kap., else that of the latest ansökan before it."""
+    if ev.data.get("grund"):
+        return str(ev.data["grund"])
+    asked = [e for j, e in ctx.of_type("lvu_ansokan_inlamnad") if j < i and e.data.get("grund")]
+    return str(asked[-1].data["grund"]) if asked else ""
+
+
+def _laga_kraft(ctx: _Ctx, i: int, bid: object) -> CaseEvent | None:
+    """The dom's laga kraft, when recorded (POL-LVU2027-E5-LAGA-KRAFT)."""
+    idx = ctx.find(
+        i + 1,
+        ("lvu_laga_kraft",),
+        lambda e: e.data.get("avser", "dom") == "dom" and e.data.get("beslut_id") in (bid, None),
+    )
+    return ctx.evs[idx] if idx is not None else None
 
 
 # --- F / E15: uppföljning, K1: klagomål ----------------------------------------------------------
@@ -886,6 +919,7 @@ def compute_frister(
     _evb(ctx, beslut)
     _placements(ctx, beslut)
     _lvu(ctx, beslut)
+    _lvu_2027(ctx)
     _followups(ctx, beslut)
     _klagomal(ctx)
     return sorted(ctx.out, key=lambda f: (f.trigger_date, _RULE_ORDER[f.rule], f.key))
