@@ -81,3 +81,54 @@ def test_only_cases_with_lvu_events_are_compulsory_care() -> None:
     assert not is_compulsory_care(sol)
     lvu = [*sol, ev("lvu_omhandertagande_beslutat", "2025-06-26", beslut_id="L1")]
     assert is_compulsory_care(lvu)
+
+
+LVU_SWITCH = date(2027, 1, 1)
+ORDF = {"id": "o1", "roll": "ordforande"}
+
+
+def _lvu_case() -> list[CaseEvent]:
+    """Omhändertagen 2026-11-30 under LVU, umgänge restricted 2026-12-10, dom 2027-01-20."""
+    return [
+        ev("anmalan_mottagen", "2026-11-30", anmalan_id="A1"),
+        ev("skyddsbedomning_gjord", "2026-11-30", anmalan_id="A1", omedelbart_skydd=True),
+        ev("lvu_omhandertagande_beslutat", "2026-11-30", beslut_id="L1", delegat=ORDF),
+        ev("lvu_omhandertagande_verkstallt", "2026-11-30", beslut_id="L1"),
+        ev(
+            "forhandsbedomning_beslutad",
+            "2026-11-30",
+            anmalan_id="A1",
+            beslut="inte_inleda_utredning",
+        ),
+        ev("lvu_understalld", "2026-12-03", beslut_id="L1"),
+        ev("lvu_umgangesbegransning_beslutad", "2026-12-10", begransning_id="UB1", slag="umgange"),
+        ev("lvu_ansokan_inlamnad", "2026-12-18", beslut_id="L1"),
+        ev("lvu_dom", "2027-01-20", utfall="bifall", beslut_id="L1", paragraf="2"),
+    ]
+
+
+def test_preview_of_2027_names_policies_and_paragraph_changes() -> None:
+    rows = {c.key: c for c in preview_case(_lvu_case(), LVU_SWITCH)}
+    # E2 and E3 were met in December: the switch cannot touch them
+    assert "E2:L1" not in rows and "E3:L1" not in rows
+    # the umgänge review runs across the line: same due date, LVU paragraph, named policies
+    e10 = rows["E10:UB1:1"]
+    assert e10.changes == ("policy_applied",)
+    assert e10.policies == ("POL-LVU2027-TRIGGER", "POL-LVU2027-CYKEL")
+    assert e10.before is not None and e10.after is not None
+    assert e10.before.due == e10.after.due == date(2027, 3, 10)
+    assert (e10.after.law, e10.after.paragraph) == ("LVU 1990:52", "14 §")
+    # the övervägande started by the dom of 2027-01-20: LVU 13 § without the switch, lag
+    # 2026:1600 8 kap. 2 § with it, the same day
+    e6 = rows["E6:L1:1"]
+    assert e6.changes == ("paragraph_changed",)
+    assert e6.before is not None and e6.after is not None
+    assert (e6.before.law, e6.before.paragraph) == ("LVU 1990:52", "13 § första st.")
+    assert (e6.after.law, e6.after.paragraph) == ("lag 2026:1600", "8 kap. 2 §")
+    assert e6.before.due == e6.after.due == date(2027, 7, 20)
+
+
+def test_a_date_without_a_catalogued_switch_changes_nothing() -> None:
+    rows = preview_case(_lvu_case(), date(2027, 6, 1))
+    assert rows and all(c.changes == ("unchanged",) for c in rows)
+    assert all(c.policies == () for c in rows)
