@@ -159,10 +159,11 @@ class Rule:
         first = self.exists_from or date.min
         if self.old_ref is None:
             return (LawVersion(first, self.new_ref),) if self.new_ref else ()
-        out = [LawVersion(first, self.old_ref)]
-        if self.new_ref is not None:
-            out.append(LawVersion(max(self.new_from, first), self.new_ref))
-        return tuple(out)
+        if self.new_ref is None:
+            return (LawVersion(first, self.old_ref),)
+        new = LawVersion(max(self.new_from, first), self.new_ref)
+        # an old reference superseded before the rule existed never applied (A3)
+        return (new,) if new.since <= first else (LawVersion(first, self.old_ref), new)
 
     def due_from(self, trigger: date, length: int | None = None) -> date:
         """The literal due date (1930:173 1 §, month-end clamping); ``length`` overrides."""

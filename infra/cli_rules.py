@@ -52,13 +52,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print the catalogue as a table: id, name, period, old and new reference."""
-    rows = [("id", "namn", "tid", "gammal lag", "ny lag", "förlängning")]
+    """Print the catalogue as a table: id, name, period, old and new reference and the day the
+    new one applies from (the trigger's legal date decides, e.g. LVU -> lag 2026:1600 on
+    2027-01-01)."""
+    rows = [("id", "namn", "tid", "gammal lag", "ny lag", "ny lag från", "förlängning")]
     for r in RULES:
+        versions = r.versions()
         old = f"{r.old_ref.law} {r.old_ref.paragraph}" if r.old_ref else "-"
-        new = f"{r.new_ref.law} {r.new_ref.paragraph}" if r.new_ref else "-"
+        last = versions[-1] if versions else None
+        new = f"{last.ref.law} {last.ref.paragraph}" if last else "-"
+        since = last.since.isoformat() if last and last.since != date.min else "-"
         ext = f"{r.extension.grounds} ({r.extension.event_type})" if r.extension else "-"
-        rows.append((r.id, r.name, r.length_text(), old, new, ext))
+        rows.append((r.id, r.name, r.length_text(), old, new, since, ext))
     print(_table(rows))
     return 0
 

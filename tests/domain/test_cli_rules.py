@@ -44,6 +44,17 @@ def test_rules_list(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for needle in ("A2", "20 kap. 2 §", "SoL 2001:453 11 kap. 2 §", "LVU 1990:52 7 §", "K1"):
         assert needle in out
+    rows = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    for rid, cells in {
+        "E2": ("LVU 1990:52 7 §", "lag 2026:1600 5 kap. 4 §, 6 § 1", "2027-01-01"),
+        "E6": ("LVU 1990:52 13 § första st.", "lag 2026:1600 8 kap. 2 §", "2027-01-01"),
+        "E17": ("lag 2026:1600 17 kap. 6 §", "2027-01-01"),
+        "N2": ("lag 2026:1637 9 kap. 1 §", "2027-01-02"),
+        "A3": ("SoL 2025:400 19 kap. 6 §", "2026-01-15"),
+        "A2": ("SoL 2025:400 20 kap. 2 §", "2025-07-01"),
+    }.items():
+        assert all(c in rows[rid] for c in cells), rows[rid]
+        assert rows[rid].index(cells[-2]) < rows[rid].index(cells[-1])
 
 
 def test_explain_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
