@@ -144,3 +144,36 @@ async def test_bad_input_is_problem_json(http: httpx.AsyncClient, token: Token) 
         f"/cases/12x0/{ref}/rules-preview", params={"on": SWITCH}, headers=token()
     )
     assert bad_kommun.status_code == 422
+
+
+async def test_a_closed_lvu_case_is_closed_and_has_nothing_running(
+    http: httpx.AsyncClient, token: Token
+) -> None:
+    ref = new_ref()
+    lines = _lvu_case(ref, new_pnr())
+    at = datetime.now(UTC) - timedelta(minutes=20)
+    for n, (etype, data) in enumerate(
+        [
+            ("forhandsbedomning_beslutad", {"anmalan_id": "anm-1", "beslut": "inleda_utredning"}),
+            ("utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "anm-1"}),
+            ("utredning_avslutad", {"utredning_id": "u1", "utfall": "lvu_ansokan"}),
+            ("lvu_ansokan_inlamnad", {"beslut_id": "L1"}),
+            ("lvu_dom", {"utfall": "avslag", "beslut_id": "L1"}),
+            ("arende_avslutat", {"orsak": "lvu_avslag"}),
+        ],
+        start=10,
+    ):
+        lines.append(
+            line(etype, data, at=at + timedelta(minutes=n), key=f"{ref}-{n}", case_ref=ref)
+        )
+    pos = await _send_all(http, token, lines)
+    r = await http.get(
+        f"/cases/1280/{ref}/rules-preview",
+        params={"on": SWITCH, "min_position": pos},
+        headers=token("handlaggare"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["open"] is False and body["compulsory_care"] is True
+    # the court rejected the ansökan today and every frist was met: nothing crosses the line
+    assert body["frister"] == []
