@@ -164,6 +164,9 @@ def _path_lvu_vard(b: _Builder) -> None:
     b.add(30, "utredning_avslutad", {"utredning_id": "U1", "utfall": "lvu_ansokan"})
     dom = {"utfall": "bifall", "beslut_id": "L1", "paragraf": "2"}
     b.add(40, "lvu_dom", dom, "forvaltningsratt")
+    # umgänge with the vårdnadshavare restricted (LVU 14 §): reviewed every three months
+    umgange = {"begransning_id": "UB1", "slag": "umgange"}
+    b.add(75, "lvu_umgangesbegransning_beslutad", umgange, "utskott")
 
 
 def _beslut(bid: str, insats: str, roll: str) -> dict[str, Any]:
