@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from psycopg import sql
@@ -24,6 +24,9 @@ from domain.events import KOMMUN_RE, CaseEvent, event_from_json
 from domain.frister import Frist
 from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
 from domain.rules import KommunPolicy
+
+if TYPE_CHECKING:
+    from projections.view import ReportsView
 
 EXIT_BAD_INPUT = 2
 FORMATS = ("table", "json", "csv")
@@ -101,7 +104,7 @@ def _check(args: argparse.Namespace) -> tuple[date, KommunPolicy | None]:
     return switch, policy
 
 
-def kommun_cases(view: Any, kommun: str) -> list[tuple[str, str, list[CaseEvent]]]:
+def kommun_cases(view: ReportsView, kommun: str) -> list[tuple[str, str, list[CaseEvent]]]:
     """Every case of ``kommun`` in the projections as (case_id, case_ref, events)."""
     from projections.source import table_ref
     from projections.tables import CASES

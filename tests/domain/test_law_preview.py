@@ -132,3 +132,14 @@ def test_a_date_without_a_catalogued_switch_changes_nothing() -> None:
     rows = preview_case(_lvu_case(), date(2027, 6, 1))
     assert rows and all(c.changes == ("unchanged",) for c in rows)
     assert all(c.policies == () for c in rows)
+
+
+def test_a_duty_that_only_the_new_law_has_is_added() -> None:
+    """2026:1600 17 kap. 6 § (E17, no LVU counterpart): the need for an offentligt biträde
+    arising on 2027-01-05 is a frist with the switch and none without it."""
+    events = [*_lvu_case()[:4], ev("lvu_offentligt_bitrade_behov", "2027-01-05", avser="barnet")]
+    rows = {c.rule: c for c in preview_case(events, LVU_SWITCH)}
+    e17 = rows["E17"]
+    assert e17.changes == ("frist_added",) and e17.before is None
+    assert e17.after is not None
+    assert (e17.after.law, e17.after.paragraph) == ("lag 2026:1600", "17 kap. 6 §")
