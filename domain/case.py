@@ -556,7 +556,10 @@ def _g_lvu(s: CaseState, ev: CaseEvent) -> None:
             "Inget omedelbart omhändertagande (LVU 6 §) att verkställa eller underställa.",
             "there is no omedelbart omhändertagande (LVU 6 §) in force",
         )
-    if t == "lvu_ansokan_inlamnad" and (s.lvu_ansokan or s.lvu_vard):
+    # 2026:1600 10 kap. 3 §: care on the hem ground may be followed by an ansökan on the
+    # anknytning ground while it is still in force (docs/law-2027.md)
+    anknytning = ev.data.get("grund") == "anknytning"
+    if t == "lvu_ansokan_inlamnad" and (s.lvu_ansokan or (s.lvu_vard and not anknytning)):
         _deny(
             "P-LVU",
             "En ansökan om vård är redan inlämnad eller vård pågår.",

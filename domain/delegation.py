@@ -103,6 +103,11 @@ def role_satisfies(delegat_roll: str, required: str) -> bool:
     return _RANK[delegat_roll] >= _RANK[required]
 
 
+#: Acts whose decisions the ordförande may take when the nämnd cannot wait (LVU 6, 11, 27, 31 d
+#: §§; from 2027-01-01 lag 2026:1600 5 kap. 3 §, 6 kap. 2 §, 12 kap. 7 §, 13 kap. 7 §).
+_URGENT_LAWS: Final = ("lvu", "lag 2026:1600", "2026:1600")
+
+
 def normalize_lagrum(lagrum: str) -> str:
     """Match key for a lagrum: ``"LVU 6§"``, ``"lvu  6 §"`` and ``"LVU 6 §"`` are the same."""
     text = re.sub(r"\s*§", " §", lagrum)
@@ -383,9 +388,11 @@ class _Parser:
                     "the ordförande's urgent decision right only complements a political body; "
                     f"lagsta_delegat is {lagsta!r}",
                 )
-            if not normalize_lagrum(lagrum).startswith("lvu"):
+            if not normalize_lagrum(lagrum).startswith(_URGENT_LAWS):
                 raise self.fail(
-                    f"{path}.ordforande", f"only LVU decisions may be urgent, lagrum is {lagrum!r}"
+                    f"{path}.ordforande",
+                    "only LVU decisions may be urgent (LVU 1990:52 or lag 2026:1600), "
+                    f"lagrum is {lagrum!r}",
                 )
         return DelegationRule(
             id=rule_id,

@@ -18,6 +18,7 @@ from domain.calendar import STOCKHOLM, add_days, next_vardag
 from domain.events import LVU_REJECTED, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
 from domain.rules import (
     DEFAULT_POLICY,
+    LVU_NEW_FROM,
     NEW_SOL,
     NEW_SOL_FROM,
     OLD_SOL,
@@ -193,9 +194,14 @@ def _emit(
     original_due: date | None = None,
     notes: tuple[str, ...] = (),
     trigger_type: str | None = None,
+    law_date: date | None = None,
 ) -> Frist | None:
-    """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats."""
-    ref = r.law_for(trig, ctx.law_on)
+    """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats.
+
+    ``law_date`` chooses the act when it is not the counting start (POL-LVU2027-E6E7-START);
+    ``ctx.law_on`` applies the catalogue as it stood on that day (``rules preview``).
+    """
+    ref = r.law_for(law_date or trig, ctx.law_on)
     if ref is None or key in ctx.seen:
         return None
     shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
@@ -561,8 +567,12 @@ def _rolling(
     trig: date,
     match: Callable[[CaseEvent], bool],
     terminator: tuple[str, Callable[[CaseEvent], bool]],
+    law_date: date | None = None,
 ) -> None:
-    """A chain of cycles: each due ``r.length`` after the previous fulfilment, until it ends."""
+    """A chain of cycles: each due ``r.length`` after the previous fulfilment, until it ends.
+
+    ``law_date`` (first cycle only) is the day whose law applies when it differs from ``trig``.
+    """
     idx = start_idx
     end_type, end_pred = terminator
     for n in range(1, _MAX_CYCLES):
@@ -579,6 +589,7 @@ def _rolling(
             due=r.due_from(trig),
             fulfilled=_fulfilment(ctx, hit),
             notes=(f"cykel {n}",),
+            law_date=law_date if n == 1 else None,
         )
         if hit is None or hit == end:
             return
@@ -739,6 +750,17 @@ def _vard_in_force(ctx: _Ctx, i: int) -> bool:
     return state
 
 
+def _paborjad(ctx: _Ctx, i: int) -> date | None:
+    """The day the care in force at event ``i`` began: its first verkställighet (6 kap. 4 §)."""
+    began: date | None = None
+    for ev in ctx.evs[:i]:
+        if ev.type == "lvu_omhandertagande_verkstallt" and began is None:
+            began = ev.legal_date
+        elif ev.type == "lvu_vard_upphort":
+            began = None
+    return began
+
+
 def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
     r5 = rule("E5")
     subject = _subject(ev, "beslut_id")
@@ -772,6 +794,13 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
         return
     paragraf = ev.data.get("paragraf") or _GRUND_PARAGRAF.get(_grund(ctx, i, ev)) or "2"
     match = _is("beslut_id", bid) if bid is not None else _not_in("beslut_id", sol_beslut)
+    first, law_date = ctx.evs[start_idx].legal_date, None
+    if start_idx == i and trig >= LVU_NEW_FROM:
+        # 2026:1600 8 kap. 2-3 §§ count from "vården påbörjades" (6 kap. 4 §), which includes the
+        # placement under the omedelbart omhändertagande; the dom's date chooses the law.
+        began = _paborjad(ctx, i)
+        if began is not None and began < trig:
+            first, law_date = began, trig
     for rid, wanted in (("E6", "2"), ("E7", "3")):
         if wanted in str(paragraf):
             _rolling(
@@ -780,17 +809,17 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
                 ev,
                 subject=subject,
                 start_idx=start_idx,
-                trig=ctx.evs[start_idx].legal_date,
+                trig=first,
                 match=match,
                 terminator=("lvu_vard_upphort", _any),
+                law_date=law_date,
             )
 
 
 def _lvu_2027(ctx: _Ctx) -> None:
-    """The lag 2026:1600 / 2026:1637 frister (domain.frister_lvu2027 imports this module)."""
-    from domain.frister_lvu2027 import lvu_2027
-
-    lvu_2027(ctx)
+    """The lag 2026:1600 / 2026:1637 frister, in their own module (imported at the end of this
+    one, because it builds on the helpers here; eager so the workflow sandbox never imports)."""
+    _lvu2027.lvu_2027(ctx)
 
 
 #: lvu_dom.grund -> the old LVU paragraph whose frister it has (E6: 2 §, E7: 3 §).
@@ -923,3 +952,7 @@ def compute_frister(
     _followups(ctx, beslut)
     _klagomal(ctx)
     return sorted(ctx.out, key=lambda f: (f.trigger_date, _RULE_ORDER[f.rule], f.key))
+
+
+# Last: domain.frister_lvu2027 imports the helpers above (a cycle that is safe in either order).
+from domain import frister_lvu2027 as _lvu2027  # noqa: E402

@@ -318,6 +318,15 @@ P_LVU2027_CYKEL = UncertainPolicy(
     "2027-01-01 behåller slutdagen; nästa cykel citerar 2026:1600. Startpunkten 'vården "
     "påbörjades' (8 kap. 2-3 §§) är samma dag som E6/E7 redan räknar från.",
 )
+P_LVU2027_E6E7 = UncertainPolicy(
+    "POL-LVU2027-E6E7-START",
+    "vardens_borjan_6_4",
+    "2026:1600 8 kap. 2-3 §§ räknar från dagen vården påbörjades enligt 6 kap. 4 §, som omfattar "
+    "placeringen efter ett omedelbart omhändertagande. För en dom från 2027-01-01 på ett barn som "
+    "redan är omhändertaget räknas första övervägandet/prövningen därför från den första "
+    "verkställigheten (inte domsdagen) och citerar 2026:1600. Domar före 2027: oförändrat "
+    "(e6_start: domsdagen; LVU 13 § andra st.: verkställigheten av vårdbeslutet).",
+)
 P_LVU2027_OB4 = UncertainPolicy(
     "POL-LVU2027-OB4",
     "paragraf_vid_gammal_ansokan",
@@ -392,6 +401,7 @@ LAW_SWITCHES: tuple[LawSwitch, ...] = (
             P_LVU2027_TRIGGER.name,
             P_LVU2027_E3.name,
             P_LVU2027_CYKEL.name,
+            P_LVU2027_E6E7.name,
             P_LVU2027_OB4.name,
             P_LVU2027_OB5.name,
             P_LVU2027_OB6.name,
@@ -644,7 +654,7 @@ RULES: tuple[Rule, ...] = (
         **_lvu2027("13 § första st.", "8 kap. 2 §"),
         blocks_closing=False,
         recurrence="rolling",
-        uncertain=(P_E6_START, P_LVU2027_CYKEL, P_LVU2027_OB4),
+        uncertain=(P_E6_START, P_LVU2027_CYKEL, P_LVU2027_E6E7, P_LVU2027_OB4),
     ),
     Rule(
         "E7",
@@ -656,7 +666,7 @@ RULES: tuple[Rule, ...] = (
         **_lvu2027("13 § andra st.", "8 kap. 3 §"),
         blocks_closing=False,
         recurrence="rolling",
-        uncertain=(P_LVU2027_CYKEL, P_LVU2027_OB4),
+        uncertain=(P_LVU2027_CYKEL, P_LVU2027_E6E7, P_LVU2027_OB4),
     ),
     Rule(
         "E10",

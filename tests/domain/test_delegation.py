@@ -83,8 +83,26 @@ def test_sample_loads(sample: Delegationsordning) -> None:
         ("ansokan_om_vard", "LVU 4 §"): "utskott",
         ("omedelbart_omhandertagande", "LVU 6 §"): "utskott",
     }
-    assert {(r.beslutstyp, r.lagrum): r.lagsta_delegat for r in sample.regler} == expected
-    assert [r.id for r in sample.regler if r.ordforande] == ["4.2"]
+    old_law = {
+        (r.beslutstyp, r.lagrum): r.lagsta_delegat
+        for r in sample.regler
+        if not r.lagrum.startswith("lag 2026:1600")
+    }
+    assert old_law == expected
+    assert [r.id for r in sample.regler if r.ordforande] == ["4.2", "5.2", "5.4", "5.9", "5.11"]
+
+
+def test_sample_reserves_lag_2026_1600_decisions_to_the_utskott(
+    sample: Delegationsordning,
+) -> None:
+    """SoL 30:7 mapped to lag 2026:1600 (docs/law-2027.md): no official may decide them."""
+    new_law = [r for r in sample.regler if r.lagrum.startswith("lag 2026:1600")]
+    assert len(new_law) == 12
+    for r in new_law:
+        assert r.lagsta_delegat == "utskott", r.id
+        with pytest.raises(RuleViolation):
+            sample.check(r.beslutstyp, r.lagrum, "socialchef")
+    assert sample.check("omedelbart_omhandertagande", "lag 2026:1600 5 kap. 1 §", "utskott")
 
 
 @pytest.mark.parametrize(
@@ -297,7 +315,7 @@ CONFIG_ERRORS = [
                 "lagsta_delegat": "namnd",
             }
         ),
-        "regler[9]: duplicate rule for beslutstyp 'overvagande' and lagrum 'SoL  22:13' "
+        "regler[21]: duplicate rule for beslutstyp 'overvagande' and lagrum 'SoL  22:13' "
         "(also regler[6])",
     ),
     (
@@ -360,7 +378,7 @@ def test_config_errors_name_the_key(raw: dict[str, Any], message: str) -> None:
 
 def test_unmodified_sample_mapping_is_valid() -> None:
     """Guard for the table above: its errors come from the mutation, not from the sample."""
-    assert len(parse_delegationsordning(_raw_sample(), "x").regler) == 9
+    assert len(parse_delegationsordning(_raw_sample(), "x").regler) == 21
     assert _raw_sample()["regler"][HVB]["beslutstyp"] == "placering_hvb"
 
 

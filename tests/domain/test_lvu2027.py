@@ -463,3 +463,45 @@ def test_drogtest_fields_are_validated() -> None:
     with pytest.raises(EventValidationError) as exc:
         ev("lvu_drogtest_beslutat", "2027-01-04", avser="umgange", provtyp="blod")
     assert exc.value.field == "data.syfte"
+
+
+@pytest.mark.parametrize(
+    ("dom_day", "trigger", "due", "law", "paragraph"),
+    [
+        # before the switch: unchanged (e6_start: the dom, the child was already omhändertagen)
+        ("2026-12-28", "2026-12-28", "2027-06-28", LVU, "13 § första st."),
+        # from the switch: 8 kap. 2 § counts from vården påbörjades (6 kap. 4 §) = 2026-12-10
+        ("2027-01-20", "2026-12-10", "2027-06-10", LVU_NEW, "8 kap. 2 §"),
+    ],
+)
+def test_e6_start_for_a_child_already_omhandertagen(
+    dom_day: str, trigger: str, due: str, law: str, paragraph: str
+) -> None:
+    """POL-LVU2027-E6E7-START: the first övervägande after a 2027 dom counts from 6 kap. 4 §."""
+    evs = [
+        opening(),
+        ev("lvu_omhandertagande_beslutat", "2026-12-10", beslut_id="v1"),
+        ev("lvu_omhandertagande_verkstallt", "2026-12-10", beslut_id="v1"),
+        ev("lvu_understalld", "2026-12-14", beslut_id="v1"),
+        ev("lvu_ansokan_inlamnad", "2026-12-21", beslut_id="v1", grund="hem"),
+        ev("lvu_dom", dom_day, utfall="bifall", beslut_id="v1", grund="hem"),
+    ]
+    e6 = {f.key: f for f in compute_frister(evs)}["E6:v1:1"]
+    assert (e6.trigger_date, e6.due, e6.law, e6.paragraph) == (D(trigger), D(due), law, paragraph)
+
+
+def test_anknytning_ansokan_while_hem_care_is_in_force() -> None:
+    """10 kap. 3 §: care on the hem ground can be followed by anknytning; nothing else doubles."""
+    evs = [
+        opening(),
+        ev("lvu_ansokan_inlamnad", "2026-11-05", beslut_id="v1"),
+        ev("lvu_dom", "2026-11-20", utfall="bifall", beslut_id="v1", paragraf="2"),
+        ev("lvu_omhandertagande_verkstallt", "2026-11-21", beslut_id="v1"),
+    ]
+    state = fold(evs)
+    anknytning = ev("lvu_ansokan_inlamnad", "2027-03-01", beslut_id="v2", grund="anknytning")
+    state.check(anknytning, D("2027-04-01"))
+    hem_again = ev("lvu_ansokan_inlamnad", "2027-03-01", beslut_id="v2", grund="hem")
+    with pytest.raises(RuleViolation) as exc:
+        state.check(hem_again, D("2027-04-01"))
+    assert exc.value.rule == "P-LVU"
