@@ -795,7 +795,8 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
     paragraf = ev.data.get("paragraf") or _GRUND_PARAGRAF.get(_grund(ctx, i, ev)) or "2"
     match = _is("beslut_id", bid) if bid is not None else _not_in("beslut_id", sol_beslut)
     first, law_date = ctx.evs[start_idx].legal_date, None
-    if start_idx == i and trig >= LVU_NEW_FROM:
+    new_law = ctx.law_on is None or ctx.law_on >= LVU_NEW_FROM  # rules preview: law of a day
+    if start_idx == i and trig >= LVU_NEW_FROM and new_law:
         # 2026:1600 8 kap. 2-3 §§ count from "vården påbörjades" (6 kap. 4 §), which includes the
         # placement under the omedelbart omhändertagande; the dom's date chooses the law.
         began = _paborjad(ctx, i)
