@@ -18,8 +18,9 @@ policy nasta_sammantrade_dagar):
                                                                           andra st.     missed
   E5  vård påbörjas (already in care)  2027-01-20 + 4 weeks = 2027-02-17  2026:1600 6 kap. 4 §
                                                                           met at the dom
-  E6  övervägande, cycle 1             2027-01-20 + 6 months = 2027-07-20  2026:1600 8 kap. 2 §
-                                                                          missed
+  E6  övervägande, cycle 1             T0 + 6 months = 2027-05-30  2026:1600 8 kap. 2 §  missed
+      (the dom is from 2027 and the child was already omhändertagen: six months from the day
+      vården påbörjades, the verkställighet on T0, POL-LVU2027-E6E7-START; the act is the dom's)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from datetime import date
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import add_days, add_weeks
+from domain.calendar import add_days, add_months, add_weeks
 from domain.frister import compute_frister
 from infra.store import CaseStore
 from infra.temporal import running_worker
@@ -95,14 +96,16 @@ async def test_lvu_case_from_november_2026_into_2027(
         await d.send("lvu_dom", {"utfall": "bifall", "beslut_id": "L1", "paragraf": "2"})
         await _until(d, date(2027, 3, 1))
         await d.send("lvu_umgangesbegransning_provad", {"begransning_id": "UB1"})
-        # the second review of the umgänge restriction (due 2027-06-01) and the first
-        # övervägande (due 2027-07-20) are both missed: one alert each, lag 2026:1600 side
+        # the first övervägande (six months from vården påbörjades on T0) and the second review
+        # of the umgänge restriction (due 2027-06-01) are both missed: one alert each, lag
+        # 2026:1600 side
         await _until(d, date(2027, 7, 25))
+        e6_due = add_months(t0, 6)
         alerts = await d.wait_alerts(3)
         assert alerts == [
             ("frist_overskriden", "E1", e1_due.isoformat()),
+            ("frist_overskriden", "E6", e6_due.isoformat()),
             ("frist_overskriden", "E10", "2027-06-01"),
-            ("frist_overskriden", "E6", "2027-07-20"),
         ]
         summary = await d.summary()
         assert not summary.closed
@@ -116,7 +119,7 @@ async def test_lvu_case_from_november_2026_into_2027(
         "E10:UB1:1": (date(2027, 3, 10), LVU, "14 §", "met"),
         "E10:UB1:2": (date(2027, 6, 1), NEW, "7 kap. 2 § andra st.", "overdue"),
         "E5:L1": (date(2027, 2, 17), NEW, "6 kap. 4 §", "met"),
-        "E6:L1:1": (date(2027, 7, 20), NEW, "8 kap. 2 §", "overdue"),
+        "E6:L1:1": (e6_due, NEW, "8 kap. 2 §", "overdue"),
     }
     got = {
         k: (by_key[k].due, by_key[k].law, by_key[k].paragraph, by_key[k].status)
