@@ -8,6 +8,7 @@ that was accepted before is still accepted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn, Protocol
@@ -46,17 +47,31 @@ LVU2027_PROCESS_RULES: dict[str, str] = {
         "villkor om bostaden at most six months (7 kap. 2 §)."
     ),
     "N4": (
-        "No insats utan samtycke for a child who is omhändertagen or in LVU care (2026:1637 "
-        "1 kap. 4 §); insatser to the vårdnadshavare are allowed (3 kap. 4 §)."
+        "No insats utan samtycke for a child who is omhändertagen, in LVU care or placed under "
+        "SoL (2026:1637 1 kap. 4 §); insatser to the vårdnadshavare are allowed (3 kap. 4 §)."
     ),
 }
 
 
+class _Beslut(Protocol):
+    @property
+    def verkstalld(self) -> date | None: ...
+
+    @property
+    def is_placement(self) -> bool: ...
+
+    @property
+    def open_insats(self) -> bool: ...
+
+
 class _Lvu(Protocol):
-    """The LVU facts of ``CaseState`` the guards read."""
+    """The facts of ``CaseState`` the guards read."""
 
     lvu_omhandertagande: date | None
     lvu_vard: bool
+
+    @property
+    def beslut(self) -> Mapping[str, _Beslut]: ...
 
 
 @dataclass
@@ -85,6 +100,7 @@ class Lvu2027State:
     umgange: dict[str, bool] = field(default_factory=dict)
     forebyggande: dict[str, bool] = field(default_factory=dict)
     samtycke: dict[str, bool] = field(default_factory=dict)
+    placeringar: dict[str, str] = field(default_factory=dict)
 
     def apply(self, ev: CaseEvent) -> None:
         """Fold one (already checked) event."""
@@ -118,6 +134,8 @@ class Lvu2027State:
             self.bitrade_behov = max(0, self.bitrade_behov - 1)
         elif t.startswith("lvu_forbud_"):
             self._apply_forbud(t, d, day)
+        elif t == "lvu_placering_paborjad":
+            self.placeringar[str(d["placering_id"])] = str(d["placering"])
         elif t == "lvu_umgangesbegransning_beslutad":
             self.umgange[str(d["begransning_id"])] = True
         elif t == "lvu_umgangesbegransning_upphort":
@@ -304,6 +322,44 @@ def _g_forbud(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         _deny("P-FORBUD", "Undantag gäller utreseförbud (13 kap. 12 §).", "not an utreseförbud")
 
 
+def _g_close(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
+    """P-CLOSE for the new decisions: a förbud, a förebyggande insats or an insats utan
+    samtycke still in force keeps the case open (the nämnd still owes its reviews)."""
+    reasons = []
+    if any(not f.upphort for f in s.forbud.values()):
+        reasons.append("a flyttnings- or utreseförbud is in force")
+    if any(s.forebyggande.values()):
+        reasons.append("a förebyggande insats (LVU 22 §) is in force")
+    if any(s.samtycke.values()):
+        reasons.append("an insats utan samtycke is in force")
+    if reasons:
+        _deny(
+            "P-CLOSE",
+            "Ärendet kan inte avslutas: ett beslut enligt lag 2026:1600/2026:1637 gäller.",
+            "the case cannot be closed: " + "; ".join(reasons),
+        )
+
+
+def _g_placering(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
+    pid = str(ev.data["placering_id"])
+    if ev.type == "lvu_placering_paborjad":
+        if pid in s.placeringar:
+            _deny("P-DUP-ID", "Placeringen finns redan.", f"placering_id {pid!r} exists")
+        if case.lvu_omhandertagande is None and not case.lvu_vard:
+            _deny(
+                "P-LVU",
+                "En placering enligt 6 kap. 1 § kräver ett omhändertagande.",
+                "an LVU placement needs an omhändertagande or care in force",
+            )
+        return
+    if s.placeringar.get(pid) != "familjehem":
+        _deny(
+            "P-REF",
+            f"Okänd familjehemsplacering {pid}.",
+            f"placering_id {pid!r} is not a known familjehem placement",
+        )
+
+
 def _g_umgange(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
     bid = str(ev.data["begransning_id"])
     if ev.type == "lvu_umgangesbegransning_beslutad":
@@ -374,11 +430,18 @@ def _g_samtycke(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         _deny(
             "N0", "Lag 2026:1637 gäller från 2027-01-02.", "lag 2026:1637 applies from 2027-01-02"
         )
-    if ev.data["avser"] == "barn" and (case.lvu_omhandertagande is not None or case.lvu_vard):
+    placed = any(
+        b.is_placement and b.open_insats and b.verkstalld is not None for b in case.beslut.values()
+    )
+    if ev.data["avser"] == "barn" and (
+        case.lvu_omhandertagande is not None or case.lvu_vard or placed
+    ):
         _deny(
             "N4",
-            "Inga insatser utan samtycke till ett barn som vårdas enligt lag 2026:1600.",
-            "no insats utan samtycke for a child in LVU care (2026:1637 1 kap. 4 §)",
+            "Inga insatser utan samtycke till ett barn som vårdas utanför hemmet eller enligt "
+            "lag 2026:1600 (2026:1637 1 kap. 4 §).",
+            "no insats utan samtycke for a child placed under SoL or in LVU care "
+            "(2026:1637 1 kap. 4 §)",
         )
     end = date.fromisoformat(str(ev.data["giltig_till"]))
     if end < day:
@@ -393,6 +456,7 @@ def _g_samtycke(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
 
 
 _GUARDS = {
+    "arende_avslutat": _g_close,
     "lvu_omhandertagande_faststallt": _g_faststallt,
     "lvu_laga_kraft": _g_laga_kraft,
     "lvu_fortsatt_tillfallig_vard_beslutad": _g_fortsatt,
@@ -406,6 +470,8 @@ _GUARDS = {
     "lvu_forbud_overvagt": _g_forbud,
     "lvu_forbud_undantag_beslutat": _g_forbud,
     "lvu_forbud_upphort": _g_forbud,
+    "lvu_placering_paborjad": _g_placering,
+    "lvu_vardnadsoverflyttning_overvagd": _g_placering,
     "lvu_umgangesbegransning_beslutad": _g_umgange,
     "lvu_umgangesbegransning_provad": _g_umgange,
     "lvu_umgangesbegransning_upphort": _g_umgange,

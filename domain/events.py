@@ -43,6 +43,8 @@ MAX_YEAR = 2200
 LVU_GRUNDER = ("hem", "eget_beteende", "anknytning")
 #: The prohibitions of 2026:1600 12 kap. (LVU 24 §) and 13 kap. (LVU 31 a §).
 LVU_FORBUD = ("flyttningsforbud", "utreseforbud")
+#: Where an omhändertaget barn is placed (2026:1600 6 kap. 1 §).
+LVU_PLACERINGAR = ("familjehem", "jourhem", "hvb", "sarskilt_ungdomshem", "stodboende", "eget_hem")
 LVU_REJECTED = frozenset(
     {"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet", "lamnad_utan_bifall"}
 )
@@ -190,6 +192,13 @@ LVU2027_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     "lvu_fortsatt_tillfallig_vard_beslutad": {"beslut_id": _opt()},
     "lvu_fortsatt_tillfallig_vard_ansokt": {"beslut_id": _opt()},
     "lvu_ordforandebeslut_anmalt": {"beslut_id": _opt(), "forbud_id": _opt()},
+    # 6 kap. 1 § placement; its legal date is the day the placement began (9 kap. 1 §, E9)
+    "lvu_placering_paborjad": {
+        "placering_id": _req(),
+        "placering": _req(*LVU_PLACERINGAR),
+        "beslut_id": _opt(),
+    },
+    "lvu_vardnadsoverflyttning_overvagd": {"placering_id": _req(), "slutsats": _opt()},
     "lvu_forbud_beslutat": {
         "forbud_id": _req(),
         "forbud": _req(*LVU_FORBUD),

@@ -30,10 +30,11 @@ Pred = Callable[[CaseEvent], bool]
 
 
 def lvu_2027(ctx: _Ctx) -> None:
-    """Every E1, E3T, E10-E14, E16, E17 and N1-N3 frist of the case."""
+    """Every E1, E3T, E9-E14, E16, E17 and N1-N3 frist of the case."""
     _ordforande(ctx)
     _fortsatt_tillfallig_vard(ctx)
     _umgange(ctx)
+    _vardnadsoverflyttning(ctx)
     _forbud(ctx)
     _lakarundersokning(ctx)
     _vardens_slut(ctx)
@@ -212,6 +213,58 @@ def _umgange(ctx: _Ctx) -> None:
                 (("lvu_vard_upphort",), lambda e: True),
             ),
         )
+
+
+# --- E9: vårdnadsöverflyttning -------------------------------------------------------------------
+
+
+def _other_placement(pid: str) -> Pred:
+    return lambda e: e.data.get("placering_id") != pid
+
+
+def _vardnadsoverflyttning(ctx: _Ctx) -> None:
+    """Two years in the same familjehem, then yearly (LVU 13 c §, 2026:1600 9 kap. 1 §).
+
+    Counted on the anniversaries of the day the placement began (like D4), until the child is
+    placed elsewhere or the care ends.
+    """
+    r = rule("E9")
+    for i, ev in ctx.of_type("lvu_placering_paborjad"):
+        if ev.data["placering"] != "familjehem":
+            continue
+        pid, start = str(ev.data["placering_id"]), ev.legal_date
+        end = _first_after(
+            ctx,
+            i,
+            (
+                (("lvu_placering_paborjad",), _other_placement(pid)),
+                (("lvu_vard_upphort",), lambda e: True),
+            ),
+        )
+        idx, trig = i, start
+        for n in range(1, _MAX_CYCLES):
+            due = add_years(start, r.length + n - 1)
+            done = ctx.find(
+                idx + 1, ("lvu_vardnadsoverflyttning_overvagd",), _is("placering_id", pid)
+            )
+            if end is not None and (done is None or end < done):
+                done = end
+            _emit(
+                ctx,
+                r,
+                ev,
+                f"E9:{pid}:{n}",
+                subject=pid,
+                trig=trig,
+                due=due,
+                fulfilled=_fulfilment(ctx, done),
+                notes=(f"{r.length + n - 1} år från placeringens början {start}",),
+            )
+            if end is not None and done == end:
+                break
+            if done is None and due >= ctx.horizon:
+                break
+            idx, trig = (done if done is not None else idx), due
 
 
 # --- E11, E12: flyttningsförbud and utreseförbud -------------------------------------------------

@@ -707,14 +707,15 @@ RULES: tuple[Rule, ...] = (
         "E9",
         "Överväga vårdnadsöverflyttning (LVU-placering i familjehem)",
         ("lvu_placering_paborjad",),
-        ("vardnadsoverflyttning_overvagd",),
+        ("lvu_vardnadsoverflyttning_overvagd", "lvu_placering_paborjad", "lvu_vard_upphort"),
         2,
         "years",
         **_lvu2027("13 c §", "9 kap. 1 §"),
         blocks_closing=False,
         recurrence="anniversary",
-        missing_event_types=("lvu_placering_paborjad",),
-        note="Två år i samma familjehem, därefter årligen. Händelse för LVU-placeringen saknas.",
+        uncertain=(P_D4_ANNUAL, P_LVU2027_CYKEL),
+        note="placering=familjehem: två år från placeringens början, därefter årligen (på "
+        "årsdagarna); slutar vid ny placering eller när vården upphör.",
     ),
     Rule(
         "E11",

@@ -90,6 +90,11 @@ ROWS = [
         "13 § första st.", "8 kap. 2 §"),
     Row("E7", lambda t: _dom(t, "eget_beteende", start=D("2026-12-15")),
         lambda t: add_months(t, 6), "13 § andra st.", "8 kap. 3 §"),
+    Row("E9", lambda t: [*_omh(D("2026-11-20")), ev("lvu_omhandertagande_verkstallt",
+                         "2026-11-20", beslut_id="l1"),
+                         ev("lvu_placering_paborjad", _iso(t), placering_id="p1",
+                            placering="familjehem")],
+        lambda t: add_years(t, 2), "13 c §", "9 kap. 1 §"),
     Row("E10", lambda t: [*_omh(D("2026-12-01")), ev("lvu_omhandertagande_verkstallt",
                           "2026-12-01", beslut_id="l1"),
                           ev("lvu_umgangesbegransning_beslutad", _iso(t), begransning_id="u1",
@@ -165,7 +170,7 @@ def test_rule_on_each_side_of_the_switch(row: Row, day: date) -> None:
 
 def test_every_switched_rule_is_in_the_table() -> None:
     switched = {r.rule for r in ROWS}
-    for rid in ("E1", "E2", "E3", "E5", "E6", "E7", "E10", "E14", "E15", "E16"):
+    for rid in ("E1", "E2", "E3", "E5", "E6", "E7", "E9", "E10", "E14", "E15", "E16"):
         assert rid in switched
         assert rule(rid).law_for(D("2026-12-31")) != rule(rid).law_for(D("2027-01-01"))
 
@@ -439,6 +444,15 @@ def test_samtycke_law_from_2027_01_02_and_not_in_lvu_care() -> None:
         fold(_omh(D("2027-01-02"))).check(beslut("2027-01-04"), D("2027-02-01"))
     assert exc.value.rule == "N4"
     fold(_omh(D("2027-01-02"))).check(beslut("2027-01-04", avser="vardnadshavare"), D("2027-02-01"))
+    placed = [
+        opening(),
+        ev("utredning_inledd", "2026-11-03", utredning_id="u1", grund="eget_initiativ"),
+        ev("beslut_fattat", "2026-12-01", beslut_id="b1", insats="familjehem", gynnande=True),
+        ev("insats_verkstalld", "2026-12-02", beslut_id="b1"),
+    ]
+    with pytest.raises(RuleViolation) as exc:
+        fold(placed).check(beslut("2027-01-04"), D("2027-02-01"))
+    assert exc.value.rule == "N4"
 
 
 def test_genomforandeplan_before_the_decision_meets_n1() -> None:
@@ -505,3 +519,50 @@ def test_anknytning_ansokan_while_hem_care_is_in_force() -> None:
     with pytest.raises(RuleViolation) as exc:
         state.check(hem_again, D("2027-04-01"))
     assert exc.value.rule == "P-LVU"
+
+
+def test_e9_two_years_then_yearly_until_another_placement() -> None:
+    """9 kap. 1 §: 2 years in the same familjehem, then every year; a move ends the count."""
+    evs = [
+        *_omh(D("2026-12-20")),
+        ev("lvu_omhandertagande_verkstallt", "2026-12-20", beslut_id="l1"),
+        ev("lvu_placering_paborjad", "2026-12-31", placering_id="p1", placering="familjehem"),
+        ev("lvu_vardnadsoverflyttning_overvagd", "2028-12-01", placering_id="p1"),
+        ev("lvu_placering_paborjad", "2029-06-01", placering_id="p2", placering="hvb"),
+    ]
+    got = {f.key: f for f in compute_frister(evs, D("2030-12-31"))}
+    first, second = got["E9:p1:1"], got["E9:p1:2"]
+    assert (first.due, first.status, first.law, first.paragraph) == (
+        D("2028-12-31"),
+        MET,
+        LVU,
+        "13 c §",
+    )
+    assert (second.due, second.fulfilled_date, second.law) == (
+        D("2029-12-31"),
+        D("2029-06-01"),
+        LVU_NEW,
+    )
+    assert "E9:p1:3" not in got and not any(k.startswith("E9:p2") for k in got)
+    with pytest.raises(RuleViolation) as exc:
+        fold(evs[:4]).check(
+            ev("lvu_vardnadsoverflyttning_overvagd", "2029-01-02", placering_id="p9"),
+            D("2030-01-01"),
+        )
+    assert exc.value.rule == "P-REF"
+
+
+def test_case_stays_open_while_a_forbud_is_in_force() -> None:
+    evs = [
+        opening(),
+        ev("skyddsbedomning_gjord", "2026-11-02", anmalan_id="a1", omedelbart_skydd=False),
+        ev("forhandsbedomning_beslutad", "2026-11-03", anmalan_id="a1",
+           beslut="inte_inleda_utredning"),
+        ev("lvu_forbud_beslutat", "2027-01-10", forbud_id="f1", forbud="utreseforbud"),
+    ]  # fmt: skip
+    close = ev("arende_avslutat", "2027-02-01", orsak="klart")
+    with pytest.raises(RuleViolation) as exc:
+        fold(evs).check(close, D("2027-03-01"))
+    assert exc.value.rule == "P-CLOSE" and "utreseförbud" in exc.value.en
+    ended = [*evs, ev("lvu_forbud_upphort", "2027-01-20", forbud_id="f1")]
+    fold(ended).check(close, D("2027-03-01"))
