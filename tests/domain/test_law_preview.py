@@ -118,14 +118,18 @@ def test_preview_of_2027_names_policies_and_paragraph_changes() -> None:
     assert e10.before is not None and e10.after is not None
     assert e10.before.due == e10.after.due == date(2027, 3, 10)
     assert (e10.after.law, e10.after.paragraph) == ("LVU 1990:52", "14 §")
-    # the övervägande started by the dom of 2027-01-20: LVU 13 § without the switch, lag
-    # 2026:1600 8 kap. 2 § with it, the same day
+    # the first övervägande after the dom of 2027-01-20 on a child already omhändertagen: LVU
+    # counts six months from the dom (e6_start) under 13 §; lag 2026:1600 8 kap. 2 § from the day
+    # vården påbörjades, the verkställighet of 2026-11-30 (POL-LVU2027-E6E7-START): two months
+    # earlier
     e6 = rows["E6:L1:1"]
-    assert e6.changes == ("paragraph_changed",)
+    assert e6.changes == ("due_moved", "paragraph_changed", "policy_applied")
     assert e6.before is not None and e6.after is not None
+    assert (e6.before.trigger_date, e6.before.due) == (date(2027, 1, 20), date(2027, 7, 20))
     assert (e6.before.law, e6.before.paragraph) == ("LVU 1990:52", "13 § första st.")
+    assert (e6.after.trigger_date, e6.after.due) == (date(2026, 11, 30), date(2027, 5, 30))
     assert (e6.after.law, e6.after.paragraph) == ("lag 2026:1600", "8 kap. 2 §")
-    assert e6.before.due == e6.after.due == date(2027, 7, 20)
+    assert "POL-LVU2027-E6E7-START" in e6.policies
 
 
 def test_a_date_without_a_catalogued_switch_changes_nothing() -> None:
