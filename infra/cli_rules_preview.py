@@ -153,6 +153,16 @@ def _side(f: Frist | None) -> tuple[str, str]:
     return due, f"{f.law} {f.paragraph}"
 
 
+def _trigger(c: FristChange) -> str:
+    """The start date after the switch; the one before it too when the switch moves it."""
+    ref = c.after or c.before
+    assert ref is not None
+    text = ref.trigger_date.isoformat()
+    if c.before is not None and c.after is not None and c.before.trigger_date != ref.trigger_date:
+        text += f" (före: {c.before.trigger_date.isoformat()})"
+    return text
+
+
 def rows(cases: Sequence[CasePreview]) -> list[dict[str, Any]]:
     """The flat rows of the table, JSON and CSV: one per frist, or one per case without any."""
     out: list[dict[str, Any]] = []
@@ -170,7 +180,7 @@ def rows(cases: Sequence[CasePreview]) -> list[dict[str, Any]]:
                     "key": c.key,
                     "rule": c.rule,
                     "frist": c.name,
-                    "trigger_date": ref.trigger_date.isoformat(),
+                    "trigger_date": _trigger(c),
                     "due_before": due_before,
                     "law_before": law_before,
                     "due_after": due_after,
