@@ -112,6 +112,7 @@ class _Ctx:
     horizon: date
     policy: KommunPolicy
     case_ref: str
+    law_on: date | None = None
     out: list[Frist] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     consumed: set[tuple[str, int]] = field(default_factory=set)
@@ -197,9 +198,10 @@ def _emit(
 ) -> Frist | None:
     """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats.
 
-    ``law_date`` chooses the act when it is not the counting start (POL-LVU2027-E6E7-START).
+    ``law_date`` chooses the act when it is not the counting start (POL-LVU2027-E6E7-START);
+    ``ctx.law_on`` applies the catalogue as it stood on that day (``rules preview``).
     """
-    ref = r.law_for(law_date or trig)
+    ref = r.law_for(law_date or trig, ctx.law_on)
     if ref is None or key in ctx.seen:
         return None
     shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
@@ -793,7 +795,8 @@ def _lvu_vard(ctx: _Ctx, i: int, ev: CaseEvent, sol_beslut: set[str]) -> None:
     paragraf = ev.data.get("paragraf") or _GRUND_PARAGRAF.get(_grund(ctx, i, ev)) or "2"
     match = _is("beslut_id", bid) if bid is not None else _not_in("beslut_id", sol_beslut)
     first, law_date = ctx.evs[start_idx].legal_date, None
-    if start_idx == i and trig >= LVU_NEW_FROM:
+    new_law = ctx.law_on is None or ctx.law_on >= LVU_NEW_FROM  # rules preview: law of a day
+    if start_idx == i and trig >= LVU_NEW_FROM and new_law:
         # 2026:1600 8 kap. 2-3 §§ count from "vården påbörjades" (6 kap. 4 §), which includes the
         # placement under the omedelbart omhändertagande; the dom's date chooses the law.
         began = _paborjad(ctx, i)
@@ -922,8 +925,12 @@ def compute_frister(
     as_of: date | None = None,
     *,
     policy: KommunPolicy | None = None,
+    law_on: date | None = None,
 ) -> list[Frist]:
     """Every frist of one case, with status as of ``as_of`` (``None``: as far as events tell).
+
+    ``law_on`` (default: each trigger's own date decides) applies the rules catalogue as it
+    stood on that day, so a caller can ask what a case's frister were before a change of law.
 
     Events dated after ``as_of`` are ignored (time travel) and system events
     (``frist_overskriden``, ``evb_rapporteringsskyldighet_uppstod``) never start or meet a frist.
@@ -935,7 +942,7 @@ def compute_frister(
     if not evs:
         return []
     horizon = as_of if as_of is not None else evs[-1].legal_date
-    ctx = _Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref)
+    ctx = _Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref, law_on)
     beslut = _beslut(ctx)
     _intake(ctx)
     _utredningar(ctx)

@@ -129,17 +129,26 @@ class Rule:
     #: (e.g. LVU 22 § kept in force by a transitional rule). Empty: old_ref/new_ref/new_from.
     history: tuple[LawVersion, ...] = ()
 
-    def law_for(self, trigger: date) -> LawRef | None:
+    def law_for(self, trigger: date, law_on: date | None = None) -> LawRef | None:
         """The act and paragraph that govern a frist started on ``trigger``.
 
         ``None`` means the rule did not exist then (A3 before 2026-01-15: no time limit).
+        ``law_on`` applies the catalogue as it stood on that day: a switch after it is not in
+        force yet (``rules preview`` compares the day before a switch with the switch day).
         """
-        if self.exists_from is not None and trigger < self.exists_from:
+        if self.exists_from is not None and (
+            trigger < self.exists_from or (law_on is not None and law_on < self.exists_from)
+        ):
             return None
         if self.history:
-            current = [v.ref for v in self.history if v.since <= trigger]
+            current = [
+                v.ref
+                for v in self.history
+                if v.since <= trigger and (law_on is None or v.since <= law_on)
+            ]
             return current[-1] if current else None
-        if trigger >= self.new_from or self.old_ref is None:
+        switched = trigger >= self.new_from and (law_on is None or law_on >= self.new_from)
+        if switched or self.old_ref is None:
             return self.new_ref
         return self.old_ref
 

@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     explain.add_argument("--format", choices=("table", "json"), default="table")
     explain.add_argument("--policy", default=None, help="kommun policy TOML file")
     explain.set_defaults(func=cmd_explain)
+    from infra.cli_rules_preview import register as register_preview
+
+    register_preview(sub)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

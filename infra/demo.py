@@ -135,6 +135,40 @@ def _path_live_forhandsbedomning(b: _Builder) -> None:
     )
 
 
+def _lvu_omhandertagande(b: _Builder, day: int) -> None:
+    """An omedelbart omhändertagande by the ordförande, verkställt, underställt within the week
+    and an ansökan om vård to the förvaltningsrätt within four weeks (LVU 6-8 §§)."""
+    ordf = {"beslut_id": "L1", "delegat": {"id": f"ordf-{b.case.kommun}", "roll": "ordforande"}}
+    b.add(day, "lvu_omhandertagande_beslutat", ordf, "ordforande")
+    b.add(day, "lvu_omhandertagande_verkstallt", {"beslut_id": "L1"})
+    b.add(day + 4, "lvu_understalld", {"beslut_id": "L1"})
+    b.add(day + 9, "lvu_ansokan_inlamnad", {"beslut_id": "L1"})
+
+
+def _path_lvu_ansokan_pending(b: _Builder) -> None:
+    """Compulsory care in its first weeks: omhändertagen, underställd, ansökan waiting for dom."""
+    b.add(0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": True})
+    b.add(0, "forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"})
+    b.add(0, "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"})
+    _lvu_omhandertagande(b, 1)
+
+
+def _path_lvu_vard(b: _Builder) -> None:
+    """Vård under way: the förvaltningsrätt granted vård (LVU 2 §) while the child was already
+    omhändertagen, so vården began at the dom and the six-month övervägande runs from it."""
+    b.add(0, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": True})
+    b.add(0, "forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"})
+    b.add(0, "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan", "anmalan_id": "A1"})
+    _lvu_omhandertagande(b, 2)
+    b.add(25, "barnet_hort", {"moment": "utredning", "satt": "samtal", "utredning_id": "U1"})
+    b.add(30, "utredning_avslutad", {"utredning_id": "U1", "utfall": "lvu_ansokan"})
+    dom = {"utfall": "bifall", "beslut_id": "L1", "paragraf": "2"}
+    b.add(40, "lvu_dom", dom, "forvaltningsratt")
+    # umgänge with the vårdnadshavare restricted (LVU 14 §): reviewed every three months
+    umgange = {"begransning_id": "UB1", "slag": "umgange"}
+    b.add(75, "lvu_umgangesbegransning_beslutad", umgange, "utskott")
+
+
 def _beslut(bid: str, insats: str, roll: str) -> dict[str, Any]:
     return {
         "beslut_id": bid,
@@ -154,14 +188,16 @@ PROFILES: list[tuple[Callable[[_Builder], None], int]] = [
     (_path_utredning_overdue, 170),
     (_path_utredning_extended, 200),
     (_path_live_forhandsbedomning, 9),
+    (_path_lvu_ansokan_pending, 12),
+    (_path_lvu_vard, 110),
 ]
 
 
 def demo_cases(today: date, seed: int = 2026) -> list[DemoCase]:
-    """Twelve cases: every profile once per kommun, both sexes, ages spread over 0–20."""
+    """Sixteen cases: every profile once per kommun, both sexes, ages spread over 0–20."""
     rng = random.Random(seed)  # noqa: S311 - synthetic demo data, not security
     cases: list[DemoCase] = []
-    ages = [0, 3, 7, 10, 12, 14, 15, 16, 17, 18, 19, 20]
+    ages = [0, 3, 7, 10, 12, 14, 15, 16, 17, 18, 19, 20, 13, 16, 11, 15]
     for i, (kommun, (profile, ago)) in enumerate((k, p) for k in KOMMUNER for p in PROFILES):
         girl = i % 2 == 0
         age = ages[i % len(ages)]

@@ -111,7 +111,8 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
     Usually its trigger date. Some rules count from an earlier date than the event that creates
     the frist: B1 from the ansökan (B2) or the continued utredning (B3) but only once the
     utredning is opened, F1/F2/E15 from an ending but only once the uppföljning starts, D7 from
-    an utredning's end but only once the jourhem placement is verkställd. A D4 anniversary cycle
+    an utredning's end but only once the jourhem placement is verkställd, E6/E7 of a 2027 dom
+    from the earlier verkställighet but only once the dom is given. A D4 anniversary cycle
     after an unmet one is armed only once the previous due date has passed (the day after).
     """
     out = {f.key: f.trigger_date for f in frister}
@@ -129,6 +130,13 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
                 created.setdefault((rid, subject), ev.legal_date)
         elif t == "insats_verkstalld":
             created.setdefault(("D7", str(ev.data["beslut_id"])), ev.legal_date)
+        elif t == "lvu_dom":
+            # POL-LVU2027-E6E7-START: a 2027 dom's first övervägande counts from the earlier
+            # verkställighet, but exists only once the dom does
+            bid = ev.data.get("beslut_id")
+            subject = str(bid) if bid is not None else ev.idempotency_key
+            for rid in ("E6", "E7"):
+                created.setdefault((rid, subject), ev.legal_date)
     for f in frister:
         made = created.get((f.rule, f.subject))
         if made is not None and made > out[f.key]:

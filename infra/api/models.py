@@ -111,6 +111,65 @@ class FristerOut(BaseModel):
     frister: list[FristOut]
 
 
+class PreviewSideOut(BaseModel):
+    """A frist on one side of a change of law."""
+
+    trigger_date: str
+    due: str
+    shifted_due: str | None
+    status: str
+    fulfilled_date: str | None
+    law: str
+    paragraph: str
+
+
+class FristChangeOut(BaseModel):
+    """One frist before and after the switch (``null`` on the side where it does not exist)."""
+
+    key: str
+    rule: str
+    name: str
+    subject: str
+    changes: list[
+        Literal[
+            "frist_added",
+            "frist_ended",
+            "due_moved",
+            "paragraph_changed",
+            "policy_applied",
+            "unchanged",
+        ]
+    ]
+    policies: list[str]
+    before: PreviewSideOut | None
+    after: PreviewSideOut | None
+
+
+class LawSwitchOut(BaseModel):
+    """The catalogued change of law on the preview's date and its named transitional policies."""
+
+    id: str
+    on: str
+    old_law: str
+    new_law: str
+    policies: list[str]
+
+
+class RulesPreviewOut(BaseModel):
+    """What a change of law on ``on`` does to one case's frister (``barnflow rules preview``).
+
+    Statuses are as of the switch day; ``law_switch`` is null when no change of law is
+    catalogued for that day (then nothing changes)."""
+
+    kommun: str
+    case_ref: str
+    on: str
+    law_switch: LawSwitchOut | None
+    open: bool
+    compulsory_care: bool
+    frister: list[FristChangeOut]
+
+
 class EvbOut(BaseModel):
     case_ref: str
     as_of: str

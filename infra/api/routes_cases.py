@@ -17,9 +17,21 @@ from domain.calendar import days_between
 from domain.events import CaseEvent
 from domain.frister import MET, MISSED, OVERDUE, Frist, compute_frister
 from domain.ids import workflow_id_for
+from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
 from infra.api.access import LoadedCase, load_case, read_case, reads_of
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
-from infra.api.models import CaseStateOut, EvbOut, FristerOut, FristOut, TimelineOut, WorkflowView
+from infra.api.models import (
+    CaseStateOut,
+    EvbOut,
+    FristChangeOut,
+    FristerOut,
+    FristOut,
+    LawSwitchOut,
+    PreviewSideOut,
+    RulesPreviewOut,
+    TimelineOut,
+    WorkflowView,
+)
 from infra.api.problems import Problem
 from infra.api.services import Services
 from infra.store import today_stockholm
@@ -198,4 +210,74 @@ async def case_timeline(
             "events": [e.to_json() for e in events],
             "reads": reads,
         }
+    )
+
+
+def _side(f: Frist | None) -> PreviewSideOut | None:
+    if f is None:
+        return None
+    return PreviewSideOut(
+        trigger_date=f.trigger_date.isoformat(),
+        due=f.due.isoformat(),
+        shifted_due=f.shifted_due.isoformat() if f.shifted_due else None,
+        status=f.status,
+        fulfilled_date=f.fulfilled_date.isoformat() if f.fulfilled_date else None,
+        law=f.law,
+        paragraph=f.paragraph,
+    )
+
+
+def _change(c: FristChange) -> FristChangeOut:
+    return FristChangeOut.model_validate(
+        {
+            "key": c.key,
+            "rule": c.rule,
+            "name": c.name,
+            "subject": c.subject,
+            "changes": list(c.changes),
+            "policies": list(c.policies),
+            "before": _side(c.before),
+            "after": _side(c.after),
+        }
+    )
+
+
+@router.get(
+    "/rules-preview",
+    summary="Each frist before and after a change of law on a date (content)",
+)
+async def case_rules_preview(
+    *,
+    kommun: Kommun,
+    case_ref: CaseRef,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    purpose: PurposeDep,
+    on: Annotated[date, Query(description="the switch date, e.g. 2027-01-01")],
+    min_position: MinPosition = None,
+) -> RulesPreviewOut:
+    """The single-case view of ``barnflow rules preview``: the frister under the law of the day
+    before ``on`` and of ``on``, paired, with what changes. A case without compulsory care has
+    nothing to preview (``compulsory_care: false``, no frister)."""
+    await services.wait_for_projections(min_position)
+    case = await read_case(services, principal, kommun, case_ref, purpose)
+    compulsory = is_compulsory_care(case.events)
+    changes = preview_case(case.events, on) if compulsory else []
+    sw = switch_on(on)
+    return RulesPreviewOut(
+        kommun=kommun,
+        case_ref=case_ref,
+        on=on.isoformat(),
+        law_switch=None
+        if sw is None
+        else LawSwitchOut(
+            id=sw.id,
+            on=sw.on.isoformat(),
+            old_law=sw.old_law,
+            new_law=sw.new_law,
+            policies=list(sw.policies),
+        ),
+        open=case.state.closed_on is None,
+        compulsory_care=compulsory,
+        frister=[_change(c) for c in changes],
     )

@@ -35,6 +35,8 @@ HERE = Path(__file__).parent
 KOMMUN = "1280"
 #: When the auditor loads the files: after every event in them (none is in the future).
 LOADED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=STOCKHOLM)
+#: Scenarios whose events reach past LOADED_AT (the LVU -> lag 2026:1600 switch of 2027-01-01).
+LOADED_AT_BY_SCENARIO = {"lvu2027": datetime(2027, 8, 1, 12, 0, tzinfo=STOCKHOLM)}
 UPDATE = os.environ.get("BARNFLOW_UPDATE_GOLDEN") == "1"
 
 #: scenario → the (report, period) pairs whose expected JSON is committed.
@@ -58,6 +60,12 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("frister", "2025-09-30"),
         ("frister", "2026-02-10"),
         ("frister", "2026-06-30"),
+    ),
+    #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
+    "lvu2027": (
+        ("frister", "2026-12-20"),
+        ("frister", "2027-01-10"),
+        ("frister", "2027-03-15"),
     ),
 }
 
@@ -113,7 +121,7 @@ def test_scenario_reports_match_golden_files_before_and_after_rebuild(
     store: CaseStore, pg_url: str, schema: str, scenario: str
 ) -> None:
     lines = (HERE / f"{scenario}.jsonl").read_text(encoding="utf-8").splitlines()
-    summary = import_lines(store, lines, now=LOADED_AT)
+    summary = import_lines(store, lines, now=LOADED_AT_BY_SCENARIO.get(scenario, LOADED_AT))
     assert summary.appended == len(lines)
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     with caught_up(env) as runner:
