@@ -12,10 +12,13 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import psycopg
 from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from infra.settings import SettingsError, load_settings
+from infra.timeouts import DB_STATEMENT_OPS, DependencyUnavailable, bound_libpq
 
 
 class UsageError(Exception):
@@ -204,9 +207,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every context manager (the embedded PostgreSQL's owner
+    list, servers we started) is left properly instead of the process vanishing mid-way."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+#: one-shot operator commands: their statements get a server-side ``statement_timeout``
+_BOUNDED_COMMANDS = ("ops", "audit")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    bound_libpq(DB_STATEMENT_OPS if args.command in _BOUNDED_COMMANDS else None)
     try:
         from infra.telemetry import setup as setup_telemetry  # OPS: BARNFLOW_TELEMETRY
 
@@ -218,8 +233,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace
         print(f"barnflow: cannot decrypt the event store ({exc})", file=sys.stderr)
         return 2
+    except DependencyUnavailable as exc:  # a bounded wait ran out: say what and what to do
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as exc:  # unreachable, frozen or timed-out PostgreSQL
+        print(f"barnflow: {database_unavailable(exc)}", file=sys.stderr)
+        return 2
+    except RPCError as exc:  # Temporal went away after we connected
+        print(
+            f"barnflow: Temporal did not answer ({exc.status.name}: {_first_line(exc)}); "
+            "check that it runs (BARNFLOW_TEMPORAL_ADDRESS) and retry",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def database_unavailable(exc: psycopg.OperationalError) -> str:
+    """One line for a database that cannot be reached or did not answer in time."""
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return (
+            f"PostgreSQL did not finish a statement within {DB_STATEMENT_OPS}s "
+            f"({_first_line(exc)}); the database is overloaded or locked: retry later"
+        )
+    return (
+        f"PostgreSQL does not answer ({_first_line(exc)}); check that it runs (the embedded "
+        "server under BARNFLOW_HOME/pgdata, or BARNFLOW_DATABASE_URL) and retry"
+    )
 
 
 if __name__ == "__main__":

@@ -180,7 +180,8 @@ def _lines(name: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def cmd_case_send(args: argparse.Namespace) -> int:
-    from infra.temporal import CommandRejected, connect, send_command
+    from infra.temporal import CommandRejected, WorkflowMissing, connect, send_command
+    from infra.timeouts import TEMPORAL_CONNECT_CLI
 
     settings = load_settings()
     address = settings.temporal_address or "127.0.0.1:7233"
@@ -191,7 +192,9 @@ def cmd_case_send(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> int:
-        client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+        client = await connect(
+            address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
+        )
         with _store() as store:
             for number, obj in lines:
                 try:
@@ -203,7 +206,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
                         task_queue=settings.task_queue,
                         delegationsordning=settings.delegationsordning(str(obj.get("kommun"))),
                     )
-                except CommandRejected as exc:
+                except (CommandRejected, WorkflowMissing) as exc:
                     print(f"barnflow: line {number}: {exc}", file=sys.stderr)
                     return 2
                 print(

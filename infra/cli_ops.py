@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from infra.settings import load_settings
+from infra.timeouts import TEMPORAL_CONNECT_CLI
 
 EXIT_STUCK = 1
 
@@ -52,7 +53,9 @@ def cmd_stuck(args: argparse.Namespace) -> int:
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> list[Any]:
-            client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+            client = await connect(
+                address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
+            )
             opts = StuckOptions(args.max_attempts, args.no_progress_days, deep=args.deep)
             return await find_stuck(client, store, settings.keys.pseudonym, opts)
 
@@ -83,7 +86,9 @@ def cmd_repair(args: argparse.Namespace) -> int:
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> Any:
-            client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+            client = await connect(
+                address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
+            )
             return await repair(
                 client,
                 store,

@@ -1,0 +1,36 @@
+"""Every wait on a dependency is bounded: the numbers, in one place, and the error that says so.
+
+A frozen PostgreSQL (its postmaster stopped) accepts a connection on its socket and then never
+answers; a stopped Temporal refuses, and the SDK retries. Without bounds the CLI and the API hang
+silently. These are the bounds (seconds); ``docs``/the report list them.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: libpq ``connect_timeout`` for every connection a barnflow process opens (``PGCONNECT_TIMEOUT``)
+DB_CONNECT = 5
+#: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``)
+DB_STATEMENT_OPS = 60
+#: how long a one-shot CLI command tries to reach Temporal (refused connections are retried)
+TEMPORAL_CONNECT_CLI = 5.0
+#: how long a service (worker, API, dev stack) waits for Temporal to come up
+TEMPORAL_CONNECT_SERVICE = 15.0
+#: the budget for an operator command's Temporal calls (visibility lists, describes)
+TEMPORAL_CALLS_CLI = 8.0
+#: ``GET /health``: each dependency check (the answer comes within 2 s)
+HEALTH_CHECK = 1.5
+
+
+class DependencyUnavailable(Exception):
+    """A database or Temporal did not answer in time: one line naming it and what to do."""
+
+
+def bound_libpq(statement_timeout: int | None = None) -> None:
+    """Bound every libpq connection of this process (eventsourcing's pool included, whose own
+    settings have no connect timeout) through libpq's environment: a connect timeout, and for
+    one-shot commands a statement timeout. Values an operator set explicitly are kept."""
+    os.environ.setdefault("PGCONNECT_TIMEOUT", str(DB_CONNECT))
+    if statement_timeout is not None:
+        os.environ.setdefault("PGOPTIONS", f"-c statement_timeout={statement_timeout * 1000}")
