@@ -21,6 +21,8 @@ TEMPORAL_CONNECT_SERVICE = 15.0
 TEMPORAL_CALLS_CLI = 8.0
 #: ``GET /health``: each dependency check (the answer comes within 2 s)
 HEALTH_CHECK = 1.5
+#: ``ops stuck``: minutes of failing webhook deliveries before a subscription is reported
+WEBHOOK_FAILING_MINUTES = 15
 
 
 class DependencyUnavailable(Exception):
