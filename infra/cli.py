@@ -269,4 +269,8 @@ def database_unavailable(exc: psycopg.OperationalError) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m infra.cli``: run the imported module's main, so the exception classes the
+    # subcommands raise (``infra.cli.UsageError``) are the ones caught, not ``__main__``'s copies
+    from infra.cli import main as _main
+
+    sys.exit(_main())

@@ -213,7 +213,7 @@ async def connect(
         if time.monotonic() + 0.3 >= deadline:
             break
         await asyncio.sleep(0.3)
-    reason = str(last).strip().splitlines()[0][:160] if str(last).strip() else "no answer"
+    reason = "no answer" if isinstance(last, TimeoutError) or last is None else "connection failed"
     raise DependencyUnavailable(
         f"Temporal at {address} does not answer within {wait:g}s ({reason})"
     )
