@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 import psycopg
+from eventsourcing import persistence as es_persistence
 from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -236,7 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DependencyUnavailable as exc:  # a bounded wait ran out: say what and what to do
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
-    except psycopg.OperationalError as exc:  # unreachable, frozen or timed-out PostgreSQL
+    except (
+        psycopg.OperationalError,  # unreachable, frozen or timed-out PostgreSQL ...
+        es_persistence.OperationalError,  # ... as eventsourcing's store reports it
+        es_persistence.InterfaceError,
+    ) as exc:
         print(f"barnflow: {database_unavailable(exc)}", file=sys.stderr)
         return 2
     except RPCError as exc:  # Temporal went away after we connected
@@ -255,9 +260,11 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def database_unavailable(exc: psycopg.OperationalError) -> str:
+def database_unavailable(exc: BaseException) -> str:
     """One line for a database that cannot be reached or did not answer in time."""
-    if isinstance(exc, psycopg.errors.QueryCanceled):
+    if isinstance(exc, psycopg.errors.QueryCanceled) or isinstance(
+        exc.__cause__, psycopg.errors.QueryCanceled
+    ):
         return (
             f"PostgreSQL did not finish a statement within {DB_STATEMENT_OPS}s "
             f"({_first_line(exc)}); the database is overloaded or locked: retry later"

@@ -180,6 +180,8 @@ def _lines(name: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def cmd_case_send(args: argparse.Namespace) -> int:
+    from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
     from infra.temporal import CommandRejected, WorkflowMissing, connect, send_command
     from infra.timeouts import TEMPORAL_CONNECT_CLI
 
@@ -208,6 +210,14 @@ def cmd_case_send(args: argparse.Namespace) -> int:
                     )
                 except (CommandRejected, WorkflowMissing) as exc:
                     print(f"barnflow: line {number}: {exc}", file=sys.stderr)
+                    return 2
+                except WorkflowUpdateRPCTimeoutOrCancelledError:
+                    print(
+                        f"barnflow: line {number}: the case's workflow did not answer in time "
+                        "(is a worker running?); send the line again: its idempotency_key makes "
+                        "a retry safe",
+                        file=sys.stderr,
+                    )
                     return 2
                 print(
                     orjson.dumps(
