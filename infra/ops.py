@@ -43,7 +43,7 @@ from infra.audit import RunningWorkflow, running_case_workflows
 from infra.settings import Settings
 from infra.store import CaseHead, CaseStore
 from infra.temporal import child_pseudonym
-from infra.timeouts import WEBHOOK_FAILING_MINUTES
+from infra.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
 
 RETRYING = "retrying-activity"
 FAILING_TASK = "failing-workflow-task"
@@ -227,7 +227,9 @@ def _first(row: Any) -> Any:
 async def _failing_tasks(client: Client, by_wid: dict[str, CaseHead]) -> list[StuckRow]:
     query = f"ExecutionStatus = 'Running' AND {REPORTED_PROBLEMS} IS NOT NULL"
     rows = []
-    async for wf in client.list_workflows(query, page_size=1000):
+    async for wf in client.list_workflows(
+        query, page_size=1000, rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT)
+    ):
         problems = wf.search_attributes.get(REPORTED_PROBLEMS) or []
         rows.append(
             _row(
@@ -280,7 +282,9 @@ async def _described(
     async def one(wid: str) -> list[StuckRow]:
         async with sem:
             try:
-                desc = await client.get_workflow_handle(wid).describe()
+                desc = await client.get_workflow_handle(wid).describe(
+                    rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT)
+                )
             except RPCError as exc:
                 if exc.status == RPCStatusCode.NOT_FOUND:
                     return []  # closed since the list was taken
@@ -346,7 +350,8 @@ async def _no_poller(
                 namespace=client.namespace,
                 task_queue=TaskQueue(name=q),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
+            ),
+            timeout=timedelta(seconds=OPS_RPC_TIMEOUT),
         )
         if not resp.pollers:
             empty.add(q)

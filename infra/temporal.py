@@ -20,6 +20,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from infra.attempts import AttemptRecorder
 from infra.codec import data_converter
 from infra.store import CaseStore
 from infra.telemetry import client_interceptors
-from infra.timeouts import TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
+from infra.timeouts import START_RPC_TIMEOUT, TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
 from workflows import search
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import COMMAND_UPDATE, CaseWorkflowInput, CommandInput, CommandResult
@@ -299,6 +300,7 @@ async def adopt(
         id=wid,
         task_queue=task_queue,
         id_conflict_policy=conflict,
+        rpc_timeout=timedelta(seconds=START_RPC_TIMEOUT),
     )
     return wid
 

@@ -17,8 +17,10 @@ DB_STATEMENT_OPS = 60
 TEMPORAL_CONNECT_CLI = 5.0
 #: how long a service (worker, API, dev stack) waits for Temporal to come up
 TEMPORAL_CONNECT_SERVICE = 15.0
-#: the budget for an operator command's Temporal calls (visibility lists, describes)
-TEMPORAL_CALLS_CLI = 8.0
+#: one workflow start (adopt, the webhook dispatcher): a single RPC
+START_RPC_TIMEOUT = 10
+#: each visibility list page / describe call of ``ops stuck``, ``ops repair``, ``audit verify``
+OPS_RPC_TIMEOUT = 8
 #: ``GET /health``: each dependency check (the answer comes within 2 s)
 HEALTH_CHECK = 1.5
 #: ``ops stuck``: minutes of failing webhook deliveries before a subscription is reported
