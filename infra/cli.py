@@ -19,7 +19,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from infra.settings import SettingsError, load_settings
-from infra.timeouts import DB_STATEMENT_OPS, DependencyUnavailable, bound_libpq
+from infra.timeouts import (
+    DB_STATEMENT_API,
+    DB_STATEMENT_OPS,
+    DependencyUnavailable,
+    bound_libpq,
+)
 
 
 class UsageError(Exception):
@@ -214,15 +219,19 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-#: one-shot operator commands: their statements get a server-side ``statement_timeout``
-_BOUNDED_COMMANDS = ("ops", "audit")
+#: commands whose statements get a server-side ``statement_timeout`` (seconds); the others
+#: (dev, worker, rebuilds, key rotation) run long statements on purpose
+_STATEMENT_TIMEOUTS = {"ops": DB_STATEMENT_OPS, "audit": DB_STATEMENT_OPS, "api": DB_STATEMENT_API}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports the whole CLI: Ctrl-C may land here
+    except KeyboardInterrupt:
+        return 130
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    bound_libpq(DB_STATEMENT_OPS if args.command in _BOUNDED_COMMANDS else None)
+    bound_libpq(_STATEMENT_TIMEOUTS.get(args.command))
     try:
         from infra.telemetry import setup as setup_telemetry  # OPS: BARNFLOW_TELEMETRY
 
@@ -266,8 +275,8 @@ def database_unavailable(exc: BaseException) -> str:
         exc.__cause__, psycopg.errors.QueryCanceled
     ):
         return (
-            f"PostgreSQL did not finish a statement within {DB_STATEMENT_OPS}s "
-            f"({_first_line(exc)}); the database is overloaded or locked: retry later"
+            f"PostgreSQL did not finish a statement in time ({_first_line(exc)}); "
+            "the database is overloaded or locked: retry later"
         )
     return (
         f"PostgreSQL does not answer ({_first_line(exc)}); check that it runs (the embedded "

