@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 import psycopg
@@ -230,8 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    bound_libpq(_STATEMENT_TIMEOUTS.get(args.command))
+    if threading.current_thread() is threading.main_thread():  # (tests call main in threads)
+        signal.signal(signal.SIGTERM, _terminate)
+    with bound_libpq(_STATEMENT_TIMEOUTS.get(args.command)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command, with every expected failure turned into one line and exit code 2."""
     try:
         from infra.telemetry import setup as setup_telemetry  # OPS: BARNFLOW_TELEMETRY
 

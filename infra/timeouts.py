@@ -7,7 +7,9 @@ silently. These are the bounds (seconds); ``docs``/the report list them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 #: libpq ``connect_timeout`` for every connection a barnflow process opens (``PGCONNECT_TIMEOUT``)
 DB_CONNECT = 5
@@ -33,10 +35,20 @@ class DependencyUnavailable(Exception):
     """A database or Temporal did not answer in time: one line naming it and what to do."""
 
 
-def bound_libpq(statement_timeout: int | None = None) -> None:
-    """Bound every libpq connection of this process (eventsourcing's pool included, whose own
-    settings have no connect timeout) through libpq's environment: a connect timeout, and for
-    one-shot commands a statement timeout. Values an operator set explicitly are kept."""
-    os.environ.setdefault("PGCONNECT_TIMEOUT", str(DB_CONNECT))
+@contextlib.contextmanager
+def bound_libpq(statement_timeout: int | None = None) -> Iterator[None]:
+    """Bound every libpq connection opened inside the block (eventsourcing's pool included,
+    whose own settings have no connect timeout) through libpq's environment: a connect timeout,
+    and for some commands a statement timeout. Values an operator set explicitly are kept; the
+    environment is restored afterwards (tests call the CLI's ``main`` in-process)."""
+    wanted = {"PGCONNECT_TIMEOUT": str(DB_CONNECT)}
     if statement_timeout is not None:
-        os.environ.setdefault("PGOPTIONS", f"-c statement_timeout={statement_timeout * 1000}")
+        wanted["PGOPTIONS"] = f"-c statement_timeout={statement_timeout * 1000}"
+    added = [name for name in wanted if name not in os.environ]
+    for name in added:
+        os.environ[name] = wanted[name]
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
