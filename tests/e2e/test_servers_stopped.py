@@ -193,3 +193,36 @@ def test_an_owner_whose_pid_was_reused_does_not_keep_the_server(tmp_path: Path) 
         assert _wait_gone(pm, 30), "a reused pid kept the server running"
     finally:
         _kill(pm)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_dev_interrupted_while_starting_leaves_no_postgres(tmp_path: Path, sig: int) -> None:
+    """The signal lands while the stack is still starting (PostgreSQL up, Temporal not yet)."""
+    home = tmp_path / "home"
+    dev = subprocess.Popen(
+        [*BARNFLOW, "dev", "--no-api", "--port", str(free_port()), "--ui-port", str(free_port())],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pm: int | None = None
+    try:
+        deadline = time.monotonic() + 120
+        while pm is None and time.monotonic() < deadline and dev.poll() is None:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                found = int((home / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+                pm = found if found > 0 else None
+            time.sleep(0.02)
+        assert pm is not None, dev.stderr.read() if dev.stderr else ""
+        dev.send_signal(sig)
+        _, err = dev.communicate(timeout=90)
+        assert dev.returncode in (0, 130), err
+        assert "Traceback" not in err, err
+        assert _wait_gone(pm, 10), f"postmaster {pm} still running"
+        assert _owner_pids(home) == []
+    finally:
+        if dev.poll() is None:
+            _kill(dev.pid)
+        if pm is not None and psutil.pid_exists(pm):
+            _kill(pm)
