@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.case import fold
 from domain.events import CaseEvent
@@ -37,12 +38,33 @@ from workflows.webhooks import (
 )
 
 _PAGE = 200
+log = logging.getLogger("barnflow.webhooks")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """``sha256=<hex>`` over ``<timestamp>.<body>``: the receiver recomputes and compares."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
+
+
+def _failed(d: Delivery, attempt: int, error: str, kind: str) -> ApplicationError:
+    """A failed delivery is expected (a receiver is down): one structured log line here, and a
+    BENIGN error so the SDK does not log a traceback per retry (the delivery log and ``ops
+    stuck`` carry the evidence)."""
+    log.warning(
+        "webhook delivery failed: subscription %s position %s attempt %s: %s",
+        d.subscription_id,
+        d.position,
+        attempt,
+        error,
+        extra={
+            "subscription_id": d.subscription_id,
+            "position": d.position,
+            "attempt": attempt,
+            "error": error,
+        },
+    )
+    return ApplicationError(error, type=kind, category=ApplicationErrorCategory.BENIGN)
 
 
 class WebhookActivities:
@@ -164,11 +186,11 @@ class WebhookActivities:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: no answer from the receiver"
             self._log(d, attempt, None, error)
-            raise ApplicationError(error, type="WebhookUnreachable") from None
+            raise _failed(d, attempt, error, "WebhookUnreachable") from None
         if not 200 <= resp.status_code < 300:
             error = f"receiver answered HTTP {resp.status_code}"
             self._log(d, attempt, resp.status_code, error)
-            raise ApplicationError(error, type="WebhookRejected")
+            raise _failed(d, attempt, error, "WebhookRejected")
         self._log(d, attempt, resp.status_code, None)
         # After the receiver has it: a failure here retries the delivery (the receiver
         # de-duplicates), so no delivered event goes without its access-log entry.

@@ -27,7 +27,7 @@ from typing import Any
 
 from psycopg import sql
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -159,10 +159,42 @@ class _Inbound(ActivityInboundInterceptor):
                 )
             elif info.attempt > 1:
                 await self.recorder.write(self.recorder.delete_sql, key)
+            benign = _as_benign(exc, info)
+            if benign is not None:
+                raise benign from None
             raise
         if info.attempt > 1:
             await self.recorder.write(self.recorder.delete_sql, key)
         return result
+
+
+#: Failures that are answers, not faults: a rule's "no" or a malformed line (the caller gets it).
+EXPECTED_REJECTIONS = ("RuleViolation", "EventValidationError")
+
+
+def _as_benign(exc: BaseException, info: activity.Info) -> ApplicationError | None:
+    """A rejection (e.g. an idempotency key reused with another body) is expected: logged here
+    as one structured line, and re-raised as a BENIGN error so the SDK does not log it as a
+    failure with a traceback. None for anything else (a fault keeps its full log)."""
+    if not isinstance(exc, ApplicationError) or exc.type not in EXPECTED_REJECTIONS:
+        return None
+    if exc.category == ApplicationErrorCategory.BENIGN:
+        return None
+    details = list(exc.details)
+    log.info(
+        "command rejected in %s: %s %s",
+        info.activity_type,
+        exc.type,
+        details[0] if details else "",
+        extra={"workflow_id": info.workflow_id, "rejection": exc.type},
+    )
+    return ApplicationError(
+        exc.message,
+        *details,
+        type=exc.type,
+        non_retryable=exc.non_retryable,
+        category=ApplicationErrorCategory.BENIGN,
+    )
 
 
 def _will_retry(exc: BaseException, info: activity.Info) -> bool:

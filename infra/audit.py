@@ -19,6 +19,7 @@ Findings name the event by case id, kommun/case_ref, version and position; never
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from domain.ids import workflow_id_for
 from infra.recorder import GENESIS, global_link
 from infra.store import CaseHead, CaseStore, StoredRow, chain_digest
 from infra.temporal import child_pseudonym
+from infra.timeouts import OPS_RPC_TIMEOUT
 from workflows import search
 from workflows.messages import WORKFLOW_NAME
 
@@ -269,7 +271,9 @@ async def running_case_workflows(client: Client, extra: str = "") -> dict[str, R
     """All running case workflows from one paginated visibility query (not one call each)."""
     query = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'{extra}"
     out: dict[str, RunningWorkflow] = {}
-    async for wf in client.list_workflows(query, page_size=1000):
+    async for wf in client.list_workflows(
+        query, page_size=1000, rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT)
+    ):
         sa = wf.typed_search_attributes
         out[wf.id] = RunningWorkflow(
             workflow_id=wf.id,

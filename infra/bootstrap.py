@@ -66,6 +66,9 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
         lambda: psycopg.connect(url, autocommit=True, connect_timeout=5), wait_for_database
     )
     try:
+        # waiting for the service ahead of us is intended (its death frees the lock): this one
+        # statement is exempt from a statement_timeout set for the process (PGOPTIONS)
+        conn.execute("SET statement_timeout = 0")
         conn.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK_KEY])
         yield
     finally:

@@ -10,12 +10,22 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
+import psycopg
+from eventsourcing import persistence as es_persistence
 from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from infra.settings import SettingsError, load_settings
+from infra.timeouts import (
+    DB_STATEMENT_API,
+    DB_STATEMENT_OPS,
+    DependencyUnavailable,
+    bound_libpq,
+)
 
 
 class UsageError(Exception):
@@ -209,9 +219,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every context manager (the embedded PostgreSQL's owner
+    list, servers we started) is left properly instead of the process vanishing mid-way."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+#: commands whose statements get a server-side ``statement_timeout`` (seconds); the others
+#: (dev, worker, rebuilds, key rotation) run long statements on purpose
+_STATEMENT_TIMEOUTS = {"ops": DB_STATEMENT_OPS, "audit": DB_STATEMENT_OPS, "api": DB_STATEMENT_API}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports the whole CLI: Ctrl-C may land here
+    except KeyboardInterrupt:
+        return 130
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():  # (tests call main in threads)
+        signal.signal(signal.SIGTERM, _terminate)
+    with bound_libpq(_STATEMENT_TIMEOUTS.get(args.command)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command, with every expected failure turned into one line and exit code 2."""
     try:
         from infra.telemetry import setup as setup_telemetry  # OPS: BARNFLOW_TELEMETRY
 
@@ -223,9 +255,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace
         print(f"barnflow: cannot decrypt the event store ({exc})", file=sys.stderr)
         return 2
+    except DependencyUnavailable as exc:  # a bounded wait ran out: say what and what to do
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 2
+    except (
+        psycopg.OperationalError,  # unreachable, frozen or timed-out PostgreSQL ...
+        es_persistence.OperationalError,  # ... as eventsourcing's store reports it
+        es_persistence.InterfaceError,
+    ) as exc:
+        print(f"barnflow: {database_unavailable(exc)}", file=sys.stderr)
+        return 2
+    except RPCError as exc:  # Temporal went away after we connected
+        print(
+            f"barnflow: Temporal did not answer ({exc.status.name}: {_first_line(exc)}); "
+            "check that it runs (BARNFLOW_TEMPORAL_ADDRESS) and retry",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def database_unavailable(exc: BaseException) -> str:
+    """One line for a database that cannot be reached or did not answer in time."""
+    if isinstance(exc, psycopg.errors.QueryCanceled) or isinstance(
+        exc.__cause__, psycopg.errors.QueryCanceled
+    ):
+        return (
+            f"PostgreSQL did not finish a statement in time ({_first_line(exc)}); "
+            "the database is overloaded or locked: retry later"
+        )
+    return (
+        f"PostgreSQL does not answer ({_first_line(exc)}); check that it runs (the embedded "
+        "server under BARNFLOW_HOME/pgdata, or BARNFLOW_DATABASE_URL) and retry"
+    )
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m infra.cli``: run the imported module's main, so the exception classes the
+    # subcommands raise (``infra.cli.UsageError``) are the ones caught, not ``__main__``'s copies
+    from infra.cli import main as _main
+
+    sys.exit(_main())

@@ -180,7 +180,10 @@ def _lines(name: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def cmd_case_send(args: argparse.Namespace) -> int:
-    from infra.temporal import CommandRejected, connect, send_command
+    from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
+    from infra.temporal import CommandRejected, WorkflowMissing, connect, send_command
+    from infra.timeouts import TEMPORAL_CONNECT_CLI
 
     settings = load_settings()
     address = settings.temporal_address or "127.0.0.1:7233"
@@ -191,7 +194,9 @@ def cmd_case_send(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> int:
-        client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+        client = await connect(
+            address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
+        )
         with _store() as store:
             for number, obj in lines:
                 try:
@@ -204,8 +209,16 @@ def cmd_case_send(args: argparse.Namespace) -> int:
                         delegationsordning=settings.delegationsordning(str(obj.get("kommun"))),
                         alert_settle_seconds=settings.alert_settle_seconds,
                     )
-                except CommandRejected as exc:
+                except (CommandRejected, WorkflowMissing) as exc:
                     print(f"barnflow: line {number}: {exc}", file=sys.stderr)
+                    return 2
+                except WorkflowUpdateRPCTimeoutOrCancelledError:
+                    print(
+                        f"barnflow: line {number}: the case's workflow did not answer in time "
+                        "(is a worker running?); send the line again: its idempotency_key makes "
+                        "a retry safe",
+                        file=sys.stderr,
+                    )
                     return 2
                 print(
                     orjson.dumps(

@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from temporalio.service import RPCError
+
 from infra.settings import load_settings
 
 EXIT_FINDINGS = 1
@@ -57,6 +59,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli import UsageError
     from infra.temporal import connect
+    from infra.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
 
     try:
         expect = Checkpoint.parse(args.checkpoint) if args.checkpoint else None
@@ -69,12 +72,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
             address = settings.temporal_address or "127.0.0.1:7233"
 
             async def against_temporal() -> None:
-                client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+                client = await connect(
+                    address,
+                    settings.temporal_namespace,
+                    settings.keys.codec,
+                    wait=TEMPORAL_CONNECT_CLI,
+                )
                 heads = store.case_heads()
                 report.open_cases = sum(1 for h in heads if not h.closed)
                 report.findings += await verify_temporal(client, heads, settings.keys.pseudonym)
 
-            asyncio.run(against_temporal())
+            try:
+                asyncio.run(against_temporal())
+            except (DependencyUnavailable, RPCError) as exc:
+                what = (
+                    str(exc)
+                    if isinstance(exc, DependencyUnavailable)
+                    else f"Temporal at {address} failed a call ({exc.status.name})"
+                )
+                raise UsageError(
+                    f"{what}; start Temporal, or check the store alone with --no-temporal"
+                ) from None
     if args.format == "json":
         print(
             json.dumps(

@@ -11,11 +11,16 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
+from datetime import timedelta
 from typing import Any
 
 from infra.settings import load_settings
+from infra.timeouts import TEMPORAL_CONNECT_CLI, WEBHOOK_FAILING_MINUTES
 
 EXIT_STUCK = 1
+#: the environment setting behind ``--webhook-failing-minutes``
+WEBHOOK_ENV = "BARNFLOW_OPS_WEBHOOK_FAILING_MINUTES"
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -31,15 +36,45 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="also describe every running workflow (one call each; for clusters without "
         "TemporalReportedProblems or workers without the attempt recorder)",
     )
+    stuck.add_argument(
+        "--webhook-failing-minutes",
+        type=int,
+        default=None,
+        help="report webhook subscriptions whose deliveries have failed this long (default: "
+        f"${WEBHOOK_ENV} or {WEBHOOK_FAILING_MINUTES})",
+    )
     stuck.add_argument("--format", choices=("table", "json"), default="table")
     stuck.set_defaults(func=cmd_stuck)
     rep = sub.add_parser("repair", help="terminate + adopt a case from the store (dry run)")
-    rep.add_argument("case_ref", metavar="CASE", help="the case_ref of the case")
-    rep.add_argument("--kommun", required=True)
+    rep.add_argument(
+        "case_ref",
+        metavar="CASE",
+        help="what `ops stuck` printed: a workflow id (barnarende-…), a case id, or a case_ref",
+    )
+    rep.add_argument("--kommun", default=None, help="the case's kommun (narrows a case_ref)")
     rep.add_argument("--reason", required=True, help="why (kept in barnflow_ops_log)")
     rep.add_argument("--actor", default=None, help="who (default: login name)")
     rep.add_argument("--apply", action="store_true", help="do it (default: print the plan)")
     rep.set_defaults(func=cmd_repair)
+
+
+def _webhook_failing_for(args: argparse.Namespace) -> timedelta:
+    """``--webhook-failing-minutes``, else ``$BARNFLOW_OPS_WEBHOOK_FAILING_MINUTES``, else 15."""
+    from infra.cli import UsageError
+
+    raw: object = args.webhook_failing_minutes
+    name = "--webhook-failing-minutes"
+    if raw is None:
+        raw, name = os.environ.get(WEBHOOK_ENV), WEBHOOK_ENV
+    if raw is None or raw == "":
+        return timedelta(minutes=WEBHOOK_FAILING_MINUTES)
+    try:
+        minutes = int(str(raw))
+    except ValueError:
+        raise UsageError(f"{name}: a whole number of minutes, got {raw!r}") from None
+    if minutes < 0:
+        raise UsageError(f"{name}: must not be negative, got {minutes}")
+    return timedelta(minutes=minutes)
 
 
 def cmd_stuck(args: argparse.Namespace) -> int:
@@ -47,13 +82,21 @@ def cmd_stuck(args: argparse.Namespace) -> int:
     from infra.ops import StuckOptions, find_stuck
     from infra.temporal import connect
 
+    webhook_failing_for = _webhook_failing_for(args)
     settings = load_settings()
     address = settings.temporal_address or "127.0.0.1:7233"
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> list[Any]:
-            client = await connect(address, settings.temporal_namespace, settings.keys.codec)
-            opts = StuckOptions(args.max_attempts, args.no_progress_days, deep=args.deep)
+            client = await connect(
+                address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
+            )
+            opts = StuckOptions(
+                args.max_attempts,
+                args.no_progress_days,
+                deep=args.deep,
+                webhook_failing_for=webhook_failing_for,
+            )
             return await find_stuck(client, store, settings.keys.pseudonym, opts)
 
         rows = asyncio.run(main())
@@ -62,7 +105,10 @@ def cmd_stuck(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             since = r.since.isoformat(timespec="seconds") if r.since else "-"
-            print(f"{r.kind:22} {r.workflow_id or r.case_id}  since {since}")
+            who = r.workflow_id or r.case_id or f"webhook {r.subscription_id}"
+            print(f"{r.kind:22} {who}  since {since}")
+            if r.case_id is not None:
+                print(f"{'':22} case id:  {r.case_id} (kommun {r.kommun})")
             print(f"{'':22} evidence: {r.evidence}")
             print(f"{'':22} action:   {r.action}")
         print(f"{len(rows)} stuck")
@@ -83,7 +129,9 @@ def cmd_repair(args: argparse.Namespace) -> int:
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> Any:
-            client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+            client = await connect(
+                address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
+            )
             return await repair(
                 client,
                 store,

@@ -198,7 +198,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             address = str(settings.temporal_address)
 
             async def adopt_all() -> int:
-                client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+                client = await connect(
+                    address, settings.temporal_namespace, settings.keys.codec, wait=5.0
+                )
                 n = 0
                 for kommun, case_ref in summary.open_cases:
                     with contextlib.suppress(WorkflowAlreadyStartedError):

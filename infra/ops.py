@@ -26,6 +26,8 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -41,6 +43,7 @@ from infra.audit import RunningWorkflow, running_case_workflows
 from infra.settings import Settings
 from infra.store import CaseHead, CaseStore
 from infra.temporal import child_pseudonym
+from infra.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
 
 RETRYING = "retrying-activity"
 FAILING_TASK = "failing-workflow-task"
@@ -49,7 +52,17 @@ NO_PROGRESS = "no-progress"
 NO_POLLER = "no-poller"
 DIVERGED = "diverged"
 MISSING = "missing"
-KINDS = (RETRYING, FAILING_TASK, OVERDUE, NO_PROGRESS, NO_POLLER, DIVERGED, MISSING)
+WEBHOOK_FAILING = "webhook-failing"
+KINDS = (
+    RETRYING,
+    FAILING_TASK,
+    OVERDUE,
+    NO_PROGRESS,
+    NO_POLLER,
+    DIVERGED,
+    MISSING,
+    WEBHOOK_FAILING,
+)
 
 ACTIONS = {
     RETRYING: "fix the failing dependency (see evidence); the activity resumes by itself, "
@@ -61,7 +74,11 @@ ACTIONS = {
     NO_POLLER: "start a worker on the task queue (`barnflow worker`)",
     DIVERGED: "`barnflow ops repair` (the store is the record: re-adopt the workflow from it)",
     MISSING: "`barnflow ops repair` (adopt the open case from the store)",
+    WEBHOOK_FAILING: "fix the receiver (see the error) or stop the subscription "
+    "(DELETE /webhooks/{id}); failed deliveries are retried by themselves",
 }
+#: The default of ``StuckOptions.webhook_failing_for`` (``--webhook-failing-minutes``).
+WEBHOOK_FAILING_DEFAULT = timedelta(minutes=WEBHOOK_FAILING_MINUTES)
 
 #: Temporal flags a workflow after consecutive workflow task failures/timeouts (server ≥ 1.28).
 REPORTED_PROBLEMS = "TemporalReportedProblems"
@@ -78,6 +95,8 @@ class StuckRow:
     since: datetime | None
     evidence: str
     action: str
+    #: a webhook subscription (kind ``webhook-failing``), else None
+    subscription_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -94,6 +113,8 @@ class StuckOptions:
     #: also describe every running workflow (servers without TemporalReportedProblems enabled,
     #: workers without ``infra.attempts.AttemptRecorder``): one call per workflow
     deep: bool = False
+    #: report a webhook subscription whose deliveries have failed (none delivered) this long
+    webhook_failing_for: timedelta = WEBHOOK_FAILING_DEFAULT
 
 
 async def find_stuck(
@@ -121,6 +142,7 @@ async def find_stuck(
     rows += _overdue(running, by_wid)
     rows += await _no_poller(client, running, by_wid)
     rows += _store_vs_temporal(running, by_wid, now, opts)
+    rows += failing_webhooks(store, now - opts.webhook_failing_for)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(rows, key=lambda r: (order[r.kind], r.workflow_id or ""))
 
@@ -132,6 +154,9 @@ def _wid(head: CaseHead, pseudonym_key: bytes) -> str:
 def _row(
     kind: str, wid: str | None, head: CaseHead | None, since: datetime | None, evidence: str
 ) -> StuckRow:
+    action = ACTIONS[kind]
+    if wid is not None:  # the exact command: repair accepts the workflow id stuck prints
+        action = action.replace("`barnflow ops repair`", f"`barnflow ops repair {wid}`")
     return StuckRow(
         workflow_id=wid,
         case_id=str(head.case_id) if head else None,
@@ -139,14 +164,72 @@ def _row(
         kind=kind,
         since=since,
         evidence=evidence,
-        action=ACTIONS[kind],
+        action=action,
     )
+
+
+def failing_webhooks(store: CaseStore, failing_since: datetime) -> list[StuckRow]:
+    """Active subscriptions whose deliveries have all failed since before ``failing_since``
+    (nothing delivered after the first failure), with the last error. One SELECT over the
+    delivery log; a store without the API's tables has no subscriptions."""
+    schema = sql.Identifier(store.schema)
+    with store.pooled_connection() as conn:
+        exists = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AS present",
+            [f'"{store.schema}".webhook_deliveries'],
+        ).fetchone()
+        if not exists or not _first(exists):
+            return []
+        found = conn.execute(
+            sql.SQL(
+                "WITH ok AS (SELECT subscription_id, max(at) AS at FROM {s}.webhook_deliveries"
+                " WHERE delivered GROUP BY subscription_id)"
+                " SELECT d.subscription_id, s.kommun, s.url, min(d.at) AS since,"
+                " count(*) AS attempts, (array_agg(d.error ORDER BY d.id DESC))[1] AS error"
+                " FROM {s}.webhook_deliveries d"
+                " JOIN {s}.webhook_subscriptions s ON s.id = d.subscription_id AND s.active"
+                " LEFT JOIN ok ON ok.subscription_id = d.subscription_id"
+                " WHERE NOT d.delivered AND (ok.at IS NULL OR d.at > ok.at)"
+                " GROUP BY d.subscription_id, s.kommun, s.url"
+                " HAVING min(d.at) <= %s ORDER BY min(d.at)"
+            ).format(s=schema),
+            [failing_since],
+        ).fetchall()
+    rows = []
+    for r in found:
+        sub, kommun, url, since, attempts, error = _columns(r)
+        host = urlsplit(str(url)).netloc or "?"  # never the path or query: they may hold tokens
+        rows.append(
+            StuckRow(
+                workflow_id=None,
+                case_id=None,
+                kommun=str(kommun),
+                kind=WEBHOOK_FAILING,
+                since=since,
+                evidence=f"webhook subscription {sub} to {host}: {attempts} failed "
+                f"deliveries, none delivered since; last error: {error or 'unknown'}",
+                action=ACTIONS[WEBHOOK_FAILING].replace("{id}", str(sub)),
+                subscription_id=str(sub),
+            )
+        )
+    return rows
+
+
+def _columns(row: Any) -> tuple[Any, ...]:
+    """A row as a tuple whether the pool hands out tuple or dict rows."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+
+def _first(row: Any) -> Any:
+    return _columns(row)[0]
 
 
 async def _failing_tasks(client: Client, by_wid: dict[str, CaseHead]) -> list[StuckRow]:
     query = f"ExecutionStatus = 'Running' AND {REPORTED_PROBLEMS} IS NOT NULL"
     rows = []
-    async for wf in client.list_workflows(query, page_size=1000):
+    async for wf in client.list_workflows(
+        query, page_size=1000, rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT)
+    ):
         problems = wf.search_attributes.get(REPORTED_PROBLEMS) or []
         rows.append(
             _row(
@@ -199,7 +282,9 @@ async def _described(
     async def one(wid: str) -> list[StuckRow]:
         async with sem:
             try:
-                desc = await client.get_workflow_handle(wid).describe()
+                desc = await client.get_workflow_handle(wid).describe(
+                    rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT)
+                )
             except RPCError as exc:
                 if exc.status == RPCStatusCode.NOT_FOUND:
                     return []  # closed since the list was taken
@@ -265,7 +350,8 @@ async def _no_poller(
                 namespace=client.namespace,
                 task_queue=TaskQueue(name=q),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
+            ),
+            timeout=timedelta(seconds=OPS_RPC_TIMEOUT),
         )
         if not resp.pollers:
             empty.add(q)
@@ -379,26 +465,61 @@ def ops_log(url: str, schema: str) -> list[dict[str, Any]]:
         return list(cur.fetchall())
 
 
+def find_case(
+    store: CaseStore, pseudonym_key: bytes, target: str, kommun: str | None = None
+) -> CaseHead:
+    """The case an operator named, as ``ops stuck`` prints it: a workflow id
+    (``barnarende-…``), a case id (UUID), or a case_ref (with its kommun). ``LookupError``
+    (one line, no identity) when nothing or more than one case matches."""
+    target = target.strip()
+    heads = store.case_heads()
+    if kommun is not None:
+        heads = [h for h in heads if h.kommun == kommun]
+    if target.startswith("barnarende-"):
+        found = [h for h in heads if _wid(h, pseudonym_key) == target]
+        what = f"workflow id {target}"
+    else:
+        try:
+            case_id: UUID | None = UUID(target)
+        except ValueError:
+            case_id = None
+        if case_id is not None:
+            found = [h for h in heads if h.case_id == case_id]
+            what = f"case id {target}"
+        else:
+            found = [h for h in heads if h.case_ref == target]
+            what = f"case_ref {target!r}"
+            if len(found) > 1:
+                raise LookupError(
+                    f"case_ref {target!r} exists in kommuner "
+                    f"{', '.join(sorted(h.kommun for h in found))}: add --kommun"
+                )
+    if not found:
+        where = f" in kommun {kommun}" if kommun is not None else ""
+        raise LookupError(f"no case with {what}{where}")
+    return found[0]
+
+
 async def repair(
     client: Client,
     store: CaseStore,
     settings: Settings,
     url: str,
     *,
-    kommun: str,
     case_ref: str,
+    kommun: str | None = None,
     reason: str,
     actor: str,
     apply: bool = False,
 ) -> RepairPlan:
-    """Terminate the case's workflow (if one runs) and adopt the case again from the store."""
+    """Terminate the case's workflow (if one runs) and adopt the case again from the store.
+
+    ``case_ref`` is whatever ``ops stuck`` printed: a workflow id, a case id, or a case_ref
+    (``kommun`` narrows it; needed only when a case_ref exists in more than one kommun).
+    """
     if not reason.strip():
         raise ValueError("--reason is required: the ops log records why")
-    head = next(
-        (h for h in store.case_heads() if (h.kommun, h.case_ref) == (kommun, case_ref)), None
-    )
-    if head is None:
-        raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
+    head = find_case(store, settings.keys.pseudonym, case_ref, kommun)
     wid = _wid(head, settings.keys.pseudonym)
     running = await running_case_workflows(client, f" AND WorkflowId = '{wid}'")
     steps = []
@@ -422,5 +543,5 @@ async def repair(
     if not head.closed:
         from infra.bootstrap import adopt_case  # late: bootstrap imports the whole stack
 
-        await adopt_case(client, store, settings, kommun, case_ref)
+        await adopt_case(client, store, settings, head.kommun, head.case_ref)
     return plan

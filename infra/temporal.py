@@ -20,6 +20,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from temporalio.worker import Worker
 from activities.record import RecordActivities
 from activities.transfer import Adopt, TransferActivities
 from activities.webhooks import WebhookActivities
+from domain.case import fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
@@ -46,6 +48,7 @@ from infra.attempts import AttemptRecorder
 from infra.codec import data_converter
 from infra.store import CaseStore
 from infra.telemetry import client_interceptors
+from infra.timeouts import START_RPC_TIMEOUT, TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
 from workflows import search
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
@@ -189,23 +192,38 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> 
 
 
 async def connect(
-    address: str, namespace: str, codec_key: bytes, old_codec_keys: Sequence[bytes] = ()
+    address: str,
+    namespace: str,
+    codec_key: bytes,
+    old_codec_keys: Sequence[bytes] = (),
+    *,
+    wait: float = TEMPORAL_CONNECT_SERVICE,
 ) -> Client:
     """A client whose payloads are encrypted by the codec (old keys still decrypt: rotation);
-    retries while the server boots."""
+    retries while the server boots, for up to ``wait`` seconds (one-shot CLI commands pass
+    ``TEMPORAL_CONNECT_CLI``), then ``DependencyUnavailable`` naming the address."""
+    deadline = time.monotonic() + wait
     last: Exception | None = None
-    for _ in range(50):
+    while True:
         try:
-            return await Client.connect(
-                address,
-                namespace=namespace,
-                data_converter=data_converter(codec_key, old_codec_keys),
-                interceptors=client_interceptors(),  # OPS: tracing + command metrics
+            return await asyncio.wait_for(
+                Client.connect(
+                    address,
+                    namespace=namespace,
+                    data_converter=data_converter(codec_key, old_codec_keys),
+                    interceptors=client_interceptors(),  # OPS: tracing + command metrics
+                ),
+                timeout=max(0.5, deadline - time.monotonic()),
             )
-        except RuntimeError as exc:  # connection refused while starting
+        except (RuntimeError, TimeoutError) as exc:  # refused while starting, or no answer
             last = exc
-            await asyncio.sleep(0.3)
-    raise RuntimeError(f"cannot connect to Temporal at {address}: {last}")
+        if time.monotonic() + 0.3 >= deadline:
+            break
+        await asyncio.sleep(0.3)
+    reason = "no answer" if isinstance(last, TimeoutError) or last is None else "connection failed"
+    raise DependencyUnavailable(
+        f"Temporal at {address} does not answer within {wait:g}s ({reason})"
+    )
 
 
 @contextlib.asynccontextmanager
@@ -292,8 +310,25 @@ async def adopt(
         id=wid,
         task_queue=task_queue,
         id_conflict_policy=conflict,
+        rpc_timeout=timedelta(seconds=START_RPC_TIMEOUT),
     )
     return wid
+
+
+class WorkflowMissing(Exception):
+    """The store says the case is open but its workflow is not running (terminated, failed or
+    timed out): not the caller's fault and not a closed case; an operator re-adopts it with
+    ``barnflow ops repair``. Names the case by case_ref and kommun, never by the child."""
+
+    def __init__(self, kommun: str, case_ref: str, workflow_id: str) -> None:
+        self.kommun = kommun
+        self.case_ref = case_ref
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"case {case_ref} in kommun {kommun} is open but its workflow ({workflow_id}) is "
+            f"not running; an operator can repair it: barnflow ops repair {case_ref} "
+            f"--kommun {kommun} --reason '...' --apply"
+        )
 
 
 class CommandRejected(Exception):
@@ -433,9 +468,17 @@ async def send_command(
         raise
     except RPCError as exc:
         if "already completed" in str(exc) or "not found" in str(exc).lower():
+            if _open_in_store(store, ev):
+                raise WorkflowMissing(ev.kommun, ev.case_ref, wid) from None
             raise CommandRejected(
                 RuleViolation(
                     "P-CLOSED", "Ärendet är avslutat.", f"the case's workflow is closed ({exc})"
                 )
             ) from None
         raise
+
+
+def _open_in_store(store: CaseStore, ev: CaseEvent) -> bool:
+    """Whether the record holds this case and has not closed it (its workflow should run)."""
+    events = store.case_events(case_id_for(ev.kommun, ev.case_ref))
+    return bool(events) and fold(events).closed_on is None

@@ -250,6 +250,10 @@ class DeliveryOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok"]
     head: int = Field(description="the newest stored position")
+    dependencies: dict[str, str] = Field(
+        default_factory=dict,
+        description="each dependency (postgres, temporal) and 'ok'; a 503 lists the failing ones",
+    )
 
 
 class ProblemOut(BaseModel):

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import psycopg
+from eventsourcing import persistence as es_persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from temporalio.service import RPCError
 
 from domain.errors import EventValidationError, RuleViolation
 
@@ -139,8 +142,40 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+def _database_down(request: Request, exc: Exception) -> Response:
+    """An unreachable or timed-out database is expected in operation: 503, one log line."""
+    log.warning(
+        "database unavailable (%s) on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+    )
+    return problem_response(
+        unavailable("the event store does not answer; retry later", retry_after=5),
+        request.url.path,
+    )
+
+
+def _temporal_down(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RPCError)
+    log.warning(
+        "Temporal unavailable (%s) on %s %s", exc.status.name, request.method, request.url.path
+    )
+    return problem_response(
+        unavailable(f"Temporal is unavailable ({exc.status.name}); retry later", retry_after=5),
+        request.url.path,
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
+    for db_error in (
+        psycopg.OperationalError,
+        es_persistence.OperationalError,
+        es_persistence.InterfaceError,
+    ):
+        app.add_exception_handler(db_error, _database_down)
+    app.add_exception_handler(RPCError, _temporal_down)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

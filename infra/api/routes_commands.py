@@ -9,6 +9,7 @@ with the same idempotency key and body returns the original result (200 instead 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -25,10 +26,13 @@ from infra.api.models import CommandAccepted, CommandIn
 from infra.api.problems import Problem, field_problem, rule_problem, unavailable
 from infra.api.services import Services
 from infra.store import IdempotencyConflict, body_digest
-from infra.temporal import CommandRejected, send_command
+from infra.temporal import CommandRejected, WorkflowMissing, send_command
 from workflows.messages import CommandResult
 
 router = APIRouter(tags=["commands"])
+log = logging.getLogger("barnflow.api")
+#: seconds a caller should wait before retrying a command for a case awaiting repair
+WORKFLOW_MISSING_RETRY_AFTER = 60
 
 
 def _case_enhet(services: Services, ev: CaseEvent) -> tuple[bool, str | None]:
@@ -103,6 +107,23 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
         if isinstance(cause, RuleViolation):
             raise rule_problem(cause) from None
         raise field_problem(cause) from None
+    except WorkflowMissing as exc:
+        original = await asyncio.to_thread(_recorded, services, ev)
+        if original is not None:  # a retry of a command the workflow accepted before it was lost
+            return original
+        log.warning(
+            "command for an open case without a running workflow",
+            extra={"kommun": exc.kommun, "workflow_id": exc.workflow_id},
+        )
+        raise Problem(
+            503,
+            "workflow-missing",
+            str(exc),
+            headers={"Retry-After": str(WORKFLOW_MISSING_RETRY_AFTER)},
+            case_ref=exc.case_ref,
+            kommun=exc.kommun,
+            repair=f"barnflow ops repair {exc.case_ref} --kommun {exc.kommun}",
+        ) from None
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         # wait_for's cancellation reaches the update RPC, which reports it as its own timeout
         raise unavailable(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
@@ -24,6 +25,7 @@ from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import DeliveryOut, WebhookIn, WebhookOut
 from infra.api.problems import Problem
 from infra.api.services import Services
+from infra.timeouts import START_RPC_TIMEOUT
 from workflows.webhooks import DispatchInput, WebhookDispatchWorkflow, dispatcher_id
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -38,6 +40,7 @@ async def ensure_dispatcher(services: Services, inp: DispatchInput | None = None
         id=dispatcher_id(services.task_queue),
         task_queue=services.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        rpc_timeout=timedelta(seconds=START_RPC_TIMEOUT),
     )
 
 

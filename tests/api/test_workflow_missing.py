@@ -1,0 +1,75 @@
+"""A case whose workflow was lost (terminated by hand) while the record says it is open: the
+integrator is told the truth (503 naming the case, repairable), never "the case is closed",
+and the operator repairs it with what the problem and ``ops stuck`` print."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from domain.identity import pseudonym
+from domain.ids import workflow_id_for
+from infra.api.services import Services
+from infra.ops import repair
+from tests.api.cases import lifecycle
+from tests.api.conftest import Token, new_pnr, new_ref
+from tests.conftest import PSEUDONYM_KEY
+
+
+async def test_command_for_a_case_whose_workflow_was_terminated_is_503_not_closed(
+    http: httpx.AsyncClient, token: Token, services: Services, pg_url: str
+) -> None:
+    ref, pnr = new_ref(), new_pnr()
+    steps = lifecycle(ref, pnr)
+    hdr = token("handlaggare")
+    opened = await http.post("/commands", json=steps[0], headers=hdr)
+    assert opened.status_code == 201, opened.text
+    wid = workflow_id_for("1280", pseudonym(PSEUDONYM_KEY, "1280", pnr))
+    await services.client.get_workflow_handle(wid).terminate(reason="test: lost workflow")
+
+    lost = await http.post("/commands", json=steps[1], headers=hdr)
+    assert lost.status_code == 503, lost.text
+    assert lost.headers["content-type"].startswith("application/problem+json")
+    assert int(lost.headers["retry-after"]) > 0
+    problem = lost.json()
+    assert problem["type"].endswith("/workflow-missing")
+    assert (problem["case_ref"], problem["kommun"]) == (ref, "1280")
+    assert "barnflow ops repair" in problem["detail"] and ref in problem["detail"]
+    assert "rule" not in problem and "avslutat" not in lost.text  # not P-CLOSED
+    assert pnr not in lost.text and pnr[2:] not in lost.text
+    # the read side agrees: the case is open, and nothing was stored by the refused command
+    state = await http.get(f"/cases/1280/{ref}", headers=token("arbetsledare"))
+    assert state.status_code == 200 and state.json()["closed"] is False
+    assert state.json()["event_count"] == 1
+
+    # the operator repairs it with the workflow id (what `ops stuck` prints); the retry succeeds
+    await repair(
+        services.client,
+        services.store,
+        services.settings,
+        pg_url,
+        case_ref=wid,
+        reason="test: workflow lost",
+        actor="ops1",
+        apply=True,
+    )
+    retried = await http.post("/commands", json=steps[1], headers=hdr)
+    assert retried.status_code == 201, retried.text
+
+
+async def test_a_closed_case_is_still_p_closed(
+    http: httpx.AsyncClient, token: Token, services: Services
+) -> None:
+    ref = new_ref()
+    steps = lifecycle(ref, new_pnr())
+    hdr = token("handlaggare")
+    for step in steps:
+        r = await http.post("/commands", json=step, headers=hdr)
+        assert r.status_code == 201, r.text
+    late = dict(steps[1], idempotency_key=f"{ref}-late")
+    refused = await http.post("/commands", json=late, headers=hdr)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["rule"] == "P-CLOSED"
+
+
+pytestmark = pytest.mark.timeout(300)
