@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,7 +24,7 @@ from infra.store import CaseStore
 from infra.telemetry import TraceMiddleware, route_of
 from infra.temporal import CommandRejected, running_worker, send_command
 from tests.conftest import PSEUDONYM_KEY
-from tests.factories import anmalan, fresh_pnr, line
+from tests.factories import anmalan, earlier_today, fresh_pnr, line
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ async def test_one_command_is_one_trace_from_http_to_the_database(
     spans, reader = otel
     spans.clear()
     pnr = fresh_pnr()
-    at = datetime.now(UTC) - timedelta(hours=2)
+    [at] = earlier_today(within=timedelta(hours=2))
     first = anmalan(at, pnr=pnr, kommun="9801", case_ref="VS-OTEL")
     second = line(
         "skyddsbedomning_gjord",
