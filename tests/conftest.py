@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import psycopg
 import pytest
 from psycopg import sql
@@ -135,6 +136,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+# Hypothesis keeps no example database: a run's result never depends on what an earlier run on
+# this machine found (a fresh clone and a developer's checkout agree). Examples worth keeping are
+# written into the tests (``@example``); a failure prints its reproduction blob (print_blob).
+hypothesis.settings.register_profile("barnflow", database=None)
+hypothesis.settings.load_profile("barnflow")
+
 CODEC_KEY = b"c" * 32
 PSEUDONYM_KEY = b"p" * 32
 CIPHER_KEY = b"s" * 32
@@ -178,23 +185,32 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(CODEC_KEY),
     )
     try:
-        await _follow_test_clock(env)
+        moved = await _follow_test_clock(env)
         await register_search_attributes(env.client, "default")
-        yield env
+        if moved:
+            import time_machine
+
+            # Python's clock joins the server's (they differ by whole days at most), as on the
+            # real clock: activities that read the wall clock see the workflows' date.
+            with time_machine.travel(await env.get_current_time(), tick=True):
+                yield env
+        else:
+            yield env
     finally:
         await env.shutdown()
 
 
-async def _follow_test_clock(env: WorkflowEnvironment) -> None:
+async def _follow_test_clock(env: WorkflowEnvironment) -> bool:
     """Move the time-skipping server to the test clock's local time of day.
 
     The server starts on the real clock and can only skip forward: when the shifted moment lies
     ahead (a far shift, or a time later today) it skips there; when it lies behind (``00:30``
     when it is already 01:30) it skips to the same Stockholm wall-clock time on the next day, so
-    the workflows still run at 00:30 local time, where the UTC date is yesterday's.
+    the workflows still run at 00:30 local time, where the UTC date is yesterday's. Returns
+    whether the clock is shifted (and the server moved).
     """
     if _CLOCK_START is None:
-        return
+        return False
     server = (await env.get_current_time()).astimezone(STOCKHOLM)
     target = datetime.now(STOCKHOLM)  # the shifted clock, ticking since the session started
     day = target.date()
@@ -202,6 +218,7 @@ async def _follow_test_clock(env: WorkflowEnvironment) -> None:
         day += timedelta(days=1)
         target = datetime.combine(day, target.timetz().replace(tzinfo=None), tzinfo=STOCKHOLM)
     await env.sleep(target - server)
+    return True
 
 
 @pytest.fixture(scope="session")
