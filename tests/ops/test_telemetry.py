@@ -113,12 +113,12 @@ async def test_one_command_is_one_trace_from_http_to_the_database(
     spans, reader = otel
     spans.clear()
     pnr = fresh_pnr()
-    [at] = earlier_today(within=timedelta(hours=2))
+    at, then = earlier_today(2, within=timedelta(hours=2))
     first = anmalan(at, pnr=pnr, kommun="9801", case_ref="VS-OTEL")
     second = line(
         "skyddsbedomning_gjord",
         {"anmalan_id": "anm-1", "omedelbart_skydd": False},
-        at=at + timedelta(minutes=5),
+        at=then,
         key="otel-2",
         kommun="9801",
         case_ref="VS-OTEL",
