@@ -40,7 +40,7 @@ for clock in $clocks; do
   echo "== BARNFLOW_TEST_CLOCK=${value:-<real>} $PYTEST -q --timeout 300 -rfEs ${tests[*]} $*"
   log=$(mktemp)
   BARNFLOW_TEST_CLOCK=$value "$PYTEST" -q --timeout 300 -rfEs -p no:cacheprovider "${tests[@]}" "$@" \
-    2>&1 | tee "$log" | grep -E '^(FAILED|ERROR)'
+    2>&1 | tee "$log" | grep -E '^(FAILED|ERROR|SKIPPED)'
   rc=${PIPESTATUS[0]}
   result=$(grep -E '^=* ?[0-9]+ [a-z]+.* in [0-9.]+s' "$log" | tail -1 | tr -d '=')
   rm -f "$log"

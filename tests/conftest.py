@@ -113,6 +113,23 @@ def pytest_configure(config: pytest.Config) -> None:
         _traveller.start()
 
 
+@pytest.fixture(autouse=True)
+def _test_clock() -> Iterator[None]:
+    """Under a moved clock every test starts at the shifted moment and runs on from there.
+
+    Without this the session's clock would drift on (a run takes minutes): at ``23:59`` Python's
+    date would pass midnight a minute in, while the dev server and PostgreSQL stay on the real
+    date, and later tests would no longer run at the time of day they are meant to check.
+    """
+    if _CLOCK_START is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(_CLOCK_START, tick=True):
+        yield
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _traveller  # noqa: PLW0603
     if _traveller is not None:
