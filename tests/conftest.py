@@ -147,7 +147,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not far_shift():
         return
-    skip = pytest.mark.skip(reason="dev server / PostgreSQL cannot follow a far clock shift")
+    skip = pytest.mark.skip(reason="the Temporal dev server keeps the real date: no far shift")
     for item in items:
         if "real_clock" in item.keywords or "dev_temporal" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
