@@ -1,7 +1,9 @@
 """Shared fixtures: real PostgreSQL (embedded, or BARNFLOW_TEST_DATABASE_URL) and real Temporal.
 
 Nothing here skips: if a server cannot start, the fixture errors and the test fails, which is
-what CI (CI=true) requires. Every server started here is stopped here, by pid.
+what CI (CI=true) requires. Every server started here is stopped here, by pid. The one exception
+is explicit: under a test clock moved to another date (below), tests on the Temporal dev server
+are skipped and reported, because that server cannot follow Python's clock.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import signal
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +43,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 # --- the test clock -------------------------------------------------------------------------------
-#: ``BARNFLOW_TEST_CLOCK`` (or ``--clock``) moves this test process's clock for the whole session
-#: with time-machine (``tick=True``: it keeps running from there). ``HH:MM`` is that Stockholm
+#: ``BARNFLOW_TEST_CLOCK`` (or ``--clock``) moves this test process's clock with time-machine:
+#: from configure time (modules that read "now" at import) and again at the start of every test
+#: (``tick=True``: it runs on from there). ``HH:MM`` is that Stockholm
 #: local time on today's real Stockholm date (``00:30``: the hour in which the UTC date is still
 #: yesterday; ``23:59``: a minute before midnight); ``YYYY-MM-DDTHH:MM`` is that local moment
 #: (``2028-02-29T23:59``: the last day of February in a leap year). Only Python sees it: the
@@ -81,7 +84,7 @@ def far_shift() -> bool:
 
 
 _CLOCK_START: datetime | None = None
-_CLOCK_REAL_DATE: Any = None
+_CLOCK_REAL_DATE: date | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
