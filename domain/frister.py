@@ -639,6 +639,10 @@ def _d4(ctx: _Ctx, bid: str, v_idx: int) -> None:
             return
         if done is None and due >= ctx.horizon:
             return
+        if ctx.as_of is not None and due > ctx.as_of:
+            return  # the next cycle starts on this anniversary, which lies after ``as_of``
+        if end is not None and ctx.evs[end].legal_date < due:
+            return  # the placement ended before the next cycle would start
         idx, trig = (done if done is not None else idx), due
 
 

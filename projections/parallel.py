@@ -4,6 +4,13 @@ A rebuild is CPU-bound in Python (decrypt, decode, fold, frister, rows), one cas
 independent across cases, so it spreads over processes: the rebuilding process only reads the
 stored rows, hands each worker a chunk of cases as their encrypted rows, and streams the COPY
 bytes the workers return into its single transaction. Workers compute, never touch the database.
+
+Workers come from a ``forkserver``, never from ``fork`` of the rebuilding process: that process
+already runs threads (psycopg's pool, the projection follower, OpenTelemetry exporters, a
+uvicorn or pytest event loop), and a child forked while one of them holds a lock (logging, an
+allocator, OpenSSL) deadlocks in that lock forever. The fork server is a fresh single-threaded
+interpreter started once per process with this module preloaded, so each worker is a cheap fork
+of it that does not re-import barnflow.
 """
 
 from __future__ import annotations
@@ -81,8 +88,9 @@ class FoldPool:
         self._local: CaseFolder | None = None
         self._pool: Any = None
         if workers > 0:
-            # fork: the workers inherit the imported code (a spawned one would re-import it all)
-            ctx = multiprocessing.get_context("fork")
+            ctx = multiprocessing.get_context("forkserver")
+            # Only effective before the process's fork server starts (then it is kept).
+            ctx.set_forkserver_preload([__name__])
             self._pool = ctx.Pool(workers, initializer=_init_worker, initargs=(dict(env),))
         else:
             self._local = CaseFolder(env)

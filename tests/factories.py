@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from domain.calendar import STOCKHOLM
+from domain.calendar import STOCKHOLM, legal_date, start_of_day
 from domain.identity import luhn_check_digit
 
 # Valid personnummer (Luhn-correct, födelsenummer != 000), made up for tests.
@@ -56,6 +56,46 @@ def anmalan(
 
 def days(n: float) -> timedelta:
     return timedelta(days=n)
+
+
+# --- dates in tests: always Europe/Stockholm ------------------------------------------------------
+# Every date a test derives from "now" comes from these, never from ``date.today()`` or the UTC
+# date: between 00:00 and 01:00 (02:00 in summer) Stockholm time the two differ, and a test that
+# backdates an event by minutes could put it on yesterday's legal date, where a same-day frist
+# (A1) is already late. The clock they read is the test clock (BARNFLOW_TEST_CLOCK, conftest).
+
+
+def stockholm_now() -> datetime:
+    """Now, as an aware Europe/Stockholm datetime."""
+    return datetime.now(STOCKHOLM)
+
+
+def stockholm_today() -> date:
+    """Today's legal date (Europe/Stockholm), what the guards and the frister count from."""
+    return legal_date(stockholm_now())
+
+
+def days_ago(n: int, *, at: time = time(10, 0)) -> datetime:
+    """``at`` o'clock Stockholm time, ``n >= 1`` legal days before today.
+
+    A fixed local hour instead of ``now - n days``: events a test adds minutes later stay on the
+    same legal date, and the moment is in the past whatever time it is now.
+    """
+    if n < 1:
+        raise ValueError("days_ago needs n >= 1 (use earlier_today for today)")
+    return datetime.combine(stockholm_today() - timedelta(days=n), at, tzinfo=STOCKHOLM)
+
+
+def earlier_today(count: int = 1, *, within: timedelta = timedelta(minutes=30)) -> list[datetime]:
+    """``count`` increasing moments of today (Stockholm) from the last ``within`` before now.
+
+    Never before 00:00 today (so a same-day frist is met by the next step, not late by accident)
+    and never in the future (P-FUTURE): just after midnight the moments are seconds apart.
+    """
+    now = stockholm_now()
+    start = max(now - within, start_of_day(legal_date(now)))
+    step = (now - start) / (count + 1)
+    return [start + step * (i + 1) for i in range(count)]
 
 
 def fresh_pnr(year: int = 2014, *, girl: bool = True) -> str:

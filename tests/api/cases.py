@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.factories import line
+from tests.factories import earlier_today, line
 
 
 def lifecycle(ref: str, pnr: str, *, enhet: str = "barn-vast") -> list[dict[str, Any]]:
-    at = datetime.now(UTC) - timedelta(minutes=30)
+    moments = earlier_today(9)  # all on today's legal date, none in the future
 
     def ev(etype: str, data: dict[str, Any], n: int) -> dict[str, Any]:
-        return line(etype, data, at=at + timedelta(minutes=n), key=f"{ref}-{n}", case_ref=ref)
+        return line(etype, data, at=moments[n - 1], key=f"{ref}-{n}", case_ref=ref)
 
     beslut = {
         "beslut_id": "b1",

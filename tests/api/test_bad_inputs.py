@@ -21,7 +21,7 @@ from psycopg import sql
 from infra.store import EVENTS_TABLE
 from tests.api.cases import lifecycle
 from tests.api.conftest import JWT_KEY, Token, new_pnr, new_ref
-from tests.factories import line
+from tests.factories import earlier_today, line
 
 REF = new_ref()
 PNR = new_pnr()
@@ -30,7 +30,7 @@ NOW = datetime.now(UTC)
 
 
 def cmd(etype: str, data: dict[str, Any], **kw: Any) -> dict[str, Any]:
-    at = kw.pop("at", NOW - timedelta(minutes=5))
+    at = kw.pop("at", None) or earlier_today(within=timedelta(minutes=5))[0]
     return line(
         etype,
         data,

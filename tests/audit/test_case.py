@@ -19,9 +19,9 @@ from infra.cli import main
 from infra.store import CaseStore, eventsourcing_env
 from projections.runner import caught_up
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import PNR_GIRL, line
+from tests.factories import PNR_GIRL, line, stockholm_today
 
-D0 = date.today() - timedelta(days=40)
+D0 = stockholm_today() - timedelta(days=40)
 REF = "VS-AUDIT-1"
 BORN = add_years(add_days(D0, 2), -10)  # ten years old two days after the anmälan
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import psycopg
 from psycopg import sql
@@ -13,9 +13,9 @@ from infra.audit import Checkpoint, verify_store
 from infra.cipher import Keyring
 from infra.cli_keys import rotate
 from infra.store import CaseStore, eventsourcing_env
-from tests.factories import PNR_BOY, anmalan, line
+from tests.factories import PNR_BOY, anmalan, days_ago, line
 
-NOW = datetime.now(UTC) - timedelta(days=3)
+NOW = days_ago(3)
 
 
 def _fill(store: CaseStore) -> None:

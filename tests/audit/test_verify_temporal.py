@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio.client import Client
@@ -18,7 +18,7 @@ from infra.settings import load_settings
 from infra.store import CaseHead, CaseStore
 from infra.temporal import DevServer, running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import anmalan, fresh_pnr, line
+from tests.factories import anmalan, earlier_today, fresh_pnr, line
 
 #: Kommuner of their own: the session's dev server is shared with other tests.
 DIVERGED, MISSING = "9921", "9922"
@@ -66,7 +66,7 @@ async def test_diverged_and_missing_workflows_are_named(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    received = datetime.now(UTC) - timedelta(hours=1)
+    [received] = earlier_today(within=timedelta(hours=1))
     settings = load_settings(_env(pg_url, schema, dev_temporal.address, task_queue))
     for kommun in (DIVERGED, MISSING):
         store.record(parse_event(anmalan(received, kommun=kommun, pnr=fresh_pnr())))

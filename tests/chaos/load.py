@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from domain.calendar import STOCKHOLM
+from domain.calendar import STOCKHOLM, legal_date, start_of_day
 from domain.identity import luhn_check_digit
 
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -36,12 +36,17 @@ def pnr(i: int, salt: int) -> str:
     return f"20{nine}{luhn_check_digit(nine)}"
 
 
+def _midnight(now: datetime) -> datetime:
+    return start_of_day(legal_date(now))
+
+
 def case_commands(i: int, salt: int, now: datetime) -> list[dict[str, Any]]:
     """One case: most run the full lifecycle; every fourth is backdated and left waiting for its
     förhandsbedömning (so its A2 frist must fire exactly once)."""
     ref = f"CH-{salt}-{i:05d}"
     late = i % 4 == 3
-    start = now - timedelta(days=20) if late else now - timedelta(minutes=5)
+    # a fresh case is dated on today's legal date, never yesterday's (A1 would be late)
+    start = now - timedelta(days=20) if late else max(now - timedelta(minutes=5), _midnight(now))
 
     def ev(etype: str, data: dict[str, Any], at: datetime = start) -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ import contextlib
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.calendar import STOCKHOLM
@@ -47,6 +47,7 @@ FREE_TEXT = {
     "regel": ["A2", "B1", "C2"],
     "till_kommun": ["0127", "1280"],
 }
+SCRIPT_BARN = {"personnummer": PNR_GIRL, "kon": "flicka"}
 #: Common process steps appear more often than rare ones, so sequences get deep.
 COMMON = [
     "anmalan_mottagen",
@@ -204,8 +205,42 @@ def test_random_commands_are_accepted_or_refused_by_a_named_rule(
     assert state.event_count == len(accepted)
 
 
+def _example_line(i: int, etype: str, day: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kommun": "1280",
+        "case_ref": "VS-1",
+        "type": etype,
+        "occurred_at": f"{day}T10:30:00+01:00",
+        "actor": {"id": "u1", "roll": "socialsekreterare"},
+        "idempotency_key": f"k-{i}",
+        "data": data,
+    }
+
+
+#: Found by this test: the next yearly D4 cycle (from the two-year anniversary) was shown as of a
+#: date before that anniversary, in a case with an övervägande after its beslut was closed.
+D4_AFTER_AS_OF = [
+    _example_line(i, etype, day, data)
+    for i, (etype, day, data) in enumerate(
+        [
+            ("anmalan_mottagen", "2022-01-03", dict(SCRIPT[0][1], barn=SCRIPT_BARN)),
+            ("skyddsbedomning_gjord", "2022-01-03", SCRIPT[1][1]),
+            ("forhandsbedomning_beslutad", "2022-01-04", SCRIPT[2][1]),
+            ("utredning_inledd", "2022-01-04", SCRIPT[3][1]),
+            ("utredning_avslutad", "2022-01-28", SCRIPT[7][1]),
+            ("beslut_fattat", "2022-02-01", SCRIPT[8][1]),
+            ("insats_verkstalld", "2022-03-01", {"beslut_id": "b1"}),
+            ("vardnadsoverflyttning_overvagd", "2023-06-01", {"beslut_id": "b1"}),
+            ("beslut_avslutat", "2024-02-01", {"beslut_id": "b1", "orsak": "hemflytt"}),
+            ("vardnadsoverflyttning_overvagd", "2024-02-10", {"beslut_id": "b1"}),
+        ]
+    )
+]
+
+
 @fuzz_settings(300)
 @given(histories(), st.dates(START, TODAY))
+@example(D4_AFTER_AS_OF, date(2024, 1, 1))
 def test_compute_frister_never_raises_on_an_accepted_history(
     lines: list[dict[str, Any]], as_of: date
 ) -> None:

@@ -7,7 +7,7 @@ uses its own child (personnummer) and task queue.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from temporalio.client import Client
 
@@ -17,7 +17,7 @@ from infra.codec import data_converter
 from infra.store import CaseStore
 from infra.temporal import DevServer, running_worker, send_command
 from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import PNR_BOY, PNR_FOURTH, PNR_THIRD, anmalan, line
+from tests.factories import PNR_BOY, PNR_FOURTH, PNR_THIRD, anmalan, days_ago, line
 from tests.helpers import eventually
 
 
@@ -28,7 +28,7 @@ def _types(store: CaseStore, case_ref: str) -> list[str]:
 async def test_backdated_anmalan_produces_a2_overdue_event_at_once(
     dev_client: Client, store: CaseStore, task_queue: str
 ) -> None:
-    received = datetime.now(UTC) - timedelta(days=20)
+    received = days_ago(20)
     async with running_worker(dev_client, store, task_queue):
         await send_command(
             dev_client,
@@ -117,7 +117,7 @@ async def test_worker_restart_mid_case_leaves_no_gap_and_no_duplicate(
 async def test_temporal_history_carries_no_personnummer(
     dev_temporal: DevServer, dev_client: Client, store: CaseStore, task_queue: str
 ) -> None:
-    now = datetime.now(UTC) - timedelta(days=3)
+    now = days_ago(3)
     ref = "VS-PRIVACY"
     async with running_worker(dev_client, store, task_queue):
         result = await send_command(

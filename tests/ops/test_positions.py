@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import psycopg
 from eventsourcing.persistence import IntegrityError
@@ -12,9 +12,9 @@ from psycopg import sql
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.store import CaseStore
-from tests.factories import PNR_BOY, PNR_GIRL, anmalan, line
+from tests.factories import PNR_BOY, PNR_GIRL, anmalan, days_ago, line, stockholm_today
 
-NOW = datetime.now(UTC) - timedelta(days=3)
+NOW = days_ago(3)
 
 
 def _positions(pg_url: str, schema: str) -> list[int]:
@@ -62,7 +62,7 @@ def test_forced_version_conflict_burns_no_position(
     store.record(parse_event(anmalan(NOW, case_ref="VS-X")))
     stale = store.repository.get(case_id_for("1280", "VS-X"))
     store.record(parse_event(_hord("VS-X", 1)))  # moves the stream on: `stale` is now behind
-    today = NOW.date()
+    today = stockholm_today()  # not NOW.date(): that is the UTC date, a day off at night
     stale.append(parse_event(_hord("VS-X", 2)), today)
     try:
         store.save(stale)

@@ -11,7 +11,7 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -27,7 +27,7 @@ from infra.settings import Settings, load_settings
 from infra.store import CaseStore
 from infra.temporal import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import PNR_GIRL, anmalan
+from tests.factories import PNR_GIRL, anmalan, days_ago
 from workflows.messages import WORKFLOW_NAME, CaseWorkflowInput
 
 
@@ -108,7 +108,7 @@ async def test_each_stuck_kind_is_reported_and_repaired(
 ) -> None:
     address = dev_temporal.address
     good = _settings(pg_url, schema, address, task_queue)
-    received = datetime.now(UTC) - timedelta(days=2)
+    received = days_ago(2)
     cases = {
         "missing": "9901",
         "terminated": "9902",

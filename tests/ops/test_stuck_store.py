@@ -18,7 +18,7 @@ from infra.settings import load_settings
 from infra.store import CaseHead, CaseStore
 from infra.temporal import DevServer, running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import anmalan, fresh_pnr, line
+from tests.factories import anmalan, earlier_today, fresh_pnr, line
 
 #: Kommuner of their own: the session's dev server is shared with other tests.
 DIVERGED, IDLE = "9931", "9932"
@@ -56,7 +56,7 @@ async def test_diverged_and_no_progress_are_reported(
             "BARNFLOW_CIPHER_KEY": _b64(CIPHER_KEY),
         }
     )
-    received = datetime.now(UTC) - timedelta(minutes=5)
+    [received] = earlier_today(within=timedelta(minutes=5))
     for kommun in (DIVERGED, IDLE):
         store.record(parse_event(anmalan(received, kommun=kommun, pnr=fresh_pnr())))
     async with running_worker(dev_client, store, task_queue):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from infra.store import CaseStore
 from infra.telemetry import route_of
 from infra.temporal import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import anmalan, fresh_pnr, line
+from tests.factories import anmalan, earlier_today, fresh_pnr, line
 
 JWT_KEY = b"o" * 32
 
@@ -145,12 +145,12 @@ async def test_one_command_is_one_trace_from_http_to_the_database(
     spans.clear()
     before = _points(reader, "barnflow.commands")
     pnr = fresh_pnr()
-    at = datetime.now(UTC) - timedelta(hours=2)
+    at, then = earlier_today(2, within=timedelta(hours=2))
     first = anmalan(at, pnr=pnr, kommun="9801", case_ref="VS-OTEL")
     second = line(
         "skyddsbedomning_gjord",
         {"anmalan_id": "anm-1", "omedelbart_skydd": False},
-        at=at + timedelta(minutes=5),
+        at=then,
         key="otel-2",
         kommun="9801",
         case_ref="VS-OTEL",
