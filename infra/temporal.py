@@ -440,6 +440,7 @@ async def send_command(
                 CaseWorkflowInput(
                     kommun=ev.kommun,
                     child_pseudonym=child,
+                    events=_recorded_if_open(store, ev),
                     alert_settle_seconds=alert_settle_seconds,
                 ),
                 id=wid,
@@ -476,6 +477,21 @@ async def send_command(
                 )
             ) from None
         raise
+
+
+def _recorded_if_open(store: CaseStore, ev: CaseEvent) -> list[dict[str, Any]]:
+    """The start input's history for an opening command: the case's recorded (redacted) events
+    when the record already holds it open, else none.
+
+    A running workflow ignores the start input (``USE_EXISTING``). When the workflow was lost
+    while the record says the case is open, the anmälan that joins the case adopts the record
+    instead of starting an empty workflow that would judge later commands against a case it
+    never saw (issue #12: say what is true). A new case reads one empty stream.
+    """
+    events = store.case_events(case_id_for(ev.kommun, ev.case_ref))
+    if not events or fold(events).closed_on is not None:
+        return []
+    return [e.redacted().to_json() for e in events]
 
 
 def _open_in_store(store: CaseStore, ev: CaseEvent) -> bool:

@@ -14,6 +14,7 @@ from infra.ops import repair
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
 from tests.conftest import PSEUDONYM_KEY
+from workflows.messages import STATE_QUERY, CaseSummary
 
 
 async def test_command_for_a_case_whose_workflow_was_terminated_is_503_not_closed(
@@ -55,6 +56,37 @@ async def test_command_for_a_case_whose_workflow_was_terminated_is_503_not_close
     )
     retried = await http.post("/commands", json=steps[1], headers=hdr)
     assert retried.status_code == 201, retried.text
+
+
+async def test_an_anmalan_joining_a_case_whose_workflow_was_lost_adopts_the_record(
+    http: httpx.AsyncClient, token: Token, services: Services
+) -> None:
+    """The joining anmälan starts a new workflow run (update-with-start) — from the record, not
+    empty: the new run knows the förhandsbedömning already taken and judges the next command
+    against the whole case."""
+    ref, pnr = new_ref(), new_pnr()
+    steps = lifecycle(ref, pnr)
+    hdr = token("handlaggare")
+    for step in steps[:3]:  # anmälan, skyddsbedömning, förhandsbedömning (inleda utredning)
+        r = await http.post("/commands", json=step, headers=hdr)
+        assert r.status_code == 201, r.text
+    wid = workflow_id_for("1280", pseudonym(PSEUDONYM_KEY, "1280", pnr))
+    await services.client.get_workflow_handle(wid).terminate(reason="test: lost workflow")
+
+    second = {
+        **steps[0],
+        "idempotency_key": f"{ref}-anm-2",
+        "data": {**steps[0]["data"], "anmalan_id": "anm-2"},
+    }
+    joined = await http.post("/commands", json=second, headers=hdr)
+    assert joined.status_code == 201, joined.text
+    # the new run holds the whole record: four events, the first förhandsbedömning taken
+    state = await http.get(f"/cases/1280/{ref}", headers=token("arbetsledare"))
+    assert state.status_code == 200 and state.json()["event_count"] == 4
+    summary = await services.client.get_workflow_handle(wid).query(
+        STATE_QUERY, result_type=CaseSummary
+    )
+    assert (summary.event_count, summary.closed) == (4, False)  # an empty run would say 1
 
 
 async def test_a_closed_case_is_still_p_closed(
