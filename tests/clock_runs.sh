@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 PYTEST=${PYTEST:-.venv/bin/pytest}
 
 QUICK_TESTS=(tests/test_clock.py tests/domain tests/workflows/test_frist_timers.py
-  tests/workflows/test_case_paths.py)
+  tests/workflows/test_case_paths.py tests/workflows/test_alerts.py)
 FULL_TESTS=(tests/test_clock.py tests/domain tests/golden tests/workflows
   tests/api/test_e2e.py tests/api/test_bad_inputs.py tests/ops/test_positions.py
   tests/ops/test_stuck.py tests/ops/test_stuck_store.py tests/audit/test_verify.py
