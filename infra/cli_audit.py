@@ -144,13 +144,13 @@ def cmd_case(args: argparse.Namespace) -> int:
         open_store(settings, url) as (store, env),
         reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
-        print(lag.line(), file=sys.stderr)
-        if lag.events:
-            print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
         try:
             doc = case_audit(view, query)
         except LookupError as exc:
-            raise UsageError(str(exc).strip("'\"")) from None
+            raise UsageError(str(exc).strip("'\"") + lag.note()) from None
+        print(lag.line(), file=sys.stderr)
+        if lag.events:
+            print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
         record_access(
             view,
             args.actor or getpass.getuser(),

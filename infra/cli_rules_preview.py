@@ -211,13 +211,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
         open_store(settings, url) as (store, env),
         reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
+        cases = kommun_cases(view, args.kommun)
+        if not cases:
+            print(
+                f"barnflow: --kommun: no cases of kommun {args.kommun}{lag.note()}",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
         print(lag.line(), file=sys.stderr)
         if lag.events:
             print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
-        cases = kommun_cases(view, args.kommun)
-        if not cases:
-            print(f"barnflow: --kommun: no cases of kommun {args.kommun}", file=sys.stderr)
-            return EXIT_BAD_INPUT
         listed = previews(cases, args.kommun, switch, policy)
         now = datetime.now(UTC)
         who = args.actor or getpass.getuser()

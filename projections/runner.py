@@ -311,6 +311,12 @@ class Lag:
     def line(self) -> str:
         return f"views at position {self.position} of {self.head}, lag {self.events} events"
 
+    def note(self) -> str:
+        """A suffix for a "not found" error that may only mean the views lag ('' if current)."""
+        if not self.events:
+            return ""
+        return f" (views lag {self.events} events: barnflow projections catch-up)"
+
 
 def lag_of(view: ReportsView, store: CaseStore) -> Lag:
     """The views' position against the store's head (read only)."""
