@@ -111,7 +111,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
     from infra.bootstrap import database, open_store, startup_lock
-    from projections.runner import TRANSIENT, ReportsRunner
+    from projections.runner import TRANSIENT, NotWriter, ReportsRunner
 
     stop = False
     batches = 0
@@ -166,6 +166,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                         time.sleep(0.2)
                         continue
                     processed = runner.process_next()
+                except NotWriter:  # the lock's session ended: nothing written; retake it
+                    runner.lock.release()
+                    standby = False
+                    continue
                 except TRANSIENT as exc:  # PostgreSQL restarting: the batch rolled back
                     backoff = min(max(backoff * 2, 0.5), 10.0)
                     print(

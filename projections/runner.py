@@ -77,6 +77,7 @@ class WriterLock:
         self._conninfo = conninfo_of(env)
         self._schema = str(env.get("POSTGRES_SCHEMA") or "public")
         self._conn: psycopg.Connection[Any] | None = None
+        self._acquired = False
 
     def _key(self) -> tuple[int, str]:
         return WRITER_LOCK_CLASS, f"barnflow.views.{self._schema}"
@@ -100,18 +101,22 @@ class WriterLock:
         except psycopg.Error:
             self.release()
             return False
-        return bool(row and row[0])
+        self._acquired = bool(row and row[0])
+        return self._acquired
 
     def try_acquire(self) -> bool:
-        """Take the lock if nobody holds it; True when this process holds it afterwards."""
-        if self.held:
+        """Take the lock if nobody holds it; True when this process holds it afterwards.
+
+        Cheap once taken (no query): ``held`` is the real check, made before every write."""
+        if self._acquired and self._conn is not None and not self._conn.closed:
             return True
         row = (
             self._connection()
             .execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", self._key())
             .fetchone()
         )
-        return bool(row and row[0])
+        self._acquired = bool(row and row[0])
+        return self._acquired
 
     def holder(self) -> int | None:
         """The backend pid of the session holding the lock, if any (for status and messages)."""
@@ -124,6 +129,7 @@ class WriterLock:
         return int(row[0]) if row else None
 
     def release(self) -> None:
+        self._acquired = False
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
@@ -216,6 +222,13 @@ class ReportsRunner:
                         self._stop.wait(self._poll)  # standby: another runner writes
                         continue
                     processed = self.process_next()
+                except NotWriter:
+                    # the lock's session ended (database restart): nothing was written; back to
+                    # the lock, which another runner may have taken meanwhile
+                    _log.warning("report views: writer lock lost; retaking it")
+                    self.lock.release()
+                    self._stop.wait(self._poll)
+                    continue
                 except TRANSIENT as exc:
                     # PostgreSQL restarting or a dropped connection: the batch rolled back and
                     # the tracked position did not move, so retrying it is exactly-once too
@@ -238,12 +251,12 @@ class ReportsRunner:
         """Fold the next batch after the tracked position; return how many events it had.
 
         Only the holder of the writer lock writes (``NotWriter`` otherwise)."""
-        if not self.lock.held:
-            raise NotWriter("this runner does not hold the views' writer lock")
         start = self.view.position()
         notes = self.app.recorder.select_notifications(start=start + 1, limit=self._batch_size)
         if not notes:
             return 0
+        if not self.lock.held:  # checked in PostgreSQL before each write: a lost session is seen
+            raise NotWriter("this runner does not hold the views' writer lock")
         batch: list[Decoded] = [
             (str(n.originator_id), self._decoder.envelope(n.state, n.id)) for n in notes
         ]
