@@ -21,6 +21,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from infra.settings import SettingsError
+
 #: The table that records which migrations the database has (one row per applied version).
 VERSION_TABLE = "barnflow_schema_version"
 ATTEMPTS_TABLE = "barnflow_activity_attempts"
@@ -28,8 +30,10 @@ OPS_LOG = "barnflow_ops_log"
 ACCESS_LOG = "access_log"
 
 
-class SchemaTooNew(RuntimeError):
-    """The database was migrated by a newer barnflow than this one (one line for the CLI)."""
+class SchemaTooNew(SettingsError):
+    """The database was migrated by a newer barnflow than this one. A ``SettingsError``, so
+    every CLI entry point reports it as one line (exit 2): the deployment points this code at
+    the wrong database or runs an old release."""
 
 
 def _s(schema: str) -> sql.Identifier:

