@@ -34,9 +34,9 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from infra.store import APP_NAME, CaseStore
+from infra.schema import ATTEMPTS_TABLE, attempts_table
+from infra.store import CaseStore
 
-ATTEMPTS_TABLE = f"{APP_NAME}_activity_attempts"
 log = logging.getLogger(__name__)
 
 
@@ -53,17 +53,10 @@ class RetryingActivity:
 
 
 def ensure_table(store: CaseStore) -> None:
+    """The attempts table (DDL in ``infra.schema``; a migrated store already has it)."""
     with store.pooled_connection() as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.{} ("
-                "workflow_id text NOT NULL, run_id text NOT NULL, activity_id text NOT NULL, "
-                "activity_type text NOT NULL, attempt int NOT NULL, error text, "
-                "since timestamptz NOT NULL DEFAULT now(), "
-                "updated_at timestamptz NOT NULL DEFAULT now(), "
-                "PRIMARY KEY (workflow_id, run_id, activity_id))"
-            ).format(sql.Identifier(store.schema), sql.Identifier(ATTEMPTS_TABLE))
-        )
+        for stmt in attempts_table(store.schema):
+            conn.execute(stmt)
 
 
 def retrying(

@@ -6,6 +6,7 @@ Every long-lived resource is a context manager here, so whoever starts a server 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -16,8 +17,9 @@ import psycopg
 from temporalio.client import Client
 
 from infra.embedded_pg import embedded_postgres
+from infra.schema import migrate
 from infra.settings import Settings
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.store import CaseStore, eventsourcing_env
 from infra.temporal import adopt, connect, dev_server, running_worker
 from projections.runner import ReportsRunner, all_runners
 
@@ -51,6 +53,9 @@ def _when_up(attempt: Callable[[], T], wait: float) -> T:
 
 #: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
 STARTUP_LOCK_KEY = 0x62666C6F77  # "bflow"
+#: URLs whose start-up lock this thread already holds (the lock is re-entrant per thread:
+#: ``open_store`` takes it to migrate, also inside a service that took it first).
+_held = threading.local()
 
 
 @contextmanager
@@ -62,6 +67,10 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
     until the caller has finished setting up, lets services start together against an empty
     database; closing the connection releases it even if the process dies.
     """
+    held: set[str] = getattr(_held, "urls", set())
+    if url in held:
+        yield
+        return
     conn = _when_up(
         lambda: psycopg.connect(url, autocommit=True, connect_timeout=5), wait_for_database
     )
@@ -70,8 +79,10 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
         # statement is exempt from a statement_timeout set for the process (PGOPTIONS)
         conn.execute("SET statement_timeout = 0")
         conn.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK_KEY])
+        _held.urls = held | {url}
         yield
     finally:
+        _held.urls = held - {url}
         conn.close()
 
 
@@ -79,13 +90,21 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
 def open_store(
     settings: Settings, url: str, *, wait_for_database: float = 0.0
 ) -> Iterator[tuple[CaseStore, dict[str, str]]]:
-    """The event store on ``url``. Long-running services pass ``wait_for_database`` (seconds)
+    """The event store on ``url``, its schema first migrated to the code's version under the
+    start-up lock (``infra.schema``). Long-running services pass ``wait_for_database`` (seconds)
     so that one started next to a recovering PostgreSQL waits for it instead of exiting;
     one-shot commands fail at once with one line."""
-    _when_up(lambda: ensure_schema(url, settings.database.schema), wait_for_database)
     env = eventsourcing_env(
         url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
     )
+
+    def migrated() -> None:
+        with startup_lock(url, wait_for_database=0.0):
+            applied = migrate(url, settings.database.schema, env)
+        if applied:
+            _log.info("schema %s: applied migrations %s", settings.database.schema, applied)
+
+    _when_up(migrated, wait_for_database)
     store = CaseStore(env=env)
     try:
         yield store, env

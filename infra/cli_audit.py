@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     case.add_argument("--actor", default=None, help="who reads (access log; default: login)")
     case.add_argument("--role", default="revisor", help="the reader's role (access log)")
     case.add_argument("--purpose", default="revision", help="why (access log)")
+    case.add_argument(
+        "--catch-up", action="store_true", help="run the projection runner once first"
+    )
     case.set_defaults(func=cmd_case)
 
 
@@ -149,21 +153,24 @@ def cmd_case(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli import UsageError
     from projections.access_log import record_access
-    from projections.runner import caught_up
+    from projections.runner import CATCH_UP_HINT, reading
 
     query = _case_query(args)
     settings = load_settings()
     with (
         database(settings) as url,
-        open_store(settings, url) as (_store, env),
-        caught_up(env) as runner,
+        open_store(settings, url) as (store, env),
+        reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
         try:
-            doc = case_audit(runner.view, query)
+            doc = case_audit(view, query)
         except LookupError as exc:
-            raise UsageError(str(exc).strip("'\"")) from None
+            raise UsageError(str(exc).strip("'\"") + lag.note()) from None
+        print(lag.line(), file=sys.stderr)
+        if lag.events:
+            print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
         record_access(
-            runner.view,
+            view,
             args.actor or getpass.getuser(),
             args.role,
             query.kommun,

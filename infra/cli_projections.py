@@ -1,8 +1,13 @@
-"""``barnflow projections rebuild|status|run`` and ``barnflow import FILE [--no-workflows]``.
+"""``barnflow projections rebuild|status|run|catch-up`` and ``barnflow import FILE
+[--no-workflows]``.
 
-Rebuild drops every report view and folds the record again (a progress bar on stderr). ``run``
-is the follower on its own (a separate process next to API and worker): killed at any moment, even
-with SIGKILL inside a batch's transaction, it resumes from the committed position. Import
+Only the projection runner writes the report views, under the views' writer lock
+(``projections.runner.WriterLock``): ``run`` is the follower on its own (a separate process next
+to API and worker; a second one waits as a standby), ``catch-up`` brings the views to the store's
+head once and exits (for one-shot use without a running worker; with a runner running it waits
+for that runner instead), ``rebuild`` drops every view and folds the record again (a progress bar
+on stderr) and refuses while a runner runs. Killed at any moment, even with SIGKILL inside a
+batch's transaction, ``run`` resumes from the committed position. Import
 loads event lines validated like commands: a bad line is one stderr line naming its number,
 exit 2, and nothing from the file is stored; with ``--no-workflows`` nothing talks to Temporal
 (an auditor's isolated instance), otherwise every still-open case is adopted into its workflow.
@@ -30,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     rebuild.set_defaults(func=cmd_rebuild)
     status = psub.add_parser("status", help="the views' position and the store's head")
     status.set_defaults(func=cmd_status)
+    catch = psub.add_parser(
+        "catch-up", help="bring the views to the store's head once (when no runner runs)"
+    )
+    catch.add_argument(
+        "--timeout", type=_positive, default=120, help="seconds to wait for a running runner"
+    )
+    catch.set_defaults(func=cmd_catch_up)
     run = psub.add_parser("run", help="follow the store, keeping every view up to date")
     run.add_argument("--batch-size", type=_positive, default=2000, help="events per transaction")
     run.add_argument("--until-caught-up", action="store_true", help="exit once at the head")
@@ -80,11 +92,15 @@ class _Bar:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
-    from projections.runner import rebuild
+    from projections.runner import ViewsBusy, rebuild
 
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (_store, env):
-        result = rebuild(env, _Bar("rebuild", enabled=not args.quiet))
+        try:
+            result = rebuild(env, _Bar("rebuild", enabled=not args.quiet))
+        except ViewsBusy as exc:
+            print(f"barnflow: {exc}", file=sys.stderr)
+            return 1
     print(
         f"rebuilt every view: {result.events} events, {result.cases} cases, position "
         f"{result.position}, {result.seconds:.2f}s ({result.events_per_second:,.0f} events/s)"
@@ -95,7 +111,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
     from infra.bootstrap import database, open_store, startup_lock
-    from projections.runner import TRANSIENT, ReportsRunner
+    from projections.runner import TRANSIENT, NotWriter, ReportsRunner
 
     stop = False
     batches = 0
@@ -132,9 +148,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             if args.trace:
                 print(f"starting at {runner.view.position()}", flush=True)
             backoff = 0.0
+            standby = False
             while not stop:
                 try:
+                    if not runner.become_writer():
+                        if args.until_caught_up and runner.view.position() >= (
+                            runner.app.max_position()
+                        ):
+                            break  # the other writer has reached the head
+                        if not standby:
+                            print(
+                                "another projection runner writes the views; waiting as standby",
+                                file=sys.stderr,
+                                flush=True,
+                            )
+                            standby = True
+                        time.sleep(0.2)
+                        continue
                     processed = runner.process_next()
+                except NotWriter:  # the lock's session ended: nothing written; retake it
+                    runner.lock.release()
+                    standby = False
+                    continue
                 except TRANSIENT as exc:  # PostgreSQL restarting: the batch rolled back
                     backoff = min(max(backoff * 2, 0.5), 10.0)
                     print(
@@ -157,15 +192,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from projections.runner import WriterLock, lag_of
     from projections.view import open_view
 
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (store, env):
         view = open_view(env)
         try:
-            print(f"store head {store.max_position()}, views at {view.position()}")
+            lag = lag_of(view, store)
+            holder = WriterLock(env).holder()
+            writer = "no runner" if holder is None else f"runner at PostgreSQL backend {holder}"
+            print(f"store head {lag.head}, views at {lag.position} (lag {lag.events}), {writer}")
         finally:
             view.datastore.close()
+    return 0
+
+
+def cmd_catch_up(args: argparse.Namespace) -> int:
+    """The views brought to the store's head once, under the writer lock (or by the runner
+    that holds it); the one-shot answer to a report that says the views lag."""
+    from infra.bootstrap import database, open_store
+    from projections.runner import caught_up, lag_of
+
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (store, env):
+        try:
+            with caught_up(env, timeout=float(args.timeout)) as runner:
+                print(lag_of(runner.view, store).line())
+        except TimeoutError as exc:
+            print(f"barnflow: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -1,7 +1,10 @@
 """``barnflow report NAME``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``).
 
-The views are first brought up to the store's head, so a report always includes everything
-recorded before the command started. ``--format json`` prints the report's rows (the same rows as
+A report only reads the views (the projection runner is their one writer) and says how far they
+are behind the store: ``views at position N of M, lag K events`` as the table's first line, on
+stderr for the machine formats. Without a running worker the views lag what was recorded since;
+``--catch-up`` runs the projection runner once first (under its writer lock), as does
+``barnflow projections catch-up``. ``--format json`` prints the report's rows (the same rows as
 the table and CSV), ``--format document`` the whole report with its splits and summaries.
 """
 
@@ -34,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--all", action="store_true", help="frister: include met and missed")
     report.add_argument("--policy", default=None, help="kommun policy TOML (local targets)")
+    report.add_argument(
+        "--catch-up", action="store_true", help="run the projection runner once first"
+    )
     report.set_defaults(func=cmd_report)
 
 
@@ -86,7 +92,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.formats import render
     from projections.reports import dumps
-    from projections.runner import caught_up
+    from projections.runner import CATCH_UP_HINT, reading
 
     settings = load_settings()
     try:
@@ -96,10 +102,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     with (
         database(settings) as url,
-        open_store(settings, url) as (_store, env),
-        caught_up(env) as runner,
+        open_store(settings, url) as (store, env),
+        reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
-        doc = spec.build(runner.view, args.kommun, period, known_at=known_at, options=options)
+        doc = spec.build(view, args.kommun, period, known_at=known_at, options=options)
+    if args.format == "table":
+        print(lag.line())
+    else:
+        print(lag.line(), file=sys.stderr)
+    if lag.events:
+        print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
     if args.format == "document":
         print(dumps(doc).decode())
     else:

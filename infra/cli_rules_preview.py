@@ -74,6 +74,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--actor", default=None, help="who reads (access log; default: login)")
     p.add_argument("--role", default="handlaggare", help="the reader's role (access log)")
     p.add_argument("--purpose", default="lagandring", help="why (access log)")
+    p.add_argument("--catch-up", action="store_true", help="run the projection runner once first")
     p.set_defaults(func=cmd_preview)
 
 
@@ -197,7 +198,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from infra.formats import render
     from infra.settings import load_settings
     from projections.access_log import record_access
-    from projections.runner import caught_up
+    from projections.runner import CATCH_UP_HINT, reading
 
     settings = load_settings()
     try:
@@ -207,18 +208,24 @@ def cmd_preview(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     with (
         database(settings) as url,
-        open_store(settings, url) as (_store, env),
-        caught_up(env) as runner,
+        open_store(settings, url) as (store, env),
+        reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
-        cases = kommun_cases(runner.view, args.kommun)
+        cases = kommun_cases(view, args.kommun)
         if not cases:
-            print(f"barnflow: --kommun: no cases of kommun {args.kommun}", file=sys.stderr)
+            print(
+                f"barnflow: --kommun: no cases of kommun {args.kommun}{lag.note()}",
+                file=sys.stderr,
+            )
             return EXIT_BAD_INPUT
+        print(lag.line(), file=sys.stderr)
+        if lag.events:
+            print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
         listed = previews(cases, args.kommun, switch, policy)
         now = datetime.now(UTC)
         who = args.actor or getpass.getuser()
         for case in listed:
-            record_access(runner.view, who, args.role, args.kommun, case.case_id, args.purpose, now)
+            record_access(view, who, args.role, args.kommun, case.case_id, args.purpose, now)
     out = rows(listed)
     if args.format == "table":
         sw = switch_on(switch)

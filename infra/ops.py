@@ -40,6 +40,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.ids import workflow_id_for
 from infra.attempts import retrying
 from infra.audit import RunningWorkflow, running_case_workflows
+from infra.schema import OPS_LOG, ops_log_table
 from infra.settings import Settings
 from infra.store import CaseHead, CaseStore
 from infra.temporal import child_pseudonym
@@ -417,20 +418,11 @@ class RepairPlan:
     applied: bool
 
 
-OPS_LOG = "barnflow_ops_log"
-
-
 def ensure_ops_log(url: str, schema: str) -> None:
-    """The append-only log of operator actions (who, why, what); revoked UPDATE/DELETE."""
+    """The append-only log of operator actions (DDL in ``infra.schema``)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.{} ("
-                "id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), "
-                "actor text NOT NULL, action text NOT NULL, workflow_id text, case_id uuid, "
-                "reason text NOT NULL, detail jsonb NOT NULL)"
-            ).format(sql.Identifier(schema), sql.Identifier(OPS_LOG))
-        )
+        for stmt in ops_log_table(schema):
+            conn.execute(stmt)
 
 
 def log_action(

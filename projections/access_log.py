@@ -18,39 +18,16 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.calendar import STOCKHOLM, add_days, start_of_day
+from infra.schema import ACCESS_LOG, access_log_table
 from infra.store import CaseStore
 from projections.periods import Period
 from projections.source import table_ref
 from projections.tables import CASES
 from projections.view import ReportsView
 
-TABLE = "access_log"
+TABLE = ACCESS_LOG
 COLUMNS = ("at", "who", "role", "case_ref", "purpose")
 _created: set[tuple[str, str]] = set()
-
-
-def _ddl(schema: str) -> list[sql.Composed]:
-    s, t = sql.Identifier(schema), sql.Identifier(TABLE)
-    fn = sql.Identifier(f"{TABLE}_append_only")
-    return [
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {}.{} (id bigserial PRIMARY KEY, "
-            "at timestamptz NOT NULL, who text NOT NULL, role text NOT NULL, "
-            "kommun text NOT NULL, case_id uuid NOT NULL, purpose text NOT NULL)"
-        ).format(s, t),
-        sql.SQL("CREATE INDEX IF NOT EXISTS access_log_kommun_at ON {}.{} (kommun, at)").format(
-            s, t
-        ),
-        sql.SQL("CREATE INDEX IF NOT EXISTS access_log_case ON {}.{} (case_id, at)").format(s, t),
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {}.{}() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'access_log is append-only'; END $$"
-        ).format(s, fn),
-        sql.SQL(
-            "CREATE OR REPLACE TRIGGER access_log_no_change BEFORE UPDATE OR DELETE ON {}.{} "
-            "FOR EACH ROW EXECUTE FUNCTION {}.{}()"
-        ).format(s, t, s, fn),
-    ]
 
 
 @contextmanager
@@ -76,7 +53,7 @@ def ensure_table(curs: Cursor[Any], schema: str) -> None:
     db = curs.connection.info.dbname
     if (db, schema) in _created:
         return
-    for stmt in _ddl(schema):
+    for stmt in access_log_table(schema):
         curs.execute(stmt)
     _created.add((db, schema))
 

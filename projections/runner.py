@@ -5,10 +5,17 @@ The follower processes the notification log in batches: each batch is decoded on
 case and written to every view together with the tracking position in one transaction
 (``ReportsView.apply_batch``), so a crash anywhere loses at most the uncommitted batch, which the
 next start redoes from the tracked position: exactly once.
+
+One writer per view: only a runner holding the views' writer lock (``WriterLock``, a session
+advisory lock per schema) writes. A second runner (another worker, ``projections run``) waits as
+a standby and takes over when the writer's session ends; a one-shot catch-up that finds a writer
+running waits for that writer to reach the head instead of writing itself; a rebuild refuses.
+Reports never write: they read the views and state how far behind the store they are (``lag``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -38,11 +45,102 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 _log = logging.getLogger("barnflow.projections")
 Progress = Callable[[int, int], None]
+#: First half of the views' writer lock (pg_advisory_lock(int4, int4)); the second half is the
+#: schema's hashtext, so every store (schema) on one server has its own writer.
+WRITER_LOCK_CLASS = 0x62666C  # "bfl"
+
+
+class ViewsBusy(RuntimeError):
+    """Another process holds the views' writer lock (the message is one line for the CLI)."""
+
+
+class NotWriter(RuntimeError):
+    """A write was attempted by a runner that does not hold the writer lock."""
+
+
+def conninfo_of(env: Mapping[str, str]) -> str:
+    """A libpq connection string from eventsourcing's PostgreSQL environment."""
+    return psycopg.conninfo.make_conninfo(
+        dbname=env.get("POSTGRES_DBNAME", "postgres"),
+        host=env.get("POSTGRES_HOST", "localhost"),
+        port=env.get("POSTGRES_PORT", "5432"),
+        user=env.get("POSTGRES_USER", "postgres"),
+        password=env.get("POSTGRES_PASSWORD", ""),
+    )
+
+
+class WriterLock:
+    """The single-writer lock of one schema's report views: a session-level advisory lock on a
+    dedicated connection, so it is released when the holder's session ends, even by SIGKILL."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._conninfo = conninfo_of(env)
+        self._schema = str(env.get("POSTGRES_SCHEMA") or "public")
+        self._conn: psycopg.Connection[Any] | None = None
+        self._acquired = False
+
+    def _key(self) -> tuple[int, str]:
+        return WRITER_LOCK_CLASS, f"barnflow.views.{self._schema}"
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+        return self._conn
+
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the lock now (its session is alive and owns it)."""
+        if self._conn is None or self._conn.closed:
+            return False
+        try:
+            row = self._conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+                "AND objid = hashtext(%s)::oid AND pid = pg_backend_pid() AND granted",
+                self._key(),
+            ).fetchone()
+        except psycopg.Error:
+            self.release()
+            return False
+        self._acquired = bool(row and row[0])
+        return self._acquired
+
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; True when this process holds it afterwards.
+
+        Cheap once taken (no query): ``held`` is the real check, made before every write."""
+        if self._acquired and self._conn is not None and not self._conn.closed:
+            return True
+        row = (
+            self._connection()
+            .execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", self._key())
+            .fetchone()
+        )
+        self._acquired = bool(row and row[0])
+        return self._acquired
+
+    def holder(self) -> int | None:
+        """The backend pid of the session holding the lock, if any (for status and messages)."""
+        with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10) as conn:
+            row = conn.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+                "AND objid = hashtext(%s)::oid AND granted",
+                self._key(),
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def release(self) -> None:
+        self._acquired = False
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn = None
 
 
 class ReportsRunner:
     """A thread that keeps every report view up to date with the store, batch by batch.
 
+    It writes only while it holds the views' writer lock; until then (another runner writes) it
+    waits as a standby and retries the lock every ``poll_interval``.
     ``after_batch(position)`` is called after each committed batch and ``before_commit(position)``
     inside each batch's transaction (operators' metrics; tests use them to crash the runner
     between and in the middle of batches).
@@ -59,7 +157,8 @@ class ReportsRunner:
     ) -> None:
         self.app = CaseStore(env=dict(env))
         self.view: ReportsView = open_view(env)
-        self.view.reset_if_untracked()
+        self.lock = WriterLock(env)
+        self._reset_checked = False
         self._decoder = StateDecoder.of(self.app)
         self._batch_size = batch_size
         self._poll = poll_interval
@@ -81,8 +180,18 @@ class ReportsRunner:
 
     def close(self) -> None:
         self.stop()
+        self.lock.release()
         self.view.datastore.close()
         self.app.close()
+
+    def become_writer(self) -> bool:
+        """Take the writer lock if it is free (True when this runner may write now)."""
+        if not self.lock.try_acquire():
+            return False
+        if not self._reset_checked:
+            self.view.reset_if_untracked()
+            self._reset_checked = True
+        return True
 
     def __enter__(self) -> Self:
         return self.start()
@@ -109,7 +218,17 @@ class ReportsRunner:
         try:
             while not self._stop.is_set():
                 try:
+                    if not self.become_writer():
+                        self._stop.wait(self._poll)  # standby: another runner writes
+                        continue
                     processed = self.process_next()
+                except NotWriter:
+                    # the lock's session ended (database restart): nothing was written; back to
+                    # the lock, which another runner may have taken meanwhile
+                    _log.warning("report views: writer lock lost; retaking it")
+                    self.lock.release()
+                    self._stop.wait(self._poll)
+                    continue
                 except TRANSIENT as exc:
                     # PostgreSQL restarting or a dropped connection: the batch rolled back and
                     # the tracked position did not move, so retrying it is exactly-once too
@@ -129,11 +248,15 @@ class ReportsRunner:
             self._stop.set()
 
     def process_next(self) -> int:
-        """Fold the next batch after the tracked position; return how many events it had."""
+        """Fold the next batch after the tracked position; return how many events it had.
+
+        Only the holder of the writer lock writes (``NotWriter`` otherwise)."""
         start = self.view.position()
         notes = self.app.recorder.select_notifications(start=start + 1, limit=self._batch_size)
         if not notes:
             return 0
+        if not self.lock.held:  # checked in PostgreSQL before each write: a lost session is seen
+            raise NotWriter("this runner does not hold the views' writer lock")
         batch: list[Decoded] = [
             (str(n.originator_id), self._decoder.envelope(n.state, n.id)) for n in notes
         ]
@@ -162,15 +285,79 @@ class ReportsRunner:
 
 
 @contextmanager
-def caught_up(env: Mapping[str, str]) -> Iterator[ReportsRunner]:
-    """The views brought up to the store's head in this thread (one-shot commands, no follower)."""
+def caught_up(env: Mapping[str, str], *, timeout: float = 120.0) -> Iterator[ReportsRunner]:
+    """The views brought up to the store's head (one-shot commands): written in this thread
+    under the writer lock, or, when a running runner holds the lock, waited for until that
+    writer has reached the head (``TimeoutError`` after ``timeout``)."""
     runner = ReportsRunner(env, batch_size=10 * BATCH_SIZE)
     try:
-        while runner.process_next():
-            pass
+        if runner.become_writer():
+            while runner.process_next():
+                pass
+            runner.lock.release()  # written: let a standby runner take over at once
+        else:
+            head = runner.app.max_position()
+            deadline = time.monotonic() + timeout
+            while runner.view.position() < head:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"views at position {runner.view.position()}, not {head}, after "
+                        f"{timeout:g}s: the running projection runner is behind"
+                    )
+                time.sleep(0.05)
         yield runner
     finally:
         runner.close()
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far the views are behind the store, as a reader sees them."""
+
+    position: int
+    head: int
+
+    @property
+    def events(self) -> int:
+        return max(self.head - self.position, 0)
+
+    def line(self) -> str:
+        return f"views at position {self.position} of {self.head}, lag {self.events} events"
+
+    def note(self) -> str:
+        """A suffix for a "not found" error that may only mean the views lag ('' if current)."""
+        if not self.events:
+            return ""
+        return f" (views lag {self.events} events: barnflow projections catch-up)"
+
+
+def lag_of(view: ReportsView, store: CaseStore) -> Lag:
+    """The views' position against the store's head (read only)."""
+    return Lag(view.position(), store.max_position())
+
+
+#: What a one-shot reader is told when the views lag and no runner keeps them current.
+CATCH_UP_HINT = (
+    "the views lag the store; a running worker (or `barnflow projections run`) catches them "
+    "up, otherwise run `barnflow projections catch-up` or pass --catch-up"
+)
+
+
+@contextmanager
+def reading(
+    env: Mapping[str, str], store: CaseStore, *, catch_up: bool = False
+) -> Iterator[tuple[ReportsView, Lag]]:
+    """The report views for a reader and their lag. A reader never writes the views; with
+    ``catch_up`` (an explicit user choice) the runner is run once first (``caught_up``)."""
+    if catch_up:
+        with caught_up(env) as runner:
+            yield runner.view, lag_of(runner.view, store)
+        return
+    view = open_view(env)
+    try:
+        yield view, lag_of(view, store)
+    finally:
+        view.datastore.close()
 
 
 @contextmanager
@@ -220,6 +407,15 @@ def rebuild(
     per core for a large record, none for a small one); this process reads and writes.
     """
     started = time.perf_counter()
+    lock = WriterLock(env)
+    if not lock.try_acquire():
+        lock.release()
+        holder = lock.holder()
+        raise ViewsBusy(
+            "a projection runner writes the views"
+            + (f" (PostgreSQL backend pid {holder})" if holder else "")
+            + "; stop it (worker, projections run, dev) before a rebuild"
+        )
     view = open_view(env)
     schema = view.schema
     events = cases = 0
@@ -285,4 +481,5 @@ def rebuild(
         if pool is not None:
             pool.close()
         view.datastore.close()
+        lock.release()
     return RebuildResult(events, cases, head, time.perf_counter() - started)

@@ -14,28 +14,8 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
+from infra.schema import api_tables
 from infra.store import CaseStore
-
-_TABLES = (
-    "CREATE TABLE IF NOT EXISTS {s}.api_keys ("
-    " key_hash text PRIMARY KEY, subject text NOT NULL, role text NOT NULL,"
-    " kommun text NOT NULL, units text[] NOT NULL DEFAULT '{{}}',"
-    " created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz)",
-    "CREATE TABLE IF NOT EXISTS {s}.webhook_subscriptions ("
-    " id uuid PRIMARY KEY, kommun text NOT NULL, url text NOT NULL,"
-    " event_types text[] NOT NULL, secret text NOT NULL, created_by text NOT NULL,"
-    " after_position bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
-    " active boolean NOT NULL DEFAULT true, units text[] NOT NULL DEFAULT '{{}}')",
-    # subscriptions created before unit scoping: every unit of the kommun, as they were
-    "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
-    " units text[] NOT NULL DEFAULT '{{}}'",
-    "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
-    " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
-    " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"
-    " error text, delivered boolean NOT NULL, at timestamptz NOT NULL DEFAULT now())",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_sub"
-    " ON {s}.webhook_deliveries (subscription_id, position)",
-)
 
 
 def schema_of(store: CaseStore) -> str:
@@ -54,7 +34,8 @@ def q(store: CaseStore, text: str) -> sql.Composed:
 
 
 def ensure_tables(store: CaseStore) -> None:
+    """The API's tables (DDL in ``infra.schema``; a migrated store already has them)."""
     with connection(store) as conn:
-        for stmt in _TABLES:
-            conn.execute(q(store, stmt))
+        for stmt in api_tables(schema_of(store)):
+            conn.execute(stmt)
         conn.commit()

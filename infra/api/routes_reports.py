@@ -1,5 +1,8 @@
 """``GET /reports/{name}``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``), with
 the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
+A report only reads the views (the projection runner writes them) and says how current they are
+in the headers ``Barnflow-Views-Position``, ``Barnflow-Store-Head`` and ``Barnflow-Views-Lag``
+(events recorded but not yet in the views).
 
 A unit-bound caller gets the rows of its units' cases where a report's rows name the ``enhet``
 (frister); a report that only exists for the whole kommun (statistics, IVO lists, the access log)
@@ -12,7 +15,7 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, ServicesDep
@@ -82,6 +85,7 @@ async def report(
     name: Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")],
     services: ServicesDep,
     principal: PrincipalDep,
+    response: Response,
     as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
     quarter: Annotated[str | None, Query(max_length=6, description="e.g. 2026Q2")] = None,
     half: Annotated[str | None, Query(max_length=6, description="e.g. 2026H1")] = None,
@@ -94,7 +98,13 @@ async def report(
         raise Problem(422, "validation", "known_at: needs a UTC offset", field="known_at")
     await services.wait_for_projections(min_position)
     options = {"as_of": as_of, "quarter": quarter, "half": half, "month": month}
+    # the position before the build: the report contains at least this much
+    position = await asyncio.to_thread(services.projected_position)
     body = await asyncio.to_thread(_build, services, name, principal, options, known_at)
+    head = await asyncio.to_thread(services.store.max_position)
+    response.headers["Barnflow-Views-Position"] = str(position)
+    response.headers["Barnflow-Store-Head"] = str(head)
+    response.headers["Barnflow-Views-Lag"] = str(max(head - position, 0))
     rows = body.get("rows", [])
     return ReportOut.model_validate(
         {**body, "report": name, "kommun": principal.kommun, "rows": rows}

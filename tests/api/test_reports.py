@@ -39,6 +39,10 @@ async def test_frister_report_lists_open_frister_as_of_a_date_for_the_callers_un
     assert len(forhand) == 1 and forhand[0]["enhet"] == "barn-syd"
     assert forhand[0]["days_left"] >= 0  # the anmälan came in today: not yet overdue
     assert any(row["case_ref"] == north for row in body["rows"])
+    # how current the views were: at least the position waited for, never past the store's head
+    views, head = int(r.headers["Barnflow-Views-Position"]), int(r.headers["Barnflow-Store-Head"])
+    assert pos <= views <= head
+    assert int(r.headers["Barnflow-Views-Lag"]) == head - views
 
     later = today + timedelta(days=60)
     late = await http.get("/reports/frister", params={"as_of": later.isoformat()}, headers=token())

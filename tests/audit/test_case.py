@@ -158,6 +158,14 @@ def test_cli_writes_html_logs_the_read_and_refuses_bad_input(
     _record(store, _anmalan())
     out = tmp_path / "a.html"
     args = ["audit", "case", REF, "--kommun", "1280", "--as-of", add_days(D0, 2).isoformat()]
+    # no runner has folded the case yet: the audit reads the views only and says they lag
+    assert main([*args, "--format", "json"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"barnflow: no case '{REF}' in kommun 1280"
+        " (views lag 1 events: barnflow projections catch-up)"
+    ]
+    assert main(["projections", "catch-up"]) == 0
+    capsys.readouterr()
     assert main([*args, "--format", "html", "-o", str(out), "--actor", "rev1"]) == 0
     assert out.read_text(encoding="utf-8").count(add_days(D0, 14).isoformat()) >= 1
     assert main([*args, "--format", "json"]) == 0

@@ -50,9 +50,24 @@ def test_auditor_imports_an_export_and_reproduces_the_evb_report_then_rebuilds(
     assert store.max_position() == n
 
     report = ("report", "evb", "--kommun", "1280", "--quarter", "2026Q1", "--format", "document")
+    # no runner runs: the report reads the views as they are, says they lag, and writes nothing
+    stale = _barnflow(*report, env=env)
+    assert stale.returncode == 0, stale.stderr[-2000:]
+    assert stale.stderr.splitlines()[0] == f"views at position 0 of {n}, lag {n} events"
+    assert "barnflow projections catch-up" in stale.stderr
+    assert stale.stdout != (GOLDEN / "evb" / "evb@2026Q1.json").read_text(encoding="utf-8")
+    status = _barnflow("projections", "status", env=env)
+    assert status.stdout.startswith(f"store head {n}, views at 0 (lag {n}), no runner")
+
+    caught = _barnflow("projections", "catch-up", env=env)
+    assert caught.returncode == 0, caught.stderr[-2000:]
+    assert caught.stdout == f"views at position {n} of {n}, lag 0 events\n"
     first = _barnflow(*report, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stderr == f"views at position {n} of {n}, lag 0 events\n"
     assert first.stdout == (GOLDEN / "evb" / "evb@2026Q1.json").read_text(encoding="utf-8")
+    # --catch-up on the report itself is the same one-shot runner
+    assert _barnflow(*report, "--catch-up", env=env).stdout == first.stdout
 
     rebuilt = _barnflow("projections", "rebuild", "--quiet", env=env)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]

@@ -1,0 +1,215 @@
+"""barnflow's database schema in one place: the DDL of every table barnflow defines itself, the
+schema version recorded in the database, and the forward migrations that bring a store to it.
+
+``migrate`` runs at every start under the start-up advisory lock (``infra.bootstrap.open_store``),
+so services started together against one database apply each migration once. A migration is
+forward-only: it never rewrites or deletes a stored event, and it is never undone; a database
+whose version is newer than this code's is refused with one line rather than used.
+
+Tables created by eventsourcing's recorders (the stored events, the hash chain, the views'
+tracking) and the report views (``projections.tables``, derived data whose columns are defined
+there and which are rebuilt from the record when they change) are created through their
+recorders by the baseline migration; every other table's DDL is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from infra.settings import SettingsError
+
+#: The table that records which migrations the database has (one row per applied version).
+VERSION_TABLE = "barnflow_schema_version"
+ATTEMPTS_TABLE = "barnflow_activity_attempts"
+OPS_LOG = "barnflow_ops_log"
+ACCESS_LOG = "access_log"
+
+
+class SchemaTooNew(SettingsError):
+    """The database was migrated by a newer barnflow than this one. A ``SettingsError``, so
+    every CLI entry point reports it as one line (exit 2): the deployment points this code at
+    the wrong database or runs an old release."""
+
+
+def _s(schema: str) -> sql.Identifier:
+    return sql.Identifier(schema)
+
+
+def api_tables(schema: str) -> list[sql.Composed]:
+    """The API's own tables: API keys, webhook subscriptions and their delivery log."""
+    stmts = (
+        "CREATE TABLE IF NOT EXISTS {s}.api_keys ("
+        " key_hash text PRIMARY KEY, subject text NOT NULL, role text NOT NULL,"
+        " kommun text NOT NULL, units text[] NOT NULL DEFAULT '{{}}',"
+        " created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz)",
+        "CREATE TABLE IF NOT EXISTS {s}.webhook_subscriptions ("
+        " id uuid PRIMARY KEY, kommun text NOT NULL, url text NOT NULL,"
+        " event_types text[] NOT NULL, secret text NOT NULL, created_by text NOT NULL,"
+        " after_position bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
+        " active boolean NOT NULL DEFAULT true, units text[] NOT NULL DEFAULT '{{}}')",
+        # subscriptions created before unit scoping: every unit of the kommun, as they were
+        "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+        " units text[] NOT NULL DEFAULT '{{}}'",
+        "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
+        " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
+        " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"
+        " error text, delivered boolean NOT NULL, at timestamptz NOT NULL DEFAULT now())",
+        "CREATE INDEX IF NOT EXISTS webhook_deliveries_sub"
+        " ON {s}.webhook_deliveries (subscription_id, position)",
+    )
+    return [sql.SQL(stmt).format(s=_s(schema)) for stmt in stmts]
+
+
+def attempts_table(schema: str) -> list[sql.Composed]:
+    """Activity retries as the worker last saw them (``infra.attempts``, ``ops stuck``)."""
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} ("
+            "workflow_id text NOT NULL, run_id text NOT NULL, activity_id text NOT NULL, "
+            "activity_type text NOT NULL, attempt int NOT NULL, error text, "
+            "since timestamptz NOT NULL DEFAULT now(), "
+            "updated_at timestamptz NOT NULL DEFAULT now(), "
+            "PRIMARY KEY (workflow_id, run_id, activity_id))"
+        ).format(_s(schema), sql.Identifier(ATTEMPTS_TABLE))
+    ]
+
+
+def ops_log_table(schema: str) -> list[sql.Composed]:
+    """The append-only log of operator actions (``ops repair``)."""
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} ("
+            "id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), "
+            "actor text NOT NULL, action text NOT NULL, workflow_id text, case_id uuid, "
+            "reason text NOT NULL, detail jsonb NOT NULL)"
+        ).format(_s(schema), sql.Identifier(OPS_LOG))
+    ]
+
+
+def access_log_table(schema: str) -> list[sql.Composed]:
+    """Every read of a case's content, append-only (a trigger refuses UPDATE and DELETE)."""
+    s, t = _s(schema), sql.Identifier(ACCESS_LOG)
+    fn = sql.Identifier(f"{ACCESS_LOG}_append_only")
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} (id bigserial PRIMARY KEY, "
+            "at timestamptz NOT NULL, who text NOT NULL, role text NOT NULL, "
+            "kommun text NOT NULL, case_id uuid NOT NULL, purpose text NOT NULL)"
+        ).format(s, t),
+        sql.SQL("CREATE INDEX IF NOT EXISTS access_log_kommun_at ON {}.{} (kommun, at)").format(
+            s, t
+        ),
+        sql.SQL("CREATE INDEX IF NOT EXISTS access_log_case ON {}.{} (case_id, at)").format(s, t),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}.{}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'access_log is append-only'; END $$"
+        ).format(s, fn),
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER access_log_no_change BEFORE UPDATE OR DELETE ON {}.{} "
+            "FOR EACH ROW EXECUTE FUNCTION {}.{}()"
+        ).format(s, t, s, fn),
+    ]
+
+
+# ---------------------------------------------------------------------------- migrations
+Apply = Callable[[psycopg.Connection[Any], str, Mapping[str, str]], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One forward step: ``apply(conn, schema, env)`` runs in the transaction that records
+    ``version``, so a migration is either applied and recorded, or neither."""
+
+    version: int
+    description: str
+    apply: Apply
+
+
+def _baseline(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """Every table of release b0a7168 (the last without a schema version). Each statement is
+    idempotent, so a store that release created is adopted as version 1 unchanged."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    from projections.view import open_view
+
+    # eventsourcing's recorders create the events, the hash chain and the views' tracking
+    # (CREATE_TABLE in the store's env); opening them here creates any that are missing
+    factory = InfrastructureFactory.construct(env=Environment("barnflow", dict(env)))
+    recorder: Any = factory.application_recorder()
+    recorder.datastore.close()
+    open_view(env).datastore.close()
+    for stmt in (
+        *api_tables(schema),
+        *attempts_table(schema),
+        *ops_log_table(schema),
+        *access_log_table(schema),
+    ):
+        conn.execute(stmt)
+
+
+#: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
+#: never edit or remove an applied one (docs/operations.md, "Schema migrations").
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "baseline: the tables of release b0a7168", _baseline),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def applied_versions(conn: psycopg.Connection[Any], schema: str) -> set[int]:
+    """The migrations the database has (empty for a store without a version table)."""
+    row = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{VERSION_TABLE}"',)
+    ).fetchone()
+    if not row or not row[0]:
+        return set()
+    rows = conn.execute(
+        sql.SQL("SELECT version FROM {}.{}").format(_s(schema), sql.Identifier(VERSION_TABLE))
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def migrate(url: str, schema: str, env: Mapping[str, str]) -> list[int]:
+    """Bring the database to ``LATEST``; the versions applied now (oldest first).
+
+    The caller holds the start-up advisory lock (``infra.bootstrap.startup_lock``)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_s(schema)))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (version integer PRIMARY KEY, "
+                "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            ).format(_s(schema), sql.Identifier(VERSION_TABLE))
+        )
+        have = applied_versions(conn, schema)
+        newer = sorted(v for v in have if v > LATEST)
+        if newer:
+            raise SchemaTooNew(
+                f"database schema {schema!r} is at version {newer[-1]}, newer than this "
+                f"barnflow ({LATEST}): upgrade barnflow"
+            )
+        done = []
+        for migration in MIGRATIONS:
+            if migration.version in have:
+                continue
+            with conn.transaction():
+                migration.apply(conn, schema, env)
+                conn.execute(
+                    sql.SQL("INSERT INTO {}.{} (version, description) VALUES (%s, %s)").format(
+                        _s(schema), sql.Identifier(VERSION_TABLE)
+                    ),
+                    (migration.version, migration.description),
+                )
+            done.append(migration.version)
+    return done
+
+
+def schema_version(url: str, schema: str) -> int:
+    """The highest applied migration (0: a store from before schema versions)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return max(applied_versions(conn, schema), default=0)
