@@ -16,11 +16,11 @@ from typing import NoReturn, TypeVar
 from domain.case_lvu2027 import LVU2027_PROCESS_RULES, Lvu2027State, check_lvu2027
 from domain.errors import RuleViolation
 from domain.events import (
-    LVU_REJECTED,
     OPENING_TYPES,
     PLACEMENT_INSATSER,
     SYSTEM_TYPES,
     CaseEvent,
+    lvu_care_ordered,
 )
 from domain.rules import rule as statutory_rule
 
@@ -298,7 +298,7 @@ class CaseState:
         elif t == "lvu_ansokan_inlamnad":
             self.lvu_ansokan = True
         elif t == "lvu_dom":
-            self.lvu_vard = str(d["utfall"]).lower() not in LVU_REJECTED
+            self.lvu_vard = lvu_care_ordered(d["utfall"])
             self.lvu_ansokan = False
             if not self.lvu_vard:
                 self.lvu_omhandertagande = None

@@ -15,7 +15,7 @@ from typing import NoReturn, Protocol
 
 from domain.calendar import add_months
 from domain.errors import RuleViolation
-from domain.events import LVU_REJECTED, CaseEvent
+from domain.events import CaseEvent, lvu_care_ordered
 from domain.rules import LVU_NEW_FROM, SAMTYCKE_FROM
 
 #: Rule ids of the guards below, with what they enforce (merged into case.PROCESS_RULES).
@@ -115,7 +115,7 @@ class Lvu2027State:
             self.ansokan_day = day
         elif t == "lvu_dom":
             self.dom_seen = True
-            granted = str(d["utfall"]).lower() not in LVU_REJECTED
+            granted = lvu_care_ordered(d["utfall"])
             paragraf, grund = str(d.get("paragraf") or ""), d.get("grund")
             if granted and (grund == "hem" or (grund is None and "2" in (paragraf or "2"))):
                 self.hem_care = True

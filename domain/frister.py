@@ -15,7 +15,13 @@ from datetime import date, time
 from typing import Any
 
 from domain.calendar import STOCKHOLM, add_days, next_vardag
-from domain.events import LVU_REJECTED, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.events import (
+    PLACEMENT_INSATSER,
+    SYSTEM_TYPES,
+    CaseEvent,
+    lvu_care_ordered,
+    stored_kvartal,
+)
 from domain.rules import (
     DEFAULT_POLICY,
     LVU_NEW_FROM,
@@ -468,14 +474,6 @@ def _window_end(q: tuple[int, int]) -> date:
     return ivo_window(*q)[1]
 
 
-def _kvartal(text: object) -> str:
-    """Normalise '2026Q3', '2026-Q3', 'Q3 2026', '2026 q3' to '2026Q3'."""
-    raw = str(text).upper().replace("-", "").replace(" ", "")
-    if raw.startswith("Q") and len(raw) == 6:
-        raw = raw[2:] + "Q" + raw[1]
-    return raw
-
-
 def _c4(
     ctx: _Ctx,
     bid: str,
@@ -501,7 +499,7 @@ def _c4(
         done = [
             e.legal_date
             for _, e in reports
-            if e.data.get("beslut_id") == bid and _kvartal(e.data.get("kvartal")) == label
+            if e.data.get("beslut_id") == bid and stored_kvartal(e.data.get("kvartal")) == label
         ]
         ev = origin[1] if origin else ctx.evs[0]
         _emit(
@@ -720,7 +718,7 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
                 fulfilled=_fulfilment(ctx, done),
             )
     for i, ev in ctx.of_type("lvu_dom"):
-        if str(ev.data.get("utfall", "")).lower() in LVU_REJECTED:
+        if not lvu_care_ordered(ev.data.get("utfall", "")):
             continue
         _lvu_vard(ctx, i, ev, set(beslut))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from domain.calendar import add_days, add_years
-from domain.events import LVU_REJECTED, CaseEvent
+from domain.events import CaseEvent, lvu_care_ordered
 from domain.frister import (
     _MAX_CYCLES,
     _consume,
@@ -370,7 +370,7 @@ def _vardens_slut(ctx: _Ctx) -> None:
     if born is None:
         return
     for i, ev in ctx.of_type("lvu_dom"):
-        if str(ev.data.get("utfall", "")).lower() in LVU_REJECTED:
+        if not lvu_care_ordered(ev.data.get("utfall", "")):
             continue
         grund = ev.data.get("grund")
         if grund is None and ev.legal_date < LVU_NEW_FROM:
@@ -415,7 +415,7 @@ def _forebyggande(ctx: _Ctx) -> None:
                 (("lvu_omhandertagande_beslutat",), lambda e: True),
                 (
                     ("lvu_dom",),
-                    lambda e: str(e.data.get("utfall", "")).lower() not in LVU_REJECTED,
+                    lambda e: lvu_care_ordered(e.data.get("utfall", "")),
                 ),
             ),
         )

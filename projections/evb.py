@@ -19,7 +19,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.calendar import add_days, add_months, days_between
-from domain.events import INSATSTYPER, KON
+from domain.events import INSATSTYPER, KON, stored_kvartal
 from domain.rules import KommunPolicy, rule
 from projections.periods import Period, ivo_window
 from projections.source import table_ref
@@ -153,8 +153,7 @@ def evb_report(
                 "verkstalld_datum": d.end.isoformat() if status == VERKSTALLD and d.end else None,
                 "avslutat_datum": d.end.isoformat() if status == AVSLUTAT and d.end else None,
                 "rapporterad": any(
-                    str(k).upper().replace("-", "").replace(" ", "") == q.label
-                    for _, k, _ in detail.get("rapporter", [])
+                    stored_kvartal(k) == q.label for _, k, _ in detail.get("rapporter", [])
                 ),
             }
         )
