@@ -14,10 +14,12 @@ from datetime import date, datetime, time
 from typing import Any
 
 import orjson
+import pytest
 
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
-from infra.importer import import_lines
+from domain.ids import case_id_for
+from infra.importer import ImportRejected, import_lines
 from infra.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS, ReportOptions
@@ -79,6 +81,8 @@ def test_a_q3_2026_report_meets_c4_and_shows_rapporterad_in_the_evb_report(
     imported = _lines("KQ-1", PNR_GIRL, "Q3 2026")
     summary = import_lines(store, [orjson.dumps(x).decode() for x in imported], now=LOADED)
     assert summary.appended == 6
+    kq1 = store.case_events(case_id_for("1280", "KQ-1"))
+    assert [e.data["kvartal"] for e in kq1 if e.type == "evb_rapporterad"] == ["2026Q3"]
     # KQ-2 holds the old spelling in the store, as events recorded before the field was canonical.
     legacy = [parse_event(x) for x in _lines("KQ-2", PNR_BOY, "2026Q3")]
     legacy[-1] = replace(legacy[-1], data={**legacy[-1].data, "kvartal": "Q3 2026"})
@@ -101,3 +105,32 @@ def test_a_q3_2026_report_meets_c4_and_shows_rapporterad_in_the_evb_report(
     c4 = {r["case_ref"]: r for r in frister["rows"] if r["key"] == "C4:B1:2026Q3"}
     assert set(c4) == {"KQ-1", "KQ-2"}
     assert all(r["status"] == "met" and r["fulfilled_date"] == "2026-10-20" for r in c4.values())
+
+
+def test_import_maps_legacy_spellings_and_reports_every_unknown_one_by_line(
+    store: CaseStore,
+) -> None:
+    good = _lines("KQ-3", PNR_GIRL, "2026-q3")
+    dom = line(
+        "lvu_dom",
+        {"utfall": "Avslaget", "beslut_id": "L1"},
+        at=datetime.combine(date(2026, 5, 12), time(10), tzinfo=STOCKHOLM),
+        key="KQ-3-dom",
+        case_ref="KQ-3",
+    )
+    bad_kvartal = {**good[-1], "data": {**good[-1]["data"], "kvartal": "hösten 2026"}}
+    bad_utfall = {**dom, "data": {**dom["data"], "utfall": "delvis bifall"}}
+    text = [orjson.dumps(x).decode() for x in (*good[:-1], bad_kvartal, bad_utfall)]
+    with pytest.raises(ImportRejected) as err:
+        import_lines(store, text, now=LOADED)
+    assert err.value.lines == [
+        (6, err.value.lines[0][1]),
+        (7, err.value.lines[1][1]),
+    ]
+    assert "data.kvartal" in err.value.lines[0][1] and "hösten 2026" in err.value.lines[0][1]
+    assert "data.utfall" in err.value.lines[1][1] and "delvis bifall" in err.value.lines[1][1]
+    assert str(err.value).splitlines()[1].startswith("line 7: data.utfall")
+    assert store.max_position() == 0
+    parsed = [parse_event(orjson.loads(t)) for t in text[:-2]]
+    assert [e.data.get("utfall") for e in parsed if e.type == "utredning_avslutad"] == ["insats"]
+    assert parse_event(dom).data["utfall"] == "avslag"
