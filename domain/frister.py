@@ -540,9 +540,8 @@ def _placements(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
 def _d2(ctx: _Ctx, bid: str, v_idx: int) -> None:
     r, ev = rule("D2"), ctx.evs[v_idx]
     trig = ev.legal_date
-    done = ctx.find(v_idx, ("vardplan_reviderad",), _is_or_unset("beslut_id", bid))
-    end = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
-    first = min((x for x in (done, end) if x is not None), default=None)
+    # a revision, or the placement's end (beslut_avslutat always names its beslut)
+    first = ctx.find(v_idx, r.fulfilled_by, _is_or_unset("beslut_id", bid))
     _emit(
         ctx,
         r,

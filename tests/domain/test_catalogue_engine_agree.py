@@ -1,0 +1,72 @@
+"""The rules catalogue and the deadline engine agree (issue #13, deliverable 3).
+
+Every field of ``domain.rules.Rule`` that says what a frist is must be what the engine does:
+each frist the engine emits, over the golden scenarios and the per-rule table of
+``tests/domain/test_frister.py``, was triggered by an
+event type its rule lists in ``trigger_types`` and met by one its rule lists in
+``fulfilled_by``; ``blocks_closing`` is what the P-CLOSE guard enforces, rule for rule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from domain.case import CLOSE_BLOCKERS
+from domain.case_lvu2027 import LVU2027_CLOSE_RULES
+from domain.events import CaseEvent, parse_event
+from domain.frister import compute_frister
+from domain.rules import RULES, rule
+from tests.domain.test_frister import CASES as RULE_TABLE
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+#: Far enough after every scenario for repeating frister and late fulfilments to appear.
+AS_OF = date(2029, 12, 31)
+
+
+def _cases() -> dict[str, list[CaseEvent]]:
+    cases: dict[str, list[CaseEvent]] = defaultdict(list)
+    for path in sorted(GOLDEN.glob("*.jsonl")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            if raw.strip():
+                ev = parse_event(orjson.loads(raw), allow_system=True)
+                cases[f"{path.stem}/{ev.case_ref}"].append(ev)
+    for row in RULE_TABLE:
+        cases[f"rule-table/{row.name}"] = list(row.events)
+    return dict(cases)
+
+
+CASES = _cases()
+
+
+def test_the_corpus_covers_most_rules() -> None:
+    seen = {f.rule for evs in CASES.values() for f in compute_frister(evs, AS_OF)}
+    assert len(seen) >= 22, sorted(seen)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_frist_has_a_rule_that_lists_its_trigger_and_its_fulfilment(name: str) -> None:
+    events = CASES[name]
+    wrong = []
+    for f in compute_frister(events, AS_OF):
+        r = rule(f.rule)
+        if f.trigger_type not in r.trigger_types:
+            wrong.append((f.key, "trigger", f.trigger_type, r.trigger_types))
+        if f.fulfilled_date is not None:
+            # met by an event of a fulfilling type dated that day, or (E5: verkställd before
+            # the dom) by one dated before and counted from the trigger
+            by = {e.type for e in events if e.legal_date <= f.fulfilled_date}
+            if not by & set(r.fulfilled_by):
+                wrong.append((f.key, "fulfilled_by", sorted(by), r.fulfilled_by))
+        if f.blocks_closing != r.blocks_closing or f.alert_event != r.alert_event:
+            wrong.append((f.key, "copied fields", f.blocks_closing, f.alert_event))
+    assert wrong == []
+
+
+def test_blocks_closing_is_exactly_what_the_close_guard_enforces() -> None:
+    guarded = {r for b in CLOSE_BLOCKERS for r in b.rules} | set(LVU2027_CLOSE_RULES)
+    assert guarded == {r.id for r in RULES if r.blocks_closing}
