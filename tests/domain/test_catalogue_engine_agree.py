@@ -10,18 +10,23 @@ event type its rule lists in ``trigger_types`` and met by one its rule lists in
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
-from domain.case import CLOSE_BLOCKERS
+from domain.calendar import STOCKHOLM
+from domain.case import CLOSE_BLOCKERS, CaseState
 from domain.case_lvu2027 import LVU2027_CLOSE_RULES
+from domain.errors import RuleViolation
 from domain.events import CaseEvent, parse_event
 from domain.frister import compute_frister
-from domain.rules import RULES, rule
+from domain.rules import RULES, RULES_BY_ID, rule
 from tests.domain.test_frister import CASES as RULE_TABLE
+from tests.factories import PNR_GIRL, line
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 #: Far enough after every scenario for repeating frister and late fulfilments to appear.
@@ -70,3 +75,42 @@ def test_every_frist_has_a_rule_that_lists_its_trigger_and_its_fulfilment(name: 
 def test_blocks_closing_is_exactly_what_the_close_guard_enforces() -> None:
     guarded = {r for b in CLOSE_BLOCKERS for r in b.rules} | set(LVU2027_CLOSE_RULES)
     assert guarded == {r.id for r in RULES if r.blocks_closing}
+
+
+def _pending_utredning() -> tuple[CaseState, CaseEvent]:
+    """A case whose utredning is still open (B1, B3 running), and a command to close it."""
+
+    def ev(etype: str, data: dict[str, Any], key: str) -> CaseEvent:
+        at = datetime(2026, 3, 2, 10, tzinfo=STOCKHOLM)
+        return parse_event(line(etype, data, at=at, key=key))
+
+    state = CaseState()
+    for e in (
+        ev(
+            "anmalan_mottagen",
+            {
+                "anmalan_id": "A1",
+                "barn": {"personnummer": PNR_GIRL, "kon": "flicka"},
+                "anmalare_kategori": "skola",
+            },
+            "k1",
+        ),
+        ev("skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False}, "k2"),
+        ev("forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"}, "k3"),
+        ev("utredning_inledd", {"utredning_id": "U1", "grund": "anmalan"}, "k4"),
+    ):
+        state.check(e, date(2026, 3, 2))
+        state.apply(e)
+    return state, ev("arende_avslutat", {"orsak": "flytt"}, "k5")
+
+
+def test_the_close_guard_follows_blocks_closing_in_the_catalogue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state, close = _pending_utredning()
+    with pytest.raises(RuleViolation) as err:
+        state.check(close, date(2026, 3, 2))
+    assert err.value.rule == "P-CLOSE" and "an utredning is pending" in err.value.en
+    for rid in ("B1", "B3"):
+        monkeypatch.setitem(RULES_BY_ID, rid, replace(rule(rid), blocks_closing=False))
+    state.check(close, date(2026, 3, 2))  # no frist of the open utredning blocks closing now
