@@ -469,6 +469,11 @@ def ivo_window(year: int, quarter: int) -> tuple[date, date]:
     return date(year, sm, sd), date(year, em, ed)
 
 
+def ivo_window_of(day: date) -> tuple[date, date]:
+    """IVO's reporting window for the EVB report of the quarter that contains ``day``."""
+    return ivo_window(*_quarter(day))
+
+
 def _window_end(q: tuple[int, int]) -> date:
     """Last day of IVO's reporting window for quarter ``q``."""
     return ivo_window(*q)[1]
