@@ -136,6 +136,12 @@ class _Ctx:
     def of_type(self, etype: str) -> list[tuple[int, CaseEvent]]:
         return list(self.by_type.get(etype, ()))
 
+    def triggers(self, r: Rule) -> list[tuple[int, CaseEvent]]:
+        """The events that start ``r``'s frister, in stream order: its catalogue
+        ``trigger_types`` (so the catalogue, not a literal here, names them)."""
+        found = [x for t in r.trigger_types for x in self.by_type.get(t, ())]
+        return sorted(found, key=lambda x: x[0])
+
     def __post_init__(self) -> None:
         # Events by type, built once: rule functions ask for one type ~9 times per case.
         self.by_type: dict[str, list[tuple[int, CaseEvent]]] = {}
@@ -430,7 +436,7 @@ def _evb(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
         if f is not None:
             duties.setdefault(bid, []).append((f.due, f.fulfilled_date))
     c3 = rule("C3")
-    for i, ev in ctx.of_type("verkstallighet_avbruten"):
+    for i, ev in ctx.triggers(c3):
         bid, trig = str(ev.data["beslut_id"]), ev.legal_date
         done = ctx.find(i + 1, c3.fulfilled_by, _is("beslut_id", bid))
         key = f"C3:{bid}:{trig.isoformat()}"
@@ -900,7 +906,7 @@ def _followup_basis(
 
 def _klagomal(ctx: _Ctx) -> None:
     r, days = rule("K1"), ctx.policy.klagomal_dagar
-    for i, ev in ctx.of_type("klagomal_mottaget"):
+    for i, ev in ctx.triggers(r):
         subject = _subject(ev, "klagomal_id")
         done = _consume(
             ctx, "K1", i, r.fulfilled_by, _is_or_unset("klagomal_id", ev.data.get("klagomal_id"))
