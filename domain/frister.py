@@ -241,24 +241,31 @@ def _emit(
     return frist
 
 
-def _extend(
-    ctx: _Ctx, due: date, ext_type: str, fld: str, subject: str
-) -> tuple[date, tuple[str, ...]]:
-    """Apply förlängningar in order; one decided after the current due date does not extend."""
+def _extend(ctx: _Ctx, r: Rule, due: date, fld: str, subject: str) -> tuple[date, tuple[str, ...]]:
+    """Apply ``r``'s förlängningar in order, as its ``ExtensionPolicy`` says: the catalogue's
+    ``event_type``; with ``before_expiry`` one decided after the current due date does not
+    extend; with ``stated_end`` the new due date is the stated ``ny_slutdag`` (the event
+    contract requires it); without ``repeatable`` only the first förlängning counts."""
+    ext_policy = r.extension
+    if ext_policy is None:
+        return due, ()
     notes: list[str] = []
-    for _, ext in ctx.of_type(ext_type):
+    extended = False
+    for _, ext in ctx.of_type(ext_policy.event_type):
         if ext.data.get(fld) != subject:
             continue
         new_due = date.fromisoformat(str(ext.data["ny_slutdag"]))
-        if ext.legal_date > due:
+        if ext_policy.before_expiry and ext.legal_date > due:
             notes.append(
                 f"förlängning {ext.legal_date} beslutad efter slutdagen {due}: förlänger inte"
             )
         elif new_due <= due:
             notes.append(f"förlängning {ext.legal_date} till {new_due} flyttar inte slutdagen")
+        elif extended and not ext_policy.repeatable:
+            notes.append(f"förlängning {ext.legal_date}: regeln medger en förlängning")
         else:
             notes.append(f"förlängd {ext.legal_date} till {new_due} ({ext.data.get('skal', '')})")
-            due = new_due
+            due, extended = new_due, True
     return due, tuple(notes)
 
 
@@ -306,7 +313,7 @@ def _a1(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
 def _a2(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
     r, aid, trig = rule("A2"), str(ev.data["anmalan_id"]), ev.legal_date
     original = r.due_from(trig)
-    due, notes = _extend(ctx, original, "forhandsbedomning_forlangd", "anmalan_id", aid)
+    due, notes = _extend(ctx, r, original, "anmalan_id", aid)
     done = ctx.find(i, r.fulfilled_by, _is("anmalan_id", aid))
     _emit(
         ctx,
@@ -362,7 +369,7 @@ def _utredningar(ctx: _Ctx) -> None:
         trig, notes = _utredning_start(ctx, i, ev, starts)
         starts.setdefault(uid, trig)
         original = r.due_from(trig)
-        due, ext_notes = _extend(ctx, original, "utredning_forlangd", "utredning_id", uid)
+        due, ext_notes = _extend(ctx, r, original, "utredning_id", uid)
         done = ctx.find(i, r.fulfilled_by, _is("utredning_id", uid))
         _emit(
             ctx,

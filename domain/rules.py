@@ -76,7 +76,9 @@ class LawSwitch:
 
 @dataclass(frozen=True)
 class ExtensionPolicy:
-    """Who may extend a frist and how; the engine enforces ``before_expiry`` and ``stated_end``."""
+    """Who may extend a frist and how; the engine (``domain.frister._extend``) reads
+    ``event_type``, ``before_expiry`` and ``repeatable``; ``stated_end`` is the event contract's
+    required ``ny_slutdag``."""
 
     who: str
     grounds: str
