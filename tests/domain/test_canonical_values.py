@@ -24,6 +24,7 @@ from domain.events import (
     stored_kvartal,
 )
 from domain.frister import MET, compute_frister
+from projections.periods import PeriodError, parse_period
 from tests.factories import PNR_GIRL
 from tests.factories import line as _line
 
@@ -157,3 +158,18 @@ def test_c4_is_met_by_a_report_stored_with_any_accepted_spelling(stored: str) ->
     assert len(c4) == 1
     assert c4[0].status_as_of(date(2026, 12, 31)) == MET
     assert c4[0].fulfilled_date == date(2026, 10, 20)
+
+
+@pytest.mark.parametrize("spelling", ["2026Q3", "Q3 2026", "2026-q3"])
+def test_a_report_quarter_is_read_by_the_same_parser(spelling: str) -> None:
+    period = parse_period("quarter", spelling)
+    assert (period.label, period.start, period.end) == (
+        "2026Q3",
+        date(2026, 7, 1),
+        date(2026, 9, 30),
+    )
+
+
+def test_a_report_quarter_the_parser_refuses_is_a_period_error() -> None:
+    with pytest.raises(PeriodError, match=r"--quarter: expected e.g. 2026Q2, got '2026Q5'"):
+        parse_period("quarter", "2026Q5")
