@@ -528,8 +528,10 @@ def lvu_care_ordered(value: object) -> bool:
 _CANONICAL = {"kvartal": parse_kvartal, "lvu_utfall": parse_lvu_utfall}
 
 
-def _value(spec: FieldSpec, value: object, where: str, reference: date) -> Any:
-    canonical = _CANONICAL.get(spec.kind)
+def _value(
+    spec: FieldSpec, value: object, where: str, reference: date, *, legacy_values: bool = False
+) -> Any:
+    canonical = None if legacy_values else _CANONICAL.get(spec.kind)
     if canonical is not None:
         return canonical(value, where)
     if spec.kind == "bool":
@@ -552,13 +554,19 @@ def _value(spec: FieldSpec, value: object, where: str, reference: date) -> Any:
     return text
 
 
-def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
+def parse_event(
+    obj: object, *, allow_system: bool = False, legacy_values: bool = False
+) -> CaseEvent:
     """Validate one DOMAIN.md §4 line (already JSON-decoded) into a ``CaseEvent``.
 
     Raises ``EventValidationError`` naming the first bad field. System types (timers' events) are
     refused unless ``allow_system`` (import of an export, the workflow's own appends). The century
     of a 10-digit personnummer is resolved against the event's legal date (``occurred_at``), not
     the clock: the workflow's validator calls this, and every entry point gets the same answer.
+
+    ``legacy_values`` keeps canonical fields (``kvartal``, ``lvu_dom.utfall``) as sent, as before
+    they were canonical: for a workflow replaying a command accepted by the older code (to be
+    chosen with ``workflow.patched`` in the command handler), never for a new command.
     """
     if not isinstance(obj, Mapping):
         raise EventValidationError("$", "an event must be a JSON object")
@@ -601,7 +609,7 @@ def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
             if fspec.required:
                 raise EventValidationError(f"data.{name}", f"required for {etype}")
             continue
-        data[name] = _value(fspec, raw, f"data.{name}", reference)
+        data[name] = _value(fspec, raw, f"data.{name}", reference, legacy_values=legacy_values)
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")

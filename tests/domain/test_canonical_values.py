@@ -173,3 +173,12 @@ def test_a_report_quarter_is_read_by_the_same_parser(spelling: str) -> None:
 def test_a_report_quarter_the_parser_refuses_is_a_period_error() -> None:
     with pytest.raises(PeriodError, match=r"--quarter: expected e.g. 2026Q2, got '2026Q5'"):
         parse_period("quarter", "2026Q5")
+
+
+def test_legacy_values_parse_a_command_as_the_older_code_did() -> None:
+    """For a workflow replaying history recorded before the fields were canonical."""
+    data = {"beslut_id": "b1", "kvartal": "tredje kvartalet", "rapport": "aterrapport"}
+    ev = parse_event(line("evb_rapporterad", data), legacy_values=True)
+    assert ev.data["kvartal"] == "tredje kvartalet"
+    dom = parse_event(line("lvu_dom", {"utfall": "Bifall", "beslut_id": "L1"}), legacy_values=True)
+    assert dom.data["utfall"] == "Bifall"
