@@ -15,10 +15,16 @@ from datetime import date
 from domain.calendar import add_days, add_months
 from domain.events import CaseEvent
 from domain.frister import Frist, compute_frister
+from domain.rules import RULES
 
 #: Rules whose instances keep coming with time while nothing happens (EVB quarters, the
-#: familjehem anniversaries, IVO's yearly list): their rows depend on the date asked about.
-REPEATING_RULES = frozenset({"C4", "D4", "D10"})
+#: familjehem anniversaries under SoL and 2026:1600, IVO's yearly list): the catalogue's
+#: time-driven recurrences. Their rows depend on the date asked about.
+REPEATING_RULES = frozenset(
+    r.id for r in RULES if r.recurrence in ("quarterly", "anniversary", "annual")
+)
+#: Anniversary rules (D4, E9): an unmet anniversary arms the next cycle once its due date passes.
+ANNIVERSARY_RULES = frozenset(r.id for r in RULES if r.recurrence == "anniversary")
 #: Repeating frister are generated this far past a case's last event; a report as of a later
 #: date recomputes such a case (``frister_until``), so the answer is exact for any date.
 HORIZON_MONTHS = 12
@@ -40,7 +46,8 @@ def _revising_dates(events: list[CaseEvent]) -> list[date]:
     """Legal dates of events that can change an earlier frist other than by meeting it.
 
     A förlängning moves a due date; for a jourhem placement a later utredning_avslutad moves D7's
-    trigger; for familjehem a beslut_avslutat ends D4's anniversaries. Between two such dates,
+    trigger; for familjehem a beslut_avslutat ends D4's anniversaries, and for an LVU familjehem
+    placement another placement or the end of care ends E9's. Between two such dates,
     every frist is a plain function of dates (it starts on its trigger date, is met on its
     fulfilment date), so one ``compute_frister`` per interval reproduces every day in it.
     """
@@ -50,6 +57,12 @@ def _revising_dates(events: list[CaseEvent]) -> list[date]:
         revising.add("utredning_avslutad")
     if "familjehem" in insatser:
         revising.add("beslut_avslutat")
+    if any(
+        ev.type == "lvu_placering_paborjad" and ev.data.get("placering") == "familjehem"
+        for ev in events
+    ):
+        # another placement or the end of care ends E9's anniversaries
+        revising.update(("lvu_placering_paborjad", "lvu_vard_upphort"))
     return sorted({ev.legal_date for ev in events if ev.type in revising})
 
 
@@ -60,7 +73,7 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
     the frist: B1 from the ansökan (B2) or the continued utredning (B3) but only once the
     utredning is opened, F1/F2/E15 from an ending but only once the uppföljning starts, D7 from
     an utredning's end but only once the jourhem placement is verkställd, E6/E7 of a 2027 dom
-    from the earlier verkställighet but only once the dom is given. A D4 anniversary cycle
+    from the earlier verkställighet but only once the dom is given. A D4/E9 anniversary cycle
     after an unmet one is armed only once the previous due date has passed (the day after).
     """
     out = {f.key: f.trigger_date for f in frister}
@@ -89,10 +102,10 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
         made = created.get((f.rule, f.subject))
         if made is not None and made > out[f.key]:
             out[f.key] = made
-    d4 = {f.key: f for f in frister if f.rule == "D4"}
-    for key, f in d4.items():
+    cycles = {f.key: f for f in frister if f.rule in ANNIVERSARY_RULES}
+    for key, f in cycles.items():
         stem, _, n = key.rpartition(":")
-        prev = d4.get(f"{stem}:{int(n) - 1}") if n.isdigit() else None
+        prev = cycles.get(f"{stem}:{int(n) - 1}") if n.isdigit() else None
         if (
             prev is not None
             and f.trigger_date == prev.due
@@ -164,12 +177,12 @@ def _still_repeating(frister: list[Frist], last: date) -> bool:
     """Whether a repeating series may still produce instances after the generation horizon.
 
     A running series has an instance triggered after the case's last event (a quarter, a
-    1 January, an anniversary after the horizon's start), or, for D4, an anniversary not yet
+    1 January, an anniversary after the horizon's start), or, for D4/E9, an anniversary not yet
     met (the next one comes once it passes). A series that ended (verkställd, avslutad) has not.
     """
     return any(
         f.rule in REPEATING_RULES
-        and (f.trigger_date > last or (f.rule == "D4" and f.fulfilled_date is None))
+        and (f.trigger_date > last or (f.rule in ANNIVERSARY_RULES and f.fulfilled_date is None))
         for f in frister
     )
 

@@ -154,20 +154,9 @@ def test_extensions_follow_the_rules_extension_policy(monkeypatch: pytest.Monkey
     assert b1_due() == date(2026, 5, 10)
 
 
-#: Recurrences whose next instance comes with time alone (no event), which the stored frist
-#: versions must keep generating past a case's last event.
-TIME_DRIVEN = ("quarterly", "anniversary", "annual")
-
-
-def test_repeating_rules_are_time_driven_in_the_catalogue() -> None:
-    assert {rule(r).recurrence for r in REPEATING_RULES} <= set(TIME_DRIVEN)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="E9 (2026:1600, anniversary of an LVU familjehem placement) is time-driven in the "
-    "catalogue but not in domain.frist_versions.REPEATING_RULES: its later anniversaries are "
-    "not regenerated past the stored horizon (found by issue #13; needs its own as-of test)",
-)
-def test_every_time_driven_rule_is_regenerated_past_the_horizon() -> None:
-    assert {r.id for r in RULES if r.recurrence in TIME_DRIVEN} == REPEATING_RULES
+def test_the_repeating_rules_are_the_catalogues_time_driven_ones() -> None:
+    """The stored frist versions keep generating exactly these past a case's last event (E9 was
+    missing before: its later anniversaries vanished from the frister report; the day-by-day
+    case is ``tests/projections/test_as_of.py``'s ``lvu_familjehem``)."""
+    assert {"C4", "D4", "D10", "E9"} == REPEATING_RULES
+    assert {rule(r).recurrence for r in REPEATING_RULES} == {"quarterly", "anniversary", "annual"}
