@@ -8,7 +8,7 @@ it enforces (a LAW.md id such as ``B4``, or a process rule ``P-…`` documented 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn, TypeVar
@@ -16,11 +16,11 @@ from typing import NoReturn, TypeVar
 from domain.case_lvu2027 import LVU2027_PROCESS_RULES, Lvu2027State, check_lvu2027
 from domain.errors import RuleViolation
 from domain.events import (
-    LVU_REJECTED,
     OPENING_TYPES,
     PLACEMENT_INSATSER,
     SYSTEM_TYPES,
     CaseEvent,
+    lvu_care_ordered,
 )
 from domain.rules import rule as statutory_rule
 
@@ -298,7 +298,7 @@ class CaseState:
         elif t == "lvu_ansokan_inlamnad":
             self.lvu_ansokan = True
         elif t == "lvu_dom":
-            self.lvu_vard = str(d["utfall"]).lower() not in LVU_REJECTED
+            self.lvu_vard = lvu_care_ordered(d["utfall"])
             self.lvu_ansokan = False
             if not self.lvu_vard:
                 self.lvu_omhandertagande = None
@@ -512,22 +512,58 @@ def _g_uppfoljning_avslutad(s: CaseState, ev: CaseEvent) -> None:
         _deny("P-UPPF", "Ingen uppföljning pågår.", "no uppföljning is open")
 
 
+@dataclass(frozen=True)
+class CloseBlocker:
+    """One condition that keeps a case open (P-CLOSE), and the catalogue rules whose open frist
+    it stands for. It applies while one of ``rules`` has ``blocks_closing`` in the catalogue, so
+    the catalogue decides which frister block closing; one without rules is a process
+    condition (an insats verkställd and running has no frist, but is still open)."""
+
+    reason: str
+    rules: tuple[str, ...]
+    holds: Callable[[CaseState], bool]
+
+    def blocks(self, s: CaseState) -> bool:
+        enforced = not self.rules or any(statutory_rule(r).blocks_closing for r in self.rules)
+        return enforced and self.holds(s)
+
+
+#: The P-CLOSE conditions in the order a refusal names them (the 2026:1600/2026:1637 ones are
+#: ``domain.case_lvu2027.LVU2027_CLOSE_BLOCKERS``). C2/C3 run only while the insats is open
+#: (``beslut_avslutat`` fulfils them), B1/B3 while the utredning is, A1/B4 and A2 until the
+#: skyddsbedömning and the förhandsbedömning, F1/F2/E15 while the uppföljning runs and
+#: E2/E3/E3T/E5 while LVU care is in force.
+CLOSE_BLOCKERS: tuple[CloseBlocker, ...] = (
+    CloseBlocker(
+        "an insats is open", ("C2", "C3"), lambda s: any(b.open_insats for b in s.beslut.values())
+    ),
+    CloseBlocker(
+        "an utredning is pending", ("B1", "B3"), lambda s: s.pending_utredning is not None
+    ),
+    CloseBlocker(
+        "a förhandsbedömning is not decided",
+        ("A2",),
+        lambda s: any(
+            a.needs_forhandsbedomning and a.forhandsbedomning is None
+            for a in s.anmalningar.values()
+        ),
+    ),
+    CloseBlocker(
+        "a skyddsbedömning is missing",
+        ("A1", "B4"),
+        lambda s: any(a.skyddsbedomning is None for a in s.anmalningar.values()),
+    ),
+    CloseBlocker("an uppföljning is open", ("F1", "F2", "E15"), lambda s: s.uppfoljning_open),
+    CloseBlocker(
+        "LVU care is ongoing",
+        ("E2", "E3", "E3T", "E5"),
+        lambda s: s.lvu_omhandertagande is not None or s.lvu_vard,
+    ),
+)
+
+
 def _g_close(s: CaseState, ev: CaseEvent) -> None:
-    reasons: list[str] = []
-    if any(b.open_insats for b in s.beslut.values()):
-        reasons.append("an insats is open")
-    if s.pending_utredning is not None:
-        reasons.append("an utredning is pending")
-    if any(
-        a.needs_forhandsbedomning and a.forhandsbedomning is None for a in s.anmalningar.values()
-    ):
-        reasons.append("a förhandsbedömning is not decided")
-    if any(a.skyddsbedomning is None for a in s.anmalningar.values()):
-        reasons.append("a skyddsbedömning is missing")
-    if s.uppfoljning_open:
-        reasons.append("an uppföljning is open")
-    if s.lvu_omhandertagande is not None or s.lvu_vard:
-        reasons.append("LVU care is ongoing")
+    reasons = [b.reason for b in CLOSE_BLOCKERS if b.blocks(s)]
     if reasons:
         _deny(
             "P-CLOSE",

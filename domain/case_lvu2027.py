@@ -15,8 +15,8 @@ from typing import NoReturn, Protocol
 
 from domain.calendar import add_months
 from domain.errors import RuleViolation
-from domain.events import LVU_REJECTED, CaseEvent
-from domain.rules import LVU_NEW_FROM, SAMTYCKE_FROM
+from domain.events import CaseEvent, lvu_care_ordered
+from domain.rules import LVU_NEW_FROM, SAMTYCKE_FROM, rule
 
 #: Rule ids of the guards below, with what they enforce (merged into case.PROCESS_RULES).
 LVU2027_PROCESS_RULES: dict[str, str] = {
@@ -115,7 +115,7 @@ class Lvu2027State:
             self.ansokan_day = day
         elif t == "lvu_dom":
             self.dom_seen = True
-            granted = str(d["utfall"]).lower() not in LVU_REJECTED
+            granted = lvu_care_ordered(d["utfall"])
             paragraf, grund = str(d.get("paragraf") or ""), d.get("grund")
             if granted and (grund == "hem" or (grund is None and "2" in (paragraf or "2"))):
                 self.hem_care = True
@@ -322,11 +322,21 @@ def _g_forbud(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         _deny("P-FORBUD", "Undantag gäller utreseförbud (13 kap. 12 §).", "not an utreseförbud")
 
 
+#: The catalogue rules whose open frist "a förbud is in force" stands for in P-CLOSE (its
+#: underställning and ansökan); the förebyggande insats and the insats utan samtycke are
+#: process conditions (their reviews, E16/N2, do not block closing by themselves).
+LVU2027_CLOSE_RULES = ("E11U", "E11A", "E12U", "E12A")
+
+
+def _forbud_blocks_closing() -> bool:
+    return any(rule(r).blocks_closing for r in LVU2027_CLOSE_RULES)
+
+
 def _g_close(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
     """P-CLOSE for the new decisions: a förbud, a förebyggande insats or an insats utan
     samtycke still in force keeps the case open (the nämnd still owes its reviews)."""
     reasons = []
-    if any(not f.upphort for f in s.forbud.values()):
+    if _forbud_blocks_closing() and any(not f.upphort for f in s.forbud.values()):
         reasons.append("a flyttnings- or utreseförbud is in force")
     if any(s.forebyggande.values()):
         reasons.append("a förebyggande insats (LVU 22 §) is in force")

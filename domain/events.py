@@ -38,15 +38,33 @@ MAX_TEXT = 2000
 #: arithmetic (re-arming clocks for up to 200 years) must not leave ``datetime``'s range.
 MIN_YEAR = 1900
 MAX_YEAR = 2200
-#: lvu_dom outcomes that mean the court ordered no care (lower-cased).
 #: The grounds of 2026:1600 3 kap.: hem (2 §), eget_beteende (3 §), anknytning (5 §).
 LVU_GRUNDER = ("hem", "eget_beteende", "anknytning")
 #: The prohibitions of 2026:1600 12 kap. (LVU 24 §) and 13 kap. (LVU 31 a §).
 LVU_FORBUD = ("flyttningsforbud", "utreseforbud")
 #: Where an omhändertaget barn is placed (2026:1600 6 kap. 1 §).
 LVU_PLACERINGAR = ("familjehem", "jourhem", "hvb", "sarskilt_ungdomshem", "stodboende", "eget_hem")
-LVU_REJECTED = frozenset(
-    {"avslag", "avslaget", "avslagen", "avvisat", "avvisad", "avskrivet", "lamnad_utan_bifall"}
+#: The canonical outcomes of an lvu_dom: the court ordered care (``bifall``) or it did not
+#: (``avslag``, ``avvisat``, ``avskrivet``). Stored and compared in this form only.
+LVU_UTFALL = ("bifall", "avslag", "avvisat", "avskrivet")
+#: Spellings accepted for ``lvu_dom.utfall`` (compared lower-cased) and their canonical
+#: form: the spellings the rules treated as "no care ordered" before the field was canonical,
+#: and the forms of ``bifall`` the calling systems send.
+LVU_UTFALL_SPELLINGS: dict[str, str] = {
+    **{u: u for u in LVU_UTFALL},
+    "bifallet": "bifall",
+    "bifallen": "bifall",
+    "avslaget": "avslag",
+    "avslagen": "avslag",
+    "lamnad_utan_bifall": "avslag",
+    "avvisad": "avvisat",
+}
+#: lvu_dom outcomes that mean the court ordered no care (canonical and legacy spellings).
+LVU_REJECTED = frozenset(k for k, v in LVU_UTFALL_SPELLINGS.items() if v != "bifall")
+#: A quarter with "-" and white space removed, upper-cased: 2026Q3 or Q32026.
+_KVARTAL_FORMS = (
+    re.compile(r"^(?P<y>\d{4})Q(?P<q>[1-4])$"),
+    re.compile(r"^Q(?P<q>[1-4])(?P<y>\d{4})$"),
 )
 
 
@@ -56,7 +74,7 @@ class FieldSpec:
 
     required: bool = True
     choices: tuple[str, ...] | None = None
-    kind: str = "str"  # str | bool | date | number | barn | delegat | any
+    kind: str = "str"  # str | bool | date | number | barn | delegat | kvartal | lvu_utfall
 
 
 def _req(*choices: str, kind: str = "str") -> FieldSpec:
@@ -136,7 +154,7 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     "evb_skal_angivet": {"beslut_id": _req(), "skal": _req(), "erbjudet": _opt()},
     "evb_rapporterad": {
         "beslut_id": _req(),
-        "kvartal": _req(),
+        "kvartal": _req(kind="kvartal"),
         "rapport": _req("individrapport", "aterrapport", "verkstalld", "avslutad"),
     },
     # placement / LVU
@@ -162,7 +180,7 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "lakarundersokning_obehovlig": _opt(kind="bool"),
     },
     "lvu_dom": {
-        "utfall": _req(),
+        "utfall": _req(kind="lvu_utfall"),
         "beslut_id": _opt(),
         "paragraf": _opt("2", "3", "2+3"),
         "grund": _opt(*LVU_GRUNDER),
@@ -449,7 +467,73 @@ def _delegat(value: object, where: str) -> dict[str, str]:
     }
 
 
-def _value(spec: FieldSpec, value: object, where: str, reference: date) -> Any:
+def parse_kvartal(value: object, where: str = "data.kvartal") -> str:
+    """The one parser of a quarter: every accepted spelling to the canonical ``2026Q3``.
+
+    Accepts ``2026Q3``, ``2026-Q3``, ``2026 Q3``, ``2026q3``, ``Q3 2026``, ``Q3-2026`` (any case,
+    "-" and white space ignored: the union of what the C4 rule and the EVB report each accepted
+    before, so stored events read the same); anything else is an
+    ``EventValidationError`` naming the field, in Swedish and English.
+    """
+    text = _text(value, where, max_len=32)
+    raw = re.sub(r"[-\s]", "", text).upper()
+    for form in _KVARTAL_FORMS:
+        m = form.match(raw)
+        if m:
+            return f"{m.group('y')}Q{m.group('q')}"
+    raise EventValidationError(
+        where,
+        f"okänt kvartal {text!r}, ange t.ex. 2026Q3 / "
+        f"unknown quarter {text!r}, expected e.g. 2026Q3",
+    )
+
+
+def parse_lvu_utfall(value: object, where: str = "data.utfall") -> str:
+    """The one parser of an lvu_dom's outcome: accepted spellings to one of ``LVU_UTFALL``."""
+    text = _text(value, where, max_len=64)
+    canonical = LVU_UTFALL_SPELLINGS.get(text.lower())
+    if canonical is None:
+        raise EventValidationError(
+            where,
+            f"okänt utfall {text!r}, ange ett av {', '.join(LVU_UTFALL)} / unknown outcome "
+            f"{text!r}, expected one of {', '.join(LVU_UTFALL)}",
+        )
+    return canonical
+
+
+def stored_kvartal(value: object) -> str | None:
+    """A stored event's quarter through ``parse_kvartal``; ``None`` for a spelling it refuses.
+
+    Events stored before the field was canonical keep their spelling in the store (the hash
+    chain covers them); the engine reads them through this, so they fold and report as before.
+    """
+    try:
+        return parse_kvartal(value)
+    except EventValidationError:
+        return None
+
+
+def lvu_care_ordered(value: object) -> bool:
+    """Whether a stored lvu_dom's ``utfall`` means the court ordered care.
+
+    Read through ``parse_lvu_utfall``; a stored spelling it refuses (from before the field was
+    canonical) keeps its old meaning: anything not a known refusal (``LVU_REJECTED``) was a bifall.
+    """
+    try:
+        return parse_lvu_utfall(value) == "bifall"
+    except EventValidationError:
+        return str(value).lower() not in LVU_REJECTED
+
+
+_CANONICAL = {"kvartal": parse_kvartal, "lvu_utfall": parse_lvu_utfall}
+
+
+def _value(
+    spec: FieldSpec, value: object, where: str, reference: date, *, legacy_values: bool = False
+) -> Any:
+    canonical = None if legacy_values else _CANONICAL.get(spec.kind)
+    if canonical is not None:
+        return canonical(value, where)
     if spec.kind == "bool":
         if not isinstance(value, bool):
             raise EventValidationError(where, "must be true or false")
@@ -470,13 +554,19 @@ def _value(spec: FieldSpec, value: object, where: str, reference: date) -> Any:
     return text
 
 
-def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
+def parse_event(
+    obj: object, *, allow_system: bool = False, legacy_values: bool = False
+) -> CaseEvent:
     """Validate one DOMAIN.md §4 line (already JSON-decoded) into a ``CaseEvent``.
 
     Raises ``EventValidationError`` naming the first bad field. System types (timers' events) are
     refused unless ``allow_system`` (import of an export, the workflow's own appends). The century
     of a 10-digit personnummer is resolved against the event's legal date (``occurred_at``), not
     the clock: the workflow's validator calls this, and every entry point gets the same answer.
+
+    ``legacy_values`` keeps canonical fields (``kvartal``, ``lvu_dom.utfall``) as sent, as before
+    they were canonical: for a workflow replaying a command accepted by the older code (to be
+    chosen with ``workflow.patched`` in the command handler), never for a new command.
     """
     if not isinstance(obj, Mapping):
         raise EventValidationError("$", "an event must be a JSON object")
@@ -519,7 +609,7 @@ def parse_event(obj: object, *, allow_system: bool = False) -> CaseEvent:
             if fspec.required:
                 raise EventValidationError(f"data.{name}", f"required for {etype}")
             continue
-        data[name] = _value(fspec, raw, f"data.{name}", reference)
+        data[name] = _value(fspec, raw, f"data.{name}", reference, legacy_values=legacy_values)
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")

@@ -15,7 +15,13 @@ from datetime import date, time
 from typing import Any
 
 from domain.calendar import STOCKHOLM, add_days, next_vardag
-from domain.events import LVU_REJECTED, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.events import (
+    PLACEMENT_INSATSER,
+    SYSTEM_TYPES,
+    CaseEvent,
+    lvu_care_ordered,
+    stored_kvartal,
+)
 from domain.rules import (
     DEFAULT_POLICY,
     LVU_NEW_FROM,
@@ -130,6 +136,12 @@ class _Ctx:
     def of_type(self, etype: str) -> list[tuple[int, CaseEvent]]:
         return list(self.by_type.get(etype, ()))
 
+    def triggers(self, r: Rule) -> list[tuple[int, CaseEvent]]:
+        """The events that start ``r``'s frister, in stream order: its catalogue
+        ``trigger_types`` (so the catalogue, not a literal here, names them)."""
+        found = [x for t in r.trigger_types for x in self.by_type.get(t, ())]
+        return sorted(found, key=lambda x: x[0])
+
     def __post_init__(self) -> None:
         # Events by type, built once: rule functions ask for one type ~9 times per case.
         self.by_type: dict[str, list[tuple[int, CaseEvent]]] = {}
@@ -229,24 +241,31 @@ def _emit(
     return frist
 
 
-def _extend(
-    ctx: _Ctx, due: date, ext_type: str, fld: str, subject: str
-) -> tuple[date, tuple[str, ...]]:
-    """Apply förlängningar in order; one decided after the current due date does not extend."""
+def _extend(ctx: _Ctx, r: Rule, due: date, fld: str, subject: str) -> tuple[date, tuple[str, ...]]:
+    """Apply ``r``'s förlängningar in order, as its ``ExtensionPolicy`` says: the catalogue's
+    ``event_type``; with ``before_expiry`` one decided after the current due date does not
+    extend; with ``stated_end`` the new due date is the stated ``ny_slutdag`` (the event
+    contract requires it); without ``repeatable`` only the first förlängning counts."""
+    ext_policy = r.extension
+    if ext_policy is None:
+        return due, ()
     notes: list[str] = []
-    for _, ext in ctx.of_type(ext_type):
+    extended = False
+    for _, ext in ctx.of_type(ext_policy.event_type):
         if ext.data.get(fld) != subject:
             continue
         new_due = date.fromisoformat(str(ext.data["ny_slutdag"]))
-        if ext.legal_date > due:
+        if ext_policy.before_expiry and ext.legal_date > due:
             notes.append(
                 f"förlängning {ext.legal_date} beslutad efter slutdagen {due}: förlänger inte"
             )
         elif new_due <= due:
             notes.append(f"förlängning {ext.legal_date} till {new_due} flyttar inte slutdagen")
+        elif extended and not ext_policy.repeatable:
+            notes.append(f"förlängning {ext.legal_date}: regeln medger en förlängning")
         else:
             notes.append(f"förlängd {ext.legal_date} till {new_due} ({ext.data.get('skal', '')})")
-            due = new_due
+            due, extended = new_due, True
     return due, tuple(notes)
 
 
@@ -294,7 +313,7 @@ def _a1(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
 def _a2(ctx: _Ctx, i: int, ev: CaseEvent) -> None:
     r, aid, trig = rule("A2"), str(ev.data["anmalan_id"]), ev.legal_date
     original = r.due_from(trig)
-    due, notes = _extend(ctx, original, "forhandsbedomning_forlangd", "anmalan_id", aid)
+    due, notes = _extend(ctx, r, original, "anmalan_id", aid)
     done = ctx.find(i, r.fulfilled_by, _is("anmalan_id", aid))
     _emit(
         ctx,
@@ -350,7 +369,7 @@ def _utredningar(ctx: _Ctx) -> None:
         trig, notes = _utredning_start(ctx, i, ev, starts)
         starts.setdefault(uid, trig)
         original = r.due_from(trig)
-        due, ext_notes = _extend(ctx, original, "utredning_forlangd", "utredning_id", uid)
+        due, ext_notes = _extend(ctx, r, original, "utredning_id", uid)
         done = ctx.find(i, r.fulfilled_by, _is("utredning_id", uid))
         _emit(
             ctx,
@@ -424,7 +443,7 @@ def _evb(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
         if f is not None:
             duties.setdefault(bid, []).append((f.due, f.fulfilled_date))
     c3 = rule("C3")
-    for i, ev in ctx.of_type("verkstallighet_avbruten"):
+    for i, ev in ctx.triggers(c3):
         bid, trig = str(ev.data["beslut_id"]), ev.legal_date
         done = ctx.find(i + 1, c3.fulfilled_by, _is("beslut_id", bid))
         key = f"C3:{bid}:{trig.isoformat()}"
@@ -463,17 +482,14 @@ def ivo_window(year: int, quarter: int) -> tuple[date, date]:
     return date(year, sm, sd), date(year, em, ed)
 
 
+def ivo_window_of(day: date) -> tuple[date, date]:
+    """IVO's reporting window for the EVB report of the quarter that contains ``day``."""
+    return ivo_window(*_quarter(day))
+
+
 def _window_end(q: tuple[int, int]) -> date:
     """Last day of IVO's reporting window for quarter ``q``."""
     return ivo_window(*q)[1]
-
-
-def _kvartal(text: object) -> str:
-    """Normalise '2026Q3', '2026-Q3', 'Q3 2026', '2026 q3' to '2026Q3'."""
-    raw = str(text).upper().replace("-", "").replace(" ", "")
-    if raw.startswith("Q") and len(raw) == 6:
-        raw = raw[2:] + "Q" + raw[1]
-    return raw
 
 
 def _c4(
@@ -501,7 +517,7 @@ def _c4(
         done = [
             e.legal_date
             for _, e in reports
-            if e.data.get("beslut_id") == bid and _kvartal(e.data.get("kvartal")) == label
+            if e.data.get("beslut_id") == bid and stored_kvartal(e.data.get("kvartal")) == label
         ]
         ev = origin[1] if origin else ctx.evs[0]
         _emit(
@@ -542,9 +558,8 @@ def _placements(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
 def _d2(ctx: _Ctx, bid: str, v_idx: int) -> None:
     r, ev = rule("D2"), ctx.evs[v_idx]
     trig = ev.legal_date
-    done = ctx.find(v_idx, ("vardplan_reviderad",), _is_or_unset("beslut_id", bid))
-    end = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
-    first = min((x for x in (done, end) if x is not None), default=None)
+    # a revision, or the placement's end (beslut_avslutat always names its beslut)
+    first = ctx.find(v_idx, r.fulfilled_by, _is_or_unset("beslut_id", bid))
     _emit(
         ctx,
         r,
@@ -724,7 +739,7 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
                 fulfilled=_fulfilment(ctx, done),
             )
     for i, ev in ctx.of_type("lvu_dom"):
-        if str(ev.data.get("utfall", "")).lower() in LVU_REJECTED:
+        if not lvu_care_ordered(ev.data.get("utfall", "")):
             continue
         _lvu_vard(ctx, i, ev, set(beslut))
 
@@ -902,7 +917,7 @@ def _followup_basis(
 
 def _klagomal(ctx: _Ctx) -> None:
     r, days = rule("K1"), ctx.policy.klagomal_dagar
-    for i, ev in ctx.of_type("klagomal_mottaget"):
+    for i, ev in ctx.triggers(r):
         subject = _subject(ev, "klagomal_id")
         done = _consume(
             ctx, "K1", i, r.fulfilled_by, _is_or_unset("klagomal_id", ev.data.get("klagomal_id"))

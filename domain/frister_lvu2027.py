@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from domain.calendar import add_days, add_years
-from domain.events import LVU_REJECTED, CaseEvent
+from domain.events import CaseEvent, lvu_care_ordered
 from domain.frister import (
     _MAX_CYCLES,
     _consume,
@@ -150,7 +150,7 @@ def _omhandertagande_report(bid: object) -> Pred:
 def _bitrade(ctx: _Ctx) -> None:
     """2026:1600 17 kap. 6 §: the need for an offentligt biträde is reported 'så snart'."""
     r = rule("E17")
-    for i, ev in ctx.of_type("lvu_offentligt_bitrade_behov"):
+    for i, ev in ctx.triggers(r):
         _days_frist(
             ctx,
             r,
@@ -169,7 +169,7 @@ def _fortsatt_tillfallig_vard(ctx: _Ctx) -> None:
     """At most two months per court decision (5 kap. 10 §); without a new ansökan before the end
     the omhändertagande ends (5 kap. 11 §; LVU 9 a § fjärde st., 9 b §)."""
     r = rule("E3T")
-    for i, ev in ctx.of_type("lvu_fortsatt_tillfallig_vard_beslutad"):
+    for i, ev in ctx.triggers(r):
         subject = _subject(ev, "beslut_id")
         trig = ev.legal_date
         bid = ev.data.get("beslut_id")
@@ -199,7 +199,7 @@ def _fortsatt_tillfallig_vard(ctx: _Ctx) -> None:
 def _umgange(ctx: _Ctx) -> None:
     """Reviewed at least every three months (LVU 14 § tredje st., 2026:1600 7 kap. 2 §)."""
     r = rule("E10")
-    for i, ev in ctx.of_type("lvu_umgangesbegransning_beslutad"):
+    for i, ev in ctx.triggers(r):
         bid = str(ev.data["begransning_id"])
         _rolling_by(
             ctx,
@@ -370,7 +370,7 @@ def _vardens_slut(ctx: _Ctx) -> None:
     if born is None:
         return
     for i, ev in ctx.of_type("lvu_dom"):
-        if str(ev.data.get("utfall", "")).lower() in LVU_REJECTED:
+        if not lvu_care_ordered(ev.data.get("utfall", "")):
             continue
         grund = ev.data.get("grund")
         if grund is None and ev.legal_date < LVU_NEW_FROM:
@@ -415,7 +415,7 @@ def _forebyggande(ctx: _Ctx) -> None:
                 (("lvu_omhandertagande_beslutat",), lambda e: True),
                 (
                     ("lvu_dom",),
-                    lambda e: str(e.data.get("utfall", "")).lower() not in LVU_REJECTED,
+                    lambda e: lvu_care_ordered(e.data.get("utfall", "")),
                 ),
             ),
         )

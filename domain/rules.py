@@ -76,7 +76,9 @@ class LawSwitch:
 
 @dataclass(frozen=True)
 class ExtensionPolicy:
-    """Who may extend a frist and how; the engine enforces ``before_expiry`` and ``stated_end``."""
+    """Who may extend a frist and how; the engine (``domain.frister._extend``) reads
+    ``event_type``, ``before_expiry`` and ``repeatable``; ``stated_end`` is the event contract's
+    required ``ny_slutdag``."""
 
     who: str
     grounds: str
@@ -529,7 +531,9 @@ RULES: tuple[Rule, ...] = (
         0,
         "annual_date",
         **_sol("16 kap. 6 f §", "34 kap. 1 § tredje st."),
-        blocks_closing=True,
+        # the report owed for the quarter a beslut ended in does not keep the case open; the
+        # P-CLOSE guard never enforced it (domain.case.CLOSE_BLOCKERS)
+        blocks_closing=False,
         alert_event=EVB_UPPSTOD,
         recurrence="quarterly",
         note="En frist per kvartal från det kvartal rapportskyldigheten uppstod till och med det "
@@ -540,7 +544,7 @@ RULES: tuple[Rule, ...] = (
         "D2",
         "Första revision av vårdplanen",
         ("insats_verkstalld",),
-        ("vardplan_reviderad",),
+        ("vardplan_reviderad", "beslut_avslutat"),
         2,
         "years",
         **_sol("11 kap. 3 §", "9 kap. 13 §"),

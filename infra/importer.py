@@ -11,7 +11,7 @@ import appends exactly the lines that are still missing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -31,10 +31,16 @@ Progress = Callable[[int, int], None]
 
 
 class ImportRejected(ValueError):
-    """A line of the file is invalid; nothing from the file was stored."""
+    """A line of the file is invalid; nothing from the file was stored.
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"line {line}: {message}")
+    ``line``/``message`` are the first bad line; ``lines`` are all the malformed lines of the file
+    (a kommun's history with an unknown spelling in 40 lines is reported with all 40, not one
+    at a time), one per row of the message.
+    """
+
+    def __init__(self, line: int, message: str, more: Sequence[tuple[int, str]] = ()) -> None:
+        self.lines = [(line, message), *more]
+        super().__init__("\n".join(f"line {n}: {m}" for n, m in self.lines))
         self.line = line
         self.message = message
 
@@ -66,18 +72,25 @@ class _Case:
 
 
 def _parse(lines: Iterable[str]) -> list[tuple[int, CaseEvent]]:
+    """Every line through ``parse_event``, which maps the known legacy spellings of meaningful
+    fields (``kvartal``, ``lvu_dom.utfall``) to their canonical form; every line it refuses
+    (an unknown spelling among them) is reported with its number."""
     out = []
+    bad: list[tuple[int, str]] = []
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise ImportRejected(number, f"malformed JSON: {exc}") from None
+            bad.append((number, f"malformed JSON: {exc}"))
+            continue
         try:
             out.append((number, parse_event(obj, allow_system=True)))
         except DomainError as exc:
-            raise ImportRejected(number, str(exc)) from None
+            bad.append((number, str(exc)))
+    if bad:
+        raise ImportRejected(*bad[0], more=bad[1:])
     return out
 
 

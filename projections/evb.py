@@ -1,10 +1,10 @@
 """Ej verkställda beslut (DOMAIN.md §5.2, §5.3, §5.5): the IVO individrapport, the statistics to
 kommunfullmäktige and the verkställighetstider, all from the ``beslut`` view.
 
-A report duty (SoL 34:1–2 / 2025:400 equivalents) runs from the day after a gynnande beslut's
-3-month mark while it is not verkställt, and from the day after an avbrott's 3-month mark while
-the insats is not resumed; it ends on verkställighet, resumption or avslut. Everything is judged
-with the events dated up to the quarter's last day.
+The report duties (SoL 34:1–2 / 2025:400 equivalents), their status per quarter, the waiting
+bands and whether a quarter was reported come from ``domain.evb``; this module only selects the
+view rows and shapes the reports. Everything is judged with the events dated up to the quarter's
+last day.
 """
 
 from __future__ import annotations
@@ -18,15 +18,27 @@ import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.calendar import add_days, add_months, days_between
+from domain.calendar import days_between
+from domain.evb import (
+    ATERRAPPORT,
+    AVSLUTAT,
+    NY,
+    VERKSTALLD,
+    WAIT_BANDS,
+    EvbBeslut,
+    EvbDuty,
+    evb_duties,
+    quarter_status,
+    reported_for,
+    wait_band,
+)
 from domain.events import INSATSTYPER, KON
-from domain.rules import KommunPolicy, rule
+from domain.rules import KommunPolicy
 from projections.periods import Period, ivo_window
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, percentile, share, split
 from projections.tables import BESLUT
 
-NY, ATERRAPPORT, VERKSTALLD, AVSLUTAT = "ny", "aterrapport", "verkstalld", "avslutat"
 EVB_COLUMNS = (
     "ivo_id",
     "kon",
@@ -44,43 +56,40 @@ EVB_COLUMNS = (
 
 @dataclass(frozen=True)
 class Duty:
-    """One report duty as seen at the end of a quarter."""
+    """One report duty of a ``beslut`` view row (``domain.evb.evb_duties``)."""
 
     row: dict[str, Any]
-    since: date  # beslut date or avbrott date: what the waiting is counted from
-    start: date  # first day the duty ran
-    end: date | None  # verkställd/återupptagen/avslutat on or before the quarter's end
-    end_kind: str | None
-    avbrott: date | None
+    duty: EvbDuty
 
+    @property
+    def since(self) -> date:
+        return self.duty.since
 
-def _on_or_before(day: date | None, limit: date) -> date | None:
-    return day if day is not None and day <= limit else None
+    @property
+    def end(self) -> date | None:
+        return self.duty.end
+
+    @property
+    def avbrott(self) -> date | None:
+        return self.duty.avbrott
 
 
 def duties(row: dict[str, Any], end: date) -> list[Duty]:
     """The report duties of one beslut row, judged with what had happened by ``end``."""
-    if not row["gynnande"] or row["insats"] is None or row["fattat"] > end:
-        return []
     detail = orjson.loads(row["detail"])
-    avslutat = _on_or_before(row["avslutat"], end)
-    verkstalld = _on_or_before(row["verkstalld"], end)
-    out: list[Duty] = []
-    due = rule("C2").due_from(row["fattat"])
-    if row["verkstalld"] is None or row["verkstalld"] > due:
-        stop, kind = (verkstalld, VERKSTALLD) if verkstalld else (avslutat, AVSLUTAT)
-        out.append(Duty(row, row["fattat"], add_days(due, 1), stop, kind if stop else None, None))
-    for a_start, a_end in detail.get("avbrott", []):
-        since = date.fromisoformat(a_start)
-        if since > end:
-            continue
-        resumed = _on_or_before(date.fromisoformat(a_end) if a_end else None, end)
-        adue = rule("C3").due_from(since)
-        if a_end is not None and date.fromisoformat(a_end) <= adue:
-            continue
-        stop, kind = (resumed, VERKSTALLD) if resumed else (avslutat, AVSLUTAT)
-        out.append(Duty(row, since, add_days(adue, 1), stop, kind if stop else None, since))
-    return out
+    beslut = EvbBeslut(
+        row["fattat"],
+        row["gynnande"],
+        row["insats"],
+        row["verkstalld"],
+        row["avslutat"],
+        tuple(
+            (date.fromisoformat(a), date.fromisoformat(b) if b else None)
+            for a, b in detail.get("avbrott", [])
+        ),
+    )
+    found = evb_duties(beslut, end)
+    return [Duty(row, d) for d in found]
 
 
 def _quarter_duties(
@@ -97,13 +106,9 @@ def _quarter_duties(
     out = []
     for row in curs.fetchall():
         for d in duties(row, q.end):
-            if d.start > q.end or (d.end is not None and d.end < q.start):
-                continue
-            if d.end is not None and d.end_kind is not None:
-                status = d.end_kind
-            else:
-                status = ATERRAPPORT if d.start < q.start else NY
-            out.append((d, status))
+            status = quarter_status(d.duty, q.start, q.end)
+            if status is not None:
+                out.append((d, status))
     return out
 
 
@@ -152,9 +157,8 @@ def evb_report(
                 "status": status,
                 "verkstalld_datum": d.end.isoformat() if status == VERKSTALLD and d.end else None,
                 "avslutat_datum": d.end.isoformat() if status == AVSLUTAT and d.end else None,
-                "rapporterad": any(
-                    str(k).upper().replace("-", "").replace(" ", "") == q.label
-                    for _, k, _ in detail.get("rapporter", [])
+                "rapporterad": reported_for(
+                    q.label, (k for _, k, _ in detail.get("rapporter", []))
                 ),
             }
         )
@@ -178,12 +182,6 @@ def evb_report(
     }
 
 
-def _wait_band(since: date, until: date) -> str:
-    if until <= add_months(since, 6):
-        return "3-6"
-    return "6-12" if until <= add_months(since, 12) else ">12"
-
-
 def kf_statistik(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> dict[str, Any]:
     """The anonymous statistics report: not verkställda beslut by insatstyp × kön, waiting bands."""
     items = []
@@ -195,7 +193,7 @@ def kf_statistik(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> 
                 "insatstyp": d.row["insats"],
                 "kon": kon_of(d.row["kon"]),
                 "aldersgrupp": age_band(d.row["fodelsedatum"], q.end),
-                "vantetid": _wait_band(d.since, q.end),
+                "vantetid": wait_band(d.since, q.end),
                 "avbrott": d.avbrott is not None,
             }
         )
@@ -212,10 +210,7 @@ def kf_statistik(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> 
     def measure(group: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             "antal": len(group),
-            **{
-                f"vantat_{b}_man": sum(1 for i in group if i["vantetid"] == b)
-                for b in ("3-6", "6-12", ">12")
-            },
+            **{f"vantat_{b}_man": sum(1 for i in group if i["vantetid"] == b) for b in WAIT_BANDS},
             "varav_avbrott": sum(1 for i in group if i["avbrott"]),
         }
 

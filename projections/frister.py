@@ -1,6 +1,6 @@
 """The frister report (DOMAIN.md §5.1): every open or overdue frist of a kommun on a legal date.
 
-The ``frister`` view keeps each frist's versions (``projections.facts.frist_versions``), so a
+The ``frister`` view keeps each frist's versions (``domain.frist_versions.frist_versions``), so a
 report as of any date lists exactly what ``domain.frister.compute_frister`` said on that date
 over the events legally known by then: a förlängning decided later does not move the due date
 yet, and a fulfilment dated later does not count yet. A case whose repeating frister (EVB
@@ -20,8 +20,9 @@ from psycopg.rows import DictRow
 from domain.calendar import days_between
 from domain.case import fold
 from domain.events import event_from_json
+from domain.frist_versions import frist_versions
 from domain.frister import MET, MISSED, status_on
-from projections.facts import frist_versions, frist_view_rows
+from projections.facts import frist_view_rows
 from projections.source import table_ref
 from projections.tables import CASES, FRISTER
 

@@ -11,14 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from domain.frister import ivo_window as statutory_window
+from domain.events import stored_kvartal
+from domain.frister import ivo_window_of
 
 KINDS = ("as_of", "quarter", "half", "month")
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _HALF = re.compile(r"^(\d{4})H([12])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-#: IVO's reporting windows (DOMAIN.md §5.2): Q1 in April, Q2 in July–August, Q3 in October,
-#: Q4 in January of the next year.
 
 
 class PeriodError(ValueError):
@@ -64,10 +62,12 @@ def as_of(text: str | date) -> Period:
 
 
 def quarter(text: str) -> Period:
-    m = _QUARTER.match(text.strip().upper())
-    if not m:
+    """A quarter through the event contract's one parser (``2026Q2``, ``Q2 2026``, ``2026-q2``…),
+    so a report is asked for a quarter exactly as an ``evb_rapporterad`` names one."""
+    label = stored_kvartal(text)
+    if label is None:
         raise PeriodError(f"--quarter: expected e.g. 2026Q2, got {text!r}")
-    year, q = int(m.group(1)), int(m.group(2))
+    year, q = int(label[:4]), int(label[5])
     return Period("quarter", f"{year}Q{q}", date(year, 3 * q - 2, 1), _last_day(year, 3 * q))
 
 
@@ -98,8 +98,8 @@ def parse_period(kind: str, text: str) -> Period:
 
 
 def ivo_window(q: Period) -> dict[str, str]:
-    """The IVO reporting window a quarter's EVB report belongs to."""
-    start, end = statutory_window(q.start.year, (q.start.month - 1) // 3 + 1)
+    """The IVO reporting window a quarter's EVB report belongs to (``domain.frister``)."""
+    start, end = ivo_window_of(q.start)
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.calendar import add_days, days_between
+from domain.calendar import days_between
+from domain.evb import forhandsbedomning_in_time
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, age_on, flatten, kon_of, median, percentile, share, split
@@ -65,7 +66,9 @@ def utredningstider(curs: Cursor[DictRow], schema: str, kommun: str, p: Period) 
     fb = [dict(r) for r in curs.fetchall()]
 
     def m_fb(items: list[dict[str, Any]]) -> dict[str, Any]:
-        ok = sum(1 for i in items if i["forhandsbedomning"] <= add_days(i["mottagen"], 14))
+        ok = sum(
+            1 for i in items if forhandsbedomning_in_time(i["mottagen"], i["forhandsbedomning"])
+        )
         return {
             "antal": len(items),
             "inom_14_dagar": ok,

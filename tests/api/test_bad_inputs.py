@@ -300,6 +300,21 @@ CATALOGUE = [
         path="/webhooks",
         auth=lambda t: t("system"),
     ),
+    Bad(
+        "unknown_kvartal_spelling",
+        422,
+        cmd(
+            "evb_rapporterad",
+            {"beslut_id": "b9", "kvartal": "tredje kvartalet 2026", "rapport": "individrapport"},
+        ),
+        field="data.kvartal",
+    ),
+    Bad(
+        "unknown_lvu_dom_utfall",
+        422,
+        cmd("lvu_dom", {"utfall": "delvis", "beslut_id": "L9"}),
+        field="data.utfall",
+    ),
     Bad("method_not_allowed", 405, OPENING, method="PUT"),
     Bad("unknown_path", 404, OPENING, path="/kommands"),
 ]

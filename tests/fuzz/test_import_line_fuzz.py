@@ -37,6 +37,8 @@ def _valid_value(spec: FieldSpec) -> Any:
         "number": 1200,
         "barn": {"personnummer": PNR_GIRL, "kon": "flicka"},
         "delegat": {"id": "d1", "roll": "sektionschef"},
+        "kvartal": "2025Q1",
+        "lvu_utfall": "bifall",
     }.get(spec.kind, "x-1")
 
 

@@ -1,0 +1,196 @@
+"""Frist versions: what the deadline engine said about a case's frister on every as-of date.
+
+A frist's due date, trigger or fulfilment can change when later events arrive (a förlängning, a
+jourhem's utredning closing, a placement ending). The ``frister`` view stores each frist once per
+interval in which ``compute_frister`` gives it unchanged, so a report as of any past date reads
+what was legally true then without recomputing every case. Which events revise a frist and from
+which day a frist is listed are rule knowledge, so they live here, beside the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.calendar import add_days, add_months
+from domain.events import CaseEvent
+from domain.frister import Frist, compute_frister
+from domain.rules import RULES
+
+#: Rules whose instances keep coming with time while nothing happens (EVB quarters, the
+#: familjehem anniversaries under SoL and 2026:1600, IVO's yearly list): the catalogue's
+#: time-driven recurrences. Their rows depend on the date asked about.
+REPEATING_RULES = frozenset(
+    r.id for r in RULES if r.recurrence in ("quarterly", "anniversary", "annual")
+)
+#: Anniversary rules (D4, E9): an unmet anniversary arms the next cycle once its due date passes.
+ANNIVERSARY_RULES = frozenset(r.id for r in RULES if r.recurrence == "anniversary")
+#: Repeating frister are generated this far past a case's last event; a report as of a later
+#: date recomputes such a case (``frister_until``), so the answer is exact for any date.
+HORIZON_MONTHS = 12
+
+
+@dataclass
+class FristVersion:
+    """A frist as ``compute_frister`` gives it for every as-of date in ``[valid_from, valid_to)``.
+
+    ``fulfilled_date`` may lie after ``valid_to``: status on a date only counts it from then.
+    """
+
+    frist: Frist
+    valid_from: date
+    valid_to: date | None
+
+
+def _revising_dates(events: list[CaseEvent]) -> list[date]:
+    """Legal dates of events that can change an earlier frist other than by meeting it.
+
+    A förlängning moves a due date; for a jourhem placement a later utredning_avslutad moves D7's
+    trigger; for familjehem a beslut_avslutat ends D4's anniversaries, and for an LVU familjehem
+    placement another placement or the end of care ends E9's. Between two such dates,
+    every frist is a plain function of dates (it starts on its trigger date, is met on its
+    fulfilment date), so one ``compute_frister`` per interval reproduces every day in it.
+    """
+    insatser = {ev.data.get("insats") for ev in events if ev.type == "beslut_fattat"}
+    revising = {"forhandsbedomning_forlangd", "utredning_forlangd"}
+    if "jourhem" in insatser:
+        revising.add("utredning_avslutad")
+    if "familjehem" in insatser:
+        revising.add("beslut_avslutat")
+    if any(
+        ev.type == "lvu_placering_paborjad" and ev.data.get("placering") == "familjehem"
+        for ev in events
+    ):
+        # another placement or the end of care ends E9's anniversaries
+        revising.update(("lvu_placering_paborjad", "lvu_vard_upphort"))
+    return sorted({ev.legal_date for ev in events if ev.type in revising})
+
+
+def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, date]:
+    """The first as-of date on which ``compute_frister`` lists each frist (with trigger ≤ date).
+
+    Usually its trigger date. Some rules count from an earlier date than the event that creates
+    the frist: B1 from the ansökan (B2) or the continued utredning (B3) but only once the
+    utredning is opened, F1/F2/E15 from an ending but only once the uppföljning starts, D7 from
+    an utredning's end but only once the jourhem placement is verkställd, E6/E7 of a 2027 dom
+    from the earlier verkställighet but only once the dom is given. A D4/E9 anniversary cycle
+    after an unmet one is armed only once the previous due date has passed (the day after).
+    """
+    out = {f.key: f.trigger_date for f in frister}
+    if not frister:
+        return out
+    created: dict[tuple[str, str], date] = {}
+    for ev in events:
+        t = ev.type
+        if t == "utredning_inledd":
+            created.setdefault(("B1", str(ev.data["utredning_id"])), ev.legal_date)
+        elif t == "uppfoljning_inledd":
+            uid = ev.data.get("uppfoljning_id")
+            subject = str(uid) if uid is not None else ev.idempotency_key
+            for rid in ("F1", "F2", "E15"):
+                created.setdefault((rid, subject), ev.legal_date)
+        elif t == "insats_verkstalld":
+            created.setdefault(("D7", str(ev.data["beslut_id"])), ev.legal_date)
+        elif t == "lvu_dom":
+            # POL-LVU2027-E6E7-START: a 2027 dom's first övervägande counts from the earlier
+            # verkställighet, but exists only once the dom does
+            bid = ev.data.get("beslut_id")
+            subject = str(bid) if bid is not None else ev.idempotency_key
+            for rid in ("E6", "E7"):
+                created.setdefault((rid, subject), ev.legal_date)
+    for f in frister:
+        made = created.get((f.rule, f.subject))
+        if made is not None and made > out[f.key]:
+            out[f.key] = made
+    cycles = {f.key: f for f in frister if f.rule in ANNIVERSARY_RULES}
+    for key, f in cycles.items():
+        stem, _, n = key.rpartition(":")
+        prev = cycles.get(f"{stem}:{int(n) - 1}") if n.isdigit() else None
+        if (
+            prev is not None
+            and f.trigger_date == prev.due
+            and (prev.fulfilled_date is None or prev.fulfilled_date > prev.due)
+        ):
+            out[key] = add_days(f.trigger_date, 1)
+    return out
+
+
+def _same_version(a: Frist, b: Frist, start: date) -> bool:
+    """Whether ``b`` (from a later interval starting ``start``) continues ``a`` unchanged."""
+    if a.fulfilled_date != b.fulfilled_date and not (
+        a.fulfilled_date is None and (b.fulfilled_date is None or b.fulfilled_date >= start)
+    ):
+        return False
+    return (
+        a.due == b.due
+        and a.trigger_date == b.trigger_date
+        and a.original_due == b.original_due
+        and a.shifted_due == b.shifted_due
+        and a.trigger_type == b.trigger_type
+        and a.subject == b.subject
+        and a.law == b.law
+        and a.paragraph == b.paragraph
+    )
+
+
+def frist_versions(
+    events: list[CaseEvent], until: date | None = None
+) -> tuple[list[FristVersion], date | None]:
+    """Every version of every frist of one case, and how far repeating frister were generated.
+
+    ``until`` (default: a year after the last event) bounds the repeating rules; the second
+    value is ``None`` when the case has none (its rows are then complete for any date).
+    """
+    if not events:
+        return [], None
+    last = max(ev.legal_date for ev in events)
+    horizon = until or add_months(last, HORIZON_MONTHS)
+    cuts = _revising_dates(events)
+    chains: dict[str, list[FristVersion]] = {}
+    repeating = False
+    starts: list[date | None] = [None, *cuts]
+    for j, start in enumerate(starts):
+        stop = cuts[j] if j < len(cuts) else None
+        frister = compute_frister(events, as_of=add_days(stop, -1) if stop else horizon)
+        visible = _visible_from(frister, events)
+        if stop is None:
+            repeating = _still_repeating(frister, last)
+        for f in frister:
+            lo = visible[f.key] if start is None else max(start, visible[f.key])
+            if stop is not None and lo >= stop:
+                continue  # never listed in this interval
+            chain = chains.setdefault(f.key, [])
+            prev = chain[-1] if chain else None
+            if (
+                prev is not None
+                and start is not None
+                and prev.valid_to == start
+                and _same_version(prev.frist, f, start)
+            ):
+                prev.frist, prev.valid_to = f, stop
+            else:
+                chain.append(FristVersion(f, lo, stop))
+    return [v for chain in chains.values() for v in chain], horizon if repeating else None
+
+
+def _still_repeating(frister: list[Frist], last: date) -> bool:
+    """Whether a repeating series may still produce instances after the generation horizon.
+
+    A running series has an instance triggered after the case's last event (a quarter, a
+    1 January, an anniversary after the horizon's start), or, for D4/E9, an anniversary not yet
+    met (the next one comes once it passes). A series that ended (verkställd, avslutad) has not.
+    """
+    return any(
+        f.rule in REPEATING_RULES
+        and (f.trigger_date > last or (f.rule in ANNIVERSARY_RULES and f.fulfilled_date is None))
+        for f in frister
+    )
+
+
+def visible_on(versions: list[FristVersion], as_of: date) -> list[Frist]:
+    """The frister listed on ``as_of`` (what ``compute_frister`` said then, trigger ≤ as_of)."""
+    return [
+        v.frist
+        for v in versions
+        if v.valid_from <= as_of and (v.valid_to is None or v.valid_to > as_of)
+    ]
