@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TypeVar
 
 import psycopg
 from eventsourcing import persistence as es_persistence
@@ -27,17 +28,57 @@ from infra.timeouts import (
     bound_libpq,
 )
 
+T = TypeVar("T")
+
 
 class UsageError(Exception):
     """Bad arguments or input: printed as one line, exit code 2."""
 
 
 async def _wait_for_signal() -> None:
+    await _stop_requested().wait()
+
+
+def _stop_requested() -> asyncio.Event:
+    """An event that SIGINT or SIGTERM sets, for the rest of the loop's life.
+
+    A signal is remembered, never lost: ``asyncio.run`` turns the first Ctrl-C into a
+    cancellation of the main task, and a start-up step that swallows that cancellation (a
+    ``wait_for`` racing its own completion, a retry loop) used to leave ``dev`` running with the
+    signal spent, so nothing stopped it (and its PostgreSQL) any more.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def _enter_unless_stopped(
+    stack: contextlib.AsyncExitStack,
+    cm: contextlib.AbstractAsyncContextManager[T],
+    stop: asyncio.Event,
+) -> T | None:
+    """Enter ``cm`` on ``stack`` unless a stop is requested first (then None).
+
+    A stop during start-up cancels the start; the context manager unwinds what it had started.
+    If the start completes anyway, ``stack`` holds it and its owner closes it.
+    """
+    entering = asyncio.ensure_future(stack.enter_async_context(cm))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({entering, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not entering.done():
+        entering.cancel()
+    try:
+        value = await entering
+    except asyncio.CancelledError:
+        if stop.is_set():
+            return None
+        raise
+    return None if stop.is_set() else value
 
 
 # ---------------------------------------------------------------------------- dev / worker
@@ -48,9 +89,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         api_port = None if args.no_api else args.api_port
-        async with local_stack(
-            settings, temporal_port=args.port, ui_port=args.ui_port, api_port=api_port
-        ) as st:
+        stop = _stop_requested()  # before anything starts: Ctrl-C during start-up stops it
+        async with contextlib.AsyncExitStack() as stack:
+            st = await _enter_unless_stopped(
+                stack,
+                local_stack(
+                    settings, temporal_port=args.port, ui_port=args.ui_port, api_port=api_port
+                ),
+                stop,
+            )
+            if st is None:
+                print("stopping …")
+                return
             print(f"barnflow dev stack running (home {settings.home})")
             print(
                 f"  PostgreSQL: {'external' if settings.database.url else 'embedded'}"
@@ -69,7 +119,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 )
             print("  worker and projections running. Ctrl-C stops everything.")
             sys.stdout.flush()
-            await _wait_for_signal()
+            await stop.wait()
             print("stopping …")
 
     try:

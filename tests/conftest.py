@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import tempfile
 import uuid
@@ -101,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
     test module is imported (several compute "now" at import time)."""
     global _traveller, _CLOCK_START, _CLOCK_REAL_DATE  # noqa: PLW0603 - one clock per session
     signal.signal(signal.SIGTERM, _interrupt)
+    _own_basetemp(config)
     config.addinivalue_line(
         "markers", "real_clock: needs servers on the real date (skipped under a far clock shift)"
     )
@@ -114,6 +116,22 @@ def pytest_configure(config: pytest.Config) -> None:
         _CLOCK_START = target
         _traveller = time_machine.travel(target, tick=True)
         _traveller.start()
+
+
+def _own_basetemp(config: pytest.Config) -> None:
+    """Each test session gets its own ``tmp_path`` root under /tmp, not the shared
+    ``/tmp/pytest-of-<user>``.
+
+    Tests put embedded PostgreSQL homes under ``tmp_path``; as root the wheel runs PostgreSQL as
+    an unprivileged user and opens the path for traversal. Every pytest session resets
+    ``/tmp/pytest-of-<user>`` to mode 0700 at its start, so a second suite on the same machine
+    (two checkouts, a developer and CI) locked the first one's servers out of their own data
+    directories ("Permission denied", initdb failing). An explicit ``--basetemp`` wins.
+    """
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return
+    config.option.basetemp = tempfile.mkdtemp(prefix="bf-pytest-")
+    config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)

@@ -77,6 +77,9 @@ TIMER_REUSE_PATCH = "reuse-frist-timer"
 ALERT_SETTLE_PATCH = "alert-settle-window"
 #: workflow.patched id: an alert proved false by a later-arriving fulfilment is withdrawn.
 ALERT_WITHDRAWAL_PATCH = "alert-withdrawal"
+#: workflow.patched id: the handler stores canonical values (``kvartal`` as ``2026Q3``,
+#: ``lvu_dom.utfall``); histories from before it stored them as sent and replay that way.
+CANONICAL_VALUES_PATCH = "canonical-values"
 WITHDRAWAL_EVENT = "larm_aterkallat"
 
 
@@ -203,7 +206,9 @@ class ChildCaseWorkflow:
     @workflow.update(name=COMMAND_UPDATE)
     async def command(self, cmd: CommandInput) -> CommandResult:
         async with self._lock:
-            ev = self._judge(cmd)  # state may have moved while we waited for the lock
+            # state may have moved while we waited for the lock; a command accepted before
+            # canonical values replays with its spelling kept (the validator never replays)
+            ev = self._judge(cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH))
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
             self._last_command_at = workflow.now()  # the settle window starts (again)
@@ -215,9 +220,9 @@ class ChildCaseWorkflow:
     def validate_command(self, cmd: CommandInput) -> None:
         self._judge(cmd)
 
-    def _judge(self, cmd: CommandInput) -> CaseEvent:
+    def _judge(self, cmd: CommandInput, *, legacy_values: bool = False) -> CaseEvent:
         try:
-            ev = parse_event(cmd.event)
+            ev = parse_event(cmd.event, legacy_values=legacy_values)
             if ev.idempotency_key in self._state.idempotency:
                 return ev  # a retry: the store returns the original result
             self._state.check(ev, legal_date(workflow.now()))

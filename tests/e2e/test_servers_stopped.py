@@ -46,9 +46,17 @@ def _owner_pids(home: Path) -> list[int]:
 
 
 def _kill(pid: int | None) -> None:
-    if pid is not None:
+    """SIGKILL ``pid`` and every process it started (by pid: the Temporal dev server a hung
+    ``dev`` started would otherwise outlive the test)."""
+    if pid is None:
+        return
+    with contextlib.suppress(psutil.NoSuchProcess):
+        children = psutil.Process(pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
