@@ -708,6 +708,8 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
     ):
         r = rule(rid)
         for i, ev in ctx.of_type(etype):
+            if rid == "E3" and not _verkstaller_omedelbart(ctx, i):
+                continue  # the verkställighet of a dom is E5's fulfilment, not a new E3
             subject = _subject(ev, "beslut_id")
             done = _consume(
                 ctx, rid, i, r.fulfilled_by, _is_or_unset("beslut_id", ev.data.get("beslut_id"))
@@ -727,6 +729,22 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
         if str(ev.data.get("utfall", "")).lower() in LVU_REJECTED:
             continue
         _lvu_vard(ctx, i, ev, set(beslut))
+
+
+def _verkstaller_omedelbart(ctx: _Ctx, i: int) -> bool:
+    """Whether the verkställighet at ``i`` is of an omedelbart omhändertagande (E3's start).
+
+    LVU 8 § and 2026:1600 5 kap. 5 § run only from the verkställighet of an omedelbart
+    omhändertagande; once a dom granting vård exists, a verkställighet carries out the dom
+    (E5's fulfilment, 6 kap. 4 §). So the latest decision before ``i`` decides: a granted dom
+    means no E3; an omhändertagande beslut, or no decision recorded at all, means E3.
+    """
+    for ev in reversed(ctx.evs[:i]):
+        if ev.type == "lvu_omhandertagande_beslutat":
+            return True
+        if ev.type == "lvu_dom" and str(ev.data.get("utfall", "")).lower() not in LVU_REJECTED:
+            return False
+    return True
 
 
 def _consume(
