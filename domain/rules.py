@@ -624,7 +624,7 @@ RULES: tuple[Rule, ...] = (
         "E3",
         "Ansökan om vård efter omhändertagande",
         ("lvu_omhandertagande_verkstallt",),
-        ("lvu_ansokan_inlamnad",),
+        ("lvu_ansokan_inlamnad", "lvu_fortsatt_tillfallig_vard_ansokt"),
         4,
         "weeks",
         **_lvu2027("8 §", "5 kap. 5 §, 6 § 2"),

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from frist_builders import ev
 
+from domain.case import fold
+from domain.errors import RuleViolation
 from domain.events import CaseEvent
-from domain.frister import MET, compute_frister
+from domain.frister import MET, Frist, compute_frister
 
 D = date.fromisoformat
 
 
-def _keys(evs: list[CaseEvent], as_of: date | None = None) -> dict[str, object]:
+def _keys(evs: list[CaseEvent], as_of: date | None = None) -> dict[str, Frist]:
     return {f.key: f for f in compute_frister(evs, as_of=as_of)}
 
 
@@ -41,7 +44,7 @@ def test_verkstallighet_after_a_dom_starts_no_e3() -> None:
     ]
     got = _keys(evs, as_of=D("2027-06-01"))
     assert not [k for k in got if k.startswith("E3:")]
-    assert got["E5:v1"].status == MET  # type: ignore[attr-defined]
+    assert got["E5:v1"].status == MET
 
 
 def test_verkstallighet_of_omedelbart_omhandertagande_still_starts_e3() -> None:
@@ -51,4 +54,44 @@ def test_verkstallighet_of_omedelbart_omhandertagande_still_starts_e3() -> None:
         ev("lvu_omhandertagande_verkstallt", "2027-01-10", beslut_id="l1"),
     ]
     e3 = _keys(evs)["E3:l1"]
-    assert e3.due == D("2027-02-07")  # type: ignore[attr-defined]
+    assert e3.due == D("2027-02-07")
+
+
+# --- finding 5: an ansökan om fortsatt omhändertagande för tillfällig vård meets E3 --------------
+
+
+def _omedelbart(day: str) -> list[CaseEvent]:
+    return [
+        opening(),
+        ev("lvu_omhandertagande_beslutat", day, beslut_id="l1"),
+        ev("lvu_understalld", day, beslut_id="l1"),
+        ev("lvu_omhandertagande_verkstallt", day, beslut_id="l1"),
+    ]
+
+
+def test_ansokan_om_fortsatt_tillfallig_vard_meets_e3() -> None:
+    """5 kap. 5 § 2 and 6 § 2 (LVU 8 § 2, 9 §): either ansökan keeps the omhändertagande."""
+    evs = [
+        *_omedelbart("2027-01-10"),
+        ev("lvu_fortsatt_tillfallig_vard_ansokt", "2027-02-01", beslut_id="l1"),
+    ]
+    e3 = _keys(evs, as_of=D("2027-03-01"))["E3:l1"]
+    assert (e3.status, e3.fulfilled_date) == (MET, D("2027-02-01"))
+
+
+def test_ansokan_om_fortsatt_tillfallig_vard_can_be_recorded_under_omedelbart() -> None:
+    """5 kap. 8 § andra st.: the nämnd applies while the omedelbart omhändertagande is in force."""
+    evs = _omedelbart("2027-01-10")
+    state = fold(evs)
+    state.check(
+        ev("lvu_fortsatt_tillfallig_vard_ansokt", "2027-02-01", beslut_id="l1"),
+        today=D("2027-02-01"),
+    )
+
+
+def test_ansokan_om_fortsatt_tillfallig_vard_without_omhandertagande_is_refused() -> None:
+    with pytest.raises(RuleViolation):
+        fold([opening()]).check(
+            ev("lvu_fortsatt_tillfallig_vard_ansokt", "2027-02-01", beslut_id="l1"),
+            today=D("2027-02-01"),
+        )
