@@ -615,35 +615,64 @@ def _d3(ctx: _Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int | None) -> None:
 
 def _d4(ctx: _Ctx, bid: str, v_idx: int) -> None:
     """Anniversaries of verkställigheten: 2 years, then every year while the placement lasts."""
-    r, ev = rule("D4"), ctx.evs[v_idx]
+    ev = ctx.evs[v_idx]
+    _anniversaries(
+        ctx,
+        rule("D4"),
+        ev,
+        start_idx=v_idx,
+        subject=bid,
+        end=ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid)),
+        done=(("vardnadsoverflyttning_overvagd",), _is("beslut_id", bid)),
+        since=f"verkställighet {ev.legal_date}",
+    )
+
+
+def _anniversaries(
+    ctx: _Ctx,
+    r: Rule,
+    ev: CaseEvent,
+    *,
+    start_idx: int,
+    subject: str,
+    end: int | None,
+    done: tuple[tuple[str, ...], Callable[[CaseEvent], bool]],
+    since: str,
+) -> None:
+    """Cycles due on the ``r.length``-th anniversary of ``ev``, then yearly (D4, E9).
+
+    Each cycle is met by the next ``done`` event or by ``end`` (the placement or care ended).
+    One loop for both rules so the as-of bound of issue #12 holds for both: a cycle whose
+    trigger (the previous anniversary) lies after ``as_of`` is not shown, and none starts after
+    the placement ended.
+    """
     start = ev.legal_date
-    trig, idx = start, v_idx
-    end = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
+    trig, idx = start, start_idx
     for n in range(1, _MAX_CYCLES):
         due = r.due_from(start, r.length + n - 1)
-        done = ctx.find(idx + 1, ("vardnadsoverflyttning_overvagd",), _is("beslut_id", bid))
-        if end is not None and (done is None or end < done):
-            done = end
+        hit = ctx.find(idx + 1, done[0], done[1])
+        if end is not None and (hit is None or end < hit):
+            hit = end
         _emit(
             ctx,
             r,
             ev,
-            f"D4:{bid}:{n}",
-            subject=bid,
+            f"{r.id}:{subject}:{n}",
+            subject=subject,
             trig=trig,
             due=due,
-            fulfilled=_fulfilment(ctx, done),
-            notes=(f"{r.length + n - 1} år från verkställighet {start}",),
+            fulfilled=_fulfilment(ctx, hit),
+            notes=(f"{r.length + n - 1} år från {since}",),
         )
-        if done == end and end is not None:
+        if hit == end and end is not None:
             return
-        if done is None and due >= ctx.horizon:
+        if hit is None and due >= ctx.horizon:
             return
         if ctx.as_of is not None and due > ctx.as_of:
             return  # the next cycle starts on this anniversary, which lies after ``as_of``
         if end is not None and ctx.evs[end].legal_date < due:
             return  # the placement ended before the next cycle would start
-        idx, trig = (done if done is not None else idx), due
+        idx, trig = (hit if hit is not None else idx), due
 
 
 def _d7(ctx: _Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int) -> None:

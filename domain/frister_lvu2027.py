@@ -16,6 +16,7 @@ from domain.calendar import add_days, add_years
 from domain.events import LVU_REJECTED, CaseEvent
 from domain.frister import (
     _MAX_CYCLES,
+    _anniversaries,
     _consume,
     _Ctx,
     _emit,
@@ -241,30 +242,16 @@ def _vardnadsoverflyttning(ctx: _Ctx) -> None:
                 (("lvu_vard_upphort",), lambda e: True),
             ),
         )
-        idx, trig = i, start
-        for n in range(1, _MAX_CYCLES):
-            due = add_years(start, r.length + n - 1)
-            done = ctx.find(
-                idx + 1, ("lvu_vardnadsoverflyttning_overvagd",), _is("placering_id", pid)
-            )
-            if end is not None and (done is None or end < done):
-                done = end
-            _emit(
-                ctx,
-                r,
-                ev,
-                f"E9:{pid}:{n}",
-                subject=pid,
-                trig=trig,
-                due=due,
-                fulfilled=_fulfilment(ctx, done),
-                notes=(f"{r.length + n - 1} år från placeringens början {start}",),
-            )
-            if end is not None and done == end:
-                break
-            if done is None and due >= ctx.horizon:
-                break
-            idx, trig = (done if done is not None else idx), due
+        _anniversaries(
+            ctx,
+            r,
+            ev,
+            start_idx=i,
+            subject=pid,
+            end=end,
+            done=(("lvu_vardnadsoverflyttning_overvagd",), _is("placering_id", pid)),
+            since=f"placeringens början {start}",
+        )
 
 
 # --- E11, E12: flyttningsförbud and utreseförbud -------------------------------------------------
