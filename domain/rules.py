@@ -380,7 +380,9 @@ P_LVU2027_E14 = UncertainPolicy(
     "fodelsedatum",
     "Vården upphör senast vid 18 år (hem, anknytning; LVU 2 §) eller 21 år (eget beteende; LVU "
     "3 §), 2026:1600 10 kap. 2 §. Räknas från barnets födelsedatum när domen anger grund eller "
-    "paragraf; utan födelsedatum ingen frist.",
+    "paragraf; utan födelsedatum ingen frist. Dom på båda grunderna (paragraf 2+3): 21 år, "
+    "eftersom vården får fortsätta på grund av eget beteende, med en anteckning om dagen då "
+    "hemgrunden upphör (18 år).",
 )
 P_SAMTYCKE_IKRAFT = UncertainPolicy(
     "POL-SAMTYCKE2027-IKRAFT",

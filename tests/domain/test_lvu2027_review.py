@@ -95,3 +95,27 @@ def test_ansokan_om_fortsatt_tillfallig_vard_without_omhandertagande_is_refused(
             ev("lvu_fortsatt_tillfallig_vard_ansokt", "2027-02-01", beslut_id="l1"),
             today=D("2027-02-01"),
         )
+
+
+# --- finding 14: E14's age limit by exact paragraf, "2+3" named by POL-LVU2027-E14 ---------------
+
+
+def _dom(paragraf: str) -> list[CaseEvent]:
+    return [
+        opening(),
+        ev("lvu_ansokan_inlamnad", "2027-01-10", beslut_id="v1"),
+        ev("lvu_dom", "2027-02-01", utfall="bifall", beslut_id="v1", paragraf=paragraf),
+    ]
+
+
+def test_e14_by_paragraf_hem_18_eget_beteende_21() -> None:
+    """10 kap. 2 §: hem at 18, eget beteende at 21 (born 2015-01-01, frist_builders.PNR)."""
+    assert _keys(_dom("2"))["E14:v1"].due == D("2033-01-01")
+    assert _keys(_dom("3"))["E14:v1"].due == D("2036-01-01")
+
+
+def test_e14_on_both_grounds_names_the_day_the_hem_ground_ends() -> None:
+    """POL-LVU2027-E14: "2+3" may last to 21 on the eget-beteende ground; the note names 18."""
+    e14 = _keys(_dom("2+3"))["E14:v1"]
+    assert e14.due == D("2036-01-01")
+    assert any("hemförhållanden upphör vid 18 år 2033-01-01" in n for n in e14.notes)
