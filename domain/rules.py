@@ -968,8 +968,11 @@ RULES: tuple[Rule, ...] = (
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
-#: Rules the engine never turns the söndagsregel on for (a late LVU 7 § ends the omhändertagande).
-NO_SONDAGSREGEL = frozenset({"E2"})
+#: Rules the engine never turns the söndagsregel on for: missing them ends the decision itself, so
+#: barnflow never shows a later date to rely on. E2 (LVU 7 §, 5 kap. 6 § 1), E3 (LVU 9 § 1,
+#: 5 kap. 6 § 2), E3T (LVU 9 b §, 5 kap. 11 §), E11U/E11A (12 kap. 10 § 1-2), E12U/E12A
+#: (13 kap. 10 § 1-2).
+NO_SONDAGSREGEL = frozenset({"E2", "E3", "E3T", "E11U", "E11A", "E12U", "E12A"})
 #: Policy days for "nästa sammanträde" (E1, E11N, E12N) and "så snart" (E17).
 SAMMANTRADE_RULES = frozenset({"E1", "E11N", "E12N"})
 
@@ -1011,7 +1014,7 @@ class KommunPolicy:
     offentligt_bitrade_dagar: int = 1
 
     def sondagsregel_on(self, rule_id: str) -> bool:
-        """Whether ``shifted_due`` is shown for ``rule_id`` (never for LVU 7 §)."""
+        """Whether ``shifted_due`` is shown for ``rule_id`` (never for ``NO_SONDAGSREGEL``)."""
         if rule_id in NO_SONDAGSREGEL:
             return False
         return rule_id in self.sondagsregel or RULES_BY_ID[rule_id].sondagsregel
@@ -1067,7 +1070,10 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
         if rid not in RULES_BY_ID:
             raise PolicyError("sondagsregel.regler", f"unknown rule id {rid!r}")
         if rid in NO_SONDAGSREGEL:
-            raise PolicyError("sondagsregel.regler", f"{rid} (LVU 7 §) may not use söndagsregeln")
+            raise PolicyError(
+                "sondagsregel.regler",
+                f"{rid} may not use söndagsregeln (a late {rid} ends the decision)",
+            )
     late = pol.get("a1_nasta_dag_efter")
     if late is not None and (not isinstance(late, str) or not _is_hhmm(late)):
         raise PolicyError("policy.a1_nasta_dag_efter", 'must be a time "HH:MM"')

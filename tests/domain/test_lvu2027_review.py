@@ -15,6 +15,7 @@ from domain.case import fold
 from domain.errors import RuleViolation
 from domain.events import CaseEvent
 from domain.frister import MET, Frist, compute_frister
+from domain.rules import KommunPolicy, PolicyError, policy_from_mapping
 
 D = date.fromisoformat
 
@@ -119,3 +120,15 @@ def test_e14_on_both_grounds_names_the_day_the_hem_ground_ends() -> None:
     e14 = _keys(_dom("2+3"))["E14:v1"]
     assert e14.due == D("2036-01-01")
     assert any("hemförhållanden upphör vid 18 år 2033-01-01" in n for n in e14.notes)
+
+
+# --- finding 7: no söndagsregel for frister whose miss ends the decision --------------------------
+
+
+@pytest.mark.parametrize("rid", ["E2", "E3", "E3T", "E11U", "E11A", "E12U", "E12A"])
+def test_sondagsregel_is_refused_where_a_late_step_ends_the_decision(rid: str) -> None:
+    """12 kap. 10 § 1-2, 13 kap. 10 § 1-2, 5 kap. 6 § 1-2, 5 kap. 11 §: the förbud or the
+    omhändertagande upphör, so no later söndagsregel date may be shown."""
+    with pytest.raises(PolicyError, match=r"sondagsregel\.regler"):
+        policy_from_mapping({"sondagsregel": {"regler": [rid]}})
+    assert not KommunPolicy(sondagsregel=frozenset({rid})).sondagsregel_on(rid)
