@@ -15,7 +15,13 @@ from datetime import date, time
 from typing import Any
 
 from domain.calendar import STOCKHOLM, add_days, next_vardag
-from domain.events import LVU_REJECTED, PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.events import (
+    EVENT_TYPES,
+    LVU_REJECTED,
+    PLACEMENT_INSATSER,
+    SYSTEM_TYPES,
+    CaseEvent,
+)
 from domain.rules import (
     DEFAULT_POLICY,
     LVU_NEW_FROM,
@@ -138,13 +144,26 @@ class _Ctx:
 
 
 def _sort_key(ev: CaseEvent) -> tuple[Any, ...]:
-    """A total order over events that depends only on their content (input order is irrelevant)."""
+    """A total order over events that depends only on their content (input order is irrelevant).
+
+    ``occurred_at``, then the stored ``position``; a tie between events without a position (not
+    stored yet: a preview, a test) goes by the event types' order in the case's life
+    (``domain.events.EVENT_TYPES``: anmälan before skyddsbedömning, utredning_inledd before
+    utredning_avslutad), then type name and key. A tie broken by type name alone put an
+    utredning_avslutad stamped at the same instant as its utredning_inledd first, and B1 was
+    never met. Stored events always carry a position, so this only orders unstored ones.
+    """
     return (
         ev.occurred_at,
         ev.position if ev.position is not None else -1,
+        _LIFECYCLE.get(ev.type, len(_LIFECYCLE)),
         ev.type,
         ev.idempotency_key,
     )
+
+
+#: Each event type's place in a case's life, for ties of unstored events (``_sort_key``).
+_LIFECYCLE: dict[str, int] = {t: i for i, t in enumerate(EVENT_TYPES)}
 
 
 def _is(fld: str, value: object) -> Callable[[CaseEvent], bool]:
