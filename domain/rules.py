@@ -642,7 +642,7 @@ RULES: tuple[Rule, ...] = (
         ("lvu_omhandertagande_verkstallt", "insats_verkstalld"),
         4,
         "weeks",
-        **_lvu2027("5 §, 10 §", "6 kap. 4 §"),
+        **_lvu2027("5 §, 10 §", "6 kap. 4 § andra st."),
         blocks_closing=True,
         uncertain=(P_E5_LAGA_KRAFT, P_LVU2027_E5),
     ),

@@ -81,7 +81,7 @@ async def test_the_straddling_history_cites_lvu_before_and_the_new_law_after() -
         "E3:L1": (D("2026-12-28"), LVU, "8 §", "met"),
         "E10:UB1:1": (D("2027-03-10"), LVU, "14 §", "met"),
         "E10:UB1:2": (D("2027-06-01"), NEW, "7 kap. 2 § andra st.", "overdue"),
-        "E5:L1": (D("2027-02-17"), NEW, "6 kap. 4 §", "met"),
+        "E5:L1": (D("2027-02-17"), NEW, "6 kap. 4 § andra st.", "met"),
         "E6:L1:1": (D("2027-05-30"), NEW, "8 kap. 2 §", "overdue"),
     }
     got = {

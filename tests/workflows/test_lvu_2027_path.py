@@ -19,7 +19,8 @@ policy nasta_sammantrade_dagar):
   E10 cycle 2 (from the review)        2027-03-01 + 3 months = 2027-06-01  2026:1600 7 kap. 2 §
                                                                           andra st.     missed
   E5  vård påbörjas (already in care)  2027-01-20 + 4 weeks = 2027-02-17  2026:1600 6 kap. 4 §
-                                                                          met at the dom
+                                                                          andra st.     met at
+                                                                          the dom
   E6  övervägande, cycle 1             T0 + 6 months = 2027-05-30  2026:1600 8 kap. 2 §  missed
       (the dom is from 2027 and the child was already omhändertagen: six months from the day
       vården påbörjades, the verkställighet on T0, POL-LVU2027-E6E7-START; the act is the dom's)
@@ -134,7 +135,7 @@ async def test_lvu_case_from_november_2026_into_2027(
         "E3:L1": (add_weeks(t0, 4), LVU, "8 §", "met"),
         "E10:UB1:1": (date(2027, 3, 10), LVU, "14 §", "met"),
         "E10:UB1:2": (date(2027, 6, 1), NEW, "7 kap. 2 § andra st.", "overdue"),
-        "E5:L1": (date(2027, 2, 17), NEW, "6 kap. 4 §", "met"),
+        "E5:L1": (date(2027, 2, 17), NEW, "6 kap. 4 § andra st.", "met"),
         "E6:L1:1": (e6_due, NEW, "8 kap. 2 §", "overdue"),
     }
     got = {
