@@ -371,8 +371,10 @@ P_LVU2027_E5 = UncertainPolicy(
 P_LVU2027_E13 = UncertainPolicy(
     "POL-LVU2027-E13",
     "fran_2027",
-    "Läkarundersökning före ansökan (LVU 32 § andra st., 2026:1600 11 kap. 4 §) kontrolleras för "
-    "ansökningar från 2027-01-01: äldre historik saknar händelsen och ska ge samma frister. "
+    "Läkarundersökning före ansökan krävdes redan enligt LVU 32 § andra st. och krävs enligt "
+    "2026:1600 11 kap. 4 §, men kontrolleras (E13) bara för ansökningar från 2027-01-01: "
+    "händelsen lvu_lakarundersokning_genomford kom med 2027 års händelser, så äldre historik kan "
+    "inte visa undersökningen och ska ge samma frister. "
     "lvu_ansokan_inlamnad.lakarundersokning_obehovlig=true (särskilda skäl) ger ingen frist.",
 )
 P_LVU2027_E14 = UncertainPolicy(

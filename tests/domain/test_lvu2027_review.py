@@ -7,6 +7,7 @@ lag-2026-1600.md) and fails on the code before its fix.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from frist_builders import ev
@@ -15,7 +16,7 @@ from domain.case import fold
 from domain.errors import RuleViolation
 from domain.events import CaseEvent
 from domain.frister import MET, Frist, compute_frister
-from domain.rules import KommunPolicy, PolicyError, policy_from_mapping
+from domain.rules import KommunPolicy, PolicyError, policy_from_mapping, rule
 
 D = date.fromisoformat
 
@@ -132,3 +133,23 @@ def test_sondagsregel_is_refused_where_a_late_step_ends_the_decision(rid: str) -
     with pytest.raises(PolicyError, match=r"sondagsregel\.regler"):
         policy_from_mapping({"sondagsregel": {"regler": [rid]}})
     assert not KommunPolicy(sondagsregel=frozenset({rid})).sondagsregel_on(rid)
+
+
+# --- finding 18: E13 only from 2027 is a named policy, although LVU 32 § andra st. applied before -
+
+
+def test_e13_from_2027_is_named_as_a_policy_citing_lvu_32() -> None:
+    """LVU 32 § andra st.: läkarundersökning before an ansökan already applied; barnflow checks
+    it only from 2027-01-01 (POL-LVU2027-E13), and says so in the catalogue and docs."""
+    pol = next(p for p in rule("E13").uncertain if p.name == "POL-LVU2027-E13")
+    assert "krävdes redan enligt LVU 32 § andra st." in pol.description
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "law-2027.md").read_text()
+    row = next(line for line in docs.splitlines() if line.startswith("| POL-LVU2027-E13 |"))
+    assert "LVU 32 § andra st. already required" in row
+    before = [
+        ev("anmalan_mottagen", "2026-12-01", anmalan_id="a1"),
+        ev("lvu_ansokan_inlamnad", "2026-12-20", beslut_id="v1"),
+    ]
+    assert not [k for k in _keys(before) if k.startswith("E13:")]
+    after = [opening(), ev("lvu_ansokan_inlamnad", "2027-01-20", beslut_id="v1")]
+    assert "E13:v1" in _keys(after)
