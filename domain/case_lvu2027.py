@@ -253,11 +253,15 @@ def _g_fortsatt(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
                 "Fortsatt tillfällig vård kräver ett omedelbart omhändertagande (5 kap. 8 §).",
                 "fortsatt tillfällig vård needs an omedelbart omhändertagande (5 kap. 8 §)",
             )
-    elif not s.fortsatt_tillfallig:
+    elif not s.fortsatt_tillfallig and (case.lvu_omhandertagande is None or case.lvu_vard):
+        # An ansökan is allowed while an omedelbart omhändertagande is in force (5 kap. 5 § 2,
+        # 8 § andra st.; LVU 8 § 2, 9 a §) or to renew a gällande beslut (5 kap. 8 § tredje st.).
         _deny(
             "P-LVU",
-            "Inget fortsatt omhändertagande för tillfällig vård att förlänga.",
-            "no fortsatt omhändertagande för tillfällig vård is in force",
+            "Ansökan om fortsatt tillfällig vård kräver ett omedelbart omhändertagande eller ett "
+            "gällande beslut om fortsatt tillfällig vård (5 kap. 8 §).",
+            "an ansökan om fortsatt tillfällig vård needs an omedelbart omhändertagande or a "
+            "fortsatt omhändertagande för tillfällig vård in force (5 kap. 8 §)",
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.calendar import STOCKHOLM, add_days, next_vardag
 from domain.events import (
+    EVENT_TYPES,
     PLACEMENT_INSATSER,
     SYSTEM_TYPES,
     CaseEvent,
@@ -150,13 +151,26 @@ class _Ctx:
 
 
 def _sort_key(ev: CaseEvent) -> tuple[Any, ...]:
-    """A total order over events that depends only on their content (input order is irrelevant)."""
+    """A total order over events that depends only on their content (input order is irrelevant).
+
+    ``occurred_at``, then the stored ``position``; a tie between events without a position (not
+    stored yet: a preview, a test) goes by the event types' order in the case's life
+    (``domain.events.EVENT_TYPES``: anmälan before skyddsbedömning, utredning_inledd before
+    utredning_avslutad), then type name and key. A tie broken by type name alone put an
+    utredning_avslutad stamped at the same instant as its utredning_inledd first, and B1 was
+    never met. Stored events always carry a position, so this only orders unstored ones.
+    """
     return (
         ev.occurred_at,
         ev.position if ev.position is not None else -1,
+        _LIFECYCLE.get(ev.type, len(_LIFECYCLE)),
         ev.type,
         ev.idempotency_key,
     )
+
+
+#: Each event type's place in a case's life, for ties of unstored events (``_sort_key``).
+_LIFECYCLE: dict[str, int] = {t: i for i, t in enumerate(EVENT_TYPES)}
 
 
 def _is(fld: str, value: object) -> Callable[[CaseEvent], bool]:
@@ -630,35 +644,64 @@ def _d3(ctx: _Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int | None) -> None:
 
 def _d4(ctx: _Ctx, bid: str, v_idx: int) -> None:
     """Anniversaries of verkställigheten: 2 years, then every year while the placement lasts."""
-    r, ev = rule("D4"), ctx.evs[v_idx]
+    ev = ctx.evs[v_idx]
+    _anniversaries(
+        ctx,
+        rule("D4"),
+        ev,
+        start_idx=v_idx,
+        subject=bid,
+        end=ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid)),
+        done=(("vardnadsoverflyttning_overvagd",), _is("beslut_id", bid)),
+        since=f"verkställighet {ev.legal_date}",
+    )
+
+
+def _anniversaries(
+    ctx: _Ctx,
+    r: Rule,
+    ev: CaseEvent,
+    *,
+    start_idx: int,
+    subject: str,
+    end: int | None,
+    done: tuple[tuple[str, ...], Callable[[CaseEvent], bool]],
+    since: str,
+) -> None:
+    """Cycles due on the ``r.length``-th anniversary of ``ev``, then yearly (D4, E9).
+
+    Each cycle is met by the next ``done`` event or by ``end`` (the placement or care ended).
+    One loop for both rules so the as-of bound of issue #12 holds for both: a cycle whose
+    trigger (the previous anniversary) lies after ``as_of`` is not shown, and none starts after
+    the placement ended.
+    """
     start = ev.legal_date
-    trig, idx = start, v_idx
-    end = ctx.find(v_idx, ("beslut_avslutat",), _is("beslut_id", bid))
+    trig, idx = start, start_idx
     for n in range(1, _MAX_CYCLES):
         due = r.due_from(start, r.length + n - 1)
-        done = ctx.find(idx + 1, ("vardnadsoverflyttning_overvagd",), _is("beslut_id", bid))
-        if end is not None and (done is None or end < done):
-            done = end
+        hit = ctx.find(idx + 1, done[0], done[1])
+        if end is not None and (hit is None or end < hit):
+            hit = end
         _emit(
             ctx,
             r,
             ev,
-            f"D4:{bid}:{n}",
-            subject=bid,
+            f"{r.id}:{subject}:{n}",
+            subject=subject,
             trig=trig,
             due=due,
-            fulfilled=_fulfilment(ctx, done),
-            notes=(f"{r.length + n - 1} år från verkställighet {start}",),
+            fulfilled=_fulfilment(ctx, hit),
+            notes=(f"{r.length + n - 1} år från {since}",),
         )
-        if done == end and end is not None:
+        if hit == end and end is not None:
             return
-        if done is None and due >= ctx.horizon:
+        if hit is None and due >= ctx.horizon:
             return
         if ctx.as_of is not None and due > ctx.as_of:
             return  # the next cycle starts on this anniversary, which lies after ``as_of``
         if end is not None and ctx.evs[end].legal_date < due:
             return  # the placement ended before the next cycle would start
-        idx, trig = (done if done is not None else idx), due
+        idx, trig = (hit if hit is not None else idx), due
 
 
 def _d7(ctx: _Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int) -> None:
@@ -723,6 +766,8 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
     ):
         r = rule(rid)
         for i, ev in ctx.of_type(etype):
+            if rid == "E3" and not _verkstaller_omedelbart(ctx, i):
+                continue  # the verkställighet of a dom is E5's fulfilment, not a new E3
             subject = _subject(ev, "beslut_id")
             done = _consume(
                 ctx, rid, i, r.fulfilled_by, _is_or_unset("beslut_id", ev.data.get("beslut_id"))
@@ -742,6 +787,22 @@ def _lvu(ctx: _Ctx, beslut: dict[str, tuple[int, CaseEvent]]) -> None:
         if not lvu_care_ordered(ev.data.get("utfall", "")):
             continue
         _lvu_vard(ctx, i, ev, set(beslut))
+
+
+def _verkstaller_omedelbart(ctx: _Ctx, i: int) -> bool:
+    """Whether the verkställighet at ``i`` is of an omedelbart omhändertagande (E3's start).
+
+    LVU 8 § and 2026:1600 5 kap. 5 § run only from the verkställighet of an omedelbart
+    omhändertagande; once a dom granting vård exists, a verkställighet carries out the dom
+    (E5's fulfilment, 6 kap. 4 §). So the latest decision before ``i`` decides: a granted dom
+    means no E3; an omhändertagande beslut, or no decision recorded at all, means E3.
+    """
+    for ev in reversed(ctx.evs[:i]):
+        if ev.type == "lvu_omhandertagande_beslutat":
+            return True
+        if ev.type == "lvu_dom" and lvu_care_ordered(ev.data.get("utfall", "")):
+            return False
+    return True
 
 
 def _consume(

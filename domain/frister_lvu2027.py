@@ -16,6 +16,7 @@ from domain.calendar import add_days, add_years
 from domain.events import CaseEvent, lvu_care_ordered
 from domain.frister import (
     _MAX_CYCLES,
+    _anniversaries,
     _consume,
     _Ctx,
     _emit,
@@ -241,30 +242,16 @@ def _vardnadsoverflyttning(ctx: _Ctx) -> None:
                 (("lvu_vard_upphort",), lambda e: True),
             ),
         )
-        idx, trig = i, start
-        for n in range(1, _MAX_CYCLES):
-            due = add_years(start, r.length + n - 1)
-            done = ctx.find(
-                idx + 1, ("lvu_vardnadsoverflyttning_overvagd",), _is("placering_id", pid)
-            )
-            if end is not None and (done is None or end < done):
-                done = end
-            _emit(
-                ctx,
-                r,
-                ev,
-                f"E9:{pid}:{n}",
-                subject=pid,
-                trig=trig,
-                due=due,
-                fulfilled=_fulfilment(ctx, done),
-                notes=(f"{r.length + n - 1} år från placeringens början {start}",),
-            )
-            if end is not None and done == end:
-                break
-            if done is None and due >= ctx.horizon:
-                break
-            idx, trig = (done if done is not None else idx), due
+        _anniversaries(
+            ctx,
+            r,
+            ev,
+            start_idx=i,
+            subject=pid,
+            end=end,
+            done=(("lvu_vardnadsoverflyttning_overvagd",), _is("placering_id", pid)),
+            since=f"placeringens början {start}",
+        )
 
 
 # --- E11, E12: flyttningsförbud and utreseförbud -------------------------------------------------
@@ -375,8 +362,14 @@ def _vardens_slut(ctx: _Ctx) -> None:
         grund = ev.data.get("grund")
         if grund is None and ev.legal_date < LVU_NEW_FROM:
             continue
-        eget = grund == "eget_beteende" or "3" in str(ev.data.get("paragraf") or "")
+        paragraf = str(ev.data.get("paragraf") or "")
+        eget = grund == "eget_beteende" or paragraf in _EGET_BETEENDE_PARAGRAFER
         age = 21 if eget else 18
+        notes = [f"{age} år från födelsedatum {born}"]
+        if paragraf == "2+3" and grund != "eget_beteende":
+            # POL-LVU2027-E14: care on both grounds may last to 21 on the eget-beteende ground;
+            # the hem ground alone ends at 18 (10 kap. 2 § första st.), shown to the handläggare.
+            notes.append(f"grund 2+3: hemförhållanden upphör vid 18 år {add_years(born, 18)}")
         subject = _subject(ev, "beslut_id")
         done = ctx.find(i + 1, r.fulfilled_by, lambda e: True)
         _emit(
@@ -388,8 +381,13 @@ def _vardens_slut(ctx: _Ctx) -> None:
             trig=ev.legal_date,
             due=add_years(born, age),
             fulfilled=_fulfilment(ctx, done),
-            notes=(f"{age} år från födelsedatum {born}",),
+            notes=tuple(notes),
         )
+
+
+# The dom's paragraf values (domain.events) that include the eget-beteende ground (LVU 3 §,
+# 2026:1600 3 kap. 3 §): compared exactly, never by substring.
+_EGET_BETEENDE_PARAGRAFER = frozenset({"3", "2+3"})
 
 
 # --- E16: förebyggande insatser enligt LVU 22 § (ÖB 5) -------------------------------------------

@@ -27,9 +27,17 @@ PARAGRAPH_CHANGED = "paragraph_changed"
 POLICY_APPLIED = "policy_applied"
 UNCHANGED = "unchanged"
 
-#: Event types of compulsory care that are not named ``lvu_*`` (the 2027 law's own events are
-#: added here as the event contract gets them).
-_COMPULSORY_TYPES: frozenset[str] = frozenset()
+#: Event types of compulsory care that are not named ``lvu_*``: the insatser and särskilda
+#: villkor of lag (2026:1637) om insatser inom socialtjänsten när samtycke saknas (from
+#: 2027-01-02), so a preview ``--on 2027-01-02`` or later lists those cases too.
+_COMPULSORY_TYPES: frozenset[str] = frozenset(
+    {
+        "insats_utan_samtycke_beslutad",
+        "sarskild_genomforandeplan_upprattad",
+        "insats_utan_samtycke_overvagd",
+        "insats_utan_samtycke_upphort",
+    }
+)
 
 
 def is_compulsory_care(events: Iterable[CaseEvent]) -> bool:

@@ -373,8 +373,10 @@ P_LVU2027_E5 = UncertainPolicy(
 P_LVU2027_E13 = UncertainPolicy(
     "POL-LVU2027-E13",
     "fran_2027",
-    "Läkarundersökning före ansökan (LVU 32 § andra st., 2026:1600 11 kap. 4 §) kontrolleras för "
-    "ansökningar från 2027-01-01: äldre historik saknar händelsen och ska ge samma frister. "
+    "Läkarundersökning före ansökan krävdes redan enligt LVU 32 § andra st. och krävs enligt "
+    "2026:1600 11 kap. 4 §, men kontrolleras (E13) bara för ansökningar från 2027-01-01: "
+    "händelsen lvu_lakarundersokning_genomford kom med 2027 års händelser, så äldre historik kan "
+    "inte visa undersökningen och ska ge samma frister. "
     "lvu_ansokan_inlamnad.lakarundersokning_obehovlig=true (särskilda skäl) ger ingen frist.",
 )
 P_LVU2027_E14 = UncertainPolicy(
@@ -382,7 +384,9 @@ P_LVU2027_E14 = UncertainPolicy(
     "fodelsedatum",
     "Vården upphör senast vid 18 år (hem, anknytning; LVU 2 §) eller 21 år (eget beteende; LVU "
     "3 §), 2026:1600 10 kap. 2 §. Räknas från barnets födelsedatum när domen anger grund eller "
-    "paragraf; utan födelsedatum ingen frist.",
+    "paragraf; utan födelsedatum ingen frist. Dom på båda grunderna (paragraf 2+3): 21 år, "
+    "eftersom vården får fortsätta på grund av eget beteende, med en anteckning om dagen då "
+    "hemgrunden upphör (18 år).",
 )
 P_SAMTYCKE_IKRAFT = UncertainPolicy(
     "POL-SAMTYCKE2027-IKRAFT",
@@ -628,7 +632,7 @@ RULES: tuple[Rule, ...] = (
         "E3",
         "Ansökan om vård efter omhändertagande",
         ("lvu_omhandertagande_verkstallt",),
-        ("lvu_ansokan_inlamnad",),
+        ("lvu_ansokan_inlamnad", "lvu_fortsatt_tillfallig_vard_ansokt"),
         4,
         "weeks",
         **_lvu2027("8 §", "5 kap. 5 §, 6 § 2"),
@@ -644,7 +648,7 @@ RULES: tuple[Rule, ...] = (
         ("lvu_omhandertagande_verkstallt", "insats_verkstalld"),
         4,
         "weeks",
-        **_lvu2027("5 §, 10 §", "6 kap. 4 §"),
+        **_lvu2027("5 §, 10 §", "6 kap. 4 § andra st."),
         blocks_closing=True,
         uncertain=(P_E5_LAGA_KRAFT, P_LVU2027_E5),
     ),
@@ -970,8 +974,11 @@ RULES: tuple[Rule, ...] = (
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
-#: Rules the engine never turns the söndagsregel on for (a late LVU 7 § ends the omhändertagande).
-NO_SONDAGSREGEL = frozenset({"E2"})
+#: Rules the engine never turns the söndagsregel on for: missing them ends the decision itself, so
+#: barnflow never shows a later date to rely on. E2 (LVU 7 §, 5 kap. 6 § 1), E3 (LVU 9 § 1,
+#: 5 kap. 6 § 2), E3T (LVU 9 b §, 5 kap. 11 §), E11U/E11A (12 kap. 10 § 1-2), E12U/E12A
+#: (13 kap. 10 § 1-2).
+NO_SONDAGSREGEL = frozenset({"E2", "E3", "E3T", "E11U", "E11A", "E12U", "E12A"})
 #: Policy days for "nästa sammanträde" (E1, E11N, E12N) and "så snart" (E17).
 SAMMANTRADE_RULES = frozenset({"E1", "E11N", "E12N"})
 
@@ -1013,7 +1020,7 @@ class KommunPolicy:
     offentligt_bitrade_dagar: int = 1
 
     def sondagsregel_on(self, rule_id: str) -> bool:
-        """Whether ``shifted_due`` is shown for ``rule_id`` (never for LVU 7 §)."""
+        """Whether ``shifted_due`` is shown for ``rule_id`` (never for ``NO_SONDAGSREGEL``)."""
         if rule_id in NO_SONDAGSREGEL:
             return False
         return rule_id in self.sondagsregel or RULES_BY_ID[rule_id].sondagsregel
@@ -1069,7 +1076,10 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
         if rid not in RULES_BY_ID:
             raise PolicyError("sondagsregel.regler", f"unknown rule id {rid!r}")
         if rid in NO_SONDAGSREGEL:
-            raise PolicyError("sondagsregel.regler", f"{rid} (LVU 7 §) may not use söndagsregeln")
+            raise PolicyError(
+                "sondagsregel.regler",
+                f"{rid} may not use söndagsregeln (a late {rid} ends the decision)",
+            )
     late = pol.get("a1_nasta_dag_efter")
     if late is not None and (not isinstance(late, str) or not _is_hhmm(late)):
         raise PolicyError("policy.a1_nasta_dag_efter", 'must be a time "HH:MM"')

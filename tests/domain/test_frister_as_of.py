@@ -84,3 +84,24 @@ def test_no_frist_starts_or_is_met_after_the_as_of_date(step: int) -> None:
             assert f.fulfilled_date is None or f.fulfilled_date <= day, (day, f.key)
         day += timedelta(days=step)
     assert {"D2", "D3", "D4", "E5", "E6", "E7"} <= rules_seen
+
+
+def test_e9_next_cycle_is_not_shown_before_its_anniversary() -> None:
+    """E9 (2026:1600 9 kap. 1 §) counts like D4 and keeps the same as-of bound (review finding 3).
+
+    Placement 2027-01-10, vårdnadsöverflyttning övervägd 2029-01-05: as of 2029-01-06 the
+    yearly cycle from the two-year anniversary (2029-01-10) has not started yet.
+    """
+    evs = [
+        ev("anmalan_mottagen", "2027-01-02", anmalan_id="a1"),
+        ev("lvu_omhandertagande_beslutat", "2027-01-05", beslut_id="l1"),
+        ev("lvu_omhandertagande_verkstallt", "2027-01-05", beslut_id="l1"),
+        ev("lvu_placering_paborjad", "2027-01-10", placering_id="p1", placering="familjehem"),
+        ev("lvu_vardnadsoverflyttning_overvagd", "2029-01-05", placering_id="p1"),
+    ]
+    e9 = {f.key: f for f in compute_frister(evs, date(2029, 1, 6)) if f.rule == "E9"}
+    assert list(e9) == ["E9:p1:1"]
+    assert (e9["E9:p1:1"].due, e9["E9:p1:1"].status) == (date(2029, 1, 10), MET)
+    e9 = {f.key: f for f in compute_frister(evs, date(2029, 1, 10)) if f.rule == "E9"}
+    assert (e9["E9:p1:2"].trigger_date, e9["E9:p1:2"].due) == (date(2029, 1, 10), date(2030, 1, 10))
+    assert e9["E9:p1:2"].status == OPEN

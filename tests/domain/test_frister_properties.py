@@ -16,7 +16,6 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-import pytest
 from frist_builders import ev
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -142,7 +141,7 @@ def test_utredning_is_met_iff_closed_by_the_corresponding_day_four_months_on(
         ev("utredning_inledd", started.isoformat(), utredning_id="u1", grund="anmalan"),
     ]
     fulfilled = None if closed_after is None else started + timedelta(days=closed_after)
-    if fulfilled is not None:  # in the afternoon: the same-instant case is the xfail below
+    if fulfilled is not None:  # in the afternoon: the same-instant case is the test below
         events.append(
             ev(
                 "utredning_avslutad",
@@ -158,13 +157,9 @@ def test_utredning_is_met_iff_closed_by_the_corresponding_day_four_months_on(
     assert b1.status == _law_status(due, fulfilled, as_of)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain/frister.py _sort_key breaks a tie of occurred_at by type name, so an "
-    "utredning_avslutad stamped at the same instant as its utredning_inledd sorts first and "
-    "B1 is never fulfilled (unstored events have no position to order them)",
-)
 def test_an_utredning_closed_at_the_instant_it_opened_meets_b1() -> None:
+    """Unstored events at one instant keep the case's life order (review finding 13): the
+    utredning is closed after it was opened, whatever order the events are handed in."""
     at = "2026-03-02T10:00:00+01:00"
     events = [
         ev("anmalan_mottagen", at, anmalan_id="a1"),
@@ -173,6 +168,7 @@ def test_an_utredning_closed_at_the_instant_it_opened_meets_b1() -> None:
         ev("utredning_avslutad", at, utredning_id="u1", utfall="ingen_atgard"),
     ]
     assert _only(compute_frister(events, None), "B1:u1").status == MET
+    assert _only(compute_frister(list(reversed(events)), None), "B1:u1").status == MET
 
 
 def _case(start: date, offsets: list[int]) -> list[CaseEvent]:

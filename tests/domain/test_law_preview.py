@@ -83,6 +83,25 @@ def test_only_cases_with_lvu_events_are_compulsory_care() -> None:
     assert is_compulsory_care(lvu)
 
 
+def test_insatser_utan_samtycke_are_compulsory_care() -> None:
+    """Lag (2026:1637) lets the nämnd decide insatser without consent from 2027-01-02: such a
+    case is listed by ``rules preview --on 2027-01-02`` (review finding 19)."""
+    sol = _utredning("2026-12-01")
+    samtycke = [
+        *sol,
+        ev(
+            "insats_utan_samtycke_beslutad",
+            "2027-01-02",
+            insats_id="n1",
+            avser="barn",
+            giltig_till="2027-04-02",
+        ),
+    ]
+    assert is_compulsory_care(samtycke)
+    rows = {c.rule for c in preview_case(samtycke, date(2027, 1, 2))}
+    assert {"N1", "N2", "N3"} <= rows
+
+
 LVU_SWITCH = date(2027, 1, 1)
 ORDF = {"id": "o1", "roll": "ordforande"}
 

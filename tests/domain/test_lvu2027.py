@@ -85,7 +85,8 @@ ROWS = [
     Row("E3T", lambda t: [*_omh(D("2026-11-20")),
                           ev("lvu_fortsatt_tillfallig_vard_beslutad", _iso(t), beslut_id="l1")],
         lambda t: add_months(t, 2), "9 a § fjärde st., 9 b §", "5 kap. 10-11 §§"),
-    Row("E5", lambda t: _dom(t, "hem"), lambda t: add_weeks(t, 4), "5 §, 10 §", "6 kap. 4 §"),
+    Row("E5", lambda t: _dom(t, "hem"), lambda t: add_weeks(t, 4), "5 §, 10 §",
+        "6 kap. 4 § andra st."),
     Row("E6", lambda t: _dom(t, "hem", start=D("2026-12-15")), lambda t: add_months(t, 6),
         "13 § första st.", "8 kap. 2 §"),
     Row("E7", lambda t: _dom(t, "eget_beteende", start=D("2026-12-15")),
@@ -344,7 +345,7 @@ def test_e5_counts_from_laga_kraft_when_known() -> None:
     assert (e5.trigger_date, e5.due, e5.paragraph) == (
         D("2027-02-01"),
         D("2027-03-01"),
-        "6 kap. 4 §",
+        "6 kap. 4 § andra st.",
     )
 
 

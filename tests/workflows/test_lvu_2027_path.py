@@ -6,7 +6,9 @@ that day (POL-LVU2027-TRIGGER, POL-LVU2027-CYKEL, ÖB 4 for the dom's paragraph)
 
 The time-skipping server starts at the real current time, and the guards refuse backdated
 commands, so the story can only start in November 2026 when the test runs then; later, it is
-skipped with that reason rather than telling a different story.
+skipped with that reason rather than telling a different story, and the same story is proven from
+its committed history (tests/replay/histories/v3-lvu_2027_straddle.*.json, recorded by this test
+with BARNFLOW_RECORD_LVU2027_HISTORY=1; checked by tests/replay/test_lvu_2027_history.py).
 
 Hand-checked dates (T0 = the first day, 2026-11-30 when written; 30 days is the default of
 policy nasta_sammantrade_dagar):
@@ -17,7 +19,8 @@ policy nasta_sammantrade_dagar):
   E10 cycle 2 (from the review)        2027-03-01 + 3 months = 2027-06-01  2026:1600 7 kap. 2 §
                                                                           andra st.     missed
   E5  vård påbörjas (already in care)  2027-01-20 + 4 weeks = 2027-02-17  2026:1600 6 kap. 4 §
-                                                                          met at the dom
+                                                                          andra st.     met at
+                                                                          the dom
   E6  övervägande, cycle 1             T0 + 6 months = 2027-05-30  2026:1600 8 kap. 2 §  missed
       (the dom is from 2027 and the child was already omhändertagen: six months from the day
       vården påbörjades, the verkställighet on T0, POL-LVU2027-E6E7-START; the act is the dom's)
@@ -25,7 +28,9 @@ policy nasta_sammantrade_dagar):
 
 from __future__ import annotations
 
+import os
 from datetime import date
+from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -34,10 +39,14 @@ from domain.calendar import add_days, add_months, add_weeks
 from domain.frister import compute_frister
 from infra.store import CaseStore
 from infra.temporal import running_worker
+from tests.replay.record import _chain
 from tests.workflows.driver import CaseDriver
 
 LVU = "LVU 1990:52"
 NEW = "lag 2026:1600"
+RECORD_ENV = "BARNFLOW_RECORD_LVU2027_HISTORY"
+HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
+HISTORY_STEM = "v3-lvu_2027_straddle"
 
 
 async def _until(d: CaseDriver, day: date) -> None:
@@ -54,7 +63,10 @@ async def test_lvu_case_from_november_2026_into_2027(
     d = CaseDriver(ts_env, store, task_queue, case_ref="VS-LVU-2027")
     t0 = await d.today()
     if not date(2026, 11, 1) <= t0 <= date(2026, 12, 2):
-        pytest.skip(f"the story starts in November 2026; the server starts on {t0}")
+        pytest.skip(
+            f"the story starts in November 2026; the server starts on {t0} (proven from its "
+            "history by tests/replay/test_lvu_2027_history.py)"
+        )
     async with running_worker(ts_env.client, store, task_queue):
         await d.anmalan()
         await d.send("skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": True})
@@ -110,6 +122,11 @@ async def test_lvu_case_from_november_2026_into_2027(
         summary = await d.summary()
         assert not summary.closed
         assert {"E10:UB1:2", "E6:L1:1"} <= set(summary.overdue_frister)
+        if os.environ.get(RECORD_ENV):
+            # Re-record the committed history that tests/replay/test_lvu_2027_history.py checks
+            # once this story can no longer run live (the test server only goes forward).
+            for i, history in enumerate(await _chain(ts_env, d.workflow_id)):
+                (HISTORIES / f"{HISTORY_STEM}.{i}.json").write_text(history.to_json())
 
     by_key = {f.key: f for f in compute_frister(d.events(), as_of=date(2027, 7, 25))}
     expected = {
@@ -118,7 +135,7 @@ async def test_lvu_case_from_november_2026_into_2027(
         "E3:L1": (add_weeks(t0, 4), LVU, "8 §", "met"),
         "E10:UB1:1": (date(2027, 3, 10), LVU, "14 §", "met"),
         "E10:UB1:2": (date(2027, 6, 1), NEW, "7 kap. 2 § andra st.", "overdue"),
-        "E5:L1": (date(2027, 2, 17), NEW, "6 kap. 4 §", "met"),
+        "E5:L1": (date(2027, 2, 17), NEW, "6 kap. 4 § andra st.", "met"),
         "E6:L1:1": (e6_due, NEW, "8 kap. 2 §", "overdue"),
     }
     got = {
