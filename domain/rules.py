@@ -509,7 +509,7 @@ RULES: tuple[Rule, ...] = (
         ("overflyttning_besvarad",),
         1,
         "months",
-        **_sol("2 a kap. 10 §", "29 kap. 10 §"),
+        **_sol("2 a kap. 10-11 §§", "29 kap. 10-11 §§"),
         blocks_closing=False,
         uncertain=(P_H3,),
         missing_event_types=("overflyttning_begard", "overflyttning_besvarad"),
