@@ -372,7 +372,7 @@ async def send_command(
     task_queue: str,
     delegationsordning: dict[str, Any] | None = None,
 ) -> CommandResult:
-    """Send one DOMAIN.md §4 event as a command to its child's workflow.
+    """Send one docs/domain.md §4 event as a command to its child's workflow.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
     command updates the running workflow. ``delegationsordning`` (JSON form, see

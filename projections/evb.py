@@ -1,5 +1,5 @@
-"""Ej verkställda beslut (DOMAIN.md §5.2, §5.3, §5.5): the IVO individrapport, the statistics to
-kommunfullmäktige and the verkställighetstider, all from the ``beslut`` view.
+"""Ej verkställda beslut (docs/domain.md §5.2, §5.3, §5.5): the IVO individrapport, the statistics
+to kommunfullmäktige and the verkställighetstider, all from the ``beslut`` view.
 
 A report duty (SoL 34:1–2 / 2025:400 equivalents) runs from the day after a gynnande beslut's
 3-month mark while it is not verkställt, and from the day after an avbrott's 3-month mark while

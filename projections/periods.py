@@ -17,7 +17,7 @@ KINDS = ("as_of", "quarter", "half", "month")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _HALF = re.compile(r"^(\d{4})H([12])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-#: IVO's reporting windows (DOMAIN.md §5.2): Q1 in April, Q2 in July–August, Q3 in October,
+#: IVO's reporting windows (docs/domain.md §5.2): Q1 in April, Q2 in July–August, Q3 in October,
 #: Q4 in January of the next year.
 
 

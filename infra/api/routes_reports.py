@@ -1,5 +1,5 @@
-"""``GET /reports/{name}``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``), with
-the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
+"""``GET /reports/{name}``: every report of docs/domain.md §5 (``projections.reports.REPORTS``),
+with the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
 
 A unit-bound caller gets the rows of its units' cases where a report's rows name the ``enhet``
 (frister); a report that only exists for the whole kommun (statistics, IVO lists, the access log)
@@ -76,7 +76,7 @@ def _build(
     return result
 
 
-@router.get("/{name}", summary="A report of DOMAIN.md §5 for the caller's kommun")
+@router.get("/{name}", summary="A report of docs/domain.md §5 for the caller's kommun")
 async def report(
     *,
     name: Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")],
