@@ -2,7 +2,7 @@
 
 Guards run in ``open``/``append`` *before* an event is triggered; the ``@event`` bodies only fold
 (they also run on replay, when the rules of today must not re-judge yesterday's record).
-Every stored event carries the DOMAIN.md §4 envelope, so export is a read, not a translation.
+Every stored event carries the docs/domain.md §4 envelope, so export is a read, not a translation.
 
 Each envelope also carries ``digest``, the stream's hash chain (sha256 of the previous digest and
 the canonical JSON of the envelope without it). It is computed here, on append, so it is stored

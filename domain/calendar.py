@@ -1,4 +1,4 @@
-"""Deadline calculus (DOMAIN.md §3): legal dates in Europe/Stockholm and lag (1930:173) arithmetic.
+"""Deadline calculus (docs/domain.md §3): Stockholm legal dates and lag (1930:173) arithmetic.
 
 This is the only place in barnflow where dates are added. Day 0 is the trigger day; weeks, months
 and years end on the same weekday/date number, clamped to the month's last day (1930:173 1 §).
@@ -42,7 +42,7 @@ def overdue_at(due: date) -> datetime:
 
 
 def add_days(day: date, days: int) -> date:
-    """Calendar days; 1930:173 1 § does not cover days, so day 0 is the trigger day (LAW.md §2)."""
+    """Calendar days; 1930:173 1 § does not cover days: day 0 is the trigger (docs/law.md §2.2)."""
     return day + timedelta(days=days)
 
 
@@ -78,7 +78,7 @@ def _non_vardagar(year: int) -> frozenset[date]:
 
     ``include_sundays`` is passed explicitly because its default has changed between ``holidays``
     releases, and the categories are named because older releases put the eves in the default set
-    (LAW.md §7). Cached per year: the set is consulted for every frist.
+    (docs/law.md §2.4). Cached per year: the set is consulted for every frist.
     """
     table = holidays.country_holidays(
         "SE",
@@ -101,7 +101,7 @@ def is_non_vardag(day: date) -> bool:
 def next_vardag(day: date) -> date:
     """``day`` itself if it is a vardag, else the first vardag after it (1930:173 2 §).
 
-    Only ever used for the informational ``shifted_due``: LAW.md §2 recommends alerting on the
+    Only ever used for the informational ``shifted_due``: docs/law.md §2.4 says alerting on the
     literal due date, so the shift never changes a frist's status.
     """
     while is_non_vardag(day):

@@ -3,7 +3,8 @@
 ``CaseState.check`` is the single set of transition guards. The eventsourcing aggregate calls it
 before recording an event, and the workflow's update validators call it before accepting a
 command, so a command is judged by the same rules wherever it enters. Each guard names the rule
-it enforces (a LAW.md id such as ``B4``, or a process rule ``P-…`` documented in ``PROCESS_RULES``).
+it enforces (a rule id of docs/law.md §3 such as ``B4``, or a process rule ``P-…`` documented in
+``PROCESS_RULES`` and docs/domain.md §7).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from domain.rules import rule as statutory_rule
 
 T = TypeVar("T")
 
-#: Process rules (not statutory deadlines) that guard transitions. Statutory ids come from LAW.md.
+#: Process rules (not statutory deadlines) that guard transitions. Statutory ids: docs/law.md §3.
 PROCESS_RULES: dict[str, str] = {
     "P-OPEN": "A case begins with an anmälan or an ansökan.",
     "P-CLOSED": "Nothing may be recorded on a closed case except a new anmälan/ansökan.",

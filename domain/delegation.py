@@ -1,4 +1,4 @@
-"""Delegationsordning: which role may take which decision, per kommun (DOMAIN.md §6).
+"""Delegationsordning: which role may take which decision, per kommun (docs/domain.md §6).
 
 A socialnämnd delegates its decision-making to officials and to its own utskott (KL 6:37–40). A
 decision taken by someone without delegation is taken without authority, so barnflow rejects a
@@ -20,7 +20,7 @@ Comparison policy (the one place where two ladders meet):
 * ``ordforande`` is on neither ladder. The ordförande's kompletterande beslutanderätt (LVU 6 §
   second stycket, KL 6:39) only covers urgent decisions that a rule explicitly marks with
   ``ordforande = true``; any other decision by the ordförande is rejected. Such a decision is
-  flagged so it lands on the next meeting's list (DOMAIN.md §5.7).
+  flagged so it lands on the next meeting's list (docs/domain.md §5.7).
 
 This module is pure (no I/O outside ``load_delegationsordning``) so that workflows can evaluate a
 parsed ordning deterministically.

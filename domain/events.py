@@ -1,5 +1,5 @@
-"""The event contract of DOMAIN.md §4: the one shape shared by import/export lines, the HTTP API,
-the workflow's commands and the event store.
+"""The event contract of docs/domain.md §4: the one shape shared by import/export lines, the
+HTTP API, the workflow's commands and the event store.
 
 A line is validated here before anything else looks at it, so every entry point (CLI import,
 HTTP, workflow update validator, aggregate) rejects the same inputs with the same field name.
@@ -85,7 +85,7 @@ def _opt(*choices: str, kind: str = "str") -> FieldSpec:
     return FieldSpec(False, choices or None, kind)
 
 
-#: Every event type of DOMAIN.md §4 with its data fields. Unknown fields are refused.
+#: Every event type of docs/domain.md §4 with its data fields. Unknown fields are refused.
 EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     # intake
     "anmalan_mottagen": {
@@ -309,7 +309,7 @@ class Actor:
 
 @dataclass(frozen=True)
 class CaseEvent:
-    """One validated event of a child's case (DOMAIN.md §4).
+    """One validated event of a child's case (docs/domain.md §4).
 
     ``occurred_at`` is legal time (what the law counts from); ``recorded_at`` is system time (when
     barnflow learned of it). Both are kept so an auditor can ask what was known when.
@@ -342,7 +342,7 @@ class CaseEvent:
             return day
 
     def to_json(self) -> dict[str, Any]:
-        """The DOMAIN.md §4 line (plus barnflow's fields when known)."""
+        """The docs/domain.md §4 line (plus barnflow's fields when known)."""
         out: dict[str, Any] = {
             "kommun": self.kommun,
             "case_ref": self.case_ref,
@@ -557,7 +557,7 @@ def _value(
 def parse_event(
     obj: object, *, allow_system: bool = False, legacy_values: bool = False
 ) -> CaseEvent:
-    """Validate one DOMAIN.md §4 line (already JSON-decoded) into a ``CaseEvent``.
+    """Validate one docs/domain.md §4 line (already JSON-decoded) into a ``CaseEvent``.
 
     Raises ``EventValidationError`` naming the first bad field. System types (timers' events) are
     refused unless ``allow_system`` (import of an export, the workflow's own appends). The century

@@ -486,7 +486,7 @@ def _next_quarter(q: tuple[int, int]) -> tuple[int, int]:
 
 
 def ivo_window(year: int, quarter: int) -> tuple[date, date]:
-    """IVO's reporting window for a quarter's EVB report (DOMAIN.md §5.2): Q1 in April,
+    """IVO's reporting window for a quarter's EVB report (docs/domain.md §5.2): Q1 in April,
     Q2 in July–August, Q3 in October, Q4 in January of the next year."""
     if quarter == 4:
         return date(year + 1, 1, 1), date(year + 1, 1, 31)

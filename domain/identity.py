@@ -1,6 +1,7 @@
 """Child identity: personnummer, samordningsnummer, temporary ids and keyed pseudonyms.
 
-A barnärende is about one child, and the child is identified in three possible ways (LAW.md §8):
+A barnärende is about one child, and the child is identified in three possible ways
+(docs/law.md §6):
 
 * **personnummer** — ``YYMMDD`` + separator + ``NNN`` (födelsenummer 001–999) + check digit.
   Registers store it as 12 digits with the century (FOL 18 §), so that is our canonical form.
@@ -24,7 +25,7 @@ the same century even across a New Year. A 10-digit number without a reference d
 with ``ValueError`` (a programming error, not bad input); 12-digit and temporary ids need none.
 
 Nothing here derives kön: the sex digit is exposed (``sex_digit``/``is_male``) only because the
-test vectors and Skatteverket define it, and LAW.md §8 says not to use it as a sex/gender
+test vectors and Skatteverket define it, and docs/law.md §6 says not to use it as a sex/gender
 attribute. The child's kön always comes from the event's ``kon`` field.
 """
 
@@ -98,7 +99,7 @@ class ChildIdentifier:
 
 
 def luhn_check_digit(nine_digits: str) -> int:
-    """Check digit over ``YYMMDDNNN``: weights 2,1,2,…, products over 9 digit-summed (LAW §8)."""
+    """Check digit over ``YYMMDDNNN``: weights 2,1,2,…, products over 9 summed (docs/law.md §6)."""
     if len(nine_digits) != 9 or not nine_digits.isdigit():
         raise ValueError("Luhn input must be exactly 9 digits (YYMMDDNNN)")
     total = 0
@@ -286,7 +287,7 @@ def pseudonym(key: bytes, kommun: str, identifier: str) -> str:
 
 
 def ivo_pseudo_id(key: bytes, identifier_canonical: str, birth_date: date, kon: str) -> str:
-    """IVO's pseudo-identifier ``YYYYMMDD-Txyz`` for EVB individrapporter (DOMAIN.md §5.2).
+    """IVO's pseudo-identifier ``YYYYMMDD-Txyz`` for EVB individrapporter (docs/domain.md §5.2).
 
     The three digits come from HMAC-SHA256(key, ``"ivo:" + identifier``), so they are stable for
     the individual across quarters and reveal nothing of the födelsenummer. IVO's form encodes
@@ -294,7 +295,7 @@ def ivo_pseudo_id(key: bytes, identifier_canonical: str, birth_date: date, kon: 
 
     Policy for ``annat`` and ``okant`` (IVO's form has no third value): the parity of ``y`` is
     taken from the HMAC as well, i.e. it is a stable pseudo-random bit. We deliberately do not
-    fall back to the personnummer's sex digit (LAW.md §8: not a kön attribute); the report's
+    fall back to the personnummer's sex digit (docs/law.md §6: not a kön attribute); the report's
     separate kön column carries the true value. Two children with the same birth date and kön
     collide with probability 1/500, the same limitation IVO's own scheme has.
     """

@@ -1,9 +1,10 @@
-"""The rules catalogue (LAW.md §3) as data, plus the per-kommun policy file.
+"""The rules catalogue (docs/law.md §3) as data, plus the per-kommun policy file.
 
 Keeping every deadline's length, legal reference and extension policy in one table means the
 frist engine, the ``rules list`` command and ``docs/rules.md`` cannot disagree about the law.
-Where LAW.md marks a point as unverified (U), the choice is a named ``UncertainPolicy`` with a safe
-default instead of a silent guess; a kommun may override some of them in its TOML file.
+Where the statute is silent or unclear (docs/law.md §5), the choice is a named ``UncertainPolicy``
+with a safe default instead of a silent guess; a kommun may override some of them in its TOML
+file.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class ExtensionPolicy:
 
 @dataclass(frozen=True)
 class UncertainPolicy:
-    """A LAW.md "U" point turned into an explicit, documented choice."""
+    """A point where the statute is silent or unclear, turned into an explicit, documented choice
+    (docs/law.md §5)."""
 
     name: str
     default: str
@@ -227,8 +229,9 @@ def _lvu2027(old: str | None, new: str) -> _SwitchRefs:
 P_SONDAG = UncertainPolicy(
     "sondagsregel",
     "av",
-    "Om 1930:173 2 § flyttar myndighetens egna frister är ovisst (LAW.md §9.1). Status och larm "
-    "räknas alltid på den bokstavliga dagen; med regeln på visas nästa vardag som shifted_due.",
+    "Om 1930:173 2 § flyttar myndighetens egna frister är ovisst (docs/law.md §2.4). Status och "
+    "larm räknas alltid på den bokstavliga dagen; med regeln på visas nästa vardag som "
+    "shifted_due.",
 )
 P_A1_LATE = UncertainPolicy(
     "a1_sen_anmalan",
@@ -239,14 +242,15 @@ P_A1_LATE = UncertainPolicy(
 P_B2_ANSOKAN = UncertainPolicy(
     "b2_ansokan_start",
     "ansokan_mottagen",
-    "När en ansökningsgrundad utredning räknas som inledd är ovisst (LAW.md §9.2). Standard: "
+    "När en ansökningsgrundad utredning räknas som inledd är ovisst (docs/law.md §5). Standard: "
     "dagen då ansökan kom in (14:2 'genast'), den tidigaste kandidaten.",
 )
 P_D3_START = UncertainPolicy(
     "d3_start",
     "beslut",
-    "Startdag för första övervägandet är ovisst (LAW.md §9.2). Standard: beslutsdagen (tidigaste "
-    "kandidaten); alternativ 'verkstallighet'. Därefter rullande sex månader från senaste.",
+    "Startdag för första övervägandet är ovisst (docs/law.md §5). Standard: beslutsdagen "
+    "(tidigaste kandidaten); alternativ 'verkstallighet'. Därefter rullande sex månader från "
+    "senaste.",
 )
 P_D4_ANNUAL = UncertainPolicy(
     "d4_arlig",
@@ -263,13 +267,13 @@ P_E5_LAGA_KRAFT = UncertainPolicy(
 P_E6_START = UncertainPolicy(
     "e6_start",
     "vardens_borjan",
-    "LVU 13 § första st. anger ingen startdag (LAW.md §9.2). Standard: vårdens början "
+    "LVU 13 § första st. anger ingen startdag (docs/law.md §5). Standard: vårdens början "
     "(domsdagen om barnet redan var omhändertaget, annars verkställigheten).",
 )
 P_F3_OLD = UncertainPolicy(
     "uppfoljning_gammal_sol_manader",
     "2",
-    "Gamla 11:4 c: två månader 2013, troligen sex senare (LAW.md F3, §9.3). Standard för "
+    "Gamla 11:4 c: två månader 2013, troligen sex senare (docs/law.md §3 F1/F2). Standard för "
     "uppföljningar som startar före 2025-07-01: 2 månader (larmar tidigare); från 2025-07-01: 6.",
 )
 P_F_GRUND = UncertainPolicy(
@@ -283,7 +287,7 @@ P_H3 = UncertainPolicy(
     "h3_overflyttning",
     "behall_start",
     "Vid överflyttning (H2) behåller pågående frister sin ursprungliga start och slutdag "
-    "(LAW.md H3, B3-logik); arende_overflyttat nollställer ingenting.",
+    "(docs/law.md §5, B3-logik); arende_overflyttat nollställer ingenting.",
 )
 P_D10 = UncertainPolicy(
     "d10_forteckning",
@@ -950,7 +954,7 @@ RULES: tuple[Rule, ...] = (
         ("overflyttning_besvarad",),
         1,
         "months",
-        **_sol("2 a kap. 10 §", "29 kap. 10 §"),
+        **_sol("2 a kap. 10-11 §§", "29 kap. 10-11 §§"),
         blocks_closing=False,
         uncertain=(P_H3,),
         missing_event_types=("overflyttning_begard", "overflyttning_besvarad"),
@@ -1001,7 +1005,7 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class KommunPolicy:
-    """Local targets and the U-point choices of one kommun (DOMAIN.md §5.5, LAW.md §9).
+    """Local targets and the U-point choices of one kommun (docs/domain.md §5.5, docs/law.md §5).
 
     The defaults are the safe choices documented in ``docs/rules.md``; a kommun file only states
     what differs.

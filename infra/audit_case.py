@@ -1,4 +1,4 @@
-"""Audit replay of one case (DOMAIN.md §5.8): the case as it legally stood on a date and as
+"""Audit replay of one case (docs/domain.md §5.8): the case as it legally stood on a date and as
 barnflow knew it at a time, with the rule versions that applied, who did what and who read it.
 
 Two clocks, because an auditor asks two different questions. "What was the legal position on

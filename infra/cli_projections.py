@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     run.add_argument("--hold-batch", type=_positive, default=1, help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
 
-    imp = subparsers.add_parser("import", help="load DOMAIN.md §4 event lines into the store")
+    imp = subparsers.add_parser("import", help="load docs/domain.md §4 event lines into the store")
     imp.add_argument("file", help="JSON lines (an export or a history)")
     imp.add_argument(
         "--no-workflows", action="store_true", help="store only; do not adopt open cases"

@@ -1,4 +1,4 @@
-"""``barnflow report NAME``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``).
+"""``barnflow report NAME``: every report of docs/domain.md §5 (``projections.reports.REPORTS``).
 
 A report only reads the views (the projection runner is their one writer) and says how far they
 are behind the store: ``views at position N of M, lag K events`` as the table's first line, on
@@ -28,7 +28,9 @@ class ReportUsageError(Exception):
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     from projections.reports import REPORTS
 
-    report = subparsers.add_parser("report", help="reports from the projections (DOMAIN.md §5)")
+    report = subparsers.add_parser(
+        "report", help="reports from the projections (docs/domain.md §5)"
+    )
     report.add_argument("name", choices=sorted(REPORTS), help="which report")
     report.add_argument("--kommun", required=True, help="4-digit kommunkod")
     for kind, flag in PERIOD_FLAGS.items():

@@ -1,7 +1,7 @@
 """``barnflow rules``: print the rules catalogue and explain the frister of an event file.
 
 ``rules explain`` is how a handläggare or an integrator checks a due date without a server: it
-reads DOMAIN.md §4 lines, validates them exactly like the API does, and shows every frist with
+reads docs/domain.md §4 lines, validates them exactly like the API does, and shows every frist with
 the arithmetic and the paragraph behind it. Bad input is one stderr line naming the line, exit 2.
 """
 
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     list_p = sub.add_parser("list", help="print every rule with its legal references")
     list_p.set_defaults(func=cmd_list)
     explain = sub.add_parser("explain", help="compute and explain the frister of an event file")
-    explain.add_argument("file", help="JSON lines in the DOMAIN.md §4 format")
+    explain.add_argument("file", help="JSON lines in the docs/domain.md §4 format")
     explain.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: all)")
     explain.add_argument("--format", choices=("table", "json"), default="table")
     explain.add_argument("--policy", default=None, help="kommun policy TOML file")
@@ -139,7 +139,7 @@ def _parse_lines(name: str, raw_lines: Sequence[str]) -> list[_Line]:
 
 
 def _check_start(name: str, case_ref: str, lines: list[_Line]) -> None:
-    """Reject events dated before the case began (DOMAIN.md §2: transitions are validated)."""
+    """Reject events dated before the case began (docs/domain.md §2: transitions are validated)."""
     openings = [ln.event.legal_date for ln in lines if ln.event.type in OPENING_TYPES]
     if not openings:
         raise InputError(

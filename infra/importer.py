@@ -1,4 +1,4 @@
-"""Store-only loading of event lines (DOMAIN.md §4): an auditor's export, or a kommun's history.
+"""Store-only loading of event lines (docs/domain.md §4): an auditor's export or a kommun's history.
 
 The whole file is judged before anything is appended: every line is parsed like a command
 (``domain.events.parse_event``) and every case is folded dry through the same guards as the

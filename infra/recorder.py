@@ -1,6 +1,6 @@
 """The event store's recorder: gap-free global positions and a global hash chain.
 
-DOMAIN.md §4 promises a global, gap-free ``position``. eventsourcing's recorder takes positions
+docs/domain.md §4 promises a global, gap-free ``position``. eventsourcing's recorder takes positions
 from a ``bigserial``, and a sequence value is burnt by every rolled-back insert (a version conflict
 between two writers of one case, a crash mid-transaction), which leaves a hole that a reader of
 the feed cannot tell from a lost event. This subclass keeps eventsourcing's table lock (EXCLUSIVE:

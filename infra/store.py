@@ -286,7 +286,7 @@ class CaseStore(Application[UUID]):
     def decode(
         self, originator_id: UUID, version: int, topic: str, state: bytes, position: int
     ) -> CaseEvent:
-        """One stored row → the DOMAIN.md §4 event with position and recorded_at."""
+        """One stored row → the docs/domain.md §4 event with position and recorded_at."""
         domain_event: Any = self.mapper.to_domain_event(
             StoredEvent(originator_id, version, topic, bytes(state))
         )

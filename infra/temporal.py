@@ -418,7 +418,7 @@ async def send_command(
     delegationsordning: dict[str, Any] | None = None,
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
 ) -> CommandResult:
-    """Send one DOMAIN.md §4 event as a command to its child's workflow.
+    """Send one docs/domain.md §4 event as a command to its child's workflow.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
     command updates the running workflow. ``delegationsordning`` (JSON form, see

@@ -1,7 +1,7 @@
 """Stored rows → event dicts, the cheapest correct way (decrypt, decompress, one orjson parse).
 
 eventsourcing's mapper builds a domain-event object per row; the projections only need the
-DOMAIN.md §4 envelope plus the store's position and recorded time, so they decode the stored
+docs/domain.md §4 envelope plus the store's position and recorded time, so they decode the stored
 state directly with the application's own cipher and compressor (the same bytes, the same keys).
 """
 

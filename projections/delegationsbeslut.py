@@ -1,4 +1,4 @@
-"""Delegationsbeslut (DOMAIN.md §5.7): the month's decisions taken under delegation, grouped by
+"""Delegationsbeslut (docs/domain.md §5.7): the month's decisions taken under delegation, grouped by
 delegat level, for the anmälan to the nämnd. Ordförande's urgent LVU decisions are listed too:
 they must appear on the next meeting's list.
 """

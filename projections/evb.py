@@ -1,5 +1,5 @@
-"""Ej verkställda beslut (DOMAIN.md §5.2, §5.3, §5.5): the IVO individrapport, the statistics to
-kommunfullmäktige and the verkställighetstider, all from the ``beslut`` view.
+"""Ej verkställda beslut (docs/domain.md §5.2, §5.3, §5.5): the IVO individrapport, the statistics
+to kommunfullmäktige and the verkställighetstider, all from the ``beslut`` view.
 
 The report duties (SoL 34:1–2 / 2025:400 equivalents), their status per quarter, the waiting
 bands and whether a quarter was reported come from ``domain.evb``; this module only selects the

@@ -1,4 +1,4 @@
-"""The frister report (DOMAIN.md §5.1): every open or overdue frist of a kommun on a legal date.
+"""The frister report (docs/domain.md §5.1): every open or overdue frist of a kommun on a legal day.
 
 The ``frister`` view keeps each frist's versions (``domain.frist_versions.frist_versions``), so a
 report as of any date lists exactly what ``domain.frister.compute_frister`` said on that date

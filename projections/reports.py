@@ -1,4 +1,4 @@
-"""Every report of DOMAIN.md §5 by name, with the period option it takes (the CLI and the HTTP
+"""Every report of docs/domain.md §5 by name, with the period option it takes (the CLI and the HTTP
 API both serve exactly this registry).
 
 ``build`` returns a JSON-ready dict whose content depends only on the record (no generation

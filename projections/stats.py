@@ -1,7 +1,7 @@
 """Aggregation helpers: age bands, kön splits, median and p90 (deterministic, JSON-ready).
 
-DOMAIN.md §5 requires every aggregate split by kön and age band, so every figure of every report
-goes through ``split``.
+docs/domain.md §5 requires every aggregate split by kön and age band, so every figure of every
+report goes through ``split``.
 """
 
 from __future__ import annotations

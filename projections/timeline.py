@@ -1,5 +1,5 @@
-"""The audit timeline (DOMAIN.md §5.8): a case's full history as of a legal date and as known at
-a recorded time — what happened (legal date), when barnflow learned it (recorded_at), who did it,
+"""The audit timeline (docs/domain.md §5.8): a case's full history as of a legal date and as known
+at a recorded time — what happened (legal date), when barnflow learned it (recorded_at), who did it,
 which law version applied — and who has read the case.
 """
 

@@ -1,4 +1,4 @@
-"""Utredningstider (DOMAIN.md §5.4) and barnets röst (§5.6), per half-year, split by kön and age.
+"""Utredningstider (docs/domain.md §5.4) and barnets röst (§5.6) per half-year, by kön and age.
 
 An utredning counts in the half-year it was closed; its length is inledd → avslutad in calendar
 days and it is "over 4 months" when it closed after the statutory 4-month date (B1), whether or

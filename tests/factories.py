@@ -1,4 +1,4 @@
-"""Builders for DOMAIN.md §4 event lines used across tests (valid by default)."""
+"""Builders for docs/domain.md §4 event lines used across tests (valid by default)."""
 
 from __future__ import annotations
 

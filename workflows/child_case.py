@@ -422,7 +422,7 @@ def _open_evb(frister: list[Frist]) -> int:
 
 
 def _check_delegation(ev: CaseEvent, ordning: dict[str, Any]) -> None:
-    """DOMAIN.md §6: a beslut taken by a delegat below the required level is rejected."""
+    """docs/domain.md §6: a beslut taken by a delegat below the required level is rejected."""
     try:
         parsed = delegationsordning_from_json(ordning, f"delegationsordning {ev.kommun}")
     except DelegationConfigError as exc:

@@ -1,6 +1,7 @@
 """Inputs and results of ChildCaseWorkflow and its activities (plain dataclasses, JSON-friendly).
 
-Events travel as DOMAIN.md §4 JSON objects: the workflow re-validates them with ``domain.events``.
+Events travel as docs/domain.md §4 JSON objects: the workflow re-validates them with
+``domain.events``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class CaseWorkflowInput:
 
 @dataclass
 class CommandInput:
-    """One command: a DOMAIN.md §4 event line sent by the verksamhetssystem."""
+    """One command: a docs/domain.md §4 event line sent by the verksamhetssystem."""
 
     event: dict[str, Any]
     #: The kommun's delegationsordning (JSON form of the TOML file) when one is configured: a

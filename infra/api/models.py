@@ -29,7 +29,7 @@ class ActorIn(_Strict):
 
 
 class CommandIn(_Strict):
-    """One DOMAIN.md §4 event line sent as a command (``data`` per type, see DOMAIN.md)."""
+    """One docs/domain.md §4 event line sent as a command (``data`` per type, as listed there)."""
 
     kommun: str = Field(pattern=r"^\d{4}$", examples=["1280"])
     case_ref: str = Field(min_length=1, max_length=128, examples=["VS-2026-00417"])

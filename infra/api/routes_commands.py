@@ -1,4 +1,4 @@
-"""``POST /commands``: one DOMAIN.md §4 event line, sent to the child's workflow.
+"""``POST /commands``: one docs/domain.md §4 event line, sent to the child's workflow.
 
 Order of judgement, cheapest and least revealing first: role → shape (pydantic) → values
 (``parse_event``, 422 naming the field) → kommun and unit (403) → in-flight bound (429) → the
@@ -142,7 +142,7 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
 @router.post(
     "/commands",
     status_code=201,
-    summary="Send one command (a DOMAIN.md §4 event line)",
+    summary="Send one command (a docs/domain.md §4 event line)",
     responses={200: {"model": CommandAccepted, "description": "a retry: the original result"}},
 )
 async def post_command(

@@ -1,4 +1,4 @@
-"""``POST /import`` and ``GET /export``: JSONL in the DOMAIN.md §4 line format.
+"""``POST /import`` and ``GET /export``: JSONL in the docs/domain.md §4 line format.
 
 Import validates the whole file before appending anything (``infra.importer.import_lines``), is
 idempotent per line (a re-run after an interruption appends nothing twice) and adopts every

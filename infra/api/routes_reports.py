@@ -1,5 +1,5 @@
-"""``GET /reports/{name}``: every report of DOMAIN.md §5 (``projections.reports.REPORTS``), with
-the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
+"""``GET /reports/{name}``: every report of docs/domain.md §5
+(``projections.reports.REPORTS``), with the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
 A report only reads the views (the projection runner writes them) and says how current they are
 in the headers ``Barnflow-Views-Position``, ``Barnflow-Store-Head`` and ``Barnflow-Views-Lag``
 (events recorded but not yet in the views).
@@ -79,7 +79,7 @@ def _build(
     return result
 
 
-@router.get("/{name}", summary="A report of DOMAIN.md §5 for the caller's kommun")
+@router.get("/{name}", summary="A report of docs/domain.md §5 for the caller's kommun")
 async def report(
     *,
     name: Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")],

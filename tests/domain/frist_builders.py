@@ -1,4 +1,4 @@
-"""Event builders shared by the frist/rules tests (valid DOMAIN.md §4 lines, parsed for real)."""
+"""Event builders shared by the frist/rules tests (valid docs/domain.md §4 lines, really parsed)."""
 
 from __future__ import annotations
 

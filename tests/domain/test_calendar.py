@@ -1,4 +1,4 @@
-"""Lag (1930:173) arithmetic, the söndagsregel and Stockholm legal dates (DOMAIN.md §3)."""
+"""Lag (1930:173) arithmetic, the söndagsregel and Stockholm legal dates (docs/domain.md §3)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from domain.calendar import (
 @pytest.mark.parametrize(
     ("start", "months", "expected"),
     [
-        (date(2025, 10, 31), 4, date(2026, 2, 28)),  # DOMAIN.md worked example, clamped
+        (date(2025, 10, 31), 4, date(2026, 2, 28)),  # docs/domain.md §3 worked example, clamped
         (date(2025, 11, 30), 4, date(2026, 3, 30)),
         (date(2027, 10, 31), 4, date(2028, 2, 29)),  # leap year
         (date(2025, 11, 30), 3, date(2026, 2, 28)),  # EVB

@@ -1,4 +1,4 @@
-"""compute_frister: one table-driven case per rule, DOMAIN.md's worked examples and edge cases."""
+"""compute_frister: one table-driven case per rule, docs/domain.md §3's examples and edge cases."""
 
 from __future__ import annotations
 

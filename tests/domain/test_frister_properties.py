@@ -1,5 +1,5 @@
 """Property tests of the deadline calculus, each checked against an oracle stated from the law
-(DOMAIN.md §3, lag 1930:173 1 §), never against the code under test.
+(docs/domain.md §3, lag 1930:173 1 §), never against the code under test.
 
 - Month and year arithmetic: the due date is "the day whose number in the month corresponds to
   the day the count began; if the final month has no such day, its last day" (1930:173 1 §). The
@@ -57,7 +57,7 @@ def test_years_end_on_the_corresponding_day_or_the_last_of_the_month(day: date, 
 
 
 def test_the_oracle_agrees_with_domain_worked_examples() -> None:
-    """DOMAIN.md §3: utredning inledd 2025-10-31 → 2026-02-28, 2025-11-30 → 2026-03-30."""
+    """docs/domain.md §3: utredning inledd 2025-10-31 → 2026-02-28, 2025-11-30 → 2026-03-30."""
     assert months_later(date(2025, 10, 31), 4) == date(2026, 2, 28)
     assert months_later(date(2025, 11, 30), 4) == date(2026, 3, 30)
     assert months_later(date(2023, 11, 30), 3) == date(2024, 2, 29)  # leap year
@@ -83,7 +83,7 @@ def _only(frister: list[Frist], key: str) -> Frist:
 
 
 def _law_status(due: date, fulfilled: date | None, as_of: date | None) -> str:
-    """DOMAIN.md §3 in words: met/missed once the fulfilment is known, overdue after due."""
+    """docs/domain.md §3 in words: met/missed once the fulfilment is known, overdue after due."""
     known = fulfilled is not None and (as_of is None or fulfilled <= as_of)
     if known:
         return MET if fulfilled is not None and fulfilled <= due else MISSED

@@ -1,4 +1,4 @@
-"""The rules catalogue as data and the kommun policy file (LAW.md §3, §9)."""
+"""The rules catalogue as data and the kommun policy file (docs/law.md §3, §5)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ async def eventually_async(probe: Callable[[], Awaitable[T]], *, timeout: float 
 
 
 def _quarter_window_end(day: date) -> date:
-    """The end of IVO's reporting window for the quarter holding ``day`` (DOMAIN.md §5.2:
+    """The end of IVO's reporting window for the quarter holding ``day`` (docs/domain.md §5.2:
     Q1 by 30 April, Q2 by 31 August, Q3 by 31 October, Q4 by 31 January)."""
     q = (day.month - 1) // 3 + 1
     return {1: date(day.year, 4, 30), 2: date(day.year, 8, 31), 3: date(day.year, 10, 31)}.get(

@@ -1,12 +1,12 @@
-"""Golden scenarios: event lines (DOMAIN.md §4) in, the canonical report bytes out.
+"""Golden scenarios: event lines (docs/domain.md §4) in, the canonical report bytes out.
 
 Each ``<scenario>.jsonl`` is loaded store-only through ``infra.importer.import_lines`` (as an
 auditor would with ``barnflow import --no-workflows``), the views are brought up to date, and every
 report listed in ``GOLDEN`` must equal ``<scenario>/<report>@<period>.json`` byte for byte; then
 every view is rebuilt from the record and the bytes must still be equal.
 
-The expected files were checked by hand against DOMAIN.md §5 and LAW.md (see the comments in the
-scenarios and docs/reports.md). To regenerate after an intended change, run
+The expected files were checked by hand against docs/domain.md §5 and docs/law.md (see the comments
+in the scenarios and docs/reports.md). To regenerate after an intended change, run
 
     BARNFLOW_UPDATE_GOLDEN=1 .venv/bin/pytest tests/golden -q
 
@@ -70,7 +70,7 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-#: Options per (scenario, report): local verkställighet targets (DOMAIN.md §5.5) for one kommun.
+#: Options per (scenario, report): local verkställighet targets (docs/domain.md §5.5), one kommun.
 OPTIONS = {
     ("evb", "verkstallighetstider"): ReportOptions(
         policy=KommunPolicy(

@@ -1,5 +1,5 @@
 """The whole life of a case in the time-skipping server: each path asserts the exact events and
-legal dates it produces (DOMAIN.md §2, §4; LAW.md rule ids)."""
+legal dates it produces (docs/domain.md §2, §4; rule ids of docs/law.md §3)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _quarter_window_end(year: int, q: int) -> date:
-    """IVO's reporting windows (DOMAIN.md §5.2): Q1 April, Q2 July–August, Q3 Oct, Q4 Jan."""
+    """IVO's reporting windows (docs/domain.md §5.2): Q1 April, Q2 July–August, Q3 Oct, Q4 Jan."""
     return {1: date(year, 4, 30), 2: date(year, 8, 31), 3: date(year, 10, 31)}.get(
         q, date(year + 1, 1, 31)
     )
