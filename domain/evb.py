@@ -1,5 +1,6 @@
 """EVB report duties (docs/domain.md §5.2, §5.3): when a gynnande beslut that is not
-verkställt has to be reported to IVO, and in which quarter a report duty is new, återrapporterad or ended.
+verkställt has to be reported to IVO, and in which quarter a report duty is new,
+återrapporterad or ended.
 
 The deadline engine's C2/C3 rules decide when a duty starts (the day after the 3-month mark of
 the beslut or of an avbrott); the projections store these dates and the reports read them, so

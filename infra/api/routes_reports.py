@@ -1,5 +1,6 @@
 """``GET /reports/{name}``: every report of docs/domain.md §5
-(``projections.reports.REPORTS``), with the same names and period options as ``barnflow report``; ``min_position`` waits for the views.
+(``projections.reports.REPORTS``), with the same names and period options as ``barnflow
+report``; ``min_position`` waits for the views.
 A report only reads the views (the projection runner writes them) and says how current they are
 in the headers ``Barnflow-Views-Position``, ``Barnflow-Store-Head`` and ``Barnflow-Views-Lag``
 (events recorded but not yet in the views).
