@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
@@ -78,17 +79,34 @@ ALERT_SETTLE_PATCH = "alert-settle-window"
 #: workflow.patched id: an alert proved false by a later-arriving fulfilment is withdrawn.
 ALERT_WITHDRAWAL_PATCH = "alert-withdrawal"
 WITHDRAWAL_EVENT = "larm_aterkallat"
+#: workflow.patched id: a system append the store refuses is logged and skipped instead of
+#: failing the case's workflow (histories from before it failed the workflow).
+SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
+#: The store's limit on an idempotency key (``domain.events.parse_event``).
+MAX_IDEMPOTENCY_KEY = 200
+#: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
+KEY_DIGEST_CHARS = 40
+
+
+def _system_key(prefix: str, frist: Frist) -> str:
+    """``prefix`` + the frist's key, or + a digest of it when that would not fit the store's
+    limit: a frist key is built from caller ids (up to 2000 characters). Keys that fit stay
+    exactly as before, so recorded histories and stored keys keep matching."""
+    key = prefix + frist.key
+    if len(key) <= MAX_IDEMPOTENCY_KEY:
+        return key
+    return prefix + hashlib.sha256(frist.key.encode()).hexdigest()[:KEY_DIGEST_CHARS]
 
 
 def alert_key(frist: Frist) -> str:
     """The idempotency key of a frist's alert event: one per frist instance, ever."""
-    return f"barnflow:{frist.alert_event}:{frist.key}"
+    return _system_key(f"barnflow:{frist.alert_event}:", frist)
 
 
 def withdrawal_key(frist: Frist) -> str:
     """The idempotency key of the withdrawal of a frist's alert: derived from the alert's key,
     so each alert is withdrawn at most once, ever (retries, restarts, replays, adoption)."""
-    return f"barnflow:{WITHDRAWAL_EVENT}:{frist.alert_event}:{frist.key}"
+    return _system_key(f"barnflow:{WITHDRAWAL_EVENT}:{frist.alert_event}:", frist)
 
 
 def _rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
@@ -120,6 +138,8 @@ class ChildCaseWorkflow:
         self._last_command_at: datetime | None = (
             None if inp.last_command_at is None else datetime.fromisoformat(inp.last_command_at)
         )
+        #: System keys the store refused in this run: not retried (that would spin the loop).
+        self._refused: set[str] = set()
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -277,9 +297,36 @@ class ChildCaseWorkflow:
             if self._settling():
                 return
             for frist in self._frister():
-                if frist.status != OVERDUE or alert_key(frist) in self._state.idempotency:
+                if frist.status != OVERDUE or self._done(alert_key(frist)):
                     continue
-                await self._append(self._alert_event(frist), allow_system=True)
+                await self._append_system(self._alert_event(frist))
+
+    def _done(self, key: str) -> bool:
+        """The system event with ``key`` is stored, or the store refused it in this run."""
+        return key in self._state.idempotency or key in self._refused
+
+    async def _append_system(self, event: dict[str, object]) -> None:
+        """Append an alert or withdrawal; a refusal never fails the case's own workflow.
+
+        The refused event is logged as one structured line without content (type, rule,
+        error type) and not retried in this run; the case keeps taking commands."""
+        try:
+            await self._append(event, allow_system=True)
+        except ActivityError as exc:
+            if not workflow.patched(SYSTEM_APPEND_SURVIVES_PATCH):
+                raise
+            key = str(event["idempotency_key"])
+            self._refused.add(key)
+            data = event.get("data")
+            cause = exc.cause
+            workflow.logger.error(
+                "system event refused",
+                extra={
+                    "event_type": event["type"],
+                    "regel": data.get("regel") if isinstance(data, dict) else None,
+                    "error_type": getattr(cause, "type", None) or type(cause).__name__,
+                },
+            )
 
     async def _withdraw_false_alerts(self) -> None:
         """Append ``larm_aterkallat`` for each alert whose frist the record now shows as met:
@@ -288,10 +335,10 @@ class ChildCaseWorkflow:
             if (
                 frist.status != MET
                 or alert_key(frist) not in self._state.idempotency
-                or withdrawal_key(frist) in self._state.idempotency
+                or self._done(withdrawal_key(frist))
             ):
                 continue
-            await self._append(self._withdrawal_event(frist), allow_system=True)
+            await self._append_system(self._withdrawal_event(frist))
 
     def _withdrawal_event(self, frist: Frist) -> dict[str, object]:
         alert = next((e for e in self._events if e.idempotency_key == alert_key(frist)), None)
@@ -348,7 +395,7 @@ class ChildCaseWorkflow:
         """When the earliest open, not yet alerted frist becomes overdue, or, while a command's
         settle window runs, when it ends: an expiry inside the window waits for its end, and an
         expired frist left unalerted by the window is alerted then (if still unmet)."""
-        unalerted = [f for f in self._frister() if alert_key(f) not in self._state.idempotency]
+        unalerted = [f for f in self._frister() if not self._done(alert_key(f))]
         expiries = [overdue_at(f.due) for f in unalerted if f.status == OPEN]
         end = self._settle_end() if self._state.closed_on is None else None
         if end is None:
