@@ -78,6 +78,11 @@ TIMER_REUSE_PATCH = "reuse-frist-timer"
 ALERT_SETTLE_PATCH = "alert-settle-window"
 #: workflow.patched id: an alert proved false by a later-arriving fulfilment is withdrawn.
 ALERT_WITHDRAWAL_PATCH = "alert-withdrawal"
+#: workflow.patched id: a retried command does not restart the settle window, and a burst
+#: defers an alert by at most ``SETTLE_CAP_WINDOWS`` windows after the later of the frist's
+#: expiry and the burst's first command.
+ALERT_SETTLE_CAP_PATCH = "alert-settle-cap"
+SETTLE_CAP_WINDOWS = 3
 WITHDRAWAL_EVENT = "larm_aterkallat"
 #: workflow.patched id: a system append the store refuses is logged and skipped instead of
 #: failing the case's workflow (histories from before it failed the workflow).
@@ -137,6 +142,9 @@ class ChildCaseWorkflow:
         self._settle = timedelta(seconds=max(inp.alert_settle_seconds, 0.0))
         self._last_command_at: datetime | None = (
             None if inp.last_command_at is None else datetime.fromisoformat(inp.last_command_at)
+        )
+        self._burst_start: datetime | None = (
+            None if inp.burst_started_at is None else datetime.fromisoformat(inp.burst_started_at)
         )
         #: System keys the store refused in this run: not retried (that would spin the loop).
         self._refused: set[str] = set()
@@ -204,6 +212,7 @@ class ChildCaseWorkflow:
             last_command_at=(
                 None if self._last_command_at is None else self._last_command_at.isoformat()
             ),
+            burst_started_at=None if self._burst_start is None else self._burst_start.isoformat(),
         )
 
     async def _transfer(self) -> None:
@@ -226,10 +235,23 @@ class ChildCaseWorkflow:
             ev = self._judge(cmd)  # state may have moved while we waited for the lock
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
-            self._last_command_at = workflow.now()  # the settle window starts (again)
+            self._command_accepted(retry)
             # "duplicate" tells the caller that *its command* was a retry; the store may also
             # have seen the append before when a local activity re-ran after a lost task
             return dataclasses.replace(result, duplicate=retry)
+
+    def _command_accepted(self, retry: bool) -> None:
+        """The settle window starts (again) with a new command. A retry says nothing new, so
+        an integrator retrying in a loop cannot postpone alerts (``ALERT_SETTLE_CAP_PATCH``)."""
+        if not workflow.patched(ALERT_SETTLE_CAP_PATCH):
+            self._last_command_at = workflow.now()  # histories from before: every command
+            return
+        if retry:
+            return
+        now = workflow.now()
+        if self._last_command_at is None or now >= self._last_command_at + self._settle:
+            self._burst_start = now  # a quiet window passed: a new burst begins
+        self._last_command_at = now
 
     @command.validator
     def validate_command(self, cmd: CommandInput) -> None:
@@ -279,7 +301,18 @@ class ChildCaseWorkflow:
         histories recorded before ``ALERT_SETTLE_PATCH``, or before any command in this run)."""
         if self._last_command_at is None or not workflow.patched(ALERT_SETTLE_PATCH):
             return None
-        return self._last_command_at + self._settle
+        end = self._last_command_at + self._settle
+        if self._burst_start is None:  # histories from before ALERT_SETTLE_CAP_PATCH
+            return end
+        # the cap: an endless stream of commands defers an expired frist's alert by at most
+        # SETTLE_CAP_WINDOWS windows after its expiry or the burst's start, whichever is later
+        expired = [
+            overdue_at(f.due)
+            for f in self._frister()
+            if f.status == OVERDUE and not self._done(alert_key(f))
+        ]
+        since = max(self._burst_start, min(expired, default=self._burst_start))
+        return min(end, since + SETTLE_CAP_WINDOWS * self._settle)
 
     def _settling(self) -> bool:
         """A command arrived within the settle window: expired frister wait for it to end."""

@@ -41,6 +41,9 @@ class CaseWorkflowInput:
     #: Carried on continue-as-new: workflow time (ISO) of the last accepted command, so a burst
     #: that spans a continue-as-new still settles before alerting.
     last_command_at: str | None = None
+    #: Carried on continue-as-new: workflow time (ISO) of the first command of the current
+    #: burst (commands each within the settle window of the one before), for the deferral cap.
+    burst_started_at: str | None = None
 
 
 @dataclass
