@@ -11,6 +11,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+import psycopg
+
 #: libpq ``connect_timeout`` for every connection a barnflow process opens (``PGCONNECT_TIMEOUT``)
 DB_CONNECT = 5
 #: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``)
@@ -29,6 +31,33 @@ OPS_RPC_TIMEOUT = 8
 HEALTH_CHECK = 1.5
 #: ``ops stuck``: minutes of failing webhook deliveries before a subscription is reported
 WEBHOOK_FAILING_MINUTES = 15
+
+
+#: SQLSTATEs (besides class 08, connection exception) that mean "the server went away or gave
+#: up in time": admin/crash shutdown, cannot connect now, query canceled (statement_timeout)
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57014"})
+
+
+def connection_failure(exc: BaseException) -> bool:
+    """Whether a database error means the database is unreachable or did not answer in time
+    (a retry later may succeed), as opposed to a real fault such as a full disk, a deadlock or
+    a serialization failure, which must reach the unexpected-error path with its type.
+
+    psycopg reports both as ``OperationalError``; an error without a SQLSTATE never got an
+    answer from the server (refused, reset, pool timeout). eventsourcing wraps psycopg's error:
+    its ``__cause__`` is judged (an eventsourcing error without a psycopg cause is its own
+    connection handling giving up)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # a short chain: eventsourcing wraps once
+        if seen is None:
+            return True
+        if isinstance(seen, psycopg.Error):
+            state = seen.sqlstate
+            if state is None:
+                return isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError)
+            return state.startswith("08") or state in _UNAVAILABLE_SQLSTATES
+        seen = seen.__cause__
+    return False
 
 
 class DependencyUnavailable(Exception):
