@@ -15,8 +15,10 @@ import psycopg
 
 #: libpq ``connect_timeout`` for every connection a barnflow process opens (``PGCONNECT_TIMEOUT``)
 DB_CONNECT = 5
-#: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``)
-DB_STATEMENT_OPS = 60
+#: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``):
+#: they must fail within 15 s on a frozen database. It applies per statement: ``audit verify``'s
+#: long scans use a server-side cursor, each FETCH of 2000 rows being its own statement.
+DB_STATEMENT_OPS = 10
 #: server-side ``statement_timeout`` for ``barnflow api`` (a request's statements are short)
 DB_STATEMENT_API = 30
 #: how long a one-shot CLI command tries to reach Temporal (refused connections are retried)
@@ -70,14 +72,19 @@ def bound_libpq(statement_timeout: int | None = None) -> Iterator[None]:
     whose own settings have no connect timeout) through libpq's environment: a connect timeout,
     and for some commands a statement timeout. Values an operator set explicitly are kept; the
     environment is restored afterwards (tests call the CLI's ``main`` in-process)."""
-    wanted = {"PGCONNECT_TIMEOUT": str(DB_CONNECT)}
-    if statement_timeout is not None:
-        wanted["PGOPTIONS"] = f"-c statement_timeout={statement_timeout * 1000}"
-    added = [name for name in wanted if name not in os.environ]
-    for name in added:
-        os.environ[name] = wanted[name]
+    previous = {name: os.environ.get(name) for name in ("PGCONNECT_TIMEOUT", "PGOPTIONS")}
+    os.environ.setdefault("PGCONNECT_TIMEOUT", str(DB_CONNECT))
+    options = previous["PGOPTIONS"] or ""
+    if statement_timeout is not None and "statement_timeout" not in options:
+        # appended to options an operator set for other reasons (search_path, …): an explicit
+        # statement_timeout of theirs wins, but other options must not drop ours
+        ours = f"-c statement_timeout={statement_timeout * 1000}"
+        os.environ["PGOPTIONS"] = f"{options} {ours}".strip()
     try:
         yield
     finally:
-        for name in added:
-            os.environ.pop(name, None)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
