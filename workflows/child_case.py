@@ -28,7 +28,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         TransferInput,
         TransferResult,
+        rejection,
     )
 
 APPEND_RETRY = RetryPolicy(
@@ -112,16 +113,6 @@ def withdrawal_key(frist: Frist) -> str:
     """The idempotency key of the withdrawal of a frist's alert: derived from the alert's key,
     so each alert is withdrawn at most once, ever (retries, restarts, replays, adoption)."""
     return _system_key(f"barnflow:{WITHDRAWAL_EVENT}:{frist.alert_event}:", frist)
-
-
-def _rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
-    if isinstance(exc, RuleViolation):
-        return ApplicationError(
-            str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
-        )
-    return ApplicationError(
-        str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
-    )
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -266,7 +257,7 @@ class ChildCaseWorkflow:
             if ev.type == "beslut_fattat" and cmd.delegationsordning is not None:
                 _check_delegation(ev, cmd.delegationsordning)
         except (RuleViolation, EventValidationError) as exc:
-            raise _rejection(exc) from None
+            raise rejection(exc) from None
         return ev
 
     async def _append(self, event: dict[str, object], *, allow_system: bool) -> CommandResult:

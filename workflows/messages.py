@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import EventValidationError, RuleViolation
+
 APPEND_ACTIVITY = "append_event"
 TRANSFER_ACTIVITY = "transfer_case"
 WORKFLOW_NAME = "ChildCaseWorkflow"
@@ -102,3 +106,17 @@ class CaseSummary:
     last_position: int = 0
     open_evb: int = 0
     transferred_to: str | None = None
+
+
+def rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
+    """The one form a refused command or event travels in through Temporal (the workflow's
+    validator, the append activity and its test fake): non-retryable, typed by the error
+    class, with the rule and both messages, or the field and its message, as details (the API
+    and the test drivers turn it back into the rule or field)."""
+    if isinstance(exc, RuleViolation):
+        return ApplicationError(
+            str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
+        )
+    return ApplicationError(
+        str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
+    )
