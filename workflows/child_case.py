@@ -28,7 +28,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
@@ -336,13 +336,15 @@ class ChildCaseWorkflow:
         error type) and not retried in this run; the case keeps taking commands."""
         try:
             await self._append(event, allow_system=True)
-        except ActivityError as exc:
+        except (ActivityError, ApplicationError) as exc:
+            # a local activity's failure arrives as the activity's own ApplicationError, not
+            # wrapped in an ActivityError (both are caught)
             if not workflow.patched(SYSTEM_APPEND_SURVIVES_PATCH):
                 raise
             key = str(event["idempotency_key"])
             self._refused.add(key)
             data = event.get("data")
-            cause = exc.cause
+            cause = exc.cause if isinstance(exc, ActivityError) else exc
             workflow.logger.error(
                 "system event refused",
                 extra={

@@ -8,14 +8,21 @@ the workflow keeps running.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
+from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from domain.errors import EventValidationError
+from tests.fast.clock_guard import ClockGuard
 from tests.fast.driver import FastCase
 from tests.fast.fakes import InMemoryStore
 from tests.helpers import eventually
+from workflows.child_case import ChildCaseWorkflow
+from workflows.messages import APPEND_ACTIVITY, AppendInput, CommandResult, rejection
 
 MAX_KEY = 200
 
@@ -67,3 +74,44 @@ async def test_a_180_character_anmalan_id_is_alerted_with_a_hashed_key(
     assert [e.type for e in system] == ["frist_overskriden", "larm_aterkallat"]
     assert all(len(e.idempotency_key) <= MAX_KEY for e in system)
     assert (await d.handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+
+class _RefusingStore(InMemoryStore):
+    """Refuses every system event, as the store would an event it cannot accept."""
+
+    refused: int = 0
+
+    @activity.defn(name=APPEND_ACTIVITY)
+    async def append_event(self, inp: AppendInput) -> CommandResult:
+        if inp.allow_system:
+            self.refused += 1
+            raise rejection(EventValidationError("idempotency_key", "refused by the test store"))
+        return await InMemoryStore.append_event(self, inp)
+
+
+async def test_a_refused_alert_never_fails_the_case_workflow(
+    fast_env: WorkflowEnvironment, clock_guard: ClockGuard
+) -> None:
+    """Whatever the store refuses, the case's workflow keeps running and taking commands; the
+    refused alert is not retried in a loop."""
+    store = _RefusingStore()
+    queue = f"fast-refuse-{secrets.token_hex(4)}"
+    with clock_guard.executor() as pool:
+        async with Worker(
+            fast_env.client,
+            task_queue=queue,
+            workflows=[ChildCaseWorkflow],
+            activities=[store.append_event, store.transfer_case],
+            workflow_task_executor=pool,
+        ):
+            d = FastCase(fast_env, store, queue)
+            await d.anmalan()
+            await d.sleep_days(2)  # A1 expired: its alert is refused
+            assert await d.summary()  # the workflow answers
+            await d.sleep_days(1)
+            assert store.refused == 1
+            assert (await d.handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            later = await d.send(
+                "skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": False}
+            )
+            assert later.position == 2 and d.alerts() == []
