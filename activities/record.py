@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import parse_event
 from infra.store import CaseStore
-from workflows.messages import APPEND_ACTIVITY, AppendInput, CommandResult
+from workflows.messages import APPEND_ACTIVITY, AppendInput, CommandResult, rejection
 
 
 class RecordActivities:
@@ -29,14 +28,8 @@ class RecordActivities:
         try:
             ev = parse_event(inp.event, allow_system=inp.allow_system)
             result = self._store.record(ev, now=datetime.fromisoformat(inp.now))
-        except RuleViolation as exc:
-            raise ApplicationError(
-                str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
-            ) from exc
-        except EventValidationError as exc:
-            raise ApplicationError(
-                str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
-            ) from exc
+        except (RuleViolation, EventValidationError) as exc:
+            raise rejection(exc) from exc
         return CommandResult(
             case_id=result.case_id,
             position=result.position,

@@ -26,6 +26,7 @@ from infra.timeouts import (
     DB_STATEMENT_OPS,
     DependencyUnavailable,
     bound_libpq,
+    connection_failure,
 )
 
 T = TypeVar("T")
@@ -313,6 +314,8 @@ def _run(args: argparse.Namespace) -> int:
         es_persistence.OperationalError,  # ... as eventsourcing's store reports it
         es_persistence.InterfaceError,
     ) as exc:
+        if not connection_failure(exc):
+            raise  # a real fault (full disk, deadlock): its traceback, not "does not answer"
         print(f"barnflow: {database_unavailable(exc)}", file=sys.stderr)
         return 2
     except RPCError as exc:  # Temporal went away after we connected

@@ -65,8 +65,12 @@ class Owner:
                 psutil.STATUS_ZOMBIE,
                 psutil.STATUS_DEAD,
             )
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+        except psutil.NoSuchProcess:
             return False
+        except psutil.AccessDenied:
+            # it exists but is not ours to inspect: counting it dead would let another process
+            # stop the server under a live user
+            return True
 
 
 def me() -> Owner:
@@ -126,6 +130,12 @@ def _stop_server(server: Any, pgdata: Path) -> None:
     pid = postmaster_pid(pgdata)
     if pid is None:
         return
+    # the handle is taken *before* pg_ctl: psutil remembers the process's start time, so after
+    # the stop a reused pid (an unrelated process) is never killed in the postmaster's stead
+    try:
+        proc: psutil.Process | None = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        proc = None
     try:
         pg_ctl(
             ["-w", "-t", str(STOP_TIMEOUT), "-m", "fast", "stop"],
@@ -135,10 +145,11 @@ def _stop_server(server: Any, pgdata: Path) -> None:
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         _log.warning("pg_ctl stop did not finish; killing postmaster pid %s", pid)
+    if proc is None:
+        return
     with contextlib.suppress(psutil.NoSuchProcess):
-        proc = psutil.Process(pid)
-        if proc.is_running():
-            os.kill(pid, signal.SIGKILL)
+        if proc.is_running():  # the same process (pid and start time), still there
+            proc.kill()
             with contextlib.suppress(psutil.TimeoutExpired):
                 proc.wait(10)
 

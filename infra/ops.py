@@ -129,7 +129,9 @@ async def find_stuck(
     now = opts.now or datetime.now(UTC)
     running = await running_case_workflows(client)
     heads = store.case_heads()
-    by_wid = {_wid(h, pseudonym_key): h for h in heads}
+    # a workflow id is shared by a child's cases in one kommun: its open case wins (it is the
+    # one the workflow drives); closed ones only where the child has no open case
+    by_wid = {_wid(h, pseudonym_key): h for h in sorted(heads, key=lambda h: not h.closed)}
     rows: list[StuckRow] = []
     rows += await _failing_tasks(client, by_wid)
     rows += _retrying(store, running, by_wid, opts)
@@ -156,8 +158,11 @@ def _row(
     kind: str, wid: str | None, head: CaseHead | None, since: datetime | None, evidence: str
 ) -> StuckRow:
     action = ACTIONS[kind]
-    if wid is not None:  # the exact command: repair accepts the workflow id stuck prints
-        action = action.replace("`barnflow ops repair`", f"`barnflow ops repair {wid}`")
+    # the exact command: repair accepts what stuck prints; the case id names one case, while a
+    # workflow id is shared by all of a child's cases in the kommun
+    target = str(head.case_id) if head is not None else wid
+    if target is not None:
+        action = action.replace("`barnflow ops repair`", f"`barnflow ops repair {target}`")
     return StuckRow(
         workflow_id=wid,
         case_id=str(head.case_id) if head else None,
@@ -468,8 +473,18 @@ def find_case(
     if kommun is not None:
         heads = [h for h in heads if h.kommun == kommun]
     if target.startswith("barnarende-"):
+        # one workflow id per child and kommun: a child's older, closed cases share it, and
+        # only its open case can be the workflow's (repair must never terminate the open
+        # case's workflow to "adopt" a closed one)
         found = [h for h in heads if _wid(h, pseudonym_key) == target]
         what = f"workflow id {target}"
+        open_ = [h for h in found if not h.closed]
+        if found and len(open_) != 1:
+            ids = ", ".join(str(h.case_id) for h in (open_ or found))
+            if open_:
+                raise LookupError(f"{what} has {len(open_)} open cases ({ids}): name a case id")
+            raise LookupError(f"{what} has no open case (closed: {ids}): name a case id")
+        found = open_
     else:
         try:
             case_id: UUID | None = UUID(target)
@@ -515,8 +530,16 @@ async def repair(
     wid = _wid(head, settings.keys.pseudonym)
     running = await running_case_workflows(client, f" AND WorkflowId = '{wid}'")
     steps = []
-    if wid in running:
+    # a closed case's workflow id may run the child's open case: that workflow is not ours
+    sibling = head.closed and any(
+        not h.closed and h.kommun == head.kommun and _wid(h, settings.keys.pseudonym) == wid
+        for h in store.case_heads()
+    )
+    terminate = wid in running and not sibling
+    if terminate:
         steps.append(f"terminate {wid} (run {running[wid].run_id})")
+    elif wid in running:
+        steps.append(f"keep {wid} running: it drives the child's open case")
     if head.closed:
         steps.append("case is closed in the store: nothing to adopt")
     else:
@@ -529,7 +552,7 @@ async def repair(
     log_action(
         url, settings.database.schema, actor=actor, action="repair", plan=plan, reason=reason
     )
-    if wid in running:
+    if terminate:
         # the reason stays in the ops log: Temporal shows terminate reasons in plaintext
         await client.get_workflow_handle(wid).terminate(reason="barnflow ops repair")
     if not head.closed:

@@ -431,16 +431,19 @@ async def send_command(
         ev = parse_event(event)
     except EventValidationError as exc:
         raise CommandRejected(exc) from None
-    child = child_pseudonym(opening_event(ev, store), pseudonym_key)
+    # store reads run in a worker thread: they read and fold whole streams, and a blocking
+    # read on the API's event loop would stall every other request meanwhile
+    child = child_pseudonym(await asyncio.to_thread(opening_event, ev, store), pseudonym_key)
     wid = workflow_id_for(ev.kommun, child)
     try:
         if ev.type in OPENING_TYPES:
+            recorded = await asyncio.to_thread(_recorded_if_open, store, ev)
             start = WithStartWorkflowOperation(
                 ChildCaseWorkflow.run,
                 CaseWorkflowInput(
                     kommun=ev.kommun,
                     child_pseudonym=child,
-                    events=_recorded_if_open(store, ev),
+                    events=recorded,
                     alert_settle_seconds=alert_settle_seconds,
                 ),
                 id=wid,
@@ -469,7 +472,7 @@ async def send_command(
         raise
     except RPCError as exc:
         if "already completed" in str(exc) or "not found" in str(exc).lower():
-            if _open_in_store(store, ev):
+            if await asyncio.to_thread(_open_in_store, store, ev):
                 raise WorkflowMissing(ev.kommun, ev.case_ref, wid) from None
             raise CommandRejected(
                 RuleViolation(

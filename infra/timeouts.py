@@ -11,10 +11,14 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+import psycopg
+
 #: libpq ``connect_timeout`` for every connection a barnflow process opens (``PGCONNECT_TIMEOUT``)
 DB_CONNECT = 5
-#: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``)
-DB_STATEMENT_OPS = 60
+#: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``):
+#: they must fail within 15 s on a frozen database. It applies per statement: ``audit verify``'s
+#: long scans use a server-side cursor, each FETCH of 2000 rows being its own statement.
+DB_STATEMENT_OPS = 10
 #: server-side ``statement_timeout`` for ``barnflow api`` (a request's statements are short)
 DB_STATEMENT_API = 30
 #: how long a one-shot CLI command tries to reach Temporal (refused connections are retried)
@@ -31,6 +35,33 @@ HEALTH_CHECK = 1.5
 WEBHOOK_FAILING_MINUTES = 15
 
 
+#: SQLSTATEs (besides class 08, connection exception) that mean "the server went away or gave
+#: up in time": admin/crash shutdown, cannot connect now, query canceled (statement_timeout)
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "57014"})
+
+
+def connection_failure(exc: BaseException) -> bool:
+    """Whether a database error means the database is unreachable or did not answer in time
+    (a retry later may succeed), as opposed to a real fault such as a full disk, a deadlock or
+    a serialization failure, which must reach the unexpected-error path with its type.
+
+    psycopg reports both as ``OperationalError``; an error without a SQLSTATE never got an
+    answer from the server (refused, reset, pool timeout). eventsourcing wraps psycopg's error:
+    its ``__cause__`` is judged (an eventsourcing error without a psycopg cause is its own
+    connection handling giving up)."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # a short chain: eventsourcing wraps once
+        if seen is None:
+            return True
+        if isinstance(seen, psycopg.Error):
+            state = seen.sqlstate
+            if state is None:
+                return isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError)
+            return state.startswith("08") or state in _UNAVAILABLE_SQLSTATES
+        seen = seen.__cause__
+    return False
+
+
 class DependencyUnavailable(Exception):
     """A database or Temporal did not answer in time: one line naming it and what to do."""
 
@@ -41,14 +72,19 @@ def bound_libpq(statement_timeout: int | None = None) -> Iterator[None]:
     whose own settings have no connect timeout) through libpq's environment: a connect timeout,
     and for some commands a statement timeout. Values an operator set explicitly are kept; the
     environment is restored afterwards (tests call the CLI's ``main`` in-process)."""
-    wanted = {"PGCONNECT_TIMEOUT": str(DB_CONNECT)}
-    if statement_timeout is not None:
-        wanted["PGOPTIONS"] = f"-c statement_timeout={statement_timeout * 1000}"
-    added = [name for name in wanted if name not in os.environ]
-    for name in added:
-        os.environ[name] = wanted[name]
+    previous = {name: os.environ.get(name) for name in ("PGCONNECT_TIMEOUT", "PGOPTIONS")}
+    os.environ.setdefault("PGCONNECT_TIMEOUT", str(DB_CONNECT))
+    options = previous["PGOPTIONS"] or ""
+    if statement_timeout is not None and "statement_timeout" not in options:
+        # appended to options an operator set for other reasons (search_path, …): an explicit
+        # statement_timeout of theirs wins, but other options must not drop ours
+        ours = f"-c statement_timeout={statement_timeout * 1000}"
+        os.environ["PGOPTIONS"] = f"{options} {ours}".strip()
     try:
         yield
     finally:
-        for name in added:
-            os.environ.pop(name, None)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

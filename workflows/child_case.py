@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
@@ -50,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         CommandResult,
         TransferInput,
         TransferResult,
+        rejection,
     )
 
 APPEND_RETRY = RetryPolicy(
@@ -80,28 +82,40 @@ ALERT_WITHDRAWAL_PATCH = "alert-withdrawal"
 #: workflow.patched id: the handler stores canonical values (``kvartal`` as ``2026Q3``,
 #: ``lvu_dom.utfall``); histories from before it stored them as sent and replay that way.
 CANONICAL_VALUES_PATCH = "canonical-values"
+#: workflow.patched id: a retried command does not restart the settle window, and a burst
+#: defers an alert by at most ``SETTLE_CAP_WINDOWS`` windows after the later of the frist's
+#: expiry and the burst's first command.
+ALERT_SETTLE_CAP_PATCH = "alert-settle-cap"
+SETTLE_CAP_WINDOWS = 3
 WITHDRAWAL_EVENT = "larm_aterkallat"
+#: workflow.patched id: a system append the store refuses is logged and skipped instead of
+#: failing the case's workflow (histories from before it failed the workflow).
+SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
+#: The store's limit on an idempotency key (``domain.events.parse_event``).
+MAX_IDEMPOTENCY_KEY = 200
+#: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
+KEY_DIGEST_CHARS = 40
+
+
+def _system_key(prefix: str, frist: Frist) -> str:
+    """``prefix`` + the frist's key, or + a digest of it when that would not fit the store's
+    limit: a frist key is built from caller ids (up to 2000 characters). Keys that fit stay
+    exactly as before, so recorded histories and stored keys keep matching."""
+    key = prefix + frist.key
+    if len(key) <= MAX_IDEMPOTENCY_KEY:
+        return key
+    return prefix + hashlib.sha256(frist.key.encode()).hexdigest()[:KEY_DIGEST_CHARS]
 
 
 def alert_key(frist: Frist) -> str:
     """The idempotency key of a frist's alert event: one per frist instance, ever."""
-    return f"barnflow:{frist.alert_event}:{frist.key}"
+    return _system_key(f"barnflow:{frist.alert_event}:", frist)
 
 
 def withdrawal_key(frist: Frist) -> str:
     """The idempotency key of the withdrawal of a frist's alert: derived from the alert's key,
     so each alert is withdrawn at most once, ever (retries, restarts, replays, adoption)."""
-    return f"barnflow:{WITHDRAWAL_EVENT}:{frist.alert_event}:{frist.key}"
-
-
-def _rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
-    if isinstance(exc, RuleViolation):
-        return ApplicationError(
-            str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
-        )
-    return ApplicationError(
-        str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
-    )
+    return _system_key(f"barnflow:{WITHDRAWAL_EVENT}:{frist.alert_event}:", frist)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -123,6 +137,11 @@ class ChildCaseWorkflow:
         self._last_command_at: datetime | None = (
             None if inp.last_command_at is None else datetime.fromisoformat(inp.last_command_at)
         )
+        self._burst_start: datetime | None = (
+            None if inp.burst_started_at is None else datetime.fromisoformat(inp.burst_started_at)
+        )
+        #: System keys the store refused in this run: not retried (that would spin the loop).
+        self._refused: set[str] = set()
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -187,6 +206,7 @@ class ChildCaseWorkflow:
             last_command_at=(
                 None if self._last_command_at is None else self._last_command_at.isoformat()
             ),
+            burst_started_at=None if self._burst_start is None else self._burst_start.isoformat(),
         )
 
     async def _transfer(self) -> None:
@@ -211,10 +231,23 @@ class ChildCaseWorkflow:
             ev = self._judge(cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH))
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
-            self._last_command_at = workflow.now()  # the settle window starts (again)
+            self._command_accepted(retry)
             # "duplicate" tells the caller that *its command* was a retry; the store may also
             # have seen the append before when a local activity re-ran after a lost task
             return dataclasses.replace(result, duplicate=retry)
+
+    def _command_accepted(self, retry: bool) -> None:
+        """The settle window starts (again) with a new command. A retry says nothing new, so
+        an integrator retrying in a loop cannot postpone alerts (``ALERT_SETTLE_CAP_PATCH``)."""
+        if not workflow.patched(ALERT_SETTLE_CAP_PATCH):
+            self._last_command_at = workflow.now()  # histories from before: every command
+            return
+        if retry:
+            return
+        now = workflow.now()
+        if self._last_command_at is None or now >= self._last_command_at + self._settle:
+            self._burst_start = now  # a quiet window passed: a new burst begins
+        self._last_command_at = now
 
     @command.validator
     def validate_command(self, cmd: CommandInput) -> None:
@@ -229,7 +262,7 @@ class ChildCaseWorkflow:
             if ev.type == "beslut_fattat" and cmd.delegationsordning is not None:
                 _check_delegation(ev, cmd.delegationsordning)
         except (RuleViolation, EventValidationError) as exc:
-            raise _rejection(exc) from None
+            raise rejection(exc) from None
         return ev
 
     async def _append(self, event: dict[str, object], *, allow_system: bool) -> CommandResult:
@@ -264,7 +297,18 @@ class ChildCaseWorkflow:
         histories recorded before ``ALERT_SETTLE_PATCH``, or before any command in this run)."""
         if self._last_command_at is None or not workflow.patched(ALERT_SETTLE_PATCH):
             return None
-        return self._last_command_at + self._settle
+        end = self._last_command_at + self._settle
+        if self._burst_start is None:  # histories from before ALERT_SETTLE_CAP_PATCH
+            return end
+        # the cap: an endless stream of commands defers an expired frist's alert by at most
+        # SETTLE_CAP_WINDOWS windows after its expiry or the burst's start, whichever is later
+        expired = [
+            overdue_at(f.due)
+            for f in self._frister()
+            if f.status == OVERDUE and not self._done(alert_key(f))
+        ]
+        since = max(self._burst_start, min(expired, default=self._burst_start))
+        return min(end, since + SETTLE_CAP_WINDOWS * self._settle)
 
     def _settling(self) -> bool:
         """A command arrived within the settle window: expired frister wait for it to end."""
@@ -282,9 +326,38 @@ class ChildCaseWorkflow:
             if self._settling():
                 return
             for frist in self._frister():
-                if frist.status != OVERDUE or alert_key(frist) in self._state.idempotency:
+                if frist.status != OVERDUE or self._done(alert_key(frist)):
                     continue
-                await self._append(self._alert_event(frist), allow_system=True)
+                await self._append_system(self._alert_event(frist))
+
+    def _done(self, key: str) -> bool:
+        """The system event with ``key`` is stored, or the store refused it in this run."""
+        return key in self._state.idempotency or key in self._refused
+
+    async def _append_system(self, event: dict[str, object]) -> None:
+        """Append an alert or withdrawal; a refusal never fails the case's own workflow.
+
+        The refused event is logged as one structured line without content (type, rule,
+        error type) and not retried in this run; the case keeps taking commands."""
+        try:
+            await self._append(event, allow_system=True)
+        except (ActivityError, ApplicationError) as exc:
+            # a local activity's failure arrives as the activity's own ApplicationError, not
+            # wrapped in an ActivityError (both are caught)
+            if not workflow.patched(SYSTEM_APPEND_SURVIVES_PATCH):
+                raise
+            key = str(event["idempotency_key"])
+            self._refused.add(key)
+            data = event.get("data")
+            cause = exc.cause if isinstance(exc, ActivityError) else exc
+            workflow.logger.error(
+                "system event refused",
+                extra={
+                    "event_type": event["type"],
+                    "regel": data.get("regel") if isinstance(data, dict) else None,
+                    "error_type": getattr(cause, "type", None) or type(cause).__name__,
+                },
+            )
 
     async def _withdraw_false_alerts(self) -> None:
         """Append ``larm_aterkallat`` for each alert whose frist the record now shows as met:
@@ -293,10 +366,10 @@ class ChildCaseWorkflow:
             if (
                 frist.status != MET
                 or alert_key(frist) not in self._state.idempotency
-                or withdrawal_key(frist) in self._state.idempotency
+                or self._done(withdrawal_key(frist))
             ):
                 continue
-            await self._append(self._withdrawal_event(frist), allow_system=True)
+            await self._append_system(self._withdrawal_event(frist))
 
     def _withdrawal_event(self, frist: Frist) -> dict[str, object]:
         alert = next((e for e in self._events if e.idempotency_key == alert_key(frist)), None)
@@ -353,7 +426,7 @@ class ChildCaseWorkflow:
         """When the earliest open, not yet alerted frist becomes overdue, or, while a command's
         settle window runs, when it ends: an expiry inside the window waits for its end, and an
         expired frist left unalerted by the window is alerted then (if still unmet)."""
-        unalerted = [f for f in self._frister() if alert_key(f) not in self._state.idempotency]
+        unalerted = [f for f in self._frister() if not self._done(alert_key(f))]
         expiries = [overdue_at(f.due) for f in unalerted if f.status == OPEN]
         end = self._settle_end() if self._state.closed_on is None else None
         if end is None:

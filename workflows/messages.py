@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import EventValidationError, RuleViolation
+
 APPEND_ACTIVITY = "append_event"
 TRANSFER_ACTIVITY = "transfer_case"
 WORKFLOW_NAME = "ChildCaseWorkflow"
@@ -42,6 +46,9 @@ class CaseWorkflowInput:
     #: Carried on continue-as-new: workflow time (ISO) of the last accepted command, so a burst
     #: that spans a continue-as-new still settles before alerting.
     last_command_at: str | None = None
+    #: Carried on continue-as-new: workflow time (ISO) of the first command of the current
+    #: burst (commands each within the settle window of the one before), for the deferral cap.
+    burst_started_at: str | None = None
 
 
 @dataclass
@@ -100,3 +107,17 @@ class CaseSummary:
     last_position: int = 0
     open_evb: int = 0
     transferred_to: str | None = None
+
+
+def rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
+    """The one form a refused command or event travels in through Temporal (the workflow's
+    validator, the append activity and its test fake): non-retryable, typed by the error
+    class, with the rule and both messages, or the field and its message, as details (the API
+    and the test drivers turn it back into the rule or field)."""
+    if isinstance(exc, RuleViolation):
+        return ApplicationError(
+            str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
+        )
+    return ApplicationError(
+        str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
+    )

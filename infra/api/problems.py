@@ -22,6 +22,7 @@ from starlette.responses import Response
 from temporalio.service import RPCError
 
 from domain.errors import EventValidationError, RuleViolation
+from infra.timeouts import connection_failure
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://barnflow.se/problems/"
@@ -143,7 +144,10 @@ def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def _database_down(request: Request, exc: Exception) -> Response:
-    """An unreachable or timed-out database is expected in operation: 503, one log line."""
+    """An unreachable or timed-out database is expected in operation: 503, one log line.
+    Any other database error (a full disk, a deadlock) is a fault: the unexpected path."""
+    if not connection_failure(exc):
+        return _unexpected(request, exc)
     log.warning(
         "database unavailable (%s) on %s %s",
         type(exc).__name__,

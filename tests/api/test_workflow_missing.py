@@ -4,6 +4,9 @@ and the operator repairs it with what the problem and ``ops stuck`` print."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import httpx
 import pytest
 
@@ -105,3 +108,34 @@ async def test_a_closed_case_is_still_p_closed(
 
 
 pytestmark = pytest.mark.timeout(300)
+
+
+async def test_store_reads_for_a_command_do_not_block_the_event_loop(
+    http: httpx.AsyncClient,
+    token: Token,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review finding 8: every opening command reads (and folds) its case's stream; on the
+    API's event loop that read would stall every other request. The reads run in a worker
+    thread: the real store is called, and the thread it is called on is recorded."""
+    loop_thread = threading.current_thread()
+    threads: list[threading.Thread] = []
+    read = services.store.case_events
+
+    def spying(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(services.store, "case_events", spying)
+    ref, pnr = new_ref(), new_pnr()
+    steps = lifecycle(ref, pnr)
+    hdr = token("handlaggare")
+    opened = await http.post("/commands", json=steps[0], headers=hdr)
+    assert opened.status_code == 201, opened.text
+    wid = workflow_id_for("1280", pseudonym(PSEUDONYM_KEY, "1280", pnr))
+    await services.client.get_workflow_handle(wid).terminate(reason="test: lost workflow")
+    lost = await http.post("/commands", json=steps[1], headers=hdr)  # reads: is it open?
+    assert lost.status_code == 503, lost.text
+    assert len(threads) >= 3  # opening, recorded history, open-in-store
+    assert loop_thread not in threads

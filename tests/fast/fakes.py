@@ -20,7 +20,6 @@ from typing import Any
 from uuid import UUID
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from domain.aggregate import ChildCase
 from domain.calendar import legal_date
@@ -34,6 +33,7 @@ from workflows.messages import (
     CommandResult,
     TransferInput,
     TransferResult,
+    rejection,
 )
 
 #: What the production worker registers besides the two faked here: the webhook activities
@@ -49,17 +49,6 @@ def _body_digest(envelope: dict[str, Any]) -> str:
         if k not in ("position", "recorded_at", "case_id", "digest")
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def _rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
-    """The same non-retryable errors ``activities.record`` raises."""
-    if isinstance(exc, RuleViolation):
-        return ApplicationError(
-            str(exc), exc.rule, exc.sv, exc.en, type="RuleViolation", non_retryable=True
-        )
-    return ApplicationError(
-        str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
-    )
 
 
 @dataclass
@@ -118,7 +107,7 @@ class InMemoryStore:
             ev = parse_event(inp.event, allow_system=inp.allow_system)
             return self.record(ev, datetime.fromisoformat(inp.now))
         except (RuleViolation, EventValidationError) as exc:
-            raise _rejection(exc) from exc
+            raise rejection(exc) from exc
 
     @activity.defn(name=TRANSFER_ACTIVITY)
     async def transfer_case(self, inp: TransferInput) -> TransferResult:

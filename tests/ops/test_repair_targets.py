@@ -30,7 +30,7 @@ from infra.settings import Settings, load_settings
 from infra.store import CaseStore
 from infra.temporal import DevServer, free_port
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
-from tests.factories import PNR_BOY, PNR_GIRL, anmalan
+from tests.factories import PNR_BOY, PNR_GIRL, anmalan, line
 from workflows.webhooks import Delivery
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
@@ -84,7 +84,7 @@ def test_repair_accepts_what_stuck_printed(
     ours = [r for r in json.loads(stuck.stdout) if r["case_id"] == case_id]
     assert [r["kind"] for r in ours] == ["missing"]
     wid = ours[0]["workflow_id"]
-    assert f"barnflow ops repair {wid}" in ours[0]["action"]
+    assert f"barnflow ops repair {case_id}" in ours[0]["action"]  # names one case
     table = _barnflow("ops", "stuck", env=env)
     assert wid in table.stdout and f"case id:  {case_id} (kommun 9911)" in table.stdout
 
@@ -122,6 +122,93 @@ async def test_repair_by_workflow_id_adopts_and_a_shared_case_ref_needs_its_komm
         dev_client, store, settings, pg_url, case_ref=wid, reason="test", actor="ops1", apply=True
     )
     assert plan.applied and plan.case_id == str(head.case_id)
+    desc = await dev_client.get_workflow_handle(wid).describe()
+    assert desc.status is not None and desc.status.name == "RUNNING"
+    await dev_client.get_workflow_handle(wid).terminate(reason="test done")
+
+
+def _closed_case(store: CaseStore, kommun: str, ref: str, pnr: str) -> str:
+    """A case of ``pnr`` opened and closed (no action) an hour ago, in the store only."""
+    at = datetime.now(UTC) - timedelta(hours=1)
+    steps = [
+        anmalan(at, pnr=pnr, kommun=kommun, case_ref=ref, key=f"{ref}-1"),
+        line(
+            "skyddsbedomning_gjord",
+            {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+            at=at,
+            key=f"{ref}-2",
+            kommun=kommun,
+            case_ref=ref,
+        ),
+        line(
+            "forhandsbedomning_beslutad",
+            {"anmalan_id": "anm-1", "beslut": "inleda_utredning"},
+            at=at,
+            key=f"{ref}-3",
+            kommun=kommun,
+            case_ref=ref,
+        ),
+        line(
+            "utredning_inledd",
+            {"utredning_id": "u-1", "grund": "anmalan"},
+            at=at,
+            key=f"{ref}-4",
+            kommun=kommun,
+            case_ref=ref,
+        ),
+        line(
+            "utredning_avslutad",
+            {"utredning_id": "u-1", "utfall": "ingen_atgard"},
+            at=at,
+            key=f"{ref}-5",
+            kommun=kommun,
+            case_ref=ref,
+        ),
+        line(
+            "arende_avslutat",
+            {"orsak": "ingen_atgard"},
+            at=at,
+            key=f"{ref}-6",
+            kommun=kommun,
+            case_ref=ref,
+        ),
+    ]
+    for step in steps:
+        store.record(parse_event(step))
+    return str(case_id_for(kommun, ref))
+
+
+async def test_repair_by_workflow_id_takes_the_open_case_not_an_older_closed_one(
+    store: CaseStore, pg_url: str, schema: str, dev_temporal: DevServer, dev_client: Client
+) -> None:
+    """A child with a closed case and an open one shares one workflow id: repair by that id
+    adopts the open case (and stuck's action names the case id, which is unique)."""
+    env = _env(pg_url, schema, dev_temporal.address)
+    settings = _settings(env)
+    tag = uuid.uuid4().hex[:8]
+    closed_id = _closed_case(store, "9915", f"VS-old-{tag}", PNR_BOY)
+    open_id = _record_case(store, "9915", f"VS-new-{tag}", PNR_BOY)
+    head = find_case(store, PSEUDONYM_KEY, open_id)
+    assert str(head.case_id) == open_id
+    rows = await find_stuck(dev_client, store, PSEUDONYM_KEY)
+    [row] = [r for r in rows if r.case_id == open_id]
+    wid = row.workflow_id
+    assert wid is not None and f"barnflow ops repair {open_id}" in row.action
+    assert str(find_case(store, PSEUDONYM_KEY, wid).case_id) == open_id
+    plan = await repair(
+        dev_client, store, settings, pg_url, case_ref=wid, reason="test", actor="ops1", apply=True
+    )
+    assert plan.case_id == open_id and plan.steps[-1].startswith(f"adopt {wid} from the store")
+    desc = await dev_client.get_workflow_handle(wid).describe()
+    assert desc.status is not None and desc.status.name == "RUNNING"
+    # naming the closed case keeps the open case's workflow running
+    kept = await repair(
+        dev_client, store, settings, pg_url, case_ref=closed_id, reason="t", actor="o", apply=True
+    )
+    assert kept.steps == [
+        f"keep {wid} running: it drives the child's open case",
+        "case is closed in the store: nothing to adopt",
+    ]
     desc = await dev_client.get_workflow_handle(wid).describe()
     assert desc.status is not None and desc.status.name == "RUNNING"
     await dev_client.get_workflow_handle(wid).terminate(reason="test done")
