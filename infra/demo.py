@@ -142,7 +142,7 @@ def _lvu_omhandertagande(b: _Builder, day: int) -> None:
     b.add(day, "lvu_omhandertagande_beslutat", ordf, "ordforande")
     b.add(day, "lvu_omhandertagande_verkstallt", {"beslut_id": "L1"})
     b.add(day + 4, "lvu_understalld", {"beslut_id": "L1"})
-    b.add(day + 9, "lvu_ansokan_inlamnad", {"beslut_id": "L1"})
+    b.add(day + 9, "lvu_ansokan_inlamnad", {"beslut_id": "L1", "grund": "hem"})
 
 
 def _path_lvu_ansokan_pending(b: _Builder) -> None:

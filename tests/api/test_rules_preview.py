@@ -157,7 +157,10 @@ async def test_a_closed_lvu_case_is_closed_and_has_nothing_running(
             ("forhandsbedomning_beslutad", {"anmalan_id": "anm-1", "beslut": "inleda_utredning"}),
             ("utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "anm-1"}),
             ("utredning_avslutad", {"utredning_id": "u1", "utfall": "lvu_ansokan"}),
-            ("lvu_ansokan_inlamnad", {"beslut_id": "L1"}),
+            (
+                "lvu_ansokan_inlamnad",
+                {"beslut_id": "L1", "grund": "hem", "lakarundersokning_obehovlig": True},
+            ),
             ("lvu_dom", {"utfall": "avslag", "beslut_id": "L1"}),
             ("arende_avslutat", {"orsak": "lvu_avslag"}),
         ],

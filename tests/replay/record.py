@@ -58,7 +58,10 @@ async def lvu(d: CaseDriver) -> None:
     await d.send("lvu_omhandertagande_verkstallt", {"beslut_id": "lvu-1"})
     await d.sleep_days(9)
     await d.send("lvu_understalld", {"beslut_id": "lvu-1"})
-    await d.send("lvu_ansokan_inlamnad", {"beslut_id": "lvu-1"})
+    await d.send(
+        "lvu_ansokan_inlamnad",
+        {"beslut_id": "lvu-1", "grund": "hem", "lakarundersokning_obehovlig": True},
+    )
     await d.sleep_days(20)
     await d.send("lvu_dom", {"utfall": "bifall", "beslut_id": "lvu-1", "paragraf": "2"})
 

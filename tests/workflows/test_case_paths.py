@@ -104,7 +104,10 @@ async def test_lvu_omhandertagande_with_missed_understallning(
         assert alerts == [("frist_overskriden", "E2", add_weeks(taken, 1).isoformat())]
         await d.send("lvu_understalld", {"beslut_id": "lvu-1"})
         await d.sleep_days(10)
-        await d.send("lvu_ansokan_inlamnad", {"beslut_id": "lvu-1"})  # within four weeks (E3)
+        await d.send(
+            "lvu_ansokan_inlamnad",
+            {"beslut_id": "lvu-1", "grund": "hem", "lakarundersokning_obehovlig": True},
+        )  # within four weeks (E3)
         await d.sleep_days(30)
         assert d.alerts() == alerts  # E3 met: nothing more
         assert "E3:lvu-1" not in (await d.summary()).overdue_frister

