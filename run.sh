@@ -25,6 +25,7 @@ case "$cmd" in
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     .venv/bin/mypy
+    .venv/bin/lint-imports
     exec .venv/bin/pytest "$@"
     ;;
   *)

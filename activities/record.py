@@ -13,7 +13,7 @@ from temporalio import activity
 
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import parse_event
-from infra.store import CaseStore
+from infra.persistence.store import CaseStore
 from workflows.messages import APPEND_ACTIVITY, AppendInput, CommandResult, rejection
 
 

@@ -18,7 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.ids import case_id_for
-from infra.store import CaseStore
+from infra.persistence.store import CaseStore
 from workflows.messages import TRANSFER_ACTIVITY, TransferInput, TransferResult
 
 #: Starts (or finds) the receiving kommun's workflow from its stream: (kommun, case_ref) → id.

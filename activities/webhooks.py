@@ -26,9 +26,9 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from domain.case import fold
 from domain.events import CaseEvent
 from domain.ids import case_id_for
-from infra.api.db import connection, ensure_tables, q
-from infra.store import CaseStore
-from projections.access_log import record_access
+from infra.persistence.access_log import record_access
+from infra.persistence.db import connection, ensure_tables, q
+from infra.persistence.store import CaseStore
 from workflows.webhooks import (
     DELIVER_ACTIVITY,
     POLL_ACTIVITY,

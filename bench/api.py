@@ -12,8 +12,8 @@ API is the real app served by uvicorn on loopback, with a real worker on the sam
   order): ``POST /commands`` over HTTP; the same commands through ``send_command`` in process
   (no HTTP); and a bare Temporal update round trip (a workflow whose update handler only counts,
   no activity, no database: bench/bare_update_workflow.py).
-* **import** (events/s): ``infra.importer.import_lines`` in process, ``POST /import`` over HTTP,
-  and the floor: the same JSON lines into a plain table with psycopg ``COPY`` and with
+* **import** (events/s): ``infra.persistence.importer.import_lines`` in process, ``POST /import``
+  over HTTP, and the floor: the same JSON lines into a plain table with psycopg ``COPY`` and with
   ``executemany``.
 
 Prints the numbers and the ratios.
@@ -49,15 +49,18 @@ from bench.bare_update_workflow import BareUpdateWorkflow
 from bench.workflow import lifecycle
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
-from infra.api.config import ApiConfig
-from infra.api.db import ensure_tables
 from infra.api.serve import serving
 from infra.api.services import Services
-from infra.embedded_pg import embedded_postgres
-from infra.importer import import_lines
-from infra.settings import DatabaseSettings, Keys, Settings
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import connect, dev_server, running_worker, send_command
+from infra.config.api import ApiConfig
+from infra.config.settings import DatabaseSettings, Keys, Settings
+from infra.persistence.db import ensure_tables
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.importer import import_lines
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.client import connect
+from infra.temporal.commands import send_command
+from infra.temporal.devserver import dev_server
+from infra.temporal.worker import running_worker
 
 KEYS = Keys(
     codec=secrets.token_bytes(32), pseudonym=secrets.token_bytes(32), cipher=secrets.token_bytes(32)

@@ -32,8 +32,8 @@ from psycopg import sql
 from domain.aggregate import ChildCase
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
-from infra.demo import synthetic_pnr
-from infra.store import EVENTS_TABLE, CaseStore, ensure_schema, eventsourcing_env
+from infra.cli.demo import synthetic_pnr
+from infra.persistence.store import EVENTS_TABLE, CaseStore, ensure_schema, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS
 from projections.runner import caught_up, rebuild

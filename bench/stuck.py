@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from domain.events import parse_event
-from infra.audit import running_case_workflows
-from infra.bootstrap import adopt_case
-from infra.ops import StuckOptions, find_stuck
-from infra.settings import load_settings
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import connect, dev_server, running_worker
+from infra.audit.verify import running_case_workflows
+from infra.config.settings import load_settings
+from infra.ops.stuck import StuckOptions, find_stuck
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.client import connect
+from infra.temporal.commands import adopt_case
+from infra.temporal.devserver import dev_server
+from infra.temporal.worker import running_worker
 from tests.factories import anmalan, fresh_pnr
 
 KEY = b"k" * 32

@@ -46,9 +46,12 @@ from temporalio.worker import Worker
 from bench.bare_workflow import BareWorkflow
 from domain.calendar import STOCKHOLM
 from domain.identity import luhn_check_digit
-from infra.embedded_pg import embedded_postgres
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import connect, dev_server, running_worker, send_command
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.client import connect
+from infra.temporal.commands import send_command
+from infra.temporal.devserver import dev_server
+from infra.temporal.worker import running_worker
 
 CODEC_KEY = secrets.token_bytes(32)
 PSEUDONYM_KEY = secrets.token_bytes(32)

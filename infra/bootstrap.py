@@ -16,11 +16,13 @@ from typing import TypeVar
 import psycopg
 from temporalio.client import Client
 
-from infra.embedded_pg import embedded_postgres
-from infra.schema import migrate
-from infra.settings import Settings
-from infra.store import CaseStore, eventsourcing_env
-from infra.temporal import adopt, connect, dev_server, running_worker
+from infra.config.settings import Settings
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.schema import migrate
+from infra.persistence.store import CaseStore, eventsourcing_env
+from infra.temporal.client import connect
+from infra.temporal.devserver import dev_server
+from infra.temporal.worker import running_worker
 from projections.runner import ReportsRunner, all_runners
 
 _log = logging.getLogger("barnflow")
@@ -91,8 +93,8 @@ def open_store(
     settings: Settings, url: str, *, wait_for_database: float = 0.0
 ) -> Iterator[tuple[CaseStore, dict[str, str]]]:
     """The event store on ``url``, its schema first migrated to the code's version under the
-    start-up lock (``infra.schema``). Long-running services pass ``wait_for_database`` (seconds)
-    so that one started next to a recovering PostgreSQL waits for it instead of exiting;
+    start-up lock (``infra.persistence.schema``). Long-running services pass ``wait_for_database``
+    (seconds) so that one started next to a recovering PostgreSQL waits for it instead of exiting;
     one-shot commands fail at once with one line."""
     env = eventsourcing_env(
         url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
@@ -121,7 +123,7 @@ class Stack:
     projections: ReportsRunner
     temporal_address: str
     ui_url: str | None
-    #: the HTTP API's base URL when ``local_stack`` serves it (``api_port``), else None
+    #: the HTTP API's base URL when ``infra.api.dev.dev_stack`` serves it, else None
     api_url: str | None = None
 
 
@@ -132,10 +134,9 @@ async def local_stack(
     temporal_port: int | None = None,
     ui_port: int | None = None,
     headless: bool = False,
-    api_port: int | None = None,
 ) -> AsyncIterator[Stack]:
-    """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections,
-    and the HTTP API on 127.0.0.1:``api_port`` when given (0: a free port)."""
+    """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections.
+    The HTTP API sits above this (``infra.api.dev.dev_stack`` serves it on the stack)."""
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
         store, env = stack.enter_context(open_store(settings, url))
@@ -160,33 +161,4 @@ async def local_stack(
                 alert_settle_seconds=settings.alert_settle_seconds,
             )
         )
-        api_url = None
-        if api_port is not None:
-            from infra.api.dev import serve_api  # the API imports this module: import late
-
-            api_url = await stack.enter_async_context(
-                serve_api(settings, store, client, runner, port=api_port)
-            )
-        yield Stack(
-            store,
-            client,
-            runner,
-            server.address,
-            None if headless else server.ui_url,
-            api_url,
-        )
-
-
-async def adopt_case(
-    client: Client, store: CaseStore, settings: Settings, kommun: str, case_ref: str
-) -> str:
-    """Start a case's workflow from the store's record of it (import/repair path)."""
-    return await adopt(
-        client,
-        store,
-        kommun,
-        case_ref,
-        pseudonym_key=settings.keys.pseudonym,
-        task_queue=settings.task_queue,
-        alert_settle_seconds=settings.alert_settle_seconds,
-    )
+        yield Stack(store, client, runner, server.address, None if headless else server.ui_url)

@@ -35,7 +35,7 @@ from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflow
 from temporalio.contrib.opentelemetry._context import attached_context
 from temporalio.exceptions import ApplicationError
 
-from infra.settings import SettingsError
+from infra.config.settings import SettingsError
 
 TRACER_NAME = "barnflow"
 MODES = ("off", "console", "otlp")
@@ -365,7 +365,7 @@ def observe_views(store: Any, view: Any) -> None:
     ``beslut`` views as of today (Europe/Stockholm)."""
     from psycopg import sql
 
-    from infra.store import today_stockholm
+    from infra.config.clock import today_stockholm
 
     def rows(query: str) -> list[Any]:
         with view.cursor() as curs:

@@ -20,8 +20,8 @@ from psycopg.rows import DictRow
 
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections import delegationsbeslut, evb, frister, utredning
-from projections.access_log import COLUMNS as ACCESS_COLUMNS
-from projections.access_log import access_log_report
+from projections.access_reads import COLUMNS as ACCESS_COLUMNS
+from projections.access_reads import access_log_report
 from projections.periods import Period
 from projections.source import report_cursor
 from projections.timeline import case_timeline

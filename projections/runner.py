@@ -30,7 +30,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-from infra.store import EVENTS_TABLE, CaseStore
+from infra.persistence.store import EVENTS_TABLE, CaseStore
 from projections.decode import StateDecoder
 from projections.parallel import Folded, FoldPool, StoredCase, default_workers
 from projections.view import Decoded, ReportsView, open_view, write_encoded

@@ -14,7 +14,7 @@ from psycopg import sql
 from domain.calendar import legal_date
 from domain.frister import law_for
 from domain.ids import case_id_for
-from projections.access_log import case_reads
+from projections.access_reads import case_reads
 from projections.source import table_ref
 from projections.tables import CASES
 from projections.view import ReportsView

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import orjson
@@ -22,8 +21,8 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.events import event_from_json
-from infra.cipher import KeyringCipher
-from infra.store import APP_NAME
+from infra.persistence.cipher import KeyringCipher
+from infra.persistence.store import APP_NAME
 from projections.copytext import copy_text
 from projections.facts import Seal, case_rows, ivo_id_of, ivo_key, redact
 from projections.tables import ALL_TABLES, CASES
@@ -97,17 +96,6 @@ class ReportsView(PostgresTrackingRecorder):
     def cursor(self, *, commit: bool = False) -> Iterator[Cursor[DictRow]]:
         with self.datastore.transaction(commit=commit) as curs:
             yield curs
-
-    def report_rows(
-        self, kommun: str, as_of: date, *, include_closed: bool = False
-    ) -> list[dict[str, Any]]:
-        """The frister report's rows (kept for callers of the former frister view)."""
-        from projections.frister import frister_rows
-
-        with self.cursor() as curs:
-            return frister_rows(
-                curs, self.schema, kommun, as_of, self.unseal, include_closed=include_closed
-            )
 
     def position(self) -> int:
         return int(self.max_tracking_id(APP_NAME) or 0)

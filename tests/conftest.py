@@ -27,16 +27,11 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import STOCKHOLM
-from infra.codec import data_converter
-from infra.embedded_pg import embedded_postgres
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import (
-    DevServer,
-    connect,
-    dev_server,
-    register_search_attributes,
-    temporal_test_server,
-)
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.client import connect, register_search_attributes
+from infra.temporal.codec import data_converter
+from infra.temporal.devserver import DevServer, dev_server, temporal_test_server
 
 
 def _interrupt(signum: int, frame: object) -> None:

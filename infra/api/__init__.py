@@ -3,8 +3,8 @@ import/export and webhooks, behind bearer-token authentication and the access lo
 
 ``create_app`` is the only entry point; every dependency (store, Temporal client, settings) is
 passed in, so the same app runs under ``barnflow api``, ``barnflow dev`` and the tests. Importing
-this package is cheap and imports no routes (the worker imports ``infra.api.db`` for webhooks,
-and the routes import ``infra.temporal``, which builds the worker).
+this package is cheap and imports no routes (the worker imports ``infra.persistence.db`` for
+webhooks, and the routes import ``infra.temporal.commands``, which builds the worker).
 """
 
 from __future__ import annotations

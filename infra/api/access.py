@@ -18,10 +18,10 @@ from domain.case import CaseState, fold
 from domain.events import CaseEvent
 from domain.ids import case_id_for
 from infra.api.auth import Principal
-from infra.api.db import schema_of
 from infra.api.problems import Problem
 from infra.api.services import Services
-from infra.store import CaseStore
+from infra.persistence.db import schema_of
+from infra.persistence.store import CaseStore
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def log_access_as(
     store: CaseStore, who: str, role: str, cases: list[tuple[str, str]], purpose: str
 ) -> None:
     """Append one access-log entry per case read, given as (case_id, kommun)."""
-    from projections.access_log import record_access
+    from infra.persistence.access_log import record_access
 
     now = datetime.now(UTC)
     for case_id, kommun in cases:
@@ -79,7 +79,7 @@ def reads_of(
     services: Services, case: LoadedCase, known_at: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Who read the case (the access log), oldest first; as known at ``known_at`` if given."""
-    from projections.access_log import case_reads
+    from projections.access_reads import case_reads
 
     recorder = cast(PostgresApplicationRecorder, services.store.recorder)
     with recorder.datastore.transaction(commit=False) as curs:

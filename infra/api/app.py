@@ -14,7 +14,6 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
 
 from infra.api import problems
-from infra.api.config import ApiConfig
 from infra.api.limits import BodyLimit
 from infra.api.models import ProblemOut
 from infra.api.problems import PROBLEM_MEDIA_TYPE
@@ -26,6 +25,7 @@ from infra.api.routes_io import router as io_router
 from infra.api.routes_reports import router as reports_router
 from infra.api.routes_webhooks import router as webhooks_router
 from infra.api.services import Services
+from infra.config.api import ApiConfig
 from infra.telemetry import TraceMiddleware
 
 VERSION = "1.0.0"

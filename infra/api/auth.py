@@ -18,9 +18,9 @@ from typing import Any
 import jwt
 
 from domain.events import KOMMUN_RE
-from infra.api.db import connection, q
 from infra.api.problems import Problem
-from infra.store import CaseStore
+from infra.persistence.db import connection, q
+from infra.persistence.store import CaseStore
 
 ROLES = ("system", "handlaggare", "arbetsledare", "operator", "auditor")
 WRITERS = frozenset({"system", "handlaggare", "arbetsledare"})

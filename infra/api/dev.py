@@ -3,18 +3,20 @@ stack's own store, Temporal client and report views, so one process gives the wh
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from temporalio.client import Client
 
 from infra.api.app import create_app
-from infra.api.config import load_api_config
-from infra.api.db import ensure_tables
 from infra.api.serve import serving
 from infra.api.services import Services
-from infra.settings import Settings
-from infra.store import CaseStore
+from infra.bootstrap import Stack, local_stack
+from infra.config.api import load_api_config
+from infra.config.settings import Settings
+from infra.persistence.db import ensure_tables
+from infra.persistence.store import CaseStore
 from projections.runner import ReportsRunner
 
 
@@ -41,3 +43,24 @@ async def serve_api(
     )
     async with serving(create_app(services), host=host, port=port) as url:
         yield url
+
+
+@asynccontextmanager
+async def dev_stack(
+    settings: Settings,
+    *,
+    api_port: int | None,
+    temporal_port: int | None = None,
+    ui_port: int | None = None,
+    headless: bool = False,
+) -> AsyncIterator[Stack]:
+    """``barnflow dev``: the local stack, with the API on 127.0.0.1:``api_port`` when given
+    (0: a free port). Everything started here is stopped when the context exits."""
+    async with local_stack(
+        settings, temporal_port=temporal_port, ui_port=ui_port, headless=headless
+    ) as st:
+        if api_port is None:
+            yield st
+            return
+        async with serve_api(settings, st.store, st.client, st.projections, port=api_port) as url:
+            yield dataclasses.replace(st, api_url=url)

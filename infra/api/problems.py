@@ -22,7 +22,7 @@ from starlette.responses import Response
 from temporalio.service import RPCError
 
 from domain.errors import EventValidationError, RuleViolation
-from infra.timeouts import connection_failure
+from infra.config.timeouts import connection_failure
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://barnflow.se/problems/"

@@ -34,8 +34,8 @@ from infra.api.models import (
 )
 from infra.api.problems import Problem
 from infra.api.services import Services
-from infra.store import today_stockholm
-from infra.temporal import child_pseudonym
+from infra.config.clock import today_stockholm
+from infra.temporal.commands import child_pseudonym
 from workflows.messages import STATE_QUERY, CaseSummary
 
 router = APIRouter(prefix="/cases/{kommun}/{case_ref}", tags=["cases"])

@@ -25,8 +25,8 @@ from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import CommandAccepted, CommandIn
 from infra.api.problems import Problem, field_problem, rule_problem, unavailable
 from infra.api.services import Services
-from infra.store import IdempotencyConflict, body_digest
-from infra.temporal import CommandRejected, WorkflowMissing, send_command
+from infra.persistence.store import IdempotencyConflict, body_digest
+from infra.temporal.commands import CommandRejected, WorkflowMissing, send_command
 from workflows.messages import CommandResult
 
 router = APIRouter(tags=["commands"])

@@ -21,7 +21,7 @@ from infra.api.deps import ServicesDep
 from infra.api.models import HealthOut
 from infra.api.problems import Problem
 from infra.api.services import Services
-from infra.timeouts import HEALTH_CHECK
+from infra.config.timeouts import HEALTH_CHECK
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("barnflow.api")

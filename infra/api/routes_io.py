@@ -1,6 +1,7 @@
 """``POST /import`` and ``GET /export``: JSONL in the docs/domain.md §4 line format.
 
-Import validates the whole file before appending anything (``infra.importer.import_lines``), is
+Import validates the whole file before appending anything
+(``infra.persistence.importer.import_lines``), is
 idempotent per line (a re-run after an interruption appends nothing twice) and adopts every
 still-open case into its workflow so its timers run. Export writes the same lines with
 ``case_id``, ``position``, ``recorded_at`` and the hash-chain ``digest``; it is a read of case
@@ -27,7 +28,7 @@ from infra.api.models import ImportOut
 from infra.api.problems import Problem
 from infra.api.routes_feed import visible
 from infra.api.services import Services
-from infra.bootstrap import adopt_case
+from infra.temporal.commands import adopt_case
 
 router = APIRouter(tags=["import-export"])
 NDJSON = "application/x-ndjson"
@@ -35,7 +36,7 @@ _PAGE = 1000
 
 
 def _import(services: Services, principal: Principal, body: bytes) -> Any:
-    from infra.importer import import_lines
+    from infra.persistence.importer import import_lines
 
     try:
         text = body.decode("utf-8")

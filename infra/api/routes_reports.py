@@ -23,7 +23,7 @@ from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import ReportOut
 from infra.api.problems import Problem
 from infra.api.services import Services
-from infra.store import today_stockholm
+from infra.config.clock import today_stockholm
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

@@ -20,12 +20,12 @@ from fastapi import APIRouter, Path, Response
 from temporalio.common import WorkflowIDConflictPolicy
 
 from infra.api.auth import Principal
-from infra.api.db import connection, q
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import DeliveryOut, WebhookIn, WebhookOut
 from infra.api.problems import Problem
 from infra.api.services import Services
-from infra.timeouts import START_RPC_TIMEOUT
+from infra.config.timeouts import START_RPC_TIMEOUT
+from infra.persistence.db import connection, q
 from workflows.webhooks import DispatchInput, WebhookDispatchWorkflow, dispatcher_id
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

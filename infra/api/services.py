@@ -14,10 +14,10 @@ from typing import Any
 
 from temporalio.client import Client
 
-from infra.api.config import ApiConfig
 from infra.api.problems import Problem, unavailable
-from infra.settings import Settings
-from infra.store import CaseStore
+from infra.config.api import ApiConfig
+from infra.config.settings import Settings
+from infra.persistence.store import CaseStore
 from workflows.webhooks import DispatchInput
 
 

@@ -22,12 +22,14 @@ from temporalio.client import Client
 from domain.identity import luhn_check_digit
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
-from infra.api.config import ApiConfig
-from infra.api.db import ensure_tables
 from infra.api.services import Services
-from infra.settings import DatabaseSettings, Keys, Settings
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import DevServer, connect, running_worker
+from infra.config.api import ApiConfig
+from infra.config.settings import DatabaseSettings, Keys, Settings
+from infra.persistence.db import ensure_tables
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.client import connect
+from infra.temporal.devserver import DevServer
+from infra.temporal.worker import running_worker
 from projections.runner import ReportsRunner, all_runners
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from workflows.webhooks import Backoff, DispatchInput

@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from domain.calendar import STOCKHOLM, add_days
-from infra.store import today_stockholm
+from infra.config.clock import today_stockholm
 from tests.api.conftest import Token, new_pnr, new_ref
 from tests.api.test_webhooks import receiving
 from tests.factories import line

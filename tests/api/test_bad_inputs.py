@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from infra.store import EVENTS_TABLE
+from infra.persistence.store import EVENTS_TABLE
 from tests.api.cases import lifecycle
 from tests.api.conftest import JWT_KEY, Token, new_pnr, new_ref
 from tests.factories import earlier_today, line

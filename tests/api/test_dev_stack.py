@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from infra.api.auth import create_jwt
-from infra.api.config import jwt_key
-from infra.bootstrap import local_stack
-from infra.settings import DatabaseSettings, Settings
-from infra.temporal import free_port
+from infra.api.dev import dev_stack
+from infra.config.api import jwt_key
+from infra.config.settings import DatabaseSettings, Settings
+from infra.temporal.devserver import free_port
 
 
 async def test_local_stack_serves_the_api_on_its_port(
@@ -27,7 +27,7 @@ async def test_local_stack_serves_the_api_on_its_port(
         task_queue="tq-dev-stack",
     )
     port = free_port()
-    async with local_stack(settings, headless=True, api_port=port) as st:
+    async with dev_stack(settings, headless=True, api_port=port) as st:
         assert st.api_url == f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=st.api_url) as http:
             health = await http.get("/health")

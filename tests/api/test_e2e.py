@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from infra.store import CaseStore
+from infra.persistence.store import CaseStore
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from infra.api import create_app
-from infra.cli import main
+from infra.cli.main import main
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 

@@ -18,10 +18,10 @@ import pytest
 
 from domain.ids import case_id_for
 from infra.api.app import create_app
-from infra.api.config import load_api_config
 from infra.api.services import Services
-from infra.store import CaseStore
-from infra.temporal import running_worker
+from infra.config.api import load_api_config
+from infra.persistence.store import CaseStore
+from infra.temporal.worker import running_worker
 from tests.api.cases import lifecycle
 from tests.api.conftest import JWT_KEY, Token, new_pnr, new_ref
 from tests.conftest import PSEUDONYM_KEY

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 
-from infra.store import today_stockholm
+from infra.config.clock import today_stockholm
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from domain.calendar import add_weeks
-from infra.store import today_stockholm
+from infra.config.clock import today_stockholm
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
 from tests.factories import line

@@ -18,7 +18,7 @@ import uvicorn
 
 from infra.api.app import create_app
 from infra.api.services import Services
-from infra.temporal import free_port
+from infra.temporal.devserver import free_port
 from tests.api.conftest import Token
 
 CHECKS = ",".join(

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from activities.webhooks import signature
-from infra.temporal import free_port
+from infra.temporal.devserver import free_port
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
 from tests.helpers import eventually

@@ -13,10 +13,10 @@ import pytest
 
 from domain.calendar import STOCKHOLM, add_days, add_years
 from domain.events import parse_event
-from infra.audit_case import AuditQuery, case_audit
-from infra.audit_html import render_html
-from infra.cli import main
-from infra.store import CaseStore, eventsourcing_env
+from infra.audit.case import AuditQuery, case_audit
+from infra.audit.html import render_html
+from infra.cli.main import main
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.runner import caught_up
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_GIRL, line, stockholm_today

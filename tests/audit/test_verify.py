@@ -9,10 +9,10 @@ from psycopg import sql
 
 from domain.events import parse_event
 from domain.ids import case_id_for
-from infra.audit import Checkpoint, verify_store
-from infra.cipher import Keyring
-from infra.cli_keys import rotate
-from infra.store import CaseStore, eventsourcing_env
+from infra.audit.verify import Checkpoint, verify_store
+from infra.ops.keys import rotate
+from infra.persistence.cipher import Keyring
+from infra.persistence.store import CaseStore, eventsourcing_env
 from tests.factories import PNR_BOY, anmalan, days_ago, line
 
 NOW = days_ago(3)

@@ -25,10 +25,14 @@ from temporalio.client import Client
 
 from domain.calendar import STOCKHOLM, add_days
 from domain.events import parse_event
-from infra.audit_case import AuditQuery, case_audit
-from infra.audit_html import render_html
-from infra.store import CaseStore, eventsourcing_env, today_stockholm
-from infra.temporal import DevServer, adopt, connect, dev_server, running_worker
+from infra.audit.case import AuditQuery, case_audit
+from infra.audit.html import render_html
+from infra.config.clock import today_stockholm
+from infra.persistence.store import CaseStore, eventsourcing_env
+from infra.temporal.client import connect
+from infra.temporal.commands import adopt
+from infra.temporal.devserver import DevServer, dev_server
+from infra.temporal.worker import running_worker
 from projections.runner import caught_up
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import anmalan, fresh_pnr, line

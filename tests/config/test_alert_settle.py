@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.settings import SettingsError, load_settings
+from infra.config.settings import SettingsError, load_settings
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

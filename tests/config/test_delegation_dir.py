@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.settings import SettingsError, load_settings
+from infra.config.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "config" / "delegationsordning.sample.toml"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from frist_builders import BARN, line
 
-from infra.cli_rules import register
+from infra.cli.rules import register
 
 
 def run(argv: list[str]) -> int:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from domain.events import CaseEvent, parse_event
-from infra.cli_rules_preview import NO_FRISTER, is_listed, previews, rows
+from infra.cli.rules_preview import NO_FRISTER, is_listed, previews, rows
 from tests.domain.frist_builders import ev
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "lvu2027.jsonl"

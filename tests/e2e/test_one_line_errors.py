@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from infra.store import CaseStore
-from infra.temporal import DevServer, free_port, running_worker
+from infra.persistence.store import CaseStore
+from infra.temporal.devserver import DevServer, free_port
+from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_THIRD, anmalan, line
 

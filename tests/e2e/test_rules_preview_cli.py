@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from domain.calendar import STOCKHOLM
-from infra.store import today_stockholm
+from infra.config.clock import today_stockholm
 from tests.e2e.test_cli import _barnflow, _env
 from tests.factories import line
 

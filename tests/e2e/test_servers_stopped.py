@@ -22,8 +22,8 @@ import psutil
 import psycopg
 import pytest
 
-from infra.embedded_pg import OWNERS_FILE, embedded_postgres
-from infra.temporal import free_port
+from infra.persistence.embedded_pg import OWNERS_FILE, embedded_postgres
+from infra.temporal.devserver import free_port
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
 pytestmark = pytest.mark.timeout(300)

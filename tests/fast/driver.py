@@ -1,6 +1,6 @@
 """Commands to the real workflow at the time-skipping server's current time (fast tier).
 
-It sends what the API sends (``infra.temporal.send_command``): update-with-start for an
+It sends what the API sends (``infra.temporal.commands.send_command``): update-with-start for an
 anmälan/ansökan, an update otherwise, and turns a refused update back into the rule or field.
 It is written against Temporal's client alone so the tier needs neither the store nor ``infra``.
 """

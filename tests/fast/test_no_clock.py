@@ -19,7 +19,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from infra.codec import data_converter
+from infra.temporal.codec import data_converter
 from tests.fast.clock_guard import ClockGuard
 from tests.fast.driver import FastCase
 from tests.fast.fakes import InMemoryStore

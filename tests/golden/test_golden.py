@@ -1,6 +1,7 @@
 """Golden scenarios: event lines (docs/domain.md §4) in, the canonical report bytes out.
 
-Each ``<scenario>.jsonl`` is loaded store-only through ``infra.importer.import_lines`` (as an
+Each ``<scenario>.jsonl`` is loaded store-only through ``infra.persistence.importer.import_lines``
+(as an
 auditor would with ``barnflow import --no-workflows``), the views are brought up to date, and every
 report listed in ``GOLDEN`` must equal ``<scenario>/<report>@<period>.json`` byte for byte; then
 every view is rebuilt from the record and the bytes must still be equal.
@@ -23,8 +24,8 @@ import pytest
 
 from domain.calendar import STOCKHOLM
 from domain.rules import KommunPolicy
-from infra.importer import import_lines
-from infra.store import CaseStore, eventsourcing_env
+from infra.persistence.importer import import_lines
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS, ReportOptions, dumps
 from projections.runner import caught_up, rebuild

@@ -13,8 +13,9 @@ from domain.case import fold
 from domain.frister import MET, MISSED, compute_frister
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
-from infra.store import CaseStore
-from infra.temporal import CommandRejected, running_worker, send_command
+from infra.persistence.store import CaseStore
+from infra.temporal.commands import CommandRejected, send_command
+from infra.temporal.worker import running_worker
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import anmalan, fresh_pnr, line
 from workflows.messages import STATE_QUERY, CaseSummary, CommandResult

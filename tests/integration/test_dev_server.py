@@ -13,9 +13,11 @@ from temporalio.client import Client
 
 from domain.calendar import add_days, legal_date
 from domain.ids import case_id_for
-from infra.codec import data_converter
-from infra.store import CaseStore
-from infra.temporal import DevServer, running_worker, send_command
+from infra.persistence.store import CaseStore
+from infra.temporal.codec import data_converter
+from infra.temporal.commands import send_command
+from infra.temporal.devserver import DevServer
+from infra.temporal.worker import running_worker
 from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_FOURTH, PNR_THIRD, anmalan, days_ago, line
 from tests.helpers import eventually

@@ -21,12 +21,12 @@ from datetime import datetime
 from pathlib import Path
 
 from domain.calendar import STOCKHOLM
-from infra.api.db import ensure_tables
-from infra.attempts import ensure_table as ensure_attempts
-from infra.embedded_pg import embedded_postgres
-from infra.importer import import_lines
-from infra.ops import ensure_ops_log
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.ops.stuck import ensure_ops_log
+from infra.persistence.db import ensure_tables
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.importer import import_lines
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.attempts import ensure_table as ensure_attempts
 from projections.runner import caught_up
 
 CIPHER_KEY = b"s" * 32  # tests.conftest.CIPHER_KEY

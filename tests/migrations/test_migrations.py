@@ -20,8 +20,8 @@ import pytest
 from psycopg import sql
 
 from infra.bootstrap import startup_lock
-from infra.schema import LATEST, VERSION_TABLE, SchemaTooNew, migrate, schema_version
-from infra.store import eventsourcing_env
+from infra.persistence.schema import LATEST, VERSION_TABLE, SchemaTooNew, migrate, schema_version
+from infra.persistence.store import eventsourcing_env
 from projections.runner import caught_up, rebuild
 from projections.view import open_view
 from tests.conftest import CIPHER_KEY

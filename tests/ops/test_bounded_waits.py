@@ -24,12 +24,13 @@ import psutil
 import pytest
 
 from infra.api.app import create_app
-from infra.api.config import ApiConfig
 from infra.api.services import Services
 from infra.bootstrap import open_store
-from infra.embedded_pg import embedded_postgres
-from infra.settings import load_settings
-from infra.temporal import DevServer, connect, dev_server
+from infra.config.api import ApiConfig
+from infra.config.settings import load_settings
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.temporal.client import connect
+from infra.temporal.devserver import DevServer, dev_server
 from tests.conftest import CODEC_KEY
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from psycopg import errors
 
 from infra.api.problems import install
-from infra.cli import _run
+from infra.cli.main import _run
 
 UNAVAILABLE: list[BaseException] = [
     psycopg.OperationalError("connection refused"),  # no answer: no SQLSTATE

@@ -12,8 +12,8 @@ from typing import Any
 import psutil
 import pytest
 
-from infra import embedded_pg
-from infra.embedded_pg import Owner, _stop_server
+from infra.persistence import embedded_pg
+from infra.persistence.embedded_pg import Owner, _stop_server
 
 
 @pytest.fixture

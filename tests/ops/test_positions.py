@@ -11,7 +11,7 @@ from psycopg import sql
 
 from domain.events import parse_event
 from domain.ids import case_id_for
-from infra.store import CaseStore
+from infra.persistence.store import CaseStore
 from tests.factories import PNR_BOY, PNR_GIRL, anmalan, days_ago, line, stockholm_today
 
 NOW = days_ago(3)

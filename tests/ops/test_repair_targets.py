@@ -24,11 +24,11 @@ from temporalio.testing import ActivityEnvironment
 from activities.webhooks import WebhookActivities
 from domain.events import parse_event
 from domain.ids import case_id_for
-from infra.api.db import connection, ensure_tables, q
-from infra.ops import WEBHOOK_FAILING, StuckOptions, find_case, find_stuck, repair
-from infra.settings import Settings, load_settings
-from infra.store import CaseStore
-from infra.temporal import DevServer, free_port
+from infra.config.settings import Settings, load_settings
+from infra.ops.stuck import WEBHOOK_FAILING, StuckOptions, find_case, find_stuck, repair
+from infra.persistence.db import connection, ensure_tables, q
+from infra.persistence.store import CaseStore
+from infra.temporal.devserver import DevServer, free_port
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_GIRL, anmalan, line
 from workflows.webhooks import Delivery
@@ -263,7 +263,7 @@ def _point(store: CaseStore, sub: str, url: str) -> None:
 
 def _webhook_rows(store: CaseStore, now: datetime) -> list[Any]:
     opts = StuckOptions(now=now)  # the default threshold: 15 minutes
-    from infra.ops import failing_webhooks
+    from infra.ops.stuck import failing_webhooks
 
     return failing_webhooks(store, now - opts.webhook_failing_for)
 

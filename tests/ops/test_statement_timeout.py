@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from infra.cli import _STATEMENT_TIMEOUTS
-from infra.timeouts import bound_libpq
+from infra.cli.main import _STATEMENT_TIMEOUTS
+from infra.config.timeouts import bound_libpq
 
 
 def _server_setting(pg_url: str, name: str) -> str:

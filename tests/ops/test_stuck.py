@@ -20,12 +20,12 @@ from temporalio.worker import Worker
 
 from domain.events import parse_event
 from domain.ids import case_id_for
-from infra.attempts import AttemptRecorder
-from infra.bootstrap import adopt_case
-from infra.ops import StuckOptions, StuckRow, find_stuck, ops_log, repair
-from infra.settings import Settings, load_settings
-from infra.store import CaseStore
-from infra.temporal import running_worker
+from infra.config.settings import Settings, load_settings
+from infra.ops.stuck import StuckOptions, StuckRow, find_stuck, ops_log, repair
+from infra.persistence.store import CaseStore
+from infra.temporal.attempts import AttemptRecorder
+from infra.temporal.commands import adopt_case
+from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_GIRL, anmalan, days_ago
 from workflows.messages import WORKFLOW_NAME, CaseWorkflowInput
@@ -154,7 +154,7 @@ async def test_each_stuck_kind_is_reported_and_repaired(
                 break
             await asyncio.sleep(0.3)
         assert rows, [(r.kind, r.workflow_id, r.evidence) for r in await stuck()][:20]
-        from infra.audit import running_case_workflows
+        from infra.audit.verify import running_case_workflows
 
         missing_wid = await adopt_wid(good, store, "9901", "VS-missing")
         assert "missing" in _kinds(rows, missing_wid)
@@ -222,7 +222,7 @@ async def test_each_stuck_kind_is_reported_and_repaired(
 
 
 async def adopt_wid(settings: Settings, store: CaseStore, kommun: str, ref: str) -> str:
-    from infra.ops import _wid
+    from infra.ops.stuck import _wid
 
     head = next(h for h in store.case_heads() if (h.kommun, h.case_ref) == (kommun, ref))
     return _wid(head, settings.keys.pseudonym)

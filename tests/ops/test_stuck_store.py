@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import Client
 
 from domain.events import parse_event
-from infra.audit import running_case_workflows
-from infra.bootstrap import adopt_case
-from infra.ops import StuckOptions, StuckRow, find_stuck
-from infra.settings import load_settings
-from infra.store import CaseHead, CaseStore
-from infra.temporal import DevServer, running_worker
+from infra.audit.verify import running_case_workflows
+from infra.config.settings import load_settings
+from infra.ops.stuck import StuckOptions, StuckRow, find_stuck
+from infra.persistence.store import CaseHead, CaseStore
+from infra.temporal.commands import adopt_case
+from infra.temporal.devserver import DevServer
+from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import anmalan, earlier_today, fresh_pnr, line
 

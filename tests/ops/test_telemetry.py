@@ -5,7 +5,7 @@ count what the caller saw; no span carries the child's identity.
 
 The app is ``infra.api.app.create_app`` over real services (the store in PostgreSQL, the
 session's dev Temporal server through the production client with its interceptors) and the
-worker is ``infra.temporal.running_worker``: nothing here is a stand-in.
+worker is ``infra.temporal.worker.running_worker``: nothing here is a stand-in.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from temporalio.client import Client
 
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
-from infra.api.config import ApiConfig
-from infra.api.db import ensure_tables
 from infra.api.services import Services
-from infra.settings import DatabaseSettings, Keys, Settings
-from infra.store import CaseStore
+from infra.config.api import ApiConfig
+from infra.config.settings import DatabaseSettings, Keys, Settings
+from infra.persistence.db import ensure_tables
+from infra.persistence.store import CaseStore
 from infra.telemetry import route_of
-from infra.temporal import running_worker
+from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import anmalan, earlier_today, fresh_pnr, line
 

@@ -19,8 +19,8 @@ from domain.calendar import STOCKHOLM
 from domain.events import CaseEvent, parse_event
 from domain.frist_versions import frist_versions, visible_on
 from domain.frister import MET, MISSED, compute_frister
-from infra.importer import import_lines
-from infra.store import CaseStore, eventsourcing_env
+from infra.persistence.importer import import_lines
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS, ReportOptions
 from projections.runner import caught_up, rebuild

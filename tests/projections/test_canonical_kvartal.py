@@ -19,8 +19,8 @@ import pytest
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
 from domain.ids import case_id_for
-from infra.importer import ImportRejected, import_lines
-from infra.store import CaseStore, eventsourcing_env
+from infra.persistence.importer import ImportRejected, import_lines
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS, ReportOptions
 from projections.runner import caught_up, rebuild

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.store import CaseStore
+from infra.persistence.store import CaseStore
 from tests.projections.test_kill import _cli_env
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.store import CaseStore, eventsourcing_env
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.runner import caught_up, rebuild
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.projections.test_reports import _all_reports, _demo, _tables

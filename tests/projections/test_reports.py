@@ -12,9 +12,9 @@ import pytest
 
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
-from infra.demo import demo_cases
-from infra.importer import ImportRejected, import_lines
-from infra.store import CaseStore, eventsourcing_env
+from infra.cli.demo import demo_cases
+from infra.persistence.importer import ImportRejected, import_lines
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS, dumps
 from projections.runner import ReportsRunner, caught_up, rebuild

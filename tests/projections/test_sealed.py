@@ -10,8 +10,8 @@ from __future__ import annotations
 import orjson
 from psycopg import sql
 
-from infra.importer import import_lines
-from infra.store import CaseStore, eventsourcing_env
+from infra.persistence.importer import import_lines
+from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
 from projections.reports import REPORTS
 from projections.runner import caught_up, rebuild

@@ -25,10 +25,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import STOCKHOLM, add_days
-from infra.codec import data_converter
-from infra.embedded_pg import embedded_postgres
-from infra.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal import register_search_attributes, running_worker, temporal_test_server
+from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+from infra.temporal.client import register_search_attributes
+from infra.temporal.codec import data_converter
+from infra.temporal.devserver import temporal_test_server
+from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_FOURTH, PNR_GIRL, PNR_THIRD
 from tests.workflows.driver import CaseDriver

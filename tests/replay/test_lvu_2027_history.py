@@ -21,7 +21,7 @@ from temporalio.worker import Replayer
 
 from domain.events import CaseEvent, event_from_json
 from domain.frister import compute_frister
-from infra.codec import data_converter
+from infra.temporal.codec import data_converter
 from tests.conftest import CODEC_KEY
 from workflows.child_case import ChildCaseWorkflow
 

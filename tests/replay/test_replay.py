@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from infra.codec import data_converter
+from infra.temporal.codec import data_converter
 from tests.conftest import CODEC_KEY
 from workflows.child_case import ChildCaseWorkflow
 

@@ -19,8 +19,8 @@ import temporalio.converter
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from infra.codec import ENCODING, EncryptionCodec
-from infra.temporal import free_port, stop_process
+from infra.temporal.codec import ENCODING, EncryptionCodec
+from infra.temporal.devserver import free_port, stop_process
 from tests.conftest import CODEC_KEY
 from tests.factories import PNR_GIRL
 from tests.security.cli import BARNFLOW, b64, cli_env

@@ -6,8 +6,8 @@ import psycopg
 from psycopg import sql
 
 from domain.ids import case_id_for
-from infra.cipher import MAGIC, Keyring, stored_key_id
-from infra.store import EVENTS_TABLE, CaseStore
+from infra.persistence.cipher import MAGIC, Keyring, stored_key_id
+from infra.persistence.store import EVENTS_TABLE, CaseStore
 from tests.conftest import CIPHER_KEY
 from tests.factories import PNR_BOY, PNR_GIRL
 from tests.security.records import SECRETS_IN_CLEAR, anmalan_case, ansokan_case, personnummer_forms

@@ -12,9 +12,9 @@ from psycopg import sql
 
 from domain.events import CaseEvent
 from domain.ids import case_id_for
-from infra.cipher import Keyring, key_id
-from infra.cli_keys import Inventory, RotationError, rotate
-from infra.store import EVENTS_TABLE, CaseStore, eventsourcing_env
+from infra.ops.keys import Inventory, RotationError, rotate
+from infra.persistence.cipher import Keyring, key_id
+from infra.persistence.store import EVENTS_TABLE, CaseStore, eventsourcing_env
 from tests.factories import PNR_GIRL, PNR_THIRD
 from tests.security.cli import b64, barnflow, cli_env
 from tests.security.records import anmalan_case, ansokan_case

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from infra.settings import SettingsError, load_settings
+from infra.config.settings import SettingsError, load_settings
 from tests.security.cli import b64, barnflow, cli_env
 
 THREE = {

@@ -1,7 +1,7 @@
 """A test driver for one child's case: commands at the (time-skipping) server's current time.
 
-Every command goes the production way (``infra.temporal.send_command``: update-with-start, the
-validator, the local append activity); the driver only fills in the envelope and keys.
+Every command goes the production way (``infra.temporal.commands.send_command``: update-with-start,
+the validator, the local append activity); the driver only fills in the envelope and keys.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from domain.calendar import legal_date
 from domain.events import CaseEvent
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
-from infra.store import CaseStore
-from infra.temporal import send_command
+from infra.persistence.store import CaseStore
+from infra.temporal.commands import send_command
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import PNR_GIRL, line
 from tests.helpers import eventually

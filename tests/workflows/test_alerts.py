@@ -13,9 +13,10 @@ from temporalio.worker import Replayer
 from domain.calendar import STOCKHOLM, add_days, add_months
 from domain.events import parse_event
 from domain.frister import MET, OVERDUE, compute_frister
-from infra.codec import data_converter
-from infra.store import CaseStore
-from infra.temporal import adopt, running_worker
+from infra.persistence.store import CaseStore
+from infra.temporal.codec import data_converter
+from infra.temporal.commands import adopt
+from infra.temporal.worker import running_worker
 from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_THIRD, line
 from tests.helpers import eventually

@@ -14,8 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_days, add_months, add_weeks, add_years
 from domain.delegation import delegationsordning_to_json
-from infra.store import CaseStore
-from infra.temporal import CommandRejected, adopt, running_worker
+from infra.persistence.store import CaseStore
+from infra.temporal.commands import CommandRejected, adopt
+from infra.temporal.worker import running_worker
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import PNR_BOY
 from tests.helpers import eventually

@@ -6,7 +6,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.exceptions import ApplicationError
 
-from infra.codec import ENCODING, EncryptionCodec, data_converter
+from infra.temporal.codec import ENCODING, EncryptionCodec, data_converter
 from tests.factories import PNR_GIRL
 
 KEY = b"k" * 32

@@ -8,8 +8,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_days, legal_date
 from domain.ids import case_id_for
-from infra.store import CaseStore
-from infra.temporal import running_worker, send_command
+from infra.persistence.store import CaseStore
+from infra.temporal.commands import send_command
+from infra.temporal.worker import running_worker
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import anmalan, line
 from tests.helpers import eventually
@@ -82,7 +83,7 @@ async def test_forhandsbedomning_on_day_14_yields_no_alert(
 async def test_rejected_command_names_its_rule_and_never_reaches_the_store(
     ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
 ) -> None:
-    from infra.temporal import CommandRejected
+    from infra.temporal.commands import CommandRejected
 
     async with running_worker(ts_env.client, store, task_queue):
         await _open_case(ts_env, store, task_queue)

@@ -9,8 +9,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import add_weeks
 from domain.frister import compute_frister
 from domain.rules import rule
-from infra.store import CaseStore
-from infra.temporal import CommandRejected, running_worker
+from infra.persistence.store import CaseStore
+from infra.temporal.commands import CommandRejected
+from infra.temporal.worker import running_worker
 from tests.workflows.driver import CaseDriver
 
 

@@ -36,8 +36,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_days, add_months, add_weeks
 from domain.frister import compute_frister
-from infra.store import CaseStore
-from infra.temporal import running_worker
+from infra.persistence.store import CaseStore
+from infra.temporal.worker import running_worker
 from tests.replay.record import _chain
 from tests.workflows.driver import CaseDriver
 

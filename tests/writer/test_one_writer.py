@@ -21,9 +21,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from infra.importer import import_lines
-from infra.store import CaseStore, eventsourcing_env
-from infra.temporal import DevServer
+from infra.persistence.importer import import_lines
+from infra.persistence.store import CaseStore, eventsourcing_env
+from infra.temporal.devserver import DevServer
 from projections.tables import ALL_TABLES
 from projections.view import open_view
 from tests.conftest import CIPHER_KEY

@@ -20,8 +20,10 @@ from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from infra.settings import SettingsError, load_settings
-from infra.timeouts import (
+from infra.cli import api, audit, keys, ops, projections, report, rules
+from infra.cli.errors import UsageError, database_unavailable, first_line
+from infra.config.settings import SettingsError, load_settings
+from infra.config.timeouts import (
     DB_STATEMENT_API,
     DB_STATEMENT_OPS,
     DependencyUnavailable,
@@ -30,10 +32,6 @@ from infra.timeouts import (
 )
 
 T = TypeVar("T")
-
-
-class UsageError(Exception):
-    """Bad arguments or input: printed as one line, exit code 2."""
 
 
 async def _wait_for_signal() -> None:
@@ -84,7 +82,7 @@ async def _enter_unless_stopped(
 
 # ---------------------------------------------------------------------------- dev / worker
 def cmd_dev(args: argparse.Namespace) -> int:
-    from infra.bootstrap import local_stack
+    from infra.api.dev import dev_stack
 
     settings = load_settings()
 
@@ -94,7 +92,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         async with contextlib.AsyncExitStack() as stack:
             st = await _enter_unless_stopped(
                 stack,
-                local_stack(
+                dev_stack(
                     settings, temporal_port=args.port, ui_port=args.ui_port, api_port=api_port
                 ),
                 stop,
@@ -133,7 +131,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store, startup_lock
     from infra.telemetry import observe_views
-    from infra.temporal import connect, running_worker
+    from infra.temporal.client import connect
+    from infra.temporal.worker import running_worker
     from projections.runner import all_runners
 
     settings = load_settings()
@@ -171,12 +170,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
-    from infra.bootstrap import adopt_case, local_stack
-    from infra.demo import KOMMUNER, demo_cases
-    from infra.formats import render
-    from infra.store import today_stockholm
-    from infra.temporal import send_command
+    from infra.bootstrap import local_stack
+    from infra.cli.demo import KOMMUNER, demo_cases
+    from infra.cli.formats import render
+    from infra.config.clock import today_stockholm
+    from infra.temporal.commands import adopt_case, send_command
     from projections.frister import COLUMNS as FRISTER_COLUMNS
+    from projections.frister import frister_rows
     from projections.runner import catch_up
 
     settings = load_settings()
@@ -212,11 +212,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             await asyncio.sleep(1.0)  # let adopted workflows append their overdue alerts
             catch_up(st.projections)
             for kommun in KOMMUNER:
-                rows = [
-                    r
-                    for r in st.projections.view.report_rows(kommun, today, include_closed=True)
-                    if r["case_ref"].endswith(f"{today:%Y%m%d}")
-                ]
+                view = st.projections.view
+                with view.cursor() as curs:
+                    found = frister_rows(
+                        curs, view.schema, kommun, today, view.unseal, include_closed=True
+                    )
+                rows = [r for r in found if r["case_ref"].endswith(f"{today:%Y%m%d}")]
                 print(f"\nFrister i kommun {kommun} per {today.isoformat()}:")
                 print(render(rows, "table", FRISTER_COLUMNS))
         print(
@@ -249,24 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-projections", action="store_true")
     worker.set_defaults(func=cmd_worker)
 
-    with contextlib.suppress(ImportError):
-        from infra import cli_rules
-
-        cli_rules.register(sub)
-    from infra import cli_projections, cli_report
-
-    cli_report.register(sub)
-    cli_projections.register(sub)
-    from infra import cli_keys
-
-    cli_keys.register(sub)  # keys generate/rotate, codec-server
-    from infra import cli_audit, cli_ops
-
-    cli_ops.register(sub)  # ops stuck/repair
-    cli_audit.register(sub)  # audit verify
-    from infra import cli_api
-
-    cli_api.register(sub)  # api, case send/state, export, token, api-key
+    rules.register(sub)  # rules explain/preview
+    report.register(sub)
+    projections.register(sub)
+    keys.register(sub)  # keys generate/rotate, codec-server
+    ops.register(sub)  # ops stuck/repair
+    audit.register(sub)  # audit verify
+    api.register(sub)  # api, case send/state, export, token, api-key
     return p
 
 
@@ -320,38 +310,10 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     except RPCError as exc:  # Temporal went away after we connected
         print(
-            f"barnflow: Temporal did not answer ({exc.status.name}: {_first_line(exc)}); "
+            f"barnflow: Temporal did not answer ({exc.status.name}: {first_line(exc)}); "
             "check that it runs (BARNFLOW_TEMPORAL_ADDRESS) and retry",
             file=sys.stderr,
         )
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def database_unavailable(exc: BaseException) -> str:
-    """One line for a database that cannot be reached or did not answer in time."""
-    if isinstance(exc, psycopg.errors.QueryCanceled) or isinstance(
-        exc.__cause__, psycopg.errors.QueryCanceled
-    ):
-        return (
-            f"PostgreSQL did not finish a statement in time ({_first_line(exc)}); "
-            "the database is overloaded or locked: retry later"
-        )
-    return (
-        f"PostgreSQL does not answer ({_first_line(exc)}); check that it runs (the embedded "
-        "server under BARNFLOW_HOME/pgdata, or BARNFLOW_DATABASE_URL) and retry"
-    )
-
-
-if __name__ == "__main__":
-    # ``python -m infra.cli``: run the imported module's main, so the exception classes the
-    # subcommands raise (``infra.cli.UsageError``) are the ones caught, not ``__main__``'s copies
-    from infra.cli import main as _main
-
-    sys.exit(_main())

@@ -14,8 +14,8 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-from infra.schema import api_tables
-from infra.store import CaseStore
+from infra.persistence.schema import api_tables
+from infra.persistence.store import CaseStore
 
 
 def schema_of(store: CaseStore) -> str:
@@ -34,7 +34,7 @@ def q(store: CaseStore, text: str) -> sql.Composed:
 
 
 def ensure_tables(store: CaseStore) -> None:
-    """The API's tables (DDL in ``infra.schema``; a migrated store already has them)."""
+    """The API's tables (DDL in ``infra.persistence.schema``; a migrated store already has them)."""
     with connection(store) as conn:
         for stmt in api_tables(schema_of(store)):
             conn.execute(stmt)

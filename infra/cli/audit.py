@@ -24,7 +24,8 @@ from typing import Any
 
 from temporalio.service import RPCError
 
-from infra.settings import load_settings
+from infra.cli.formats import table
+from infra.config.settings import load_settings
 
 EXIT_FINDINGS = 1
 
@@ -59,11 +60,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from infra.audit import Checkpoint, verify_store, verify_temporal
+    from infra.audit.verify import Checkpoint, verify_store, verify_temporal
     from infra.bootstrap import database, open_store
-    from infra.cli import UsageError
-    from infra.temporal import connect
-    from infra.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
+    from infra.cli.errors import UsageError
+    from infra.config.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
+    from infra.temporal.client import connect
 
     try:
         expect = Checkpoint.parse(args.checkpoint) if args.checkpoint else None
@@ -122,9 +123,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _case_query(args: argparse.Namespace) -> Any:
-    from infra.audit_case import AuditQuery
-    from infra.cli import UsageError
-    from infra.store import today_stockholm
+    from infra.audit.case import AuditQuery
+    from infra.cli.errors import UsageError
+    from infra.config.clock import today_stockholm
 
     if len(args.kommun) != 4 or not args.kommun.isdigit():
         raise UsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
@@ -148,11 +149,11 @@ def _case_query(args: argparse.Namespace) -> Any:
 
 def cmd_case(args: argparse.Namespace) -> int:
     from domain.ids import case_id_for
-    from infra.audit_case import case_audit, render_text
-    from infra.audit_html import render_html
+    from infra.audit.case import case_audit
+    from infra.audit.html import render_html
     from infra.bootstrap import database, open_store
-    from infra.cli import UsageError
-    from projections.access_log import record_access
+    from infra.cli.errors import UsageError
+    from infra.persistence.access_log import record_access
     from projections.runner import CATCH_UP_HINT, reading
 
     query = _case_query(args)
@@ -190,3 +191,39 @@ def cmd_case(args: argparse.Namespace) -> int:
     else:
         print(render_text(doc))
     return 0
+
+
+TABLE_EVENT_COLUMNS = ("legal_date", "recorded_at", "position", "type", "actor", "law")
+TABLE_FRIST_COLUMNS = ("rule", "name", "trigger_date", "due", "status", "law", "paragraph")
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    """A readable report for a terminal: summary, frister, beslut, events, reads."""
+    child = doc["child"]
+    head = [
+        f"Ärende {doc['kommun']}/{doc['case_ref']} (case {doc['case_id']})",
+        f"som det rättsligen stod {doc['as_of']}"
+        + (f", som barnflow kände det {doc['known_at']}" if doc["known_at"] else ""),
+        f"stadium: {doc['stage']}; barn: kön {child['kon'] or '-'}, ålder {child['age'] or '-'}",
+        "nästa frist: "
+        + (
+            f"{doc['next_frist']['name']} ({doc['next_frist']['rule']}) {doc['next_due']}"
+            if doc["next_frist"]
+            else "-"
+        ),
+        "stadier: " + " → ".join(f"{s['stage']} ({s['from']})" for s in doc["stages"]),
+    ]
+    events = [
+        {**e, "actor": f"{e['actor']['id']} ({e['actor']['roll']})", "law": e["law"]}
+        for e in doc["events"]
+    ]
+    beslut = [{**b, "actor": b["actor"]["id"]} for b in doc["beslut"]]
+    sections = [
+        "\n".join(head),
+        "FRISTER\n" + table(doc["frister"], TABLE_FRIST_COLUMNS),
+        "BESLUT\n"
+        + table(beslut, ("legal_date", "beslut_id", "beslutstyp", "lagrum", "delegat", "actor")),
+        "HÄNDELSER\n" + table(events, TABLE_EVENT_COLUMNS),
+        "LÄSNINGAR\n" + table(doc["reads"], ("at", "who", "role", "purpose")),
+    ]
+    return "\n\n".join(sections)

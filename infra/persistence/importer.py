@@ -25,7 +25,7 @@ from domain.case import CaseState
 from domain.errors import DomainError
 from domain.events import CaseEvent, parse_event
 from domain.ids import case_id_for
-from infra.store import CaseStore, body_digest
+from infra.persistence.store import CaseStore, body_digest
 
 Progress = Callable[[int, int], None]
 

@@ -1,7 +1,8 @@
-"""Settings of the HTTP API, read from the environment once at start (like infra/settings.py).
+"""Settings of the HTTP API, read from the environment once at start (like
+infra/config/settings.py).
 
-They live here rather than in infra/settings.py because only the API process needs them; a bad
-value raises ``SettingsError`` naming the variable, so ``barnflow api`` stops with one line.
+They live here rather than in infra/config/settings.py because only the API process needs them; a
+bad value raises ``SettingsError`` naming the variable, so ``barnflow api`` stops with one line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from infra.settings import Settings, SettingsError
+from infra.config.settings import Settings, SettingsError
 
 ENV_JWT_KEY = "BARNFLOW_JWT_KEY"
 ENV_MAX_BODY = "BARNFLOW_API_MAX_BODY"

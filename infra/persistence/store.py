@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -28,7 +28,7 @@ from domain.calendar import legal_date
 from domain.errors import RuleViolation
 from domain.events import CaseEvent, event_from_json
 from domain.ids import case_id_for
-from infra.recorder import DIGESTS_KWARG, chain_table_for
+from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
 from infra.telemetry import appended, db_append_span
 
 APP_NAME = "barnflow"
@@ -54,15 +54,16 @@ def eventsourcing_env(
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_CONNECT_TIMEOUT": "10",
-        # infra.cipher: AES-256-GCM with key ids, so retired keys still read (key rotation)
-        "CIPHER_TOPIC": "infra.cipher:KeyringCipher",
+        # infra.persistence.cipher: AES-256-GCM with key ids, so retired keys still read (key
+        # rotation)
+        "CIPHER_TOPIC": "infra.persistence.cipher:KeyringCipher",
         "CIPHER_KEY": base64.b64encode(cipher_key).decode(),
         "CIPHER_OLD_KEYS": ",".join(base64.b64encode(k).decode() for k in old_cipher_keys),
         "CREATE_TABLE": "y",
         # each append judges the case's state: keep recent aggregates in memory and only read
         # the events recorded since (by any process: "fast-forward") instead of replaying all
         "AGGREGATE_CACHE_MAXSIZE": "5000",
-        "APPLICATION_RECORDER_TOPIC": "infra.recorder:GapFreeRecorder",
+        "APPLICATION_RECORDER_TOPIC": "infra.persistence.recorder:GapFreeRecorder",
     }
 
 
@@ -184,7 +185,7 @@ class CaseStore(Application[UUID]):
         """Hand the recorder each event's stream digest, read before the event is encrypted.
 
         Every save (``record``, a bulk load) passes through here, so the global chain
-        (``infra.recorder``) always links plaintext digests and survives key rotation.
+        (``infra.persistence.recorder``) always links plaintext digests and survives key rotation.
         """
         processing_event.saved_kwargs[DIGESTS_KWARG] = [
             chain_digest(dict(cast(Any, e).envelope)) for e in processing_event.events
@@ -336,7 +337,7 @@ class CaseStore(Application[UUID]):
                 )
 
     def chain_rows(self) -> Iterator[ChainRow]:
-        """The global hash chain (infra.recorder) in position order, streamed."""
+        """The global hash chain (infra.persistence.recorder) in position order, streamed."""
         query = sql.SQL(
             "SELECT position, originator_id, originator_version, event_digest, digest "
             "FROM {}.{} ORDER BY position"
@@ -435,7 +436,3 @@ class CaseHead:
     @property
     def case_ref(self) -> str:
         return self.opening.case_ref
-
-
-def today_stockholm() -> date:
-    return legal_date(datetime.now(UTC))

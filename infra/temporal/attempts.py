@@ -34,8 +34,8 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from infra.schema import ATTEMPTS_TABLE, attempts_table
-from infra.store import CaseStore
+from infra.persistence.schema import ATTEMPTS_TABLE, attempts_table
+from infra.persistence.store import CaseStore
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class RetryingActivity:
 
 
 def ensure_table(store: CaseStore) -> None:
-    """The attempts table (DDL in ``infra.schema``; a migrated store already has it)."""
+    """The attempts table (DDL in ``infra.persistence.schema``; a migrated store already has it)."""
     with store.pooled_connection() as conn:
         for stmt in attempts_table(store.schema):
             conn.execute(stmt)

@@ -1,6 +1,7 @@
 """The codec server: lets authorised staff read encrypted Temporal payloads in the Web UI or CLI.
 
-The Temporal server and its UI only ever hold ciphertext (``infra/codec.py``). A person who needs
+The Temporal server and its UI only ever hold ciphertext (``infra/temporal/codec.py``). A person
+who needs
 to see a case's workflow inputs points their UI (or ``temporal … --codec-endpoint``) at this
 server, which decrypts with the same codec, but only for a bearer token it knows, and writes one
 line per request to an append-only, hash-chained access log: who, when, namespace, workflow id
@@ -35,8 +36,8 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload, Payloads
 
-from infra.codec import EncryptionCodec
-from infra.settings import SettingsError, load_settings
+from infra.config.settings import SettingsError, load_settings
+from infra.temporal.codec import EncryptionCodec
 
 ENV_TOKENS = "BARNFLOW_CODEC_SERVER_TOKENS"
 ENV_ORIGINS = "BARNFLOW_CODEC_SERVER_ORIGINS"

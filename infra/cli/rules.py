@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     explain.add_argument("--format", choices=("table", "json"), default="table")
     explain.add_argument("--policy", default=None, help="kommun policy TOML file")
     explain.set_defaults(func=cmd_explain)
-    from infra.cli_rules_preview import register as register_preview
+    from infra.cli.rules_preview import register as register_preview
 
     register_preview(sub)
 

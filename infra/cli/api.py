@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from infra.settings import load_settings
+from infra.config.settings import load_settings
 
 DEFAULT_OPENAPI = Path("docs/openapi.json")
 
@@ -88,8 +88,8 @@ def _units(text: str) -> list[str]:
 
 @contextmanager
 def _store() -> Iterator[Any]:
-    from infra.api.db import ensure_tables
     from infra.bootstrap import database, open_store
+    from infra.persistence.db import ensure_tables
 
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (store, _env):
@@ -115,11 +115,11 @@ async def _serve(host: str, port: int) -> int:
     import uvicorn
 
     from infra.api import create_app
-    from infra.api.config import load_api_config
-    from infra.api.db import ensure_tables
     from infra.api.services import Services
     from infra.bootstrap import database, open_store, startup_lock
-    from infra.temporal import connect
+    from infra.config.api import load_api_config
+    from infra.persistence.db import ensure_tables
+    from infra.temporal.client import connect
 
     settings = load_settings()
     config = load_api_config(settings)
@@ -182,8 +182,9 @@ def _lines(name: str) -> list[tuple[int, dict[str, Any]]]:
 def cmd_case_send(args: argparse.Namespace) -> int:
     from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
-    from infra.temporal import CommandRejected, WorkflowMissing, connect, send_command
-    from infra.timeouts import TEMPORAL_CONNECT_CLI
+    from infra.config.timeouts import TEMPORAL_CONNECT_CLI
+    from infra.temporal.client import connect
+    from infra.temporal.commands import CommandRejected, WorkflowMissing, send_command
 
     settings = load_settings()
     address = settings.temporal_address or "127.0.0.1:7233"
@@ -292,7 +293,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from infra.api.auth import create_jwt
-    from infra.api.config import jwt_key
+    from infra.config.api import jwt_key
 
     settings = load_settings()
     key = jwt_key(settings, os.environ)

@@ -6,7 +6,8 @@ together cover the ways a record goes wrong:
 
 * the stream chain (``domain.aggregate.stream_digest``, stored encrypted inside each event) shows
   an event whose content was changed, even by someone holding the cipher key;
-* the global chain (``infra.recorder``) over position, stream, version and each event's stream
+* the global chain (``infra.persistence.recorder``) over position, stream, version and each event's
+  stream
   digest (read back by decrypting the row) shows a changed, deleted, inserted or moved row and a
   truncated stream tail; its last link is the *checkpoint* an operator copies elsewhere, so a
   truncated global tail is caught next time. It links plaintext digests, so it survives key
@@ -28,10 +29,10 @@ from temporalio.client import Client
 from domain.aggregate import STREAM_GENESIS, stream_digest
 from domain.events import CaseEvent
 from domain.ids import workflow_id_for
-from infra.recorder import GENESIS, global_link
-from infra.store import CaseHead, CaseStore, StoredRow, chain_digest
-from infra.temporal import child_pseudonym
-from infra.timeouts import OPS_RPC_TIMEOUT
+from infra.config.timeouts import OPS_RPC_TIMEOUT
+from infra.persistence.recorder import GENESIS, global_link
+from infra.persistence.store import CaseHead, CaseStore, StoredRow, chain_digest
+from infra.temporal.commands import child_pseudonym
 from workflows import search
 from workflows.messages import WORKFLOW_NAME
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from infra.settings import SettingsError, load_settings
+from infra.config.settings import SettingsError, load_settings
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -226,9 +226,10 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from infra.bootstrap import adopt_case, database, open_store
-    from infra.importer import ImportRejected, import_lines
-    from infra.temporal import connect
+    from infra.bootstrap import database, open_store
+    from infra.persistence.importer import ImportRejected, import_lines
+    from infra.temporal.client import connect
+    from infra.temporal.commands import adopt_case
 
     settings = load_settings()
     path = Path(args.file)

@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from infra.settings import load_settings
+from infra.config.settings import load_settings
 
 FORMATS = ("table", "json", "csv", "document")
 PERIOD_FLAGS = {"as_of": "--as-of", "quarter": "--quarter", "half": "--half", "month": "--month"}
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def current_period(kind: str) -> str:
     """The period of ``kind`` that contains today (Europe/Stockholm): the default."""
-    from infra.store import today_stockholm
+    from infra.config.clock import today_stockholm
     from projections.periods import period_containing
 
     return period_containing(kind, today_stockholm())
@@ -92,7 +92,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
-    from infra.formats import render
+    from infra.cli.formats import render
     from projections.reports import dumps
     from projections.runner import CATCH_UP_HINT, reading
 

@@ -15,8 +15,8 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from infra.settings import load_settings
-from infra.timeouts import TEMPORAL_CONNECT_CLI, WEBHOOK_FAILING_MINUTES
+from infra.config.settings import load_settings
+from infra.config.timeouts import TEMPORAL_CONNECT_CLI, WEBHOOK_FAILING_MINUTES
 
 EXIT_STUCK = 1
 #: the environment setting behind ``--webhook-failing-minutes``
@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def _webhook_failing_for(args: argparse.Namespace) -> timedelta:
     """``--webhook-failing-minutes``, else ``$BARNFLOW_OPS_WEBHOOK_FAILING_MINUTES``, else 15."""
-    from infra.cli import UsageError
+    from infra.cli.errors import UsageError
 
     raw: object = args.webhook_failing_minutes
     name = "--webhook-failing-minutes"
@@ -79,8 +79,8 @@ def _webhook_failing_for(args: argparse.Namespace) -> timedelta:
 
 def cmd_stuck(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
-    from infra.ops import StuckOptions, find_stuck
-    from infra.temporal import connect
+    from infra.ops.stuck import StuckOptions, find_stuck
+    from infra.temporal.client import connect
 
     webhook_failing_for = _webhook_failing_for(args)
     settings = load_settings()
@@ -117,9 +117,9 @@ def cmd_stuck(args: argparse.Namespace) -> int:
 
 def cmd_repair(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
-    from infra.cli import UsageError
-    from infra.ops import repair
-    from infra.temporal import connect
+    from infra.cli.errors import UsageError
+    from infra.ops.stuck import repair
+    from infra.temporal.client import connect
 
     if not args.reason.strip():
         raise UsageError("--reason: say why (it is kept in the ops log)")

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from infra.settings import SettingsError
+from infra.config.settings import SettingsError
 
 #: The table that records which migrations the database has (one row per applied version).
 VERSION_TABLE = "barnflow_schema_version"
@@ -66,7 +66,7 @@ def api_tables(schema: str) -> list[sql.Composed]:
 
 
 def attempts_table(schema: str) -> list[sql.Composed]:
-    """Activity retries as the worker last saw them (``infra.attempts``, ``ops stuck``)."""
+    """Activity retries as the worker last saw them (``infra.temporal.attempts``, ``ops stuck``)."""
     return [
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {}.{} ("

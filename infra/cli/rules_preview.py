@@ -195,9 +195,9 @@ def rows(cases: Sequence[CasePreview]) -> list[dict[str, Any]]:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
-    from infra.formats import render
-    from infra.settings import load_settings
-    from projections.access_log import record_access
+    from infra.cli.formats import render
+    from infra.config.settings import load_settings
+    from infra.persistence.access_log import record_access
     from projections.runner import CATCH_UP_HINT, reading
 
     settings = load_settings()

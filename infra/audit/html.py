@@ -2,7 +2,7 @@
 
 An auditor opens it from a USB stick or an e-mail attachment, often on a locked-down machine
 without network access, and may archive it with the audit: so nothing is fetched, no script runs,
-and the page shows the same thing in ten years. Everything comes from ``infra.audit_case``'s
+and the page shows the same thing in ten years. Everything comes from ``infra.audit.case``'s
 document; every value is HTML-escaped (event data is free text from the calling system).
 """
 

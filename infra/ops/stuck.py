@@ -5,7 +5,8 @@ stuck, *why* and *what to do*. ``find_stuck`` answers from a handful of calls wh
 of cases: one paginated visibility list of the running case workflows (search attributes carry
 stage, overdue flag, next due date and last position), one visibility query for Temporal's own
 problem flag (``TemporalReportedProblems``: failing workflow tasks), one ``describe_task_queue``
-per task queue, one SELECT of the activity retries the workers recorded (``infra.attempts``:
+per task queue, one SELECT of the activity retries the workers recorded
+(``infra.temporal.attempts``:
 visibility has no attempt counts) and one scan of the store's case heads. No call per workflow.
 ``deep`` adds one ``describe_workflow`` per running workflow (bounded by ``describe_limit``, 32
 at a time), for clusters without the problem flag or workers without the attempt recorder.
@@ -38,13 +39,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import workflow_id_for
-from infra.attempts import retrying
-from infra.audit import RunningWorkflow, running_case_workflows
-from infra.schema import OPS_LOG, ops_log_table
-from infra.settings import Settings
-from infra.store import CaseHead, CaseStore
-from infra.temporal import child_pseudonym
-from infra.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
+from infra.audit.verify import RunningWorkflow, running_case_workflows
+from infra.config.settings import Settings
+from infra.config.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
+from infra.persistence.schema import OPS_LOG, ops_log_table
+from infra.persistence.store import CaseHead, CaseStore
+from infra.temporal.attempts import retrying
+from infra.temporal.commands import adopt_case, child_pseudonym
 
 RETRYING = "retrying-activity"
 FAILING_TASK = "failing-workflow-task"
@@ -112,7 +113,7 @@ class StuckOptions:
     describe_limit: int = 2000
     now: datetime | None = None
     #: also describe every running workflow (servers without TemporalReportedProblems enabled,
-    #: workers without ``infra.attempts.AttemptRecorder``): one call per workflow
+    #: workers without ``infra.temporal.attempts.AttemptRecorder``): one call per workflow
     deep: bool = False
     #: report a webhook subscription whose deliveries have failed (none delivered) this long
     webhook_failing_for: timedelta = WEBHOOK_FAILING_DEFAULT
@@ -424,7 +425,7 @@ class RepairPlan:
 
 
 def ensure_ops_log(url: str, schema: str) -> None:
-    """The append-only log of operator actions (DDL in ``infra.schema``)."""
+    """The append-only log of operator actions (DDL in ``infra.persistence.schema``)."""
     with psycopg.connect(url, autocommit=True) as conn:
         for stmt in ops_log_table(schema):
             conn.execute(stmt)
@@ -556,7 +557,5 @@ async def repair(
         # the reason stays in the ops log: Temporal shows terminate reasons in plaintext
         await client.get_workflow_handle(wid).terminate(reason="barnflow ops repair")
     if not head.closed:
-        from infra.bootstrap import adopt_case  # late: bootstrap imports the whole stack
-
         await adopt_case(client, store, settings, head.kommun, head.case_ref)
     return plan

@@ -29,10 +29,11 @@ KEY_ID_LEN = 8
 HEADER_LEN = len(MAGIC) + KEY_ID_LEN
 NONCE_LEN = 12
 TAG_LEN = 16
-#: The eventsourcing environment names this cipher reads (set by ``infra.store.eventsourcing_env``).
+#: The eventsourcing environment names this cipher reads (set by
+#: ``infra.persistence.store.eventsourcing_env``).
 ENV_KEY = "CIPHER_KEY"
 ENV_OLD_KEYS = "CIPHER_OLD_KEYS"
-TOPIC = "infra.cipher:KeyringCipher"
+TOPIC = "infra.persistence.cipher:KeyringCipher"
 
 
 class CipherKeyError(ValueError):

@@ -1,0 +1,33 @@
+"""What every CLI command may raise or print on failure: one line and exit code 2.
+
+Its own module so that subcommands (``infra.cli.audit``, ``infra.cli.ops``) raise the same
+``UsageError`` the entry point catches, without importing the entry point.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+
+class UsageError(Exception):
+    """Bad arguments or input: printed as one line, exit code 2."""
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def database_unavailable(exc: BaseException) -> str:
+    """One line for a database that cannot be reached or did not answer in time."""
+    if isinstance(exc, psycopg.errors.QueryCanceled) or isinstance(
+        exc.__cause__, psycopg.errors.QueryCanceled
+    ):
+        return (
+            f"PostgreSQL did not finish a statement in time ({first_line(exc)}); "
+            "the database is overloaded or locked: retry later"
+        )
+    return (
+        f"PostgreSQL does not answer ({first_line(exc)}); check that it runs (the embedded "
+        "server under BARNFLOW_HOME/pgdata, or BARNFLOW_DATABASE_URL) and retry"
+    )

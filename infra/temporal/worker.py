@@ -1,0 +1,78 @@
+"""The worker: ChildCaseWorkflow, the webhook dispatcher and their activities on one task queue,
+with the activity-attempt recorder that ``ops stuck`` reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import (
+    Client,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from activities.record import RecordActivities
+from activities.transfer import Adopt, TransferActivities
+from activities.webhooks import WebhookActivities
+from infra.persistence.store import CaseStore
+from infra.temporal.attempts import AttemptRecorder
+from infra.temporal.commands import adopt
+from workflows.child_case import ChildCaseWorkflow
+from workflows.messages import (
+    DEFAULT_ALERT_SETTLE_SECONDS,
+)
+from workflows.webhooks import WebhookDispatchWorkflow
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    client: Client,
+    store: CaseStore,
+    task_queue: str,
+    *,
+    pseudonym_key: bytes | None = None,
+    alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
+) -> AsyncIterator[Worker]:
+    """A worker for ChildCaseWorkflow and its activities, shut down on exit.
+
+    ``pseudonym_key`` lets the transfer activity start the receiving kommun's workflow; a
+    worker without it retries transfers until one with the key picks them up.
+    """
+    activities = RecordActivities(store)
+    adopter: Adopt | None = None
+    if pseudonym_key is not None:
+        key = pseudonym_key
+
+        async def adopter(kommun: str, case_ref: str) -> str:
+            return await adopt(
+                client,
+                store,
+                kommun,
+                case_ref,
+                pseudonym_key=key,
+                task_queue=task_queue,
+                conflict=WorkflowIDConflictPolicy.USE_EXISTING,
+                alert_settle_seconds=alert_settle_seconds,
+            )
+
+    transfers = TransferActivities(store, adopter)
+    webhooks = WebhookActivities(store)  # API: webhook delivery (workflows/webhooks.py)
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[ChildCaseWorkflow, WebhookDispatchWorkflow],
+            activities=[
+                activities.append_event,
+                transfers.transfer_case,
+                webhooks.poll,
+                webhooks.deliver,
+            ],
+            activity_executor=pool,
+            interceptors=[AttemptRecorder(store)],  # OPS: activity retries for `ops stuck`
+        )
+        async with worker:
+            yield worker
