@@ -118,7 +118,7 @@ def cmd_stuck(args: argparse.Namespace) -> int:
 def cmd_repair(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
-    from infra.ops.stuck import repair
+    from infra.ops.repair import repair
     from infra.temporal.client import connect
 
     if not args.reason.strip():

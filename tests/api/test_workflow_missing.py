@@ -13,7 +13,7 @@ import pytest
 from domain.identity import pseudonym
 from domain.ids import workflow_id_for
 from infra.api.services import Services
-from infra.ops.stuck import repair
+from infra.ops.repair import repair
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
 from tests.conftest import PSEUDONYM_KEY

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from domain.calendar import STOCKHOLM
-from infra.ops.stuck import ensure_ops_log
+from infra.ops.repair import ensure_ops_log
 from infra.persistence.db import ensure_tables
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.importer import import_lines

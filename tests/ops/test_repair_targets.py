@@ -25,7 +25,8 @@ from activities.webhooks import WebhookActivities
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.config.settings import Settings, load_settings
-from infra.ops.stuck import WEBHOOK_FAILING, StuckOptions, find_case, find_stuck, repair
+from infra.ops.repair import find_case, repair
+from infra.ops.stuck import WEBHOOK_FAILING, StuckOptions, find_stuck
 from infra.persistence.db import connection, ensure_tables, q
 from infra.persistence.store import CaseStore
 from infra.temporal.devserver import DevServer, free_port

@@ -21,7 +21,8 @@ from temporalio.worker import Worker
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.config.settings import Settings, load_settings
-from infra.ops.stuck import StuckOptions, StuckRow, find_stuck, ops_log, repair
+from infra.ops.repair import ops_log, repair
+from infra.ops.stuck import StuckOptions, StuckRow, find_stuck
 from infra.persistence.store import CaseStore
 from infra.temporal.attempts import AttemptRecorder
 from infra.temporal.commands import adopt_case
@@ -222,7 +223,7 @@ async def test_each_stuck_kind_is_reported_and_repaired(
 
 
 async def adopt_wid(settings: Settings, store: CaseStore, kommun: str, ref: str) -> str:
-    from infra.ops.stuck import _wid
+    from infra.ops.stuck import workflow_id_of
 
     head = next(h for h in store.case_heads() if (h.kommun, h.case_ref) == (kommun, ref))
-    return _wid(head, settings.keys.pseudonym)
+    return workflow_id_of(head, settings.keys.pseudonym)
