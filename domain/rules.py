@@ -77,7 +77,7 @@ class LawSwitch:
 
 @dataclass(frozen=True)
 class ExtensionPolicy:
-    """Who may extend a frist and how; the engine (``domain.frister._extend``) reads
+    """Who may extend a frist and how; the engine (``domain.frister.context._extend``) reads
     ``event_type``, ``before_expiry`` and ``repeatable``; ``stated_end`` is the event contract's
     required ``ny_slutdag``."""
 

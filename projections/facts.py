@@ -20,7 +20,7 @@ import orjson
 from domain.case import fold
 from domain.evb import EvbBeslut, evb_duty_from, utredning_original_due
 from domain.events import CaseEvent
-from domain.frist_versions import FristVersion, frist_versions
+from domain.frister import FristVersion, frist_versions
 from domain.identity import ivo_pseudo_id
 
 Row = tuple[Any, ...]

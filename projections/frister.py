@@ -20,8 +20,7 @@ from psycopg.rows import DictRow
 from domain.calendar import days_between
 from domain.case import fold
 from domain.events import event_from_json
-from domain.frist_versions import frist_versions
-from domain.frister import MET, MISSED, status_on
+from domain.frister import MET, MISSED, frist_versions, status_on
 from projections.facts import frist_view_rows
 from projections.source import table_ref
 from projections.tables import CASES, FRISTER

@@ -23,8 +23,7 @@ from domain.case import CLOSE_BLOCKERS, CaseState
 from domain.case_lvu2027 import LVU2027_CLOSE_RULES
 from domain.errors import RuleViolation
 from domain.events import CaseEvent, parse_event
-from domain.frist_versions import REPEATING_RULES
-from domain.frister import compute_frister
+from domain.frister import REPEATING_RULES, compute_frister
 from domain.rules import RULES, RULES_BY_ID, rule
 from tests.domain.test_frister import CASES as RULE_TABLE
 from tests.factories import PNR_GIRL, line

@@ -17,8 +17,7 @@ import pytest
 
 from domain.calendar import STOCKHOLM
 from domain.events import CaseEvent, parse_event
-from domain.frist_versions import frist_versions, visible_on
-from domain.frister import MET, MISSED, compute_frister
+from domain.frister import MET, MISSED, compute_frister, frist_versions, visible_on
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period

@@ -14,7 +14,8 @@ from datetime import date
 
 from domain.calendar import add_days, add_months
 from domain.events import CaseEvent
-from domain.frister import Frist, compute_frister
+from domain.frister.engine import compute_frister
+from domain.frister.model import Frist
 from domain.rules import RULES
 
 #: Rules whose instances keep coming with time while nothing happens (EVB quarters, the

@@ -1,0 +1,125 @@
+"""Frister that re-arm: chains of reviews (D3, E6, E7, E10, E11, E12, E16, N2) and yearly
+anniversaries (D4, E9).
+
+Every cycle gets its own key (``<rule>:<subject>:<n>``), so a workflow fires exactly one alert
+per cycle. One loop per kind of clock, shared by the SoL, LVU and lag 2026:1600 / 2026:1637
+rules, so a correction to how a chain ends or how far it runs (the as-of bound of issue #12)
+holds for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from domain.events import CaseEvent
+from domain.frister.context import Ctx, Finder, Match, emit, emit_from, fulfilment
+from domain.rules import Rule
+
+#: A safety bound on the cycles of one chain (a 6-month chain of 400 cycles spans 200 years).
+MAX_CYCLES = 400
+
+#: How a cycle's note reads: from its number and its start.
+NoteFormat = Callable[[int, date], str]
+
+
+def numbered(n: int, _start: date) -> str:
+    """``cykel n``: the note of D3, E6 and E7, as ``rules explain`` has always printed it."""
+    return f"cykel {n}"
+
+
+def numbered_from(n: int, start: date) -> str:
+    """``cykel n från <start>``: the note of the reviews of lag 2026:1600 / 2026:1637 and the
+    LVU reviews modelled with them (E10, E11, E12, E16, N2)."""
+    return f"cykel {n} från {start}"
+
+
+def cycles(
+    ctx: Ctx,
+    r: Rule,
+    ev: CaseEvent,
+    *,
+    subject: str,
+    start_idx: int,
+    trig: date,
+    review: Finder,
+    end: Finder,
+    note: NoteFormat,
+    law_date: date | None = None,
+) -> None:
+    """A chain of cycles, each due ``r.length`` after its start, until the chain ends.
+
+    The first cycle starts on ``trig``; each is met by the first ``review`` after the previous
+    cycle's fulfilment (at first: after ``start_idx``), and the next one starts on that review's
+    date. An ``end`` event that comes first meets the running cycle and ends the chain. Each
+    cycle cites the law of its own start (POL-LVU2027-CYKEL): a cycle running on 2027-01-01
+    keeps its LVU paragraph and due date, the next one cites lag 2026:1600. ``law_date`` (first
+    cycle only) is the day whose law applies when it differs from ``trig``
+    (POL-LVU2027-E6E7-START).
+    """
+    idx = start_idx
+    for n in range(1, MAX_CYCLES):
+        done = review(idx)
+        stop = end(idx)
+        hit = min((x for x in (done, stop) if x is not None), default=None)
+        emit_from(
+            ctx,
+            r,
+            ev,
+            f"{r.id}:{subject}:{n}",
+            subject=subject,
+            done=hit,
+            trig=trig,
+            notes=(note(n, trig),),
+            law_date=law_date if n == 1 else None,
+        )
+        if hit is None or hit == stop:
+            return
+        idx, trig = hit, ctx.evs[hit].legal_date
+
+
+def anniversaries(
+    ctx: Ctx,
+    r: Rule,
+    ev: CaseEvent,
+    *,
+    start_idx: int,
+    subject: str,
+    end: int | None,
+    done: Match,
+    since: str,
+) -> None:
+    """Cycles due on the ``r.length``-th anniversary of ``ev``, then yearly (D4, E9).
+
+    Each cycle is met by the next ``done`` event or by ``end`` (the placement or care ended).
+    One loop for both rules so the as-of bound of issue #12 holds for both: a cycle whose
+    trigger (the previous anniversary) lies after ``as_of`` is not shown, and none starts after
+    the placement ended.
+    """
+    start = ev.legal_date
+    trig, idx = start, start_idx
+    for n in range(1, MAX_CYCLES):
+        due = r.due_from(start, r.length + n - 1)
+        hit = ctx.find(idx + 1, done[0], done[1])
+        if end is not None and (hit is None or end < hit):
+            hit = end
+        emit(
+            ctx,
+            r,
+            ev,
+            f"{r.id}:{subject}:{n}",
+            subject=subject,
+            trig=trig,
+            due=due,
+            fulfilled=fulfilment(ctx, hit),
+            notes=(f"{r.length + n - 1} år från {since}",),
+        )
+        if hit == end and end is not None:
+            return
+        if hit is None and due >= ctx.horizon:
+            return
+        if ctx.as_of is not None and due > ctx.as_of:
+            return  # the next cycle starts on this anniversary, which lies after ``as_of``
+        if end is not None and ctx.evs[end].legal_date < due:
+            return  # the placement ended before the next cycle would start
+        idx, trig = (hit if hit is not None else idx), due
