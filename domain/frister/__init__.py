@@ -23,7 +23,6 @@ from domain.frister.engine import compute_frister
 from domain.frister.model import MET, MISSED, OPEN, OVERDUE, Frist, law_for, status_on
 from domain.frister.sol_beslut import ivo_window, ivo_window_of
 from domain.frister.versions import (
-    ANNIVERSARY_RULES,
     REPEATING_RULES,
     FristVersion,
     frist_versions,
@@ -31,7 +30,6 @@ from domain.frister.versions import (
 )
 
 __all__ = [
-    "ANNIVERSARY_RULES",
     "MET",
     "MISSED",
     "OPEN",

@@ -27,8 +27,8 @@ from domain.frister.context import Ctx
 from domain.frister.model import Frist
 from domain.rules import DEFAULT_POLICY, RULES, KommunPolicy
 
-#: The chapter modules, in the order they add their frister (the result is sorted anyway;
-#: the order only decides which of two frister with one key is kept, and keys name their rule).
+#: The chapter modules, in the order they have always run. Each owns its rules (every key
+#: starts with its rule id), so the order does not change the sorted result.
 CHAPTERS: tuple[Callable[[Ctx], None], ...] = (
     sol_anmalan.frister,
     sol_utredning.frister,

@@ -3,7 +3,8 @@
 
 E2, an omedelbart omhändertagande underställt within a week (LVU 7 §; 2026:1600 5 kap. 4 §,
 6 § 1); E3, the ansökan om vård within four weeks of its verkställighet (LVU 8 §; 5 kap. 5 §,
-6 § 2); E5, care started within four weeks of the dom (LVU 5 §, 10 §; 6 kap. 4 § andra st.);
+6 § 2); E5, care started within four weeks of the dom's laga kraft, or of the dom when none is
+recorded (LVU 5 §, 10 §; 6 kap. 4 § andra st.; policy ``e5_start``);
 E6, övervägande of care on the hem ground every six months (LVU 13 § första st.; 8 kap. 2 §);
 E7, prövning of care on the eget-beteende ground every six months (LVU 13 § andra st.;
 8 kap. 3 §). The same functions compute both acts: which one a frist cites is the catalogue's
