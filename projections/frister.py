@@ -1,6 +1,6 @@
 """The frister report (docs/domain.md §5.1): every open or overdue frist of a kommun on a legal day.
 
-The ``frister`` view keeps each frist's versions (``domain.frist_versions.frist_versions``), so a
+The ``frister`` view keeps each frist's versions (``domain.frister.frist_versions``), so a
 report as of any date lists exactly what ``domain.frister.compute_frister`` said on that date
 over the events legally known by then: a förlängning decided later does not move the due date
 yet, and a fulfilment dated later does not count yet. A case whose repeating frister (EVB
