@@ -116,6 +116,20 @@ def access_log_table(schema: str) -> list[sql.Composed]:
     ]
 
 
+def chain_table(schema: str, chain: str, originator_id_type: str) -> sql.Composed:
+    """The store's global hash chain (``infra.persistence.recorder``): one link per position,
+    over the event's stream, version and stream digest. Created with the events table by the
+    recorder (eventsourcing runs its ``sql_create_statements``), so it is declared here."""
+    return sql.SQL(
+        "CREATE TABLE IF NOT EXISTS {}.{} ("
+        "position bigint PRIMARY KEY, "
+        "originator_id {} NOT NULL, "
+        "originator_version bigint NOT NULL, "
+        "event_digest text NOT NULL, "
+        "digest text NOT NULL)"
+    ).format(_s(schema), sql.Identifier(chain), sql.Identifier(originator_id_type))
+
+
 # ---------------------------------------------------------------------------- migrations
 Apply = Callable[[psycopg.Connection[Any], str, Mapping[str, str]], None]
 
