@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from infra.config.settings import Settings
 from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.kommun_config import store_versions, with_versions
 from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, eventsourcing_env
 from infra.temporal.client import connect
@@ -95,14 +96,27 @@ def open_store(
     """The event store on ``url``, its schema first migrated to the code's version under the
     start-up lock (``infra.persistence.schema``). Long-running services pass ``wait_for_database``
     (seconds) so that one started next to a recovering PostgreSQL waits for it instead of exiting;
-    one-shot commands fail at once with one line."""
-    env = eventsourcing_env(
-        url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
+    one-shot commands fail at once with one line.
+
+    The kommun configurations in force (``settings.kommun_configs``) are stored as versions in
+    the database (append-only, ``infra.persistence.kommun_config``) and named in the returned
+    environment, so every process that computes with them can read them by version id."""
+    configs = settings.kommun_configs
+    env = with_versions(
+        eventsourcing_env(
+            url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
+        ),
+        configs.versions(),
     )
 
     def migrated() -> None:
         with startup_lock(url, wait_for_database=0.0):
             applied = migrate(url, settings.database.schema, env)
+            if len(configs):
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    added = store_versions(conn, settings.database.schema, configs)
+                for version in added:
+                    _log.info("kommun configuration %s stored", version)
         if applied:
             _log.info("schema %s: applied migrations %s", settings.database.schema, applied)
 

@@ -11,6 +11,12 @@ advisory lock per schema) writes. A second runner (another worker, ``projections
 a standby and takes over when the writer's session ends; a one-shot catch-up that finds a writer
 running waits for that writer to reach the head instead of writing itself; a rebuild refuses.
 Reports never write: they read the views and state how far behind the store they are (``lag``).
+
+The writer computes with the kommun configuration versions in force in its process (named in the
+store's environment, ``infra.persistence.kommun_config.versions_in``). When it takes the writer
+lock and the views were computed with other versions, it empties them and refolds the record
+(logged): the views always show one version per kommun, the writer's (docs/rules.md, "Which
+configuration version applies").
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import EVENTS_TABLE, CaseStore
 from projections.decode import StateDecoder
 from projections.parallel import Folded, FoldPool, StoredCase, default_workers
@@ -86,6 +93,11 @@ class WriterLock:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
         return self._conn
+
+    @property
+    def acquired(self) -> bool:
+        """Whether this process believes it holds the lock (no query; ``held`` checks)."""
+        return self._acquired and self._conn is not None and not self._conn.closed
 
     @property
     def held(self) -> bool:
@@ -157,6 +169,7 @@ class ReportsRunner:
     ) -> None:
         self.app = CaseStore(env=dict(env))
         self.view: ReportsView = open_view(env)
+        self._versions = versions_in(env)
         self.lock = WriterLock(env)
         self._reset_checked = False
         self._decoder = StateDecoder.of(self.app)
@@ -185,12 +198,22 @@ class ReportsRunner:
         self.app.close()
 
     def become_writer(self) -> bool:
-        """Take the writer lock if it is free (True when this runner may write now)."""
+        """Take the writer lock if it is free (True when this runner may write now). On taking
+        it, the views are made to follow this process's kommun configuration versions."""
+        fresh = not self.lock.acquired
         if not self.lock.try_acquire():
             return False
         if not self._reset_checked:
             self.view.reset_if_untracked()
             self._reset_checked = True
+        if fresh:
+            changed = self.view.follow_versions(self._versions)
+            if changed:
+                _log.warning(
+                    "report views: kommun configuration changed (%s); views emptied, the "
+                    "record is folded again with the versions in force",
+                    ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in changed.items()),
+                )
         return True
 
     def __enter__(self) -> Self:
@@ -418,6 +441,7 @@ def rebuild(
         )
     view = open_view(env)
     schema = view.schema
+    versions = versions_in(env)
     events = cases = 0
     pool: FoldPool | None = None
     try:
@@ -435,8 +459,10 @@ def rebuild(
             head = int(head_row["m"] or 0) if head_row else 0
             if workers is None:
                 workers = default_workers() if head >= PARALLEL_FROM else 0
-            pool = FoldPool(env, workers)
+            policies = {k: resolve(wcurs.connection, schema, v).policy for k, v in versions.items()}
+            pool = FoldPool(env, workers, policies)
             view.truncate(wcurs)
+            view.record_versions(wcurs, versions)
 
             def write(folded: list[Folded]) -> None:
                 nonlocal events, cases

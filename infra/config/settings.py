@@ -11,20 +11,14 @@ import dataclasses
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 import psycopg.conninfo
 
-from domain.delegation import (
-    DelegationConfigError,
-    delegationsordning_to_json,
-    load_delegationsordning,
-)
+from infra.config.kommun import KommunConfigError, KommunConfigs, load_kommun_dir
 from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 ENV_HOME = "BARNFLOW_HOME"
@@ -40,7 +34,9 @@ ENV_CIPHER_KEY = "BARNFLOW_CIPHER_KEY"
 #: Retired keys (comma-separated base64) that still decrypt, never encrypt: key rotation.
 ENV_CIPHER_OLD_KEYS = "BARNFLOW_CIPHER_OLD_KEYS"
 ENV_CODEC_OLD_KEYS = "BARNFLOW_CODEC_OLD_KEYS"
-#: A directory of per-kommun delegationsordning TOML files (docs/delegationsordning.md).
+#: A directory of kommun configuration files, one TOML file per kommun (docs/rules.md).
+ENV_KOMMUN_DIR = "BARNFLOW_KOMMUN_DIR"
+#: Replaced by BARNFLOW_KOMMUN_DIR; refused with a migration hint (docs/delegationsordning.md).
 ENV_DELEGATION_DIR = "BARNFLOW_DELEGATION_DIR"
 #: Seconds without a command before an expired frist is alerted (docs/workflow.md).
 ENV_ALERT_SETTLE_SECONDS = "BARNFLOW_ALERT_SETTLE_SECONDS"
@@ -90,8 +86,9 @@ class Settings:
     task_queue: str
     mode: str
     keys: Keys
-    #: kommun → its delegationsordning (JSON form), from BARNFLOW_DELEGATION_DIR/*.toml
-    delegationsordningar: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    #: kommun → its configuration in force (policy + delegationsordning, versioned), from
+    #: BARNFLOW_KOMMUN_DIR/*.toml
+    kommun_configs: KommunConfigs = field(default_factory=KommunConfigs)
     #: The settle window of the case workflows this process starts (BARNFLOW_ALERT_SETTLE_SECONDS)
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
 
@@ -99,32 +96,30 @@ class Settings:
     def production(self) -> bool:
         return self.mode == "production"
 
-    def delegationsordning(self, kommun: str) -> dict[str, Any] | None:
-        """The ordning a beslut in ``kommun`` is judged against (None: no check configured)."""
-        return self.delegationsordningar.get(kommun)
+    def kommun_config(self, kommun: str) -> str | None:
+        """The version id of ``kommun``'s configuration in force (None: the defaults apply)."""
+        return self.kommun_configs.version(kommun)
 
 
-def load_delegation_dir(directory: Path) -> dict[str, dict[str, Any]]:
-    """Every ``*.toml`` delegationsordning in ``directory``, validated, keyed by kommun.
+def load_kommun_configs(env: Mapping[str, str]) -> KommunConfigs:
+    """Every kommun file of ``BARNFLOW_KOMMUN_DIR``, validated once at start.
 
-    A bad file stops the start with one line naming the file and key (docs/delegationsordning.md).
+    A bad file stops the start with one line naming the file and the key path (docs/rules.md).
+    ``BARNFLOW_DELEGATION_DIR`` (the delegationsordning alone, before kommun files) is refused
+    rather than ignored: ignoring it would silently switch off every delegation check.
     """
-    if not directory.is_dir():
-        raise SettingsError(f"{ENV_DELEGATION_DIR}: {directory} is not a directory")
-    out: dict[str, dict[str, Any]] = {}
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            ordning = load_delegationsordning(path)
-            with path.open("rb") as fh:
-                raw = tomllib.load(fh)
-        except (DelegationConfigError, OSError) as exc:
-            raise SettingsError(f"{ENV_DELEGATION_DIR}: {exc}") from exc
-        if ordning.kommun in out:
-            raise SettingsError(
-                f"{ENV_DELEGATION_DIR}: two delegationsordningar for kommun {ordning.kommun}"
-            )
-        out[ordning.kommun] = delegationsordning_to_json(raw)
-    return out
+    if env.get(ENV_DELEGATION_DIR):
+        raise SettingsError(
+            f"{ENV_DELEGATION_DIR}: replaced by {ENV_KOMMUN_DIR} (one file per kommun, the "
+            "delegationsordning under [delegationsordning]; docs/delegationsordning.md)"
+        )
+    raw = env.get(ENV_KOMMUN_DIR)
+    if not raw:
+        return KommunConfigs()
+    try:
+        return load_kommun_dir(Path(raw).expanduser())
+    except KommunConfigError as exc:
+        raise SettingsError(f"{ENV_KOMMUN_DIR}: {exc}") from None
 
 
 def _alert_settle(env: Mapping[str, str]) -> float:
@@ -252,10 +247,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         task_queue=queue,
         mode=mode,
         keys=_keys(env, home, mode),
-        delegationsordningar=(
-            load_delegation_dir(Path(env[ENV_DELEGATION_DIR]).expanduser())
-            if env.get(ENV_DELEGATION_DIR)
-            else {}
-        ),
+        kommun_configs=load_kommun_configs(env),
         alert_settle_seconds=_alert_settle(env),
     )

@@ -1,6 +1,10 @@
 """Commands to case workflows: update-with-start for a new case, updates for the rest, adoption of
-a case from the store's record (import, transfer, repair), and the mapping of a workflow's
-rejection to ``CommandRejected``.
+a case from the store's record (import, transfer, repair).
+
+A command arrives here already validated into its canonical ``CaseEvent`` (parsed once, at the
+edge: the HTTP route or ``barnflow case send``). It names the kommun's configuration in force by
+version id (``infra.persistence.kommun_config``, from the store's environment), never the
+document. A refusal comes back as ``CommandRejected`` (``infra.temporal.rejections``).
 """
 
 from __future__ import annotations
@@ -16,17 +20,18 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from domain.case import fold
-from domain.errors import EventValidationError, RuleViolation
-from domain.events import OPENING_TYPES, CaseEvent, parse_event
+from domain.errors import RuleViolation
+from domain.events import OPENING_TYPES, CaseEvent
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from infra.config.settings import Settings
 from infra.config.timeouts import START_RPC_TIMEOUT
+from infra.persistence.kommun_config import versions_in
 from infra.persistence.store import CaseStore
+from infra.temporal.rejections import CommandRejected
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
     COMMAND_UPDATE,
@@ -34,7 +39,25 @@ from workflows.messages import (
     CaseWorkflowInput,
     CommandInput,
     CommandResult,
+    rejected,
 )
+
+__all__ = [
+    "CommandRejected",
+    "WorkflowMissing",
+    "adopt",
+    "adopt_case",
+    "child_pseudonym",
+    "kommun_config_of",
+    "opening_event",
+    "send_command",
+]
+
+
+def kommun_config_of(store: CaseStore, kommun: str) -> str | None:
+    """The version id of ``kommun``'s configuration in force in this process (named in the
+    store's environment by ``infra.bootstrap.open_store``), ``None`` when it has none."""
+    return versions_in(store.env).get(kommun)
 
 
 async def adopt(
@@ -50,9 +73,10 @@ async def adopt(
 ) -> str:
     """Start a case's workflow from the store's record of it (import, transfer, repair).
 
-    The workflow folds the recorded (redacted) events and then behaves as if it had lived
-    through them: frister already met stay quiet, expired unmet ones alert at once (unless the
-    record already holds their alert), open ones get timers. Returns the workflow id.
+    The workflow gets the kommun's configuration in force by version id. It folds the recorded
+    (redacted) events and then behaves as if it had lived through them: frister already met stay
+    quiet, expired unmet ones alert at once (unless the record already holds their alert), open
+    ones get timers. Returns the workflow id.
     """
     events = store.case_events(case_id_for(kommun, case_ref))
     if not events:
@@ -66,6 +90,7 @@ async def adopt(
             child_pseudonym=child,
             events=[e.redacted().to_json() for e in events],
             alert_settle_seconds=alert_settle_seconds,
+            kommun_config=kommun_config_of(store, kommun),
         ),
         id=wid,
         task_queue=task_queue,
@@ -89,14 +114,6 @@ class WorkflowMissing(Exception):
             f"not running; an operator can repair it: barnflow ops repair {case_ref} "
             f"--kommun {kommun} --reason '...' --apply"
         )
-
-
-class CommandRejected(Exception):
-    """A command was refused; carries the RuleViolation or EventValidationError."""
-
-    def __init__(self, cause: RuleViolation | EventValidationError) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
 
 
 def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
@@ -143,22 +160,6 @@ def opening_event(ev: CaseEvent, store: CaseStore) -> CaseEvent:
     return events[0]
 
 
-def _unwrap(exc: BaseException) -> CommandRejected | None:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ApplicationError) and cause.type in (
-            "RuleViolation",
-            "EventValidationError",
-        ):
-            d = list(cause.details)
-            if cause.type == "RuleViolation" and len(d) >= 3:
-                return CommandRejected(RuleViolation(str(d[0]), str(d[1]), str(d[2])))
-            if len(d) >= 2:
-                return CommandRejected(EventValidationError(str(d[0]), str(d[1])))
-        cause = cause.__cause__
-    return None
-
-
 def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None:
     """Mark the start operation's outcome as seen: when update-with-start fails or is cancelled
     (a command timeout), the SDK leaves the exception in the operation's future, and asyncio
@@ -171,26 +172,24 @@ def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None
 async def send_command(
     client: Client,
     store: CaseStore,
-    event: dict[str, Any],
+    ev: CaseEvent,
     *,
     pseudonym_key: bytes,
     task_queue: str,
-    delegationsordning: dict[str, Any] | None = None,
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
 ) -> CommandResult:
-    """Send one docs/domain.md §4 event as a command to its child's workflow.
+    """Send one validated docs/domain.md §4 event (``parse_event``'s canonical form) as a
+    command to its child's workflow; it is not parsed again here.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
-    command updates the running workflow. ``delegationsordning`` (JSON form, see
-    ``domain.delegation.delegationsordning_to_json``) makes the validator judge a beslut's
-    delegat. ``alert_settle_seconds`` (``BARNFLOW_ALERT_SETTLE_SECONDS``) is the settle window of
-    a workflow this command starts; a running workflow keeps its own. Raises ``CommandRejected``
+    command updates the running workflow. The command names the kommun's configuration in force
+    (its version id): the validator judges a beslut's delegat against its delegationsordning.
+    ``alert_settle_seconds`` (``BARNFLOW_ALERT_SETTLE_SECONDS``) is the settle window of a
+    workflow this command starts; a running workflow keeps its own. Raises ``CommandRejected``
     with the rule or field.
     """
-    try:
-        ev = parse_event(event)
-    except EventValidationError as exc:
-        raise CommandRejected(exc) from None
+    config = kommun_config_of(store, ev.kommun)
+    command = CommandInput(event=ev.to_json(), kommun_config=config)
     # store reads run in a worker thread: they read and fold whole streams, and a blocking
     # read on the API's event loop would stall every other request meanwhile
     child = child_pseudonym(await asyncio.to_thread(opening_event, ev, store), pseudonym_key)
@@ -205,6 +204,7 @@ async def send_command(
                     child_pseudonym=child,
                     events=recorded,
                     alert_settle_seconds=alert_settle_seconds,
+                    kommun_config=config,
                 ),
                 id=wid,
                 task_queue=task_queue,
@@ -213,7 +213,7 @@ async def send_command(
             _retrieve_start_failure(start)
             result: CommandResult = await client.execute_update_with_start_workflow(
                 COMMAND_UPDATE,
-                CommandInput(event=event, delegationsordning=delegationsordning),
+                command,
                 start_workflow_operation=start,
                 result_type=CommandResult,
             )
@@ -221,14 +221,14 @@ async def send_command(
         handle = client.get_workflow_handle(wid)
         updated: CommandResult = await handle.execute_update(
             COMMAND_UPDATE,
-            CommandInput(event=event, delegationsordning=delegationsordning),
+            command,
             result_type=CommandResult,
         )
         return updated
     except WorkflowUpdateFailedError as exc:
-        rejected = _unwrap(exc)
-        if rejected is not None:
-            raise rejected from None
+        cause = rejected(exc)
+        if cause is not None:
+            raise CommandRejected(cause) from None
         raise
     except RPCError as exc:
         if "already completed" in str(exc) or "not found" in str(exc).lower():

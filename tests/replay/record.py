@@ -1,10 +1,11 @@
 """Record the JSON histories under ``tests/replay/histories`` (run when workflow code changes
 *compatibly*, i.e. never to paper over a replay failure):
 
-    .venv/bin/python -m tests.replay.record [TAG]
+    .venv/bin/python -m tests.replay.record [TAG [SCENARIO ...]]
 
 Files are named ``[TAG-]<scenario>.<run>.json``; histories of earlier versions stay committed
-next to the new ones (tag them, e.g. ``v2``), so the code must keep replaying all of them.
+next to the new ones (tag them, e.g. ``v2``), so the code must keep replaying all of them. Naming
+scenarios records only those (a new scenario for a new shape of history).
 
 Each scenario runs the production workflow in the time-skipping server against a throwaway
 embedded PostgreSQL, then saves every run's history of the case (continue-as-new chains too).
@@ -25,14 +26,17 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import STOCKHOLM, add_days
+from infra.config.kommun import LoadedConfig
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import register_search_attributes
 from infra.temporal.codec import data_converter
+from infra.temporal.commands import CommandRejected
 from infra.temporal.devserver import temporal_test_server
 from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_FOURTH, PNR_GIRL, PNR_THIRD
+from tests.kommun_configs import kommun_config, store_configs
 from tests.workflows.driver import CaseDriver
 
 HERE = Path(__file__).parent / "histories"
@@ -98,12 +102,52 @@ async def late(d: CaseDriver) -> None:
     await d.sleep_days(1)
 
 
+#: kommun 1280's configuration in the ``kommun_config`` scenario: K1 within 7 days, and an
+#: insats under SoL 4:1 needs at least a sektionschef.
+KOMMUN_1280 = kommun_config(
+    "1280",
+    klagomal={"dagar": 7},
+    delegationsordning={
+        "regler": [
+            {
+                "id": "3.1",
+                "beslutstyp": "insats",
+                "lagrum": "SoL 4:1",
+                "lagsta_delegat": "sektionschef",
+            }
+        ]
+    },
+)
+
+
+async def configured(d: CaseDriver) -> None:
+    """The kommun's configuration by reference (kommun-config-by-reference): the input and every
+    command name its version, the workflow loads it once, K1 alerts after the kommun's 7 days and
+    a beslut below its delegationsordning is refused by the validator."""
+    await d.start()
+    await d.open_utredning()
+    await d.send("klagomal_mottaget", {"klagomal_id": "k1"})
+    await d.sleep_days(8)  # K1 (7 days) is alerted
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+    try:
+        await d.beslut("b1", "oppenvard", roll="socialsekreterare")
+    except CommandRejected as exc:
+        assert getattr(exc.cause, "rule", None) == "DELEG", exc
+    else:
+        raise AssertionError("a socialsekreterare's beslut was accepted")
+    await d.beslut("b1", "oppenvard", roll="sektionschef")
+    await d.send("klagomal_besvarat", {"klagomal_id": "k1"})
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
     "late_registration_withdrawn": (PNR_FOURTH, late),
+    "kommun_config": (PNR_GIRL, configured),
 }
+#: The kommun configurations in force in a scenario's process (none: the defaults).
+CONFIGS: dict[str, tuple[LoadedConfig, ...]] = {"kommun_config": (KOMMUN_1280,)}
 
 
 async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:
@@ -120,14 +164,17 @@ async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHis
     return runs
 
 
-async def record(out: Path = HERE, tag: str = "") -> list[Path]:
+async def record(out: Path = HERE, tag: str = "", only: tuple[str, ...] = ()) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="bf-rec-") as tmp, embedded_postgres(Path(tmp)) as url:
         for name, (pnr, scenario) in SCENARIOS.items():
+            if only and name not in only:
+                continue
             schema = f"rec_{uuid.uuid4().hex[:8]}"
             ensure_schema(url, schema)
-            store = CaseStore(env=eventsourcing_env(url, schema, CIPHER_KEY))
+            env = eventsourcing_env(url, schema, CIPHER_KEY)
+            store = CaseStore(env=store_configs(env, *CONFIGS.get(name, ())))
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=temporal_test_server(),
                 data_converter=data_converter(CODEC_KEY),
@@ -151,5 +198,6 @@ async def record(out: Path = HERE, tag: str = "") -> list[Path]:
 if __name__ == "__main__":
     import sys
 
-    for p in asyncio.run(record(tag=sys.argv[1] if len(sys.argv) > 1 else "")):
+    tag = sys.argv[1] if len(sys.argv) > 1 else ""
+    for p in asyncio.run(record(tag=tag, only=tuple(sys.argv[2:]))):
         print(p)

@@ -98,3 +98,34 @@ async def test_an_incompatible_change_fails_replay(
     replayer = Replayer(workflows=[changed], data_converter=data_converter(CODEC_KEY))
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(_load(HISTORIES[0]))
+
+
+async def test_a_history_carries_the_kommun_config_version_not_the_document() -> None:
+    """kommun-config-by-reference: recorded histories from before it (the ordning inline in
+    each command) replay above; one recorded after it names the configuration version in its
+    input and in every command, loads the document once by an activity, and holds no
+    delegationsordning anywhere."""
+    from tests.replay.record import KOMMUN_1280
+
+    [path] = [p for p in HISTORIES if p.name.startswith("v4-kommun_config.")]
+    assert '"id":"kommun-config-by-reference"' in _patch_ids(path)
+    history = _load(path)
+    codec = data_converter(CODEC_KEY).payload_codec
+    assert codec is not None
+    commands, started, loads = [], [], []
+    for ev in history.events:
+        attrs = ev.workflow_execution_update_accepted_event_attributes
+        if attrs.HasField("accepted_request"):
+            payloads = await codec.decode(list(attrs.accepted_request.input.args.payloads))
+            commands += [json.loads(p.data) for p in payloads]
+        if ev.HasField("workflow_execution_started_event_attributes"):
+            inp = ev.workflow_execution_started_event_attributes.input.payloads
+            started += [json.loads(p.data) for p in await codec.decode(list(inp))]
+        if ev.HasField("activity_task_scheduled_event_attributes"):
+            loads.append(ev.activity_task_scheduled_event_attributes.activity_type.name)
+    assert [s["kommun_config"] for s in started] == [KOMMUN_1280.version]
+    assert commands and {c["kommun_config"] for c in commands} == {KOMMUN_1280.version}
+    assert all(c["delegationsordning"] is None for c in commands)
+    assert loads == ["load_kommun_config"]  # once per run, whatever the number of commands
+    decoded = json.dumps(commands) + json.dumps(started)
+    assert "lagsta_delegat" not in decoded and '"regler"' not in decoded
