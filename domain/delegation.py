@@ -22,6 +22,12 @@ Comparison policy (the one place where two ladders meet):
   second stycket, KL 6:39) only covers urgent decisions that a rule explicitly marks with
   ``ordforande = true``; any other decision by the ordförande is rejected. Such a decision is
   flagged so it lands on the next meeting's list (docs/domain.md §5.7).
+* A kommun names its own titles ("1:e socialsekreterare", "enhetschef", "IFO-chef" …): a
+  ``RoleLadder`` places each on the officials' or the political ladder (or among the ordförande
+  titles); the comparison above is unchanged. Without titles of its own a kommun uses the codes
+  above (``DEFAULT_LADDER``).
+* A decision the ordning does not list is not delegated: only the nämnd itself (the top of the
+  political ladder) may take it (KL 6:37: delegation is the nämnd's permission, never its loss).
 
 This module is pure (no I/O) so that workflows can evaluate an ordning deterministically.
 """
@@ -30,27 +36,41 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, Final
 
 from domain.errors import RuleViolation
+from domain.rules import LVU_NEW_FROM
 
 __all__ = [
     "BODIES",
+    "DEFAULT_LADDER",
     "LADDER",
     "OFFICIALS",
     "ORDFORANDE",
+    "ORDFORANDE_STEGE",
+    "POLITISK",
     "ROLES",
+    "STEGAR",
+    "TJANSTEMAN",
     "URGENT_LAWS",
     "AmountThreshold",
     "DelegationCheck",
     "DelegationRule",
     "Delegationsordning",
+    "Position",
+    "RoleLadder",
     "delegationsordning_from_document",
+    "ladder_from_document",
+    "lagrum_in_force",
     "may_be_urgent",
     "normalize_lagrum",
+    "normalize_title",
+    "ordning_on",
+    "ordningar_from_document",
     "rank",
     "role_satisfies",
 ]
@@ -104,6 +124,126 @@ def may_be_urgent(lagrum: str) -> bool:
     return normalize_lagrum(lagrum).startswith(URGENT_LAWS)
 
 
+# --------------------------------------------------------------------------------------------
+# A kommun's titles
+
+
+#: The three places a title can have: the officials' ladder, the political ladder, or among the
+#: titles that carry the ordförande's kompletterande beslutanderätt (on no ladder).
+TJANSTEMAN: Final = "tjansteman"
+POLITISK: Final = "politisk"
+ORDFORANDE_STEGE: Final = "ordforande"
+STEGAR: Final = (TJANSTEMAN, POLITISK, ORDFORANDE_STEGE)
+
+
+def normalize_title(title: str) -> str:
+    """Match key for a title: ``"IFO-chef"``, ``"ifo-chef"`` and ``" IFO-chef "`` are the same."""
+    return " ".join(title.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a title stands: its ladder (``STEGAR``), its rank on that ladder (0 = lowest) and
+    the title as the kommun spells it."""
+
+    stege: str
+    rang: int
+    titel: str
+
+
+@dataclass(frozen=True)
+class RoleLadder:
+    """A kommun's titles, each on one ladder, lowest first (docs/delegationsordning.md, "Roles").
+
+    The highest political title is the nämnd itself: its decisions are not delegated and need
+    no anmälan. Titles compare case-insensitively with white space collapsed.
+    """
+
+    tjansteman: tuple[str, ...] = OFFICIALS
+    politiska: tuple[str, ...] = BODIES
+    ordforande: tuple[str, ...] = (ORDFORANDE,)
+
+    @cached_property
+    def _index(self) -> dict[str, Position]:
+        out: dict[str, Position] = {}
+        for stege, titles in (
+            (TJANSTEMAN, self.tjansteman),
+            (POLITISK, self.politiska),
+            (ORDFORANDE_STEGE, self.ordforande),
+        ):
+            for i, title in enumerate(titles):
+                out.setdefault(normalize_title(title), Position(stege, i, title))
+        return out
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        return (*self.tjansteman, *self.politiska, *self.ordforande)
+
+    @property
+    def ladder(self) -> tuple[str, ...]:
+        """Both ladders as one order, lowest first (every body above every official)."""
+        return (*self.tjansteman, *self.politiska)
+
+    @property
+    def namnd(self) -> str:
+        """The nämnd's own title: the top of the political ladder."""
+        return self.politiska[-1]
+
+    def position(self, title: str) -> Position | None:
+        """The title's place, ``None`` for a title the kommun does not have."""
+        return self._index.get(normalize_title(title))
+
+    def level(self, title: str) -> int | None:
+        """The title's place on the combined ladder (higher decides more), ``None`` off it."""
+        pos = self.position(title)
+        if pos is None or pos.stege == ORDFORANDE_STEGE:
+            return None
+        return pos.rang if pos.stege == TJANSTEMAN else len(self.tjansteman) + pos.rang
+
+    def satisfies(self, title: str, required: str) -> bool:
+        """Whether ``title`` is at or above ``required`` on the combined ladder."""
+        have, need = self.level(title), self.level(required)
+        return have is not None and need is not None and have >= need
+
+    def is_official(self, title: str) -> bool:
+        pos = self.position(title)
+        return pos is not None and pos.stege == TJANSTEMAN
+
+    def is_ordforande(self, title: str) -> bool:
+        pos = self.position(title)
+        return pos is not None and pos.stege == ORDFORANDE_STEGE
+
+    def is_namnd(self, title: str) -> bool:
+        return normalize_title(title) == normalize_title(self.namnd)
+
+
+#: The documented codes (docs/domain.md §6): a kommun without titles of its own uses these.
+DEFAULT_LADDER: Final = RoleLadder()
+
+
+def ladder_from_document(document: Mapping[str, Any] | None) -> RoleLadder:
+    """A ``RoleLadder`` from a validated ``roller`` table (``None``: the default codes)."""
+    if not document:
+        return DEFAULT_LADDER
+    return RoleLadder(
+        tjansteman=tuple(str(t) for t in document["tjansteman"]),
+        politiska=tuple(str(t) for t in document["politiska"]),
+        ordforande=tuple(str(t) for t in document.get("ordforande") or (ORDFORANDE,)),
+    )
+
+
+def lagrum_in_force(lagrum: str, day: date) -> bool:
+    """Whether the act a rule's lagrum names could be the basis of a decision on ``day``: LVU
+    until 2026-12-31, lag 2026:1600 from 2027-01-01; other acts are not told apart by date
+    here (used only to choose between points of one ordning for a decision without a lagrum)."""
+    key = normalize_lagrum(lagrum)
+    if key.startswith("lvu"):
+        return day < LVU_NEW_FROM
+    if key.startswith(("lag 2026:1600", "2026:1600")):
+        return day >= LVU_NEW_FROM
+    return True
+
+
 @dataclass(frozen=True)
 class AmountThreshold:
     """Above ``over_kr_per_dygn`` (exclusive) the decision needs at least ``lagsta_delegat``."""
@@ -155,11 +295,12 @@ class DelegationRule:
 class DelegationCheck:
     """The outcome of an accepted decision: which rule, which level it needed, what follows.
 
+    ``rule`` is ``None`` for a decision the ordning does not list, taken by the nämnd itself.
     ``ordforande_bradskande`` marks an urgent ordförandebeslut that must be reported at the next
     meeting; ``requires_anmalan_till_namnden`` puts the decision on the delegationsbeslut list.
     """
 
-    rule: DelegationRule
+    rule: DelegationRule | None
     delegat_roll: str
     required: str
     ordforande_bradskande: bool
@@ -168,7 +309,8 @@ class DelegationCheck:
 
 @dataclass(frozen=True)
 class Delegationsordning:
-    """A kommun's validated delegationsordning."""
+    """A kommun's validated delegationsordning: one version of it, in force from ``giltig_fran``
+    (``None``: for as long back as the kommun's record goes)."""
 
     kommun: str
     regler: tuple[DelegationRule, ...]
@@ -176,6 +318,7 @@ class Delegationsordning:
     namn: str = ""
     version: str = ""
     giltig_fran: date | None = None
+    roller: RoleLadder = field(default=DEFAULT_LADDER)
 
     def find(self, beslutstyp: str, lagrum: str) -> DelegationRule | None:
         """The rule for this decision type and lagrum, if the ordning has one."""
@@ -185,45 +328,118 @@ class Delegationsordning:
                 return rule
         return None
 
+    def candidates(self, beslutstyp: str, day: date | None) -> tuple[DelegationRule, ...]:
+        """The rules for a decision code when the decision names no lagrum: every rule with the
+        code whose act could apply on ``day`` (``lagrum_in_force``), or, when none does, every
+        rule with the code (a point under LVU still covers the corresponding lag 2026:1600
+        decision, ÖB 3, until the nämnd writes one for it)."""
+        code = beslutstyp.strip()
+        rules = tuple(r for r in self.regler if r.beslutstyp == code)
+        in_force = tuple(r for r in rules if day is None or lagrum_in_force(r.lagrum, day))
+        return in_force or rules
+
+    def requirement(
+        self,
+        beslutstyp: str,
+        lagrum: str | None,
+        belopp_per_dygn: float | None = None,
+        *,
+        day: date | None = None,
+    ) -> tuple[DelegationRule | None, str | None]:
+        """What the ordning asks of a decision, whoever took it: the point and the lowest level
+        (the strictest of several points; the nämnd when no point lists it; ``None`` for the
+        level when the point needs an amount the decision does not give)."""
+        if lagrum is not None:
+            found = self.find(beslutstyp, lagrum)
+            rules: tuple[DelegationRule, ...] = () if found is None else (found,)
+        else:
+            rules = self.candidates(beslutstyp, day)
+        best: tuple[DelegationRule | None, str | None] = (None, self.roller.namnd)
+        for i, rule in enumerate(rules):
+            level = rule.required_level(belopp_per_dygn)
+            if level is None:
+                return rule, None
+            if i == 0 or (self.roller.level(level) or 0) > (self.roller.level(best[1] or "") or 0):
+                best = (rule, level)
+        return best
+
     def check(
         self,
         beslutstyp: str,
-        lagrum: str,
+        lagrum: str | None,
         delegat_roll: str,
         belopp_per_dygn: float | None = None,
-    ) -> DelegationRule:
-        """Return the rule that authorises the decision, or raise ``RuleViolation("DELEG")``."""
-        return self.assess(beslutstyp, lagrum, delegat_roll, belopp_per_dygn).rule
+        *,
+        day: date | None = None,
+    ) -> DelegationRule | None:
+        """The rule that authorises the decision (``None``: not delegated, the nämnd took it
+        itself), or raise ``RuleViolation("DELEG")``."""
+        return self.assess(beslutstyp, lagrum, delegat_roll, belopp_per_dygn, day=day).rule
 
     def assess(
         self,
         beslutstyp: str,
-        lagrum: str,
+        lagrum: str | None,
         delegat_roll: str,
         belopp_per_dygn: float | None = None,
+        *,
+        day: date | None = None,
     ) -> DelegationCheck:
         """Like ``check`` but also says whether the decision is an urgent ordförandebeslut and
-        whether it must be reported to the nämnd."""
+        whether it must be reported to the nämnd.
+
+        ``lagrum=None`` (decision events other than ``beslut_fattat`` name none): the decision
+        code alone chooses, among the rules for it whose act applies on ``day``. When several
+        remain, the decision must satisfy every one of them and the strictest is reported
+        (policy POL-DELEG-LAGRUM: never accept what one of the nämnd's points forbids).
+        """
         if belopp_per_dygn is not None and (math.isnan(belopp_per_dygn) or belopp_per_dygn < 0):
             raise ValueError(
                 f"belopp_per_dygn must be a non-negative number, got {belopp_per_dygn}"
             )
-        rule = self.find(beslutstyp, lagrum)
-        if rule is None:
-            raise RuleViolation(
-                _RULE_ID,
-                sv=(
-                    f"Beslutstypen '{beslutstyp}' enligt {lagrum} finns inte i "
-                    f"delegationsordningen för kommun {self.kommun}."
-                ),
-                en=(
-                    f"decision type '{beslutstyp}' under {lagrum} is not in the "
-                    f"delegationsordning of kommun {self.kommun}"
-                ),
-            )
+        if lagrum is not None:
+            found = self.find(beslutstyp, lagrum)
+            rules: tuple[DelegationRule, ...] = () if found is None else (found,)
+        else:
+            rules = self.candidates(beslutstyp, day)
+        if not rules:
+            return self._not_delegated(beslutstyp, lagrum, delegat_roll)
+        checks = [self._assess_rule(r, delegat_roll, belopp_per_dygn) for r in rules]
+        return max(checks, key=lambda c: self.roller.level(c.required) or 0)
+
+    def _not_delegated(
+        self, beslutstyp: str, lagrum: str | None, delegat_roll: str
+    ) -> DelegationCheck:
+        """A decision the ordning does not list: only the nämnd itself may take it."""
+        namnd = self.roller.namnd
+        if self.roller.is_namnd(delegat_roll):
+            return DelegationCheck(None, delegat_roll, namnd, False, False)
+        under_sv = "" if lagrum is None else f" enligt {lagrum}"
+        under_en = "" if lagrum is None else f" under {lagrum}"
+        raise RuleViolation(
+            _RULE_ID,
+            sv=(
+                f"Beslutstypen '{beslutstyp}'{under_sv} finns inte i delegationsordningen för "
+                f"kommun {self.kommun}{self._label()}; bara nämnden ({namnd}) kan fatta "
+                "beslutet."
+            ),
+            en=(
+                f"decision type '{beslutstyp}'{under_en} is not in the delegationsordning of "
+                f"kommun {self.kommun}{self._label()}: only the nämnd ({namnd}) may decide it"
+            ),
+        )
+
+    def _label(self) -> str:
+        return f" (version {self.version})" if self.version else ""
+
+    def _assess_rule(
+        self, rule: DelegationRule, delegat_roll: str, belopp_per_dygn: float | None
+    ) -> DelegationCheck:
         where_sv = f"punkt {rule.id} ({rule.lagrum})"
         where_en = f"delegationsordning rule {rule.id} ({rule.lagrum})"
-        if delegat_roll not in ROLES:
+        ladder = self.roller
+        position = ladder.position(delegat_roll)
+        if position is None:
             raise RuleViolation(
                 _RULE_ID,
                 sv=f"Rollen '{delegat_roll}' finns inte i delegationsordningen ({where_sv}).",
@@ -240,7 +456,7 @@ class Delegationsordning:
         if rule.beloppsgranser and belopp_per_dygn is not None:
             amount_sv = f" vid {belopp_per_dygn:g} kr/dygn"
             amount_en = f" at {belopp_per_dygn:g} kr/dygn"
-        if delegat_roll == ORDFORANDE:
+        if position.stege == ORDFORANDE_STEGE:
             if not rule.ordforande:
                 raise RuleViolation(
                     _RULE_ID,
@@ -254,7 +470,7 @@ class Delegationsordning:
                     ),
                 )
             return DelegationCheck(rule, delegat_roll, required, True, True)
-        if not role_satisfies(delegat_roll, required):
+        if not ladder.satisfies(delegat_roll, required):
             raise RuleViolation(
                 _RULE_ID,
                 sv=(
@@ -266,7 +482,7 @@ class Delegationsordning:
                     f"requires at least {required}{amount_en}"
                 ),
             )
-        anmalan = rule.anmalan_till_namnden and delegat_roll != "namnd"
+        anmalan = rule.anmalan_till_namnden and not ladder.is_namnd(delegat_roll)
         return DelegationCheck(rule, delegat_roll, required, False, anmalan)
 
 
@@ -275,7 +491,11 @@ class Delegationsordning:
 
 
 def delegationsordning_from_document(
-    document: Mapping[str, Any], source: str, *, kommun: str | None = None
+    document: Mapping[str, Any],
+    source: str,
+    *,
+    kommun: str | None = None,
+    roller: RoleLadder | None = None,
 ) -> Delegationsordning:
     """A ``Delegationsordning`` from a validated document (the TOML table's shape).
 
@@ -283,10 +503,12 @@ def delegationsordning_from_document(
     ladder, thresholds, the ordförande right, duplicates; errors naming the file and key path)
     before its document is stored and referenced; this pure builder only assembles the object
     the update validator judges with. ``kommun`` defaults to the document's own ``kommun`` (the
-    inline form commands carried before configurations were referenced by version).
+    inline form commands carried before configurations were referenced by version); ``roller``
+    is the kommun's ladder, which the ordning's own ``roller`` table overrides.
     """
     raw_from = document.get("giltig_fran")
     giltig_fran = date.fromisoformat(raw_from) if isinstance(raw_from, str) else raw_from
+    own = document.get("roller")
     return Delegationsordning(
         kommun=str(kommun if kommun is not None else document["kommun"]),
         regler=tuple(_rule(r) for r in document["regler"]),
@@ -294,7 +516,36 @@ def delegationsordning_from_document(
         namn=str(document.get("namn") or ""),
         version=str(document.get("version") or ""),
         giltig_fran=giltig_fran if isinstance(giltig_fran, date) else None,
+        roller=ladder_from_document(own) if own else (roller or DEFAULT_LADDER),
     )
+
+
+def ordningar_from_document(
+    document: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+    source: str,
+    *,
+    kommun: str,
+    roller: RoleLadder | None = None,
+) -> tuple[Delegationsordning, ...]:
+    """Every version of a kommun's delegationsordning, oldest first: the ``delegationsordning``
+    of a configuration document is one table or a list of them, each with its ``giltig_fran``."""
+    if document is None:
+        return ()
+    tables = [document] if isinstance(document, Mapping) else list(document)
+    ordningar = [
+        delegationsordning_from_document(t, source, kommun=kommun, roller=roller) for t in tables
+    ]
+    return tuple(sorted(ordningar, key=lambda o: o.giltig_fran or date.min))
+
+
+def ordning_on(ordningar: Sequence[Delegationsordning], day: date) -> Delegationsordning | None:
+    """The version in force on ``day``: the latest whose ``giltig_fran`` is on or before it
+    (one without ``giltig_fran`` has always been in force); ``None`` before the first."""
+    found = None
+    for ordning in ordningar:
+        if ordning.giltig_fran is None or ordning.giltig_fran <= day:
+            found = ordning
+    return found
 
 
 def _rule(raw: Mapping[str, Any]) -> DelegationRule:

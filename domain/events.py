@@ -275,6 +275,53 @@ LVU2027_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
 }
 EVENT_TYPES.update(LVU2027_EVENT_TYPES)
 
+# --- delegation on every decision (issue 14; docs/delegationsordning.md, "Decision codes") ---
+#: The types that record a decision of the nämnd or of someone it delegated to: each may name
+#: its ``delegat`` (default: the actor) and is judged against the kommun's delegationsordning in
+#: force on its legal date (``domain.decisions`` gives each its decision code). Court decisions
+#: (``lvu_dom``, a förbud the court decides …) and steps that carry out a decision are not here.
+DECISION_EVENT_TYPES = frozenset(
+    {
+        "forhandsbedomning_beslutad",
+        "forhandsbedomning_forlangd",
+        "utredning_forlangd",
+        "beslut_fattat",
+        "beslut_avslutat",
+        "overvagande_genomfort",
+        "vardnadsoverflyttning_overvagd",
+        "lvu_omhandertagande_beslutat",
+        "lvu_ansokan_inlamnad",
+        "lvu_vard_upphort",
+        "lvu_fortsatt_tillfallig_vard_ansokt",
+        "lvu_placering_paborjad",
+        "lvu_vardnadsoverflyttning_overvagd",
+        "lvu_forbud_beslutat",
+        "lvu_forbud_ansokt",
+        "lvu_forbud_overvagt",
+        "lvu_forbud_undantag_beslutat",
+        "lvu_forbud_upphort",
+        "lvu_umgangesbegransning_beslutad",
+        "lvu_umgangesbegransning_provad",
+        "lvu_umgangesbegransning_upphort",
+        "lvu_drogtest_beslutat",
+        "lvu_lakarundersokning_beslutad",
+        "lvu_forebyggande_insats_beslutad",
+        "lvu_forebyggande_insats_provad",
+        "lvu_forebyggande_insats_upphort",
+        "insats_utan_samtycke_beslutad",
+        "insats_utan_samtycke_overvagd",
+        "insats_utan_samtycke_upphort",
+    }
+)
+for _etype in sorted(DECISION_EVENT_TYPES):
+    EVENT_TYPES[_etype].setdefault("delegat", _opt(kind="delegat"))
+#: An ordförandebeslut on a placement (LVU 11 § tredje st.; 2026:1600 6 kap. 2 §) is reported
+#: by its placering_id (rule E18).
+EVENT_TYPES["lvu_ordforandebeslut_anmalt"]["placering_id"] = _opt()
+#: The envelope field barnflow sets on a decision it records: the judgement against the
+#: delegationsordning (``domain.decisions.DelegationRecord``). Never sent by a calling system.
+DELEGATION_FIELD = "delegation"
+
 #: Types only barnflow itself writes (timers); a calling system may not send them.
 SYSTEM_TYPES = frozenset(
     {"frist_overskriden", "evb_rapporteringsskyldighet_uppstod", "larm_aterkallat"}
@@ -295,6 +342,7 @@ ENVELOPE_FIELDS = frozenset(
         "position",
         "recorded_at",
         "digest",
+        DELEGATION_FIELD,
     }
 )
 
@@ -327,6 +375,10 @@ class CaseEvent:
     recorded_at: datetime | None = None
     #: The stream's hash-chain link over this event (domain.aggregate.stream_digest).
     digest: str | None = None
+    #: barnflow's judgement of a decision against the kommun's delegationsordning, set when it
+    #: was recorded (``DELEGATION_FIELD``); ``None`` for other events and for decisions stored
+    #: before judgements were recorded.
+    delegation: dict[str, Any] | None = None
 
     @property
     def legal_date(self) -> date:
@@ -360,6 +412,8 @@ class CaseEvent:
             out["recorded_at"] = self.recorded_at.isoformat()
         if self.digest is not None:
             out["digest"] = self.digest
+        if self.delegation is not None:
+            out[DELEGATION_FIELD] = self.delegation
         return out
 
     def redacted(self) -> CaseEvent:
@@ -613,6 +667,9 @@ def parse_event(
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")
+    judged = obj.get(DELEGATION_FIELD)
+    if judged is not None and not isinstance(judged, Mapping):
+        raise EventValidationError(DELEGATION_FIELD, "must be an object")
     return CaseEvent(
         kommun=kommun,
         case_ref=case_ref,
@@ -624,6 +681,7 @@ def parse_event(
         case_id=case_id if isinstance(case_id, str) else None,
         position=position if isinstance(position, int) and not isinstance(position, bool) else None,
         recorded_at=parse_datetime(recorded_raw, "recorded_at") if recorded_raw else None,
+        delegation=None if judged is None else dict(judged),
     )
 
 
@@ -649,5 +707,17 @@ def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
         position=obj.get("position"),
         recorded_at=datetime.fromisoformat(recorded) if recorded else None,
         digest=obj.get("digest"),
+        delegation=obj.get(DELEGATION_FIELD),
     )
     return ev
+
+
+# --- delegation on every decision (issue 14) -------------------------------------------------
+
+
+def is_ordforandebeslut(ev: CaseEvent) -> bool:
+    """Whether ``ev`` is a decision the nämnd's ordförande took in its place (to be reported at
+    the next sammanträde): the event says so (``ordforandebeslut: true``) or its judgement
+    against the delegationsordning found the ordförande as its delegat."""
+    judged = ev.delegation or {}
+    return ev.data.get("ordforandebeslut") is True or judged.get("ordforandebeslut") is True

@@ -19,9 +19,17 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
-from domain.delegation import Delegationsordning, delegationsordning_from_document
+from domain.delegation import (
+    DEFAULT_LADDER,
+    Delegationsordning,
+    RoleLadder,
+    ladder_from_document,
+    ordning_on,
+    ordningar_from_document,
+)
 from domain.rules import KommunPolicy, policy_from_mapping
 
 __all__ = [
@@ -40,8 +48,10 @@ VERSION_DIGITS: Final = 12
 class KommunConfig:
     """One version of one kommun's configuration, as the domain computes with it.
 
-    ``delegationsordning`` is ``None`` when the kommun's file has none: its beslut are not judged
-    against a delegationsordning (docs/delegationsordning.md).
+    ``delegationsordning`` is ``None`` when the kommun's file has none: its decisions are not
+    judged against a delegationsordning (docs/delegationsordning.md). ``ordningar`` are every
+    version of the ordning the file lists, oldest first, each in force from its ``giltig_fran``
+    (``delegationsordning`` is the newest); ``roller`` the kommun's titles.
     """
 
     kommun: str
@@ -49,6 +59,12 @@ class KommunConfig:
     policy: KommunPolicy
     delegationsordning: Delegationsordning | None = None
     namn: str = ""
+    ordningar: tuple[Delegationsordning, ...] = ()
+    roller: RoleLadder = DEFAULT_LADDER
+
+    def ordning_on(self, day: date) -> Delegationsordning | None:
+        """The delegationsordning in force on ``day`` (``None``: none yet, or none at all)."""
+        return ordning_on(self.ordningar, day)
 
 
 def canonical_json(document: Mapping[str, Any]) -> bytes:
@@ -67,15 +83,19 @@ def kommun_config_from_document(document: Mapping[str, Any], *, source: str = ""
     """The domain objects of a validated configuration document (see module docstring)."""
     kommun = str(document["kommun"])
     version = config_version(document)
-    ordning = document.get("delegationsordning")
+    roller = ladder_from_document(document.get("roller"))
+    ordningar = ordningar_from_document(
+        document.get("delegationsordning"),
+        source or f"kommun configuration {version}",
+        kommun=kommun,
+        roller=roller,
+    )
     return KommunConfig(
         kommun=kommun,
         version=version,
         policy=policy_from_mapping(document),
-        delegationsordning=None
-        if ordning is None
-        else delegationsordning_from_document(
-            ordning, source or f"kommun configuration {version}", kommun=kommun
-        ),
+        delegationsordning=ordningar[-1] if ordningar else None,
         namn=str(document.get("namn") or ""),
+        ordningar=ordningar,
+        roller=roller,
     )

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from domain.kommun import KommunConfig
 from infra.cli.errors import UsageError
 from infra.config.kommun import KommunConfigError, load_kommun_dir, load_kommun_file
 from infra.config.settings import load_settings
@@ -43,7 +44,27 @@ def cmd_check(args: argparse.Namespace) -> int:
             return 2
         for config in loaded:
             print(f"{config.source}: kommun {config.kommun}, version {config.version}")
+            for line in _ordningar(config.config):
+                print(f"  {line}")
     return 0
+
+
+def _ordningar(config: KommunConfig) -> list[str]:
+    """One line per version of the delegationsordning: from when, how many points, and the
+    decision codes it does not list (only the nämnd itself may take those: a kommun sees
+    before deploying which decisions its officials would be refused)."""
+    from domain.decisions import DECISION_CODES
+
+    lines = []
+    for ordning in config.ordningar:
+        listed = {r.beslutstyp for r in ordning.regler}
+        missing = sorted(set(DECISION_CODES) - listed)
+        since = ordning.giltig_fran.isoformat() if ordning.giltig_fran else "always"
+        lines.append(
+            f"delegationsordning {ordning.version or '-'} from {since}: {len(ordning.regler)} "
+            f"points; not listed (the nämnd's own): {', '.join(missing) or 'none'}"
+        )
+    return lines
 
 
 def cmd_list(args: argparse.Namespace) -> int:

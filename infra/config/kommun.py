@@ -21,19 +21,32 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
+    Tag,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
-from domain.delegation import BODIES, LADDER, ORDFORANDE, may_be_urgent, normalize_lagrum, rank
+from domain.delegation import (
+    DEFAULT_LADDER,
+    ORDFORANDE,
+    POLITISK,
+    RoleLadder,
+    ladder_from_document,
+    may_be_urgent,
+    normalize_lagrum,
+    normalize_title,
+)
 from domain.events import INSATSTYPER
 from domain.kommun import KommunConfig, kommun_config_from_document
 from domain.rules import DEFAULT_POLICY, NO_SONDAGSREGEL, RULES_BY_ID, KommunPolicy
@@ -77,14 +90,14 @@ def _text(value: str) -> str:
     return text
 
 
-def _ladder_role(value: str) -> str:
-    if value == ORDFORANDE:
+def _ladder_title(value: str, ladder: RoleLadder, path: tuple[str | int, ...]) -> None:
+    """``value`` must be a title on one of the kommun's ladders (not an ordförande title)."""
+    if ladder.is_ordforande(value):
         raise _Invalid(
-            "ordforande is not a ladder level; set ordforande = true on the rule instead"
+            f"{value} is not a ladder level; set ordforande = true on the rule instead", path
         )
-    if rank(value) is None:
-        raise _Invalid(f"unknown role {value!r} (expected one of {', '.join(LADDER)})")
-    return value
+    if ladder.level(value) is None:
+        raise _Invalid(f"unknown role {value!r} (expected one of {', '.join(ladder.ladder)})", path)
 
 
 def _kommunkod(value: str) -> str:
@@ -106,7 +119,6 @@ def _hhmm(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_text)]
-Role = Annotated[str, AfterValidator(_ladder_role)]
 Kommunkod = Annotated[str, AfterValidator(_kommunkod)]
 
 
@@ -114,6 +126,58 @@ class _Model(BaseModel):
     """Strict: unknown keys are errors and no value is coerced into another type."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    #: Keys added after version ids were in use: left out of the document while unset, so a file
+    #: that does not use them keeps its version id (the id follows the content).
+    omit_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict):
+            for key in self.omit_when_none:
+                if out.get(key) is None:
+                    out.pop(key, None)
+        return out
+
+
+# ---------------------------------------------------------------------------- roles
+class RollerModel(_Model):
+    """``[roller]``: the kommun's titles, each ladder lowest first (docs/delegationsordning.md)."""
+
+    tjansteman: list[Text]
+    politiska: list[Text]
+    ordforande: list[Text] = Field(default_factory=lambda: [ORDFORANDE])
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        seen: dict[str, str] = {}
+        for key in ("tjansteman", "politiska", "ordforande"):
+            titles: list[str] = getattr(self, key)
+            if not titles:
+                raise _Invalid("must name at least one title", (key,))
+            for i, title in enumerate(titles):
+                norm = normalize_title(title)
+                if norm in seen:
+                    raise _Invalid(f"duplicate title {title!r} (also in {seen[norm]})", (key, i))
+                seen[norm] = key
+        return self
+
+    def ladder(self) -> RoleLadder:
+        return ladder_from_document(self.model_dump())
+
+
+class NamndModel(_Model):
+    """``[namnd]``: the nämnd's calendar of sammanträden (docs/delegationsordning.md)."""
+
+    sammantraden: list[date] = Field(default_factory=list)
+
+    @field_validator("sammantraden")
+    @classmethod
+    def _increasing(cls, value: list[date]) -> list[date]:
+        for i in range(1, len(value)):
+            if value[i] <= value[i - 1]:
+                raise _Invalid("dates must be in increasing order, each once", (i,))
+        return value
 
 
 # ---------------------------------------------------------------------------- delegationsordning
@@ -121,7 +185,7 @@ class Threshold(_Model):
     """``[[delegationsordning.regler.beloppsgranser]]``: above the amount, at least the role."""
 
     over_kr_per_dygn: float
-    lagsta_delegat: Role
+    lagsta_delegat: Text
 
     @field_validator("over_kr_per_dygn")
     @classmethod
@@ -137,7 +201,7 @@ class DelegationRuleModel(_Model):
     id: Text
     beslutstyp: Text
     lagrum: Text
-    lagsta_delegat: Role
+    lagsta_delegat: Text
     beloppsgranser: list[Threshold] = Field(default_factory=list)
     ordforande: bool = False
     anmalan_till_namnden: bool = True
@@ -154,42 +218,61 @@ class DelegationRuleModel(_Model):
             raise _Invalid(
                 "must not be empty (omit the key for no thresholds)", ("beloppsgranser",)
             )
-        previous_amount, previous_level = -math.inf, self.lagsta_delegat
+        previous_amount = -math.inf
         for i, step in enumerate(self.beloppsgranser):
             if step.over_kr_per_dygn <= previous_amount:
                 raise _Invalid(
                     "thresholds must be in increasing order",
                     ("beloppsgranser", i, "over_kr_per_dygn"),
                 )
-            if (rank(step.lagsta_delegat) or 0) <= (rank(previous_level) or 0):
+            previous_amount = step.over_kr_per_dygn
+        return self
+
+    def check_titles(self, ladder: RoleLadder, path: tuple[str | int, ...]) -> None:
+        """The roles against the kommun's ladder (they are titles the kommun defines)."""
+        _ladder_title(self.lagsta_delegat, ladder, (*path, "lagsta_delegat"))
+        previous = self.lagsta_delegat
+        for i, step in enumerate(self.beloppsgranser):
+            where = (*path, "beloppsgranser", i, "lagsta_delegat")
+            _ladder_title(step.lagsta_delegat, ladder, where)
+            if (ladder.level(step.lagsta_delegat) or 0) <= (ladder.level(previous) or 0):
                 raise _Invalid(
                     f"{step.lagsta_delegat!r} must be above the level below the threshold "
-                    f"({previous_level!r})",
-                    ("beloppsgranser", i, "lagsta_delegat"),
+                    f"({previous!r})",
+                    where,
                 )
-            previous_amount, previous_level = step.over_kr_per_dygn, step.lagsta_delegat
-        if self.ordforande and self.lagsta_delegat not in BODIES:
+            previous = step.lagsta_delegat
+        position = ladder.position(self.lagsta_delegat)
+        if self.ordforande and (position is None or position.stege != POLITISK):
             raise _Invalid(
                 "the ordförande's urgent decision right only complements a political body; "
                 f"lagsta_delegat is {self.lagsta_delegat!r}",
-                ("ordforande",),
+                (*path, "ordforande"),
             )
         if self.ordforande and not may_be_urgent(self.lagrum):
             raise _Invalid(
                 "only LVU decisions may be urgent (LVU 1990:52 or lag 2026:1600), "
                 f"lagrum is {self.lagrum!r}",
-                ("ordforande",),
+                (*path, "ordforande"),
             )
-        return self
 
 
 class DelegationsordningModel(_Model):
-    """``[delegationsordning]``: who may take which decision (docs/delegationsordning.md)."""
+    """``[delegationsordning]`` (or one ``[[delegationsordning]]`` of several): who may take
+    which decision, from ``giltig_fran`` (docs/delegationsordning.md)."""
 
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"roller"})
     namn: str = ""
     version: str = ""
     giltig_fran: date | None = None
+    #: This version's own titles, when they differ from the kommun's ``[roller]``.
+    roller: RollerModel | None = None
     regler: list[DelegationRuleModel]
+
+    def check_titles(self, ladder: RoleLadder, path: tuple[str | int, ...]) -> None:
+        own = ladder if self.roller is None else self.roller.ladder()
+        for i, rule in enumerate(self.regler):
+            rule.check_titles(own, (*path, "regler", i))
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -211,6 +294,20 @@ class DelegationsordningModel(_Model):
                 )
             ids[rule.id], keys[key] = i, i
         return self
+
+
+def _ordning_shape(value: Any) -> str:
+    return "list" if isinstance(value, list) else "table"
+
+
+#: ``[delegationsordning]`` (one table) or ``[[delegationsordning]]`` (several versions). The
+#: shape chooses the model, so an error names the key the file has (``_path`` drops the tag).
+Ordningar = Annotated[
+    Annotated[DelegationsordningModel, Tag("table")]
+    | Annotated[list[DelegationsordningModel], Tag("list")],
+    Discriminator(_ordning_shape),
+]
+_SHAPE_TAGS = {"table", "list"}
 
 
 # ---------------------------------------------------------------------------- policy
@@ -253,13 +350,46 @@ class PolicyChoices(_Model):
 class KommunFile(_Model):
     """One kommun's configuration file (``BARNFLOW_KOMMUN_DIR/*.toml``)."""
 
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"roller", "namnd"})
     kommun: Kommunkod
     namn: str = ""
     klagomal: Klagomal = Field(default_factory=Klagomal)
     verkstallighet: dict[str, Annotated[int, Field(ge=0, le=3650)]] = Field(default_factory=dict)
     sondagsregel: Sondagsregel = Field(default_factory=Sondagsregel)
     policy: PolicyChoices = Field(default_factory=PolicyChoices)
-    delegationsordning: DelegationsordningModel | None = None
+    #: The kommun's titles (``None``: the documented codes, ``domain.delegation.DEFAULT_LADDER``).
+    roller: RollerModel | None = None
+    #: The nämnd's sammanträden (``None``: no calendar; policy.nasta_sammantrade_dagar applies).
+    namnd: NamndModel | None = None
+    #: One ordning, or several versions of it, each from its ``giltig_fran``.
+    delegationsordning: Ordningar | None = None
+
+    @model_validator(mode="after")
+    def _ordningar(self) -> Self:
+        ladder = DEFAULT_LADDER if self.roller is None else self.roller.ladder()
+        ordning = self.delegationsordning
+        if ordning is None:
+            return self
+        if isinstance(ordning, DelegationsordningModel):
+            ordning.check_titles(ladder, ("delegationsordning",))
+            return self
+        if not ordning:
+            raise _Invalid("must contain at least one ordning", ("delegationsordning",))
+        previous: date | None = None
+        for i, version in enumerate(ordning):
+            path: tuple[str | int, ...] = ("delegationsordning", i)
+            if version.giltig_fran is None:
+                raise _Invalid(
+                    "required when the kommun lists several ordningar", (*path, "giltig_fran")
+                )
+            if previous is not None and version.giltig_fran <= previous:
+                raise _Invalid(
+                    f"must be after the previous ordning's giltig_fran ({previous})",
+                    (*path, "giltig_fran"),
+                )
+            previous = version.giltig_fran
+            version.check_titles(ladder, path)
+        return self
 
     @field_validator("verkstallighet")
     @classmethod
@@ -275,7 +405,9 @@ class KommunFile(_Model):
 # ---------------------------------------------------------------------------- errors
 def _path(loc: tuple[str | int, ...]) -> str:
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        if part in _SHAPE_TAGS and i > 0 and loc[i - 1] == "delegationsordning":
+            continue  # the union's tag (``Ordningar``), not a key of the file
         if isinstance(part, int):
             out += f"[{part}]"
         else:

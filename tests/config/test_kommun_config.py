@@ -44,7 +44,7 @@ def test_the_sample_is_valid_and_carries_policy_and_delegationsordning() -> None
     assert config.policy.verkstallighet_mal_dagar["oppenvard"] == 7
     assert config.policy.sondagsregel == frozenset()
     assert config.delegationsordning is not None
-    assert len(config.delegationsordning.regler) == 21
+    assert len(config.delegationsordning.regler) == 49
     assert config.delegationsordning.source == str(SAMPLE)
     assert config.version == config_version(loaded.document)
     assert config.version.startswith("1280-") and len(config.version) == len("1280-") + 12
@@ -106,7 +106,7 @@ def test_a_bad_file_stops_the_start_with_one_line_naming_file_and_key(tmp_path: 
         load_settings(_env(tmp_path, BARNFLOW_KOMMUN_DIR=str(conf)))
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith("BARNFLOW_KOMMUN_DIR: delegationsordning.regler[4].lagsta_delegat: ")
+    assert message.startswith("BARNFLOW_KOMMUN_DIR: delegationsordning.regler[5].lagsta_delegat: ")
     assert "unknown role 'chef'" in message
     assert message.endswith(f"(in {conf / '1280.toml'})")
 
@@ -173,7 +173,7 @@ def _with_extra_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 D = "delegationsordning"
 R = [D, "regler"]
-HVB = 5  # index of the HVB rule in the sample
+HVB = 6  # index of the HVB rule in the sample
 
 CONFIG_ERRORS = [
     # the delegationsordning table
@@ -207,8 +207,8 @@ CONFIG_ERRORS = [
                 "lagsta_delegat": "namnd",
             }
         ),
-        f"{D}.regler[21]: duplicate rule for beslutstyp 'overvagande' and lagrum 'SoL  22:13' "
-        "(also regler[6])",
+        f"{D}.regler[49]: duplicate rule for beslutstyp 'overvagande' and lagrum 'SoL  22:13' "
+        "(also regler[8])",
     ),
     (
         _set([*R, 0, "lagsta_delegat"], "ordforande"),
@@ -219,8 +219,8 @@ CONFIG_ERRORS = [
         f"{D}.regler[0].ordforande: the ordförande's urgent decision right only complements",
     ),
     (
-        _set([*R, 4, "ordforande"], True),
-        f"{D}.regler[4].ordforande: only LVU decisions may be urgent",
+        _set([*R, 5, "ordforande"], True),
+        f"{D}.regler[5].ordforande: only LVU decisions may be urgent",
     ),
     (
         _set([*R, HVB, "beloppsgranser", 1, "over_kr_per_dygn"], 4000),

@@ -84,7 +84,7 @@ def test_an_auditor_lists_and_reads_back_every_version(
     assert shown.returncode == 0, shown.stderr
     doc = json.loads(shown.stdout)
     assert (doc["version"], doc["document"]["klagomal"]["dagar"]) == (version, 14)
-    assert len(doc["document"]["delegationsordning"]["regler"]) == 21
+    assert len(doc["document"]["delegationsordning"]["regler"]) == 49
     missing = _run("kommun", "show", "1280-000000000000", env=env)
     assert missing.returncode == 2
     assert missing.stderr == "barnflow: no stored kommun configuration '1280-000000000000'\n"

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from domain.decisions import DECISION_CODES
 from domain.delegation import (
     Delegationsordning,
     delegationsordning_from_document,
     role_satisfies,
 )
+from domain.delegation_law import limit_for
 from domain.errors import RuleViolation
 from infra.config.kommun import load_kommun_file
 
@@ -73,25 +75,45 @@ def test_sample_loads(sample: Delegationsordning) -> None:
     assert sample.kommun == "1280"
     assert sample.giltig_fran == date(2026, 1, 1)
     assert sample.source == str(SAMPLE)
-    assert sample.kommun == "1280"
     expected = {
         ("inleda_utredning", "SoL 14:2"): "socialsekreterare",
         ("inte_inleda_utredning", "SoL 14:2"): "socialsekreterare",
+        ("forlangning_forhandsbedomning", "SoL 20:2"): "gruppledare",
         ("forlangning_utredning", "SoL 20:3"): "sektionschef",
         ("insats_oppenvard", "SoL 11:1"): "socialsekreterare",
         ("placering_familjehem", "SoL 11:1"): "utskott",
         ("placering_hvb", "SoL 11:1"): "sektionschef",
+        ("upphorande_insats", "SoL 11:1"): "gruppledare",
         ("overvagande", "SoL 22:13"): "utskott",
         ("ansokan_om_vard", "LVU 4 §"): "utskott",
         ("omedelbart_omhandertagande", "LVU 6 §"): "utskott",
+        ("lakarundersokning", "LVU 32 §"): "sektionschef",
     }
-    old_law = {
-        (r.beslutstyp, r.lagrum): r.lagsta_delegat
-        for r in sample.regler
-        if not r.lagrum.startswith("lag 2026:1600")
-    }
-    assert old_law == expected
-    assert [r.id for r in sample.regler if r.ordforande] == ["4.2", "5.2", "5.4", "5.9", "5.11"]
+    listed = {(r.beslutstyp, r.lagrum): r.lagsta_delegat for r in sample.regler}
+    assert {k: listed[k] for k in expected} == expected
+    # every decision code has a point, so a kommun copying the sample refuses no official's
+    # decision for want of one (docs/delegationsordning.md, "Decision codes")
+    assert set(DECISION_CODES) <= {r.beslutstyp for r in sample.regler}
+    assert [r.id for r in sample.regler if r.ordforande] == [
+        "4.2",
+        "4.4",
+        "4.17",
+        "4.21",
+        "5.2",
+        "5.4",
+        "5.9",
+        "5.11",
+    ]
+
+
+def test_the_sample_never_delegates_to_an_official_what_the_law_reserves(
+    sample: Delegationsordning,
+) -> None:
+    """SoL 30:6-7: every point whose decision the statute reserves names the utskott."""
+    day = date(2026, 6, 1)
+    for r in sample.regler:
+        if limit_for(r.beslutstyp, day, lagrum=r.lagrum) is not None:
+            assert r.lagsta_delegat == "utskott", r.id
 
 
 def test_sample_reserves_lag_2026_1600_decisions_to_the_utskott(
@@ -186,13 +208,19 @@ def test_anmalan_till_namnden(sample: Delegationsordning) -> None:
     ).requires_anmalan_till_namnden
 
 
-def test_unknown_combination_is_a_rule_violation(sample: Delegationsordning) -> None:
+def test_a_decision_the_ordning_does_not_list_is_the_namnds_alone(
+    sample: Delegationsordning,
+) -> None:
+    """Not delegated: only the nämnd itself may take it (KL 6:37), and it is not reported."""
     with pytest.raises(RuleViolation, match="not in the delegationsordning of kommun 1280") as info:
-        sample.check("placering_familjehem", "LVU 11 §", "namnd")
+        sample.check("placering_familjehem", "LVU 11 §", "utskott")
     assert info.value.rule == "DELEG"
     assert "finns inte i delegationsordningen" in info.value.sv
+    assert "only the nämnd (namnd) may decide it" in info.value.en
     with pytest.raises(RuleViolation, match="not in the delegationsordning"):
         sample.check("inleda_utredning", "SoL 11:1", "socialchef")
+    own = sample.assess("placering_familjehem", "LVU 11 §", "namnd")
+    assert own.rule is None and not own.requires_anmalan_till_namnden
 
 
 def test_lagrum_matching_ignores_spacing_and_case(sample: Delegationsordning) -> None:
