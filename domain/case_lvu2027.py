@@ -15,7 +15,7 @@ from typing import NoReturn, Protocol
 
 from domain.calendar import add_months
 from domain.errors import RuleViolation
-from domain.events import CaseEvent, lvu_care_ordered
+from domain.events import CaseEvent, is_ordforandebeslut, lvu_care_ordered
 from domain.rules import LVU_NEW_FROM, SAMTYCKE_FROM, rule
 
 #: Rule ids of the guards below, with what they enforce (merged into case.PROCESS_RULES).
@@ -95,6 +95,8 @@ class Lvu2027State:
     fortsatt_tillfallig: bool = False
     ordforande_omh: int = 0
     ordforande_forbud: set[str] = field(default_factory=set)
+    #: Other ordförandebeslut waiting for their anmälan (E18), by beslut_id / placering_id.
+    ordforande_ovriga: set[str] = field(default_factory=set)
     bitrade_behov: int = 0
     forbud: dict[str, Forbud] = field(default_factory=dict)
     umgange: dict[str, bool] = field(default_factory=dict)
@@ -107,7 +109,7 @@ class Lvu2027State:
         t, d, day = ev.type, ev.data, ev.legal_date
         if t == "lvu_omhandertagande_beslutat":
             self.omh_understalld = False
-            if d.get("ordforandebeslut") is True:
+            if is_ordforandebeslut(ev):
                 self.ordforande_omh += 1
         elif t == "lvu_understalld":
             self.omh_understalld = True
@@ -124,8 +126,11 @@ class Lvu2027State:
         elif t == "lvu_fortsatt_tillfallig_vard_beslutad":
             self.fortsatt_tillfallig = True
         elif t == "lvu_ordforandebeslut_anmalt":
+            other = _other_ordforande_ref(self, ev)
             if d.get("forbud_id") is not None:
                 self.ordforande_forbud.discard(str(d["forbud_id"]))
+            elif other is not None:
+                self.ordforande_ovriga.discard(other)
             else:
                 self.ordforande_omh = max(0, self.ordforande_omh - 1)
         elif t == "lvu_offentligt_bitrade_behov":
@@ -148,6 +153,20 @@ class Lvu2027State:
             self.samtycke[str(d["insats_id"])] = True
         elif t == "insats_utan_samtycke_upphort":
             self.samtycke[str(d["insats_id"])] = False
+        self._apply_ordforande(ev)
+
+    def _apply_ordforande(self, ev: CaseEvent) -> None:
+        """An ordförandebeslut its judgement (``delegation``) records, without the event's own
+        ``ordforandebeslut`` flag: waiting for its anmälan like a flagged one (E1, E11N, E12N),
+        or as one of the others (E18)."""
+        t, d = ev.type, ev.data
+        if d.get("ordforandebeslut") is True or not is_ordforandebeslut(ev):
+            return
+        if t == "lvu_forbud_beslutat" and d.get("tillfalligt") is True:
+            self.ordforande_forbud.add(str(d["forbud_id"]))
+        elif t in ("beslut_fattat", "lvu_placering_paborjad"):
+            ref = d.get("placering_id") if t == "lvu_placering_paborjad" else d.get("beslut_id")
+            self.ordforande_ovriga.add(str(ref))
 
     def _apply_forbud(self, t: str, d: dict[str, object], day: date) -> None:
         fid = str(d["forbud_id"])
@@ -265,9 +284,21 @@ def _g_fortsatt(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
         )
 
 
+def _other_ordforande_ref(s: Lvu2027State, ev: CaseEvent) -> str | None:
+    """The other ordförandebeslut (E18) an anmälan reports: by placering_id or beslut_id."""
+    for name in ("placering_id", "beslut_id"):
+        ref = ev.data.get(name)
+        if ref is not None and str(ref) in s.ordforande_ovriga:
+            return str(ref)
+    return None
+
+
 def _g_ordforande(s: Lvu2027State, case: _Lvu, ev: CaseEvent) -> None:
     fid = ev.data.get("forbud_id")
-    pending = str(fid) in s.ordforande_forbud if fid is not None else s.ordforande_omh > 0
+    if fid is not None:
+        pending = str(fid) in s.ordforande_forbud
+    else:
+        pending = _other_ordforande_ref(s, ev) is not None or s.ordforande_omh > 0
     if not pending:
         _deny(
             "P-LVU",

@@ -355,8 +355,10 @@ P_LVU2027_SAMMANTRADE = UncertainPolicy(
     "POL-LVU2027-SAMMANTRADE",
     "30 dagar",
     "Ordförandebeslut ska anmälas vid nämndens nästa sammanträde (LVU 6, 27, 31 d §§; 2026:1600 "
-    "5 kap. 3 §, 12 kap. 7 §, 13 kap. 7 §). barnflow har ingen sammanträdeskalender: fristen är "
-    "ett antal dagar från beslutet (policy.nasta_sammantrade_dagar, standard 30).",
+    "5 kap. 3 §, 12 kap. 7 §, 13 kap. 7 §). Med kommunens sammanträdeskalender "
+    "(namnd.sammantraden) är fristen nästa sammanträde (POL-DELEG-SAMMANTRADE); utan kalender, "
+    "eller efter dess sista datum, ett antal dagar från beslutet (policy.nasta_sammantrade_dagar, "
+    "standard 30).",
 )
 P_LVU2027_BITRADE = UncertainPolicy(
     "POL-LVU2027-BITRADE",
@@ -971,6 +973,33 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# --- delegation (issue 14): ordförandebeslut that E1, E11N and E12N do not cover -------------
+P_DELEG_SAMMANTRADE = UncertainPolicy(
+    "POL-DELEG-SAMMANTRADE",
+    "nästa sammanträde efter beslutsdagen",
+    "Ett ordförandebeslut anmäls vid nämndens nästa sammanträde: det första i kommunens "
+    "sammanträdeskalender (namnd.sammantraden) efter beslutsdagen. Utan kalender, eller efter "
+    "kalenderns sista datum, gäller policy.nasta_sammantrade_dagar (POL-LVU2027-SAMMANTRADE).",
+)
+RULES = (
+    *RULES,
+    Rule(
+        "E18",
+        "Övriga ordförandebeslut (placering, beslut_fattat) anmäls vid nästa sammanträde",
+        ("beslut_fattat", "lvu_placering_paborjad"),
+        ("lvu_ordforandebeslut_anmalt",),
+        30,
+        "days",
+        **_lvu2027("11 § tredje st.", "6 kap. 2 §"),
+        blocks_closing=False,
+        uncertain=(P_DELEG_SAMMANTRADE, P_LVU2027_SAMMANTRADE),
+        note=(
+            "Bara när händelsens delegationsprövning visar ett ordförandebeslut (LVU 6, 11 §§; "
+            "2026:1600 5 kap. 3 §, 6 kap. 2 §) som E1, E11N och E12N inte redan täcker."
+        ),
+    ),
+)
+
 #: U-point policies that apply across the catalogue rather than to one rule.
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
 
@@ -981,7 +1010,7 @@ RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 #: (13 kap. 10 § 1-2).
 NO_SONDAGSREGEL = frozenset({"E2", "E3", "E3T", "E11U", "E11A", "E12U", "E12A"})
 #: Policy days for "nästa sammanträde" (E1, E11N, E12N) and "så snart" (E17).
-SAMMANTRADE_RULES = frozenset({"E1", "E11N", "E12N"})
+SAMMANTRADE_RULES = frozenset({"E1", "E11N", "E12N", "E18"})
 
 
 def rule(rule_id: str) -> Rule:
@@ -1013,6 +1042,13 @@ class KommunPolicy:
     a3_begaran_antas: bool = False
     nasta_sammantrade_dagar: int = 30
     offentligt_bitrade_dagar: int = 1
+    #: The nämnd's sammanträden (``namnd.sammantraden``), in order: an ordförandebeslut is due at
+    #: the first after its date (POL-DELEG-SAMMANTRADE); delegationsbeslut are grouped by them.
+    sammantraden: tuple[date, ...] = ()
+
+    def nasta_sammantrade(self, day: date) -> date | None:
+        """The first sammanträde after ``day`` (``None``: the calendar has none)."""
+        return next((m for m in self.sammantraden if m > day), None)
 
     def sondagsregel_on(self, rule_id: str) -> bool:
         """Whether ``shifted_due`` is shown for ``rule_id`` (never for ``NO_SONDAGSREGEL``)."""
@@ -1049,4 +1085,8 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
         a3_begaran_antas=bool(pol.get("a3_begaran_antas", False)),
         nasta_sammantrade_dagar=int(pol.get("nasta_sammantrade_dagar", 30)),
         offentligt_bitrade_dagar=int(pol.get("offentligt_bitrade_dagar", 1)),
+        sammantraden=tuple(
+            d if isinstance(d, date) else date.fromisoformat(str(d))
+            for d in (raw.get("namnd") or {}).get("sammantraden") or ()
+        ),
     )

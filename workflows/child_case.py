@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
     from domain.case import CaseState, fold
     from domain.delegation import Delegationsordning, delegationsordning_from_document
+    from domain.delegation_record import judge
     from domain.errors import EventValidationError, RuleViolation
     from domain.events import CaseEvent, event_from_json, parse_event
     from domain.frister import MET, MISSED, OPEN, OVERDUE, Frist, compute_frister
@@ -113,6 +114,12 @@ SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
 #: commands) and loaded by an activity; histories from before it carried the delegationsordning
 #: inline in every command and computed frister with the default policy.
 KOMMUN_CONFIG_PATCH = "kommun-config-by-reference"
+#: workflow.patched id: every decision (``domain.decisions``), not only a beslut_fattat, is
+#: judged against the delegationsordning in force on its legal date and the statute's limits
+#: (SoL 30:6–7), and the accepted judgement is stored with the event (``delegation``: the
+#: configuration version and ordning that judged it); histories from before judged a beslut_fattat
+#: against the version's one ordning and stored no judgement.
+DELEGATION_PATCH = "delegation-on-every-decision"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -258,7 +265,9 @@ class ChildCaseWorkflow:
             await self._load_config(cmd.kommun_config)
             # state may have moved while we waited for the lock; a command accepted before
             # canonical values replays with its spelling kept (the validator never replays)
-            ev = self._judge(cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH))
+            legacy_values = not workflow.patched(CANONICAL_VALUES_PATCH)
+            every_decision = workflow.patched(DELEGATION_PATCH)
+            ev = self._judge(cmd, legacy_values=legacy_values, every_decision=every_decision)
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
             self._command_accepted(retry)
@@ -285,19 +294,43 @@ class ChildCaseWorkflow:
     def validate_command(self, cmd: CommandInput) -> None:
         self._judge(cmd)
 
-    def _judge(self, cmd: CommandInput, *, legacy_values: bool = False) -> CaseEvent:
+    def _judge(
+        self, cmd: CommandInput, *, legacy_values: bool = False, every_decision: bool = True
+    ) -> CaseEvent:
+        """The command's event, checked by the case's guards and (a decision) judged against
+        the delegationsordning, carrying its judgement; or the refusal."""
         try:
             ev = parse_event(cmd.event, legacy_values=legacy_values)
+            if ev.delegation is not None:
+                ev = dataclasses.replace(ev, delegation=None)  # only barnflow judges
             if ev.idempotency_key in self._state.idempotency:
                 return ev  # a retry: the store returns the original result
             self._state.check(ev, legal_date(workflow.now()))
-            if ev.type == "beslut_fattat":
+            if every_decision:
+                ev = self._judge_decision(cmd, ev)
+            elif ev.type == "beslut_fattat":  # histories from before DELEGATION_PATCH
                 ordning = self._ordning(cmd, ev.kommun)
                 if ordning is not None:
                     _check_delegation(ev, ordning)
         except (RuleViolation, EventValidationError) as exc:
             raise rejection(exc) from None
         return ev
+
+    def _judge_decision(self, cmd: CommandInput, ev: CaseEvent) -> CaseEvent:
+        """docs/delegationsordning.md: a decision is judged by the ordning in force on its legal
+        date in the configuration version its command names; ``ev`` with its judgement.
+
+        In the validator a version this run has not loaded yet is not judged: the handler
+        loads it and judges again, so nothing is accepted unjudged."""
+        config = None if cmd.kommun_config is None else self._configs.get(cmd.kommun_config)
+        if cmd.kommun_config is not None and config is None:
+            return ev
+        judgement = judge(ev, self._state, config)
+        if judgement is None:
+            return ev
+        if judgement.violation is not None:
+            raise judgement.violation
+        return dataclasses.replace(ev, delegation=judgement.record)
 
     def _ordning(self, cmd: CommandInput, kommun: str) -> Delegationsordning | None:
         """The delegationsordning a command's beslut is judged against: that of the version it

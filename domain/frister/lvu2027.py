@@ -9,7 +9,9 @@ flyttningsförbud and utreseförbud with their underställning, ansökan and ord
 26-31 g §§; 12 kap. 4, 7-10 §§ and 13 kap. 4, 7-10 §§); E13, the läkarundersökning (LVU 32 §
 andra st.; 11 kap. 4 §); E14, care ends at 18 or 21 (LVU 21 §; 10 kap. 2 §); E16, a förebyggande
 insats prövad (LVU 22 § tredje st., kept by ÖB 5); E17, an offentligt biträde reported (17 kap.
-6 §).
+6 §); E18, any other ordförandebeslut (a placement, a ``beslut_fattat``) that a decision's
+judgement against the delegationsordning records (``domain.delegation_record``). Ordförandebeslut
+are due at the nämnd's next sammanträde when the kommun has a calendar (POL-DELEG-SAMMANTRADE).
 
 Kept apart so the LVU -> 2026:1600 switch of 2027-01-01 is one section that can be read against
 docs/law-2027.md. Every frist here is started by an event type that old histories do not contain
@@ -23,7 +25,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.calendar import add_days, add_years
-from domain.events import CaseEvent, lvu_care_ordered
+from domain.events import CaseEvent, is_ordforandebeslut, lvu_care_ordered
 from domain.frister.context import (
     Ctx,
     Pred,
@@ -39,12 +41,13 @@ from domain.frister.context import (
     subject_of,
 )
 from domain.frister.cycles import anniversaries, cycles, numbered_from
-from domain.rules import LVU_NEW_FROM, Rule, rule
+from domain.rules import LVU_NEW_FROM, SAMMANTRADE_RULES, Rule, rule
 
 
 def frister(ctx: Ctx) -> None:
-    """Every E1, E3T, E9-E14, E16 and E17 frist of the case."""
+    """Every E1, E3T, E9-E14, E16, E17 and E18 frist of the case."""
     _ordforande(ctx)
+    _other_ordforande(ctx)
     _fortsatt_tillfallig_vard(ctx)
     _umgange(ctx)
     _vardnadsoverflyttning(ctx)
@@ -64,10 +67,17 @@ def _policy_days(ctx: Ctx, r: Rule) -> int:
 def _days_frist(
     ctx: Ctx, r: Rule, i: int, ev: CaseEvent, *, match: Pred, key_subject: str, policy_name: str
 ) -> None:
-    """A frist of a kommun-policy number of days, met by the first unclaimed matching event."""
+    """A frist of a kommun-policy number of days, met by the first unclaimed matching event.
+
+    An ordförandebeslut (``SAMMANTRADE_RULES``) is due at the nämnd's next sammanträde when the
+    kommun's calendar has one after the decision (POL-DELEG-SAMMANTRADE)."""
     days = _policy_days(ctx, r)
     done = consume(ctx, r.id, i, r.fulfilled_by, match)
     trig = ev.legal_date
+    due, note = add_days(trig, days), f"{days} dagar ({policy_name})"
+    meeting = ctx.policy.nasta_sammantrade(trig) if r.id in SAMMANTRADE_RULES else None
+    if meeting is not None:
+        due, note = meeting, "nästa sammanträde enligt kalendern (POL-DELEG-SAMMANTRADE)"
     emit(
         ctx,
         r,
@@ -75,9 +85,9 @@ def _days_frist(
         f"{r.id}:{key_subject}",
         subject=key_subject,
         trig=trig,
-        due=add_days(trig, days),
+        due=due,
         fulfilled=fulfilment(ctx, done),
-        notes=(f"{days} dagar ({policy_name})",),
+        notes=(note,),
     )
 
 
@@ -87,7 +97,7 @@ def _days_frist(
 def _ordforande(ctx: Ctx) -> None:
     """5 kap. 3 §, 12 kap. 7 §, 13 kap. 7 § (LVU 6, 27, 31 d §§): report at the next meeting."""
     for i, ev in ctx.of_type("lvu_omhandertagande_beslutat"):
-        if ev.data.get("ordforandebeslut") is True:
+        if is_ordforandebeslut(ev):
             _days_frist(
                 ctx,
                 rule("E1"),
@@ -98,7 +108,7 @@ def _ordforande(ctx: Ctx) -> None:
                 policy_name="policy nasta_sammantrade_dagar",
             )
     for i, ev in ctx.of_type("lvu_forbud_beslutat"):
-        if ev.data.get("ordforandebeslut") is True and ev.data.get("tillfalligt") is True:
+        if is_ordforandebeslut(ev) and ev.data.get("tillfalligt") is True:
             rid = "E11N" if ev.data["forbud"] == "flyttningsforbud" else "E12N"
             fid = str(ev.data["forbud_id"])
             _days_frist(
@@ -112,9 +122,34 @@ def _ordforande(ctx: Ctx) -> None:
             )
 
 
+def _other_ordforande(ctx: Ctx) -> None:
+    """E18: an ordförandebeslut recorded as such by its judgement (``delegation``) on a
+    placement (LVU 11 § tredje st.; 2026:1600 6 kap. 2 §) or a ``beslut_fattat``."""
+    r = rule("E18")
+    for i, ev in ctx.triggers(r):
+        if not is_ordforandebeslut(ev):
+            continue
+        field_name = "placering_id" if ev.type == "lvu_placering_paborjad" else "beslut_id"
+        subject = subject_of(ev, field_name)
+        _days_frist(
+            ctx,
+            r,
+            i,
+            ev,
+            match=field_is(field_name, subject),
+            key_subject=subject,
+            policy_name="policy nasta_sammantrade_dagar",
+        )
+
+
 def _omhandertagande_report(bid: object) -> Pred:
-    """An anmälan of an omhändertagande's ordförandebeslut (not of a förbud's)."""
-    return lambda e: e.data.get("forbud_id") is None and e.data.get("beslut_id") in (bid, None)
+    """An anmälan of an omhändertagande's ordförandebeslut (not of a förbud's or a
+    placement's, E18)."""
+    return lambda e: (
+        e.data.get("forbud_id") is None
+        and e.data.get("placering_id") is None
+        and e.data.get("beslut_id") in (bid, None)
+    )
 
 
 def _bitrade(ctx: Ctx) -> None:

@@ -41,7 +41,8 @@ class CommandIn(_Strict):
 
 
 class Event(BaseModel):
-    """A stored event: the §4 line plus ``case_id``, ``position``, ``recorded_at`` [, digest]."""
+    """A stored event: the §4 line plus ``case_id``, ``position``, ``recorded_at`` [, digest]
+    and, for a decision, ``delegation``: its judgement against the delegationsordning."""
 
     model_config = ConfigDict(extra="allow")
     kommun: str
@@ -55,6 +56,14 @@ class Event(BaseModel):
     position: int | None = None
     recorded_at: str | None = None
     digest: str | None = None
+    delegation: dict[str, Any] | None = Field(
+        default=None,
+        description="a decision's judgement against the kommun's delegationsordning, set by "
+        "barnflow when it was recorded: decision code, delegat, the configuration version "
+        "(kommun_config) and ordning (version, giltig_fran) that judged it, the point, the "
+        "level it needed and utfall behorig / obehorig / ej_provad "
+        "(docs/delegationsordning.md)",
+    )
 
 
 class CommandAccepted(BaseModel):

@@ -6,13 +6,19 @@ aggregate (``domain.case.CaseState.check``), starting from what the store alread
 line stops the import with its line number and nothing from the file is stored. Appends then go
 through ``CaseStore.record``, idempotent by ``idempotency_key``, so re-running an interrupted
 import appends exactly the lines that are still missing.
+
+Every decision line is judged against the kommun's delegationsordning in force on its own legal
+date (its era), in the configuration version in force in the importing process, and stored with
+that judgement (``domain.delegation_record``). A decision taken without delegation is history,
+not a command: it is recorded as ``obehorig`` and listed in the report of such decisions, never
+refused. A line that already carries a judgement (an export of barnflow's record) keeps it.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -22,9 +28,12 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.aggregate import ChildCase
 from domain.calendar import legal_date
 from domain.case import CaseState
+from domain.delegation_record import judge
 from domain.errors import DomainError
 from domain.events import CaseEvent, parse_event
 from domain.ids import case_id_for
+from domain.kommun import KommunConfig
+from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import CaseStore, body_digest
 
 Progress = Callable[[int, int], None]
@@ -103,12 +112,40 @@ def _load(store: CaseStore, case_id: UUID) -> _Case:
     return _Case(copy.deepcopy(aggregate.state), {e.idempotency_key: e for e in stored})
 
 
+class _Configs:
+    """The kommun configurations in force in the importing process, read once per kommun."""
+
+    def __init__(self, store: CaseStore) -> None:
+        self._store = store
+        self._versions = versions_in(store.env)
+        self._loaded: dict[str, KommunConfig | None] = {}
+
+    def of(self, kommun: str) -> KommunConfig | None:
+        if kommun not in self._loaded:
+            version = self._versions.get(kommun)
+            if version is None:
+                self._loaded[kommun] = None
+            else:
+                with self._store.pooled_connection() as conn:
+                    self._loaded[kommun] = resolve(conn, self._store.schema, version)
+        return self._loaded[kommun]
+
+
+def _judged(ev: CaseEvent, state: CaseState, configs: _Configs) -> CaseEvent:
+    """``ev`` with the judgement of its decision by its own era's ordning (never refused)."""
+    if ev.delegation is not None:
+        return ev  # judged when it was first recorded (an export of barnflow's record)
+    judgement = judge(ev, state, configs.of(ev.kommun))
+    return ev if judgement is None else replace(ev, delegation=judgement.record)
+
+
 def validate(
     store: CaseStore, lines: Iterable[str], *, now: datetime | None = None
 ) -> tuple[list[CaseEvent], int, dict[UUID, _Case]]:
     """Judge every line; return the events to append (in file order) and the duplicates count."""
     today = legal_date(now or datetime.now(UTC))
     parsed = _parse(lines)
+    configs = _Configs(store)
     cases: dict[UUID, _Case] = {}
     todo: list[CaseEvent] = []
     skipped = 0
@@ -131,9 +168,10 @@ def validate(
             case.state.check(ev, today)
         except DomainError as exc:
             raise ImportRejected(number, str(exc)) from None
-        case.state.apply(ev)
-        case.known[ev.idempotency_key] = ev
-        todo.append(ev)
+        judged = _judged(ev, case.state, configs)
+        case.state.apply(judged)
+        case.known[judged.idempotency_key] = judged
+        todo.append(judged)
     return todo, skipped, cases
 
 

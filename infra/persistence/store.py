@@ -26,7 +26,7 @@ from psycopg import sql
 from domain.aggregate import STREAM_GENESIS, ChildCase, stream_digest
 from domain.calendar import legal_date
 from domain.errors import RuleViolation
-from domain.events import CaseEvent, event_from_json
+from domain.events import DELEGATION_FIELD, CaseEvent, event_from_json
 from domain.ids import case_id_for
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
 from infra.telemetry import appended, db_append_span
@@ -84,9 +84,12 @@ def chain_digest(envelope: dict[str, Any]) -> str:
 
 
 def body_digest(ev: CaseEvent) -> str:
-    """Digest of what a command says (not when it was recorded): same key + same body = retry."""
+    """Digest of what a command says (not when it was recorded): same key + same body = retry.
+
+    What barnflow added is left out: the store's ids and times and the judgement of a decision
+    (``delegation``), which a retried command never carries."""
     body = ev.to_json()
-    for k in ("position", "recorded_at", "case_id", "digest"):
+    for k in ("position", "recorded_at", "case_id", "digest", DELEGATION_FIELD):
         body.pop(k, None)
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 

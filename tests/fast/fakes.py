@@ -47,7 +47,7 @@ def _body_digest(envelope: dict[str, Any]) -> str:
     body = {
         k: v
         for k, v in envelope.items()
-        if k not in ("position", "recorded_at", "case_id", "digest")
+        if k not in ("position", "recorded_at", "case_id", "digest", "delegation")
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 

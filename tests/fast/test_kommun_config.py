@@ -20,11 +20,17 @@ from tests.fast.fakes import InMemoryStore
 DELEGATION = {
     "regler": [
         {
+            "id": "2.1",
+            "beslutstyp": "inleda_utredning",
+            "lagrum": "SoL 14:2",
+            "lagsta_delegat": "socialsekreterare",
+        },
+        {
             "id": "3.4",
             "beslutstyp": "placering_familjehem",
             "lagrum": "SoL 11:1",
             "lagsta_delegat": "utskott",
-        }
+        },
     ]
 }
 
