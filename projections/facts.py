@@ -23,6 +23,7 @@ from domain.events import CaseEvent
 from domain.frister import FristVersion, frist_versions
 from domain.identity import ivo_pseudo_id
 from domain.rules import DEFAULT_POLICY, KommunPolicy
+from projections.delegation_rows import delegation_rows
 
 Row = tuple[Any, ...]
 Seal = Callable[[bytes], bytes]
@@ -275,4 +276,5 @@ def case_rows(
         )
         for a in state.anmalningar.values()
     ]
-    return (frister, beslut, utredningar, anmalningar, uppf), until
+    delegerade = delegation_rows(head, events)
+    return (frister, beslut, utredningar, anmalningar, uppf, delegerade), until

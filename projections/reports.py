@@ -20,7 +20,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.rules import DEFAULT_POLICY, KommunPolicy
-from projections import delegationsbeslut, evb, frister, utredning
+from projections import delegationsbeslut, evb, frister, utan_delegation, utredning
 from projections.access_reads import COLUMNS as ACCESS_COLUMNS
 from projections.access_reads import access_log_report
 from projections.periods import Period
@@ -170,7 +170,13 @@ def _rost(
 def _deleg(
     c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
 ) -> dict[str, Any]:
-    return delegationsbeslut.delegationsbeslut(c, s, k, p)
+    return delegationsbeslut.delegationsbeslut(c, s, k, p, o.kommun_policy)
+
+
+def _utan(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return utan_delegation.utan_delegation(c, s, k, p)
 
 
 def _access(
@@ -227,6 +233,13 @@ REPORTS: dict[str, ReportSpec] = {
             "Delegationsbeslut (anmälan till nämnden)",
             delegationsbeslut.COLUMNS,
             _deleg,
+        ),
+        ReportSpec(
+            "utan-delegation",
+            "as_of",
+            "Beslut utan delegation",
+            utan_delegation.COLUMNS,
+            _utan,
         ),
         ReportSpec("access-log", "month", "Läsloggen", ACCESS_COLUMNS, _access, time_travel=False),
     )

@@ -194,6 +194,41 @@ UPPFOLJNINGAR = Table(
     (("kommun", "datum"),),
 )
 
+#: One row per decision judged against the delegationsordning (the envelope's ``delegation``,
+#: ``domain.delegation_record``), and per decision stored before judgements that names its
+#: delegat (``utfall`` NULL): the delegationsbeslut list (§5.7) and the decisions taken without
+#: delegation. ``kommun_config`` and ``ordning_*`` name what judged it; ``skal`` is barnflow's
+#: own message (no case content).
+DELEGATIONSBESLUT = Table(
+    "delegationsbeslut",
+    (
+        *_CASE,
+        ("position", "bigint NOT NULL"),
+        ("datum", "date NOT NULL"),
+        ("handelse", "text NOT NULL"),
+        ("beslutstyp", "text NOT NULL"),
+        ("lagrum", "text"),
+        ("insats", "text"),
+        ("gynnande", "boolean"),
+        ("beslut_id", "text"),
+        ("delegat_id", "text"),
+        ("delegat_roll", "text"),
+        ("stege", "text"),
+        ("rang", "integer"),
+        ("utfall", "text"),
+        ("punkt", "text"),
+        ("kravs", "text"),
+        ("ordning_version", "text"),
+        ("ordning_giltig_fran", "date"),
+        ("kommun_config", "text"),
+        ("skal", "text"),
+        ("ordforandebeslut", "boolean NOT NULL"),
+        ("anmalan", "boolean NOT NULL"),
+    ),
+    ("case_id", "position"),
+    (("kommun", "datum"),),
+)
+
 #: The kommun configuration versions (``domain.kommun``) the views were computed with, one row per
 #: configured kommun: readers compute with the same versions (a recomputed frist, a target), and
 #: a writer in force with other versions rebuilds the views first (``ReportsView.follow_versions``).
@@ -202,5 +237,5 @@ VIEW_CONFIG = Table(
 )
 
 #: The tables whose rows ``projections.facts.case_rows`` computes, in that tuple's order.
-ROW_TABLES = (FRISTER, BESLUT, UTREDNINGAR, ANMALNINGAR, UPPFOLJNINGAR)
+ROW_TABLES = (FRISTER, BESLUT, UTREDNINGAR, ANMALNINGAR, UPPFOLJNINGAR, DELEGATIONSBESLUT)
 ALL_TABLES = (CASES, *ROW_TABLES)

@@ -1,6 +1,6 @@
 """The audit timeline (docs/domain.md §5.8): a case's full history as of a legal date and as known
 at a recorded time — what happened (legal date), when barnflow learned it (recorded_at), who did it,
-which law version applied — and who has read the case.
+which law version applied, which delegationsordning judged a decision — and who has read the case.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import orjson
 from psycopg import sql
 
 from domain.calendar import legal_date
+from domain.events import DELEGATION_FIELD
 from domain.frister import law_for
 from domain.ids import case_id_for
 from projections.access_reads import case_reads
@@ -60,6 +61,8 @@ def case_timeline(
                 "actor": env["actor"],
                 "law": law_for(day),
                 "data": env.get("data") or {},
+                # a decision's judgement: the configuration version and ordning that judged it
+                "delegation": env.get(DELEGATION_FIELD),
             }
         )
     return {

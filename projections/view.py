@@ -59,8 +59,9 @@ class ReportsView(PostgresTrackingRecorder):
     def create_table(self) -> None:
         """Create the views, first dropping any whose columns an older version defined.
 
-        The views are derived data: a table of another shape is dropped with the tracking
-        position, so the runner rebuilds every view from the record instead of failing.
+        The views are derived data: a table of another shape (or a view an older version did
+        not have) drops every view with the tracking position, so the runner rebuilds every
+        view from the record instead of failing or leaving the new view empty.
         """
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
@@ -71,6 +72,9 @@ class ReportsView(PostgresTrackingRecorder):
             )
             found = {r["table_name"]: tuple(r["cols"]) for r in curs.fetchall()}
             stale = [t for t in ALL_TABLES if t.name in found and found[t.name] != t.column_names]
+            if found and len(found) < len(ALL_TABLES):
+                # a view added since the others were folded: fold the record into all again
+                stale = [t for t in ALL_TABLES if t.name not in found]
             if stale:
                 for table in ALL_TABLES:
                     curs.execute(

@@ -28,7 +28,8 @@ from domain.frister import MET, MISSED, OVERDUE, compute_frister
 from projections.timeline import case_timeline
 from projections.view import ReportsView
 
-#: Event types whose data the beslut section lists (the decisions an auditor checks).
+#: Event types the beslut section lists even without a judgement (stored before judgements were
+#: recorded); every event with one (``delegation``) is listed too.
 BESLUT_TYPES = frozenset({"beslut_fattat", "lvu_omhandertagande_beslutat"})
 
 
@@ -92,7 +93,11 @@ def case_audit(view: ReportsView, query: AuditQuery) -> dict[str, Any]:
         "overdue": sum(1 for r in pending if r["status"] == OVERDUE),
         "stages": stage_periods(events, query.as_of),
         "frister": frist_rows,
-        "beslut": [_beslut(e) for e in timeline["events"] if e["type"] in BESLUT_TYPES],
+        "beslut": [
+            _beslut(e)
+            for e in timeline["events"]
+            if e["type"] in BESLUT_TYPES or e.get("delegation") is not None
+        ],
         "events": timeline["events"],
         "reads": timeline["reads"],
     }
@@ -111,6 +116,7 @@ def _event(query: AuditQuery, entry: dict[str, Any]) -> CaseEvent:
             "data": entry["data"],
             "position": entry["position"],
             "recorded_at": entry["recorded_at"],
+            "delegation": entry.get("delegation"),
         }
     )
 
@@ -148,16 +154,21 @@ def _age(fodelsedatum: str | None, on: date) -> int | None:
 
 
 def _beslut(entry: dict[str, Any]) -> dict[str, Any]:
+    """One decision, with its judgement against the delegationsordning as stored with it: the
+    configuration version and ordning that judged it, the point, the level it needed and the
+    outcome (``None`` for a decision stored before judgements were recorded)."""
     data = entry["data"]
-    delegat = data.get("delegat") or {}
+    judged = entry.get("delegation") or {}
+    delegat = judged.get("delegat") or data.get("delegat") or {}
     return {
         "legal_date": entry["legal_date"],
         "type": entry["type"],
         "beslut_id": data.get("beslut_id"),
-        "beslutstyp": data.get("beslutstyp"),
-        "lagrum": data.get("lagrum"),
+        "beslutstyp": judged.get("beslutskod") or data.get("beslutstyp"),
+        "lagrum": data.get("lagrum") or judged.get("lagrum"),
         "insats": data.get("insats"),
         "gynnande": data.get("gynnande"),
         "delegat": delegat.get("roll"),
         "actor": entry["actor"],
+        "delegation": entry.get("delegation"),
     }

@@ -91,7 +91,7 @@ def render_html(doc: dict[str, Any]) -> str:
         ),
         "<h2>Beslut</h2>",
         _table(
-            ("Datum", "Beslut", "Typ", "Lagrum", "Insats", "Delegat", "Av"),
+            ("Datum", "Beslut", "Typ", "Lagrum", "Insats", "Delegat", "Av", "Delegation"),
             [
                 (
                     b["legal_date"],
@@ -101,6 +101,7 @@ def render_html(doc: dict[str, Any]) -> str:
                     _or_dash(b["insats"]),
                     _or_dash(b["delegat"]),
                     _actor(b["actor"]),
+                    _judgement(b.get("delegation")),
                 )
                 for b in doc["beslut"]
             ],
@@ -219,3 +220,17 @@ def _actor(actor: dict[str, str]) -> str:
 
 def _or_dash(value: object) -> str:
     return "–" if value is None else str(value)
+
+
+def _judgement(judged: dict[str, Any] | None) -> str:
+    """A decision's judgement in one cell: outcome, point and ordning, configuration version."""
+    if not judged:
+        return "–"
+    ordning = judged.get("ordning") or {}
+    parts = [str(judged.get("utfall"))]
+    if judged.get("punkt"):
+        parts.append(f"punkt {judged['punkt']}")
+    if ordning.get("version") or ordning.get("giltig_fran"):
+        parts.append(f"ordning {ordning.get('version') or ''} från {ordning.get('giltig_fran')}")
+    parts.append(f"konfiguration {judged.get('kommun_config') or '–'}")
+    return ", ".join(parts)
