@@ -24,7 +24,7 @@ from infra.api.app import create_app
 from infra.api.auth import create_jwt
 from infra.api.services import Services
 from infra.config.api import ApiConfig
-from infra.config.kommun import KommunConfigs, LoadedConfig
+from infra.config.kommun import KommunConfigs, LoadedConfig, load_kommun_file
 from infra.config.settings import DatabaseSettings, Keys, Settings
 from infra.persistence.db import ensure_tables
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
@@ -50,13 +50,25 @@ CONFIGURED = kommun_config(
     delegationsordning={
         "regler": [
             {
+                "id": "2.1",
+                "beslutstyp": "inleda_utredning",
+                "lagrum": "SoL 14:2",
+                "lagsta_delegat": "socialsekreterare",
+            },
+            {
                 "id": "3.1",
                 "beslutstyp": "insats",
                 "lagrum": "SoL 4:1",
                 "lagsta_delegat": "sektionschef",
-            }
+            },
         ]
     },
+)
+#: A kommun with titles of its own, two versions of its delegationsordning and a calendar of
+#: sammanträden: the sample file (tests/api/test_delegation.py judges every decision code by it).
+BOTKYRKA_KOMMUN = "0127"
+BOTKYRKA = load_kommun_file(
+    Path(__file__).resolve().parents[2] / "config" / "kommun.0127.sample.toml"
 )
 
 
@@ -88,8 +100,10 @@ def api_kommun_config() -> LoadedConfig:
 @pytest.fixture(scope="session")
 def api_env(pg_url: str, api_schema: str, api_kommun_config: LoadedConfig) -> dict[str, str]:
     """The store's environment as ``open_store`` makes it: the versions in force are stored and
-    named (one configured kommun)."""
-    return store_configs(eventsourcing_env(pg_url, api_schema, CIPHER_KEY), api_kommun_config)
+    named (two configured kommuner)."""
+    return store_configs(
+        eventsourcing_env(pg_url, api_schema, CIPHER_KEY), api_kommun_config, BOTKYRKA
+    )
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +133,9 @@ def api_settings(
             mode="dev",
             keys=Keys(codec=CODEC_KEY, pseudonym=PSEUDONYM_KEY, cipher=CIPHER_KEY),
             alert_settle_seconds=2.0,  # real time on the dev server: a short settle window
-            kommun_configs=KommunConfigs({CONFIGURED_KOMMUN: api_kommun_config}),
+            kommun_configs=KommunConfigs(
+                {CONFIGURED_KOMMUN: api_kommun_config, BOTKYRKA_KOMMUN: BOTKYRKA}
+            ),
         )
 
 
