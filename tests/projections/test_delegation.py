@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from domain.calendar import STOCKHOLM
+from infra.audit.case import AuditQuery, case_audit
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
@@ -130,6 +131,14 @@ def test_a_new_version_never_re_judges_what_was_recorded(
         lenient_env = dict(lenient.env)
         with caught_up(lenient_env) as runner:
             assert runner.view.versions() == {"1280": LENIENT.version}
+            audit = case_audit(runner.view, AuditQuery("1280", "DR", as_of=date(2026, 10, 31)))
+    # the case audit shows each decision with the version and ordning that judged it
+    [b1] = [b for b in audit["beslut"] if b["beslut_id"] == "B1"]
+    assert (b1["delegation"]["kommun_config"], b1["delegation"]["utfall"]) == (
+        STRICT.version,
+        "obehorig",
+    )
+    assert audit["kommun_config"] == LENIENT.version  # what the frister are computed with
     assert _utan(lenient_env) == [row]
     month = REPORTS["delegationsbeslut"].build(
         lenient_env, "1280", parse_period("month", "2026-06")
