@@ -19,13 +19,13 @@ import asyncio
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import STOCKHOLM, add_days
+from domain.calendar import STOCKHOLM, add_days, add_months, legal_date
 from infra.config.kommun import LoadedConfig
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
@@ -114,7 +114,7 @@ KOMMUN_1280 = kommun_config(
                 "beslutstyp": "insats",
                 "lagrum": "SoL 4:1",
                 "lagsta_delegat": "sektionschef",
-            }
+            },
         ]
     },
 )
@@ -125,7 +125,21 @@ async def configured(d: CaseDriver) -> None:
     command name its version, the workflow loads it once, K1 alerts after the kommun's 7 days and
     a beslut below its delegationsordning is refused by the validator."""
     await d.start()
-    await d.open_utredning()
+    # this ordning lists no förhandsbedömning: only the nämnd itself may decide it (since
+    # delegation-on-every-decision; the committed v4 history predates that)
+    await d.anmalan()
+    await d.send("skyddsbedomning_gjord", {"anmalan_id": "anm-1", "omedelbart_skydd": False})
+    await d.send(
+        "forhandsbedomning_beslutad",
+        {
+            "anmalan_id": "anm-1",
+            "beslut": "inleda_utredning",
+            "delegat": {"id": "n", "roll": "namnd"},
+        },
+    )
+    await d.send(
+        "utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "anm-1"}
+    )
     await d.send("klagomal_mottaget", {"klagomal_id": "k1"})
     await d.sleep_days(8)  # K1 (7 days) is alerted
     await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
@@ -139,15 +153,76 @@ async def configured(d: CaseDriver) -> None:
     await d.send("klagomal_besvarat", {"klagomal_id": "k1"})
 
 
+_TODAY = legal_date(datetime.now(UTC))  # the time-skipping server starts at the real time
+#: kommun 1280 in the ``delegation`` scenario: every decision judged, an ordförandebeslut due at
+#: the next sammanträde of its calendar.
+KOMMUN_1280_DELEGATION = kommun_config(
+    "1280",
+    namnd={"sammantraden": [add_days(_TODAY, 3), add_days(_TODAY, 31)]},
+    delegationsordning={
+        "version": "2026-01",
+        "regler": [
+            {
+                "id": "2.1",
+                "beslutstyp": "inleda_utredning",
+                "lagrum": "SoL 14:2",
+                "lagsta_delegat": "socialsekreterare",
+            },
+            {
+                "id": "2.5",
+                "beslutstyp": "forlangning_utredning",
+                "lagrum": "SoL 20:3",
+                "lagsta_delegat": "sektionschef",
+            },
+            {
+                "id": "4.2",
+                "beslutstyp": "omedelbart_omhandertagande",
+                "lagrum": "LVU 6 §",
+                "lagsta_delegat": "utskott",
+                "ordforande": True,
+            },
+        ],
+    },
+)
+
+
+async def delegation(d: CaseDriver) -> None:
+    """Every decision judged (delegation-on-every-decision): the förhandsbedömning and the
+    extension by the ordning in force, a refused extension never in the history, the stored
+    judgement in every append; the ordförande's omhändertagande due at the next sammanträde and
+    alerted when that passes unreported (E1)."""
+    await d.start()
+    await d.open_utredning()
+    extension = {"utredning_id": "u1", "ny_slutdag": add_months(_TODAY, 5).isoformat(), "skal": "s"}
+    try:
+        await d.send(
+            "utredning_forlangd", {**extension, "delegat": {"id": "s", "roll": "socialsekreterare"}}
+        )
+    except CommandRejected as exc:
+        assert getattr(exc.cause, "rule", None) == "DELEG", exc
+    else:
+        raise AssertionError("a socialsekreterare's extension was accepted")
+    await d.send(
+        "utredning_forlangd", {**extension, "delegat": {"id": "c", "roll": "sektionschef"}}
+    )
+    await d.send("lvu_omhandertagande_beslutat", {"beslut_id": "L1", "ordforandebeslut": True})
+    await d.send("lvu_understalld", {"beslut_id": "L1"})
+    await d.sleep_days(5)  # the sammanträde passes without the anmälan: E1 is alerted
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
     "late_registration_withdrawn": (PNR_FOURTH, late),
     "kommun_config": (PNR_GIRL, configured),
+    "delegation": (PNR_BOY, delegation),
 }
 #: The kommun configurations in force in a scenario's process (none: the defaults).
-CONFIGS: dict[str, tuple[LoadedConfig, ...]] = {"kommun_config": (KOMMUN_1280,)}
+CONFIGS: dict[str, tuple[LoadedConfig, ...]] = {
+    "kommun_config": (KOMMUN_1280,),
+    "delegation": (KOMMUN_1280_DELEGATION,),
+}
 
 
 async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHistory]:

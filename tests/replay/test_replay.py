@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
@@ -129,3 +130,44 @@ async def test_a_history_carries_the_kommun_config_version_not_the_document() ->
     assert loads == ["load_kommun_config"]  # once per run, whatever the number of commands
     decoded = json.dumps(commands) + json.dumps(started)
     assert "lagsta_delegat" not in decoded and '"regler"' not in decoded
+
+
+def test_histories_from_before_and_after_the_delegation_patch_are_both_kept() -> None:
+    """`delegation-on-every-decision`: runs recorded before it (only a beslut_fattat judged, no
+    judgement stored) and after it are committed."""
+    marker = '"id":"delegation-on-every-decision"'
+    with_marker = {p.name for p in HISTORIES if marker in _patch_ids(p)}
+    assert with_marker and len(with_marker) < len(HISTORIES)
+
+
+async def test_a_history_stores_each_decisions_judgement_with_the_event() -> None:
+    """Recorded after `delegation-on-every-decision`: every decision the workflow appended
+    carries its judgement (the configuration version and ordning that judged it), the refused
+    extension never reached the history, and the unreported ordförandebeslut was alerted (E1)."""
+    [path] = [p for p in HISTORIES if p.name.startswith("v5-delegation.")]
+    history = _load(path)
+    codec = data_converter(CODEC_KEY).payload_codec
+    assert codec is not None
+    appended: list[dict[str, Any]] = []
+    started: list[dict[str, Any]] = []
+    for ev in history.events:
+        if ev.HasField("workflow_execution_started_event_attributes"):
+            inp = ev.workflow_execution_started_event_attributes.input.payloads
+            started += [json.loads(p.data) for p in await codec.decode(list(inp))]
+        marker = ev.marker_recorded_event_attributes
+        if ev.HasField("marker_recorded_event_attributes") and "result" in marker.details:
+            payloads = await codec.decode(list(marker.details["result"].payloads))
+            appended += [json.loads(p.data)["event"] for p in payloads]
+    judged = {e["type"]: e.get("delegation") for e in appended}
+    for etype in (
+        "forhandsbedomning_beslutad",
+        "utredning_forlangd",
+        "lvu_omhandertagande_beslutat",
+    ):
+        record = judged[etype]
+        assert isinstance(record, dict), etype
+        assert record["kommun_config"] == started[0]["kommun_config"]
+        assert record["ordning"] == {"version": "2026-01", "giltig_fran": None}
+    assert [e["type"] for e in appended].count("utredning_forlangd") == 1
+    alerts = [e["data"] for e in appended if e["type"] == "frist_overskriden"]
+    assert [a["regel"] for a in alerts] == ["E1"]
