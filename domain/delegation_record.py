@@ -9,8 +9,9 @@ allowed it and who decided; the Temporal history that also shows it expires.
 
 A command over the API is refused when the judgement fails (``RuleViolation`` DELEG, HTTP 409).
 An imported historic decision is never refused for it: it is recorded with ``utfall``
-``obehorig`` (taken without delegation) and listed in the report of such decisions. A kommun
-without a delegationsordning is not judged (``ej_provad``), as documented.
+``obehorig`` (taken without delegation) and listed in the report of such decisions; one dated
+before the kommun's earliest ordning is recorded ``ej_provad``. A kommun without a
+delegationsordning is not judged and its decisions carry no record, as documented.
 """
 
 from __future__ import annotations
@@ -65,16 +66,15 @@ class Judgement:
 
 
 def judge(ev: CaseEvent, state: CaseState | None, config: KommunConfig | None) -> Judgement | None:
-    """Judge ``ev`` (``None`` if it records no decision) with ``config``, the kommun's
-    configuration version named by its command or in force at its import (``None``: the kommun
-    has none). ``state`` is the case before ``ev``."""
+    """Judge ``ev`` with ``config``, the kommun's configuration version named by its command or
+    in force at its import; ``None`` when ``ev`` records no decision or the kommun has no
+    delegationsordning (nothing to judge by, nothing recorded: docs/delegationsordning.md).
+    ``state`` is the case before ``ev``."""
     decision = decision_of(ev, state)
-    if decision is None:
-        return None
+    if decision is None or config is None or not config.ordningar:
+        return None  # not a decision, or a kommun without a delegationsordning: not judged
     day = ev.legal_date
-    version = None if config is None else config.version
-    if config is None or not config.ordningar:
-        return _unjudged(decision, version, "the kommun has no delegationsordning", None)
+    version = config.version
     ordning = config.ordning_on(day)
     if ordning is None:
         first = config.ordningar[0].giltig_fran
@@ -186,8 +186,9 @@ def _base(decision: Decision, roll: str, ladder: RoleLadder, version: str | None
 def _unjudged(
     decision: Decision, version: str | None, why: str, violation: RuleViolation | None
 ) -> Judgement:
-    """No ordning to judge by. Listed for the nämnd only when the event named its delegat (as
-    ``beslut_fattat`` always does): barnflow cannot tell a delegated decision otherwise."""
+    """No ordning in force on the decision's date (before the kommun's earliest version).
+    Listed for the nämnd only when the event named its delegat (as ``beslut_fattat`` always
+    does): barnflow cannot tell a delegated decision otherwise."""
     roll = decision.delegat_roll
     record = _base(decision, roll, DEFAULT_LADDER, version)
     record.update(

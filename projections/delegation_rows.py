@@ -2,9 +2,9 @@
 
 A decision recorded since judgements are kept (``domain.delegation_record``) is shown as it was
 judged then, with the configuration version and ordning that judged it: a later version never
-re-judges it. A ``beslut_fattat`` or ``lvu_omhandertagande_beslutat`` stored before carries only
-its delegat; it is listed as before (``utfall`` NULL: not judged at the time, or judged without
-a record).
+re-judges it. A decision without a judgement (its kommun has no delegationsordning, or it was
+stored before judgements were kept) is listed as before when it is a ``beslut_fattat`` or
+``lvu_omhandertagande_beslutat`` naming its delegat (``utfall`` NULL).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from infra.persistence.kommun_config import resolve
 from infra.persistence.store import APP_NAME
 from projections.copytext import copy_text
 from projections.facts import Seal, case_rows, ivo_id_of, ivo_key, redact
-from projections.tables import ALL_TABLES, CASES, VIEW_CONFIG
+from projections.tables import ALL_TABLES, CASES, ROW_TABLES, VIEW_CONFIG, Table
 
 PROJECTION_NAME = "reports"
 #: One decoded event: (case_id, envelope with position and recorded_at, unredacted).
@@ -47,6 +47,8 @@ class ReportsView(PostgresTrackingRecorder):
     ivo_key: bytes = b""
     #: The store's cipher: seals the views' free text and the cached events (set by open_view).
     cipher: Cipher
+    #: Views this version has that the schema's views did not (filled by ``backfill``).
+    added_views: tuple[Table, ...] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,9 +61,10 @@ class ReportsView(PostgresTrackingRecorder):
     def create_table(self) -> None:
         """Create the views, first dropping any whose columns an older version defined.
 
-        The views are derived data: a table of another shape (or a view an older version did
-        not have) drops every view with the tracking position, so the runner rebuilds every
-        view from the record instead of failing or leaving the new view empty.
+        The views are derived data: a table of another shape is dropped with the tracking
+        position, so the runner rebuilds every view from the record instead of failing. A view
+        an older version did not have is created and filled from the events the others were
+        folded from (``_backfill``).
         """
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
@@ -72,10 +75,9 @@ class ReportsView(PostgresTrackingRecorder):
             )
             found = {r["table_name"]: tuple(r["cols"]) for r in curs.fetchall()}
             stale = [t for t in ALL_TABLES if t.name in found and found[t.name] != t.column_names]
-            if found and len(found) < len(ALL_TABLES):
-                # a view added since the others were folded: fold the record into all again
-                stale = [t for t in ALL_TABLES if t.name not in found]
+            added = [t for t in ROW_TABLES if t.name not in found] if CASES.name in found else []
             if stale:
+                added = []
                 for table in ALL_TABLES:
                     curs.execute(
                         sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
@@ -95,6 +97,45 @@ class ReportsView(PostgresTrackingRecorder):
                         (APP_NAME,),
                     )
         super().create_table()
+        self.added_views = tuple(added)
+
+    def backfill(self) -> None:
+        """Fill ``added_views`` (``create_table``) once the view can unseal (``open_view``)."""
+        if self.added_views:
+            self._backfill(self.added_views)
+            self.added_views = ()
+
+    def _backfill(self, tables: Sequence[Table]) -> None:
+        """Fill views an older version did not have from the events the views already folded
+        (``CASES`` caches each case's redacted events), so a new view does not cost a rebuild
+        and the others stay as they are. Idempotent across processes: under an exclusive lock,
+        only a table still empty is filled."""
+        with self.cursor(commit=True) as curs:
+            empty = []
+            for table in tables:
+                ref = sql.SQL("{}.{}").format(
+                    sql.Identifier(self.schema), sql.Identifier(table.name)
+                )
+                curs.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(ref))
+                curs.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(ref))
+                if curs.fetchone() is None:
+                    empty.append(table)
+            if not empty:
+                return
+            curs.execute(
+                sql.SQL(
+                    "SELECT case_id::text AS case_id, ivo_id, events FROM {}.{} ORDER BY case_id"
+                ).format(sql.Identifier(self.schema), sql.Identifier(CASES.name))
+            )
+            cases: list[Case] = [
+                (r["case_id"], orjson.loads(self.unseal(r["events"])), r["ivo_id"])
+                for r in curs.fetchall()
+            ]
+            encoded = encode_cases(cases, self.seal, self.policies(curs))
+            for table, data in zip(ALL_TABLES, encoded, strict=True):
+                if table in empty and data:
+                    with curs.copy(table.copy(self.schema)) as cp:
+                        cp.write(data)
 
     def seal(self, plaintext: bytes) -> bytes:
         return self.cipher.encrypt(plaintext)
@@ -327,6 +368,7 @@ def open_view(env: Mapping[str, str]) -> ReportsView:
     view = factory.tracking_recorder(ReportsView)
     view.ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
     view.cipher = view_cipher(env)
+    view.backfill()
     return view
 
 

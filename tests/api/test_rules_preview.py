@@ -18,9 +18,8 @@ SWITCH = "2027-01-01"
 
 
 def _lvu_case(ref: str, pnr: str) -> list[dict[str, Any]]:
-    """Omedelbart omhändertagande today by the ordförande, verkställt, underställt and reported:
-    the ansökan is due in four weeks, across nothing or across the switch depending on the day
-    the test runs."""
+    """Omedelbart omhändertagande today, verkställt and underställt: the ansökan is due in four
+    weeks, across nothing or across the switch depending on the day the test runs."""
     at = datetime.now(UTC) - timedelta(minutes=30)
 
     def ev(etype: str, data: dict[str, Any], n: int) -> dict[str, Any]:
@@ -45,8 +44,6 @@ def _lvu_case(ref: str, pnr: str) -> list[dict[str, Any]]:
         ),
         ev("lvu_omhandertagande_verkstallt", {"beslut_id": "L1"}, 4),
         ev("lvu_understalld", {"beslut_id": "L1"}, 5),
-        # the ordförande decided: reported at the nämnd's next sammanträde (E1 met)
-        ev("lvu_ordforandebeslut_anmalt", {"beslut_id": "L1"}, 6),
     ]
 
 

@@ -256,20 +256,30 @@ def test_the_ordforande_decides_only_where_the_statute_gives_the_right() -> None
     assert wrong.violation is not None and "must name the ordförande" in wrong.violation.en
 
 
-def test_without_an_ordning_nothing_is_judged_and_only_a_named_delegat_is_reported() -> None:
+def test_without_an_ordning_nothing_is_judged_and_nothing_recorded() -> None:
+    """A kommun without a delegationsordning (no file, or a file without one): no judgement and
+    no record, so its events stay exactly as before (docs/delegationsordning.md)."""
     day = date(2026, 3, 2)
-    data = {"anmalan_id": "a", "beslut": "inleda_utredning"}
-    unjudged = _judge("forhandsbedomning_beslutad", data, day, config=None)
-    assert (unjudged.utfall, unjudged.violation, unjudged.record["kommun_config"]) == (
+    ev = _event(
+        "forhandsbedomning_beslutad", {"anmalan_id": "a", "beslut": "inleda_utredning"}, day
+    )
+    assert judge(ev, None, None) is None
+    without = parse_kommun_config({"kommun": "0127", "klagomal": {"dagar": 7}}, "t.toml").config
+    assert judge(ev, None, without) is None
+
+
+def test_an_imported_decision_before_the_earliest_ordning_is_recorded_unjudged() -> None:
+    """The refusal a command gets (no ordning on record for its date) is, on import, a record
+    ``ej_provad``; a named delegat other than the nämnd puts it on the list."""
+    data = {
+        "anmalan_id": "a",
+        "beslut": "inleda_utredning",
+        "delegat": {"id": "d", "roll": "enhetschef"},
+    }
+    judged = _judge("forhandsbedomning_beslutad", data, date(2024, 6, 3))
+    assert (judged.utfall, judged.record["kommun_config"], judged.record["ordning"]) == (
         EJ_PROVAD,
-        None,
+        BOTKYRKA.version,
         None,
     )
-    assert unjudged.record["anmalan_till_namnden"] is False
-    named = _judge(
-        "forhandsbedomning_beslutad",
-        {**data, "delegat": {"id": "d", "roll": "gruppledare"}},
-        day,
-        config=None,
-    )
-    assert named.record["anmalan_till_namnden"] is True
+    assert judged.record["anmalan_till_namnden"] is True

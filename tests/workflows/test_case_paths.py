@@ -104,8 +104,6 @@ async def test_lvu_omhandertagande_with_missed_understallning(
         alerts = await d.wait_alerts(1)
         assert alerts == [("frist_overskriden", "E2", add_weeks(taken, 1).isoformat())]
         await d.send("lvu_understalld", {"beslut_id": "lvu-1"})
-        # the ordförande decided: an ordförandebeslut, reported at the next sammanträde (E1)
-        await d.send("lvu_ordforandebeslut_anmalt", {"beslut_id": "lvu-1"})
         await d.sleep_days(10)
         await d.send(
             "lvu_ansokan_inlamnad",
