@@ -23,7 +23,6 @@ from typing import Any, Final
 from domain.case import CaseState
 from domain.decisions import Decision, decision_of
 from domain.delegation import (
-    DEFAULT_LADDER,
     ORDFORANDE_STEGE,
     TJANSTEMAN,
     DelegationCheck,
@@ -91,7 +90,7 @@ def judge(ev: CaseEvent, state: CaseState | None, config: KommunConfig | None) -
                 "configuration"
             ),
         )
-        return _unjudged(decision, version, violation.en, violation)
+        return _unjudged(decision, config.roller, version, violation)
     ladder = ordning.roller
     roll = decision.delegat_roll
     if decision.ordforande_flag and not decision.delegat_named:
@@ -184,21 +183,22 @@ def _base(decision: Decision, roll: str, ladder: RoleLadder, version: str | None
 
 
 def _unjudged(
-    decision: Decision, version: str | None, why: str, violation: RuleViolation | None
+    decision: Decision, ladder: RoleLadder, version: str, violation: RuleViolation
 ) -> Judgement:
-    """No ordning in force on the decision's date (before the kommun's earliest version).
-    Listed for the nämnd only when the event named its delegat (as ``beslut_fattat`` always
-    does): barnflow cannot tell a delegated decision otherwise."""
+    """No ordning in force on the decision's date (before the kommun's earliest version), so
+    the kommun's titles only place the delegat. Listed for the nämnd only when the event named
+    its delegat (as ``beslut_fattat`` always does): barnflow cannot tell a delegated decision
+    otherwise."""
     roll = decision.delegat_roll
-    record = _base(decision, roll, DEFAULT_LADDER, version)
+    record = _base(decision, roll, ladder, version)
     record.update(
         ordning=None,
         punkt=None,
         kravs=None,
         utfall=EJ_PROVAD,
-        skal=why,
-        ordforandebeslut=decision.ordforande_flag or DEFAULT_LADDER.is_ordforande(roll),
-        anmalan_till_namnden=decision.delegat_named and not DEFAULT_LADDER.is_namnd(roll),
+        skal=violation.en,
+        ordforandebeslut=decision.ordforande_flag or ladder.is_ordforande(roll),
+        anmalan_till_namnden=decision.delegat_named and not ladder.is_namnd(roll),
     )
     return Judgement(record, violation)
 
