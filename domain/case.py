@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn, TypeVar
 
+from domain.case_appeals import APPEAL_PROCESS_RULES, AppealsState, check_appeals
 from domain.case_lvu2027 import LVU2027_PROCESS_RULES, Lvu2027State, check_lvu2027
+from domain.case_transfer import TRANSFER_PROCESS_RULES, TransferState, check_transfer
 from domain.errors import RuleViolation
 from domain.events import (
     OPENING_TYPES,
@@ -60,7 +62,11 @@ PROCESS_RULES: dict[str, str] = {
         "An identity update replaces a temporary id with a personnummer; a personnummer is not "
         "replaced (a wrong one is corrected by rättelse, outside barnflow)."
     ),
-    "P-TRANSFER": "A case is transferred to another, valid kommun, once.",
+    "P-TRANSFER": (
+        "A case is transferred to another, valid kommun, once, after that kommun accepted the "
+        "request or IVO decided the transfer (SoL 29:10-11); an överklagande the kommun has not "
+        "handed to the court stays with it."
+    ),
     "B4": (
         "No förhandsbedömning for an anmälan that arrived while an utredning was pending "
         "(SoL 20:2; the utredning clock does not restart)."
@@ -69,6 +75,8 @@ PROCESS_RULES: dict[str, str] = {
     "B1": "Utredning may be extended for särskilda skäl, for a stated time (SoL 20:3).",
 }
 PROCESS_RULES.update(LVU2027_PROCESS_RULES)
+PROCESS_RULES.update(APPEAL_PROCESS_RULES)
+PROCESS_RULES.update(TRANSFER_PROCESS_RULES)
 
 
 @dataclass
@@ -142,6 +150,10 @@ class CaseState:
     idempotency: dict[str, int] = field(default_factory=dict)
     #: lag 2026:1600 / 2026:1637 facts (domain.case_lvu2027)
     lvu2027: Lvu2027State = field(default_factory=Lvu2027State)
+    #: delgivningar and överklaganden (domain.case_appeals)
+    appeals: AppealsState = field(default_factory=AppealsState)
+    #: requests to move the ärende, and where it came from (domain.case_transfer)
+    transfer: TransferState = field(default_factory=TransferState)
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -155,6 +167,11 @@ class CaseState:
     @property
     def pending_utredning(self) -> Utredning | None:
         return next((u for u in self.utredningar.values() if u.avslutad is None), None)
+
+    @property
+    def open_overklaganden(self) -> list[str]:
+        """Överklaganden the kommun has not yet handed to the court, avvisat or seen återkallat."""
+        return [o.id for o in self.appeals.overklaganden.values() if not o.handled_by_kommun]
 
     @property
     def stage(self) -> str:
@@ -179,8 +196,11 @@ class CaseState:
         return "beslut"
 
     # ----------------------------------------------------------------- guards
-    def check(self, ev: CaseEvent, today: date) -> None:
-        """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may."""
+    def check(self, ev: CaseEvent, today: date, *, legacy_transfer: bool = False) -> None:
+        """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may.
+
+        ``legacy_transfer`` judges an ``arende_overflyttat`` without its request and answer, as
+        the code did before they existed (a workflow replaying a command accepted then)."""
         day = ev.legal_date
         if day > today:
             _deny(
@@ -220,6 +240,8 @@ class CaseState:
         if guard is not None:
             guard(self, ev)
         check_lvu2027(self.lvu2027, self, ev)
+        check_appeals(self.appeals, self, ev)
+        check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
 
     # ----------------------------------------------------------------- evolution
     def apply(self, ev: CaseEvent) -> None:
@@ -231,6 +253,8 @@ class CaseState:
         self.last_legal_date = max(self.last_legal_date or day, day)
         t = ev.type
         self.lvu2027.apply(ev)
+        self.appeals.apply(ev)
+        self.transfer.apply(ev, self.beslut)
         if t in OPENING_TYPES:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day

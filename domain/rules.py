@@ -287,7 +287,9 @@ P_H3 = UncertainPolicy(
     "h3_overflyttning",
     "behall_start",
     "Vid överflyttning (H2) behåller pågående frister sin ursprungliga start och slutdag "
-    "(docs/law.md §5, B3-logik); arende_overflyttat nollställer ingenting.",
+    "(docs/law.md §5, B3-logik); arende_overflyttat nollställer ingenting. Fristerna följer "
+    "ärendet till den mottagande kommunen och lämnar den sändandes frister-rapport, utom "
+    "EVB-fristerna C2-C4 (POL-OVERFLYTTNING-EVB).",
 )
 P_D10 = UncertainPolicy(
     "d10_forteckning",
@@ -397,6 +399,50 @@ P_SAMTYCKE_IKRAFT = UncertainPolicy(
     "2027-01-02",
     "Lag 2026:1637 träder i kraft 2027-01-02 enligt SFS-texten (/Träder i kraft I:2027-01-02/), "
     "en dag efter 2026:1600. Beslut utan samtycke daterade före dess nekas (regel N0).",
+)
+
+# --- appeals (förvaltningslagen 2017:900) and transfers between kommuner (SoL 29 kap.) ----------
+FL = "FL 2017:900"
+#: Förvaltningslagen (2017:900) in force; appeals of earlier decisions followed FL (1986:223),
+#: which barnflow does not model (no O1/O2 before this day).
+FL_FROM = date(2018, 7, 1)
+
+P_O_DELGIVNING = UncertainPolicy(
+    "POL-OVERKLAGANDE-DELGIVNING",
+    "senaste_delgivning",
+    "FL 44 §: tre veckor från den dag den som överklagar fick del av beslutet. Tiden räknas från "
+    "den senast registrerade delgivningen (beslut_delgivet) till parten som överklagar, utan "
+    "part från den senaste till någon: den läsning som aldrig avvisar ett överklagande som kan "
+    "ha kommit in i tid. Utan registrerad delgivning har tiden inte börjat löpa. Sista dagen "
+    "flyttas till nästa vardag (1930:173 2 §: partens åtgärd, RÅ 1999 not 181).",
+)
+P_O_OVERLAMNANDE = UncertainPolicy(
+    "POL-OVERKLAGANDE-OVERLAMNANDE",
+    "7 dagar",
+    "FL 46 § första st.: ett överklagande som inte avvisas ska 'skyndsamt' överlämnas till "
+    "överinstansen. Lagen anger inga dagar: barnflow räknar med ett antal dagar från att det kom "
+    "in (policy.overklagande_overlamnande_dagar, standard 7), inom vilka rättidsprövningen (45 §) "
+    "och en eventuell omprövning (39 §) också ska göras. En avvisning eller ett återkallande "
+    "avslutar fristen.",
+)
+P_O_VERKSTALLIGHET = UncertainPolicy(
+    "POL-OVERKLAGANDE-VERKSTALLIGHET",
+    "galler_omedelbart",
+    "SoL 35 kap. 5 § (gamla 16 kap. 3 § andra st.): nämndens beslut gäller omedelbart, ett "
+    "överklagande hindrar inte verkställigheten och C2 löper vidare. Inhibition (FL 48 §) "
+    "hindrar verkställighet tills domen. Ändrar domstolen beslutet eller återförvisar det "
+    "verkställs det inte som det fattades: kommunen avslutar det (beslut_avslutat) och "
+    "registrerar det nya beslutet.",
+)
+P_OVERFLYTTNING_EVB = UncertainPolicy(
+    "POL-OVERFLYTTNING-EVB",
+    "beslutande_kommun",
+    "Rapporteringen till IVO av ett ej verkställt beslut stannar hos kommunen som fattade det "
+    "(SoL 34:1, 'socialnämnden' vars beslut det är). Ett gynnande beslut med insats verkställs "
+    "eller avslutas innan ärendet flyttas (vakt P-EVB-KOMMUN); den mottagande kommunen räknar "
+    "inga C2-C4 och visar inga rader i evb, kf-statistik, verkställighetstider eller "
+    "delegationsbeslut för beslut en annan kommun fattat, och registrerar ingen verkställighet, "
+    "avbrott eller EVB-rapport för dem. IVO får alltså aldrig samma beslut från två kommuner.",
 )
 
 #: The law switches barnflow models, for ``rules list`` and ``rules preview --on``.
@@ -956,9 +1002,9 @@ RULES: tuple[Rule, ...] = (
         "months",
         **_sol("2 a kap. 10-11 §§", "29 kap. 10-11 §§"),
         blocks_closing=False,
-        uncertain=(P_H3,),
-        missing_event_types=("overflyttning_begard", "overflyttning_besvarad"),
-        note="Svar 'genast'; utan svar inom en månad får kommunen ansöka hos IVO.",
+        uncertain=(P_H3, P_OVERFLYTTNING_EVB),
+        note="Begäran skriftlig, svar 'genast' (29:10; gamla 2 a:10 'utan dröjsmål'); utan svar "
+        "inom en månad, eller efter ett nej, får kommunen ansöka hos IVO (29:11, H4).",
     ),
     Rule(
         "K1",
@@ -975,6 +1021,65 @@ RULES: tuple[Rule, ...] = (
 )
 
 #: U-point policies that apply across the catalogue rather than to one rule.
+#: The rules of appeals (FL 2017:900) and of transfers between kommuner (SoL 29 kap.), in a block of
+#: their own; H2 above is the transfer's first rule.
+APPEAL_TRANSFER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "O1",
+        "Överklagandetid: tre veckor från delgivningen",
+        ("beslut_delgivet",),
+        ("overklagande_mottaget",),
+        3,
+        "weeks",
+        old_ref=None,
+        new_ref=LawRef(FL, "44 §"),
+        blocks_closing=True,
+        exists_from=FL_FROM,
+        uncertain=(P_O_DELGIVNING,),
+        note="Partens tid, ingen egen frist: rättidsprövningen (vakt O1) och rapporten "
+        "overklaganden räknar den; ärendet avslutas inte medan den löper.",
+    ),
+    Rule(
+        "O2",
+        "Rättidsprövning och överlämnande av överklagande till förvaltningsrätten",
+        ("overklagande_mottaget",),
+        ("overklagande_overlamnat", "rattidsprovning_gjord", "overklagande_aterkallat"),
+        7,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(FL, "45-46 §§"),
+        blocks_closing=True,
+        exists_from=FL_FROM,
+        uncertain=(P_O_OVERLAMNANDE, P_O_VERKSTALLIGHET),
+        note="Dagar i kommun-policyn (policy.overklagande_overlamnande_dagar); uppfylld av "
+        "överlämnandet, en avvisning (i_tid=false) eller ett återkallande.",
+    ),
+    Rule(
+        "H4",
+        "IVO prövar ansökan om överflyttning",
+        ("overflyttning_ivo_ansokan",),
+        ("overflyttning_ivo_beslut",),
+        3,
+        "months",
+        **_sol("2 a kap. 11 § andra st.", "29 kap. 11 § andra st."),
+        blocks_closing=False,
+        note="IVO:s frist (längre vid särskilda skäl); larmet säger kommunen att beslutet dröjer.",
+    ),
+    Rule(
+        "B8",
+        "Påbörjad utredning slutförs av kommunen som inledde den",
+        ("utredning_inledd",),
+        ("utredning_avslutad",),
+        4,
+        "months",
+        **_sol("11 kap. 4 §", "29 kap. 9 §"),
+        blocks_closing=False,
+        note="Ingen egen frist (B1 gäller): vakt B8, ärendet flyttas inte med en pågående "
+        "utredning om inte den mottagande kommunen tar över den.",
+    ),
+)
+RULES = (*RULES, *APPEAL_TRANSFER_RULES)
+
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
@@ -1022,6 +1127,8 @@ class KommunPolicy:
     a3_begaran_antas: bool = False
     nasta_sammantrade_dagar: int = 30
     offentligt_bitrade_dagar: int = 1
+    #: POL-OVERKLAGANDE-OVERLAMNANDE: days to hand an överklagande to the court (O2)
+    overklagande_overlamnande_dagar: int = 7
 
     def sondagsregel_on(self, rule_id: str) -> bool:
         """Whether ``shifted_due`` is shown for ``rule_id`` (never for ``NO_SONDAGSREGEL``)."""
@@ -1039,6 +1146,7 @@ _POLICY_KEYS = (
     "a3_begaran_antas",
     "nasta_sammantrade_dagar",
     "offentligt_bitrade_dagar",
+    "overklagande_overlamnande_dagar",
 )
 _TOP_KEYS = {"kommun", "namn", "klagomal", "verkstallighet", "sondagsregel", "policy"}
 
@@ -1114,6 +1222,12 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
         ),
         offentligt_bitrade_dagar=_int(
             pol.get("offentligt_bitrade_dagar", 1), "policy.offentligt_bitrade_dagar", 0, 30
+        ),
+        overklagande_overlamnande_dagar=_int(
+            pol.get("overklagande_overlamnande_dagar", 7),
+            "policy.overklagande_overlamnande_dagar",
+            1,
+            30,
         ),
     )
 

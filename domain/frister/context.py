@@ -42,6 +42,9 @@ class Ctx:
     out: list[Frist] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     consumed: set[tuple[str, int]] = field(default_factory=set)
+    #: Beslut another kommun made before this kommun received the ärende: they get no EVB
+    #: frister here (POL-OVERFLYTTNING-EVB, ``domain.case_transfer.decided_elsewhere``).
+    decided_elsewhere: frozenset[str] = frozenset()
 
     def find(self, start: int, types: tuple[str, ...], pred: Pred) -> int | None:
         """Index of the first event at or after ``start`` of one of ``types`` matching ``pred``."""

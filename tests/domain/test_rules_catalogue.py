@@ -30,6 +30,8 @@ EXPECTED_IDS = {
     # lag 2026:1600 / 2026:1637 (docs/law-2027.md)
     "E1", "E3T", "E9", "E11", "E11U", "E11A", "E11N", "E12", "E12U", "E12A", "E12N", "E13",
     "E14", "E16", "E17", "N1", "N2", "N3",
+    # appeals (FL 2017:900) and transfers between kommuner (SoL 29 kap.)
+    "O1", "O2", "H4", "B8",
 }  # fmt: skip
 
 
