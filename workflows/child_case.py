@@ -91,6 +91,10 @@ WITHDRAWAL_EVENT = "larm_aterkallat"
 #: workflow.patched id: a system append the store refuses is logged and skipped instead of
 #: failing the case's workflow (histories from before it failed the workflow).
 SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
+#: workflow.patched id: an ``arende_overflyttat`` needs the receiving kommun's acceptance (or
+#: IVO's decision), the utredning taken over (B8) and the EVB duties settled
+#: (``domain.case_transfer``); histories from before it accepted a bare transfer and replay so.
+TRANSFER_ANSWER_PATCH = "transfer-needs-answer"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -228,7 +232,9 @@ class ChildCaseWorkflow:
         async with self._lock:
             # state may have moved while we waited for the lock; a command accepted before
             # canonical values replays with its spelling kept (the validator never replays)
-            ev = self._judge(cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH))
+            ev = self._judge(
+                cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH), handler=True
+            )
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
             self._command_accepted(retry)
@@ -253,12 +259,21 @@ class ChildCaseWorkflow:
     def validate_command(self, cmd: CommandInput) -> None:
         self._judge(cmd)
 
-    def _judge(self, cmd: CommandInput, *, legacy_values: bool = False) -> CaseEvent:
+    def _judge(
+        self, cmd: CommandInput, *, legacy_values: bool = False, handler: bool = False
+    ) -> CaseEvent:
         try:
             ev = parse_event(cmd.event, legacy_values=legacy_values)
             if ev.idempotency_key in self._state.idempotency:
                 return ev  # a retry: the store returns the original result
-            self._state.check(ev, legal_date(workflow.now()))
+            # a transfer accepted before TRANSFER_ANSWER_PATCH replays without its answer (the
+            # validator never replays, so it always judges by today's rules)
+            legacy_transfer = (
+                handler
+                and ev.type == "arende_overflyttat"
+                and not workflow.patched(TRANSFER_ANSWER_PATCH)
+            )
+            self._state.check(ev, legal_date(workflow.now()), legacy_transfer=legacy_transfer)
             if ev.type == "beslut_fattat" and cmd.delegationsordning is not None:
                 _check_delegation(ev, cmd.delegationsordning)
         except (RuleViolation, EventValidationError) as exc:

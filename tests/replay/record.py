@@ -1,7 +1,7 @@
 """Record the JSON histories under ``tests/replay/histories`` (run when workflow code changes
 *compatibly*, i.e. never to paper over a replay failure):
 
-    .venv/bin/python -m tests.replay.record [TAG]
+    .venv/bin/python -m tests.replay.record [TAG [SCENARIO ...]]
 
 Files are named ``[TAG-]<scenario>.<run>.json``; histories of earlier versions stay committed
 next to the new ones (tag them, e.g. ``v2``), so the code must keep replaying all of them.
@@ -98,11 +98,41 @@ async def late(d: CaseDriver) -> None:
     await d.sleep_days(1)
 
 
+async def appealed_and_transferred(d: CaseDriver) -> None:
+    """An avslag appealed through the kommun to the court (O2, inhibition-free), then the ärende
+    moved to another kommun after its answer (transfer-needs-answer)."""
+    await d.open_utredning()
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "avslag"})
+    await d.send(
+        "beslut_fattat",
+        {
+            "beslut_id": "b1",
+            "lagrum": "SoL 11:1",
+            "beslutstyp": "avslag",
+            "gynnande": False,
+            "delegat": {"id": "d1", "roll": "utskott"},
+        },
+    )
+    await d.send("beslut_delgivet", {"beslut_id": "b1"})
+    await d.sleep_days(10)
+    await d.send("overklagande_mottaget", {"overklagande_id": "o1", "beslut_id": "b1"})
+    await d.sleep_days(9)  # O2 (7 days) passes: an alert
+    await d.send("rattidsprovning_gjord", {"overklagande_id": "o1", "i_tid": True})
+    await d.send("overklagande_overlamnat", {"overklagande_id": "o1"})
+    await d.sleep_days(30)
+    await d.send("overklagande_avgjort", {"overklagande_id": "o1", "utfall": "avslag"})
+    await d.send("overflyttning_begard", {"till_kommun": "0127"})
+    await d.send("overflyttning_besvarad", {"svar": "accepterad"})
+    await d.send("arende_overflyttat", {"till_kommun": "0127"})
+    await d.handle.result()
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
     "late_registration_withdrawn": (PNR_FOURTH, late),
+    "appealed_and_transferred": (PNR_GIRL, appealed_and_transferred),
 }
 
 
@@ -120,11 +150,14 @@ async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHis
     return runs
 
 
-async def record(out: Path = HERE, tag: str = "") -> list[Path]:
+async def record(out: Path = HERE, tag: str = "", only: tuple[str, ...] = ()) -> list[Path]:
+    """Record every scenario, or those named in ``only`` (a new scenario next to old tags)."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="bf-rec-") as tmp, embedded_postgres(Path(tmp)) as url:
         for name, (pnr, scenario) in SCENARIOS.items():
+            if only and name not in only:
+                continue
             schema = f"rec_{uuid.uuid4().hex[:8]}"
             ensure_schema(url, schema)
             store = CaseStore(env=eventsourcing_env(url, schema, CIPHER_KEY))
@@ -151,5 +184,6 @@ async def record(out: Path = HERE, tag: str = "") -> list[Path]:
 if __name__ == "__main__":
     import sys
 
-    for p in asyncio.run(record(tag=sys.argv[1] if len(sys.argv) > 1 else "")):
+    tag = sys.argv[1] if len(sys.argv) > 1 else ""
+    for p in asyncio.run(record(tag=tag, only=tuple(sys.argv[2:]))):
         print(p)

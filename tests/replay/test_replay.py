@@ -52,6 +52,13 @@ def test_histories_from_before_and_after_the_alert_patches_are_both_kept() -> No
     assert any(p.name.startswith("v3-late_registration_withdrawn") for p in HISTORIES)
 
 
+def test_a_history_with_appeals_and_a_transfer_after_its_patch_is_kept() -> None:
+    """`transfer-needs-answer`: a run that appealed a beslut through to the court's dom and then
+    moved the ärende after the other kommun's answer replays with the patched branch."""
+    marked = [p.name for p in HISTORIES if '"id":"transfer-needs-answer"' in _patch_ids(p)]
+    assert marked == ["v4-appealed_and_transferred.0.json"]
+
+
 def _patch_ids(path: Path) -> str:
     """The patch markers' data of a history (JSON text; base64 in the file)."""
     out = []
