@@ -21,7 +21,7 @@ from domain.calendar import days_between
 from domain.case import fold
 from domain.events import event_from_json
 from domain.frister import MET, MISSED, frist_versions, status_on
-from projections.facts import frist_view_rows
+from projections.facts import frist_view_rows, held_versions
 from projections.source import table_ref
 from projections.tables import CASES, FRISTER
 
@@ -60,7 +60,8 @@ def _recomputed(
         versions, _ = frist_versions(events, until=as_of)
         head = (r["case_id"], state.kommun, state.case_ref)
         ids.add(r["case_id"])
-        for row in frist_view_rows(head, versions, state.enhet, state.handlaggare):
+        held = held_versions(state, versions)
+        for row in frist_view_rows(head, held, state.enhet, state.handlaggare):
             rows.append(dict(zip(_NAMES, row, strict=True)))
     return ids, rows
 

@@ -19,7 +19,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.rules import DEFAULT_POLICY, KommunPolicy
-from projections import delegationsbeslut, evb, frister, utredning
+from projections import delegationsbeslut, evb, frister, overklaganden, utredning
 from projections.access_reads import COLUMNS as ACCESS_COLUMNS
 from projections.access_reads import access_log_report
 from projections.periods import Period
@@ -159,6 +159,12 @@ def _access(
     return access_log_report(c, s, k, p)
 
 
+def _overklaganden(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return overklaganden.overklaganden(c, s, k, p, o.policy)
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -209,5 +215,12 @@ REPORTS: dict[str, ReportSpec] = {
             _deleg,
         ),
         ReportSpec("access-log", "month", "Läsloggen", ACCESS_COLUMNS, _access, time_travel=False),
+        ReportSpec(
+            "overklaganden",
+            "as_of",
+            "Överklaganden som pågår",
+            overklaganden.COLUMNS,
+            _overklaganden,
+        ),
     )
 }
