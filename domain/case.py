@@ -64,8 +64,8 @@ PROCESS_RULES: dict[str, str] = {
     ),
     "P-TRANSFER": (
         "A case is transferred to another, valid kommun, once, after that kommun accepted the "
-        "request or IVO decided the transfer (SoL 29:10-11); an överklagande the kommun has not "
-        "handed to the court stays with it."
+        "request or IVO decided the transfer (SoL 29:10-11); not while its beslut may still be "
+        "appealed to it or an överklagande it has not handed to the court is open (FL 43-46 §§)."
     ),
     "B4": (
         "No förhandsbedömning for an anmälan that arrived while an utredning was pending "
@@ -167,6 +167,10 @@ class CaseState:
     @property
     def pending_utredning(self) -> Utredning | None:
         return next((u for u in self.utredningar.values() if u.avslutad is None), None)
+
+    def running_appeal_period(self, on: date) -> tuple[str, date] | None:
+        """A delgivet beslut whose appeal period still runs on ``on`` (its id and last day)."""
+        return self.appeals.running_period(on)
 
     @property
     def open_overklaganden(self) -> list[str]:

@@ -100,6 +100,8 @@ class _Case(Protocol):
     @property
     def open_overklaganden(self) -> Iterable[str]: ...
 
+    def running_appeal_period(self, on: date) -> tuple[str, date] | None: ...
+
 
 @dataclass
 class Begaran:
@@ -323,6 +325,15 @@ def _g_overflyttat(s: TransferState, case: _Case, ev: CaseEvent) -> None:
                 f"beslut {bid} is not verkställt: its EVB duty stays with this kommun; verkställ "
                 "or end it before the ärende moves",
             )
+    running = case.running_appeal_period(ev.legal_date)
+    if running is not None:
+        _deny(
+            "P-TRANSFER",
+            f"Beslut {running[0]} kan överklagas till och med {running[1]}, och överklagandet ges "
+            "in till kommunen som fattade det (FL 43-44 §§): flytta ärendet efter det.",
+            f"beslut {running[0]} may be appealed until {running[1]}, to the kommun that made it "
+            "(FL 43-44 §§): move the ärende after that day",
+        )
     for oid in case.open_overklaganden:
         _deny(
             "P-TRANSFER",

@@ -189,6 +189,23 @@ def test_a_beslut_not_verkstallt_is_settled_before_the_arende_moves() -> None:
     _state([*ended, _moved("2026-06-03")])
 
 
+@pytest.mark.parametrize(("day", "allowed"), [("2026-03-24", False), ("2026-03-25", True)])
+def test_the_arende_moves_once_the_appeal_period_of_its_beslut_ended(
+    day: str, allowed: bool
+) -> None:
+    """Delgiven 2026-03-03: an appeal may come in to this kommun through 2026-03-24 (FL 44 §)."""
+    given = _closed_utredning(
+        ev("beslut_fattat", "2026-02-20", beslut_id="b1", gynnande=False),
+        ev("beslut_delgivet", "2026-03-03", beslut_id="b1"),
+        _begard("2026-03-04"),
+        _svar("2026-03-05"),
+    )
+    if allowed:
+        _state([*given, _moved(day)])
+    else:
+        assert _refused(given, _moved(day)) == "P-TRANSFER"
+
+
 def test_an_appeal_not_yet_handed_on_stays_with_the_deciding_kommun() -> None:
     appealed = _closed_utredning(
         ev("beslut_fattat", "2026-02-20", beslut_id="b1", gynnande=False),
