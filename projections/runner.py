@@ -141,9 +141,14 @@ class WriterLock:
         return int(row[0]) if row else None
 
     def release(self) -> None:
-        self._acquired = False
+        """Give the lock up now. Unlocked explicitly before the connection closes: a closed
+        client session's backend frees its locks only when the server has processed the
+        disconnect, so a rebuild or standby that asks right after could still find it held."""
+        was_held, self._acquired = self._acquired, False
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
+                if was_held and not self._conn.closed:
+                    self._conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", self._key())
                 self._conn.close()
         self._conn = None
 
