@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,14 +112,14 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
     from infra.bootstrap import database, open_store, startup_lock
+    from infra.config.retry import backoff_until_stopped
     from projections.runner import TRANSIENT, NotWriter, ReportsRunner
 
-    stop = False
+    stopped = threading.Event()
     batches = 0
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
+        stopped.set()
 
     def trace(word: str) -> Any:
         def hook(position: int) -> None:
@@ -132,6 +133,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return hook
 
+    def unavailable(error: BaseException, sleep: float) -> None:
+        # PostgreSQL restarting: the batch rolled back, retrying it is exactly-once
+        print(
+            f"database unavailable ({type(error).__name__}); retry in {sleep}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
     settings = load_settings()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -144,46 +153,45 @@ def cmd_run(args: argparse.Namespace) -> int:
                 before_commit=trace("committing"),
                 after_batch=trace("committed"),
             )
+
+        def write_next() -> int | None:
+            """The next batch's number of events, or None while another runner writes."""
+            if not runner.become_writer():
+                return None
+            return runner.process_next()
+
         try:
             if args.trace:
                 print(f"starting at {runner.view.position()}", flush=True)
-            backoff = 0.0
             standby = False
-            while not stop:
+            while not stopped.is_set():
                 try:
-                    if not runner.become_writer():
-                        if args.until_caught_up and runner.view.position() >= (
-                            runner.app.max_position()
-                        ):
-                            break  # the other writer has reached the head
-                        if not standby:
-                            print(
-                                "another projection runner writes the views; waiting as standby",
-                                file=sys.stderr,
-                                flush=True,
-                            )
-                            standby = True
-                        time.sleep(0.2)
-                        continue
-                    processed = runner.process_next()
+                    processed = backoff_until_stopped(
+                        write_next, stopped, on=TRANSIENT, on_retry=unavailable
+                    )
                 except NotWriter:  # the lock's session ended: nothing written; retake it
                     runner.lock.release()
                     standby = False
                     continue
-                except TRANSIENT as exc:  # PostgreSQL restarting: the batch rolled back
-                    backoff = min(max(backoff * 2, 0.5), 10.0)
-                    print(
-                        f"database unavailable ({type(exc).__name__}); retry in {backoff}s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    time.sleep(backoff)
-                    continue
-                backoff = 0.0
-                if processed == 0:
+                if stopped.is_set():
+                    break
+                if processed is None:
+                    if args.until_caught_up and runner.view.position() >= (
+                        runner.app.max_position()
+                    ):
+                        break  # the other writer has reached the head
+                    if not standby:
+                        print(
+                            "another projection runner writes the views; waiting as standby",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        standby = True
+                    stopped.wait(0.2)
+                elif processed == 0:
                     if args.until_caught_up:
                         break
-                    time.sleep(0.2)
+                    stopped.wait(0.2)
             print(f"views at position {runner.view.position()}", flush=True)
         finally:
             runner.close()

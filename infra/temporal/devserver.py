@@ -13,11 +13,11 @@ import socket
 import subprocess
 import sys
 import sysconfig
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.config.retry import poll
 from workflows import search
 
 
@@ -120,12 +120,11 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"temporal dev server exited with code {proc.returncode}")
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    if not poll(listening, bool, seconds=timeout, every=0.2):
+        raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")
