@@ -6,8 +6,8 @@ Only the projection runner writes the report views, under the views' writer lock
 to API and worker; a second one waits as a standby), ``catch-up`` brings the views to the store's
 head once and exits (for one-shot use without a running worker; with a runner running it waits
 for that runner instead), ``rebuild`` drops every view and folds the record again (a progress bar
-on stderr) and refuses while a runner runs. Killed at any moment, even with SIGKILL inside a
-batch's transaction, ``run`` resumes from the committed position. Import
+on stderr when it is a terminal) and refuses while a runner runs. Killed at any moment, even with
+SIGKILL inside a batch's transaction, ``run`` resumes from the committed position. Import
 loads event lines validated like commands: a bad line is one stderr line naming its number,
 exit 2, and nothing from the file is stored; with ``--no-workflows`` nothing talks to Temporal
 (an auditor's isolated instance), otherwise every still-open case is adopted into its workflow.
@@ -71,34 +71,16 @@ def _positive(text: str) -> int:
     return value
 
 
-class _Bar:
-    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
-
-    def __init__(self, label: str, *, enabled: bool) -> None:
-        self.label, self.enabled, self._last = label, enabled, -1
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        pct = 100 if total <= 0 else min(100, done * 100 // total)
-        if pct == self._last:
-            return
-        self._last = pct
-        filled = pct * 30 // 100
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}% {done}")
-        if pct == 100:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.cli.progress import progress_bar
     from projections.runner import ViewsBusy, rebuild
 
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (_store, env):
         try:
-            result = rebuild(env, _Bar("rebuild", enabled=not args.quiet))
+            with progress_bar("rebuild", enabled=not args.quiet) as progress:
+                result = rebuild(env, progress)
         except ViewsBusy as exc:
             print(f"barnflow: {exc}", file=sys.stderr)
             return 1
@@ -252,7 +234,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     with database(settings) as url, open_store(settings, url) as (store, _env):
         try:
-            summary = import_lines(store, lines, progress=_Bar("import", enabled=False))
+            summary = import_lines(store, lines)
         except ImportRejected as exc:
             print(f"barnflow: {path.name} {exc}", file=sys.stderr)
             return 2
