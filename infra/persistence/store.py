@@ -8,8 +8,9 @@ positions use a plain SELECT, which eventsourcing's API does not offer.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -115,6 +116,8 @@ class AppendResult:
     duplicate: bool
 
 
+#: Cases whose first event ``CaseStore.first_event`` keeps (one per command is asked for).
+FIRST_EVENTS_CACHED = 20_000
 #: How often an append is judged again after another writer appended to the case first.
 CONFLICT_ATTEMPTS = 20
 
@@ -270,6 +273,27 @@ class CaseStore(Application[UUID]):
             case: ChildCase = self.repository.get(case_id)
             return case
         except AggregateNotFoundError:
+            return None
+
+    @functools.cached_property
+    def _first_events(self) -> Callable[[UUID], CaseEvent]:
+        """A case's first event, read once per case in this process (an append-only stream's
+        first event never changes), the least recently used forgotten beyond
+        ``FIRST_EVENTS_CACHED`` cases; ``LookupError`` (never cached) while the case is empty."""
+
+        def read(case_id: UUID) -> CaseEvent:
+            events = self.case_events(case_id, versions=(1,))
+            if not events:
+                raise LookupError(case_id)
+            return events[0]
+
+        return functools.lru_cache(maxsize=FIRST_EVENTS_CACHED)(read)
+
+    def first_event(self, case_id: UUID) -> CaseEvent | None:
+        """The event that opened the case (it names the child), or None for no such case."""
+        try:
+            return self._first_events(case_id)
+        except LookupError:
             return None
 
     def case_events(
