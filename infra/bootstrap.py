@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import TypeVar
 import psycopg
 from temporalio.client import Client
 
+from infra.config.retry import retry_for
 from infra.config.settings import Settings
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.kommun_config import store_versions, with_versions
@@ -43,15 +43,11 @@ def database(settings: Settings) -> Iterator[str]:
 def _when_up(attempt: Callable[[], T], wait: float) -> T:
     """``attempt()``, retried once a second while PostgreSQL refuses connections (a server that
     is starting or recovering), for up to ``wait`` seconds; then its error."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return attempt()
-        except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
-            time.sleep(1.0)
+
+    def waiting(error: BaseException, _sleep: float) -> None:
+        _log.warning("waiting for PostgreSQL: %s", str(error).strip()[:120])
+
+    return retry_for(wait, every=1.0, on=psycopg.OperationalError, on_retry=waiting)(attempt)
 
 
 #: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
