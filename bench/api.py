@@ -47,6 +47,7 @@ from temporalio.worker import Worker
 
 from bench.bare_update_workflow import BareUpdateWorkflow
 from bench.workflow import lifecycle
+from domain.events import parse_event
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
 from infra.api.serve import serving
@@ -174,7 +175,9 @@ async def bench(args: argparse.Namespace) -> None:
                 raise RuntimeError(f"POST /commands: {r.status_code} {r.text}")
 
         async def direct(ev: dict[str, Any]) -> None:
-            await send_command(client, store, ev, pseudonym_key=KEYS.pseudonym, task_queue=tq)
+            await send_command(
+                client, store, parse_event(ev), pseudonym_key=KEYS.pseudonym, task_queue=tq
+            )
 
         n, c = args.cases, args.concurrency
         await _latencies(range(WARM, WARM + min(n, 4)), c, at, post, post)

@@ -45,6 +45,7 @@ from temporalio.worker import Worker
 
 from bench.bare_workflow import BareWorkflow
 from domain.calendar import STOCKHOLM
+from domain.events import parse_event
 from domain.identity import luhn_check_digit
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
@@ -172,7 +173,11 @@ async def bench(args: argparse.Namespace) -> None:
                 async def barnflow_case(i: int) -> None:
                     for ev in lifecycle(i, at):
                         await send_command(
-                            client, store, ev, pseudonym_key=PSEUDONYM_KEY, task_queue=tq
+                            client,
+                            store,
+                            parse_event(ev),
+                            pseudonym_key=PSEUDONYM_KEY,
+                            task_queue=tq,
                         )
 
                 await _run_all(min(5, args.cases), args.concurrency, barnflow_case)  # warm-up

@@ -5,8 +5,9 @@ decision taken by someone without delegation is taken without authority, so barn
 ``beslut_fattat`` whose delegat is below the level the kommun's delegationsordning requires.
 
 The delegationsordning is configuration, not code: every kommun writes its own and changes it by
-nämnd decision, so it is a TOML file (format: ``docs/delegationsordning.md``, example:
-``config/delegationsordning.sample.toml``) validated here with errors that name the key path.
+nämnd decision, so it is a table of the kommun's configuration file (format:
+``docs/delegationsordning.md``, example: ``config/kommun.sample.toml``), validated in
+``infra.config.kommun`` with errors that name the file and the key path.
 
 Comparison policy (the one place where two ladders meet):
 
@@ -22,36 +23,35 @@ Comparison policy (the one place where two ladders meet):
   ``ordforande = true``; any other decision by the ordförande is rejected. Such a decision is
   flagged so it lands on the next meeting's list (docs/domain.md §5.7).
 
-This module is pure (no I/O outside ``load_delegationsordning``) so that workflows can evaluate a
-parsed ordning deterministically.
+This module is pure (no I/O) so that workflows can evaluate an ordning deterministically.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-from typing import Final
+from datetime import date
+from typing import Any, Final
 
 from domain.errors import RuleViolation
 
 __all__ = [
     "BODIES",
+    "LADDER",
     "OFFICIALS",
     "ORDFORANDE",
     "ROLES",
+    "URGENT_LAWS",
     "AmountThreshold",
     "DelegationCheck",
-    "DelegationConfigError",
     "DelegationRule",
     "Delegationsordning",
-    "load_delegationsordning",
+    "delegationsordning_from_document",
+    "may_be_urgent",
     "normalize_lagrum",
-    "parse_delegationsordning",
+    "rank",
     "role_satisfies",
 ]
 
@@ -65,32 +65,11 @@ OFFICIALS: Final = (
 BODIES: Final = ("utskott", "namnd")
 ORDFORANDE: Final = "ordforande"
 ROLES: Final = (*OFFICIALS, *BODIES, ORDFORANDE)
-# One total order over both ladders: every body above every official (see module docstring).
-_RANK: Final[dict[str, int]] = {role: i for i, role in enumerate((*OFFICIALS, *BODIES))}
+#: One total order over both ladders, lowest first: every body above every official (see the
+#: module docstring). ``ordforande`` is not on it.
+LADDER: Final = (*OFFICIALS, *BODIES)
+_RANK: Final[dict[str, int]] = {role: i for i, role in enumerate(LADDER)}
 _RULE_ID: Final = "DELEG"
-
-_TOP_KEYS: Final = {"kommun", "namn", "version", "giltig_fran", "regler"}
-_RULE_KEYS: Final = {
-    "id",
-    "beslutstyp",
-    "lagrum",
-    "lagsta_delegat",
-    "beloppsgranser",
-    "ordforande",
-    "anmalan_till_namnden",
-    "beskrivning",
-}
-_THRESHOLD_KEYS: Final = {"over_kr_per_dygn", "lagsta_delegat"}
-
-
-class DelegationConfigError(ValueError):
-    """The delegationsordning file is invalid; ``path`` names the offending key."""
-
-    def __init__(self, path: str, message: str, source: str) -> None:
-        super().__init__(f"{path}: {message} (in {source})")
-        self.path = path
-        self.message = message
-        self.source = source
 
 
 def role_satisfies(delegat_roll: str, required: str) -> bool:
@@ -103,15 +82,26 @@ def role_satisfies(delegat_roll: str, required: str) -> bool:
     return _RANK[delegat_roll] >= _RANK[required]
 
 
+def rank(role: str) -> int | None:
+    """The role's place on the combined ladder (higher decides more), ``None`` off the ladder."""
+    return _RANK.get(role)
+
+
 #: Acts whose decisions the ordförande may take when the nämnd cannot wait (LVU 6, 11, 27, 31 d
 #: §§; from 2027-01-01 lag 2026:1600 5 kap. 3 §, 6 kap. 2 §, 12 kap. 7 §, 13 kap. 7 §).
-_URGENT_LAWS: Final = ("lvu", "lag 2026:1600", "2026:1600")
+URGENT_LAWS: Final = ("lvu", "lag 2026:1600", "2026:1600")
 
 
 def normalize_lagrum(lagrum: str) -> str:
     """Match key for a lagrum: ``"LVU 6§"``, ``"lvu  6 §"`` and ``"LVU 6 §"`` are the same."""
     text = re.sub(r"\s*§", " §", lagrum)
     return " ".join(text.split()).casefold()
+
+
+def may_be_urgent(lagrum: str) -> bool:
+    """Whether the ordförande's kompletterande beslutanderätt can exist under ``lagrum``: only
+    LVU decisions (LVU 1990:52, from 2027-01-01 lag 2026:1600)."""
+    return normalize_lagrum(lagrum).startswith(URGENT_LAWS)
 
 
 @dataclass(frozen=True)
@@ -281,221 +271,43 @@ class Delegationsordning:
 
 
 # --------------------------------------------------------------------------------------------
-# Parsing and validation
+# Building from a validated document
 
 
-class _Parser:
-    """Walks the mapping; raises ``DelegationConfigError`` naming the first bad key path."""
+def delegationsordning_from_document(
+    document: Mapping[str, Any], source: str, *, kommun: str | None = None
+) -> Delegationsordning:
+    """A ``Delegationsordning`` from a validated document (the TOML table's shape).
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, path: str, message: str) -> DelegationConfigError:
-        return DelegationConfigError(path, message, self.source)
-
-    def table(self, value: object, path: str, allowed: set[str]) -> Mapping[str, object]:
-        if not isinstance(value, Mapping):
-            raise self.fail(path, f"expected a table, got {_type_name(value)}")
-        for key in value:
-            if key not in allowed:
-                raise self.fail(f"{path}.{key}" if path else str(key), "unknown key")
-        return value
-
-    def text(self, table: Mapping[str, object], key: str, path: str, *, required: bool) -> str:
-        full = f"{path}.{key}" if path else key
-        if key not in table:
-            if required:
-                raise self.fail(full, "missing required key")
-            return ""
-        value = table[key]
-        if not isinstance(value, str):
-            raise self.fail(full, f"expected a string, got {_type_name(value)}")
-        if required and not value.strip():
-            raise self.fail(full, "must not be empty")
-        return value.strip()
-
-    def flag(self, table: Mapping[str, object], key: str, path: str, default: bool) -> bool:
-        if key not in table:
-            return default
-        value = table[key]
-        if not isinstance(value, bool):
-            raise self.fail(f"{path}.{key}", f"expected a boolean, got {_type_name(value)}")
-        return value
-
-    def role(self, table: Mapping[str, object], key: str, path: str) -> str:
-        value = self.text(table, key, path, required=True)
-        full = f"{path}.{key}"
-        if value == ORDFORANDE:
-            raise self.fail(
-                full, "ordforande is not a ladder level; set ordforande = true on the rule instead"
-            )
-        if value not in _RANK:
-            raise self.fail(full, f"unknown role {value!r} (expected one of {', '.join(_RANK)})")
-        return value
-
-    def thresholds(
-        self, table: Mapping[str, object], path: str, base: str
-    ) -> tuple[AmountThreshold, ...]:
-        if "beloppsgranser" not in table:
-            return ()
-        raw = table["beloppsgranser"]
-        full = f"{path}.beloppsgranser"
-        if not isinstance(raw, Sequence) or isinstance(raw, str):
-            raise self.fail(full, f"expected an array of tables, got {_type_name(raw)}")
-        if not raw:
-            raise self.fail(full, "must not be empty (omit the key for no thresholds)")
-        steps: list[AmountThreshold] = []
-        previous_amount = -math.inf
-        previous_level = base
-        for i, item in enumerate(raw):
-            where = f"{full}[{i}]"
-            step = self.table(item, where, _THRESHOLD_KEYS)
-            if "over_kr_per_dygn" not in step:
-                raise self.fail(f"{where}.over_kr_per_dygn", "missing required key")
-            amount = step["over_kr_per_dygn"]
-            if isinstance(amount, bool) or not isinstance(amount, int | float):
-                raise self.fail(
-                    f"{where}.over_kr_per_dygn", f"expected a number, got {_type_name(amount)}"
-                )
-            if not math.isfinite(amount) or amount < 0:
-                raise self.fail(f"{where}.over_kr_per_dygn", "must be a non-negative number")
-            if amount <= previous_amount:
-                raise self.fail(
-                    f"{where}.over_kr_per_dygn", "thresholds must be in increasing order"
-                )
-            level = self.role(step, "lagsta_delegat", where)
-            if _RANK[level] <= _RANK[previous_level]:
-                raise self.fail(
-                    f"{where}.lagsta_delegat",
-                    f"{level!r} must be above the level below the threshold ({previous_level!r})",
-                )
-            steps.append(AmountThreshold(float(amount), level))
-            previous_amount, previous_level = amount, level
-        return tuple(steps)
-
-    def rule(self, value: object, path: str) -> DelegationRule:
-        table = self.table(value, path, _RULE_KEYS)
-        rule_id = self.text(table, "id", path, required=True)
-        beslutstyp = self.text(table, "beslutstyp", path, required=True)
-        lagrum = self.text(table, "lagrum", path, required=True)
-        lagsta = self.role(table, "lagsta_delegat", path)
-        steps = self.thresholds(table, path, lagsta)
-        ordforande = self.flag(table, "ordforande", path, default=False)
-        if ordforande:
-            if lagsta not in BODIES:
-                raise self.fail(
-                    f"{path}.ordforande",
-                    "the ordförande's urgent decision right only complements a political body; "
-                    f"lagsta_delegat is {lagsta!r}",
-                )
-            if not normalize_lagrum(lagrum).startswith(_URGENT_LAWS):
-                raise self.fail(
-                    f"{path}.ordforande",
-                    "only LVU decisions may be urgent (LVU 1990:52 or lag 2026:1600), "
-                    f"lagrum is {lagrum!r}",
-                )
-        return DelegationRule(
-            id=rule_id,
-            beslutstyp=beslutstyp,
-            lagrum=lagrum,
-            lagsta_delegat=lagsta,
-            beloppsgranser=steps,
-            ordforande=ordforande,
-            anmalan_till_namnden=self.flag(table, "anmalan_till_namnden", path, default=True),
-            beskrivning=self.text(table, "beskrivning", path, required=False),
-        )
-
-    def ordning(self, mapping: object) -> Delegationsordning:
-        top = self.table(mapping, "", _TOP_KEYS)
-        kommun = self.text(top, "kommun", "", required=True)
-        if not (len(kommun) == 4 and kommun.isdigit()):
-            raise self.fail("kommun", f"expected a 4-digit kommunkod, got {kommun!r}")
-        raw_from = top.get("giltig_fran")
-        giltig_fran: date | None = None
-        if raw_from is not None:
-            # TOML has distinct date and datetime types; a datetime here is a mistake.
-            if not isinstance(raw_from, date) or isinstance(raw_from, datetime):
-                raise self.fail("giltig_fran", f"expected a date, got {_type_name(raw_from)}")
-            giltig_fran = raw_from
-        if "regler" not in top:
-            raise self.fail("regler", "missing required key")
-        raw = top["regler"]
-        if not isinstance(raw, Sequence) or isinstance(raw, str):
-            raise self.fail("regler", f"expected an array of tables, got {_type_name(raw)}")
-        if not raw:
-            raise self.fail("regler", "must contain at least one rule")
-        rules: list[DelegationRule] = []
-        seen_ids: dict[str, int] = {}
-        seen_keys: dict[tuple[str, str], int] = {}
-        for i, item in enumerate(raw):
-            path = f"regler[{i}]"
-            rule = self.rule(item, path)
-            if rule.id in seen_ids:
-                raise self.fail(
-                    f"{path}.id", f"duplicate id {rule.id!r} (also regler[{seen_ids[rule.id]}])"
-                )
-            key = (rule.beslutstyp, normalize_lagrum(rule.lagrum))
-            if key in seen_keys:
-                raise self.fail(
-                    path,
-                    f"duplicate rule for beslutstyp {rule.beslutstyp!r} and lagrum "
-                    f"{rule.lagrum!r} (also regler[{seen_keys[key]}])",
-                )
-            seen_ids[rule.id] = i
-            seen_keys[key] = i
-            rules.append(rule)
-        return Delegationsordning(
-            kommun=kommun,
-            regler=tuple(rules),
-            source=self.source,
-            namn=self.text(top, "namn", "", required=False),
-            version=self.text(top, "version", "", required=False),
-            giltig_fran=giltig_fran,
-        )
+    ``infra.config.kommun`` validates every kommun file with pydantic (unknown keys, types, the
+    ladder, thresholds, the ordförande right, duplicates; errors naming the file and key path)
+    before its document is stored and referenced; this pure builder only assembles the object
+    the update validator judges with. ``kommun`` defaults to the document's own ``kommun`` (the
+    inline form commands carried before configurations were referenced by version).
+    """
+    raw_from = document.get("giltig_fran")
+    giltig_fran = date.fromisoformat(raw_from) if isinstance(raw_from, str) else raw_from
+    return Delegationsordning(
+        kommun=str(kommun if kommun is not None else document["kommun"]),
+        regler=tuple(_rule(r) for r in document["regler"]),
+        source=source,
+        namn=str(document.get("namn") or ""),
+        version=str(document.get("version") or ""),
+        giltig_fran=giltig_fran if isinstance(giltig_fran, date) else None,
+    )
 
 
-def _type_name(value: object) -> str:
-    names = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array"}
-    for kind, name in names.items():
-        if type(value) is kind:
-            return name
-    if isinstance(value, Mapping):
-        return "table"
-    return type(value).__name__
-
-
-def parse_delegationsordning(mapping: Mapping[str, object], source: str) -> Delegationsordning:
-    """Validate an already-decoded delegationsordning (``source`` names it in error messages)."""
-    return _Parser(source).ordning(mapping)
-
-
-def load_delegationsordning(path: str | Path) -> Delegationsordning:
-    """Read and validate a TOML delegationsordning file."""
-    file = Path(path)
-    try:
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise DelegationConfigError("<file>", f"not valid TOML: {exc}", str(file)) from exc
-    return parse_delegationsordning(data, str(file))
-
-
-def delegationsordning_to_json(mapping: Mapping[str, object]) -> dict[str, object]:
-    """A decoded TOML ordning as plain JSON (dates as ISO strings), to travel with a command."""
-    out = dict(mapping)
-    raw_from = out.get("giltig_fran")
-    if isinstance(raw_from, date):
-        out["giltig_fran"] = raw_from.isoformat()
-    return out
-
-
-def delegationsordning_from_json(mapping: Mapping[str, object], source: str) -> Delegationsordning:
-    """The inverse of ``delegationsordning_to_json``, validated like a file."""
-    data = dict(mapping)
-    raw_from = data.get("giltig_fran")
-    if isinstance(raw_from, str):
-        try:
-            data["giltig_fran"] = date.fromisoformat(raw_from)
-        except ValueError as exc:
-            raise DelegationConfigError("giltig_fran", f"not a date: {raw_from!r}", source) from exc
-    return parse_delegationsordning(data, source)
+def _rule(raw: Mapping[str, Any]) -> DelegationRule:
+    return DelegationRule(
+        id=str(raw["id"]).strip(),
+        beslutstyp=str(raw["beslutstyp"]).strip(),
+        lagrum=str(raw["lagrum"]).strip(),
+        lagsta_delegat=str(raw["lagsta_delegat"]),
+        beloppsgranser=tuple(
+            AmountThreshold(float(t["over_kr_per_dygn"]), str(t["lagsta_delegat"]))
+            for t in raw.get("beloppsgranser") or ()
+        ),
+        ordforande=bool(raw.get("ordforande", False)),
+        anmalan_till_namnden=bool(raw.get("anmalan_till_namnden", True)),
+        beskrivning=str(raw.get("beskrivning") or "").strip(),
+    )

@@ -1,23 +1,20 @@
-"""The rules catalogue (docs/law.md §3) as data, plus the per-kommun policy file.
+"""The rules catalogue (docs/law.md §3) as data, plus the per-kommun policy.
 
 Keeping every deadline's length, legal reference and extension policy in one table means the
 frist engine, the ``rules list`` command and ``docs/rules.md`` cannot disagree about the law.
 Where the statute is silent or unclear (docs/law.md §5), the choice is a named ``UncertainPolicy``
-with a safe default instead of a silent guess; a kommun may override some of them in its TOML
-file.
+with a safe default instead of a silent guess; a kommun may override some of them in its
+configuration file (``infra.config.kommun``).
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from domain.calendar import add_days, add_months, add_weeks, add_years
-from domain.events import INSATSTYPER
 
 Unit = Literal["days", "weeks", "months", "years", "same_day", "annual_date"]
 Recurrence = Literal["none", "rolling", "anniversary", "quarterly", "annual"]
@@ -1100,20 +1097,14 @@ def rule(rule_id: str) -> Rule:
 # --- per-kommun policy ---------------------------------------------------------------------------
 
 
-class PolicyError(ValueError):
-    """The kommun policy file is invalid; the message starts with the offending key."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}")
-        self.key = key
-
-
 @dataclass(frozen=True)
 class KommunPolicy:
     """Local targets and the U-point choices of one kommun (docs/domain.md §5.5, docs/law.md §5).
 
     The defaults are the safe choices documented in ``docs/rules.md``; a kommun file only states
-    what differs.
+    what differs. A kommun's file is validated in ``infra.config.kommun`` (pydantic) and reaches
+    the domain as a validated document (``policy_from_mapping``), as part of its versioned
+    configuration (``domain.kommun.KommunConfig``).
     """
 
     kommun: str | None = None
@@ -1138,118 +1129,32 @@ class KommunPolicy:
 
 
 DEFAULT_POLICY = KommunPolicy()
-_POLICY_KEYS = (
-    "a1_nasta_dag_efter",
-    "d3_start",
-    "uppfoljning_gammal_sol_manader",
-    "d10_per_arende",
-    "a3_begaran_antas",
-    "nasta_sammantrade_dagar",
-    "offentligt_bitrade_dagar",
-    "overklagande_overlamnande_dagar",
-)
-_TOP_KEYS = {"kommun", "namn", "klagomal", "verkstallighet", "sondagsregel", "policy"}
-
-
-def _int(value: object, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise PolicyError(key, f"must be an integer {low}..{high}, got {value!r}")
-    return value
-
-
-def _table(raw: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
-    value = raw.get(key, {})
-    if not isinstance(value, Mapping):
-        raise PolicyError(key, "must be a table")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise PolicyError(f"{key}.{unknown[0]}", "unknown key")
-    return value
 
 
 def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
-    """Validate a decoded TOML document into a ``KommunPolicy`` (errors name the key)."""
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        raise PolicyError(unknown[0], "unknown key")
-    kommun = raw.get("kommun")
-    if kommun is not None and (
-        not isinstance(kommun, str) or not kommun.isdigit() or len(kommun) != 4
-    ):
-        raise PolicyError("kommun", 'must be a 4-digit kommunkod as a string, e.g. "1280"')
-    klag = _table(raw, "klagomal", {"dagar"})
-    verk = _table(raw, "verkstallighet", set(INSATSTYPER))
-    sond = _table(raw, "sondagsregel", {"regler"})
-    pol = _table(raw, "policy", set(_POLICY_KEYS))
-    regler = sond.get("regler", [])
-    if not isinstance(regler, list) or not all(isinstance(r, str) for r in regler):
-        raise PolicyError("sondagsregel.regler", "must be a list of rule ids")
-    for rid in regler:
-        if rid not in RULES_BY_ID:
-            raise PolicyError("sondagsregel.regler", f"unknown rule id {rid!r}")
-        if rid in NO_SONDAGSREGEL:
-            raise PolicyError(
-                "sondagsregel.regler",
-                f"{rid} may not use söndagsregeln (a late {rid} ends the decision)",
-            )
-    late = pol.get("a1_nasta_dag_efter")
-    if late is not None and (not isinstance(late, str) or not _is_hhmm(late)):
-        raise PolicyError("policy.a1_nasta_dag_efter", 'must be a time "HH:MM"')
-    d3 = pol.get("d3_start", "beslut")
-    if d3 not in ("beslut", "verkstallighet"):
-        raise PolicyError("policy.d3_start", 'must be "beslut" or "verkstallighet"')
-    d10 = _bool(pol, "d10_per_arende")
-    a3 = _bool(pol, "a3_begaran_antas")
+    """A ``KommunPolicy`` from a validated kommun document (the TOML file's shape; keys left out
+    keep their defaults, keys this builder does not read, such as ``delegationsordning``, are
+    ignored).
+
+    Validation is not done here: ``infra.config.kommun`` checks every file with pydantic (errors
+    naming the file and the key path) before a document is stored and referenced, so the pure
+    domain only builds the object the workflow, the views and the API all compute with.
+    """
+    klagomal = raw.get("klagomal") or {}
+    sond = raw.get("sondagsregel") or {}
+    pol = raw.get("policy") or {}
+    verk = raw.get("verkstallighet") or {}
     return KommunPolicy(
-        kommun=kommun,
-        d10_per_arende=d10,
-        a3_begaran_antas=a3,
-        klagomal_dagar=_int(klag.get("dagar", 14), "klagomal.dagar", 1, 365),
-        verkstallighet_mal_dagar={
-            k: _int(v, f"verkstallighet.{k}", 0, 3650) for k, v in verk.items()
-        },
-        sondagsregel=frozenset(regler),
-        a1_nasta_dag_efter=late,
-        d3_start=str(d3),
-        uppfoljning_gammal_sol_manader=_int(
-            pol.get("uppfoljning_gammal_sol_manader", 2),
-            "policy.uppfoljning_gammal_sol_manader",
-            1,
-            6,
-        ),
-        nasta_sammantrade_dagar=_int(
-            pol.get("nasta_sammantrade_dagar", 30), "policy.nasta_sammantrade_dagar", 1, 90
-        ),
-        offentligt_bitrade_dagar=_int(
-            pol.get("offentligt_bitrade_dagar", 1), "policy.offentligt_bitrade_dagar", 0, 30
-        ),
-        overklagande_overlamnande_dagar=_int(
-            pol.get("overklagande_overlamnande_dagar", 7),
-            "policy.overklagande_overlamnande_dagar",
-            1,
-            30,
-        ),
+        kommun=raw.get("kommun"),
+        klagomal_dagar=int(klagomal.get("dagar", 14)),
+        verkstallighet_mal_dagar={str(k): int(v) for k, v in verk.items() if v is not None},
+        sondagsregel=frozenset(str(r) for r in sond.get("regler", ())),
+        a1_nasta_dag_efter=pol.get("a1_nasta_dag_efter"),
+        d3_start=str(pol.get("d3_start", "beslut")),
+        uppfoljning_gammal_sol_manader=int(pol.get("uppfoljning_gammal_sol_manader", 2)),
+        d10_per_arende=bool(pol.get("d10_per_arende", False)),
+        a3_begaran_antas=bool(pol.get("a3_begaran_antas", False)),
+        nasta_sammantrade_dagar=int(pol.get("nasta_sammantrade_dagar", 30)),
+        offentligt_bitrade_dagar=int(pol.get("offentligt_bitrade_dagar", 1)),
+        overklagande_overlamnande_dagar=int(pol.get("overklagande_overlamnande_dagar", 7)),
     )
-
-
-def _bool(pol: Mapping[str, Any], key: str) -> bool:
-    value = pol.get(key, False)
-    if not isinstance(value, bool):
-        raise PolicyError(f"policy.{key}", "must be true or false")
-    return value
-
-
-def _is_hhmm(text: str) -> bool:
-    parts = text.split(":")
-    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
-        return False
-    return int(parts[0]) < 24 and int(parts[1]) < 60
-
-
-def load_policy(path: str | Path) -> KommunPolicy:
-    """Read and validate a kommun TOML file; syntax errors become ``PolicyError("toml", …)``."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError("toml", str(exc)) from exc
-    return policy_from_mapping(raw)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -16,8 +15,10 @@ from typing import TypeVar
 import psycopg
 from temporalio.client import Client
 
+from infra.config.retry import retry_for
 from infra.config.settings import Settings
 from infra.persistence.embedded_pg import embedded_postgres
+from infra.persistence.kommun_config import store_versions, with_versions
 from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, eventsourcing_env
 from infra.temporal.client import connect
@@ -42,15 +43,11 @@ def database(settings: Settings) -> Iterator[str]:
 def _when_up(attempt: Callable[[], T], wait: float) -> T:
     """``attempt()``, retried once a second while PostgreSQL refuses connections (a server that
     is starting or recovering), for up to ``wait`` seconds; then its error."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return attempt()
-        except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
-            time.sleep(1.0)
+
+    def waiting(error: BaseException, _sleep: float) -> None:
+        _log.warning("waiting for PostgreSQL: %s", str(error).strip()[:120])
+
+    return retry_for(wait, every=1.0, on=psycopg.OperationalError, on_retry=waiting)(attempt)
 
 
 #: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
@@ -95,14 +92,27 @@ def open_store(
     """The event store on ``url``, its schema first migrated to the code's version under the
     start-up lock (``infra.persistence.schema``). Long-running services pass ``wait_for_database``
     (seconds) so that one started next to a recovering PostgreSQL waits for it instead of exiting;
-    one-shot commands fail at once with one line."""
-    env = eventsourcing_env(
-        url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
+    one-shot commands fail at once with one line.
+
+    The kommun configurations in force (``settings.kommun_configs``) are stored as versions in
+    the database (append-only, ``infra.persistence.kommun_config``) and named in the returned
+    environment, so every process that computes with them can read them by version id."""
+    configs = settings.kommun_configs
+    env = with_versions(
+        eventsourcing_env(
+            url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
+        ),
+        configs.versions(),
     )
 
     def migrated() -> None:
         with startup_lock(url, wait_for_database=0.0):
             applied = migrate(url, settings.database.schema, env)
+            if len(configs):
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                    added = store_versions(conn, settings.database.schema, configs)
+                for version in added:
+                    _log.info("kommun configuration %s stored", version)
         if applied:
             _log.info("schema %s: applied migrations %s", settings.database.schema, applied)
 

@@ -33,9 +33,10 @@ from temporalio import client as temporal_client
 from temporalio import worker as temporal_worker
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 from temporalio.contrib.opentelemetry._context import attached_context
-from temporalio.exceptions import ApplicationError
 
+from domain.errors import RuleViolation
 from infra.config.settings import SettingsError
+from workflows.messages import rejected
 
 TRACER_NAME = "barnflow"
 MODES = ("off", "console", "otlp")
@@ -190,16 +191,11 @@ def _command_type(args: Iterable[Any]) -> str:
 
 
 def rejection_rule(exc: BaseException) -> str | None:
-    """The rule id of a rejected command (``ApplicationError`` details[0]), else ``None``."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ApplicationError) and cause.type == "RuleViolation":
-            details = list(cause.details)
-            return str(details[0]) if details else "unknown"
-        if isinstance(cause, ApplicationError) and cause.type == "EventValidationError":
-            return "EVENT-INVALID"
-        cause = cause.__cause__
-    return None
+    """The rule id of a rejected command (``EVENT-INVALID`` for a bad field), else ``None``."""
+    cause = rejected(exc)
+    if cause is None:
+        return None
+    return cause.rule if isinstance(cause, RuleViolation) else "EVENT-INVALID"
 
 
 class CommandMetricsInterceptor(temporal_client.Interceptor):

@@ -25,6 +25,7 @@ from domain.evb import EvbBeslut, evb_duty_from, utredning_original_due
 from domain.events import CaseEvent
 from domain.frister import FristVersion, frist_versions
 from domain.identity import ivo_pseudo_id
+from domain.rules import DEFAULT_POLICY, KommunPolicy
 
 Row = tuple[Any, ...]
 Seal = Callable[[bytes], bytes]
@@ -166,17 +167,21 @@ def _first(dates: dict[str, date], key: str, day: date) -> None:
 
 
 def case_rows(
-    case_id: str, events: list[CaseEvent], ivo_id: str | None, seal: Seal
+    case_id: str,
+    events: list[CaseEvent],
+    ivo_id: str | None,
+    seal: Seal,
+    policy: KommunPolicy = DEFAULT_POLICY,
 ) -> tuple[tuple[list[Row], ...], date | None]:
     """Rows of ``projections.tables.ROW_TABLES`` for one case (events in stream order), and the
-    case's ``frister_until`` (see ``frist_versions``)."""
+    case's ``frister_until`` (see ``frist_versions``); frister with the kommun's ``policy``."""
     state = fold(events)
     kommun, ref = state.kommun, state.case_ref
     kon, born = state.kon, _d(state.fodelsedatum)
     head = (case_id, kommun, ref)
     child = (kon, born)
 
-    versions, until = frist_versions(events)
+    versions, until = frist_versions(events, policy=policy)
     frister = frist_view_rows(head, held_versions(state, versions), state.enhet, state.handlaggare)
 
     avbrott: dict[str, list[list[str | None]]] = {}

@@ -21,6 +21,7 @@ from domain.calendar import days_between
 from domain.case import fold
 from domain.events import event_from_json
 from domain.frister import MET, MISSED, frist_versions, status_on
+from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections.facts import frist_view_rows, held_versions
 from projections.source import table_ref
 from projections.tables import CASES, FRISTER
@@ -41,7 +42,13 @@ _NAMES = FRISTER.column_names
 
 
 def _recomputed(
-    curs: Cursor[DictRow], schema: str, kommun: str, as_of: date, unseal: Callable[[bytes], bytes]
+    curs: Cursor[DictRow],
+    schema: str,
+    kommun: str,
+    as_of: date,
+    unseal: Callable[[bytes], bytes],
+    *,
+    policy: KommunPolicy,
 ) -> tuple[set[str], list[dict[str, Any]]]:
     """Rows of the cases whose stored repeating frister end before ``as_of``, recomputed."""
     curs.execute(
@@ -57,7 +64,7 @@ def _recomputed(
         envs = orjson.loads(unseal(r["events"]))
         events = [event_from_json(e) for e in envs]
         state = fold(events)
-        versions, _ = frist_versions(events, until=as_of)
+        versions, _ = frist_versions(events, until=as_of, policy=policy)
         head = (r["case_id"], state.kommun, state.case_ref)
         ids.add(r["case_id"])
         held = held_versions(state, versions)
@@ -74,8 +81,10 @@ def frister_rows(
     unseal: Callable[[bytes], bytes],
     *,
     include_closed: bool = False,
+    policy: KommunPolicy = DEFAULT_POLICY,
 ) -> list[dict[str, Any]]:
     """Frister of ``kommun`` on ``as_of``: open/overdue (met/missed too with ``include_closed``).
+    ``policy`` is the kommun's one the views were computed with (``ReportsView.policy``).
 
     Ordered by due date, case and key, so the same record always gives the same list.
     """
@@ -92,7 +101,7 @@ def frister_rows(
         (kommun, as_of, as_of) if include_closed else (kommun, as_of, as_of, as_of),
     )
     stored = curs.fetchall()
-    redone, extra = _recomputed(curs, schema, kommun, as_of, unseal)
+    redone, extra = _recomputed(curs, schema, kommun, as_of, unseal, policy=policy)
     found = [dict(r) for r in stored if r["case_id"] not in redone]
     found.extend(
         r

@@ -22,7 +22,7 @@ from typing import Any
 
 from projections.decode import StateDecoder
 from projections.facts import ivo_id_of, ivo_key, redact
-from projections.view import encode_cases, view_cipher
+from projections.view import Policies, encode_cases, view_cipher
 
 #: One case as stored: (case_id, [(notification_id, encrypted state), ...] in stream order).
 StoredCase = tuple[str, list[tuple[int, bytes]]]
@@ -34,9 +34,11 @@ CHUNK_TIMEOUT = 600.0
 
 
 class CaseFolder:
-    """Decrypts, redacts and folds stored cases with the store's keys (one per process)."""
+    """Decrypts, redacts and folds stored cases with the store's keys and the kommuner's
+    policies (one per process; the rebuilding process resolved the policies)."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], policies: Policies) -> None:
+        self._policies = dict(policies)
         cipher = view_cipher(env)
         self._decoder = StateDecoder(cipher)
         self._seal = cipher.encrypt
@@ -54,15 +56,15 @@ class CaseFolder:
                 envs.append(redact(env))
             events += len(envs)
             cases.append((cid, envs, ivo))
-        return events, len(cases), encode_cases(cases, self._seal)
+        return events, len(cases), encode_cases(cases, self._seal, self._policies)
 
 
 _FOLDER: CaseFolder | None = None
 
 
-def _init_worker(env: dict[str, str]) -> None:
+def _init_worker(env: dict[str, str], policies: dict[str, Any]) -> None:
     global _FOLDER  # noqa: PLW0603 - one folder per worker process, built once
-    _FOLDER = CaseFolder(env)
+    _FOLDER = CaseFolder(env, policies)
 
 
 def _fold_in_worker(chunk: list[StoredCase]) -> Folded:
@@ -82,7 +84,7 @@ class FoldPool:
     With ``workers == 0`` every chunk is folded in this process (small records: no start-up).
     """
 
-    def __init__(self, env: Mapping[str, str], workers: int) -> None:
+    def __init__(self, env: Mapping[str, str], workers: int, policies: Policies) -> None:
         self._pending: list[Any] = []
         self._max_pending = 2 * max(workers, 1)
         self._local: CaseFolder | None = None
@@ -91,9 +93,11 @@ class FoldPool:
             ctx = multiprocessing.get_context("forkserver")
             # Only effective before the process's fork server starts (then it is kept).
             ctx.set_forkserver_preload([__name__])
-            self._pool = ctx.Pool(workers, initializer=_init_worker, initargs=(dict(env),))
+            self._pool = ctx.Pool(
+                workers, initializer=_init_worker, initargs=(dict(env), dict(policies))
+            )
         else:
-            self._local = CaseFolder(env)
+            self._local = CaseFolder(env, policies)
 
     def submit(self, chunk: list[StoredCase]) -> list[Folded]:
         """Queue ``chunk``; return the folded chunks that had to be collected to make room."""

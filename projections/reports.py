@@ -1,16 +1,17 @@
 """Every report of docs/domain.md §5 by name, with the period option it takes (the CLI and the HTTP
 API both serve exactly this registry).
 
-``build`` returns a JSON-ready dict whose content depends only on the record (no generation
-time): rows are ordered by the report, so ``orjson.dumps(..., option=OPT_SORT_KEYS)`` of a
-rebuilt view is byte-identical to the original.
+``build`` returns a JSON-ready dict whose content depends only on the record and the kommun's
+configuration version the views were computed with (no generation time): rows are ordered by
+the report, so ``orjson.dumps(..., option=OPT_SORT_KEYS)`` of a rebuilt view is byte-identical to
+the original. ``views_config`` names that version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,15 +28,21 @@ from projections.source import report_cursor
 from projections.timeline import case_timeline
 from projections.view import ReportsView, open_view
 
-__all__ = ["REPORTS", "ReportOptions", "ReportSpec", "case_timeline", "dumps"]
+__all__ = ["REPORTS", "ReportOptions", "ReportSpec", "case_timeline", "dumps", "views_config"]
 
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """Options some reports take: closed frister too, and the kommun's local targets."""
+    """Options some reports take: closed frister too, and the kommun's policy (local targets,
+    recomputed frister). ``policy=None`` (the default): the policy of the configuration version
+    the views were computed with (``ReportsView.policy``), so a report and its views agree."""
 
     include_closed: bool = False
-    policy: KommunPolicy = field(default=DEFAULT_POLICY)
+    policy: KommunPolicy | None = None
+
+    @property
+    def kommun_policy(self) -> KommunPolicy:
+        return self.policy or DEFAULT_POLICY
 
 
 #: (cursor, schema, kommun, period, options, unseal): ``unseal`` decrypts the views' sealed
@@ -75,6 +82,8 @@ class ReportSpec:
             raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
         opts = options or ReportOptions()
         with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
+            if opts.policy is None:
+                opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
             body = self.builder(
                 curs,
                 schema if self.time_travel else view.schema,
@@ -106,6 +115,13 @@ def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
         view.datastore.close()
 
 
+def views_config(source: ReportsView | Mapping[str, str], kommun: str) -> str | None:
+    """The configuration version of ``kommun`` the views (and so the reports) computed with
+    (``None``: the documented defaults)."""
+    with _view(source) as view:
+        return view.versions().get(kommun)
+
+
 def dumps(report: Mapping[str, Any]) -> bytes:
     """The canonical bytes of a report (sorted keys): equal reports give equal bytes."""
     return orjson.dumps(report, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
@@ -114,7 +130,11 @@ def dumps(report: Mapping[str, Any]) -> bytes:
 def _frister(
     c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
 ) -> dict[str, Any]:
-    return {"rows": frister.frister_rows(c, s, k, p.end, u, include_closed=o.include_closed)}
+    return {
+        "rows": frister.frister_rows(
+            c, s, k, p.end, u, include_closed=o.include_closed, policy=o.kommun_policy
+        )
+    }
 
 
 def _evb(
@@ -138,7 +158,7 @@ def _utr(
 def _verk(
     c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
 ) -> dict[str, Any]:
-    return evb.verkstallighetstider(c, s, k, p, o.policy)
+    return evb.verkstallighetstider(c, s, k, p, o.kommun_policy)
 
 
 def _rost(
@@ -162,7 +182,7 @@ def _access(
 def _overklaganden(
     c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
 ) -> dict[str, Any]:
-    return overklaganden.overklaganden(c, s, k, p, o.policy)
+    return overklaganden.overklaganden(c, s, k, p, o.kommun_policy)
 
 
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")

@@ -11,6 +11,12 @@ advisory lock per schema) writes. A second runner (another worker, ``projections
 a standby and takes over when the writer's session ends; a one-shot catch-up that finds a writer
 running waits for that writer to reach the head instead of writing itself; a rebuild refuses.
 Reports never write: they read the views and state how far behind the store they are (``lag``).
+
+The writer computes with the kommun configuration versions in force in its process (named in the
+store's environment, ``infra.persistence.kommun_config.versions_in``). When it takes the writer
+lock and the views were computed with other versions, it empties them and refolds the record
+(logged): the views always show one version per kommun, the writer's (docs/rules.md, "Which
+configuration version applies").
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from infra.config.retry import backoff_until_stopped
+from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import EVENTS_TABLE, CaseStore
 from projections.decode import StateDecoder
 from projections.parallel import Folded, FoldPool, StoredCase, default_workers
@@ -48,6 +56,12 @@ Progress = Callable[[int, int], None]
 #: First half of the views' writer lock (pg_advisory_lock(int4, int4)); the second half is the
 #: schema's hashtext, so every store (schema) on one server has its own writer.
 WRITER_LOCK_CLASS = 0x62666C  # "bfl"
+
+
+def _unavailable(error: BaseException, sleep: float) -> None:
+    _log.warning(
+        "report views: database unavailable (%s); retry in %.1fs", type(error).__name__, sleep
+    )
 
 
 class ViewsBusy(RuntimeError):
@@ -86,6 +100,11 @@ class WriterLock:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
         return self._conn
+
+    @property
+    def acquired(self) -> bool:
+        """Whether this process believes it holds the lock (no query; ``held`` checks)."""
+        return self._acquired and self._conn is not None and not self._conn.closed
 
     @property
     def held(self) -> bool:
@@ -129,9 +148,14 @@ class WriterLock:
         return int(row[0]) if row else None
 
     def release(self) -> None:
-        self._acquired = False
+        """Give the lock up now. Unlocked explicitly before the connection closes: a closed
+        client session's backend frees its locks only when the server has processed the
+        disconnect, so a rebuild or standby that asks right after could still find it held."""
+        was_held, self._acquired = self._acquired, False
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
+                if was_held and not self._conn.closed:
+                    self._conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", self._key())
                 self._conn.close()
         self._conn = None
 
@@ -157,6 +181,7 @@ class ReportsRunner:
     ) -> None:
         self.app = CaseStore(env=dict(env))
         self.view: ReportsView = open_view(env)
+        self._versions = versions_in(env)
         self.lock = WriterLock(env)
         self._reset_checked = False
         self._decoder = StateDecoder.of(self.app)
@@ -185,12 +210,22 @@ class ReportsRunner:
         self.app.close()
 
     def become_writer(self) -> bool:
-        """Take the writer lock if it is free (True when this runner may write now)."""
+        """Take the writer lock if it is free (True when this runner may write now). On taking
+        it, the views are made to follow this process's kommun configuration versions."""
+        fresh = not self.lock.acquired
         if not self.lock.try_acquire():
             return False
         if not self._reset_checked:
             self.view.reset_if_untracked()
             self._reset_checked = True
+        if fresh:
+            changed = self.view.follow_versions(self._versions)
+            if changed:
+                _log.warning(
+                    "report views: kommun configuration changed (%s); views emptied, the "
+                    "record is folded again with the versions in force",
+                    ", ".join(f"{k}: {old} -> {new}" for k, (old, new) in changed.items()),
+                )
         return True
 
     def __enter__(self) -> Self:
@@ -214,14 +249,14 @@ class ReportsRunner:
 
     # ------------------------------------------------------------------ processing
     def _loop(self) -> None:
-        backoff = 0.0
+        # PostgreSQL restarting or a dropped connection: the batch rolled back and the tracked
+        # position did not move, so retrying it is exactly-once too
         try:
             while not self._stop.is_set():
                 try:
-                    if not self.become_writer():
-                        self._stop.wait(self._poll)  # standby: another runner writes
-                        continue
-                    processed = self.process_next()
+                    processed = backoff_until_stopped(
+                        self._write_next, self._stop, on=TRANSIENT, on_retry=_unavailable
+                    )
                 except NotWriter:
                     # the lock's session ended (database restart): nothing was written; back to
                     # the lock, which another runner may have taken meanwhile
@@ -229,23 +264,18 @@ class ReportsRunner:
                     self.lock.release()
                     self._stop.wait(self._poll)
                     continue
-                except TRANSIENT as exc:
-                    # PostgreSQL restarting or a dropped connection: the batch rolled back and
-                    # the tracked position did not move, so retrying it is exactly-once too
-                    backoff = min(max(backoff * 2, 0.5), 10.0)
-                    _log.warning(
-                        "report views: database unavailable (%s); retry in %.1fs",
-                        type(exc).__name__,
-                        backoff,
-                    )
-                    self._stop.wait(backoff)
-                    continue
-                backoff = 0.0
-                if processed == 0:
+                if not processed:  # at the head, standby (another runner writes), or stopped
                     self._stop.wait(self._poll)
         except BaseException as exc:  # reported by wait()/__exit__, never swallowed
             self._error = exc
             self._stop.set()
+
+    def _write_next(self) -> int | None:
+        """The next batch written (its number of events), or None while another runner is the
+        writer."""
+        if not self.become_writer():
+            return None
+        return self.process_next()
 
     def process_next(self) -> int:
         """Fold the next batch after the tracked position; return how many events it had.
@@ -418,6 +448,7 @@ def rebuild(
         )
     view = open_view(env)
     schema = view.schema
+    versions = versions_in(env)
     events = cases = 0
     pool: FoldPool | None = None
     try:
@@ -435,8 +466,10 @@ def rebuild(
             head = int(head_row["m"] or 0) if head_row else 0
             if workers is None:
                 workers = default_workers() if head >= PARALLEL_FROM else 0
-            pool = FoldPool(env, workers)
+            policies = {k: resolve(wcurs.connection, schema, v).policy for k, v in versions.items()}
+            pool = FoldPool(env, workers, policies)
             view.truncate(wcurs)
+            view.record_versions(wcurs, versions)
 
             def write(folded: list[Folded]) -> None:
                 nonlocal events, cases

@@ -50,7 +50,7 @@ def report_cursor(
             cases.append((row["case_id"], envs, row["ivo_id"]))
         for table in ALL_TABLES:
             curs.execute(table.create(view.schema, temporary=True))
-        write_cases(curs, TEMP_SCHEMA, cases, view.seal)
+        write_cases(curs, TEMP_SCHEMA, cases, view.seal, view.policies(curs))
         yield curs, TEMP_SCHEMA
 
 

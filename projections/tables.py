@@ -229,6 +229,13 @@ OVERKLAGANDEN = Table(
     (("kommun", "mottaget"),),
 )
 
+#: The kommun configuration versions (``domain.kommun``) the views were computed with, one row per
+#: configured kommun: readers compute with the same versions (a recomputed frist, a target), and
+#: a writer in force with other versions rebuilds the views first (``ReportsView.follow_versions``).
+VIEW_CONFIG = Table(
+    "report_kommun_config", (("kommun", "text NOT NULL"), ("version", "text NOT NULL")), ("kommun",)
+)
+
 #: The tables whose rows ``projections.facts.case_rows`` computes, in that tuple's order.
 ROW_TABLES = (FRISTER, BESLUT, UTREDNINGAR, ANMALNINGAR, UPPFOLJNINGAR, OVERKLAGANDEN)
 ALL_TABLES = (CASES, *ROW_TABLES)

@@ -4,6 +4,11 @@ All read models live behind one eventsourcing tracking recorder, so a batch of e
 every view and the position in a single transaction. Reports therefore always see one consistent
 position ("caught up to N" means every report), the record is decrypted once per event rather than
 once per view, and a crash can only lose a whole uncommitted batch, which is then redone.
+
+Frister depend on each kommun's configuration (its policy: K1's days, the söndagsregel …). The
+views record the configuration versions they were computed with (``VIEW_CONFIG``); every write
+and every read computes with exactly those versions, and only a writer changes them, by
+rebuilding the views (``follow_versions``): views never mix two versions of one kommun.
 """
 
 from __future__ import annotations
@@ -21,15 +26,19 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.events import event_from_json
+from domain.rules import DEFAULT_POLICY, KommunPolicy
 from infra.persistence.cipher import KeyringCipher
+from infra.persistence.kommun_config import resolve
 from infra.persistence.store import APP_NAME
 from projections.copytext import copy_text
 from projections.facts import Seal, case_rows, ivo_id_of, ivo_key, redact
-from projections.tables import ALL_TABLES, CASES
+from projections.tables import ALL_TABLES, CASES, VIEW_CONFIG
 
 PROJECTION_NAME = "reports"
 #: One decoded event: (case_id, envelope with position and recorded_at, unredacted).
 Decoded = tuple[str, dict[str, Any]]
+#: kommun → the policy its cases' rows are computed with (a kommun not in it: the defaults).
+Policies = Mapping[str, KommunPolicy]
 
 
 class ReportsView(PostgresTrackingRecorder):
@@ -45,6 +54,7 @@ class ReportsView(PostgresTrackingRecorder):
         for table in ALL_TABLES:
             self.sql_create_statements.append(table.create(schema))
             self.sql_create_statements.extend(table.create_indexes(schema))
+        self.sql_create_statements.append(VIEW_CONFIG.create(schema))
 
     def create_table(self) -> None:
         """Create the views, first dropping any whose columns an older version defined.
@@ -100,6 +110,78 @@ class ReportsView(PostgresTrackingRecorder):
     def position(self) -> int:
         return int(self.max_tracking_id(APP_NAME) or 0)
 
+    # ------------------------------------------------------------------ configuration versions
+    def versions(self, curs: Cursor[DictRow] | None = None) -> dict[str, str]:
+        """kommun → configuration version the views were computed with (empty: the defaults)."""
+        if curs is None:
+            with self.cursor() as own:
+                return self.versions(own)
+        curs.execute(
+            sql.SQL("SELECT kommun, version FROM {}.{}").format(
+                sql.Identifier(self.schema), sql.Identifier(VIEW_CONFIG.name)
+            )
+        )
+        return {r["kommun"]: r["version"] for r in curs.fetchall()}
+
+    def policies(self, curs: Cursor[DictRow] | None = None) -> dict[str, KommunPolicy]:
+        """The policies of ``versions`` (read from the stored configuration versions)."""
+        if curs is None:
+            with self.cursor() as own:
+                return self.policies(own)
+        return {
+            k: resolve(curs.connection, self.schema, v).policy
+            for k, v in self.versions(curs).items()
+        }
+
+    def policy(self, kommun: str) -> KommunPolicy:
+        """The policy ``kommun``'s rows were computed with (the defaults when none)."""
+        return self.policies().get(kommun, DEFAULT_POLICY)
+
+    def record_versions(self, curs: Cursor[DictRow], versions: Mapping[str, str]) -> None:
+        """Name ``versions`` as the ones the views are computed with (caller's transaction)."""
+        table = sql.SQL("{}.{}").format(
+            sql.Identifier(self.schema), sql.Identifier(VIEW_CONFIG.name)
+        )
+        curs.execute(sql.SQL("DELETE FROM {}").format(table))
+        for kommun, version in sorted(versions.items()):
+            curs.execute(
+                sql.SQL("INSERT INTO {} (kommun, version) VALUES (%s, %s)").format(table),
+                (kommun, version),
+            )
+
+    def follow_versions(self, versions: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+        """Make ``versions`` the views' versions; if any kommun's differs, empty the views first
+        (the runner then refolds the record with the new ones). Only the views' writer calls
+        this. Returns what changed in views that had content: kommun → (old, new), ``"-"`` for
+        none (empty: nothing had to be refolded)."""
+        with self.cursor(commit=True) as curs:
+            curs.execute(
+                sql.SQL("LOCK TABLE {}.{} IN EXCLUSIVE MODE").format(
+                    sql.Identifier(self.schema), sql.Identifier(VIEW_CONFIG.name)
+                )
+            )
+            old = self.versions(curs)
+            changed = {
+                k: (old.get(k, "-"), versions.get(k, "-"))
+                for k in sorted(set(old) | set(versions))
+                if old.get(k) != versions.get(k)
+            }
+            if not changed:
+                return {}
+            for v in versions.values():
+                resolve(curs.connection, self.schema, v)  # stored? refuse before emptying
+            self.record_versions(curs, versions)
+            curs.execute(
+                sql.SQL("SELECT 1 FROM {}.{} WHERE application_name = %s LIMIT 1").format(
+                    sql.Identifier(self.schema), sql.Identifier(self.tracking_table_name)
+                ),
+                (APP_NAME,),
+            )
+            if curs.fetchone() is None:
+                return {}  # nothing folded yet: the views start with these versions
+            self.truncate(curs)
+        return changed
+
     # ------------------------------------------------------------------ writes
     def apply_batch(
         self,
@@ -143,7 +225,7 @@ class ReportsView(PostgresTrackingRecorder):
                     ),
                     (ids,),
                 )
-            write_cases(curs, self.schema, cases, self.seal)
+            write_cases(curs, self.schema, cases, self.seal, self.policies(curs))
             self._insert_tracking(curs, Tracking(APP_NAME, position))
             if before_commit is not None:
                 before_commit(position)
@@ -181,17 +263,21 @@ class ReportsView(PostgresTrackingRecorder):
 Case = tuple[str, list[dict[str, Any]], str | None]
 
 
-def encode_cases(cases: Iterable[Case], seal: Seal) -> list[bytes]:
+def encode_cases(
+    cases: Iterable[Case], seal: Seal, policies: Policies | None = None
+) -> list[bytes]:
     """COPY bytes per table of ``ALL_TABLES`` for ``cases`` (case_id, redacted envelopes in
     stream order, IVO id): everything a case contributes to the views, computed without a
-    database (what rebuild workers run)."""
+    database (what rebuild workers run), with each kommun's policy from ``policies``."""
+    policies = policies or {}
     buffers: list[list[tuple[Any, ...]]] = [[] for _ in ALL_TABLES]
     cache_rows = buffers[0]
     for cid, envs, ivo in cases:
         if not envs:
             continue
         events = [event_from_json(e) for e in envs]
-        tables, until = case_rows(cid, events, ivo, seal)
+        policy = policies.get(envs[0]["kommun"], DEFAULT_POLICY)
+        tables, until = case_rows(cid, events, ivo, seal, policy)
         for buf, rows in zip(buffers[1:], tables, strict=True):
             buf.extend(rows)
         first = envs[0]
@@ -217,10 +303,16 @@ def write_encoded(curs: Cursor[Any], schema: str | None, encoded: Sequence[bytes
                 cp.write(data)
 
 
-def write_cases(curs: Cursor[Any], schema: str | None, cases: Iterable[Case], seal: Seal) -> None:
+def write_cases(
+    curs: Cursor[Any],
+    schema: str | None,
+    cases: Iterable[Case],
+    seal: Seal,
+    policies: Policies | None = None,
+) -> None:
     """COPY the rows of ``cases`` into the views (``schema=None``: the session's temporary
     copies, for the as-known-at reports)."""
-    write_encoded(curs, schema, encode_cases(cases, seal))
+    write_encoded(curs, schema, encode_cases(cases, seal, policies))
 
 
 def open_view(env: Mapping[str, str]) -> ReportsView:

@@ -13,6 +13,12 @@ window (a burst or backfill may still hold its fulfilment), and an alert that a 
 fulfilment with an earlier legal date proves false is withdrawn by its own ``larm_aterkallat``
 event (docs/workflow.md, "Timers and alerts").
 
+The kommun's configuration (policy and delegationsordning) reaches the workflow by reference: its
+input and each command carry a version id, and the workflow loads that version's document once
+per run through an activity. Frister and alerts use the policy of the version last referenced;
+a beslut is judged against the delegationsordning of the version its command names
+(docs/rules.md, "Which configuration version applies").
+
 Operators see the case through typed search attributes and the current-details line, never
 through identity or content (``workflows.search``).
 """
@@ -33,14 +39,18 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
     from domain.case import CaseState, fold
-    from domain.delegation import DelegationConfigError, delegationsordning_from_json
+    from domain.delegation import Delegationsordning, delegationsordning_from_document
     from domain.errors import EventValidationError, RuleViolation
     from domain.events import CaseEvent, event_from_json, parse_event
     from domain.frister import MET, MISSED, OPEN, OVERDUE, Frist, compute_frister
+    from domain.kommun import KommunConfig, kommun_config_from_document
+    from domain.rules import KommunPolicy
     from workflows import search
     from workflows.messages import (
         APPEND_ACTIVITY,
         COMMAND_UPDATE,
+        KOMMUN_CONFIG_ACTIVITY,
+        REJECTION_TYPES,
         STATE_QUERY,
         TRANSFER_ACTIVITY,
         WORKFLOW_NAME,
@@ -58,14 +68,22 @@ APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=["RuleViolation", "EventValidationError"],
+    non_retryable_error_types=list(REJECTION_TYPES),
 )
 #: The transfer copies a stream and starts a workflow: retried until it succeeds.
 TRANSFER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["RuleViolation", "EventValidationError"],
+    non_retryable_error_types=list(REJECTION_TYPES),
+)
+#: Loading a configuration version cannot fail for a reason a retry would not cure (the version
+#: was stored before any command referenced it): retried until it succeeds, visible to
+#: ``ops stuck`` meanwhile.
+CONFIG_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
 )
 #: Continue-as-new well below Temporal's 51,200-event cap even without the server's hint.
 MAX_HISTORY_EVENTS = 10_000
@@ -95,6 +113,10 @@ SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
 #: IVO's decision), the utredning taken over (B8) and the EVB duties settled
 #: (``domain.case_transfer``); histories from before it accepted a bare transfer and replay so.
 TRANSFER_ANSWER_PATCH = "transfer-needs-answer"
+#: workflow.patched id: the kommun's configuration is referenced by version id (input and
+#: commands) and loaded by an activity; histories from before it carried the delegationsordning
+#: inline in every command and computed frister with the default policy.
+KOMMUN_CONFIG_PATCH = "kommun-config-by-reference"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -134,7 +156,7 @@ class ChildCaseWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._published: dict[str, Any] = {}
-        self._frister_cache: tuple[tuple[int, date], list[Frist]] | None = None
+        self._frister_cache: tuple[tuple[int, date, KommunPolicy | None], list[Frist]] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._timer_at: datetime | None = None
         self._settle = timedelta(seconds=max(inp.alert_settle_seconds, 0.0))
@@ -146,6 +168,10 @@ class ChildCaseWorkflow:
         )
         #: System keys the store refused in this run: not retried (that would spin the loop).
         self._refused: set[str] = set()
+        #: The configuration version frister use: the input's, then each accepted command's.
+        self._config_ref: str | None = inp.kommun_config
+        #: Configuration versions loaded in this run, by version id (content-addressed).
+        self._configs: dict[str, KommunConfig] = {}
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -211,6 +237,7 @@ class ChildCaseWorkflow:
                 None if self._last_command_at is None else self._last_command_at.isoformat()
             ),
             burst_started_at=None if self._burst_start is None else self._burst_start.isoformat(),
+            kommun_config=self._config_ref,
         )
 
     async def _transfer(self) -> None:
@@ -230,6 +257,9 @@ class ChildCaseWorkflow:
     @workflow.update(name=COMMAND_UPDATE)
     async def command(self, cmd: CommandInput) -> CommandResult:
         async with self._lock:
+            # the version the command names is judged with; the validator could not load it if
+            # this run had not seen it yet, so its delegation check is made here in that case
+            await self._load_config(cmd.kommun_config)
             # state may have moved while we waited for the lock; a command accepted before
             # canonical values replays with its spelling kept (the validator never replays)
             ev = self._judge(
@@ -238,6 +268,8 @@ class ChildCaseWorkflow:
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
             self._command_accepted(retry)
+            if cmd.kommun_config in self._configs:
+                self._config_ref = cmd.kommun_config  # the sender's version is in force now
             # "duplicate" tells the caller that *its command* was a retry; the store may also
             # have seen the append before when a local activity re-ran after a lost task
             return dataclasses.replace(result, duplicate=retry)
@@ -274,11 +306,54 @@ class ChildCaseWorkflow:
                 and not workflow.patched(TRANSFER_ANSWER_PATCH)
             )
             self._state.check(ev, legal_date(workflow.now()), legacy_transfer=legacy_transfer)
-            if ev.type == "beslut_fattat" and cmd.delegationsordning is not None:
-                _check_delegation(ev, cmd.delegationsordning)
+            if ev.type == "beslut_fattat":
+                ordning = self._ordning(cmd, ev.kommun)
+                if ordning is not None:
+                    _check_delegation(ev, ordning)
         except (RuleViolation, EventValidationError) as exc:
             raise rejection(exc) from None
         return ev
+
+    def _ordning(self, cmd: CommandInput, kommun: str) -> Delegationsordning | None:
+        """The delegationsordning a command's beslut is judged against: that of the version it
+        names (``None`` in the validator while this run has not loaded it: the handler loads it
+        and judges again), or, for commands recorded before versions, the inline one."""
+        if cmd.kommun_config is not None:
+            config = self._configs.get(cmd.kommun_config)
+            return None if config is None else config.delegationsordning
+        if cmd.delegationsordning is not None:
+            return _inline_ordning(cmd.delegationsordning, kommun)
+        return None
+
+    # ------------------------------------------------------------------ configuration
+    async def _load_config(self, version: str | None) -> None:
+        """Load configuration ``version`` once per run (an activity reads the stored document;
+        the version id is its digest, so the cached copy never goes stale)."""
+        if version is None or version in self._configs:
+            return
+        if not workflow.patched(KOMMUN_CONFIG_PATCH):
+            return
+        document: dict[str, Any] = await workflow.execute_activity(
+            KOMMUN_CONFIG_ACTIVITY,
+            version,
+            result_type=dict,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=CONFIG_RETRY,
+        )
+        config = kommun_config_from_document(document)
+        if config.kommun != self._kommun or config.version != version:
+            raise ApplicationError(
+                f"kommun configuration {version} is not kommun {self._kommun}'s "
+                f"(loaded {config.version})",
+                type="KommunConfigMismatch",
+                non_retryable=True,
+            )
+        self._configs[version] = config
+
+    def _policy(self) -> KommunPolicy | None:
+        """The policy frister are computed with (``None``: the documented defaults)."""
+        config = None if self._config_ref is None else self._configs.get(self._config_ref)
+        return None if config is None else config.policy
 
     async def _append(self, event: dict[str, object], *, allow_system: bool) -> CommandResult:
         result: CommandResult = await workflow.execute_local_activity(
@@ -302,9 +377,13 @@ class ChildCaseWorkflow:
     def _frister(self) -> list[Frist]:
         """The case's frister today; recomputed only when an event or the legal date changed
         (the loop, the details line and the query all ask within one activation)."""
-        key = (len(self._events), legal_date(workflow.now()))
+        policy = self._policy()
+        key = (len(self._events), legal_date(workflow.now()), policy)
         if self._frister_cache is None or self._frister_cache[0] != key:
-            self._frister_cache = (key, compute_frister(self._events, as_of=key[1]))
+            self._frister_cache = (
+                key,
+                compute_frister(self._events, as_of=key[1], policy=policy),
+            )
         return self._frister_cache[1]
 
     def _settle_end(self) -> datetime | None:
@@ -336,6 +415,7 @@ class ChildCaseWorkflow:
 
         A closed case takes no more commands, so it does not wait for the window."""
         async with self._lock:
+            await self._load_config(self._config_ref)
             if workflow.patched(ALERT_WITHDRAWAL_PATCH):
                 await self._withdraw_false_alerts()
             if self._settling():
@@ -416,7 +496,9 @@ class ChildCaseWorkflow:
         for i, ev in enumerate(ordered):
             if (ev.position or 0) <= after or ev.legal_date != frist.fulfilled_date:
                 continue
-            met = compute_frister(ordered[: i + 1], as_of=legal_date(workflow.now()))
+            met = compute_frister(
+                ordered[: i + 1], as_of=legal_date(workflow.now()), policy=self._policy()
+            )
             if any(f.key == frist.key and f.status == MET for f in met):
                 return ev.position or 0
         return self._last_position
@@ -509,19 +591,24 @@ def _open_evb(frister: list[Frist]) -> int:
     return len({f.subject for f in frister if f.rule in EVB_RULES and f.status == OVERDUE})
 
 
-def _check_delegation(ev: CaseEvent, ordning: dict[str, Any]) -> None:
-    """docs/domain.md §6: a beslut taken by a delegat below the required level is rejected."""
+def _inline_ordning(ordning: dict[str, Any], kommun: str) -> Delegationsordning:
+    """A delegationsordning that travelled inline in a command (histories from before
+    ``KOMMUN_CONFIG_PATCH``; the sender validated it when it loaded the file)."""
     try:
-        parsed = delegationsordning_from_json(ordning, f"delegationsordning {ev.kommun}")
-    except DelegationConfigError as exc:
+        return delegationsordning_from_document(ordning, f"delegationsordning {kommun}")
+    except (KeyError, TypeError, ValueError) as exc:
         raise RuleViolation(
             "DELEG",
             "Kommunens delegationsordning är ogiltig.",
-            f"the kommun's delegationsordning is invalid: {exc}",
+            f"the kommun's delegationsordning is invalid: {exc!r}",
         ) from None
+
+
+def _check_delegation(ev: CaseEvent, ordning: Delegationsordning) -> None:
+    """docs/domain.md §6: a beslut taken by a delegat below the required level is rejected."""
     d = ev.data
     belopp = d.get("belopp_per_dygn")
-    parsed.check(
+    ordning.check(
         str(d["beslutstyp"]),
         str(d["lagrum"]),
         str(d["delegat"]["roll"]),

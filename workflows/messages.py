@@ -15,9 +15,14 @@ from domain.errors import EventValidationError, RuleViolation
 
 APPEND_ACTIVITY = "append_event"
 TRANSFER_ACTIVITY = "transfer_case"
+#: Reads one version of a kommun's configuration (the document) by its version id.
+KOMMUN_CONFIG_ACTIVITY = "load_kommun_config"
 WORKFLOW_NAME = "ChildCaseWorkflow"
 COMMAND_UPDATE = "command"
 STATE_QUERY = "state"
+#: The ``ApplicationError`` types a refused command travels as (``rejection``): answers to the
+#: caller, never faults, never retried.
+REJECTION_TYPES = ("RuleViolation", "EventValidationError")
 #: The settle window's default (``BARNFLOW_ALERT_SETTLE_SECONDS``): an expired frist is alerted
 #: only once no command has arrived for this long (docs/workflow.md, "Timers and alerts").
 DEFAULT_ALERT_SETTLE_SECONDS = 300.0
@@ -49,16 +54,26 @@ class CaseWorkflowInput:
     #: Carried on continue-as-new: workflow time (ISO) of the first command of the current
     #: burst (commands each within the settle window of the one before), for the deferral cap.
     burst_started_at: str | None = None
+    #: The version id (``domain.kommun.config_version``) of the kommun's configuration in force
+    #: when the workflow was started, adopted or continued; ``None``: the documented defaults.
+    #: The workflow loads the document by this reference (``KOMMUN_CONFIG_ACTIVITY``).
+    kommun_config: str | None = None
 
 
 @dataclass
 class CommandInput:
-    """One command: a docs/domain.md §4 event line sent by the verksamhetssystem."""
+    """One command: a docs/domain.md §4 event line sent by the verksamhetssystem, already
+    validated into its canonical form at the edge (``domain.events.parse_event``)."""
 
     event: dict[str, Any]
-    #: The kommun's delegationsordning (JSON form of the TOML file) when one is configured: a
-    #: beslut_fattat is judged against it in the update validator (rule DELEG).
+    #: Histories from before kommun configurations were referenced: the kommun's whole
+    #: delegationsordning travelled inline with every command. Kept so those commands still
+    #: decode and replay; new commands send ``kommun_config`` instead.
     delegationsordning: dict[str, Any] | None = None
+    #: The version id of the kommun's configuration in force at the sender: the workflow judges
+    #: a beslut_fattat against its delegationsordning (rule DELEG) and computes frister with its
+    #: policy from then on. ``None``: the sender has no configuration for the kommun.
+    kommun_config: str | None = None
 
 
 @dataclass
@@ -121,3 +136,18 @@ def rejection(exc: RuleViolation | EventValidationError) -> ApplicationError:
     return ApplicationError(
         str(exc), exc.field, exc.message, type="EventValidationError", non_retryable=True
     )
+
+
+def rejected(exc: BaseException) -> RuleViolation | EventValidationError | None:
+    """The inverse of ``rejection``: the refusal carried by ``exc`` or any of its causes (an
+    update or activity failure wraps the ``ApplicationError``), else ``None``."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type in REJECTION_TYPES:
+            d = [str(x) for x in cause.details]
+            if cause.type == "RuleViolation" and len(d) >= 3:
+                return RuleViolation(d[0], d[1], d[2])
+            if cause.type == "EventValidationError" and len(d) >= 2:
+                return EventValidationError(d[0], d[1])
+        cause = cause.__cause__
+    return None

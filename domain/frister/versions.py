@@ -16,7 +16,7 @@ from domain.calendar import add_days, add_months
 from domain.events import CaseEvent
 from domain.frister.engine import compute_frister
 from domain.frister.model import Frist
-from domain.rules import RULES
+from domain.rules import RULES, KommunPolicy
 
 #: Rules whose instances keep coming with time while nothing happens (EVB quarters, the
 #: familjehem anniversaries under SoL and 2026:1600, IVO's yearly list): the catalogue's
@@ -135,12 +135,13 @@ def _same_version(a: Frist, b: Frist, start: date) -> bool:
 
 
 def frist_versions(
-    events: list[CaseEvent], until: date | None = None
+    events: list[CaseEvent], until: date | None = None, *, policy: KommunPolicy | None = None
 ) -> tuple[list[FristVersion], date | None]:
     """Every version of every frist of one case, and how far repeating frister were generated.
 
     ``until`` (default: a year after the last event) bounds the repeating rules; the second
     value is ``None`` when the case has none (its rows are then complete for any date).
+    ``policy`` is the kommun's (``compute_frister``'s default when ``None``).
     """
     if not events:
         return [], None
@@ -152,7 +153,9 @@ def frist_versions(
     starts: list[date | None] = [None, *cuts]
     for j, start in enumerate(starts):
         stop = cuts[j] if j < len(cuts) else None
-        frister = compute_frister(events, as_of=add_days(stop, -1) if stop else horizon)
+        frister = compute_frister(
+            events, as_of=add_days(stop, -1) if stop else horizon, policy=policy
+        )
         visible = _visible_from(frister, events)
         if stop is None:
             repeating = _still_repeating(frister, last)

@@ -75,6 +75,13 @@ class WorkflowView(BaseModel):
     next_due: str | None = None
 
 
+_CONFIG = Field(
+    default=None,
+    description="the kommun configuration version (policy, delegationsordning) the frister of "
+    "this answer were computed with; null: the documented defaults (docs/rules.md)",
+)
+
+
 class CaseStateOut(BaseModel):
     case_id: str
     kommun: str
@@ -88,6 +95,7 @@ class CaseStateOut(BaseModel):
     overdue_frister: list[str]
     next_due: str | None
     workflow: WorkflowView | None
+    kommun_config: str | None = _CONFIG
 
 
 class FristOut(BaseModel):
@@ -109,6 +117,7 @@ class FristerOut(BaseModel):
     case_ref: str
     as_of: str
     frister: list[FristOut]
+    kommun_config: str | None = _CONFIG
 
 
 class PreviewSideOut(BaseModel):
@@ -168,6 +177,7 @@ class RulesPreviewOut(BaseModel):
     open: bool
     compulsory_care: bool
     frister: list[FristChangeOut]
+    kommun_config: str | None = _CONFIG
 
 
 class EvbOut(BaseModel):
@@ -175,6 +185,7 @@ class EvbOut(BaseModel):
     as_of: str
     frister: list[FristOut]
     events: list[Event]
+    kommun_config: str | None = _CONFIG
 
 
 class TimelineOut(BaseModel):

@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 
 from domain.errors import EventValidationError, RuleViolation
 from infra.config.timeouts import connection_failure
+from infra.temporal.rejections import answer
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://barnflow.se/problems/"
@@ -64,14 +65,11 @@ class Problem(Exception):
         self.extra = extra
 
 
-def rule_problem(exc: RuleViolation) -> Problem:
-    """409: a well-formed command a rule forbids, with the rule id and both languages."""
-    return Problem(409, "rule-violation", exc.en, rule=exc.rule, sv=exc.sv, en=exc.en)
-
-
-def field_problem(exc: EventValidationError) -> Problem:
-    """422: a malformed command, naming the field."""
-    return Problem(422, "validation", f"{exc.field}: {exc.message}", field=exc.field)
+def rejection_problem(exc: RuleViolation | EventValidationError) -> Problem:
+    """A refused command as problem+json: the answer ``infra.temporal.rejections`` decides
+    (409 with the rule id and both languages, or 422 naming the field)."""
+    a = answer(exc)
+    return Problem(a.status, a.kind, a.detail, **a.members)
 
 
 def unavailable(detail: str, retry_after: int = 1) -> Problem:

@@ -118,7 +118,8 @@ async def case_state(
     await services.wait_for_projections(min_position)
     case = await load_case(services, principal, kommun, case_ref)
     today = today_stockholm()
-    frister = compute_frister(case.events, as_of=today)
+    configs = services.settings.kommun_configs
+    frister = compute_frister(case.events, as_of=today, policy=configs.policy(kommun))
     open_ = [f for f in frister if f.status not in (MET, MISSED)]
     return CaseStateOut(
         case_id=case.case_id,
@@ -133,6 +134,7 @@ async def case_state(
         overdue_frister=sorted(f.key for f in open_ if f.status == OVERDUE),
         next_due=min((f.due.isoformat() for f in open_), default=None),
         workflow=await _workflow_view(services, case),
+        kommun_config=configs.version(kommun),
     )
 
 
@@ -150,9 +152,13 @@ async def case_frister(
     await services.wait_for_projections(min_position)
     case = await read_case(services, principal, kommun, case_ref, purpose)
     day = as_of or today_stockholm()
-    frister = compute_frister(case.events, as_of=day)
+    configs = services.settings.kommun_configs
+    frister = compute_frister(case.events, as_of=day, policy=configs.policy(kommun))
     return FristerOut(
-        case_ref=case_ref, as_of=day.isoformat(), frister=[_frist(f, day) for f in frister]
+        case_ref=case_ref,
+        as_of=day.isoformat(),
+        frister=[_frist(f, day) for f in frister],
+        kommun_config=configs.version(kommun),
     )
 
 
@@ -170,7 +176,12 @@ async def case_evb(
     await services.wait_for_projections(min_position)
     case = await read_case(services, principal, kommun, case_ref, purpose)
     day = as_of or today_stockholm()
-    frister = [f for f in compute_frister(case.events, as_of=day) if f.alert_event == EVB_ALERT]
+    configs = services.settings.kommun_configs
+    frister = [
+        f
+        for f in compute_frister(case.events, as_of=day, policy=configs.policy(kommun))
+        if f.alert_event == EVB_ALERT
+    ]
     events = [e.to_json() for e in case.events if e.type in EVB_TYPES or _evb_withdrawal(e)]
     return EvbOut.model_validate(
         {
@@ -178,6 +189,7 @@ async def case_evb(
             "as_of": day.isoformat(),
             "frister": [_frist(f, day) for f in frister],
             "events": events,
+            "kommun_config": configs.version(kommun),
         }
     )
 
@@ -262,7 +274,8 @@ async def case_rules_preview(
     await services.wait_for_projections(min_position)
     case = await read_case(services, principal, kommun, case_ref, purpose)
     compulsory = is_compulsory_care(case.events)
-    changes = preview_case(case.events, on) if compulsory else []
+    configs = services.settings.kommun_configs
+    changes = preview_case(case.events, on, policy=configs.policy(kommun)) if compulsory else []
     sw = switch_on(on)
     return RulesPreviewOut(
         kommun=kommun,
@@ -280,4 +293,5 @@ async def case_rules_preview(
         open=case.state.closed_on is None,
         compulsory_care=compulsory,
         frister=[_change(c) for c in changes],
+        kommun_config=configs.version(kommun),
     )

@@ -1,9 +1,11 @@
 """``POST /commands``: one docs/domain.md §4 event line, sent to the child's workflow.
 
 Order of judgement, cheapest and least revealing first: role → shape (pydantic) → values
-(``parse_event``, 422 naming the field) → kommun and unit (403) → in-flight bound (429) → the
-workflow's rules (409 with the rule). Nothing is stored unless the workflow accepts it; a retry
-with the same idempotency key and body returns the original result (200 instead of 201).
+(``parse_event``, 422 naming the field: the one parse on the way in; the canonical event is what
+is sent) → kommun and unit (403) → in-flight bound (429) → the workflow's rules (409 with the
+rule). Refusals are answered as ``infra.temporal.rejections`` decides. Nothing is stored unless
+the workflow accepts it; a retry with the same idempotency key and body returns the original
+result (200 instead of 201).
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from domain.case import fold
-from domain.errors import EventValidationError, RuleViolation
+from domain.errors import EventValidationError
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.ids import case_id_for
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import CommandAccepted, CommandIn
-from infra.api.problems import Problem, field_problem, rule_problem, unavailable
+from infra.api.problems import Problem, rejection_problem, unavailable
 from infra.api.services import Services
 from infra.persistence.store import IdempotencyConflict, body_digest
 from infra.temporal.commands import CommandRejected, WorkflowMissing, send_command
@@ -66,7 +68,7 @@ def _recorded(services: Services, ev: CaseEvent) -> CommandResult | None:
         if stored.idempotency_key != ev.idempotency_key:
             continue
         if body_digest(stored) != body_digest(ev):
-            raise rule_problem(IdempotencyConflict(ev.idempotency_key))
+            raise rejection_problem(IdempotencyConflict(ev.idempotency_key))
         return CommandResult(
             case_id=str(case_id_for(ev.kommun, ev.case_ref)),
             position=stored.position or 0,
@@ -82,7 +84,7 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
     try:
         ev = parse_event(raw)
     except EventValidationError as exc:
-        raise field_problem(exc) from None
+        raise rejection_problem(exc) from None
     await check_scope(services, principal, ev)
     services.acquire_command_slot()
     try:
@@ -90,23 +92,19 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
             send_command(
                 services.client,
                 services.store,
-                raw,
+                ev,
                 pseudonym_key=services.settings.keys.pseudonym,
                 task_queue=services.task_queue,
-                delegationsordning=services.settings.delegationsordning(str(raw.get("kommun"))),
                 alert_settle_seconds=services.settings.alert_settle_seconds,
             ),
             timeout=services.config.command_timeout,
         )
         return result
     except CommandRejected as exc:
-        cause = exc.cause
         original = await asyncio.to_thread(_recorded, services, ev)
         if original is not None:  # a retry of a command the (now closed) workflow accepted
             return original
-        if isinstance(cause, RuleViolation):
-            raise rule_problem(cause) from None
-        raise field_problem(cause) from None
+        raise rejection_problem(exc.cause) from None
     except WorkflowMissing as exc:
         original = await asyncio.to_thread(_recorded, services, ev)
         if original is not None:  # a retry of a command the workflow accepted before it was lost

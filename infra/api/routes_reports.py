@@ -3,7 +3,8 @@
 report``; ``min_position`` waits for the views.
 A report only reads the views (the projection runner writes them) and says how current they are
 in the headers ``Barnflow-Views-Position``, ``Barnflow-Store-Head`` and ``Barnflow-Views-Lag``
-(events recorded but not yet in the views).
+(events recorded but not yet in the views). ``kommun_config`` names the kommun's configuration
+version the views were computed with (docs/rules.md, "Which configuration version applies").
 
 A unit-bound caller gets the rows of its units' cases where a report's rows name the ``enhet``
 (frister); a report that only exists for the whole kommun (statistics, IVO lists, the access log)
@@ -49,7 +50,7 @@ def _build(
     known_at: Any,
 ) -> dict[str, Any]:
     from projections import periods
-    from projections.reports import REPORTS
+    from projections.reports import REPORTS, views_config
 
     spec = REPORTS.get(name)
     if spec is None:
@@ -72,9 +73,9 @@ def _build(
         period = periods.parse_period(kind, raw if raw is not None else _current(kind))
     except periods.PeriodError as exc:
         raise Problem(422, "validation", str(exc), field=kind) from None
-    result: dict[str, Any] = spec.build(
-        services.report_source or services.store.env, principal.kommun, period, known_at=known_at
-    )
+    source = services.report_source or services.store.env
+    result: dict[str, Any] = spec.build(source, principal.kommun, period, known_at=known_at)
+    result["kommun_config"] = views_config(source, principal.kommun)
     if not principal.sees_unit(None):
         result["rows"] = [r for r in result.get("rows", []) if principal.sees_unit(r["enhet"])]
     return result

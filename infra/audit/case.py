@@ -7,7 +7,8 @@ system show on 1 March?" filters by ``recorded_at`` and so hides events that wer
 with an earlier date (backdated). Both filters are applied by ``projections.timeline``
 (``case_timeline``, which also brings the access log); this module adds what the record implies
 on top of it — the stages, the frister with their rule, law version and paragraph
-(``domain.frister.compute_frister``, the one deadline calculus) and the beslut — without a second
+(``domain.frister.compute_frister``, the one deadline calculus, with the kommun's configuration
+version the views were computed with, named in the document) and the beslut — without a second
 copy of any of those rules.
 
 The document never carries the child's identifier: the timeline is redacted (kön and birth date
@@ -54,7 +55,9 @@ def case_audit(view: ReportsView, query: AuditQuery) -> dict[str, Any]:
     )
     events = [_event(query, e) for e in timeline["events"]]
     state = fold(events)
-    frister = compute_frister(events, as_of=query.as_of) if events else []
+    config = view.versions().get(query.kommun)
+    policy = view.policy(query.kommun)
+    frister = compute_frister(events, as_of=query.as_of, policy=policy) if events else []
     frist_rows = [
         {
             "key": f.key,
@@ -76,6 +79,7 @@ def case_audit(view: ReportsView, query: AuditQuery) -> dict[str, Any]:
     next_frist = min(pending, key=lambda r: (r["due"], r["rule"]), default=None)
     return {
         "kommun": query.kommun,
+        "kommun_config": config,
         "case_ref": query.case_ref,
         "case_id": timeline["case_id"],
         "as_of": query.as_of.isoformat(),

@@ -182,9 +182,12 @@ def _lines(name: str) -> list[tuple[int, dict[str, Any]]]:
 def cmd_case_send(args: argparse.Namespace) -> int:
     from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
+    from domain.errors import EventValidationError
+    from domain.events import parse_event
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI
     from infra.temporal.client import connect
     from infra.temporal.commands import CommandRejected, WorkflowMissing, send_command
+    from infra.temporal.rejections import cli_line
 
     settings = load_settings()
     address = settings.temporal_address or "127.0.0.1:7233"
@@ -193,25 +196,34 @@ def cmd_case_send(args: argparse.Namespace) -> int:
     except CliInputError as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
+    events = []
+    for number, obj in lines:  # every line is parsed once, here, before anything is sent
+        try:
+            events.append((number, parse_event(obj)))
+        except EventValidationError as exc:
+            print(cli_line(exc, number), file=sys.stderr)
+            return 2
 
     async def main() -> int:
         client = await connect(
             address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
         )
         with _store() as store:
-            for number, obj in lines:
+            for number, ev in events:
                 try:
                     result = await send_command(
                         client,
                         store,
-                        obj,
+                        ev,
                         pseudonym_key=settings.keys.pseudonym,
                         task_queue=settings.task_queue,
-                        delegationsordning=settings.delegationsordning(str(obj.get("kommun"))),
                         alert_settle_seconds=settings.alert_settle_seconds,
                     )
-                except (CommandRejected, WorkflowMissing) as exc:
-                    print(f"barnflow: line {number}: {exc}", file=sys.stderr)
+                except CommandRejected as exc:
+                    print(cli_line(exc.cause, number), file=sys.stderr)
+                    return 2
+                except WorkflowMissing as exc:
+                    print(cli_line(exc, number), file=sys.stderr)
                     return 2
                 except WorkflowUpdateRPCTimeoutOrCancelledError:
                     print(

@@ -20,7 +20,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from infra.cli import api, audit, keys, ops, projections, report, rules
+from infra.cli import api, audit, keys, kommun, ops, projections, report, rules
 from infra.cli.errors import UsageError, database_unavailable, first_line
 from infra.config.settings import SettingsError, load_settings
 from infra.config.timeouts import (
@@ -203,10 +203,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     await send_command(
                         st.client,
                         st.store,
-                        ln,
+                        parse_event(ln),
                         pseudonym_key=settings.keys.pseudonym,
                         task_queue=settings.task_queue,
-                        delegationsordning=settings.delegationsordning(ln["kommun"]),
                         alert_settle_seconds=settings.alert_settle_seconds,
                     )
             await asyncio.sleep(1.0)  # let adopted workflows append their overdue alerts
@@ -215,7 +214,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 view = st.projections.view
                 with view.cursor() as curs:
                     found = frister_rows(
-                        curs, view.schema, kommun, today, view.unseal, include_closed=True
+                        curs,
+                        view.schema,
+                        kommun,
+                        today,
+                        view.unseal,
+                        include_closed=True,
+                        policy=view.policy(kommun),
                     )
                 rows = [r for r in found if r["case_ref"].endswith(f"{today:%Y%m%d}")]
                 print(f"\nFrister i kommun {kommun} per {today.isoformat()}:")
@@ -256,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(sub)  # keys generate/rotate, codec-server
     ops.register(sub)  # ops stuck/repair
     audit.register(sub)  # audit verify
+    kommun.register(sub)  # kommun check/list/show
     api.register(sub)  # api, case send/state, export, token, api-key
     return p
 

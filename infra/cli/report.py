@@ -6,6 +6,8 @@ stderr for the machine formats. Without a running worker the views lag what was 
 ``--catch-up`` runs the projection runner once first (under its writer lock), as does
 ``barnflow projections catch-up``. ``--format json`` prints the report's rows (the same rows as
 the table and CSV), ``--format document`` the whole report with its splits and summaries.
+The kommun's configuration version the views were computed with is named on stderr
+(``kommun configuration: 1280-…``; no line: the documented defaults).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     report.add_argument("--known-at", default=None, help="as known at this ISO timestamp")
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--all", action="store_true", help="frister: include met and missed")
-    report.add_argument("--policy", default=None, help="kommun policy TOML (local targets)")
     report.add_argument(
         "--catch-up", action="store_true", help="run the projection runner once first"
     )
@@ -54,7 +55,6 @@ def current_period(kind: str) -> str:
 
 
 def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
-    from domain.rules import PolicyError, load_policy
     from projections.periods import PeriodError, parse_period
     from projections.reports import REPORTS, ReportOptions
 
@@ -79,21 +79,13 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
             raise ReportUsageError(f"--known-at: not an ISO timestamp: {args.known_at!r}") from None
         if known_at.tzinfo is None:
             raise ReportUsageError("--known-at: needs a UTC offset, e.g. +01:00")
-    policy_kw: dict[str, Any] = {}
-    if args.policy is not None:
-        try:
-            policy_kw["policy"] = load_policy(args.policy)
-        except OSError as exc:
-            raise ReportUsageError(f"--policy: {exc.strerror}: {args.policy}") from None
-        except PolicyError as exc:
-            raise ReportUsageError(f"--policy: {exc}") from None
-    return spec, period, known_at, ReportOptions(include_closed=args.all, **policy_kw)
+    return spec, period, known_at, ReportOptions(include_closed=args.all)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.formats import render
-    from projections.reports import dumps
+    from projections.reports import dumps, views_config
     from projections.runner import CATCH_UP_HINT, reading
 
     settings = load_settings()
@@ -108,12 +100,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
         doc = spec.build(view, args.kommun, period, known_at=known_at, options=options)
+        config = views_config(view, args.kommun)
     if args.format == "table":
         print(lag.line())
     else:
         print(lag.line(), file=sys.stderr)
     if lag.events:
         print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
+    if config is not None:
+        print(f"kommun configuration: {config}", file=sys.stderr)
     if args.format == "document":
         print(dumps(doc).decode())
     else:

@@ -19,7 +19,8 @@ from typing import Any
 from domain.errors import DomainError
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.frister import Frist, compute_frister
-from domain.rules import RULES, KommunPolicy, PolicyError, load_policy, rule
+from domain.rules import RULES, KommunPolicy, rule
+from infra.config.kommun import KommunConfigError, load_kommun_file
 
 EXIT_BAD_INPUT = 2
 
@@ -44,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     explain.add_argument("file", help="JSON lines in the docs/domain.md §4 format")
     explain.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: all)")
     explain.add_argument("--format", choices=("table", "json"), default="table")
-    explain.add_argument("--policy", default=None, help="kommun policy TOML file")
+    explain.add_argument(
+        "--policy", default=None, help="a kommun configuration file whose policy applies"
+    )
     explain.set_defaults(func=cmd_explain)
     from infra.cli.rules_preview import register as register_preview
 
@@ -100,11 +103,9 @@ def _policy(path: str | None) -> KommunPolicy | None:
     if path is None:
         return None
     try:
-        return load_policy(path)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from exc
-    except PolicyError as exc:
-        raise InputError(f"{Path(path).name}: {exc}") from exc
+        return load_kommun_file(path).config.policy
+    except KommunConfigError as exc:
+        raise InputError(str(exc)) from exc
 
 
 def _read_cases(path: Path) -> dict[tuple[str, str], list[CaseEvent]]:

@@ -70,7 +70,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--on", required=True, help="the switch date YYYY-MM-DD, e.g. 2027-01-01")
     p.add_argument("--kommun", required=True, help="4-digit kommunkod")
     p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--policy", default=None, help="kommun policy TOML file")
+    p.add_argument(
+        "--policy",
+        default=None,
+        help="a kommun configuration file whose policy applies (default: the views' version)",
+    )
     p.add_argument("--actor", default=None, help="who reads (access log; default: login)")
     p.add_argument("--role", default="handlaggare", help="the reader's role (access log)")
     p.add_argument("--purpose", default="lagandring", help="why (access log)")
@@ -86,7 +90,7 @@ def parse_switch(text: str) -> date:
 
 
 def _check(args: argparse.Namespace) -> tuple[date, KommunPolicy | None]:
-    from domain.rules import PolicyError, load_policy
+    from infra.config.kommun import KommunConfigError, load_kommun_file
 
     switch = parse_switch(args.on)
     if not KOMMUN_RE.match(args.kommun):
@@ -97,10 +101,8 @@ def _check(args: argparse.Namespace) -> tuple[date, KommunPolicy | None]:
     policy = None
     if args.policy is not None:
         try:
-            policy = load_policy(args.policy)
-        except OSError as exc:
-            raise PreviewInputError(f"--policy: {exc.strerror}: {args.policy}") from None
-        except PolicyError as exc:
+            policy = load_kommun_file(args.policy).config.policy
+        except KommunConfigError as exc:
             raise PreviewInputError(f"--policy: {exc}") from None
     return switch, policy
 
@@ -221,7 +223,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(lag.line(), file=sys.stderr)
         if lag.events:
             print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
-        listed = previews(cases, args.kommun, switch, policy)
+        listed = previews(cases, args.kommun, switch, policy or view.policy(args.kommun))
         now = datetime.now(UTC)
         who = args.actor or getpass.getuser()
         for case in listed:

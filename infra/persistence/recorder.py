@@ -32,6 +32,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from infra.persistence.schema import chain_table
+
 #: The digest before the first event of a chain.
 GENESIS = "0" * 64
 
@@ -67,18 +69,7 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         self.chain_table_name = chain_table_for(events_table_name)
         chain = Identifier(self.chain_table_name)
         self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
-                "position bigint PRIMARY KEY, "
-                "originator_id {oid_type} NOT NULL, "
-                "originator_version bigint NOT NULL, "
-                "event_digest text NOT NULL, "
-                "digest text NOT NULL)"
-            ).format(
-                schema=schema,
-                chain=chain,
-                oid_type=Identifier(datastore.originator_id_type),
-            )
+            chain_table(datastore.schema, self.chain_table_name, datastore.originator_id_type)
         )
         self._sql_tail = SQL(
             "SELECT e.notification_id AS position, c.digest FROM "

@@ -28,6 +28,7 @@ VERSION_TABLE = "barnflow_schema_version"
 ATTEMPTS_TABLE = "barnflow_activity_attempts"
 OPS_LOG = "barnflow_ops_log"
 ACCESS_LOG = "access_log"
+KOMMUN_CONFIG = "kommun_config"
 
 
 class SchemaTooNew(SettingsError):
@@ -116,6 +117,49 @@ def access_log_table(schema: str) -> list[sql.Composed]:
     ]
 
 
+def chain_table(schema: str, chain: str, originator_id_type: str) -> sql.Composed:
+    """The store's global hash chain (``infra.persistence.recorder``): one link per position,
+    over the event's stream, version and stream digest. Created with the events table by the
+    recorder (eventsourcing runs its ``sql_create_statements``), so it is declared here."""
+    return sql.SQL(
+        "CREATE TABLE IF NOT EXISTS {}.{} ("
+        "position bigint PRIMARY KEY, "
+        "originator_id {} NOT NULL, "
+        "originator_version bigint NOT NULL, "
+        "event_digest text NOT NULL, "
+        "digest text NOT NULL)"
+    ).format(_s(schema), sql.Identifier(chain), sql.Identifier(originator_id_type))
+
+
+def kommun_config_table(schema: str) -> list[sql.Composed]:
+    """Every version of every kommun configuration ever loaded, append-only (a trigger refuses
+    UPDATE and DELETE), so each version a workflow or a decision referenced can be read back.
+
+    ``version`` is ``domain.kommun.config_version(document)``: the row is its own checksum.
+    ``source`` is the file it was first loaded from, ``loaded_at`` when (the first time).
+    """
+    s, t = _s(schema), sql.Identifier(KOMMUN_CONFIG)
+    fn = sql.Identifier(f"{KOMMUN_CONFIG}_append_only")
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} (version text PRIMARY KEY, kommun text NOT NULL, "
+            "document jsonb NOT NULL, source text NOT NULL, "
+            "loaded_at timestamptz NOT NULL DEFAULT now())"
+        ).format(s, t),
+        sql.SQL(
+            "CREATE INDEX IF NOT EXISTS kommun_config_kommun ON {}.{} (kommun, loaded_at)"
+        ).format(s, t),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}.{}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'kommun_config is append-only'; END $$"
+        ).format(s, fn),
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER kommun_config_no_change BEFORE UPDATE OR DELETE ON {}.{} "
+            "FOR EACH ROW EXECUTE FUNCTION {}.{}()"
+        ).format(s, t, s, fn),
+    ]
+
+
 # ---------------------------------------------------------------------------- migrations
 Apply = Callable[[psycopg.Connection[Any], str, Mapping[str, str]], None]
 
@@ -153,10 +197,17 @@ def _baseline(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]
         conn.execute(stmt)
 
 
+def _kommun_configs(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The append-only table of kommun configuration versions (issue 13, item 4)."""
+    for stmt in kommun_config_table(schema):
+        conn.execute(stmt)
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the tables of release b0a7168", _baseline),
+    Migration(2, "kommun_config: every version of every kommun configuration", _kommun_configs),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -36,6 +36,7 @@ from temporalio.worker import (
 
 from infra.persistence.schema import ATTEMPTS_TABLE, attempts_table
 from infra.persistence.store import CaseStore
+from workflows.messages import REJECTION_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class _Inbound(ActivityInboundInterceptor):
 
 
 #: Failures that are answers, not faults: a rule's "no" or a malformed line (the caller gets it).
-EXPECTED_REJECTIONS = ("RuleViolation", "EventValidationError")
+EXPECTED_REJECTIONS = REJECTION_TYPES
 
 
 def _as_benign(exc: BaseException, info: activity.Info) -> ApplicationError | None:

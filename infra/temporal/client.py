@@ -15,6 +15,7 @@ from temporalio.client import (
     Client,
 )
 
+from infra.config.retry import aretry_for
 from infra.config.timeouts import TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
 from infra.telemetry import client_interceptors
 from infra.temporal.codec import data_converter
@@ -52,24 +53,22 @@ async def connect(
     retries while the server boots, for up to ``wait`` seconds (one-shot CLI commands pass
     ``TEMPORAL_CONNECT_CLI``), then ``DependencyUnavailable`` naming the address."""
     deadline = time.monotonic() + wait
-    last: Exception | None = None
-    while True:
-        try:
-            return await asyncio.wait_for(
-                Client.connect(
-                    address,
-                    namespace=namespace,
-                    data_converter=data_converter(codec_key, old_codec_keys),
-                    interceptors=client_interceptors(),  # OPS: tracing + command metrics
-                ),
-                timeout=max(0.5, deadline - time.monotonic()),
-            )
-        except (RuntimeError, TimeoutError) as exc:  # refused while starting, or no answer
-            last = exc
-        if time.monotonic() + 0.3 >= deadline:
-            break
-        await asyncio.sleep(0.3)
-    reason = "no answer" if isinstance(last, TimeoutError) or last is None else "connection failed"
-    raise DependencyUnavailable(
-        f"Temporal at {address} does not answer within {wait:g}s ({reason})"
-    )
+
+    async def attempt() -> Client:
+        return await asyncio.wait_for(
+            Client.connect(
+                address,
+                namespace=namespace,
+                data_converter=data_converter(codec_key, old_codec_keys),
+                interceptors=client_interceptors(),  # OPS: tracing + command metrics
+            ),
+            timeout=max(0.5, deadline - time.monotonic()),
+        )
+
+    try:  # refused while starting (RuntimeError), or no answer
+        return await aretry_for(wait, every=0.3, on=(RuntimeError, TimeoutError))(attempt)
+    except (RuntimeError, TimeoutError) as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else "connection failed"
+        raise DependencyUnavailable(
+            f"Temporal at {address} does not answer within {wait:g}s ({reason})"
+        ) from exc

@@ -1,12 +1,15 @@
 """Commands to case workflows: update-with-start for a new case, updates for the rest, adoption of
-a case from the store's record (import, transfer, repair), and the mapping of a workflow's
-rejection to ``CommandRejected``.
+a case from the store's record (import, transfer, repair).
+
+A command arrives here already validated into its canonical ``CaseEvent`` (parsed once, at the
+edge: the HTTP route or ``barnflow case send``). It names the kommun's configuration in force by
+version id (``infra.persistence.kommun_config``, from the store's environment), never the
+document. A refusal comes back as ``CommandRejected`` (``infra.temporal.rejections``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -16,17 +19,18 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from domain.case import fold
-from domain.errors import EventValidationError, RuleViolation
-from domain.events import OPENING_TYPES, CaseEvent, parse_event
+from domain.errors import RuleViolation
+from domain.events import OPENING_TYPES, CaseEvent
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from infra.config.settings import Settings
 from infra.config.timeouts import START_RPC_TIMEOUT
+from infra.persistence.kommun_config import versions_in
 from infra.persistence.store import CaseStore
+from infra.temporal.rejections import CommandRejected
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
     COMMAND_UPDATE,
@@ -34,7 +38,25 @@ from workflows.messages import (
     CaseWorkflowInput,
     CommandInput,
     CommandResult,
+    rejected,
 )
+
+__all__ = [
+    "CommandRejected",
+    "WorkflowMissing",
+    "adopt",
+    "adopt_case",
+    "child_pseudonym",
+    "kommun_config_of",
+    "opening_event",
+    "send_command",
+]
+
+
+def kommun_config_of(store: CaseStore, kommun: str) -> str | None:
+    """The version id of ``kommun``'s configuration in force in this process (named in the
+    store's environment by ``infra.bootstrap.open_store``), ``None`` when it has none."""
+    return versions_in(store.env).get(kommun)
 
 
 async def adopt(
@@ -50,9 +72,10 @@ async def adopt(
 ) -> str:
     """Start a case's workflow from the store's record of it (import, transfer, repair).
 
-    The workflow folds the recorded (redacted) events and then behaves as if it had lived
-    through them: frister already met stay quiet, expired unmet ones alert at once (unless the
-    record already holds their alert), open ones get timers. Returns the workflow id.
+    The workflow gets the kommun's configuration in force by version id. It folds the recorded
+    (redacted) events and then behaves as if it had lived through them: frister already met stay
+    quiet, expired unmet ones alert at once (unless the record already holds their alert), open
+    ones get timers. Returns the workflow id.
     """
     events = store.case_events(case_id_for(kommun, case_ref))
     if not events:
@@ -66,6 +89,7 @@ async def adopt(
             child_pseudonym=child,
             events=[e.redacted().to_json() for e in events],
             alert_settle_seconds=alert_settle_seconds,
+            kommun_config=kommun_config_of(store, kommun),
         ),
         id=wid,
         task_queue=task_queue,
@@ -91,14 +115,6 @@ class WorkflowMissing(Exception):
         )
 
 
-class CommandRejected(Exception):
-    """A command was refused; carries the RuleViolation or EventValidationError."""
-
-    def __init__(self, cause: RuleViolation | EventValidationError) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
 def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
     """The keyed pseudonym of the child named in a case's opening anmälan/ansökan."""
     barn = opening.data.get("barn") or {}
@@ -106,57 +122,25 @@ def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
     return pseudonym(pseudonym_key, opening.kommun, identifier)
 
 
-#: A case's first event never changes (it is append-only), so the child it names is cached per
-#: store and (kommun, case_ref) in this process: one store read per case, not one per command.
-_OPENINGS: weakref.WeakKeyDictionary[CaseStore, dict[tuple[str, str], CaseEvent]] = (
-    weakref.WeakKeyDictionary()
-)
-_OPENINGS_MAX = 20_000
-
-
 def opening_event(ev: CaseEvent, store: CaseStore) -> CaseEvent:
     """The event that names the child: its case's first stored event, or ``ev`` if it opens one.
 
     The stored opening wins even for a later anmälan: the workflow id is fixed by the identity
-    the case was opened with (a temporary id stays the key after identitet_uppdaterad).
+    the case was opened with (a temporary id stays the key after identitet_uppdaterad). The store
+    reads it once per case (``CaseStore.first_event``), not once per command.
     """
-    key = (ev.kommun, ev.case_ref)
-    openings = _OPENINGS.setdefault(store, {})
-    cached = openings.get(key)
-    if cached is not None:
-        return cached
-    events = store.case_events(case_id_for(ev.kommun, ev.case_ref), versions=(1,))
-    if events:
-        if len(openings) >= _OPENINGS_MAX:
-            openings.pop(next(iter(openings)))  # the oldest entry: a small FIFO is enough
-        openings[key] = events[0]
-    if not events and ev.type in OPENING_TYPES:
+    stored = store.first_event(case_id_for(ev.kommun, ev.case_ref))
+    if stored is not None:
+        return stored
+    if ev.type in OPENING_TYPES:
         return ev
-    if not events:
-        raise CommandRejected(
-            RuleViolation(
-                "P-OPEN",
-                "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
-                f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan",
-            )
+    raise CommandRejected(
+        RuleViolation(
+            "P-OPEN",
+            "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
+            f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan",
         )
-    return events[0]
-
-
-def _unwrap(exc: BaseException) -> CommandRejected | None:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ApplicationError) and cause.type in (
-            "RuleViolation",
-            "EventValidationError",
-        ):
-            d = list(cause.details)
-            if cause.type == "RuleViolation" and len(d) >= 3:
-                return CommandRejected(RuleViolation(str(d[0]), str(d[1]), str(d[2])))
-            if len(d) >= 2:
-                return CommandRejected(EventValidationError(str(d[0]), str(d[1])))
-        cause = cause.__cause__
-    return None
+    )
 
 
 def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None:
@@ -171,26 +155,24 @@ def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None
 async def send_command(
     client: Client,
     store: CaseStore,
-    event: dict[str, Any],
+    ev: CaseEvent,
     *,
     pseudonym_key: bytes,
     task_queue: str,
-    delegationsordning: dict[str, Any] | None = None,
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
 ) -> CommandResult:
-    """Send one docs/domain.md §4 event as a command to its child's workflow.
+    """Send one validated docs/domain.md §4 event (``parse_event``'s canonical form) as a
+    command to its child's workflow; it is not parsed again here.
 
     An anmälan/ansökan uses update-with-start (the first one starts the workflow); any other
-    command updates the running workflow. ``delegationsordning`` (JSON form, see
-    ``domain.delegation.delegationsordning_to_json``) makes the validator judge a beslut's
-    delegat. ``alert_settle_seconds`` (``BARNFLOW_ALERT_SETTLE_SECONDS``) is the settle window of
-    a workflow this command starts; a running workflow keeps its own. Raises ``CommandRejected``
+    command updates the running workflow. The command names the kommun's configuration in force
+    (its version id): the validator judges a beslut's delegat against its delegationsordning.
+    ``alert_settle_seconds`` (``BARNFLOW_ALERT_SETTLE_SECONDS``) is the settle window of a
+    workflow this command starts; a running workflow keeps its own. Raises ``CommandRejected``
     with the rule or field.
     """
-    try:
-        ev = parse_event(event)
-    except EventValidationError as exc:
-        raise CommandRejected(exc) from None
+    config = kommun_config_of(store, ev.kommun)
+    command = CommandInput(event=ev.to_json(), kommun_config=config)
     # store reads run in a worker thread: they read and fold whole streams, and a blocking
     # read on the API's event loop would stall every other request meanwhile
     child = child_pseudonym(await asyncio.to_thread(opening_event, ev, store), pseudonym_key)
@@ -205,6 +187,7 @@ async def send_command(
                     child_pseudonym=child,
                     events=recorded,
                     alert_settle_seconds=alert_settle_seconds,
+                    kommun_config=config,
                 ),
                 id=wid,
                 task_queue=task_queue,
@@ -213,7 +196,7 @@ async def send_command(
             _retrieve_start_failure(start)
             result: CommandResult = await client.execute_update_with_start_workflow(
                 COMMAND_UPDATE,
-                CommandInput(event=event, delegationsordning=delegationsordning),
+                command,
                 start_workflow_operation=start,
                 result_type=CommandResult,
             )
@@ -221,14 +204,14 @@ async def send_command(
         handle = client.get_workflow_handle(wid)
         updated: CommandResult = await handle.execute_update(
             COMMAND_UPDATE,
-            CommandInput(event=event, delegationsordning=delegationsordning),
+            command,
             result_type=CommandResult,
         )
         return updated
     except WorkflowUpdateFailedError as exc:
-        rejected = _unwrap(exc)
-        if rejected is not None:
-            raise rejected from None
+        cause = rejected(exc)
+        if cause is not None:
+            raise CommandRejected(cause) from None
         raise
     except RPCError as exc:
         if "already completed" in str(exc) or "not found" in str(exc).lower():

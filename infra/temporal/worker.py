@@ -14,6 +14,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from activities.kommun_config import KommunConfigActivities
 from activities.record import RecordActivities
 from activities.transfer import Adopt, TransferActivities
 from activities.webhooks import WebhookActivities
@@ -59,6 +60,7 @@ async def running_worker(
             )
 
     transfers = TransferActivities(store, adopter)
+    configs = KommunConfigActivities(store)
     webhooks = WebhookActivities(store)  # API: webhook delivery (workflows/webhooks.py)
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="barnflow-activity") as pool:
         worker = Worker(
@@ -68,6 +70,7 @@ async def running_worker(
             activities=[
                 activities.append_event,
                 transfers.transfer_case,
+                configs.load_kommun_config,
                 webhooks.poll,
                 webhooks.deliver,
             ],

@@ -24,6 +24,7 @@ from infra.api.app import create_app
 from infra.api.auth import create_jwt
 from infra.api.services import Services
 from infra.config.api import ApiConfig
+from infra.config.kommun import KommunConfigs, LoadedConfig
 from infra.config.settings import DatabaseSettings, Keys, Settings
 from infra.persistence.db import ensure_tables
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
@@ -32,10 +33,31 @@ from infra.temporal.devserver import DevServer
 from infra.temporal.worker import running_worker
 from projections.runner import ReportsRunner, all_runners
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
+from tests.kommun_configs import kommun_config, store_configs
 from workflows.webhooks import Backoff, DispatchInput
 
 JWT_KEY = b"j" * 32
 Token = Callable[..., dict[str, str]]
+#: The one kommun of the API session with a configuration file of its own (tests/api/
+#: test_kommun_config.py): its klagomål days, verkställighet target and delegationsordning
+#: differ from the defaults; every other kommun runs on the documented defaults.
+CONFIGURED_KOMMUN = "0136"
+CONFIGURED = kommun_config(
+    CONFIGURED_KOMMUN,
+    namn="Haninge (test)",
+    klagomal={"dagar": 7},
+    verkstallighet={"oppenvard": 3},
+    delegationsordning={
+        "regler": [
+            {
+                "id": "3.1",
+                "beslutstyp": "insats",
+                "lagrum": "SoL 4:1",
+                "lagsta_delegat": "sektionschef",
+            }
+        ]
+    },
+)
 
 
 def new_pnr() -> str:
@@ -59,8 +81,15 @@ def api_schema(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def api_env(pg_url: str, api_schema: str) -> dict[str, str]:
-    return eventsourcing_env(pg_url, api_schema, CIPHER_KEY)
+def api_kommun_config() -> LoadedConfig:
+    return CONFIGURED
+
+
+@pytest.fixture(scope="session")
+def api_env(pg_url: str, api_schema: str, api_kommun_config: LoadedConfig) -> dict[str, str]:
+    """The store's environment as ``open_store`` makes it: the versions in force are stored and
+    named (one configured kommun)."""
+    return store_configs(eventsourcing_env(pg_url, api_schema, CIPHER_KEY), api_kommun_config)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +106,9 @@ def api_queue() -> str:
 
 
 @pytest.fixture(scope="session")
-def api_settings(pg_url: str, api_schema: str, api_queue: str) -> Iterator[Settings]:
+def api_settings(
+    pg_url: str, api_schema: str, api_queue: str, api_kommun_config: LoadedConfig
+) -> Iterator[Settings]:
     with tempfile.TemporaryDirectory(prefix="bf-api-") as home:
         yield Settings(
             home=Path(home),
@@ -88,6 +119,7 @@ def api_settings(pg_url: str, api_schema: str, api_queue: str) -> Iterator[Setti
             mode="dev",
             keys=Keys(codec=CODEC_KEY, pseudonym=PSEUDONYM_KEY, cipher=CIPHER_KEY),
             alert_settle_seconds=2.0,  # real time on the dev server: a short settle window
+            kommun_configs=KommunConfigs({CONFIGURED_KOMMUN: api_kommun_config}),
         )
 
 

@@ -74,7 +74,7 @@ def test_explain_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_explain_table_and_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     policy = tmp_path / "k.toml"
-    policy.write_text('[sondagsregel]\nregler = ["B1"]\n', encoding="utf-8")
+    policy.write_text('kommun = "1280"\n[sondagsregel]\nregler = ["B1"]\n', encoding="utf-8")
     path = write(tmp_path, good_rows())
     assert run(["rules", "explain", str(path), "--policy", str(policy)]) == 0
     out = capsys.readouterr().out
@@ -116,7 +116,7 @@ def test_explain_bad_as_of_and_policy(tmp_path: Path, capsys: pytest.CaptureFixt
     assert run(["rules", "explain", str(path), "--as-of", "2026-13-01"]) == 2
     assert capsys.readouterr().err.startswith("barnflow: --as-of: ")
     policy = tmp_path / "k.toml"
-    policy.write_text("[klagomal]\ndagar = 0\n", encoding="utf-8")
+    policy.write_text('kommun = "1280"\n[klagomal]\ndagar = 0\n', encoding="utf-8")
     assert run(["rules", "explain", str(path), "--policy", str(policy)]) == 2
     assert "klagomal.dagar" in capsys.readouterr().err
 

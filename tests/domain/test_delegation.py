@@ -1,26 +1,24 @@
-"""Tests for domain.delegation: sample config, ladder policy, thresholds and config errors."""
+"""Tests for domain.delegation: the sample ordning, the ladder policy, thresholds and the
+ordförande right. (Validating a file is ``infra.config.kommun``'s job: tests/config.)"""
 
 from __future__ import annotations
 
 import copy
-import re
-import tomllib
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.delegation import (
-    DelegationConfigError,
     Delegationsordning,
-    load_delegationsordning,
-    parse_delegationsordning,
+    delegationsordning_from_document,
     role_satisfies,
 )
 from domain.errors import RuleViolation
+from infra.config.kommun import load_kommun_file
 
-SAMPLE = Path(__file__).resolve().parents[2] / "config" / "delegationsordning.sample.toml"
+SAMPLE = Path(__file__).resolve().parents[2] / "config" / "kommun.sample.toml"
 
 # The documented policy, written out independently of the module: one total order, every
 # political body above every official.
@@ -38,18 +36,20 @@ OFFICIALS = LADDER[:5]
 
 @pytest.fixture(scope="module")
 def sample() -> Delegationsordning:
-    return load_delegationsordning(SAMPLE)
+    ordning = load_kommun_file(SAMPLE).config.delegationsordning
+    assert ordning is not None
+    return ordning
 
 
-def _raw_sample() -> dict[str, Any]:
-    with SAMPLE.open("rb") as handle:
-        return tomllib.load(handle)
+def _sample_document() -> dict[str, Any]:
+    document = load_kommun_file(SAMPLE).document["delegationsordning"]
+    assert isinstance(document, dict)
+    return copy.deepcopy(document)
 
 
 def _one_rule_per_level() -> Delegationsordning:
-    return parse_delegationsordning(
+    return delegationsordning_from_document(
         {
-            "kommun": "0127",
             "regler": [
                 {
                     "id": f"R{i}",
@@ -61,6 +61,7 @@ def _one_rule_per_level() -> Delegationsordning:
             ],
         },
         "test",
+        kommun="0127",
     )
 
 
@@ -72,6 +73,7 @@ def test_sample_loads(sample: Delegationsordning) -> None:
     assert sample.kommun == "1280"
     assert sample.giltig_fran == date(2026, 1, 1)
     assert sample.source == str(SAMPLE)
+    assert sample.kommun == "1280"
     expected = {
         ("inleda_utredning", "SoL 14:2"): "socialsekreterare",
         ("inte_inleda_utredning", "SoL 14:2"): "socialsekreterare",
@@ -175,9 +177,9 @@ def test_anmalan_till_namnden(sample: Delegationsordning) -> None:
     assert sample.assess("overvagande", "SoL 22:13", "utskott").requires_anmalan_till_namnden
     # The nämnd's own decisions are not delegated, so nothing to report to it.
     assert not sample.assess("overvagande", "SoL 22:13", "namnd").requires_anmalan_till_namnden
-    raw = _raw_sample()
+    raw = _sample_document()
     raw["regler"][0]["anmalan_till_namnden"] = False
-    ordning = parse_delegationsordning(raw, "test")
+    ordning = delegationsordning_from_document(raw, "test", kommun="1280")
     assert not ordning.regler[0].requires_anmalan_till_namnden
     assert not ordning.assess(
         "inleda_utredning", "SoL 14:2", "socialchef"
@@ -247,144 +249,3 @@ def test_threshold_rule_needs_an_amount(sample: Delegationsordning) -> None:
 
 def test_amount_is_irrelevant_without_thresholds(sample: Delegationsordning) -> None:
     assert sample.check("insats_oppenvard", "SoL 11:1", "socialsekreterare", 99999).id == "3.1"
-
-
-# --------------------------------------------------------------------------------------------
-# Config errors
-
-
-def _set(path: list[Any], value: Any) -> dict[str, Any]:
-    raw = copy.deepcopy(_raw_sample())
-    target: Any = raw
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return raw
-
-
-def _delete(path: list[Any]) -> dict[str, Any]:
-    raw = copy.deepcopy(_raw_sample())
-    target: Any = raw
-    for key in path[:-1]:
-        target = target[key]
-    del target[path[-1]]
-    return raw
-
-
-def _with_extra_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    raw = copy.deepcopy(_raw_sample())
-    raw["regler"].append(rule)
-    return raw
-
-
-HVB = 5  # index of the HVB rule in the sample
-
-CONFIG_ERRORS = [
-    (
-        _set(["regler", 3, "lagsta_delegat"], "chef"),
-        "regler[3].lagsta_delegat: unknown role 'chef'",
-    ),
-    (_delete(["regler", 0, "lagrum"]), "regler[0].lagrum: missing required key"),
-    (_delete(["kommun"]), "kommun: missing required key"),
-    (_delete(["regler"]), "regler: missing required key"),
-    (
-        _set(["regler", 1, "ordforande"], "ja"),
-        "regler[1].ordforande: expected a boolean, got string",
-    ),
-    (_set(["regler", 1, "id"], 21), "regler[1].id: expected a string, got integer"),
-    (_set(["regler"], "none"), "regler: expected an array of tables, got string"),
-    (_set(["regler"], []), "regler: must contain at least one rule"),
-    (_set(["regler", 2], "x"), "regler[2]: expected a table, got string"),
-    (_set(["kommun"], 1280), "kommun: expected a string, got integer"),
-    (_set(["kommun"], "128"), "kommun: expected a 4-digit kommunkod"),
-    (_set(["giltig_fran"], "2026-01-01"), "giltig_fran: expected a date, got string"),
-    (_set(["giltig_fran"], datetime(2026, 1, 1)), "giltig_fran: expected a date, got datetime"),
-    (_set(["regler", 0, "beslutstyp"], "  "), "regler[0].beslutstyp: must not be empty"),
-    (_set(["regler", 0, "delegat"], "x"), "regler[0].delegat: unknown key"),
-    (_set(["delegater"], []), "delegater: unknown key"),
-    (
-        _set(["regler", 1, "id"], "2.1"),
-        "regler[1].id: duplicate id '2.1' (also regler[0])",
-    ),
-    (
-        _with_extra_rule(
-            {
-                "id": "9.9",
-                "beslutstyp": "overvagande",
-                "lagrum": "SoL  22:13",
-                "lagsta_delegat": "namnd",
-            }
-        ),
-        "regler[21]: duplicate rule for beslutstyp 'overvagande' and lagrum 'SoL  22:13' "
-        "(also regler[6])",
-    ),
-    (
-        _set(["regler", 0, "lagsta_delegat"], "ordforande"),
-        "regler[0].lagsta_delegat: ordforande is not a ladder level",
-    ),
-    (
-        _set(["regler", 0, "ordforande"], True),
-        "regler[0].ordforande: the ordförande's urgent decision right only complements",
-    ),
-    (
-        _set(["regler", 4, "ordforande"], True),
-        "regler[4].ordforande: only LVU decisions may be urgent",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser", 1, "over_kr_per_dygn"], 4000),
-        f"regler[{HVB}].beloppsgranser[1].over_kr_per_dygn: thresholds must be in increasing order",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser", 0, "over_kr_per_dygn"], True),
-        f"regler[{HVB}].beloppsgranser[0].over_kr_per_dygn: expected a number, got boolean",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser", 0, "over_kr_per_dygn"], -5),
-        f"regler[{HVB}].beloppsgranser[0].over_kr_per_dygn: must be a non-negative number",
-    ),
-    (
-        _delete(["regler", HVB, "beloppsgranser", 0, "over_kr_per_dygn"]),
-        f"regler[{HVB}].beloppsgranser[0].over_kr_per_dygn: missing required key",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser", 0, "lagsta_delegat"], "gruppledare"),
-        f"regler[{HVB}].beloppsgranser[0].lagsta_delegat: 'gruppledare' must be above",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser", 1, "lagsta_delegat"], "verksamhetschef"),
-        f"regler[{HVB}].beloppsgranser[1].lagsta_delegat: 'verksamhetschef' must be above",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser"], []),
-        f"regler[{HVB}].beloppsgranser: must not be empty",
-    ),
-    (
-        _set(["regler", HVB, "beloppsgranser", 0, "belopp"], 1),
-        f"regler[{HVB}].beloppsgranser[0].belopp: unknown key",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("raw", "message"), CONFIG_ERRORS, ids=[m.split(":")[0] for _, m in CONFIG_ERRORS]
-)
-def test_config_errors_name_the_key(raw: dict[str, Any], message: str) -> None:
-    with pytest.raises(DelegationConfigError) as info:
-        parse_delegationsordning(raw, "kommun-1280.toml")
-    assert str(info.value).startswith(message), str(info.value)
-    assert str(info.value).endswith("(in kommun-1280.toml)")
-    assert info.value.path == message.split(": ", maxsplit=1)[0]
-
-
-def test_unmodified_sample_mapping_is_valid() -> None:
-    """Guard for the table above: its errors come from the mutation, not from the sample."""
-    assert len(parse_delegationsordning(_raw_sample(), "x").regler) == 21
-    assert _raw_sample()["regler"][HVB]["beslutstyp"] == "placering_hvb"
-
-
-def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text('kommun = "1280"\n[[regler]\n', encoding="utf-8")
-    with pytest.raises(DelegationConfigError, match=re.escape("not valid TOML")) as info:
-        load_delegationsordning(bad)
-    assert info.value.source == str(bad)

@@ -145,7 +145,11 @@ async def fast_worker(
             fast_env.client,
             task_queue=queue,
             workflows=[ChildCaseWorkflow],
-            activities=[fake_store.append_event, fake_store.transfer_case],
+            activities=[
+                fake_store.append_event,
+                fake_store.transfer_case,
+                fake_store.load_kommun_config,
+            ],
             workflow_task_executor=pool,
         ):
             yield queue

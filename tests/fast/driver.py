@@ -19,11 +19,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import legal_date
-from domain.events import OPENING_TYPES, CaseEvent
+from domain.errors import EventValidationError, RuleViolation
+from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
 from domain.ids import workflow_id_for
 from tests.factories import PNR_GIRL, line
@@ -36,6 +36,7 @@ from workflows.messages import (
     CaseWorkflowInput,
     CommandInput,
     CommandResult,
+    rejected,
 )
 
 PSEUDONYM_KEY = b"f" * 32
@@ -53,15 +54,13 @@ class Rejected(Exception):
 
 
 def _rejection(exc: BaseException) -> Rejected | None:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ApplicationError) and cause.type in (
-            "RuleViolation",
-            "EventValidationError",
-        ):
-            return Rejected(cause.type, str(next(iter(cause.details))))
-        cause = cause.__cause__
-    return None
+    """The refusal in ``exc``, read back the one way every caller reads it."""
+    cause = rejected(exc)
+    if cause is None:
+        return None
+    if isinstance(cause, RuleViolation):
+        return Rejected("RuleViolation", cause.rule)
+    return Rejected("EventValidationError", cause.field)
 
 
 @dataclass
@@ -73,6 +72,8 @@ class FastCase:
     case_ref: str = "VS-2026-00417"
     pnr: str = PNR_GIRL
     continue_as_new_after: int = 200
+    #: the kommun configuration version the sender names (``fakes.InMemoryStore.configs``)
+    kommun_config: str | None = None
 
     @property
     def child(self) -> str:
@@ -106,7 +107,14 @@ class FastCase:
         )
 
     async def send_line(self, event: dict[str, Any]) -> CommandResult:
-        cmd = CommandInput(event=event)
+        """Parse the line once (the edge) and send its canonical form, as ``send_command``. A
+        line the edge would refuse is sent as it is: the workflow's validator is the boundary
+        every Temporal client meets, and the tier checks that it refuses such a line too."""
+        try:
+            body = parse_event(event).to_json()
+        except EventValidationError:
+            body = event
+        cmd = CommandInput(event=body, kommun_config=self.kommun_config)
         try:
             if event["type"] in OPENING_TYPES:
                 start = WithStartWorkflowOperation(
@@ -115,6 +123,7 @@ class FastCase:
                         kommun=self.kommun,
                         child_pseudonym=self.child,
                         continue_as_new_after=self.continue_as_new_after,
+                        kommun_config=self.kommun_config,
                     ),
                     id=self.workflow_id,
                     task_queue=self.task_queue,
@@ -129,10 +138,10 @@ class FastCase:
             )
             return updated
         except WorkflowUpdateFailedError as exc:
-            rejected = _rejection(exc)
-            if rejected is None:
+            refused = _rejection(exc)
+            if refused is None:
                 raise
-            raise rejected from None
+            raise refused from None
 
     async def rejected(self, etype: str, data: dict[str, Any]) -> str:
         try:

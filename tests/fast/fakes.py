@@ -28,6 +28,7 @@ from domain.events import CaseEvent, event_from_json, parse_event
 from domain.ids import case_id_for
 from workflows.messages import (
     APPEND_ACTIVITY,
+    KOMMUN_CONFIG_ACTIVITY,
     TRANSFER_ACTIVITY,
     AppendInput,
     CommandResult,
@@ -36,9 +37,9 @@ from workflows.messages import (
     rejection,
 )
 
-#: What the production worker registers besides the two faked here: the webhook activities
+#: What the production worker registers besides the three faked here: the webhook activities
 #: belong to ``WebhookDispatchWorkflow``, which the case workflow never calls.
-FAKED_ACTIVITIES = (APPEND_ACTIVITY, TRANSFER_ACTIVITY)
+FAKED_ACTIVITIES = (APPEND_ACTIVITY, TRANSFER_ACTIVITY, KOMMUN_CONFIG_ACTIVITY)
 
 
 def _body_digest(envelope: dict[str, Any]) -> str:
@@ -67,6 +68,10 @@ class InMemoryStore:
     #: Every call of the append activity (accepted, duplicate or refused), for assertions.
     append_calls: int = 0
     transfers: list[TransferInput] = field(default_factory=list)
+    #: Stored kommun configuration documents by version id (``domain.kommun``), as the table.
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Every version the configuration activity was asked for, in order.
+    config_loads: list[str] = field(default_factory=list)
 
     def events(self, kommun: str, case_ref: str) -> list[CaseEvent]:
         stream = self.streams.get(case_id_for(kommun, case_ref))
@@ -108,6 +113,12 @@ class InMemoryStore:
             return self.record(ev, datetime.fromisoformat(inp.now))
         except (RuleViolation, EventValidationError) as exc:
             raise rejection(exc) from exc
+
+    @activity.defn(name=KOMMUN_CONFIG_ACTIVITY)
+    async def load_kommun_config(self, version: str) -> dict[str, Any]:
+        """The stored document of a configuration version (as the table would return it)."""
+        self.config_loads.append(version)
+        return self.configs[version]
 
     @activity.defn(name=TRANSFER_ACTIVITY)
     async def transfer_case(self, inp: TransferInput) -> TransferResult:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 
 from domain.case import fold
+from domain.events import parse_event
 from domain.frister import MET, MISSED, compute_frister
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
@@ -29,7 +30,11 @@ async def test_twenty_concurrent_commands_make_one_consistent_history(
 
         async def send(event: dict[str, object]) -> CommandResult:
             return await send_command(
-                dev_client, store, event, pseudonym_key=PSEUDONYM_KEY, task_queue=task_queue
+                dev_client,
+                store,
+                parse_event(event),
+                pseudonym_key=PSEUDONYM_KEY,
+                task_queue=task_queue,
             )
 
         await send(anmalan(now, case_ref=ref, pnr=pnr))

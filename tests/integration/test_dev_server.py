@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 
 from domain.calendar import add_days, legal_date
+from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.persistence.store import CaseStore
 from infra.temporal.codec import data_converter
@@ -35,7 +36,7 @@ async def test_backdated_anmalan_produces_a2_overdue_event_at_once(
         await send_command(
             dev_client,
             store,
-            anmalan(received, case_ref="VS-BACK", pnr=PNR_FOURTH),
+            parse_event(anmalan(received, case_ref="VS-BACK", pnr=PNR_FOURTH)),
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=task_queue,
             alert_settle_seconds=1.0,  # "at once": as soon as a one-second settle window ends
@@ -93,7 +94,11 @@ async def test_worker_restart_mid_case_leaves_no_gap_and_no_duplicate(
 
     async def send(i: int) -> None:
         await send_command(
-            dev_client, store, steps[i], pseudonym_key=PSEUDONYM_KEY, task_queue=task_queue
+            dev_client,
+            store,
+            parse_event(steps[i]),
+            pseudonym_key=PSEUDONYM_KEY,
+            task_queue=task_queue,
         )
 
     async with running_worker(dev_client, store, task_queue):
@@ -125,19 +130,21 @@ async def test_temporal_history_carries_no_personnummer(
         result = await send_command(
             dev_client,
             store,
-            anmalan(now, case_ref=ref, pnr=PNR_THIRD),
+            parse_event(anmalan(now, case_ref=ref, pnr=PNR_THIRD)),
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=task_queue,
         )
         await send_command(
             dev_client,
             store,
-            line(
-                "skyddsbedomning_gjord",
-                {"anmalan_id": "anm-1", "omedelbart_skydd": False},
-                at=now,
-                key="p-2",
-                case_ref=ref,
+            parse_event(
+                line(
+                    "skyddsbedomning_gjord",
+                    {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+                    at=now,
+                    key="p-2",
+                    case_ref=ref,
+                )
             ),
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=task_queue,

@@ -120,6 +120,8 @@ def test_a_fresh_schema_gets_every_table_and_version(pg_url: str) -> None:
             "barnflow_activity_attempts",
             "barnflow_ops_log",
             "access_log",
+            "kommun_config",
+            "report_kommun_config",
         } <= tables
     finally:
         _drop(pg_url, [schema])

@@ -4,7 +4,8 @@
     .venv/bin/python -m tests.replay.record [TAG [SCENARIO ...]]
 
 Files are named ``[TAG-]<scenario>.<run>.json``; histories of earlier versions stay committed
-next to the new ones (tag them, e.g. ``v2``), so the code must keep replaying all of them.
+next to the new ones (tag them, e.g. ``v2``), so the code must keep replaying all of them. Naming
+scenarios records only those (a new scenario for a new shape of history).
 
 Each scenario runs the production workflow in the time-skipping server against a throwaway
 embedded PostgreSQL, then saves every run's history of the case (continue-as-new chains too).
@@ -25,14 +26,17 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import STOCKHOLM, add_days
+from infra.config.kommun import LoadedConfig
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import register_search_attributes
 from infra.temporal.codec import data_converter
+from infra.temporal.commands import CommandRejected
 from infra.temporal.devserver import temporal_test_server
 from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_FOURTH, PNR_GIRL, PNR_THIRD
+from tests.kommun_configs import kommun_config, store_configs
 from tests.workflows.driver import CaseDriver
 
 HERE = Path(__file__).parent / "histories"
@@ -116,7 +120,7 @@ async def appealed_and_transferred(d: CaseDriver) -> None:
     await d.send("beslut_delgivet", {"beslut_id": "b1"})
     await d.sleep_days(10)
     await d.send("overklagande_mottaget", {"overklagande_id": "o1", "beslut_id": "b1"})
-    await d.sleep_days(9)  # O2 (7 days) passes: an alert
+    await d.sleep_days(9)  # O2 (7 days; 5 in v5's configuration) passes: an alert
     await d.send("rattidsprovning_gjord", {"overklagande_id": "o1", "i_tid": True})
     await d.send("overklagande_overlamnat", {"overklagande_id": "o1"})
     await d.sleep_days(30)
@@ -127,12 +131,58 @@ async def appealed_and_transferred(d: CaseDriver) -> None:
     await d.handle.result()
 
 
+#: kommun 1280's configuration in the ``kommun_config`` scenario: K1 within 7 days, and an
+#: insats under SoL 4:1 needs at least a sektionschef.
+KOMMUN_1280 = kommun_config(
+    "1280",
+    klagomal={"dagar": 7},
+    delegationsordning={
+        "regler": [
+            {
+                "id": "3.1",
+                "beslutstyp": "insats",
+                "lagrum": "SoL 4:1",
+                "lagsta_delegat": "sektionschef",
+            }
+        ]
+    },
+)
+
+
+async def configured(d: CaseDriver) -> None:
+    """The kommun's configuration by reference (kommun-config-by-reference): the input and every
+    command name its version, the workflow loads it once, K1 alerts after the kommun's 7 days and
+    a beslut below its delegationsordning is refused by the validator."""
+    await d.start()
+    await d.open_utredning()
+    await d.send("klagomal_mottaget", {"klagomal_id": "k1"})
+    await d.sleep_days(8)  # K1 (7 days) is alerted
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+    try:
+        await d.beslut("b1", "oppenvard", roll="socialsekreterare")
+    except CommandRejected as exc:
+        assert getattr(exc.cause, "rule", None) == "DELEG", exc
+    else:
+        raise AssertionError("a socialsekreterare's beslut was accepted")
+    await d.beslut("b1", "oppenvard", roll="sektionschef")
+    await d.send("klagomal_besvarat", {"klagomal_id": "k1"})
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
     "late_registration_withdrawn": (PNR_FOURTH, late),
     "appealed_and_transferred": (PNR_GIRL, appealed_and_transferred),
+    "kommun_config": (PNR_GIRL, configured),
+}
+#: kommun 1280's configuration in the ``appealed_and_transferred`` scenario (from v5, recorded
+#: after the merge of kommun-config-by-reference; v4 ran on the defaults): O2 within 5 days.
+KOMMUN_1280_APPEALS = kommun_config("1280", policy={"overklagande_overlamnande_dagar": 5})
+#: The kommun configurations in force in a scenario's process (none: the defaults).
+CONFIGS: dict[str, tuple[LoadedConfig, ...]] = {
+    "kommun_config": (KOMMUN_1280,),
+    "appealed_and_transferred": (KOMMUN_1280_APPEALS,),
 }
 
 
@@ -160,7 +210,8 @@ async def record(out: Path = HERE, tag: str = "", only: tuple[str, ...] = ()) ->
                 continue
             schema = f"rec_{uuid.uuid4().hex[:8]}"
             ensure_schema(url, schema)
-            store = CaseStore(env=eventsourcing_env(url, schema, CIPHER_KEY))
+            env = eventsourcing_env(url, schema, CIPHER_KEY)
+            store = CaseStore(env=store_configs(env, *CONFIGS.get(name, ())))
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=temporal_test_server(),
                 data_converter=data_converter(CODEC_KEY),

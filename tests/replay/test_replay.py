@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from domain.kommun import config_version, kommun_config_from_document
 from infra.temporal.codec import data_converter
 from tests.conftest import CODEC_KEY
 from workflows.child_case import ChildCaseWorkflow
@@ -54,9 +55,13 @@ def test_histories_from_before_and_after_the_alert_patches_are_both_kept() -> No
 
 def test_a_history_with_appeals_and_a_transfer_after_its_patch_is_kept() -> None:
     """`transfer-needs-answer`: a run that appealed a beslut through to the court's dom and then
-    moved the ärende after the other kommun's answer replays with the patched branch."""
+    moved the ärende after the other kommun's answer replays with the patched branch; v5 ran
+    after the merge with kommun-config-by-reference (a kommun file with its own O2 days), so it
+    carries both patches."""
     marked = [p.name for p in HISTORIES if '"id":"transfer-needs-answer"' in _patch_ids(p)]
-    assert marked == ["v4-appealed_and_transferred.0.json"]
+    assert marked == ["v4-appealed_and_transferred.0.json", "v5-appealed_and_transferred.0.json"]
+    [v5] = [p for p in HISTORIES if p.name == marked[1]]
+    assert '"id":"kommun-config-by-reference"' in _patch_ids(v5)
 
 
 def _patch_ids(path: Path) -> str:
@@ -105,3 +110,43 @@ async def test_an_incompatible_change_fails_replay(
     replayer = Replayer(workflows=[changed], data_converter=data_converter(CODEC_KEY))
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(_load(HISTORIES[0]))
+
+
+async def test_a_history_carries_the_kommun_config_version_not_the_document() -> None:
+    """kommun-config-by-reference: recorded histories from before it (the ordning inline in
+    each command) replay above; one recorded after it names the configuration version in its
+    input and in every command, loads the document once by an activity, and holds no
+    delegationsordning anywhere.
+
+    The version is compared with the digest of the document the history loaded, not with
+    today's ``KOMMUN_1280``: a policy key added since (e.g. ``overklagande_overlamnande_dagar``)
+    fills in its default and so gives the same file a new version id."""
+    [path] = [p for p in HISTORIES if p.name.startswith("v4-kommun_config.")]
+    assert '"id":"kommun-config-by-reference"' in _patch_ids(path)
+    history = _load(path)
+    codec = data_converter(CODEC_KEY).payload_codec
+    assert codec is not None
+    commands, started, loads, documents = [], [], [], []
+    for ev in history.events:
+        attrs = ev.workflow_execution_update_accepted_event_attributes
+        if attrs.HasField("accepted_request"):
+            payloads = await codec.decode(list(attrs.accepted_request.input.args.payloads))
+            commands += [json.loads(p.data) for p in payloads]
+        if ev.HasField("workflow_execution_started_event_attributes"):
+            inp = ev.workflow_execution_started_event_attributes.input.payloads
+            started += [json.loads(p.data) for p in await codec.decode(list(inp))]
+        if ev.HasField("activity_task_scheduled_event_attributes"):
+            loads.append(ev.activity_task_scheduled_event_attributes.activity_type.name)
+        if ev.HasField("activity_task_completed_event_attributes"):
+            out = ev.activity_task_completed_event_attributes.result.payloads
+            documents += [json.loads(p.data) for p in await codec.decode(list(out))]
+    [document] = documents
+    config = kommun_config_from_document(document)
+    assert config.kommun == "1280" and config.policy.klagomal_dagar == 7
+    assert config.delegationsordning is not None
+    assert [s["kommun_config"] for s in started] == [config_version(document)]
+    assert commands and {c["kommun_config"] for c in commands} == {config.version}
+    assert all(c["delegationsordning"] is None for c in commands)
+    assert loads == ["load_kommun_config"]  # once per run, whatever the number of commands
+    decoded = json.dumps(commands) + json.dumps(started)
+    assert "lagsta_delegat" not in decoded and '"regler"' not in decoded

@@ -1,7 +1,9 @@
 """A test driver for one child's case: commands at the (time-skipping) server's current time.
 
 Every command goes the production way (``infra.temporal.commands.send_command``: update-with-start,
-the validator, the local append activity); the driver only fills in the envelope and keys.
+the validator, the local append activity); the driver only fills in the envelope and keys and
+parses the line once, as the API does. The kommun's configuration in force is the store's
+(``tests.kommun_configs.configured_store``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import legal_date
-from domain.events import CaseEvent
+from domain.errors import EventValidationError
+from domain.events import CaseEvent, parse_event
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from infra.persistence.store import CaseStore
-from infra.temporal.commands import send_command
+from infra.temporal.commands import CommandRejected, kommun_config_of, send_command
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import PNR_GIRL, line
 from tests.helpers import eventually
@@ -43,7 +46,6 @@ class CaseDriver:
     kommun: str = "1280"
     case_ref: str = "VS-2026-00417"
     pnr: str = PNR_GIRL
-    delegationsordning: dict[str, Any] | None = None
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
     sent: list[str] = field(default_factory=list)
 
@@ -68,6 +70,7 @@ class CaseDriver:
                 child_pseudonym=pseudonym(PSEUDONYM_KEY, self.kommun, self.pnr),
                 continue_as_new_after=continue_as_new_after,
                 alert_settle_seconds=self.alert_settle_seconds,
+                kommun_config=kommun_config_of(self.store, self.kommun),
             ),
             id=self.workflow_id,
             task_queue=self.task_queue,
@@ -100,13 +103,16 @@ class CaseDriver:
             kommun=self.kommun,
             case_ref=self.case_ref,
         )
+        try:
+            ev = parse_event(event)
+        except EventValidationError as exc:  # refused at the edge, naming the field (422)
+            raise CommandRejected(exc) from None
         result: CommandResult = await send_command(
             self.client,
             self.store,
-            event,
+            ev,
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=self.task_queue,
-            delegationsordning=self.delegationsordning,
             alert_settle_seconds=self.alert_settle_seconds,
         )
         self.sent.append(etype)

@@ -3,7 +3,6 @@ legal dates it produces (docs/domain.md §2, §4; rule ids of docs/law.md §3)."
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -13,13 +12,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_days, add_months, add_weeks, add_years
-from domain.delegation import delegationsordning_to_json
+from infra.config.kommun import load_kommun_file
 from infra.persistence.store import CaseStore
 from infra.temporal.commands import CommandRejected, adopt
 from infra.temporal.worker import running_worker
 from tests.conftest import PSEUDONYM_KEY
 from tests.factories import PNR_BOY
 from tests.helpers import eventually
+from tests.kommun_configs import configured_store
 from tests.workflows.driver import CaseDriver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,26 +261,28 @@ async def test_temporary_id_is_replaced_by_a_personnummer_once(
 async def test_beslut_below_the_delegationsordning_is_rejected(
     ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
 ) -> None:
-    with (ROOT / "config" / "delegationsordning.sample.toml").open("rb") as fh:
-        ordning = delegationsordning_to_json(tomllib.load(fh))
-    d = CaseDriver(ts_env, store, task_queue, delegationsordning=ordning)
-    async with running_worker(ts_env.client, store, task_queue):
-        await d.open_utredning()
-        await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
-        rule = await _rejected(
-            d,
-            "beslut_fattat",
-            {
-                "beslut_id": "b1",
-                "lagrum": "SoL 11:1",
-                "beslutstyp": "placering_familjehem",
-                "insats": "familjehem",
-                "gynnande": True,
-                "delegat": {"id": "d1", "roll": "socialsekreterare"},
-            },
-        )
-        assert rule == "DELEG"
-        assert [e.type for e in d.events()][-1] == "utredning_avslutad"
+    """The kommun's delegationsordning (its configuration version, loaded by reference) judges
+    the delegat in the update validator: the refused beslut never reaches the history."""
+    sample = load_kommun_file(ROOT / "config" / "kommun.sample.toml")
+    placement = {
+        "beslut_id": "b1",
+        "lagrum": "SoL 11:1",
+        "beslutstyp": "placering_familjehem",
+        "insats": "familjehem",
+        "gynnande": True,
+        "delegat": {"id": "d1", "roll": "socialsekreterare"},
+    }
+    with configured_store(store, sample) as configured:
+        d = CaseDriver(ts_env, configured, task_queue)
+        async with running_worker(ts_env.client, configured, task_queue):
+            await d.open_utredning()
+            await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+            accepted = await _accepted_updates(d)
+            assert await _rejected(d, "beslut_fattat", placement) == "DELEG"
+            assert await _accepted_updates(d) == accepted
+            assert [e.type for e in d.events()][-1] == "utredning_avslutad"
+            await d.send("beslut_fattat", {**placement, "delegat": {"id": "d2", "roll": "utskott"}})
+            assert [e.type for e in d.events()][-1] == "beslut_fattat"
 
 
 async def test_an_adopted_case_behaves_as_if_it_had_lived(

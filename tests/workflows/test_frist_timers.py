@@ -7,6 +7,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_days, legal_date
+from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.persistence.store import CaseStore
 from infra.temporal.commands import send_command
@@ -29,7 +30,9 @@ async def _open_case(env: WorkflowEnvironment, store: CaseStore, tq: str) -> Non
             key="k-skydd",
         ),
     ):
-        await send_command(env.client, store, ev, pseudonym_key=PSEUDONYM_KEY, task_queue=tq)
+        await send_command(
+            env.client, store, parse_event(ev), pseudonym_key=PSEUDONYM_KEY, task_queue=tq
+        )
 
 
 def _alerts(store: CaseStore) -> list[tuple[str, str]]:
@@ -65,11 +68,13 @@ async def test_forhandsbedomning_on_day_14_yields_no_alert(
         await send_command(
             ts_env.client,
             store,
-            line(
-                "forhandsbedomning_beslutad",
-                {"anmalan_id": "anm-1", "beslut": "inte_inleda_utredning"},
-                at=day14,
-                key="k-fb",
+            parse_event(
+                line(
+                    "forhandsbedomning_beslutad",
+                    {"anmalan_id": "anm-1", "beslut": "inte_inleda_utredning"},
+                    at=day14,
+                    key="k-fb",
+                )
             ),
             pseudonym_key=PSEUDONYM_KEY,
             task_queue=task_queue,
@@ -105,7 +110,11 @@ async def test_rejected_command_names_its_rule_and_never_reaches_the_store(
         for ev, rule in bad:
             try:
                 await send_command(
-                    ts_env.client, store, ev, pseudonym_key=PSEUDONYM_KEY, task_queue=task_queue
+                    ts_env.client,
+                    store,
+                    parse_event(ev),
+                    pseudonym_key=PSEUDONYM_KEY,
+                    task_queue=task_queue,
                 )
             except CommandRejected as exc:
                 assert getattr(exc.cause, "rule", None) == rule, (rule, exc)

@@ -1,0 +1,81 @@
+"""One kommun's configuration as one versioned object: its policy (local frister such as K1's
+days, the local verkställighet targets, the U-point choices) and its delegationsordning.
+
+Why versioned by content: a kommun changes its configuration by nämnd decision while cases run.
+Whoever computes with a configuration (a case's workflow, the report views, an API answer) names
+the exact version it used, and an auditor can read that version back later. The version id is
+derived from the content alone (``<kommun>-<first 12 hex digits of sha256(canonical JSON)>``),
+so the same content always gets the same id in every process, and two different contents never
+share one: a version can be cached anywhere without ever going stale.
+
+The document is the validated JSON form of a kommun file (``infra.config.kommun`` validates the
+TOML with pydantic and produces it); this module is pure, so the workflow builds the same domain
+objects from a document it loaded through an activity as the API and the views do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from domain.delegation import Delegationsordning, delegationsordning_from_document
+from domain.rules import KommunPolicy, policy_from_mapping
+
+__all__ = [
+    "VERSION_DIGITS",
+    "KommunConfig",
+    "canonical_json",
+    "config_version",
+    "kommun_config_from_document",
+]
+
+#: Hex digits of sha256 in a version id: 48 bits, far beyond the versions one kommun will have.
+VERSION_DIGITS: Final = 12
+
+
+@dataclass(frozen=True)
+class KommunConfig:
+    """One version of one kommun's configuration, as the domain computes with it.
+
+    ``delegationsordning`` is ``None`` when the kommun's file has none: its beslut are not judged
+    against a delegationsordning (docs/delegationsordning.md).
+    """
+
+    kommun: str
+    version: str
+    policy: KommunPolicy
+    delegationsordning: Delegationsordning | None = None
+    namn: str = ""
+
+
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    """The bytes a version id is computed over: sorted keys, no whitespace, UTF-8."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def config_version(document: Mapping[str, Any]) -> str:
+    """The version id of a configuration document: its kommun and a digest of its content."""
+    digest = hashlib.sha256(canonical_json(document)).hexdigest()[:VERSION_DIGITS]
+    return f"{document['kommun']}-{digest}"
+
+
+def kommun_config_from_document(document: Mapping[str, Any], *, source: str = "") -> KommunConfig:
+    """The domain objects of a validated configuration document (see module docstring)."""
+    kommun = str(document["kommun"])
+    version = config_version(document)
+    ordning = document.get("delegationsordning")
+    return KommunConfig(
+        kommun=kommun,
+        version=version,
+        policy=policy_from_mapping(document),
+        delegationsordning=None
+        if ordning is None
+        else delegationsordning_from_document(
+            ordning, source or f"kommun configuration {version}", kommun=kommun
+        ),
+        namn=str(document.get("namn") or ""),
+    )

@@ -1,0 +1,414 @@
+"""Kommun configuration files: one TOML file per kommun (policy, local frister, delegationsordning),
+validated with pydantic, loaded once at start, each version identified by its content.
+
+Why pydantic and strict models: a typo in a kommun file must never silently drop a rule or change
+a frist. Every model forbids unknown keys and refuses coercion (``"14"`` is not a number, a
+boolean is not an amount, a datetime is not a date), and the first error becomes one line naming
+the key path and the file, e.g. ``delegationsordning.regler[3].lagsta_delegat: unknown role
+'chef' (expected one of …) (in /etc/barnflow/kommun/1280.toml)``.
+
+A valid file becomes a JSON document (``model_dump``, every default filled in) and the pure domain
+objects built from it (``domain.kommun.KommunConfig``), whose version id is a digest of that
+document. Formats: docs/rules.md ("Kommun configuration file") and docs/delegationsordning.md;
+example: ``config/kommun.sample.toml``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from domain.delegation import BODIES, LADDER, ORDFORANDE, may_be_urgent, normalize_lagrum, rank
+from domain.events import INSATSTYPER
+from domain.kommun import KommunConfig, kommun_config_from_document
+from domain.rules import DEFAULT_POLICY, NO_SONDAGSREGEL, RULES_BY_ID, KommunPolicy
+
+__all__ = [
+    "KommunConfigError",
+    "KommunConfigs",
+    "KommunFile",
+    "LoadedConfig",
+    "known",
+    "load_kommun_dir",
+    "load_kommun_file",
+    "parse_kommun_config",
+    "remember",
+]
+
+
+class KommunConfigError(ValueError):
+    """A kommun file is invalid: ``path`` is the key path, ``source`` the file (one line)."""
+
+    def __init__(self, path: str, message: str, source: str) -> None:
+        super().__init__(f"{path}: {message} (in {source})")
+        self.path = path
+        self.message = message
+        self.source = source
+
+
+class _Invalid(ValueError):
+    """A check inside a validator; ``path`` continues the key path below the validated value."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+# ---------------------------------------------------------------------------- value checks
+def _text(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise _Invalid("must not be empty")
+    return text
+
+
+def _ladder_role(value: str) -> str:
+    if value == ORDFORANDE:
+        raise _Invalid(
+            "ordforande is not a ladder level; set ordforande = true on the rule instead"
+        )
+    if rank(value) is None:
+        raise _Invalid(f"unknown role {value!r} (expected one of {', '.join(LADDER)})")
+    return value
+
+
+def _kommunkod(value: str) -> str:
+    if not (len(value) == 4 and value.isdigit()):
+        raise _Invalid(f'expected a 4-digit kommunkod as a string, e.g. "1280", got {value!r}')
+    return value
+
+
+def _hhmm(value: str) -> str:
+    parts = value.split(":")
+    if (
+        len(parts) != 2
+        or not all(p.isdigit() and len(p) == 2 for p in parts)
+        or int(parts[0]) > 23
+        or int(parts[1]) > 59
+    ):
+        raise _Invalid(f'must be a time "HH:MM", got {value!r}')
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Role = Annotated[str, AfterValidator(_ladder_role)]
+Kommunkod = Annotated[str, AfterValidator(_kommunkod)]
+
+
+class _Model(BaseModel):
+    """Strict: unknown keys are errors and no value is coerced into another type."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# ---------------------------------------------------------------------------- delegationsordning
+class Threshold(_Model):
+    """``[[delegationsordning.regler.beloppsgranser]]``: above the amount, at least the role."""
+
+    over_kr_per_dygn: float
+    lagsta_delegat: Role
+
+    @field_validator("over_kr_per_dygn")
+    @classmethod
+    def _amount(cls, value: float) -> float:
+        if not math.isfinite(value) or value < 0:
+            raise _Invalid("must be a non-negative number")
+        return value
+
+
+class DelegationRuleModel(_Model):
+    """``[[delegationsordning.regler]]``: one point of the nämnd's delegationsordning."""
+
+    id: Text
+    beslutstyp: Text
+    lagrum: Text
+    lagsta_delegat: Role
+    beloppsgranser: list[Threshold] = Field(default_factory=list)
+    ordforande: bool = False
+    anmalan_till_namnden: bool = True
+    beskrivning: str = ""
+
+    @field_validator("beskrivning")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if "beloppsgranser" in self.model_fields_set and not self.beloppsgranser:
+            raise _Invalid(
+                "must not be empty (omit the key for no thresholds)", ("beloppsgranser",)
+            )
+        previous_amount, previous_level = -math.inf, self.lagsta_delegat
+        for i, step in enumerate(self.beloppsgranser):
+            if step.over_kr_per_dygn <= previous_amount:
+                raise _Invalid(
+                    "thresholds must be in increasing order",
+                    ("beloppsgranser", i, "over_kr_per_dygn"),
+                )
+            if (rank(step.lagsta_delegat) or 0) <= (rank(previous_level) or 0):
+                raise _Invalid(
+                    f"{step.lagsta_delegat!r} must be above the level below the threshold "
+                    f"({previous_level!r})",
+                    ("beloppsgranser", i, "lagsta_delegat"),
+                )
+            previous_amount, previous_level = step.over_kr_per_dygn, step.lagsta_delegat
+        if self.ordforande and self.lagsta_delegat not in BODIES:
+            raise _Invalid(
+                "the ordförande's urgent decision right only complements a political body; "
+                f"lagsta_delegat is {self.lagsta_delegat!r}",
+                ("ordforande",),
+            )
+        if self.ordforande and not may_be_urgent(self.lagrum):
+            raise _Invalid(
+                "only LVU decisions may be urgent (LVU 1990:52 or lag 2026:1600), "
+                f"lagrum is {self.lagrum!r}",
+                ("ordforande",),
+            )
+        return self
+
+
+class DelegationsordningModel(_Model):
+    """``[delegationsordning]``: who may take which decision (docs/delegationsordning.md)."""
+
+    namn: str = ""
+    version: str = ""
+    giltig_fran: date | None = None
+    regler: list[DelegationRuleModel]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        if not self.regler:
+            raise _Invalid("must contain at least one rule", ("regler",))
+        ids: dict[str, int] = {}
+        keys: dict[tuple[str, str], int] = {}
+        for i, rule in enumerate(self.regler):
+            if rule.id in ids:
+                raise _Invalid(
+                    f"duplicate id {rule.id!r} (also regler[{ids[rule.id]}])", ("regler", i, "id")
+                )
+            key = (rule.beslutstyp, normalize_lagrum(rule.lagrum))
+            if key in keys:
+                raise _Invalid(
+                    f"duplicate rule for beslutstyp {rule.beslutstyp!r} and lagrum "
+                    f"{rule.lagrum!r} (also regler[{keys[key]}])",
+                    ("regler", i),
+                )
+            ids[rule.id], keys[key] = i, i
+        return self
+
+
+# ---------------------------------------------------------------------------- policy
+class Klagomal(_Model):
+    """``[klagomal]``: the local rule K1."""
+
+    dagar: int = Field(default=14, ge=1, le=365)
+
+
+class Sondagsregel(_Model):
+    """``[sondagsregel]``: rules that show a söndagsregel date (``shifted_due``)."""
+
+    regler: list[str] = Field(default_factory=list)
+
+    @field_validator("regler")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        for i, rid in enumerate(value):
+            if rid not in RULES_BY_ID:
+                raise _Invalid(f"unknown rule id {rid!r}", (i,))
+            if rid in NO_SONDAGSREGEL:
+                raise _Invalid(
+                    f"{rid} may not use söndagsregeln (a late {rid} ends the decision)", (i,)
+                )
+        return sorted(set(value))  # a set: order and repetition do not change the version
+
+
+class PolicyChoices(_Model):
+    """``[policy]``: the kommun's choices where the statute leaves one (docs/law.md §5)."""
+
+    a1_nasta_dag_efter: Annotated[str, AfterValidator(_hhmm)] | None = None
+    d3_start: Literal["beslut", "verkstallighet"] = "beslut"
+    uppfoljning_gammal_sol_manader: int = Field(default=2, ge=1, le=6)
+    d10_per_arende: bool = False
+    a3_begaran_antas: bool = False
+    nasta_sammantrade_dagar: int = Field(default=30, ge=1, le=90)
+    offentligt_bitrade_dagar: int = Field(default=1, ge=0, le=30)
+    overklagande_overlamnande_dagar: int = Field(default=7, ge=1, le=30)
+
+
+class KommunFile(_Model):
+    """One kommun's configuration file (``BARNFLOW_KOMMUN_DIR/*.toml``)."""
+
+    kommun: Kommunkod
+    namn: str = ""
+    klagomal: Klagomal = Field(default_factory=Klagomal)
+    verkstallighet: dict[str, Annotated[int, Field(ge=0, le=3650)]] = Field(default_factory=dict)
+    sondagsregel: Sondagsregel = Field(default_factory=Sondagsregel)
+    policy: PolicyChoices = Field(default_factory=PolicyChoices)
+    delegationsordning: DelegationsordningModel | None = None
+
+    @field_validator("verkstallighet")
+    @classmethod
+    def _insatstyper(cls, value: dict[str, int]) -> dict[str, int]:
+        for key in value:
+            if key not in INSATSTYPER:
+                raise _Invalid(
+                    f"unknown insatstyp (expected one of {', '.join(INSATSTYPER)})", (key,)
+                )
+        return value
+
+
+# ---------------------------------------------------------------------------- errors
+def _path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<file>"
+
+
+def _first_error(exc: ValidationError, source: str) -> KommunConfigError:
+    """The first error of a validation as one line: key path, what is wrong, the file."""
+    err = exc.errors()[0]
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, _Invalid):
+        loc, message = loc + cause.path, str(cause)
+    elif isinstance(cause, ValueError):
+        message = str(cause)
+    elif err["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif err["type"] == "missing":
+        message = "missing required key"
+    else:
+        got = repr(err.get("input"))
+        message = f"{err['msg']}, got {got if len(got) <= 60 else got[:57] + '...'}"
+    return KommunConfigError(_path(loc), message, source)
+
+
+# ---------------------------------------------------------------------------- loading
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated kommun file: its document (what is stored and digested), the domain objects
+    and the file it came from."""
+
+    document: dict[str, Any]
+    config: KommunConfig
+    source: str
+
+    @property
+    def kommun(self) -> str:
+        return self.config.kommun
+
+    @property
+    def version(self) -> str:
+        return self.config.version
+
+
+#: Every configuration this process has built, by version id. Safe to keep for the process's
+#: life: a version id names one content (``domain.kommun.config_version``).
+_KNOWN: dict[str, KommunConfig] = {}
+
+
+def remember(config: KommunConfig) -> KommunConfig:
+    """Keep ``config`` for ``known`` (content-addressed: never stale)."""
+    _KNOWN.setdefault(config.version, config)
+    return config
+
+
+def known(version: str) -> KommunConfig | None:
+    """A configuration this process has already built, by version id."""
+    return _KNOWN.get(version)
+
+
+def parse_kommun_config(raw: Mapping[str, Any], source: str) -> LoadedConfig:
+    """Validate a decoded kommun file (``source`` names it in the error)."""
+    try:
+        model = KommunFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(exc, source) from None
+    document = model.model_dump(mode="json")
+    config = remember(kommun_config_from_document(document, source=source))
+    return LoadedConfig(document, config, source)
+
+
+def load_kommun_file(path: str | Path) -> LoadedConfig:
+    """Read and validate one kommun file."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise KommunConfigError("<file>", f"not valid TOML: {exc}", str(file)) from None
+    except OSError as exc:
+        raise KommunConfigError("<file>", exc.strerror or str(exc), str(file)) from None
+    return parse_kommun_config(raw, str(file))
+
+
+@dataclass(frozen=True)
+class KommunConfigs:
+    """The kommun configurations in force in this process (loaded once at start), by kommun.
+
+    A kommun without a file has no version: its frister use the documented defaults
+    (``domain.rules.DEFAULT_POLICY``) and its beslut are not judged against a delegationsordning.
+    """
+
+    by_kommun: Mapping[str, LoadedConfig] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[LoadedConfig]:
+        return iter(self.by_kommun.values())
+
+    def __len__(self) -> int:
+        return len(self.by_kommun)
+
+    def get(self, kommun: str) -> LoadedConfig | None:
+        return self.by_kommun.get(kommun)
+
+    def version(self, kommun: str) -> str | None:
+        """The version id in force for ``kommun`` (``None``: no file, the defaults apply)."""
+        loaded = self.by_kommun.get(kommun)
+        return None if loaded is None else loaded.version
+
+    def policy(self, kommun: str) -> KommunPolicy:
+        """The policy in force for ``kommun`` (the defaults without a file)."""
+        loaded = self.by_kommun.get(kommun)
+        return DEFAULT_POLICY if loaded is None else loaded.config.policy
+
+    def versions(self) -> dict[str, str]:
+        """kommun → version id of every configured kommun."""
+        return {k: c.version for k, c in sorted(self.by_kommun.items())}
+
+
+def load_kommun_dir(directory: Path) -> KommunConfigs:
+    """Every ``*.toml`` in ``directory``, validated, keyed by kommun (one file per kommun)."""
+    if not directory.is_dir():
+        raise KommunConfigError("<directory>", "not a directory", str(directory))
+    found: dict[str, LoadedConfig] = {}
+    for path in sorted(directory.glob("*.toml")):
+        loaded = load_kommun_file(path)
+        other = found.get(loaded.kommun)
+        if other is not None:
+            raise KommunConfigError(
+                "kommun", f"kommun {loaded.kommun} is configured in {other.source} too", str(path)
+            )
+        found[loaded.kommun] = loaded
+    if not found:
+        raise KommunConfigError("<directory>", "no *.toml kommun file", str(directory))
+    return KommunConfigs(found)
