@@ -26,6 +26,17 @@ REPEATING_RULES = frozenset(
 )
 #: Anniversary rules (D4, E9): an unmet anniversary arms the next cycle once its due date passes.
 ANNIVERSARY_RULES = frozenset(r.id for r in RULES if r.recurrence == "anniversary")
+#: Days a version of a rule entered into force that can change a frist already listed, without
+#: any event: its start, its citation, whether it is owed (POL-IKRAFT-PAGAENDE: the D4/E9
+#: anniversaries under the three- and two-year rules, D2 and A3 from their first day). Every
+#: interval of ``frist_versions`` is cut there, so each interval is one law.
+LAW_DAYS = frozenset(
+    v.since
+    for r in RULES
+    if r.id in ("A3", "D2", "D4", "E9")
+    for v in r.versions()
+    if v.since != date.min
+)
 #: Repeating frister are generated this far past a case's last event; a report as of a later
 #: date recomputes such a case (``frister_until``), so the answer is exact for any date.
 HORIZON_MONTHS = 12
@@ -104,9 +115,18 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
         if made is not None and made > out[f.key]:
             out[f.key] = made
     cycles = {f.key: f for f in frister if f.rule in ANNIVERSARY_RULES}
+    numbered: dict[str, list[tuple[int, Frist]]] = {}
     for key, f in cycles.items():
         stem, _, n = key.rpartition(":")
-        prev = cycles.get(f"{stem}:{int(n) - 1}") if n.isdigit() else None
+        if n.isdigit():
+            numbered.setdefault(stem, []).append((int(n), f))
+    for chain in numbered.values():
+        chain.sort(key=lambda x: x[0])
+    for key, f in cycles.items():
+        stem, _, n = key.rpartition(":")
+        # the previous owed anniversary (an anniversary the law did not require has no key)
+        earlier = [g for m, g in numbered.get(stem, ()) if n.isdigit() and m < int(n)]
+        prev = earlier[-1] if earlier else None
         if (
             prev is not None
             and f.trigger_date == prev.due
@@ -146,7 +166,8 @@ def frist_versions(
         return [], None
     last = max(ev.legal_date for ev in events)
     horizon = until or add_months(last, HORIZON_MONTHS)
-    cuts = _revising_dates(events)
+    first = min(ev.legal_date for ev in events)
+    cuts = sorted({*_revising_dates(events), *(d for d in LAW_DAYS if first < d <= horizon)})
     chains: dict[str, list[FristVersion]] = {}
     repeating = False
     starts: list[date | None] = [None, *cuts]
