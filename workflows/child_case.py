@@ -91,6 +91,9 @@ WITHDRAWAL_EVENT = "larm_aterkallat"
 #: workflow.patched id: a system append the store refuses is logged and skipped instead of
 #: failing the case's workflow (histories from before it failed the workflow).
 SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
+#: workflow.patched id: the handler judges a decision's lagrum against its date (``P-LAGRUM``,
+#: ``domain.lagrum``); a command accepted before the guard existed replays without it.
+LAGRUM_PATCH = "lagrum-in-force"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -228,7 +231,11 @@ class ChildCaseWorkflow:
         async with self._lock:
             # state may have moved while we waited for the lock; a command accepted before
             # canonical values replays with its spelling kept (the validator never replays)
-            ev = self._judge(cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH))
+            ev = self._judge(
+                cmd,
+                legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH),
+                lagrum=workflow.patched(LAGRUM_PATCH),
+            )
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
             self._command_accepted(retry)
@@ -253,12 +260,14 @@ class ChildCaseWorkflow:
     def validate_command(self, cmd: CommandInput) -> None:
         self._judge(cmd)
 
-    def _judge(self, cmd: CommandInput, *, legacy_values: bool = False) -> CaseEvent:
+    def _judge(
+        self, cmd: CommandInput, *, legacy_values: bool = False, lagrum: bool = True
+    ) -> CaseEvent:
         try:
             ev = parse_event(cmd.event, legacy_values=legacy_values)
             if ev.idempotency_key in self._state.idempotency:
                 return ev  # a retry: the store returns the original result
-            self._state.check(ev, legal_date(workflow.now()))
+            self._state.check(ev, legal_date(workflow.now()), lagrum=lagrum)
             if ev.type == "beslut_fattat" and cmd.delegationsordning is not None:
                 _check_delegation(ev, cmd.delegationsordning)
         except (RuleViolation, EventValidationError) as exc:
