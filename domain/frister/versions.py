@@ -16,7 +16,7 @@ from domain.calendar import add_days, add_months
 from domain.events import CaseEvent
 from domain.frister.engine import compute_frister
 from domain.frister.model import Frist
-from domain.rules import RULES
+from domain.rules import RULES, Rule
 
 #: Rules whose instances keep coming with time while nothing happens (EVB quarters, the
 #: familjehem anniversaries under SoL and 2026:1600, IVO's yearly list): the catalogue's
@@ -26,17 +26,25 @@ REPEATING_RULES = frozenset(
 )
 #: Anniversary rules (D4, E9): an unmet anniversary arms the next cycle once its due date passes.
 ANNIVERSARY_RULES = frozenset(r.id for r in RULES if r.recurrence == "anniversary")
+
+
+def _duty_changes(r: Rule) -> set[date]:
+    """The days a version of ``r`` began to require something else (its first day, a new
+    length or recurrence); a version that only renumbers the paragraph is not one."""
+    versions = [v for v in r.versions() if v.since != date.min]
+    return {
+        v.since
+        for i, v in enumerate(versions)
+        if i == 0
+        or (v.length, v.recurrence) != (versions[i - 1].length, versions[i - 1].recurrence)
+    }
+
+
 #: Days a version of a rule entered into force that can change a frist already listed, without
 #: any event: its start, its citation, whether it is owed (POL-IKRAFT-PAGAENDE: the D4/E9
 #: anniversaries under the three- and two-year rules, D2 and A3 from their first day). Every
 #: interval of ``frist_versions`` is cut there, so each interval is one law.
-LAW_DAYS = frozenset(
-    v.since
-    for r in RULES
-    if r.id in ("A3", "D2", "D4", "E9")
-    for v in r.versions()
-    if v.since != date.min
-)
+LAW_DAYS = frozenset(d for r in RULES if r.id in ("A3", "D2", "D4", "E9") for d in _duty_changes(r))
 #: Repeating frister are generated this far past a case's last event; a report as of a later
 #: date recomputes such a case (``frister_until``), so the answer is exact for any date.
 HORIZON_MONTHS = 12
