@@ -94,6 +94,10 @@ SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
 #: workflow.patched id: the handler judges a decision's lagrum against its date (``P-LAGRUM``,
 #: ``domain.lagrum``); a command accepted before the guard existed replays without it.
 LAGRUM_PATCH = "lagrum-in-force"
+#: workflow.patched id: the frister follow the law in force on each date (issue #14: D2, D4, E9,
+#: A3 ``compute_frister(transitions=True)``); a run recorded before keeps the frister, timers and
+#: alerts it had. Asked once, at the start of the run.
+LAW_TRANSITIONS_PATCH = "law-transitions-exact"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -145,10 +149,14 @@ class ChildCaseWorkflow:
         )
         #: System keys the store refused in this run: not retried (that would spin the loop).
         self._refused: set[str] = set()
+        #: LAW_TRANSITIONS_PATCH, asked at the start of ``run`` (queries cannot ask it).
+        self._transitions = False
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSummary:
+        self._transitions = workflow.patched(LAW_TRANSITIONS_PATCH)
+        self._frister_cache = None
         while True:
             await self._fire_expired()
             if self._state.closed_on is not None:
@@ -298,7 +306,10 @@ class ChildCaseWorkflow:
         (the loop, the details line and the query all ask within one activation)."""
         key = (len(self._events), legal_date(workflow.now()))
         if self._frister_cache is None or self._frister_cache[0] != key:
-            self._frister_cache = (key, compute_frister(self._events, as_of=key[1]))
+            self._frister_cache = (
+                key,
+                compute_frister(self._events, as_of=key[1], transitions=self._transitions),
+            )
         return self._frister_cache[1]
 
     def _settle_end(self) -> datetime | None:
@@ -410,7 +421,9 @@ class ChildCaseWorkflow:
         for i, ev in enumerate(ordered):
             if (ev.position or 0) <= after or ev.legal_date != frist.fulfilled_date:
                 continue
-            met = compute_frister(ordered[: i + 1], as_of=legal_date(workflow.now()))
+            met = compute_frister(
+                ordered[: i + 1], as_of=legal_date(workflow.now()), transitions=self._transitions
+            )
             if any(f.key == frist.key and f.status == MET for f in met):
                 return ev.position or 0
         return self._last_position

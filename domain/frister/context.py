@@ -39,6 +39,8 @@ class Ctx:
     policy: KommunPolicy
     case_ref: str
     law_on: date | None = None
+    #: POL-IKRAFT-PAGAENDE and POL-A3-GENAST applied (``compute_frister(transitions=...)``).
+    transitions: bool = True
     out: list[Frist] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     consumed: set[tuple[str, int]] = field(default_factory=set)

@@ -111,7 +111,10 @@ def anniversaries(
     base, idx = start, start_idx
     for years in range(min(firsts), min(firsts) + MAX_CYCLES):
         due = r.due_from(start, years)
-        law_day = owed_from(ctx, r, base, due, _owes(r, years))
+        if ctx.transitions:
+            law_day = owed_from(ctx, r, base, due, _owes(r, years))
+        else:  # before issue #14: every anniversary from the rule's own length
+            law_day = base if years >= r.length else None
         if law_day is None or (ctx.as_of is not None and law_day > ctx.as_of):
             if ended is not None and ended < due:
                 return  # the placement ended before this anniversary: no later one is owed
@@ -132,6 +135,7 @@ def anniversaries(
             trig=law_day,
             due=due,
             fulfilled=fulfilment(ctx, hit),
+            law_date=None if ctx.transitions else max(law_day, versions[-2].since),
             notes=(f"{years} år från {since}", *ikraft_note(law_day, base)),
             counted_from=start,
             period=unit_text(years, "years"),

@@ -29,7 +29,8 @@ def frister(ctx: Ctx) -> None:
         elif ev.type == "anmalan_mottagen":
             _a1(ctx, i, ev)
             if pending:
-                _a3_genast(ctx, i, ev)
+                if ctx.transitions:
+                    _a3_genast(ctx, i, ev)
                 continue
             _a2(ctx, i, ev)
         elif ev.type == "forhandsbedomning_beslutad":
@@ -77,7 +78,10 @@ def _a3(ctx: Ctx, i: int, ev: CaseEvent) -> None:
     r = rule("A3")
     decided = ev.legal_date
     due = r.due_from(decided)
-    law_day = owed_from(ctx, r, decided, due)
+    if ctx.transitions:
+        law_day = owed_from(ctx, r, decided, due)
+    else:  # before issue #14: only decisions from 2026-01-15
+        law_day = decided if r.law_for(decided, ctx.law_on) is not None else None
     if law_day is None or (ctx.as_of is not None and law_day > ctx.as_of):
         return
     done = ctx.find(i, r.fulfilled_by, field_is("anmalan_id", aid))

@@ -52,7 +52,7 @@ def _d2(ctx: Ctx, bid: str, v_idx: int) -> None:
     r, ev = rule("D2"), ctx.evs[v_idx]
     start = ev.legal_date
     due = r.due_from(start)
-    law_day = owed_from(ctx, r, start, due)
+    law_day = owed_from(ctx, r, start, due) if ctx.transitions else start
     if law_day is None or (ctx.as_of is not None and law_day > ctx.as_of):
         return
     # a revision, or the placement's end (beslut_avslutat always names its beslut)
@@ -71,6 +71,8 @@ def _d2(ctx: Ctx, bid: str, v_idx: int) -> None:
         fulfilled=fulfilment(ctx, first),
         counted_from=start,
         notes=ikraft_note(law_day, start),
+        # before issue #14 every placement owed it, citing the old act's paragraph
+        law_date=None if ctx.transitions else max(start, r.versions()[0].since),
     )
 
 

@@ -442,3 +442,44 @@ def test_rules_explain_prints_the_arithmetic(
         "2025-07-01 + IVO:s rapportfönster för 2025Q3 (1/10-31/10) = 2025-10-31"
     )
     assert rows[("T-F", "F1:f1")]["computation"].startswith("2025-06-30 + 2 månader = 2025-08-30")
+
+
+# --- runs recorded before the transitions were exact keep their frister --------------------
+
+
+def _shape(frister: list[Frist]) -> list[tuple[object, ...]]:
+    return [(f.key, f.trigger_date, f.due, f.status, f.fulfilled_date) for f in frister]
+
+
+def test_a_run_recorded_before_keeps_its_timers() -> None:
+    """``transitions=False`` (a workflow replaying a history from before issue #14,
+    ``LAW_TRANSITIONS_PATCH``): a 2020 placement keeps its two-year D4 and its D2 counted from the
+    verkställighet, and no A3 arises for a decision before 2026-01-15 or for a pending utredning,
+    so the replay arms the same timers and raises the same alerts."""
+    old = by_key(compute_frister(familjehem("2020-06-30"), AS_OF_2026, transitions=False))
+    assert (old["D4:b1:1"].trigger_date, old["D4:b1:1"].due) == (D("2020-06-30"), D("2022-06-30"))
+    assert (old["D4:b1:2"].trigger_date, old["D4:b1:2"].due) == (D("2022-06-30"), D("2023-06-30"))
+    assert (old["D2:b1"].trigger_date, old["D2:b1"].due) == (D("2020-06-30"), D("2022-06-30"))
+    assert "D2:b1" in by_key(compute_frister(familjehem("2018-06-01"), transitions=False))
+    for events in (a3_after_decision("2026-01-08"), a3_during_utredning("2026-01-20")):
+        assert not [f for f in compute_frister(events, transitions=False) if f.rule == "A3"]
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        familjehem(
+            "2023-03-01", ev("vardnadsoverflyttning_overvagd", "2025-02-01", beslut_id="b1")
+        ),
+        lvu_familjehem("2025-01-01"),
+        a3_after_decision("2026-01-15"),
+        unverkstalld("2025-03-29"),
+        closed_without_insats("2025-06-30"),
+    ],
+    ids=["D4 2023", "E9 2025", "A3 2026-01-15", "C4", "F1"],
+)
+def test_both_engines_agree_where_no_transition_applies(events: list[CaseEvent]) -> None:
+    for as_of in (None, D("2026-06-30"), D("2028-01-01")):
+        assert _shape(compute_frister(events, as_of)) == _shape(
+            compute_frister(events, as_of, transitions=False)
+        )
