@@ -67,7 +67,9 @@ class TransferActivities:
                 ev, kommun=inp.till_kommun, case_id=None, position=None, recorded_at=None
             )
             moved = replace(moved, digest=None)
-            if not self._store.record(moved, now=now).duplicate:
+            # recorded history is copied as it stands (an imported decision whose lagrum was
+            # flagged, not refused, must not stop the transfer: P-LAGRUM)
+            if not self._store.record(moved, now=now, lagrum=False).duplicate:
                 copied += 1
         self._store.record(_marker(inp, last), now=now)
         return copied

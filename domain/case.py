@@ -25,6 +25,8 @@ from domain.events import (
     CaseEvent,
     lvu_care_ordered,
 )
+from domain.lagrum import check_event as check_lagrum
+from domain.lagrum import is_omedelbart_omhandertagande
 from domain.rules import rule as statutory_rule
 
 T = TypeVar("T")
@@ -66,6 +68,12 @@ PROCESS_RULES: dict[str, str] = {
         "A case is transferred to another, valid kommun, once, after that kommun accepted the "
         "request or IVO decided the transfer (SoL 29:10-11); not while its beslut may still be "
         "appealed to it or an överklagande it has not handed to the court is open (FL 43-46 §§)."
+    ),
+    "P-LAGRUM": (
+        "A decision's lagrum names a paragraph in force on its legal date (SoL 2001:453 until "
+        "2025-06-30, SoL 2025:400 from 2025-07-01, LVU until 2026-12-31, lag 2026:1600 from "
+        "2027-01-01); the refusal names the paragraph in force. Imported history is flagged, "
+        "not refused."
     ),
     "B4": (
         "No förhandsbedömning for an anmälan that arrived while an utredning was pending "
@@ -200,11 +208,17 @@ class CaseState:
         return "beslut"
 
     # ----------------------------------------------------------------- guards
-    def check(self, ev: CaseEvent, today: date, *, legacy_transfer: bool = False) -> None:
+    def check(
+        self, ev: CaseEvent, today: date, *, legacy_transfer: bool = False, lagrum: bool = True
+    ) -> None:
         """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may.
 
         ``legacy_transfer`` judges an ``arende_overflyttat`` without its request and answer, as
-        the code did before they existed (a workflow replaying a command accepted then)."""
+        the code did before they existed (a workflow replaying a command accepted then).
+        ``lagrum=False`` leaves out ``P-LAGRUM`` for recorded history: an import lists such
+        decisions instead of refusing them, a transfer copies them as they were recorded, and a
+        workflow replaying a command accepted before the guard existed accepts it again.
+        """
         day = ev.legal_date
         if day > today:
             _deny(
@@ -246,6 +260,8 @@ class CaseState:
         check_lvu2027(self.lvu2027, self, ev)
         check_appeals(self.appeals, self, ev)
         check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
+        if lagrum:
+            check_lagrum(ev)
 
     # ----------------------------------------------------------------- evolution
     def apply(self, ev: CaseEvent) -> None:
@@ -487,8 +503,8 @@ def _g_beslut(s: CaseState, ev: CaseEvent) -> None:
     d = ev.data
     if d["beslut_id"] in s.beslut:
         _deny("P-DUP-ID", "Beslutet finns redan.", f"beslut_id {d['beslut_id']!r} exists")
-    lvu6 = "lvu6" in d["lagrum"].replace(" ", "").lower()
-    if not s.utredningar and not lvu6 and not s.has_ansokan:
+    urgent = is_omedelbart_omhandertagande(d["lagrum"])
+    if not s.utredningar and not urgent and not s.has_ansokan:
         _deny(
             "P-NO-UTREDNING",
             "Beslut kräver en utredning (utom LVU 6 § och ansökan).",

@@ -117,6 +117,13 @@ TRANSFER_ANSWER_PATCH = "transfer-needs-answer"
 #: commands) and loaded by an activity; histories from before it carried the delegationsordning
 #: inline in every command and computed frister with the default policy.
 KOMMUN_CONFIG_PATCH = "kommun-config-by-reference"
+#: workflow.patched id: the handler judges a decision's lagrum against its date (``P-LAGRUM``,
+#: ``domain.lagrum``); a command accepted before the guard existed replays without it.
+LAGRUM_PATCH = "lagrum-in-force"
+#: workflow.patched id: the frister follow the law in force on each date (issue #14: D2, D4, E9,
+#: A3 ``compute_frister(transitions=True)``); a run recorded before keeps the frister, timers and
+#: alerts it had. Asked once, at the start of the run.
+LAW_TRANSITIONS_PATCH = "law-transitions-exact"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -172,10 +179,14 @@ class ChildCaseWorkflow:
         self._config_ref: str | None = inp.kommun_config
         #: Configuration versions loaded in this run, by version id (content-addressed).
         self._configs: dict[str, KommunConfig] = {}
+        #: LAW_TRANSITIONS_PATCH, asked at the start of ``run`` (queries cannot ask it).
+        self._transitions = False
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSummary:
+        self._transitions = workflow.patched(LAW_TRANSITIONS_PATCH)
+        self._frister_cache = None
         while True:
             await self._fire_expired()
             if self._state.closed_on is not None:
@@ -263,7 +274,10 @@ class ChildCaseWorkflow:
             # state may have moved while we waited for the lock; a command accepted before
             # canonical values replays with its spelling kept (the validator never replays)
             ev = self._judge(
-                cmd, legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH), handler=True
+                cmd,
+                legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH),
+                handler=True,
+                lagrum=workflow.patched(LAGRUM_PATCH),
             )
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
@@ -292,7 +306,12 @@ class ChildCaseWorkflow:
         self._judge(cmd)
 
     def _judge(
-        self, cmd: CommandInput, *, legacy_values: bool = False, handler: bool = False
+        self,
+        cmd: CommandInput,
+        *,
+        legacy_values: bool = False,
+        handler: bool = False,
+        lagrum: bool = True,
     ) -> CaseEvent:
         try:
             ev = parse_event(cmd.event, legacy_values=legacy_values)
@@ -305,7 +324,9 @@ class ChildCaseWorkflow:
                 and ev.type == "arende_overflyttat"
                 and not workflow.patched(TRANSFER_ANSWER_PATCH)
             )
-            self._state.check(ev, legal_date(workflow.now()), legacy_transfer=legacy_transfer)
+            self._state.check(
+                ev, legal_date(workflow.now()), legacy_transfer=legacy_transfer, lagrum=lagrum
+            )
             if ev.type == "beslut_fattat":
                 ordning = self._ordning(cmd, ev.kommun)
                 if ordning is not None:
@@ -382,7 +403,9 @@ class ChildCaseWorkflow:
         if self._frister_cache is None or self._frister_cache[0] != key:
             self._frister_cache = (
                 key,
-                compute_frister(self._events, as_of=key[1], policy=policy),
+                compute_frister(
+                    self._events, as_of=key[1], policy=policy, transitions=self._transitions
+                ),
             )
         return self._frister_cache[1]
 
@@ -497,7 +520,10 @@ class ChildCaseWorkflow:
             if (ev.position or 0) <= after or ev.legal_date != frist.fulfilled_date:
                 continue
             met = compute_frister(
-                ordered[: i + 1], as_of=legal_date(workflow.now()), policy=self._policy()
+                ordered[: i + 1],
+                as_of=legal_date(workflow.now()),
+                policy=self._policy(),
+                transitions=self._transitions,
             )
             if any(f.key == frist.key and f.status == MET for f in met):
                 return ev.position or 0

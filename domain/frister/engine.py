@@ -78,11 +78,18 @@ def compute_frister(
     *,
     policy: KommunPolicy | None = None,
     law_on: date | None = None,
+    transitions: bool = True,
 ) -> list[Frist]:
     """Every frist of one case, with status as of ``as_of`` (``None``: as far as events tell).
 
     ``law_on`` (default: each trigger's own date decides) applies the rules catalogue as it
     stood on that day, so a caller can ask what a case's frister were before a change of law.
+    ``transitions=False`` gives the frister barnflow computed before issue #14 made the law
+    transitions exact (D2, D4, E9 counted as if their 2022 wording always applied, A3 without
+    its "genast" case and only for decisions from 2026-01-15): a workflow replaying a history
+    recorded before that must arm the same timers and raise the same alerts
+    (``workflows.child_case.LAW_TRANSITIONS_PATCH``). Keys and due dates are what they were;
+    only the cited paragraph and ``arithmetic`` may read differently.
 
     Events dated after ``as_of`` are ignored (time travel) and system events
     (``frist_overskriden``, ``evb_rapporteringsskyldighet_uppstod``) never start or meet a frist.
@@ -98,7 +105,7 @@ def compute_frister(
     if not evs:
         return []
     horizon = as_of if as_of is not None else evs[-1].legal_date
-    ctx = Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref, law_on)
+    ctx = Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref, law_on, transitions)
     ctx.decided_elsewhere = elsewhere
     for chapter in CHAPTERS:
         chapter(ctx)

@@ -39,7 +39,7 @@ from domain.frister.context import (
     subject_of,
 )
 from domain.frister.cycles import anniversaries, cycles, numbered_from
-from domain.rules import LVU_NEW_FROM, Rule, rule
+from domain.rules import LVU_NEW_FROM, Rule, rule, unit_text
 
 
 def frister(ctx: Ctx) -> None:
@@ -78,6 +78,7 @@ def _days_frist(
         due=add_days(trig, days),
         fulfilled=fulfilment(ctx, done),
         notes=(f"{days} dagar ({policy_name})",),
+        period=unit_text(days, "days"),
     )
 
 
@@ -335,6 +336,8 @@ def _vardens_slut(ctx: Ctx) -> None:
             due=add_years(born, age),
             fulfilled=fulfilment(ctx, done),
             notes=tuple(notes),
+            counted_from=born,
+            period=unit_text(age, "years"),
         )
 
 

@@ -112,4 +112,10 @@ def _c4(
             fulfilled=done[0] if done else None,
             trigger_type="evb_rapporteringsskyldighet_uppstod",
             notes=(f"rapportkvartal {label}",),
+            period=f"IVO:s rapportfönster för {label} ({_window_text(q)})",
         )
+
+
+def _window_text(q: tuple[int, int]) -> str:
+    start, end = ivo_window(*q)
+    return f"{start.day}/{start.month}-{end.day}/{end.month}"

@@ -261,5 +261,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{summary.appended} appended, {summary.skipped_duplicates} duplicates skipped, "
         f"{len(summary.open_cases)} open cases"
         + ("" if args.no_workflows else f", {adopted} adopted into workflows")
+        + (f", {len(summary.flagged)} flagged" if summary.flagged else "")
     )
+    for flag in summary.flagged:
+        # recorded as history, listed for review (docs/domain.md §7.1 P-LAGRUM)
+        print(f"  line {flag.line}: {flag.kommun} {flag.case_ref} [{flag.rule}] {flag.sv}")
     return 0

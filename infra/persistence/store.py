@@ -155,25 +155,28 @@ class CaseStore(Application[UUID]):
     name = APP_NAME
 
     # ------------------------------------------------------------------ writes
-    def record(self, ev: CaseEvent, *, now: datetime | None = None) -> AppendResult:
+    def record(
+        self, ev: CaseEvent, *, now: datetime | None = None, lagrum: bool = True
+    ) -> AppendResult:
         """Append ``ev`` to its case, exactly once per idempotency key.
 
         A retry with the same key and body returns the original result; the same key with a
         different body raises ``IdempotencyConflict``; a rule violation raises ``RuleViolation``.
         Concurrent writers to one case are serialised by the stream's version constraint.
+        ``lagrum=False`` copies recorded history without ``P-LAGRUM`` (a transfer).
         """
         with db_append_span(ev.type, ev.kommun) as span:
-            result = self._append_once(ev, now)
+            result = self._append_once(ev, now, lagrum)
             span.set_attribute("db.position", result.position)
             span.set_attribute("barnflow.duplicate", result.duplicate)
         appended(ev.type, ev.data, result.duplicate)
         return result
 
-    def _append_once(self, ev: CaseEvent, now: datetime | None) -> AppendResult:
+    def _append_once(self, ev: CaseEvent, now: datetime | None, lagrum: bool) -> AppendResult:
         today = legal_date(now or datetime.now(UTC))
-        return _reloaded_on_conflict()(self._append_to_current, ev, today)
+        return _reloaded_on_conflict()(self._append_to_current, ev, today, lagrum)
 
-    def _append_to_current(self, ev: CaseEvent, today: date) -> AppendResult:
+    def _append_to_current(self, ev: CaseEvent, today: date, lagrum: bool) -> AppendResult:
         """Judge ``ev`` against the case as stored now and save it; ``IntegrityError`` when
         another writer appended first (the stream's version constraint)."""
         case = self._get_case(case_id_for(ev.kommun, ev.case_ref))
@@ -181,9 +184,9 @@ class CaseStore(Application[UUID]):
             previous = case.state.idempotency.get(ev.idempotency_key)
             if previous is not None:
                 return self._existing(case.id, previous, ev)
-            case.append(ev, today)
+            case.append(ev, today, lagrum=lagrum)
         else:
-            case = ChildCase.open(ev, today)
+            case = ChildCase.open(ev, today, lagrum=lagrum)
         recordings = self.save(case)
         return _appended(case.id, recordings[-1])
 
@@ -214,14 +217,15 @@ class CaseStore(Application[UUID]):
         return super()._record(processing_event)
 
     def record_batch(
-        self, events: Sequence[CaseEvent], *, now: datetime | None = None
+        self, events: Sequence[CaseEvent], *, now: datetime | None = None, lagrum: bool = True
     ) -> list[AppendResult]:
         """Append several events of one case in one transaction (import, transfer copies).
 
         The same guards as ``record`` judge each event in order; an event whose key the case
         already holds is returned as a duplicate (its body checked), so a re-run after an
         interruption appends nothing twice. One load and one commit per batch instead of per
-        event is what makes importing a kommun's history feasible.
+        event is what makes importing a kommun's history feasible. ``lagrum=False``: the import
+        lists a lagrum not in force (``P-LAGRUM``) instead of refusing it.
         """
         if not events:
             return []
@@ -233,13 +237,13 @@ class CaseStore(Application[UUID]):
             raise ValueError("a batch holds the events of one case")
         today = legal_date(now or datetime.now(UTC))
         with db_append_span(f"batch:{len(events)}", events[0].kommun) as span:
-            out = _reloaded_on_conflict()(self._append_batch_to_current, cid, events, today)
+            out = _reloaded_on_conflict()(self._append_batch_to_current, cid, events, today, lagrum)
             if not all(r.duplicate for r in out):
                 span.set_attribute("db.position", out[-1].position)
             return out
 
     def _append_batch_to_current(
-        self, cid: UUID, events: Sequence[CaseEvent], today: date
+        self, cid: UUID, events: Sequence[CaseEvent], today: date, lagrum: bool
     ) -> list[AppendResult]:
         """One attempt of ``record_batch`` against the case as stored now (``IntegrityError``
         when another writer appended first)."""
@@ -251,9 +255,9 @@ class CaseStore(Application[UUID]):
             if case is not None and previous is not None:
                 known[i] = self._existing(case.id, previous, ev)
             elif case is None:
-                case = ChildCase.open(ev, today)
+                case = ChildCase.open(ev, today, lagrum=lagrum)
             else:
-                case.append(ev, today)
+                case.append(ev, today, lagrum=lagrum)
         if case is None or len(known) == len(events):
             return [known[i] for i in range(len(events))]
         recordings = iter(self.save(case))
@@ -265,7 +269,6 @@ class CaseStore(Application[UUID]):
             out.append(_appended(case.id, next(recordings)))
             appended(ev.type, ev.data, False)
         return out
-        raise RuntimeError("could not append after 20 concurrent-write retries")
 
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:

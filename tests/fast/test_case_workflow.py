@@ -157,7 +157,7 @@ async def test_evb_alert_and_its_quarterly_re_report(
         "beslut_fattat",
         {
             "beslut_id": "b1",
-            "lagrum": "SoL 4:1",
+            "lagrum": "SoL 11:1",
             "beslutstyp": "insats",
             "insats": "kontaktfamilj",
             "gynnande": True,
