@@ -52,7 +52,7 @@ CONFIGURED = kommun_config(
             {
                 "id": "3.1",
                 "beslutstyp": "insats",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "lagsta_delegat": "sektionschef",
             }
         ]
