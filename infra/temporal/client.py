@@ -14,9 +14,12 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import (
     Client,
 )
+from temporalio.service import TLSConfig
 
 from infra.config.retry import aretry_for
+from infra.config.settings import Settings
 from infra.config.timeouts import TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
+from infra.config.transport import TemporalTransport
 from infra.telemetry import client_interceptors
 from infra.temporal.codec import data_converter
 from workflows import search
@@ -28,6 +31,11 @@ _INDEXED = {
     "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
     "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
 }
+
+
+def indexed(kind: str) -> IndexedValueType.ValueType:
+    """The server's index type for a ``temporal`` CLI type name (``Keyword``, ``Int`` …)."""
+    return _INDEXED[kind]
 
 
 async def register_search_attributes(client: Client, namespace: str) -> None:
@@ -48,11 +56,27 @@ async def connect(
     old_codec_keys: Sequence[bytes] = (),
     *,
     wait: float = TEMPORAL_CONNECT_SERVICE,
+    transport: TemporalTransport | None = None,
 ) -> Client:
     """A client whose payloads are encrypted by the codec (old keys still decrypt: rotation);
     retries while the server boots, for up to ``wait`` seconds (one-shot CLI commands pass
-    ``TEMPORAL_CONNECT_CLI``), then ``DependencyUnavailable`` naming the address."""
+    ``TEMPORAL_CONNECT_CLI``), then ``DependencyUnavailable`` naming the address.
+
+    ``transport`` secures the connection (TLS, mTLS, API key). A TLS failure (wrong CA, a client
+    certificate the server refuses, a server name that does not match) is not retried: it will
+    not heal while we wait, so it is reported at once, in one line."""
     deadline = time.monotonic() + wait
+    transport = transport or TemporalTransport()
+    tls: bool | TLSConfig = (
+        TLSConfig(
+            server_root_ca_cert=transport.ca,
+            domain=transport.server_name,
+            client_cert=transport.cert,
+            client_private_key=transport.key,
+        )
+        if transport.tls
+        else False
+    )
 
     async def attempt() -> Client:
         return await asyncio.wait_for(
@@ -61,14 +85,67 @@ async def connect(
                 namespace=namespace,
                 data_converter=data_converter(codec_key, old_codec_keys),
                 interceptors=client_interceptors(),  # OPS: tracing + command metrics
+                tls=tls,
+                api_key=transport.api_key,
             ),
             timeout=max(0.5, deadline - time.monotonic()),
         )
 
+    async def attempt_unless_tls_fails() -> Client:
+        try:
+            return await attempt()
+        except RuntimeError as exc:
+            if _tls_failure(exc):
+                raise TransportRefused(
+                    f"Temporal at {address}: the {transport.describe} connection failed "
+                    f"({_tls_reason(exc)}); check BARNFLOW_TEMPORAL_TLS_* and the server's "
+                    "certificate"
+                ) from exc
+            raise
+
     try:  # refused while starting (RuntimeError), or no answer
-        return await aretry_for(wait, every=0.3, on=(RuntimeError, TimeoutError))(attempt)
+        return await aretry_for(wait, every=0.3, on=(RuntimeError, TimeoutError))(
+            attempt_unless_tls_fails
+        )
+    except TransportRefused:
+        raise
     except (RuntimeError, TimeoutError) as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else "connection failed"
         raise DependencyUnavailable(
             f"Temporal at {address} does not answer within {wait:g}s ({reason})"
         ) from exc
+
+
+class TransportRefused(DependencyUnavailable):
+    """The TLS handshake with Temporal failed: a configuration error, not a server that is
+    still starting (reported as one line by the CLI like every ``DependencyUnavailable``)."""
+
+
+_TLS_MARKERS = ("certificate", "tls", "handshake", "ssl", "invalid peer", "unknownissuer")
+
+
+def _tls_failure(exc: RuntimeError) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in _TLS_MARKERS)
+
+
+def _tls_reason(exc: RuntimeError) -> str:
+    """The innermost cause in the client's error chain, on one line and bounded."""
+    text = " ".join(str(exc).split())
+    parts = [p.strip() for p in text.split(":") if p.strip()]
+    tail = next((p for p in reversed(parts) if any(m in p.lower() for m in _TLS_MARKERS)), text)
+    return tail[:200]
+
+
+async def connect_configured(
+    settings: Settings, *, wait: float = TEMPORAL_CONNECT_SERVICE
+) -> Client:
+    """``connect`` with everything from the settings: address, namespace, codec keys, transport."""
+    return await connect(
+        settings.temporal_target,
+        settings.temporal_namespace,
+        settings.keys.codec,
+        settings.keys.codec_old,
+        wait=wait,
+        transport=settings.temporal_transport,
+    )
