@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import psycopg
 from eventsourcing import persistence as es_persistence
@@ -293,6 +295,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     with bound_libpq(_STATEMENT_TIMEOUTS.get(args.command)):
         return _run(args)
+
+
+def entry() -> NoReturn:
+    """The ``barnflow`` script and ``python -m infra.cli``: ``main``, then exit with its code.
+
+    After a TLS connection to Temporal the interpreter is not finalised: the SDK's threads may
+    abort it there (``infra.temporal.client.tls_used``). Every context has exited by now; the
+    exit hooks (telemetry's final export) run, the streams are flushed, then ``os._exit``."""
+    code = main()
+    from infra.temporal.client import tls_used
+
+    if tls_used():
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _run(args: argparse.Namespace) -> int:

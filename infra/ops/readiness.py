@@ -124,15 +124,16 @@ async def retention_check(client: Client, namespace: str, min_days: int) -> Chec
     )
     ttl = answer.config.workflow_execution_retention_ttl.ToTimedelta()
     days = ttl / timedelta(days=1)
+    unit = "day" if days == 1 else "days"
     if ttl < timedelta(days=min_days):
         return Check(
             "retention",
             False,
-            f"namespace {namespace!r} keeps closed workflows {days:g} days, the policy is at "
+            f"namespace {namespace!r} keeps closed workflows {days:g} {unit}, the policy is at "
             f"least {min_days}",
             f"temporal operator namespace update --namespace {namespace} --retention {min_days}d",
         )
-    return Check("retention", True, f"{days:g} days (policy: at least {min_days})")
+    return Check("retention", True, f"{days:g} {unit} (policy: at least {min_days})")
 
 
 async def task_problems_check(client: Client, namespace: str) -> Check:

@@ -67,6 +67,8 @@ async def connect(
     not heal while we wait, so it is reported at once, in one line."""
     deadline = time.monotonic() + wait
     transport = transport or TemporalTransport()
+    if transport.tls:
+        _TLS_USED.append(True)
     tls: bool | TLSConfig = (
         TLSConfig(
             server_root_ca_cert=transport.ca,
@@ -95,11 +97,10 @@ async def connect(
         try:
             return await attempt()
         except RuntimeError as exc:
-            if _tls_failure(exc):
+            reason = tls_failure(exc, transport)
+            if reason is not None:
                 raise TransportRefused(
-                    f"Temporal at {address}: the {transport.describe} connection failed "
-                    f"({_tls_reason(exc)}); check BARNFLOW_TEMPORAL_TLS_* and the server's "
-                    "certificate"
+                    f"Temporal at {address}: the {transport.describe} connection failed: {reason}"
                 ) from exc
             raise
 
@@ -110,6 +111,11 @@ async def connect(
     except TransportRefused:
         raise
     except (RuntimeError, TimeoutError) as exc:
+        closed = closed_after_handshake(exc, transport)
+        if closed is not None:
+            raise TransportRefused(
+                f"Temporal at {address}: the {transport.describe} connection failed: {closed}"
+            ) from exc
         reason = "no answer" if isinstance(exc, TimeoutError) else "connection failed"
         raise DependencyUnavailable(
             f"Temporal at {address} does not answer within {wait:g}s ({reason})"
@@ -121,20 +127,75 @@ class TransportRefused(DependencyUnavailable):
     still starting (reported as one line by the CLI like every ``DependencyUnavailable``)."""
 
 
-_TLS_MARKERS = ("certificate", "tls", "handshake", "ssl", "invalid peer", "unknownissuer")
+#: Whether this process opened a TLS connection to Temporal (``tls_used``).
+_TLS_USED: list[bool] = []
 
 
-def _tls_failure(exc: RuntimeError) -> bool:
-    text = str(exc).lower()
-    return any(marker in text for marker in _TLS_MARKERS)
+def tls_used() -> bool:
+    """Whether this process opened a TLS connection to Temporal. The SDK's Rust threads of such
+    a connection (open, or refused after the handshake) can call into Python while the
+    interpreter finalises and abort the process (``PyGILState_Release``, measured here in about
+    one short CLI run in three; temporalio/sdk-python#300), turning a clean exit or our one-line
+    error into a core dump; the CLI's entry point then exits without finalising
+    (``infra.cli.main.entry``)."""
+    return bool(_TLS_USED)
 
 
-def _tls_reason(exc: RuntimeError) -> str:
-    """The innermost cause in the client's error chain, on one line and bounded."""
-    text = " ".join(str(exc).split())
-    parts = [p.strip() for p in text.split(":") if p.strip()]
-    tail = next((p for p in reversed(parts) if any(m in p.lower() for m in _TLS_MARKERS)), text)
-    return tail[:200]
+#: What the client's error says (tonic/rustls, inside temporalio's RuntimeError) → what to do.
+_TLS_REASONS = (
+    (
+        "alert: CertificateRequired",
+        "the server requires a client certificate "
+        "(set BARNFLOW_TEMPORAL_TLS_CERT and BARNFLOW_TEMPORAL_TLS_KEY)",
+    ),
+    (
+        "alert: UnknownCA",
+        "the server refused the client certificate (BARNFLOW_TEMPORAL_TLS_CERT): "
+        "it is not signed by a CA the server trusts",
+    ),
+    ("alert: BadCertificate", "the server refused the client certificate"),
+    ("alert: CertificateExpired", "the server says the client certificate has expired"),
+    ("UnknownIssuer", "the server's certificate is not signed by BARNFLOW_TEMPORAL_TLS_CA"),
+    (
+        "NotValidForName",
+        "the server's certificate is not issued to this name "
+        "(set BARNFLOW_TEMPORAL_TLS_SERVER_NAME to the name it is issued to)",
+    ),
+    ("InvalidCertificate(Expired", "the server's certificate has expired"),
+    (
+        "H2NotNegotiated",
+        "the server did not negotiate HTTP/2 (ALPN h2): a TLS proxy in front of Temporal must "
+        "offer it",
+    ),
+)
+
+
+def tls_failure(exc: RuntimeError, transport: TemporalTransport) -> str | None:
+    """Why a TLS connection failed, in words an operator acts on; None when ``exc`` is not a
+    definite TLS failure (a server still starting: retried; ``closed_after_handshake``)."""
+    text = str(exc)
+    for marker, reason in _TLS_REASONS:
+        if marker in text:
+            return reason
+    lowered = text.lower()
+    if transport.tls and any(m in lowered for m in ("certificate", "handshake", "alert")):
+        return " ".join(text.split())[-200:]
+    return None
+
+
+def closed_after_handshake(exc: BaseException, transport: TemporalTransport) -> str | None:
+    """With TLS 1.3 a server that refuses the client certificate does so after the handshake:
+    the client's first call finds the connection closed. A service behind a TLS proxy that is
+    still starting looks the same, so this is retried for the whole wait and only then named."""
+    if not (transport.tls and isinstance(exc, RuntimeError)):
+        return None
+    if "after connection" not in str(exc):
+        return None
+    return (
+        "the server closed the connection after the TLS handshake: it refused the client "
+        "certificate (BARNFLOW_TEMPORAL_TLS_CERT) or requires one, or the Temporal service "
+        "behind it does not answer"
+    )
 
 
 async def connect_configured(
