@@ -137,7 +137,7 @@ async def _serve(host: str, port: int) -> int:
                 ensure_tables(store)
             view = _view(env)
         client = await connect_configured(settings)
-        await require_ready(client, settings.temporal_namespace, url, settings.database.schema)
+        await require_ready(client, settings.temporal_namespace, store, url)
         services = Services(
             store,
             client,

@@ -149,9 +149,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 settings, url, wait_for_database=120, migrate_schema=not settings.production
             ) as (store, env):
                 client = await connect_configured(settings)
-                await require_ready(
-                    client, settings.temporal_namespace, url, settings.database.schema
-                )
+                await require_ready(client, settings.temporal_namespace, store, url)
                 with contextlib.ExitStack() as stack:
                     if not args.no_projections:
                         runner = stack.enter_context(all_runners(env))
@@ -300,13 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> NoReturn:
     """The ``barnflow`` script and ``python -m infra.cli``: ``main``, then exit with its code.
 
-    After a TLS connection to Temporal the interpreter is not finalised: the SDK's threads may
-    abort it there (``infra.temporal.client.tls_used``). Every context has exited by now; the
+    After a Temporal client was connected the interpreter is not finalised: the SDK's threads
+    may abort it there (``infra.temporal.client.connected``). Every context has exited by now; the
     exit hooks (telemetry's final export) run, the streams are flushed, then ``os._exit``."""
     code = main()
-    from infra.temporal.client import tls_used
+    from infra.temporal.client import connected
 
-    if tls_used():
+    if connected():
         atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()

@@ -20,6 +20,7 @@ from infra.config.settings import Settings, load_settings
 from infra.ops.readiness import (
     Check,
     create_commands,
+    keys_check,
     missing_search_attributes,
     schema_check,
     temporal_checks,
@@ -70,27 +71,11 @@ def _database(settings: Settings, apply: bool) -> list[Check]:
                 checks = [
                     Check("schema", True, f"migrated: {schema_check(url, store.schema).detail}")
                 ]
-                return [*checks, _keys_check(store)]
+                return [*checks, keys_check(store)]
         if check.ok:
             with open_store(settings, url, migrate_schema=False) as (store, _env):
-                return [check, _keys_check(store)]
+                return [check, keys_check(store)]
         return [check]
-
-
-def _keys_check(store: Any) -> Check:
-    """The cipher key reads the store's first event (a fresh store: nothing to read yet)."""
-    from eventsourcing.persistence import MapperDeserialisationError
-
-    try:
-        first = store.events_after(0, 1)
-    except MapperDeserialisationError:
-        return Check(
-            "keys",
-            False,
-            "BARNFLOW_CIPHER_KEY does not decrypt the event store",
-            "set the key the store was written with (BARNFLOW_CIPHER_OLD_KEYS after a rotation)",
-        )
-    return Check("keys", True, "the cipher key reads the store" if first else "set (store empty)")
 
 
 async def _register(settings: Settings, client: Any, apply: bool) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
+from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -20,6 +21,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from infra.persistence.schema import LATEST, applied_versions
+from infra.persistence.store import CaseStore
 from infra.temporal.client import SEARCH_ATTRIBUTES
 from workflows import search
 
@@ -56,7 +58,10 @@ class Check:
         return f"{status:<4} {self.name:<17} {self.detail}{fix}"
 
     def refusal(self) -> str:
-        return f"{self.name}: {self.detail}; run `{self.fix or SETUP}`"
+        fix = self.fix or SETUP
+        if fix.startswith(("barnflow ", "temporal ")):
+            return f"{self.name}: {self.detail}; run `{fix}`"
+        return f"{self.name}: {self.detail}; {fix}"
 
 
 def schema_check(url: str, schema: str) -> Check:
@@ -81,6 +86,23 @@ def schema_check(url: str, schema: str) -> Check:
             SETUP,
         )
     return Check("schema", True, f"{schema!r} at version {LATEST}")
+
+
+def keys_check(store: CaseStore) -> Check:
+    """The cipher key reads the store's first event (a fresh store: nothing to read yet). The
+    keys' presence and form are checked when the settings are read; this checks they are the
+    store's, before a service appends with a key nothing else can read."""
+    try:
+        first = store.events_after(0, 1)
+    except MapperDeserialisationError:
+        return Check(
+            "keys",
+            False,
+            "BARNFLOW_CIPHER_KEY does not decrypt the event store",
+            "set the key it was written with (after a rotation the old one in "
+            "BARNFLOW_CIPHER_OLD_KEYS)",
+        )
+    return Check("keys", True, "the cipher key reads the store" if first else "set (store empty)")
 
 
 def create_commands(namespace: str, names: list[str]) -> list[str]:
@@ -172,9 +194,15 @@ async def temporal_checks(client: Client, namespace: str, min_retention_days: in
     return checks
 
 
-async def require_ready(client: Client, namespace: str, url: str, schema: str) -> None:
-    """What a service needs before it takes work: the schema at this version and the search
-    attributes on the namespace. ``NotReady`` with the first problem, as one line."""
-    for check in (schema_check(url, schema), await search_attributes_check(client, namespace)):
+async def require_ready(client: Client, namespace: str, store: CaseStore, url: str) -> None:
+    """What a service needs before it takes work: the schema at this version, keys that read
+    the store and the search attributes on the namespace. ``NotReady`` with the first problem,
+    as one line."""
+    checks = (
+        schema_check(url, store.schema),
+        keys_check(store),
+        await search_attributes_check(client, namespace),
+    )
+    for check in checks:
         if check.ok is False:
             raise NotReady(check.refusal())

@@ -67,8 +67,7 @@ async def connect(
     not heal while we wait, so it is reported at once, in one line."""
     deadline = time.monotonic() + wait
     transport = transport or TemporalTransport()
-    if transport.tls:
-        _TLS_USED.append(True)
+    _CONNECTED.append(True)
     tls: bool | TLSConfig = (
         TLSConfig(
             server_root_ca_cert=transport.ca,
@@ -127,18 +126,17 @@ class TransportRefused(DependencyUnavailable):
     still starting (reported as one line by the CLI like every ``DependencyUnavailable``)."""
 
 
-#: Whether this process opened a TLS connection to Temporal (``tls_used``).
-_TLS_USED: list[bool] = []
+#: Appended to when this process connects a Temporal client (``connected``).
+_CONNECTED: list[bool] = []
 
 
-def tls_used() -> bool:
-    """Whether this process opened a TLS connection to Temporal. The SDK's Rust threads of such
-    a connection (open, or refused after the handshake) can call into Python while the
-    interpreter finalises and abort the process (``PyGILState_Release``, measured here in about
-    one short CLI run in three; temporalio/sdk-python#300), turning a clean exit or our one-line
-    error into a core dump; the CLI's entry point then exits without finalising
-    (``infra.cli.main.entry``)."""
-    return bool(_TLS_USED)
+def connected() -> bool:
+    """Whether this process connected a Temporal client. The SDK's Rust threads can call into
+    Python while the interpreter finalises and abort the process (``PyGILState_Release``,
+    temporalio/sdk-python#300): measured here in about one short ``barnflow setup`` in three
+    over mTLS and now and then in plaintext, turning a clean exit or our one-line error into a
+    core dump. The CLI's entry point then exits without finalising (``infra.cli.main.entry``)."""
+    return bool(_CONNECTED)
 
 
 #: What the client's error says (tonic/rustls, inside temporalio's RuntimeError) → what to do.

@@ -23,7 +23,7 @@ from temporalio.client import Client
 
 from infra.api.auth import create_jwt
 from infra.temporal.devserver import DevServer, free_port, stop_process
-from tests.deploy.conftest import BARNFLOW, barnflow, new_namespace, production_env
+from tests.deploy.conftest import BARNFLOW, b64, barnflow, new_namespace, production_env
 from tests.factories import anmalan, earlier_today, fresh_pnr, line
 
 pytestmark = pytest.mark.timeout(300)
@@ -117,6 +117,14 @@ async def test_production_deployment_serves_a_case_and_survives_a_rolling_restar
 
         verify = barnflow("audit", "verify", env=env)
         assert verify.returncode == 0, verify.stdout + verify.stderr
+
+        # a worker given another cipher key refuses to start instead of appending unreadably
+        wrong_key = env | {"BARNFLOW_CIPHER_KEY": b64(b"w" * 32)}
+        refused = barnflow("worker", env=wrong_key)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr.strip().startswith(
+            "barnflow: keys: BARNFLOW_CIPHER_KEY does not decrypt the event store"
+        ), refused.stderr
     finally:
         for proc in (api, worker):
             if proc.poll() is None:
