@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from infra.config.retry import retry_for
 from infra.config.settings import Settings
+from infra.ops.readiness import NotReady, schema_check
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.kommun_config import store_versions, with_versions
 from infra.persistence.schema import migrate
@@ -87,7 +88,7 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
 
 @contextmanager
 def open_store(
-    settings: Settings, url: str, *, wait_for_database: float = 0.0
+    settings: Settings, url: str, *, wait_for_database: float = 0.0, migrate_schema: bool = True
 ) -> Iterator[tuple[CaseStore, dict[str, str]]]:
     """The event store on ``url``, its schema first migrated to the code's version under the
     start-up lock (``infra.persistence.schema``). Long-running services pass ``wait_for_database``
@@ -96,7 +97,12 @@ def open_store(
 
     The kommun configurations in force (``settings.kommun_configs``) are stored as versions in
     the database (append-only, ``infra.persistence.kommun_config``) and named in the returned
-    environment, so every process that computes with them can read them by version id."""
+    environment, so every process that computes with them can read them by version id.
+
+    ``migrate_schema=False`` (the services in production) migrates nothing: a schema behind this
+    code raises ``NotReady`` naming ``barnflow setup --apply``, so an upgrade migrates once, in
+    the order the operator chose (docs/operations.md, "Upgrades"), not whichever process started
+    first."""
     configs = settings.kommun_configs
     env = with_versions(
         eventsourcing_env(
@@ -106,6 +112,11 @@ def open_store(
     )
 
     def migrated() -> None:
+        if not migrate_schema:
+            check = schema_check(url, settings.database.schema)
+            if check.ok is False:
+                raise NotReady(check.refusal())
+            return
         with startup_lock(url, wait_for_database=0.0):
             applied = migrate(url, settings.database.schema, env)
             if len(configs):

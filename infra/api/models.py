@@ -284,6 +284,10 @@ class HealthOut(BaseModel):
     )
 
 
+class LiveOut(BaseModel):
+    status: Literal["ok"]
+
+
 class ProblemOut(BaseModel):
     """RFC 9457 problem details (extension members: field, rule, sv, en)."""
 

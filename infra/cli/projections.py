@@ -218,7 +218,7 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.persistence.importer import ImportRejected, import_lines
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
     from infra.temporal.commands import adopt_case
 
     settings = load_settings()
@@ -242,12 +242,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.no_workflows and summary.open_cases:
             from temporalio.exceptions import WorkflowAlreadyStartedError
 
-            address = str(settings.temporal_address)
-
             async def adopt_all() -> int:
-                client = await connect(
-                    address, settings.temporal_namespace, settings.keys.codec, wait=5.0
-                )
+                client = await connect_configured(settings, wait=5.0)
                 n = 0
                 for kommun, case_ref in summary.open_cases:
                     with contextlib.suppress(WorkflowAlreadyStartedError):

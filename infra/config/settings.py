@@ -26,6 +26,7 @@ from pydantic_settings import NoDecode
 from infra.config.environment import EmptyIsUnset, EnvironmentModel
 from infra.config.environment import SettingsError as SettingsError  # noqa: PLC0414 - re-export
 from infra.config.kommun import KommunConfigError, KommunConfigs, load_kommun_dir
+from infra.config.transport import TemporalTransport, load_transport
 from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 ENV_HOME = "BARNFLOW_HOME"
@@ -94,6 +95,13 @@ class Settings:
     kommun_configs: KommunConfigs = field(default_factory=KommunConfigs)
     #: The settle window of the case workflows this process starts (BARNFLOW_ALERT_SETTLE_SECONDS)
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
+    #: TLS, mutual TLS or an API key for a real cluster (``infra.config.transport``)
+    temporal_transport: TemporalTransport = field(default_factory=TemporalTransport)
+
+    @property
+    def temporal_target(self) -> str:
+        """The Temporal frontend to connect to (the local default when none is configured)."""
+        return self.temporal_address or "127.0.0.1:7233"
 
     @property
     def production(self) -> bool:
@@ -309,4 +317,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         keys=_keys(given),
         kommun_configs=load_kommun_configs(os.environ if env is None else env),
         alert_settle_seconds=given.alert_settle_seconds,
+        temporal_transport=load_transport(env),
     )
