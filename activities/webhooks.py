@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from domain.case import fold
 from domain.events import CaseEvent
 from domain.ids import case_id_for
+from infra.config import retry
 from infra.persistence.access_log import record_access
 from infra.persistence.db import connection, ensure_tables, q
 from infra.persistence.store import CaseStore
@@ -92,18 +93,19 @@ class WebhookActivities:
     @activity.defn(name=POLL_ACTIVITY)
     def poll(self, inp: PollInput) -> PollResult:
         """Deliveries due after ``inp.after``, waiting up to ``inp.wait`` s for new events."""
-        deadline = time.monotonic() + inp.wait
-        while True:
+
+        def due() -> tuple[list[dict[str, Any]], int, list[CaseEvent]]:
             subs = self._subscriptions()
             after = inp.after
             if after < 0:
                 after = min((int(s["after_position"]) for s in subs), default=-1)
                 if after < 0:
                     after = self._store.max_position()
-            events = self._store.events_after(after, _PAGE) if subs else []
-            if events or time.monotonic() >= deadline:
-                break
-            time.sleep(0.2)
+            return subs, after, self._store.events_after(after, _PAGE) if subs else []
+
+        subs, after, events = retry.poll(
+            due, lambda found: bool(found[2]), seconds=inp.wait, every=0.2
+        )
         enheter: dict[str, str | None] = {}
 
         def in_units(e: CaseEvent, units: list[str]) -> bool:

@@ -32,6 +32,7 @@ from psycopg import sql
 from domain.aggregate import ChildCase
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
+from domain.lagrum import insats_lagrum
 from infra.cli.demo import synthetic_pnr
 from infra.persistence.store import EVENTS_TABLE, CaseStore, ensure_schema, eventsourcing_env
 from projections.periods import parse_period
@@ -104,7 +105,7 @@ def _case(rng: random.Random, n: int) -> list[dict[str, Any]]:
         "beslut_fattat",
         {
             "beslut_id": "B1",
-            "lagrum": "SoL 4 kap. 1 §",
+            "lagrum": insats_lagrum(start + timedelta(days=b)),
             "beslutstyp": "insats",
             "insats": rng.choice(INSATSER),
             "gynnande": True,

@@ -108,7 +108,7 @@ def lifecycle(i: int, at: datetime) -> list[dict[str, Any]]:
             "beslut_fattat",
             {
                 "beslut_id": "b1",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "beslutstyp": "insats",
                 "insats": "oppenvard",
                 "gynnande": True,

@@ -60,14 +60,15 @@ class ChildCase(Aggregate):
         self.digest = envelope.get("digest")
 
     @classmethod
-    def open(cls, ev: CaseEvent, today: date) -> ChildCase:
+    def open(cls, ev: CaseEvent, today: date, *, lagrum: bool = True) -> ChildCase:
         """Open a case with its first anmälan/ansökan (guards: P-OPEN, P-FUTURE)."""
-        CaseState().check(ev, today)
+        CaseState().check(ev, today, lagrum=lagrum)
         return cls(envelope=_chained(STREAM_GENESIS, _envelope(ev)))
 
-    def append(self, ev: CaseEvent, today: date) -> None:
-        """Record one more event after the guards of ``CaseState.check`` allow it."""
-        self.state.check(ev, today)
+    def append(self, ev: CaseEvent, today: date, *, lagrum: bool = True) -> None:
+        """Record one more event after the guards of ``CaseState.check`` allow it
+        (``lagrum=False``: recorded history, docs/domain.md §7.1 ``P-LAGRUM``)."""
+        self.state.check(ev, today, lagrum=lagrum)
         # Streams recorded before the chain existed start their chain at the first new event.
         self._record(envelope=_chained(self.digest or STREAM_GENESIS, _envelope(ev)))
 

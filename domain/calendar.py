@@ -12,6 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from holidays.countries.sweden import Sweden
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -72,21 +73,42 @@ def add_years(day: date, years: int) -> date:
 # --- söndagsregeln (lag 1930:173 2 §) -------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _non_vardagar(year: int) -> frozenset[date]:
-    """Public holidays + midsommarafton/julafton/nyårsafton of ``year`` (Sat/Sun handled apart).
+def _helgdagar(years: range | int) -> list[date]:
+    """Public holidays + midsommarafton/julafton/nyårsafton of ``years`` (Sat/Sun handled apart).
 
     ``include_sundays`` is passed explicitly because its default has changed between ``holidays``
     releases, and the categories are named because older releases put the eves in the default set
-    (docs/law.md §2.4). Cached per year: the set is consulted for every frist.
+    (docs/law.md §2.4).
     """
-    table = holidays.country_holidays(
-        "SE",
-        years=year,
+    table = Sweden(
+        years=years,
         categories=(holidays.PUBLIC, holidays.DE_FACTO),
         include_sundays=False,
     )
-    return frozenset(table.keys())
+    return list(table.keys())
+
+
+def _by_year(days: list[date]) -> dict[int, frozenset[date]]:
+    years: dict[int, set[date]] = {}
+    for day in days:
+        years.setdefault(day.year, set()).add(day)
+    return {y: frozenset(d) for y, d in years.items()}
+
+
+#: The years barnflow accepts legal dates in (``domain.events`` 1900-2200) and the year after, for
+#: a last day that spills over. Computed once at import (a few milliseconds in one pass), so the
+#: workflow's guards (O1: an appeal's last day) never call into ``holidays`` during an activation,
+#: where the Temporal sandbox refuses its locale lookups and lazy imports.
+_YEARS = range(1900, 2202)
+_TABLE: dict[int, frozenset[date]] = _by_year(_helgdagar(_YEARS))
+
+
+@lru_cache(maxsize=64)
+def _non_vardagar(year: int) -> frozenset[date]:
+    """The non-vardagar of ``year`` besides Saturdays and Sundays (asked for every frist)."""
+    if year in _YEARS:
+        return _TABLE.get(year, frozenset())
+    return frozenset(_helgdagar(year))
 
 
 def is_non_vardag(day: date) -> bool:

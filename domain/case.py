@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NoReturn, TypeVar
 
+from domain.case_appeals import APPEAL_PROCESS_RULES, AppealsState, check_appeals
 from domain.case_lvu2027 import LVU2027_PROCESS_RULES, Lvu2027State, check_lvu2027
+from domain.case_transfer import TRANSFER_PROCESS_RULES, TransferState, check_transfer
 from domain.errors import RuleViolation
 from domain.events import (
     OPENING_TYPES,
@@ -23,6 +25,8 @@ from domain.events import (
     CaseEvent,
     lvu_care_ordered,
 )
+from domain.lagrum import check_event as check_lagrum
+from domain.lagrum import is_omedelbart_omhandertagande
 from domain.rules import rule as statutory_rule
 
 T = TypeVar("T")
@@ -60,7 +64,17 @@ PROCESS_RULES: dict[str, str] = {
         "An identity update replaces a temporary id with a personnummer; a personnummer is not "
         "replaced (a wrong one is corrected by rättelse, outside barnflow)."
     ),
-    "P-TRANSFER": "A case is transferred to another, valid kommun, once.",
+    "P-TRANSFER": (
+        "A case is transferred to another, valid kommun, once, after that kommun accepted the "
+        "request or IVO decided the transfer (SoL 29:10-11); not while its beslut may still be "
+        "appealed to it or an överklagande it has not handed to the court is open (FL 43-46 §§)."
+    ),
+    "P-LAGRUM": (
+        "A decision's lagrum names a paragraph in force on its legal date (SoL 2001:453 until "
+        "2025-06-30, SoL 2025:400 from 2025-07-01, LVU until 2026-12-31, lag 2026:1600 from "
+        "2027-01-01); the refusal names the paragraph in force. Imported history is flagged, "
+        "not refused."
+    ),
     "B4": (
         "No förhandsbedömning for an anmälan that arrived while an utredning was pending "
         "(SoL 20:2; the utredning clock does not restart)."
@@ -69,6 +83,8 @@ PROCESS_RULES: dict[str, str] = {
     "B1": "Utredning may be extended for särskilda skäl, for a stated time (SoL 20:3).",
 }
 PROCESS_RULES.update(LVU2027_PROCESS_RULES)
+PROCESS_RULES.update(APPEAL_PROCESS_RULES)
+PROCESS_RULES.update(TRANSFER_PROCESS_RULES)
 
 
 @dataclass
@@ -142,6 +158,10 @@ class CaseState:
     idempotency: dict[str, int] = field(default_factory=dict)
     #: lag 2026:1600 / 2026:1637 facts (domain.case_lvu2027)
     lvu2027: Lvu2027State = field(default_factory=Lvu2027State)
+    #: delgivningar and överklaganden (domain.case_appeals)
+    appeals: AppealsState = field(default_factory=AppealsState)
+    #: requests to move the ärende, and where it came from (domain.case_transfer)
+    transfer: TransferState = field(default_factory=TransferState)
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -155,6 +175,15 @@ class CaseState:
     @property
     def pending_utredning(self) -> Utredning | None:
         return next((u for u in self.utredningar.values() if u.avslutad is None), None)
+
+    def running_appeal_period(self, on: date) -> tuple[str, date] | None:
+        """A delgivet beslut whose appeal period still runs on ``on`` (its id and last day)."""
+        return self.appeals.running_period(on)
+
+    @property
+    def open_overklaganden(self) -> list[str]:
+        """Överklaganden the kommun has not yet handed to the court, avvisat or seen återkallat."""
+        return [o.id for o in self.appeals.overklaganden.values() if not o.handled_by_kommun]
 
     @property
     def stage(self) -> str:
@@ -179,8 +208,17 @@ class CaseState:
         return "beslut"
 
     # ----------------------------------------------------------------- guards
-    def check(self, ev: CaseEvent, today: date) -> None:
-        """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may."""
+    def check(
+        self, ev: CaseEvent, today: date, *, legacy_transfer: bool = False, lagrum: bool = True
+    ) -> None:
+        """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may.
+
+        ``legacy_transfer`` judges an ``arende_overflyttat`` without its request and answer, as
+        the code did before they existed (a workflow replaying a command accepted then).
+        ``lagrum=False`` leaves out ``P-LAGRUM`` for recorded history: an import lists such
+        decisions instead of refusing them, a transfer copies them as they were recorded, and a
+        workflow replaying a command accepted before the guard existed accepts it again.
+        """
         day = ev.legal_date
         if day > today:
             _deny(
@@ -220,6 +258,10 @@ class CaseState:
         if guard is not None:
             guard(self, ev)
         check_lvu2027(self.lvu2027, self, ev)
+        check_appeals(self.appeals, self, ev)
+        check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
+        if lagrum:
+            check_lagrum(ev)
 
     # ----------------------------------------------------------------- evolution
     def apply(self, ev: CaseEvent) -> None:
@@ -231,6 +273,8 @@ class CaseState:
         self.last_legal_date = max(self.last_legal_date or day, day)
         t = ev.type
         self.lvu2027.apply(ev)
+        self.appeals.apply(ev)
+        self.transfer.apply(ev, self.beslut)
         if t in OPENING_TYPES:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day
@@ -459,8 +503,8 @@ def _g_beslut(s: CaseState, ev: CaseEvent) -> None:
     d = ev.data
     if d["beslut_id"] in s.beslut:
         _deny("P-DUP-ID", "Beslutet finns redan.", f"beslut_id {d['beslut_id']!r} exists")
-    lvu6 = "lvu6" in d["lagrum"].replace(" ", "").lower()
-    if not s.utredningar and not lvu6 and not s.has_ansokan:
+    urgent = is_omedelbart_omhandertagande(d["lagrum"])
+    if not s.utredningar and not urgent and not s.has_ansokan:
         _deny(
             "P-NO-UTREDNING",
             "Beslut kräver en utredning (utom LVU 6 § och ansökan).",

@@ -322,9 +322,57 @@ EVENT_TYPES["lvu_ordforandebeslut_anmalt"]["placering_id"] = _opt()
 #: delegationsordning (``domain.decisions.DelegationRecord``). Never sent by a calling system.
 DELEGATION_FIELD = "delegation"
 
-#: Types only barnflow itself writes (timers); a calling system may not send them.
+
+# --- appeals and omprövning (förvaltningslagen 2017:900 33-48 §§; SoL 2025:400 35 kap.) ----------
+#: The outcomes of an överklagande at the court: the beslut stands (``avslag``, ``avvisat``,
+#: ``avskrivet``) or does not stand as made (``bifall``, wholly or partly; ``aterforvisat``).
+OVERKLAGANDE_UTFALL = ("avslag", "bifall", "aterforvisat", "avvisat", "avskrivet")
+#: FL 45 § second st.: a late överklagande is not avvisat when the authority's appeal
+#: instructions were wrong (1) or it reached the court within the period (2).
+RATTID_UNDANTAG = ("felaktig_hanvisning", "inkom_till_overinstans")
+#: Events of an överklagande's way through the kommun and the court (docs/domain.md §4.7).
+APPEAL_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    # FL 33 §: the party was told of the beslut (delgivning); FL 44 §'s three weeks run from it
+    "beslut_delgivet": {"beslut_id": _req(), "part": _opt()},
+    "overklagande_mottaget": {"overklagande_id": _req(), "beslut_id": _req(), "part": _opt()},
+    "rattidsprovning_gjord": {
+        "overklagande_id": _req(),
+        "i_tid": _req(kind="bool"),
+        "undantag": _opt(*RATTID_UNDANTAG),
+    },
+    "omprovning_gjord": {
+        "overklagande_id": _req(),
+        "utfall": _req("andrat", "oandrat"),
+        "nytt_beslut_id": _opt(),
+    },
+    "overklagande_overlamnat": {"overklagande_id": _req()},
+    "overklagande_aterkallat": {"overklagande_id": _req()},
+    "inhibition_beslutad": {"overklagande_id": _req()},
+    "overklagande_avgjort": {"overklagande_id": _req(), "utfall": _req(*OVERKLAGANDE_UTFALL)},
+}
+EVENT_TYPES.update(APPEAL_EVENT_TYPES)
+
+# --- transfer of an ärende between kommuner (SoL 2025:400 29 kap. 9-12 §§; old 2 a kap. 10-12) ---
+#: The sending kommun's record of the transfer: its written request, the receiving kommun's
+#: answer, and the application to IVO and its decision when they do not agree.
+TRANSFER_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    "overflyttning_begard": {"till_kommun": _req()},
+    "overflyttning_besvarad": {
+        "svar": _req("accepterad", "avslagen"),
+        "tar_over_utredning": _opt(kind="bool"),
+    },
+    "overflyttning_ivo_ansokan": {},
+    "overflyttning_ivo_beslut": {"utfall": _req("bifall", "avslag")},
+    # written by barnflow in the receiving kommun's stream after the copy (activities/transfer.py)
+    "arende_mottaget": {"fran_kommun": _req()},
+}
+EVENT_TYPES.update(TRANSFER_EVENT_TYPES)
+
+#: Types only barnflow itself writes (timers; the transfer's marker in the receiving stream); a
+#: calling system may not send them, and they start or meet no frist.
 SYSTEM_TYPES = frozenset(
     {"frist_overskriden", "evb_rapporteringsskyldighet_uppstod", "larm_aterkallat"}
+    | {"arende_mottaget"}
 )
 #: Types that open a case.
 OPENING_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen"})

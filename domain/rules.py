@@ -36,6 +36,15 @@ LOCAL = "Lokal regel"
 NEW_SOL_FROM = date(2025, 7, 1)
 #: SFS 2025:1501: the one-week information duty to the anmälare (A3) starts here.
 A3_FROM = date(2026, 1, 15)
+#: SFS 2003:407 / 2003:406 (prop. 2002/03:53): vårdnadsöverflyttning considered after three
+#: years in the same familjehem (old SoL 6 kap. 8 § andra st., LVU 13 § tredje st.), once.
+THREE_YEAR_RULE_FROM = date(2003, 7, 1)
+#: SFS 2020:1260 / 2020:1259 (prop. 2020/21:35): the three-year consideration repeated yearly,
+#: and the vårdplan revised within two years of placement (old SoL 11 kap. 3 § andra st.).
+ANNUAL_RULE_FROM = date(2021, 3, 1)
+#: SFS 2022:665 / 2022:664 (prop. 2021/22:178): two years instead of three (old SoL 6 kap.
+#: 8 b §, LVU 13 c §).
+TWO_YEAR_RULE_FROM = date(2022, 7, 1)
 
 FRIST_OVERSKRIDEN = "frist_overskriden"
 EVB_UPPSTOD = "evb_rapporteringsskyldighet_uppstod"
@@ -51,10 +60,18 @@ class LawRef:
 
 @dataclass(frozen=True)
 class LawVersion:
-    """One act and paragraph that governs a rule for frister triggered on or after ``since``."""
+    """One act and paragraph that governs a rule for frister triggered on or after ``since``.
+
+    ``length`` and ``recurrence`` are set when this version's duty differs from the rule's own
+    (the three-year vårdnadsöverflyttning rule of D4 and E9 before 2022-07-01, considered once
+    until 2021-03-01); ``source`` names the amending act, for ``rules list``.
+    """
 
     since: date
     ref: LawRef
+    length: int | None = None
+    recurrence: Recurrence | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,24 @@ class Rule:
         # an old reference superseded before the rule existed never applied (A3)
         return (new,) if new.since <= first else (LawVersion(first, self.old_ref), new)
 
+    def version_on(self, day: date, law_on: date | None = None) -> LawVersion | None:
+        """The version in force on ``day`` (``None``: the rule did not exist then); ``law_on``
+        as in ``law_for``: a version that entered into force after it is not known yet."""
+        known = [v for v in self.versions() if law_on is None or v.since <= law_on]
+        current = [v for v in known if v.since <= day]
+        if self.exists_from is not None and (
+            day < self.exists_from or (law_on is not None and law_on < self.exists_from)
+        ):
+            return None
+        return current[-1] if current else None
+
+    def owes_anniversary(self, version: LawVersion, years: int) -> bool:
+        """Whether ``version`` requires the consideration due ``years`` after the start (D4,
+        E9): its first one after ``length`` years, then yearly unless it recurs ``none``."""
+        first = version.length or self.length
+        recurrence = version.recurrence or self.recurrence
+        return years == first or (recurrence == "anniversary" and years > first)
+
     def due_from(self, trigger: date, length: int | None = None) -> date:
         """The literal due date (1930:173 1 §, month-end clamping); ``length`` overrides."""
         n = self.length if length is None else length
@@ -182,14 +217,60 @@ class Rule:
         due = date(trigger.year, self.annual_month, self.annual_day)
         return due if due >= trigger else date(trigger.year + 1, self.annual_month, self.annual_day)
 
-    def length_text(self) -> str:
-        """Human wording of the period, for ``rules list`` and explanations."""
+    def length_text(self, length: int | None = None) -> str:
+        """Human wording of one period (``length`` overrides), for explanations: what is added
+        to the day a frist counts from."""
+        n = self.length if length is None else length
         if self.unit == "same_day":
             return "samma dag"
+        if self.recurrence == "quarterly":
+            return "IVO:s rapportfönster för kvartalet"
         if self.unit == "annual_date":
-            return f"årligen {self.annual_day}/{self.annual_month}"
-        words = {"days": "dagar", "weeks": "veckor", "months": "månader", "years": "år"}
-        return f"{self.length} {words[self.unit]}"
+            return f"nästa {self.annual_day}/{self.annual_month}"
+        return unit_text(n, self.unit)
+
+    def version_text(self, version: LawVersion) -> str:
+        """One version in words, for ``rules list``: from when, which paragraph, and the duty
+        when it differs between versions ("från 2003-07-01 SoL 2001:453 6 kap. 8 § andra st.
+        (SFS 2003:407): 3 år, en gång")."""
+        since = "alltid" if version.since == date.min else f"från {version.since}"
+        text = f"{since} {version.ref.law} {version.ref.paragraph}"
+        if version.source:
+            text += f" ({version.source})"
+        if not any(v.length is not None or v.recurrence is not None for v in self.history):
+            return text  # every version requires the same
+        n = version.length or self.length
+        recurrence = version.recurrence or self.recurrence
+        tail = ", därefter årligen" if recurrence == "anniversary" else ", en gång"
+        return f"{text}: {unit_text(n, self.unit)}{tail}"
+
+    def cadence_text(self) -> str:
+        """How often the rule's frist falls due, for ``rules list``: the period, and for
+        re-arming rules how they recur ("kvartalsvis" for C4, "därefter årligen" for D4)."""
+        if self.recurrence == "quarterly":
+            return "kvartalsvis (IVO:s rapportfönster 30/4, 31/8, 31/10, 31/1)"
+        if self.recurrence == "annual":
+            return f"årligen senast {self.annual_day}/{self.annual_month}"
+        base = self.length_text()
+        if self.recurrence == "anniversary":
+            return f"{base}, därefter årligen"
+        if self.recurrence == "rolling":
+            return f"{base}, därefter {base} från senaste"
+        return base
+
+
+_UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "days": ("dag", "dagar"),
+    "weeks": ("vecka", "veckor"),
+    "months": ("månad", "månader"),
+    "years": ("år", "år"),
+}
+
+
+def unit_text(n: int, unit: str) -> str:
+    """``n`` units in Swedish, singular or plural ("1 vecka", "2 veckor", "3 år")."""
+    one, many = _UNIT_WORDS[unit]
+    return f"{n} {one if n == 1 else many}"
 
 
 class _Refs(TypedDict):
@@ -284,13 +365,36 @@ P_H3 = UncertainPolicy(
     "h3_overflyttning",
     "behall_start",
     "Vid överflyttning (H2) behåller pågående frister sin ursprungliga start och slutdag "
-    "(docs/law.md §5, B3-logik); arende_overflyttat nollställer ingenting.",
+    "(docs/law.md §5, B3-logik); arende_overflyttat nollställer ingenting. Fristerna följer "
+    "ärendet till den mottagande kommunen och lämnar den sändandes frister-rapport, utom "
+    "EVB-fristerna C2-C4 (POL-OVERFLYTTNING-EVB).",
 )
 P_D10 = UncertainPolicy(
     "d10_forteckning",
     "per_placering",
     "Förteckningen gäller barn i familjehem vid årets ingång; en frist per placering och år. "
     "Händelsetypen för inlämnad förteckning saknas ännu (ivo_forteckning_lamnad).",
+)
+
+P_IKRAFT = UncertainPolicy(
+    "POL-IKRAFT-PAGAENDE",
+    "pagaende_arenden",
+    "En regel som träder i kraft eller ändras under ett pågående ärende gäller från "
+    "ikraftträdandet även placeringar och beslut från före den dagen; ändringslagarna (SFS "
+    "2003:407, 2020:1260, 2022:665, 2025:1501 och LVU-motsvarigheterna) har inga "
+    "övergångsbestämmelser. En frist finns om den lydelse som gäller någon dag mellan fristens "
+    "start och slutdagen kräver den; den räknas som paragrafen säger (från verkställigheten, "
+    "från beslutet) och citerar lydelsen som gällde den första sådana dagen. En slutdag före "
+    "ikraftträdandet ger ingen frist: ingen skyldighet i efterhand.",
+)
+P_A3_GENAST = UncertainPolicy(
+    "POL-A3-GENAST",
+    "samma_dag",
+    "Pågår redan en utredning när anmälan kommer in ska informationen lämnas genast (19 kap. "
+    "6 § andra st., SFS 2025:1501). Begäran registreras med anmälan "
+    "(anmalare_begart_information), så fristen räknas från anmälans dag; 'genast' läses som "
+    "samma dag (som A1). En begäran som kommer in efter beslutet har ingen händelse och räknas "
+    "inte.",
 )
 
 # --- LVU (1990:52) -> lag (2026:1600) on 2027-01-01, lag (2026:1637) on 2027-01-02 --------------
@@ -398,9 +502,58 @@ P_SAMTYCKE_IKRAFT = UncertainPolicy(
     "en dag efter 2026:1600. Beslut utan samtycke daterade före dess nekas (regel N0).",
 )
 
+# --- appeals (förvaltningslagen 2017:900) and transfers between kommuner (SoL 29 kap.) ----------
+FL = "FL 2017:900"
+#: Förvaltningslagen (2017:900) in force; appeals of earlier decisions followed FL (1986:223),
+#: which barnflow does not model (no O1/O2 before this day).
+FL_FROM = date(2018, 7, 1)
+
+P_O_DELGIVNING = UncertainPolicy(
+    "POL-OVERKLAGANDE-DELGIVNING",
+    "senaste_delgivning",
+    "FL 44 §: tre veckor från den dag den som överklagar fick del av beslutet. Tiden räknas från "
+    "den senast registrerade delgivningen (beslut_delgivet) till parten som överklagar, utan "
+    "part från den senaste till någon: den läsning som aldrig avvisar ett överklagande som kan "
+    "ha kommit in i tid. Utan registrerad delgivning har tiden inte börjat löpa. Sista dagen "
+    "flyttas till nästa vardag (1930:173 2 §: partens åtgärd, RÅ 1999 not 181).",
+)
+P_O_OVERLAMNANDE = UncertainPolicy(
+    "POL-OVERKLAGANDE-OVERLAMNANDE",
+    "7 dagar",
+    "FL 46 § första st.: ett överklagande som inte avvisas ska 'skyndsamt' överlämnas till "
+    "överinstansen. Lagen anger inga dagar: barnflow räknar med ett antal dagar från att det kom "
+    "in (policy.overklagande_overlamnande_dagar, standard 7), inom vilka rättidsprövningen (45 §) "
+    "och en eventuell omprövning (39 §) också ska göras. En avvisning eller ett återkallande "
+    "avslutar fristen.",
+)
+P_O_VERKSTALLIGHET = UncertainPolicy(
+    "POL-OVERKLAGANDE-VERKSTALLIGHET",
+    "galler_omedelbart",
+    "SoL 35 kap. 5 § (gamla 16 kap. 3 § andra st.): nämndens beslut gäller omedelbart, ett "
+    "överklagande hindrar inte verkställigheten och C2 löper vidare. Inhibition (FL 48 §) "
+    "hindrar verkställighet tills domen. Ändrar domstolen beslutet eller återförvisar det "
+    "verkställs det inte som det fattades: kommunen avslutar det (beslut_avslutat) och "
+    "registrerar det nya beslutet.",
+)
+P_OVERFLYTTNING_EVB = UncertainPolicy(
+    "POL-OVERFLYTTNING-EVB",
+    "beslutande_kommun",
+    "Rapporteringen till IVO av ett ej verkställt beslut stannar hos kommunen som fattade det "
+    "(SoL 34:1, 'socialnämnden' vars beslut det är). Ett gynnande beslut med insats verkställs "
+    "eller avslutas innan ärendet flyttas (vakt P-EVB-KOMMUN); den mottagande kommunen räknar "
+    "inga C2-C4 och visar inga rader i evb, kf-statistik, verkställighetstider eller "
+    "delegationsbeslut för beslut en annan kommun fattat, och registrerar ingen verkställighet, "
+    "avbrott eller EVB-rapport för dem. IVO får alltså aldrig samma beslut från två kommuner.",
+)
+
 #: The law switches barnflow models, for ``rules list`` and ``rules preview --on``.
 LAW_SWITCHES: tuple[LawSwitch, ...] = (
+    LawSwitch("SOL2021", ANNUAL_RULE_FROM, OLD_SOL, f"{OLD_SOL} (SFS 2020:1260)", (P_IKRAFT.name,)),
+    LawSwitch(
+        "SOL2022", TWO_YEAR_RULE_FROM, OLD_SOL, f"{OLD_SOL} (SFS 2022:665)", (P_IKRAFT.name,)
+    ),
     LawSwitch("SOL2025", NEW_SOL_FROM, OLD_SOL, NEW_SOL),
+    LawSwitch("SOL2026", A3_FROM, NEW_SOL, f"{NEW_SOL} (SFS 2025:1501)", (P_IKRAFT.name,)),
     LawSwitch(
         "LVU2027",
         LVU_NEW_FROM,
@@ -470,7 +623,11 @@ RULES: tuple[Rule, ...] = (
                 "Utan den räknas fristen bara om kommunen slår på policy.a3_begaran_antas "
                 "(alla anmälare antas ha begärt information).",
             ),
+            P_A3_GENAST,
+            P_IKRAFT,
         ),
+        note="En vecka från beslutet att inleda/inte inleda utredning; pågår redan en "
+        "utredning: genast (samma dag) från anmälan.",
     ),
     Rule(
         "B1",
@@ -537,7 +694,7 @@ RULES: tuple[Rule, ...] = (
         ("evb_rapporterad",),
         0,
         "annual_date",
-        **_sol("16 kap. 6 f §", "34 kap. 1 § tredje st."),
+        **_sol("16 kap. 6 f § tredje st.", "34 kap. 1 § tredje st."),
         # the report owed for the quarter a beslut ended in does not keep the case open; the
         # P-CLOSE guard never enforced it (domain.case.CLOSE_BLOCKERS)
         blocks_closing=False,
@@ -554,9 +711,20 @@ RULES: tuple[Rule, ...] = (
         ("vardplan_reviderad", "beslut_avslutat"),
         2,
         "years",
-        **_sol("11 kap. 3 §", "9 kap. 13 §"),
+        old_ref=LawRef(OLD_SOL, "11 kap. 3 § andra st."),
+        new_ref=LawRef(NEW_SOL, "9 kap. 13 § andra st."),
+        history=(
+            LawVersion(
+                ANNUAL_RULE_FROM, LawRef(OLD_SOL, "11 kap. 3 § andra st."), source="SFS 2020:1260"
+            ),
+            LawVersion(
+                NEW_SOL_FROM, LawRef(NEW_SOL, "9 kap. 13 § andra st."), source="SFS 2025:400"
+            ),
+        ),
         blocks_closing=False,
-        note="Placeringsbeslut (familjehem, jourhem, HVB, stödboende, skyddat boende).",
+        uncertain=(P_IKRAFT,),
+        note="Placeringsbeslut (familjehem, jourhem, HVB, stödboende, skyddat boende); från "
+        "2021-03-01 (SFS 2020:1260).",
     ),
     Rule(
         "D3",
@@ -577,11 +745,30 @@ RULES: tuple[Rule, ...] = (
         ("vardnadsoverflyttning_overvagd", "beslut_avslutat"),
         2,
         "years",
-        **_sol("6 kap. 8 b §", "22 kap. 14 §"),
+        old_ref=LawRef(OLD_SOL, "6 kap. 8 b §"),
+        new_ref=LawRef(NEW_SOL, "22 kap. 14 §"),
+        history=(
+            LawVersion(
+                THREE_YEAR_RULE_FROM,
+                LawRef(OLD_SOL, "6 kap. 8 § andra st."),
+                length=3,
+                recurrence="none",
+                source="SFS 2003:407",
+            ),
+            LawVersion(
+                ANNUAL_RULE_FROM,
+                LawRef(OLD_SOL, "6 kap. 8 § andra st."),
+                length=3,
+                source="SFS 2020:1260",
+            ),
+            LawVersion(TWO_YEAR_RULE_FROM, LawRef(OLD_SOL, "6 kap. 8 b §"), source="SFS 2022:665"),
+            LawVersion(NEW_SOL_FROM, LawRef(NEW_SOL, "22 kap. 14 §"), source="SFS 2025:400"),
+        ),
         blocks_closing=False,
         recurrence="anniversary",
-        uncertain=(P_D4_ANNUAL,),
-        note="Familjehemsplacering: 2 år, därefter årligen.",
+        uncertain=(P_D4_ANNUAL, P_IKRAFT),
+        note="Familjehemsplacering: 2 år, därefter årligen (från 2022-07-01; tre år, en gång "
+        "från 2003-07-01, årligen från 2021-03-01).",
     ),
     Rule(
         "D7",
@@ -721,10 +908,26 @@ RULES: tuple[Rule, ...] = (
         ("lvu_vardnadsoverflyttning_overvagd", "lvu_placering_paborjad", "lvu_vard_upphort"),
         2,
         "years",
-        **_lvu2027("13 c §", "9 kap. 1 §"),
+        old_ref=LawRef(LVU, "13 c §"),
+        new_ref=LawRef(LVU_NEW, "9 kap. 1 §"),
+        new_from=LVU_NEW_FROM,
+        history=(
+            LawVersion(
+                THREE_YEAR_RULE_FROM,
+                LawRef(LVU, "13 § tredje st."),
+                length=3,
+                recurrence="none",
+                source="SFS 2003:406",
+            ),
+            LawVersion(
+                ANNUAL_RULE_FROM, LawRef(LVU, "13 § tredje st."), length=3, source="SFS 2020:1259"
+            ),
+            LawVersion(TWO_YEAR_RULE_FROM, LawRef(LVU, "13 c §"), source="SFS 2022:664"),
+            LawVersion(LVU_NEW_FROM, LawRef(LVU_NEW, "9 kap. 1 §"), source="SFS 2026:1600"),
+        ),
         blocks_closing=False,
         recurrence="anniversary",
-        uncertain=(P_D4_ANNUAL, P_LVU2027_CYKEL),
+        uncertain=(P_D4_ANNUAL, P_LVU2027_CYKEL, P_IKRAFT),
         note="placering=familjehem: två år från placeringens början, därefter årligen (på "
         "årsdagarna); slutar vid ny placering eller när vården upphör.",
     ),
@@ -955,9 +1158,9 @@ RULES: tuple[Rule, ...] = (
         "months",
         **_sol("2 a kap. 10-11 §§", "29 kap. 10-11 §§"),
         blocks_closing=False,
-        uncertain=(P_H3,),
-        missing_event_types=("overflyttning_begard", "overflyttning_besvarad"),
-        note="Svar 'genast'; utan svar inom en månad får kommunen ansöka hos IVO.",
+        uncertain=(P_H3, P_OVERFLYTTNING_EVB),
+        note="Begäran skriftlig, svar 'genast' (29:10; gamla 2 a:10 'utan dröjsmål'); utan svar "
+        "inom en månad, eller efter ett nej, får kommunen ansöka hos IVO (29:11, H4).",
     ),
     Rule(
         "K1",
@@ -999,6 +1202,65 @@ RULES = (
         ),
     ),
 )
+
+#: The rules of appeals (FL 2017:900) and of transfers between kommuner (SoL 29 kap.), in a block of
+#: their own; H2 above is the transfer's first rule.
+APPEAL_TRANSFER_RULES: tuple[Rule, ...] = (
+    Rule(
+        "O1",
+        "Överklagandetid: tre veckor från delgivningen",
+        ("beslut_delgivet",),
+        ("overklagande_mottaget",),
+        3,
+        "weeks",
+        old_ref=None,
+        new_ref=LawRef(FL, "44 §"),
+        blocks_closing=True,
+        exists_from=FL_FROM,
+        uncertain=(P_O_DELGIVNING,),
+        note="Partens tid, ingen egen frist: rättidsprövningen (vakt O1) och rapporten "
+        "overklaganden räknar den; ärendet avslutas inte medan den löper.",
+    ),
+    Rule(
+        "O2",
+        "Rättidsprövning och överlämnande av överklagande till förvaltningsrätten",
+        ("overklagande_mottaget",),
+        ("overklagande_overlamnat", "rattidsprovning_gjord", "overklagande_aterkallat"),
+        7,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(FL, "45-46 §§"),
+        blocks_closing=True,
+        exists_from=FL_FROM,
+        uncertain=(P_O_OVERLAMNANDE, P_O_VERKSTALLIGHET),
+        note="Dagar i kommun-policyn (policy.overklagande_overlamnande_dagar); uppfylld av "
+        "överlämnandet, en avvisning (i_tid=false) eller ett återkallande.",
+    ),
+    Rule(
+        "H4",
+        "IVO prövar ansökan om överflyttning",
+        ("overflyttning_ivo_ansokan",),
+        ("overflyttning_ivo_beslut",),
+        3,
+        "months",
+        **_sol("2 a kap. 11 § andra st.", "29 kap. 11 § andra st."),
+        blocks_closing=False,
+        note="IVO:s frist (längre vid särskilda skäl); larmet säger kommunen att beslutet dröjer.",
+    ),
+    Rule(
+        "B8",
+        "Påbörjad utredning slutförs av kommunen som inledde den",
+        ("utredning_inledd",),
+        ("utredning_avslutad",),
+        4,
+        "months",
+        **_sol("11 kap. 4 §", "29 kap. 9 §"),
+        blocks_closing=False,
+        note="Ingen egen frist (B1 gäller): vakt B8, ärendet flyttas inte med en pågående "
+        "utredning om inte den mottagande kommunen tar över den.",
+    ),
+)
+RULES = (*RULES, *APPEAL_TRANSFER_RULES)
 
 #: U-point policies that apply across the catalogue rather than to one rule.
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
@@ -1042,6 +1304,8 @@ class KommunPolicy:
     a3_begaran_antas: bool = False
     nasta_sammantrade_dagar: int = 30
     offentligt_bitrade_dagar: int = 1
+    #: POL-OVERKLAGANDE-OVERLAMNANDE: days to hand an överklagande to the court (O2)
+    overklagande_overlamnande_dagar: int = 7
     #: The nämnd's sammanträden (``namnd.sammantraden``), in order: an ordförandebeslut is due at
     #: the first after its date (POL-DELEG-SAMMANTRADE); delegationsbeslut are grouped by them.
     sammantraden: tuple[date, ...] = ()
@@ -1085,6 +1349,7 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
         a3_begaran_antas=bool(pol.get("a3_begaran_antas", False)),
         nasta_sammantrade_dagar=int(pol.get("nasta_sammantrade_dagar", 30)),
         offentligt_bitrade_dagar=int(pol.get("offentligt_bitrade_dagar", 1)),
+        overklagande_overlamnande_dagar=int(pol.get("overklagande_overlamnande_dagar", 7)),
         sammantraden=tuple(
             d if isinstance(d, date) else date.fromisoformat(str(d))
             for d in (raw.get("namnd") or {}).get("sammantraden") or ()

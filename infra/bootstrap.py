@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from typing import TypeVar
 import psycopg
 from temporalio.client import Client
 
+from infra.config.retry import retry_for
 from infra.config.settings import Settings
+from infra.ops.readiness import NotReady, schema_check
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.kommun_config import store_versions, with_versions
 from infra.persistence.schema import migrate
@@ -43,15 +44,11 @@ def database(settings: Settings) -> Iterator[str]:
 def _when_up(attempt: Callable[[], T], wait: float) -> T:
     """``attempt()``, retried once a second while PostgreSQL refuses connections (a server that
     is starting or recovering), for up to ``wait`` seconds; then its error."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return attempt()
-        except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
-                raise
-            _log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:120])
-            time.sleep(1.0)
+
+    def waiting(error: BaseException, _sleep: float) -> None:
+        _log.warning("waiting for PostgreSQL: %s", str(error).strip()[:120])
+
+    return retry_for(wait, every=1.0, on=psycopg.OperationalError, on_retry=waiting)(attempt)
 
 
 #: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
@@ -91,7 +88,7 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
 
 @contextmanager
 def open_store(
-    settings: Settings, url: str, *, wait_for_database: float = 0.0
+    settings: Settings, url: str, *, wait_for_database: float = 0.0, migrate_schema: bool = True
 ) -> Iterator[tuple[CaseStore, dict[str, str]]]:
     """The event store on ``url``, its schema first migrated to the code's version under the
     start-up lock (``infra.persistence.schema``). Long-running services pass ``wait_for_database``
@@ -100,7 +97,12 @@ def open_store(
 
     The kommun configurations in force (``settings.kommun_configs``) are stored as versions in
     the database (append-only, ``infra.persistence.kommun_config``) and named in the returned
-    environment, so every process that computes with them can read them by version id."""
+    environment, so every process that computes with them can read them by version id.
+
+    ``migrate_schema=False`` (the services in production) migrates nothing: a schema behind this
+    code raises ``NotReady`` naming ``barnflow setup --apply``, so an upgrade migrates once, in
+    the order the operator chose (docs/operations.md, "Upgrades"), not whichever process started
+    first."""
     configs = settings.kommun_configs
     env = with_versions(
         eventsourcing_env(
@@ -110,6 +112,11 @@ def open_store(
     )
 
     def migrated() -> None:
+        if not migrate_schema:
+            check = schema_check(url, settings.database.schema)
+            if check.ok is False:
+                raise NotReady(check.refusal())
+            return
         with startup_lock(url, wait_for_database=0.0):
             applied = migrate(url, settings.database.schema, env)
             if len(configs):

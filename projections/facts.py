@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import orjson
 
-from domain.case import fold
+from domain.appeals import forvaltningsbesvar
+from domain.case import CaseState, fold
+from domain.case_transfer import MARKER
 from domain.evb import EvbBeslut, evb_duty_from, utredning_original_due
 from domain.events import CaseEvent
 from domain.frister import FristVersion, frist_versions
@@ -28,6 +31,8 @@ from projections.delegation_rows import delegation_rows
 Row = tuple[Any, ...]
 Seal = Callable[[bytes], bytes]
 IDENTITY_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen", "identitet_uppdaterad"})
+#: The EVB frister: they stay with the kommun that made the beslut when the ärende moves.
+EVB_RULES = frozenset({"C2", "C3", "C4"})
 
 
 def ivo_key(cipher_key_b64: str) -> bytes:
@@ -100,6 +105,63 @@ def frist_view_rows(
     ]
 
 
+def held_versions(state: CaseState, versions: list[FristVersion]) -> list[FristVersion]:
+    """The frist versions the case's own kommun holds. The frister of a transferred ärende moved
+    with it (policy ``h3_overflyttning``: the receiving stream keeps their dates), so in the
+    sending kommun they end the day it moved; its EVB frister (C2-C4) stay, like the duty
+    (POL-OVERFLYTTNING-EVB)."""
+    moved = state.closed_on if state.transferred_to is not None else None
+    if moved is None:
+        return versions
+    out = []
+    for v in versions:
+        if v.frist.rule in EVB_RULES or (v.valid_to is not None and v.valid_to <= moved):
+            out.append(v)
+        elif v.valid_from < moved:
+            out.append(replace(v, valid_to=moved))
+    return out
+
+
+def overklagande_rows(head: Row, child: Row, state: CaseState) -> list[Row]:
+    """Rows of the ``overklaganden`` view (``projections.tables.OVERKLAGANDEN``) for one case."""
+    rows: list[Row] = []
+    appeals = state.appeals
+    for o in appeals.overklaganden.values():
+        b = state.beslut.get(o.beslut_id)
+        given = [
+            day
+            for who, day in appeals.delgivningar.get(o.beslut_id, [])
+            if o.part is None or who == o.part
+        ]
+        rows.append(
+            (
+                *head,
+                *child,
+                o.id,
+                o.beslut_id,
+                b.fattat if b else None,
+                b.lagrum if b else None,
+                forvaltningsbesvar(b.lagrum, b.fattat) if b else None,
+                max(given, default=None),
+                appeals.period_end(o),
+                o.mottaget,
+                o.rattidsprovad,
+                o.i_tid,
+                o.undantag,
+                o.omprovad,
+                o.omprovning,
+                o.overlamnat,
+                o.inhibition,
+                o.avgjort,
+                o.utfall,
+                o.aterkallat,
+                b.avslutat if b else None,
+                state.enhet,
+            )
+        )
+    return rows
+
+
 def _first(dates: dict[str, date], key: str, day: date) -> None:
     if key not in dates:
         dates[key] = day
@@ -121,7 +183,7 @@ def case_rows(
     child = (kon, born)
 
     versions, until = frist_versions(events, policy=policy)
-    frister = frist_view_rows(head, versions, state.enhet, state.handlaggare)
+    frister = frist_view_rows(head, held_versions(state, versions), state.enhet, state.handlaggare)
 
     avbrott: dict[str, list[list[str | None]]] = {}
     skal: dict[str, list[list[str | None]]] = {}
@@ -169,6 +231,8 @@ def case_rows(
             _first(forhands, d["anmalan_id"], day)
         elif t == "insats_uppfoljd":
             uppf.append((*head, *child, len(uppf) + 1, d["beslut_id"], day, bool(d["barnet_hort"])))
+        elif t == MARKER:
+            lvu.clear()  # the sending kommun's decisions: its lists, not this kommun's
         elif t == "lvu_omhandertagande_beslutat" and d.get("delegat"):
             bid = d.get("beslut_id") or ev.idempotency_key
             lvu.append(
@@ -196,6 +260,8 @@ def case_rows(
 
     beslut: list[Row] = []
     for bid, b in state.beslut.items():
+        if bid in state.transfer.elsewhere:
+            continue  # made by the sending kommun, which reports it (POL-OVERFLYTTNING-EVB)
         spans = avbrott.get(bid, [])
         evb_from = evb_duty_from(
             EvbBeslut(
@@ -277,4 +343,5 @@ def case_rows(
         for a in state.anmalningar.values()
     ]
     delegerade = delegation_rows(head, events)
-    return (frister, beslut, utredningar, anmalningar, uppf, delegerade), until
+    appeals = overklagande_rows(head, child, state)
+    return (frister, beslut, utredningar, anmalningar, uppf, delegerade, appeals), until

@@ -22,7 +22,7 @@ from domain.case import fold
 from domain.events import event_from_json
 from domain.frister import MET, MISSED, frist_versions, status_on
 from domain.rules import DEFAULT_POLICY, KommunPolicy
-from projections.facts import frist_view_rows
+from projections.facts import frist_view_rows, held_versions
 from projections.source import table_ref
 from projections.tables import CASES, FRISTER
 
@@ -67,7 +67,8 @@ def _recomputed(
         versions, _ = frist_versions(events, until=as_of, policy=policy)
         head = (r["case_id"], state.kommun, state.case_ref)
         ids.add(r["case_id"])
-        for row in frist_view_rows(head, versions, state.enhet, state.handlaggare):
+        held = held_versions(state, versions)
+        for row in frist_view_rows(head, held, state.enhet, state.handlaggare):
             rows.append(dict(zip(_NAMES, row, strict=True)))
     return ids, rows
 

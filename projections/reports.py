@@ -20,7 +20,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from domain.rules import DEFAULT_POLICY, KommunPolicy
-from projections import delegationsbeslut, evb, frister, utan_delegation, utredning
+from projections import (
+    delegationsbeslut,
+    evb,
+    frister,
+    overklaganden,
+    utan_delegation,
+    utredning,
+)
 from projections.access_reads import COLUMNS as ACCESS_COLUMNS
 from projections.access_reads import access_log_report
 from projections.periods import Period
@@ -185,6 +192,12 @@ def _access(
     return access_log_report(c, s, k, p)
 
 
+def _overklaganden(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return overklaganden.overklaganden(c, s, k, p, o.kommun_policy)
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -242,5 +255,12 @@ REPORTS: dict[str, ReportSpec] = {
             _utan,
         ),
         ReportSpec("access-log", "month", "Läsloggen", ACCESS_COLUMNS, _access, time_travel=False),
+        ReportSpec(
+            "overklaganden",
+            "as_of",
+            "Överklaganden som pågår",
+            overklaganden.COLUMNS,
+            _overklaganden,
+        ),
     )
 }

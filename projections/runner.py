@@ -36,6 +36,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from infra.config.retry import backoff_until_stopped
 from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import EVENTS_TABLE, CaseStore
 from projections.decode import StateDecoder
@@ -55,6 +56,12 @@ Progress = Callable[[int, int], None]
 #: First half of the views' writer lock (pg_advisory_lock(int4, int4)); the second half is the
 #: schema's hashtext, so every store (schema) on one server has its own writer.
 WRITER_LOCK_CLASS = 0x62666C  # "bfl"
+
+
+def _unavailable(error: BaseException, sleep: float) -> None:
+    _log.warning(
+        "report views: database unavailable (%s); retry in %.1fs", type(error).__name__, sleep
+    )
 
 
 class ViewsBusy(RuntimeError):
@@ -141,9 +148,14 @@ class WriterLock:
         return int(row[0]) if row else None
 
     def release(self) -> None:
-        self._acquired = False
+        """Give the lock up now. Unlocked explicitly before the connection closes: a closed
+        client session's backend frees its locks only when the server has processed the
+        disconnect, so a rebuild or standby that asks right after could still find it held."""
+        was_held, self._acquired = self._acquired, False
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
+                if was_held and not self._conn.closed:
+                    self._conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", self._key())
                 self._conn.close()
         self._conn = None
 
@@ -237,14 +249,14 @@ class ReportsRunner:
 
     # ------------------------------------------------------------------ processing
     def _loop(self) -> None:
-        backoff = 0.0
+        # PostgreSQL restarting or a dropped connection: the batch rolled back and the tracked
+        # position did not move, so retrying it is exactly-once too
         try:
             while not self._stop.is_set():
                 try:
-                    if not self.become_writer():
-                        self._stop.wait(self._poll)  # standby: another runner writes
-                        continue
-                    processed = self.process_next()
+                    processed = backoff_until_stopped(
+                        self._write_next, self._stop, on=TRANSIENT, on_retry=_unavailable
+                    )
                 except NotWriter:
                     # the lock's session ended (database restart): nothing was written; back to
                     # the lock, which another runner may have taken meanwhile
@@ -252,23 +264,18 @@ class ReportsRunner:
                     self.lock.release()
                     self._stop.wait(self._poll)
                     continue
-                except TRANSIENT as exc:
-                    # PostgreSQL restarting or a dropped connection: the batch rolled back and
-                    # the tracked position did not move, so retrying it is exactly-once too
-                    backoff = min(max(backoff * 2, 0.5), 10.0)
-                    _log.warning(
-                        "report views: database unavailable (%s); retry in %.1fs",
-                        type(exc).__name__,
-                        backoff,
-                    )
-                    self._stop.wait(backoff)
-                    continue
-                backoff = 0.0
-                if processed == 0:
+                if not processed:  # at the head, standby (another runner writes), or stopped
                     self._stop.wait(self._poll)
         except BaseException as exc:  # reported by wait()/__exit__, never swallowed
             self._error = exc
             self._stop.set()
+
+    def _write_next(self) -> int | None:
+        """The next batch written (its number of events), or None while another runner is the
+        writer."""
+        if not self.become_writer():
+            return None
+        return self.process_next()
 
     def process_next(self) -> int:
         """Fold the next batch after the tracked position; return how many events it had.

@@ -229,6 +229,41 @@ DELEGATIONSBESLUT = Table(
     (("kommun", "datum"),),
 )
 
+#: One row per överklagande (docs/domain.md §5.9): dates of each step, so the report as of any
+#: day reads which were pending then. ``delgiven``/``overklagandetid_slut``: the delgivning the
+#: appellant's three weeks run from and their last day (``domain.appeals``); ``forvaltningsbesvar``
+#: whether the beslut is one SoL 35:1 lets the party appeal (NULL: the lagrum does not say).
+#: The appellant (``part``) is not kept: no report shows who appealed.
+OVERKLAGANDEN = Table(
+    "overklaganden",
+    (
+        *_CASE,
+        *_CHILD,
+        ("overklagande_id", "text NOT NULL"),
+        ("beslut_id", "text NOT NULL"),
+        ("beslutsdatum", "date"),
+        ("lagrum", "text"),
+        ("forvaltningsbesvar", "boolean"),
+        ("delgiven", "date"),
+        ("overklagandetid_slut", "date"),
+        ("mottaget", "date NOT NULL"),
+        ("rattidsprovad", "date"),
+        ("i_tid", "boolean"),
+        ("undantag", "text"),
+        ("omprovad", "date"),
+        ("omprovning", "text"),
+        ("overlamnat", "date"),
+        ("inhibition", "date"),
+        ("avgjort", "date"),
+        ("utfall", "text"),
+        ("aterkallat", "date"),
+        ("beslut_avslutat", "date"),
+        ("enhet", "text"),
+    ),
+    ("case_id", "overklagande_id"),
+    (("kommun", "mottaget"),),
+)
+
 #: The kommun configuration versions (``domain.kommun``) the views were computed with, one row per
 #: configured kommun: readers compute with the same versions (a recomputed frist, a target), and
 #: a writer in force with other versions rebuilds the views first (``ReportsView.follow_versions``).
@@ -237,5 +272,13 @@ VIEW_CONFIG = Table(
 )
 
 #: The tables whose rows ``projections.facts.case_rows`` computes, in that tuple's order.
-ROW_TABLES = (FRISTER, BESLUT, UTREDNINGAR, ANMALNINGAR, UPPFOLJNINGAR, DELEGATIONSBESLUT)
+ROW_TABLES = (
+    FRISTER,
+    BESLUT,
+    UTREDNINGAR,
+    ANMALNINGAR,
+    UPPFOLJNINGAR,
+    DELEGATIONSBESLUT,
+    OVERKLAGANDEN,
+)
 ALL_TABLES = (CASES, *ROW_TABLES)

@@ -110,6 +110,10 @@ WITHDRAWAL_EVENT = "larm_aterkallat"
 #: workflow.patched id: a system append the store refuses is logged and skipped instead of
 #: failing the case's workflow (histories from before it failed the workflow).
 SYSTEM_APPEND_SURVIVES_PATCH = "system-append-failure-survives"
+#: workflow.patched id: an ``arende_overflyttat`` needs the receiving kommun's acceptance (or
+#: IVO's decision), the utredning taken over (B8) and the EVB duties settled
+#: (``domain.case_transfer``); histories from before it accepted a bare transfer and replay so.
+TRANSFER_ANSWER_PATCH = "transfer-needs-answer"
 #: workflow.patched id: the kommun's configuration is referenced by version id (input and
 #: commands) and loaded by an activity; histories from before it carried the delegationsordning
 #: inline in every command and computed frister with the default policy.
@@ -120,6 +124,13 @@ KOMMUN_CONFIG_PATCH = "kommun-config-by-reference"
 #: configuration version and ordning that judged it); histories from before judged a beslut_fattat
 #: against the version's one ordning and stored no judgement.
 DELEGATION_PATCH = "delegation-on-every-decision"
+#: workflow.patched id: the handler judges a decision's lagrum against its date (``P-LAGRUM``,
+#: ``domain.lagrum``); a command accepted before the guard existed replays without it.
+LAGRUM_PATCH = "lagrum-in-force"
+#: workflow.patched id: the frister follow the law in force on each date (issue #14: D2, D4, E9,
+#: A3 ``compute_frister(transitions=True)``); a run recorded before keeps the frister, timers and
+#: alerts it had. Asked once, at the start of the run.
+LAW_TRANSITIONS_PATCH = "law-transitions-exact"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -175,10 +186,14 @@ class ChildCaseWorkflow:
         self._config_ref: str | None = inp.kommun_config
         #: Configuration versions loaded in this run, by version id (content-addressed).
         self._configs: dict[str, KommunConfig] = {}
+        #: LAW_TRANSITIONS_PATCH, asked at the start of ``run`` (queries cannot ask it).
+        self._transitions = False
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSummary:
+        self._transitions = workflow.patched(LAW_TRANSITIONS_PATCH)
+        self._frister_cache = None
         while True:
             await self._fire_expired()
             if self._state.closed_on is not None:
@@ -265,9 +280,13 @@ class ChildCaseWorkflow:
             await self._load_config(cmd.kommun_config)
             # state may have moved while we waited for the lock; a command accepted before
             # canonical values replays with its spelling kept (the validator never replays)
-            legacy_values = not workflow.patched(CANONICAL_VALUES_PATCH)
-            every_decision = workflow.patched(DELEGATION_PATCH)
-            ev = self._judge(cmd, legacy_values=legacy_values, every_decision=every_decision)
+            ev = self._judge(
+                cmd,
+                legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH),
+                handler=True,
+                lagrum=workflow.patched(LAGRUM_PATCH),
+                every_decision=workflow.patched(DELEGATION_PATCH),
+            )
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
             self._command_accepted(retry)
@@ -295,7 +314,13 @@ class ChildCaseWorkflow:
         self._judge(cmd)
 
     def _judge(
-        self, cmd: CommandInput, *, legacy_values: bool = False, every_decision: bool = True
+        self,
+        cmd: CommandInput,
+        *,
+        legacy_values: bool = False,
+        handler: bool = False,
+        lagrum: bool = True,
+        every_decision: bool = True,
     ) -> CaseEvent:
         """The command's event, checked by the case's guards and (a decision) judged against
         the delegationsordning, carrying its judgement; or the refusal."""
@@ -305,7 +330,16 @@ class ChildCaseWorkflow:
                 ev = dataclasses.replace(ev, delegation=None)  # only barnflow judges
             if ev.idempotency_key in self._state.idempotency:
                 return ev  # a retry: the store returns the original result
-            self._state.check(ev, legal_date(workflow.now()))
+            # a transfer accepted before TRANSFER_ANSWER_PATCH replays without its answer (the
+            # validator never replays, so it always judges by today's rules)
+            legacy_transfer = (
+                handler
+                and ev.type == "arende_overflyttat"
+                and not workflow.patched(TRANSFER_ANSWER_PATCH)
+            )
+            self._state.check(
+                ev, legal_date(workflow.now()), legacy_transfer=legacy_transfer, lagrum=lagrum
+            )
             if every_decision:
                 ev = self._judge_decision(cmd, ev)
             elif ev.type == "beslut_fattat":  # histories from before DELEGATION_PATCH
@@ -400,7 +434,9 @@ class ChildCaseWorkflow:
         if self._frister_cache is None or self._frister_cache[0] != key:
             self._frister_cache = (
                 key,
-                compute_frister(self._events, as_of=key[1], policy=policy),
+                compute_frister(
+                    self._events, as_of=key[1], policy=policy, transitions=self._transitions
+                ),
             )
         return self._frister_cache[1]
 
@@ -515,7 +551,10 @@ class ChildCaseWorkflow:
             if (ev.position or 0) <= after or ev.legal_date != frist.fulfilled_date:
                 continue
             met = compute_frister(
-                ordered[: i + 1], as_of=legal_date(workflow.now()), policy=self._policy()
+                ordered[: i + 1],
+                as_of=legal_date(workflow.now()),
+                policy=self._policy(),
+                transitions=self._transitions,
             )
             if any(f.key == frist.key and f.status == MET for f in met):
                 return ev.position or 0

@@ -13,8 +13,10 @@ This module is the public surface; the work is done by one module per chapter of
   E15, LVU 21 b-c §§);
 - LVU 1990:52 / lag 2026:1600: ``lvu_vard`` E2, E3, E5-E7, ``lvu2027`` E1, E3T, E9-E14, E16,
   E17; lag 2026:1637: ``samtycke`` N1-N3; lokal regel: ``klagomal`` K1;
-- ``context`` the case's events and ``emit``, ``cycles`` the re-arming clocks, ``engine`` the
-  orchestration, ``model`` the ``Frist``, ``versions`` what the engine said on every as-of date.
+- ``context`` the case's events and ``emit``, ``cycles`` the re-arming clocks, ``ikraft`` the
+  first day a rule that entered into force or changed during a case requires a frist
+  (POL-IKRAFT-PAGAENDE), ``engine`` the orchestration, ``model`` the ``Frist``, ``versions``
+  what the engine said on every as-of date.
 """
 
 from __future__ import annotations

@@ -39,9 +39,14 @@ class Ctx:
     policy: KommunPolicy
     case_ref: str
     law_on: date | None = None
+    #: POL-IKRAFT-PAGAENDE and POL-A3-GENAST applied (``compute_frister(transitions=...)``).
+    transitions: bool = True
     out: list[Frist] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     consumed: set[tuple[str, int]] = field(default_factory=set)
+    #: Beslut another kommun made before this kommun received the ärende: they get no EVB
+    #: frister here (POL-OVERFLYTTNING-EVB, ``domain.case_transfer.decided_elsewhere``).
+    decided_elsewhere: frozenset[str] = frozenset()
 
     def find(self, start: int, types: tuple[str, ...], pred: Pred) -> int | None:
         """Index of the first event at or after ``start`` of one of ``types`` matching ``pred``."""
@@ -140,16 +145,22 @@ def emit(
     notes: tuple[str, ...] = (),
     trigger_type: str | None = None,
     law_date: date | None = None,
+    counted_from: date | None = None,
+    period: str | None = None,
 ) -> Frist | None:
     """Build and record one frist unless the rule did not exist on ``trig`` or ``key`` repeats.
 
     ``law_date`` chooses the act when it is not the counting start (POL-LVU2027-E6E7-START);
     ``ctx.law_on`` applies the catalogue as it stood on that day (``rules preview``).
+    ``counted_from`` (default ``trig``) and ``period`` (default the rule's length) are what
+    ``original_due`` was computed from, for the frist's ``arithmetic``.
     """
     ref = r.law_for(law_date or trig, ctx.law_on)
     if ref is None or key in ctx.seen:
         return None
     shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
+    base = counted_from or trig
+    sum_text = f"{base} + {period or r.length_text()} = {original_due or due}"
     frist = Frist(
         key=key,
         rule=r.id,
@@ -168,6 +179,7 @@ def emit(
         blocks_closing=r.blocks_closing,
         alert_event=r.alert_event,
         notes=notes,
+        arithmetic=sum_text,
     )
     ctx.seen.add(key)
     ctx.out.append(frist)
@@ -201,6 +213,7 @@ def emit_from(
         fulfilled=fulfilment(ctx, done),
         notes=notes,
         law_date=law_date,
+        period=r.length_text(length),
     )
 
 

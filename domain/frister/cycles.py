@@ -14,7 +14,8 @@ from datetime import date
 
 from domain.events import CaseEvent
 from domain.frister.context import Ctx, Finder, Match, emit, emit_from, fulfilment
-from domain.rules import Rule
+from domain.frister.ikraft import ikraft_note, owed_from
+from domain.rules import LawVersion, Rule, unit_text
 
 #: A safety bound on the cycles of one chain (a 6-month chain of 400 cycles spans 200 years).
 MAX_CYCLES = 400
@@ -89,17 +90,39 @@ def anniversaries(
     done: Match,
     since: str,
 ) -> None:
-    """Cycles due on the ``r.length``-th anniversary of ``ev``, then yearly (D4, E9).
+    """Considerations due on anniversaries of ``ev``, as the law in force requires them (D4, E9).
+
+    Which anniversaries are owed depends on the version in force (``Rule.owes_anniversary``):
+    from 2022-07-01 the 2nd, then every one; from 2021-03-01 the 3rd, then every one; from
+    2003-07-01 the 3rd only. An anniversary is owed if the version in force on some day between
+    the previous owed one (at first: the start) and it requires it (POL-IKRAFT-PAGAENDE,
+    ``ikraft.owed_from``); its key counts years (``<rule>:<subject>:<years - 1>`` for a two-year
+    rule), so the same anniversary has the same key under every version.
 
     Each cycle is met by the next ``done`` event or by ``end`` (the placement or care ended).
     One loop for both rules so the as-of bound of issue #12 holds for both: a cycle whose
-    trigger (the previous anniversary) lies after ``as_of`` is not shown, and none starts after
-    the placement ended.
+    trigger lies after ``as_of`` is not shown, and none starts after the placement ended.
     """
     start = ev.legal_date
-    trig, idx = start, start_idx
-    for n in range(1, MAX_CYCLES):
-        due = r.due_from(start, r.length + n - 1)
+    versions = r.versions()
+    firsts = [v.length or r.length for v in versions] or [r.length]
+    last_change = max((v.since for v in versions), default=start)
+    ended = ctx.evs[end].legal_date if end is not None else None
+    base, idx = start, start_idx
+    for years in range(min(firsts), min(firsts) + MAX_CYCLES):
+        due = r.due_from(start, years)
+        if ctx.transitions:
+            law_day = owed_from(ctx, r, base, due, _owes(r, years))
+        else:  # before issue #14: every anniversary from the rule's own length
+            law_day = base if years >= r.length else None
+        if law_day is None or (ctx.as_of is not None and law_day > ctx.as_of):
+            if ended is not None and ended < due:
+                return  # the placement ended before this anniversary: no later one is owed
+            if years >= max(firsts) and due > ctx.horizon and due >= last_change:
+                return  # no version can start requiring a later one before the horizon
+            continue
+        if ended is not None and ended < law_day:
+            return  # the placement ended before the law required this consideration
         hit = ctx.find(idx + 1, done[0], done[1])
         if end is not None and (hit is None or end < hit):
             hit = end
@@ -107,12 +130,15 @@ def anniversaries(
             ctx,
             r,
             ev,
-            f"{r.id}:{subject}:{n}",
+            f"{r.id}:{subject}:{years - r.length + 1}",
             subject=subject,
-            trig=trig,
+            trig=law_day,
             due=due,
             fulfilled=fulfilment(ctx, hit),
-            notes=(f"{r.length + n - 1} år från {since}",),
+            law_date=None if ctx.transitions else max(law_day, versions[-2].since),
+            notes=(f"{years} år från {since}", *ikraft_note(law_day, base)),
+            counted_from=start,
+            period=unit_text(years, "years"),
         )
         if hit == end and end is not None:
             return
@@ -120,6 +146,11 @@ def anniversaries(
             return
         if ctx.as_of is not None and due > ctx.as_of:
             return  # the next cycle starts on this anniversary, which lies after ``as_of``
-        if end is not None and ctx.evs[end].legal_date < due:
+        if ended is not None and ended < due:
             return  # the placement ended before the next cycle would start
-        idx, trig = (hit if hit is not None else idx), due
+        idx, base = (hit if hit is not None else idx), due
+
+
+def _owes(r: Rule, years: int) -> Callable[[LawVersion], bool]:
+    """Whether a version of ``r`` requires the consideration ``years`` after the start."""
+    return lambda version: r.owes_anniversary(version, years)

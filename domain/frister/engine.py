@@ -11,11 +11,14 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
+from domain.case_transfer import decided_elsewhere
 from domain.events import EVENT_TYPES, SYSTEM_TYPES, CaseEvent
 from domain.frister import (
     klagomal,
     lvu2027,
     lvu_vard,
+    overflyttning,
+    overklagande,
     samtycke,
     sol_anmalan,
     sol_beslut,
@@ -39,6 +42,9 @@ CHAPTERS: tuple[Callable[[Ctx], None], ...] = (
     samtycke.frister,
     uppfoljning.frister,
     klagomal.frister,
+    # appeals (FL 2017:900) and transfers between kommuner (SoL 29 kap.)
+    overklagande.frister,
+    overflyttning.frister,
 )
 
 _RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}
@@ -72,23 +78,35 @@ def compute_frister(
     *,
     policy: KommunPolicy | None = None,
     law_on: date | None = None,
+    transitions: bool = True,
 ) -> list[Frist]:
     """Every frist of one case, with status as of ``as_of`` (``None``: as far as events tell).
 
     ``law_on`` (default: each trigger's own date decides) applies the rules catalogue as it
     stood on that day, so a caller can ask what a case's frister were before a change of law.
+    ``transitions=False`` gives the frister barnflow computed before issue #14 made the law
+    transitions exact (D2, D4, E9 counted as if their 2022 wording always applied, A3 without
+    its "genast" case and only for decisions from 2026-01-15): a workflow replaying a history
+    recorded before that must arm the same timers and raise the same alerts
+    (``workflows.child_case.LAW_TRANSITIONS_PATCH``). Keys and due dates are what they were;
+    only the cited paragraph and ``arithmetic`` may read differently.
 
     Events dated after ``as_of`` are ignored (time travel) and system events
     (``frist_overskriden``, ``evb_rapporteringsskyldighet_uppstod``) never start or meet a frist.
     The result is sorted by trigger date, catalogue order and key, whatever the input order.
     """
-    evs = sorted((e for e in events if e.type not in SYSTEM_TYPES), key=_sort_key)
+    ordered = sorted(events, key=_sort_key)
+    # the EVB duty of a beslut another kommun made stays there (POL-OVERFLYTTNING-EVB); the
+    # transfer's marker is a system event, so this is read before system events are dropped
+    elsewhere = decided_elsewhere(ordered)
+    evs = [e for e in ordered if e.type not in SYSTEM_TYPES]
     if as_of is not None:
         evs = [e for e in evs if e.legal_date <= as_of]
     if not evs:
         return []
     horizon = as_of if as_of is not None else evs[-1].legal_date
-    ctx = Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref, law_on)
+    ctx = Ctx(evs, as_of, horizon, policy or DEFAULT_POLICY, evs[0].case_ref, law_on, transitions)
+    ctx.decided_elsewhere = elsewhere
     for chapter in CHAPTERS:
         chapter(ctx)
     return sorted(ctx.out, key=lambda f: (f.trigger_date, _RULE_ORDER[f.rule], f.key))

@@ -41,7 +41,7 @@ from domain.frister.context import (
     subject_of,
 )
 from domain.frister.cycles import anniversaries, cycles, numbered_from
-from domain.rules import LVU_NEW_FROM, SAMMANTRADE_RULES, Rule, rule
+from domain.rules import LVU_NEW_FROM, SAMMANTRADE_RULES, Rule, rule, unit_text
 
 
 def frister(ctx: Ctx) -> None:
@@ -75,9 +75,11 @@ def _days_frist(
     done = consume(ctx, r.id, i, r.fulfilled_by, match)
     trig = ev.legal_date
     due, note = add_days(trig, days), f"{days} dagar ({policy_name})"
+    period = unit_text(days, "days")
     meeting = ctx.policy.nasta_sammantrade(trig) if r.id in SAMMANTRADE_RULES else None
     if meeting is not None:
         due, note = meeting, "nästa sammanträde enligt kalendern (POL-DELEG-SAMMANTRADE)"
+        period = "nästa sammanträde"
     emit(
         ctx,
         r,
@@ -88,6 +90,7 @@ def _days_frist(
         due=due,
         fulfilled=fulfilment(ctx, done),
         notes=(note,),
+        period=period,
     )
 
 
@@ -370,6 +373,8 @@ def _vardens_slut(ctx: Ctx) -> None:
             due=add_years(born, age),
             fulfilled=fulfilment(ctx, done),
             notes=tuple(notes),
+            counted_from=born,
+            period=unit_text(age, "years"),
         )
 
 

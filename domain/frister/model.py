@@ -24,7 +24,10 @@ class Frist:
     ``key`` identifies the frist instance across recomputations (rule + subject id [+ cycle]), so
     a timer that fired for it is never armed twice; ``due`` is the legal due date after any valid
     extension, ``original_due`` the date before extensions, ``shifted_due`` the söndagsregel date
-    when that policy is on and it differs. ``notes`` explain the computation (not compared).
+    when that policy is on and it differs. ``notes`` explain the computation and ``arithmetic``
+    is the sum behind ``original_due`` ("2020-01-10 + 3 år = 2023-01-10"), counted from the day
+    the statute counts from, which is not always ``trigger_date`` (a frist that started when its
+    rule entered into force, an anniversary cycle); neither is compared.
     """
 
     key: str
@@ -44,6 +47,7 @@ class Frist:
     blocks_closing: bool
     alert_event: str = "frist_overskriden"
     notes: tuple[str, ...] = field(default=(), compare=False)
+    arithmetic: str = field(default="", compare=False)
 
     def status_as_of(self, as_of: date) -> str:
         return status_on(self.due, self.fulfilled_date, as_of)

@@ -61,4 +61,5 @@ def frister(ctx: Ctx) -> None:
             due=date.fromisoformat(str(ev.data["giltig_till"])),
             fulfilled=fulfilment(ctx, end),
             notes=("beslutet gäller till giltig_till (7 kap. 2 §)",),
+            period=f"beslutets giltighetstid (giltig_till {ev.data['giltig_till']})",
         )

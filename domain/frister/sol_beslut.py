@@ -25,6 +25,8 @@ def frister(ctx: Ctx) -> None:
     for bid, (i, ev) in ctx.beslut.items():
         if ev.data.get("gynnande") is not True or not ev.data.get("insats"):
             continue
+        if bid in ctx.decided_elsewhere:  # the deciding kommun reports it (POL-OVERFLYTTNING-EVB)
+            continue
         done = ctx.find(i, c2.fulfilled_by, field_is("beslut_id", bid))
         f = emit_from(ctx, c2, ev, f"C2:{bid}", subject=bid, done=done)
         if f is not None:
@@ -32,6 +34,8 @@ def frister(ctx: Ctx) -> None:
     c3 = rule("C3")
     for i, ev in ctx.triggers(c3):
         bid, trig = str(ev.data["beslut_id"]), ev.legal_date
+        if bid in ctx.decided_elsewhere:
+            continue
         done = ctx.find(i + 1, c3.fulfilled_by, field_is("beslut_id", bid))
         f = emit_from(ctx, c3, ev, f"C3:{bid}:{trig.isoformat()}", subject=bid, done=done)
         if f is not None:
@@ -108,4 +112,10 @@ def _c4(
             fulfilled=done[0] if done else None,
             trigger_type="evb_rapporteringsskyldighet_uppstod",
             notes=(f"rapportkvartal {label}",),
+            period=f"IVO:s rapportfönster för {label} ({_window_text(q)})",
         )
+
+
+def _window_text(q: tuple[int, int]) -> str:
+    start, end = ivo_window(*q)
+    return f"{start.day}/{start.month}-{end.day}/{end.month}"

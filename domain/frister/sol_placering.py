@@ -13,8 +13,17 @@ from __future__ import annotations
 from datetime import date
 
 from domain.events import PLACEMENT_INSATSER, CaseEvent
-from domain.frister.context import Ctx, after, emit_from, field_is, field_is_or_unset, fulfilment
+from domain.frister.context import (
+    Ctx,
+    after,
+    emit,
+    emit_from,
+    field_is,
+    field_is_or_unset,
+    fulfilment,
+)
 from domain.frister.cycles import anniversaries, cycles, numbered
+from domain.frister.ikraft import ikraft_note, owed_from
 from domain.rules import rule
 
 
@@ -37,10 +46,34 @@ def frister(ctx: Ctx) -> None:
 
 
 def _d2(ctx: Ctx, bid: str, v_idx: int) -> None:
+    """Two years from the verkställighet, for placements running when the rule applied: it
+    entered into force on 2021-03-01 (SFS 2020:1260), so an older placement owes the revision
+    only if its second anniversary is on or after that day (POL-IKRAFT-PAGAENDE)."""
     r, ev = rule("D2"), ctx.evs[v_idx]
+    start = ev.legal_date
+    due = r.due_from(start)
+    law_day = owed_from(ctx, r, start, due) if ctx.transitions else start
+    if law_day is None or (ctx.as_of is not None and law_day > ctx.as_of):
+        return
     # a revision, or the placement's end (beslut_avslutat always names its beslut)
     first = ctx.find(v_idx, r.fulfilled_by, field_is_or_unset("beslut_id", bid))
-    emit_from(ctx, r, ev, f"D2:{bid}", subject=bid, done=first)
+    ended = ctx.find(v_idx, ("beslut_avslutat",), field_is("beslut_id", bid))
+    if ended is not None and ctx.evs[ended].legal_date < law_day:
+        return  # the placement ended before the rule applied to it
+    emit(
+        ctx,
+        r,
+        ev,
+        f"D2:{bid}",
+        subject=bid,
+        trig=law_day,
+        due=due,
+        fulfilled=fulfilment(ctx, first),
+        counted_from=start,
+        notes=ikraft_note(law_day, start),
+        # before issue #14 every placement owed it, citing the old act's paragraph
+        law_date=None if ctx.transitions else max(start, r.versions()[0].since),
+    )
 
 
 def _d3(ctx: Ctx, bid: str, i: int, ev: CaseEvent, v_idx: int | None) -> None:
@@ -105,5 +138,15 @@ def _d10(ctx: Ctx, bid: str, v_idx: int) -> None:
     ended = fulfilment(ctx, end_idx)
     year = ev.legal_date.year + 1
     while date(year, 1, 1) <= ctx.horizon and (ended is None or ended >= date(year, 1, 1)):
-        emit_from(ctx, r, ev, f"D10:{bid}:{year}", subject=bid, done=None, trig=date(year, 1, 1))
+        trig = date(year, 1, 1)
+        emit(
+            ctx,
+            r,
+            ev,
+            f"D10:{bid}:{year}",
+            subject=bid,
+            trig=trig,
+            due=r.due_from(trig),
+            fulfilled=None,
+        )
         year += 1

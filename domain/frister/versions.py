@@ -16,7 +16,7 @@ from domain.calendar import add_days, add_months
 from domain.events import CaseEvent
 from domain.frister.engine import compute_frister
 from domain.frister.model import Frist
-from domain.rules import RULES, KommunPolicy
+from domain.rules import RULES, KommunPolicy, Rule
 
 #: Rules whose instances keep coming with time while nothing happens (EVB quarters, the
 #: familjehem anniversaries under SoL and 2026:1600, IVO's yearly list): the catalogue's
@@ -26,6 +26,25 @@ REPEATING_RULES = frozenset(
 )
 #: Anniversary rules (D4, E9): an unmet anniversary arms the next cycle once its due date passes.
 ANNIVERSARY_RULES = frozenset(r.id for r in RULES if r.recurrence == "anniversary")
+
+
+def _duty_changes(r: Rule) -> set[date]:
+    """The days a version of ``r`` began to require something else (its first day, a new
+    length or recurrence); a version that only renumbers the paragraph is not one."""
+    versions = [v for v in r.versions() if v.since != date.min]
+    return {
+        v.since
+        for i, v in enumerate(versions)
+        if i == 0
+        or (v.length, v.recurrence) != (versions[i - 1].length, versions[i - 1].recurrence)
+    }
+
+
+#: Days a version of a rule entered into force that can change a frist already listed, without
+#: any event: its start, its citation, whether it is owed (POL-IKRAFT-PAGAENDE: the D4/E9
+#: anniversaries under the three- and two-year rules, D2 and A3 from their first day). Every
+#: interval of ``frist_versions`` is cut there, so each interval is one law.
+LAW_DAYS = frozenset(d for r in RULES if r.id in ("A3", "D2", "D4", "E9") for d in _duty_changes(r))
 #: Repeating frister are generated this far past a case's last event; a report as of a later
 #: date recomputes such a case (``frister_until``), so the answer is exact for any date.
 HORIZON_MONTHS = 12
@@ -104,9 +123,18 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
         if made is not None and made > out[f.key]:
             out[f.key] = made
     cycles = {f.key: f for f in frister if f.rule in ANNIVERSARY_RULES}
+    numbered: dict[str, list[tuple[int, Frist]]] = {}
     for key, f in cycles.items():
         stem, _, n = key.rpartition(":")
-        prev = cycles.get(f"{stem}:{int(n) - 1}") if n.isdigit() else None
+        if n.isdigit():
+            numbered.setdefault(stem, []).append((int(n), f))
+    for chain in numbered.values():
+        chain.sort(key=lambda x: x[0])
+    for key, f in cycles.items():
+        stem, _, n = key.rpartition(":")
+        # the previous owed anniversary (an anniversary the law did not require has no key)
+        earlier = [g for m, g in numbered.get(stem, ()) if n.isdigit() and m < int(n)]
+        prev = earlier[-1] if earlier else None
         if (
             prev is not None
             and f.trigger_date == prev.due
@@ -147,7 +175,8 @@ def frist_versions(
         return [], None
     last = max(ev.legal_date for ev in events)
     horizon = until or add_months(last, HORIZON_MONTHS)
-    cuts = _revising_dates(events)
+    first = min(ev.legal_date for ev in events)
+    cuts = sorted({*_revising_dates(events), *(d for d in LAW_DAYS if first < d <= horizon)})
     chains: dict[str, list[FristVersion]] = {}
     repeating = False
     starts: list[date | None] = [None, *cuts]

@@ -40,7 +40,7 @@ _COMMON_ERRORS = {
     "503": "not available now (Temporal, projections); see Retry-After",
 }
 #: Paths without a token: they can fail only on the server's side.
-_PUBLIC_PATHS = frozenset({"/health"})
+_PUBLIC_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
 _ROUTE_ERRORS = {
     "/commands": {"409": "rejected by a rule (rule, sv, en)", "429": "too many in flight"},
 }

@@ -212,11 +212,28 @@ class FeedOut(BaseModel):
     head: int
 
 
+class ImportFlagOut(BaseModel):
+    """An imported line recorded although a new command like it would be refused: history is
+    listed, not refused (today: ``P-LAGRUM``, a lagrum not in force on the decision's date)."""
+
+    line: int
+    kommun: str
+    case_ref: str
+    idempotency_key: str
+    rule: str
+    sv: str
+    en: str
+
+
 class ImportOut(BaseModel):
     lines: int
     appended: int
     duplicates: int
     adopted: int
+    flagged: list[ImportFlagOut] = Field(
+        default_factory=list,
+        description="lines recorded with a problem a new command would be refused for",
+    )
 
 
 class ReportOut(BaseModel):
@@ -274,6 +291,10 @@ class HealthOut(BaseModel):
         default_factory=dict,
         description="each dependency (postgres, temporal) and 'ok'; a 503 lists the failing ones",
     )
+
+
+class LiveOut(BaseModel):
+    status: Literal["ok"]
 
 
 class ProblemOut(BaseModel):

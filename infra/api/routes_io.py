@@ -24,7 +24,7 @@ from domain.ids import case_id_for
 from infra.api.access import load_case, log_access
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
-from infra.api.models import ImportOut
+from infra.api.models import ImportFlagOut, ImportOut
 from infra.api.problems import Problem
 from infra.api.routes_feed import visible
 from infra.api.services import Services
@@ -97,6 +97,7 @@ async def import_events(
         appended=summary.appended,
         duplicates=summary.skipped_duplicates,
         adopted=adopted,
+        flagged=[ImportFlagOut.model_validate(f.to_json()) for f in summary.flagged],
     )
 
 

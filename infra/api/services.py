@@ -7,7 +7,6 @@ tracked position): ``?min_position=N`` waits until it reaches N, so a caller rea
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from temporalio.client import Client
 
 from infra.api.problems import Problem, unavailable
 from infra.config.api import ApiConfig
+from infra.config.retry import apoll
 from infra.config.settings import Settings
 from infra.persistence.store import CaseStore
 from workflows.webhooks import DispatchInput
@@ -55,17 +55,19 @@ class Services:
                 f"min_position: {min_position} is beyond the newest stored position {head}",
                 field="min_position",
             )
-        deadline = time.monotonic() + self.config.max_wait
-        delay = 0.02
-        while await asyncio.to_thread(self.projected_position) < min_position:
-            if time.monotonic() >= deadline:
-                raise unavailable(
-                    f"projections have not reached position {min_position} within "
-                    f"{self.config.max_wait:g}s",
-                    retry_after=2,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        reached = await apoll(
+            lambda: asyncio.to_thread(self.projected_position),
+            lambda position: position >= min_position,
+            seconds=self.config.max_wait,
+            every=0.02,
+            longest=0.25,
+        )
+        if reached < min_position:
+            raise unavailable(
+                f"projections have not reached position {min_position} within "
+                f"{self.config.max_wait:g}s",
+                retry_after=2,
+            )
 
     def acquire_command_slot(self) -> None:
         """Count one command in flight, or refuse at once (429) when the bound is reached."""

@@ -1,7 +1,5 @@
-"""``python -m infra.cli.main``: the same entry point as the ``barnflow`` script."""
+"""``python -m infra.cli``: the same entry point as the ``barnflow`` script."""
 
-import sys
+from infra.cli.main import entry
 
-from infra.cli.main import main
-
-sys.exit(main())
+entry()

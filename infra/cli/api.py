@@ -118,19 +118,26 @@ async def _serve(host: str, port: int) -> int:
     from infra.api.services import Services
     from infra.bootstrap import database, open_store, startup_lock
     from infra.config.api import load_api_config
+    from infra.ops.readiness import require_ready
     from infra.persistence.db import ensure_tables
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
 
     settings = load_settings()
     config = load_api_config(settings)
-    address = settings.temporal_address or "127.0.0.1:7233"
+    address = settings.temporal_target
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
         with startup_lock(url):  # tables are created one service at a time
-            store, env = stack.enter_context(open_store(settings, url, wait_for_database=120))
-            ensure_tables(store)
+            store, env = stack.enter_context(
+                open_store(
+                    settings, url, wait_for_database=120, migrate_schema=not settings.production
+                )
+            )
+            if not settings.production:
+                ensure_tables(store)
             view = _view(env)
-        client = await connect(address, settings.temporal_namespace, settings.keys.codec)
+        client = await connect_configured(settings)
+        await require_ready(client, settings.temporal_namespace, store, url)
         services = Services(
             store,
             client,
@@ -185,12 +192,11 @@ def cmd_case_send(args: argparse.Namespace) -> int:
     from domain.errors import EventValidationError
     from domain.events import parse_event
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
     from infra.temporal.commands import CommandRejected, WorkflowMissing, send_command
     from infra.temporal.rejections import cli_line
 
     settings = load_settings()
-    address = settings.temporal_address or "127.0.0.1:7233"
     try:
         lines = _lines(args.file)
     except CliInputError as exc:
@@ -205,9 +211,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
             return 2
 
     async def main() -> int:
-        client = await connect(
-            address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
-        )
+        client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
         with _store() as store:
             for number, ev in events:
                 try:

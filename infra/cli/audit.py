@@ -64,7 +64,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
 
     try:
         expect = Checkpoint.parse(args.checkpoint) if args.checkpoint else None
@@ -77,12 +77,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             address = settings.temporal_address or "127.0.0.1:7233"
 
             async def against_temporal() -> None:
-                client = await connect(
-                    address,
-                    settings.temporal_namespace,
-                    settings.keys.codec,
-                    wait=TEMPORAL_CONNECT_CLI,
-                )
+                client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
                 heads = store.case_heads()
                 report.open_cases = sum(1 for h in heads if not h.closed)
                 report.findings += await verify_temporal(client, heads, settings.keys.pseudonym)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import psycopg
 from eventsourcing import persistence as es_persistence
@@ -20,7 +22,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from infra.cli import api, audit, keys, kommun, ops, projections, report, rules
+from infra.cli import api, audit, keys, kommun, ops, projections, report, rules, setup
 from infra.cli.errors import UsageError, database_unavailable, first_line
 from infra.config.settings import SettingsError, load_settings
 from infra.config.timeouts import (
@@ -30,6 +32,7 @@ from infra.config.timeouts import (
     bound_libpq,
     connection_failure,
 )
+from infra.ops.readiness import NotReady
 
 T = TypeVar("T")
 
@@ -130,24 +133,23 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store, startup_lock
+    from infra.ops.readiness import require_ready
     from infra.telemetry import observe_views
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
     from infra.temporal.worker import running_worker
     from projections.runner import all_runners
 
     settings = load_settings()
-    address = settings.temporal_address or "127.0.0.1:7233"
+    address = settings.temporal_target
 
     async def main() -> None:
         with database(settings) as url, contextlib.ExitStack() as setup:
             setup.enter_context(startup_lock(url))
-            with open_store(settings, url, wait_for_database=120) as (store, env):
-                client = await connect(
-                    address,
-                    settings.temporal_namespace,
-                    settings.keys.codec,
-                    settings.keys.codec_old,
-                )
+            with open_store(
+                settings, url, wait_for_database=120, migrate_schema=not settings.production
+            ) as (store, env):
+                client = await connect_configured(settings)
+                await require_ready(client, settings.temporal_namespace, store, url)
                 with contextlib.ExitStack() as stack:
                     if not args.no_projections:
                         runner = stack.enter_context(all_runners(env))
@@ -160,7 +162,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
                         alert_settle_seconds=settings.alert_settle_seconds,
                     ):
                         setup.close()  # every table exists: the next service may set up
-                        print(f"barnflow worker on {address} / {settings.task_queue}")
+                        print(
+                            f"barnflow worker on {address} ({settings.temporal_transport.describe})"
+                            f" / {settings.task_queue}"
+                        )
                         sys.stdout.flush()
                         await _wait_for_signal()
 
@@ -263,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)  # audit verify
     kommun.register(sub)  # kommun check/list/show
     api.register(sub)  # api, case send/state, export, token, api-key
+    setup.register(sub)  # setup: schema, search attributes, retention (issue 21)
     return p
 
 
@@ -289,6 +295,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
 
 
+def entry() -> NoReturn:
+    """The ``barnflow`` script and ``python -m infra.cli``: ``main``, then exit with its code.
+
+    After a Temporal client was connected the interpreter is not finalised: the SDK's threads
+    may abort it there (``infra.temporal.client.connected``). Every context has exited by now; the
+    exit hooks (telemetry's final export) run, the streams are flushed, then ``os._exit``."""
+    code = main()
+    from infra.temporal.client import connected
+
+    if connected():
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _run(args: argparse.Namespace) -> int:
     """The command, with every expected failure turned into one line and exit code 2."""
     try:
@@ -296,7 +319,7 @@ def _run(args: argparse.Namespace) -> int:
 
         setup_telemetry()
         return int(args.func(args))
-    except (SettingsError, UsageError) as exc:
+    except (SettingsError, UsageError, NotReady) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
     except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace

@@ -80,17 +80,14 @@ def _webhook_failing_for(args: argparse.Namespace) -> timedelta:
 def cmd_stuck(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.ops.stuck import StuckOptions, find_stuck
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
 
     webhook_failing_for = _webhook_failing_for(args)
     settings = load_settings()
-    address = settings.temporal_address or "127.0.0.1:7233"
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> list[Any]:
-            client = await connect(
-                address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
-            )
+            client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
             opts = StuckOptions(
                 args.max_attempts,
                 args.no_progress_days,
@@ -119,19 +116,16 @@ def cmd_repair(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
     from infra.ops.repair import repair
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
 
     if not args.reason.strip():
         raise UsageError("--reason: say why (it is kept in the ops log)")
     settings = load_settings()
-    address = settings.temporal_address or "127.0.0.1:7233"
     actor = args.actor or getpass.getuser()
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> Any:
-            client = await connect(
-                address, settings.temporal_namespace, settings.keys.codec, wait=TEMPORAL_CONNECT_CLI
-            )
+            client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
             return await repair(
                 client,
                 store,

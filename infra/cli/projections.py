@@ -6,8 +6,8 @@ Only the projection runner writes the report views, under the views' writer lock
 to API and worker; a second one waits as a standby), ``catch-up`` brings the views to the store's
 head once and exits (for one-shot use without a running worker; with a runner running it waits
 for that runner instead), ``rebuild`` drops every view and folds the record again (a progress bar
-on stderr) and refuses while a runner runs. Killed at any moment, even with SIGKILL inside a
-batch's transaction, ``run`` resumes from the committed position. Import
+on stderr when it is a terminal) and refuses while a runner runs. Killed at any moment, even with
+SIGKILL inside a batch's transaction, ``run`` resumes from the committed position. Import
 loads event lines validated like commands: a bad line is one stderr line naming its number,
 exit 2, and nothing from the file is stored; with ``--no-workflows`` nothing talks to Temporal
 (an auditor's isolated instance), otherwise every still-open case is adopted into its workflow.
@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -70,34 +71,16 @@ def _positive(text: str) -> int:
     return value
 
 
-class _Bar:
-    """A one-line progress bar on stderr (only when stderr is a terminal or forced)."""
-
-    def __init__(self, label: str, *, enabled: bool) -> None:
-        self.label, self.enabled, self._last = label, enabled, -1
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        pct = 100 if total <= 0 else min(100, done * 100 // total)
-        if pct == self._last:
-            return
-        self._last = pct
-        filled = pct * 30 // 100
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}% {done}")
-        if pct == 100:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.cli.progress import progress_bar
     from projections.runner import ViewsBusy, rebuild
 
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (_store, env):
         try:
-            result = rebuild(env, _Bar("rebuild", enabled=not args.quiet))
+            with progress_bar("rebuild", enabled=not args.quiet) as progress:
+                result = rebuild(env, progress)
         except ViewsBusy as exc:
             print(f"barnflow: {exc}", file=sys.stderr)
             return 1
@@ -111,14 +94,14 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
     from infra.bootstrap import database, open_store, startup_lock
+    from infra.config.retry import backoff_until_stopped
     from projections.runner import TRANSIENT, NotWriter, ReportsRunner
 
-    stop = False
+    stopped = threading.Event()
     batches = 0
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
+        stopped.set()
 
     def trace(word: str) -> Any:
         def hook(position: int) -> None:
@@ -132,6 +115,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return hook
 
+    def unavailable(error: BaseException, sleep: float) -> None:
+        # PostgreSQL restarting: the batch rolled back, retrying it is exactly-once
+        print(
+            f"database unavailable ({type(error).__name__}); retry in {sleep}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
     settings = load_settings()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -144,46 +135,45 @@ def cmd_run(args: argparse.Namespace) -> int:
                 before_commit=trace("committing"),
                 after_batch=trace("committed"),
             )
+
+        def write_next() -> int | None:
+            """The next batch's number of events, or None while another runner writes."""
+            if not runner.become_writer():
+                return None
+            return runner.process_next()
+
         try:
             if args.trace:
                 print(f"starting at {runner.view.position()}", flush=True)
-            backoff = 0.0
             standby = False
-            while not stop:
+            while not stopped.is_set():
                 try:
-                    if not runner.become_writer():
-                        if args.until_caught_up and runner.view.position() >= (
-                            runner.app.max_position()
-                        ):
-                            break  # the other writer has reached the head
-                        if not standby:
-                            print(
-                                "another projection runner writes the views; waiting as standby",
-                                file=sys.stderr,
-                                flush=True,
-                            )
-                            standby = True
-                        time.sleep(0.2)
-                        continue
-                    processed = runner.process_next()
+                    processed = backoff_until_stopped(
+                        write_next, stopped, on=TRANSIENT, on_retry=unavailable
+                    )
                 except NotWriter:  # the lock's session ended: nothing written; retake it
                     runner.lock.release()
                     standby = False
                     continue
-                except TRANSIENT as exc:  # PostgreSQL restarting: the batch rolled back
-                    backoff = min(max(backoff * 2, 0.5), 10.0)
-                    print(
-                        f"database unavailable ({type(exc).__name__}); retry in {backoff}s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    time.sleep(backoff)
-                    continue
-                backoff = 0.0
-                if processed == 0:
+                if stopped.is_set():
+                    break
+                if processed is None:
+                    if args.until_caught_up and runner.view.position() >= (
+                        runner.app.max_position()
+                    ):
+                        break  # the other writer has reached the head
+                    if not standby:
+                        print(
+                            "another projection runner writes the views; waiting as standby",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        standby = True
+                    stopped.wait(0.2)
+                elif processed == 0:
                     if args.until_caught_up:
                         break
-                    time.sleep(0.2)
+                    stopped.wait(0.2)
             print(f"views at position {runner.view.position()}", flush=True)
         finally:
             runner.close()
@@ -228,7 +218,7 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.persistence.importer import ImportRejected, import_lines
-    from infra.temporal.client import connect
+    from infra.temporal.client import connect_configured
     from infra.temporal.commands import adopt_case
 
     settings = load_settings()
@@ -244,7 +234,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     with database(settings) as url, open_store(settings, url) as (store, _env):
         try:
-            summary = import_lines(store, lines, progress=_Bar("import", enabled=False))
+            summary = import_lines(store, lines)
         except ImportRejected as exc:
             print(f"barnflow: {path.name} {exc}", file=sys.stderr)
             return 2
@@ -252,12 +242,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.no_workflows and summary.open_cases:
             from temporalio.exceptions import WorkflowAlreadyStartedError
 
-            address = str(settings.temporal_address)
-
             async def adopt_all() -> int:
-                client = await connect(
-                    address, settings.temporal_namespace, settings.keys.codec, wait=5.0
-                )
+                client = await connect_configured(settings, wait=5.0)
                 n = 0
                 for kommun, case_ref in summary.open_cases:
                     with contextlib.suppress(WorkflowAlreadyStartedError):
@@ -271,5 +257,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{summary.appended} appended, {summary.skipped_duplicates} duplicates skipped, "
         f"{len(summary.open_cases)} open cases"
         + ("" if args.no_workflows else f", {adopted} adopted into workflows")
+        + (f", {len(summary.flagged)} flagged" if summary.flagged else "")
     )
+    for flag in summary.flagged:
+        # recorded as history, listed for review (docs/domain.md §7.1 P-LAGRUM)
+        print(f"  line {flag.line}: {flag.kommun} {flag.case_ref} [{flag.rule}] {flag.sv}")
     return 0

@@ -55,9 +55,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print the catalogue as a table: id, name, period, old and new reference and the day the
-    new one applies from (the trigger's legal date decides, e.g. LVU -> lag 2026:1600 on
-    2027-01-01)."""
+    """Print the catalogue as a table: id, name, how often it falls due (C4 quarterly, D4 two
+    years then yearly), old and new reference and the day the new one applies from (the
+    trigger's legal date decides, e.g. LVU -> lag 2026:1600 on 2027-01-01). A rule with more
+    versions than an old and a new one (D2 from 2021-03-01, D4's three-year rule) gets an
+    indented line listing every version with its duty."""
     rows = [("id", "namn", "tid", "gammal lag", "ny lag", "ny lag från", "förlängning")]
     for r in RULES:
         versions = r.versions()
@@ -66,8 +68,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         new = f"{last.ref.law} {last.ref.paragraph}" if last else "-"
         since = last.since.isoformat() if last and last.since != date.min else "-"
         ext = f"{r.extension.grounds} ({r.extension.event_type})" if r.extension else "-"
-        rows.append((r.id, r.name, r.length_text(), old, new, since, ext))
-    print(_table(rows))
+        rows.append((r.id, r.name, r.cadence_text(), old, new, since, ext))
+    lines = _table(rows).splitlines()
+    out = lines[:1]
+    for line, r in zip(lines[1:], RULES, strict=True):
+        out.append(line)
+        if r.history:
+            out.append("    lydelser: " + "; ".join(r.version_text(v) for v in r.history))
+    print("\n".join(out))
     return 0
 
 
@@ -157,8 +165,12 @@ def _check_start(name: str, case_ref: str, lines: list[_Line]) -> None:
 
 
 def _computation(f: Frist) -> str:
-    """The arithmetic behind ``due`` in words, e.g. '2025-10-31 + 4 månader = 2026-02-28'."""
-    parts = [f"{f.trigger_date} + {rule(f.rule).length_text()} = {f.original_due}"]
+    """The arithmetic behind ``due`` in words, e.g. '2025-10-31 + 4 månader = 2026-02-28'.
+
+    The engine writes the sum (``Frist.arithmetic``): it knows what it counted from and how
+    long (the old three-year rule, the F1 months under the old SoL, a kommun's policy days),
+    which the catalogue's default length does not."""
+    parts = [f.arithmetic or f"{f.trigger_date} + {rule(f.rule).length_text()} = {f.original_due}"]
     if f.due != f.original_due:
         parts.append(f"förlängd till {f.due}")
     parts.extend(f.notes)

@@ -1,19 +1,24 @@
 """Settings of the HTTP API, read from the environment once at start (like
 infra/config/settings.py).
 
-They live here rather than in infra/config/settings.py because only the API process needs them; a
+They live here rather than in infra/config/settings.py because only the API process needs them:
+``ApiEnvironment`` (pydantic-settings) declares ``BARNFLOW_API_*`` and ``BARNFLOW_JWT_KEY``; a
 bad value raises ``SettingsError`` naming the variable, so ``barnflow api`` stops with one line.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import BeforeValidator, Field
+
+from infra.config.environment import EmptyIsUnset, EnvironmentModel
 from infra.config.settings import Settings, SettingsError
 
 ENV_JWT_KEY = "BARNFLOW_JWT_KEY"
@@ -42,56 +47,65 @@ class ApiConfig:
     max_wait: float = 10.0
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
+def _jwt_key(value: str) -> bytes:
     try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}: expected a positive integer, got {raw!r}") from exc
-    if value <= 0:
-        raise SettingsError(f"{name}: expected a positive integer, got {raw!r}")
-    return value
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64") from None
+    if len(key) < 32:
+        raise ValueError("must decode to at least 32 bytes")
+    return key
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}: expected seconds as a number, got {raw!r}") from exc
-    if not 0 < value <= 300:
-        raise SettingsError(f"{name}: expected 0 < seconds <= 300, got {raw!r}")
-    return value
+Count = Annotated[int, EmptyIsUnset, Field(gt=0, description="expected a positive integer")]
+Seconds = Annotated[
+    float,
+    EmptyIsUnset,
+    Field(gt=0, le=300, allow_inf_nan=False, description="expected 0 < seconds <= 300"),
+]
 
 
-def jwt_key(settings: Settings, env: Mapping[str, str]) -> bytes:
-    """The HS256 key: BARNFLOW_JWT_KEY (base64, ≥ 32 bytes), or in dev a key derived from the
-    key file's codec key, so ``barnflow token create`` and ``barnflow api`` on one home agree."""
-    raw = env.get(ENV_JWT_KEY)
-    if raw:
-        try:
-            key = base64.b64decode(raw, validate=True)
-        except ValueError as exc:
-            raise SettingsError(f"{ENV_JWT_KEY}: not valid base64") from exc
-        if len(key) < 32:
-            raise SettingsError(f"{ENV_JWT_KEY}: must decode to at least 32 bytes")
-        return key
+class JwtKeyEnvironment(EnvironmentModel):
+    """``BARNFLOW_JWT_KEY`` alone: ``barnflow token create`` needs the key, not the limits."""
+
+    jwt_key: Annotated[Annotated[bytes, BeforeValidator(_jwt_key)] | None, EmptyIsUnset] = Field(
+        None, validation_alias=ENV_JWT_KEY, repr=False
+    )
+
+
+class ApiEnvironment(JwtKeyEnvironment):
+    """Everything ``barnflow api`` reads from the environment (defaults: ``ApiConfig``'s)."""
+
+    max_body: Count = Field(ApiConfig.max_body, validation_alias=ENV_MAX_BODY)
+    max_import_body: Count = Field(ApiConfig.max_import_body, validation_alias=ENV_MAX_IMPORT_BODY)
+    max_inflight: Count = Field(ApiConfig.max_inflight, validation_alias=ENV_MAX_INFLIGHT)
+    command_timeout: Seconds = Field(
+        ApiConfig.command_timeout, validation_alias=ENV_COMMAND_TIMEOUT
+    )
+    max_wait: Seconds = Field(ApiConfig.max_wait, validation_alias=ENV_MAX_WAIT)
+
+
+def _resolve_jwt_key(settings: Settings, given: bytes | None) -> bytes:
+    if given is not None:
+        return given
     if settings.production:
         raise SettingsError(f"{ENV_JWT_KEY}: required when BARNFLOW_MODE=production")
     return hmac.new(settings.keys.codec, b"barnflow-jwt", hashlib.sha256).digest()
 
 
+def jwt_key(settings: Settings, env: Mapping[str, str] | None = None) -> bytes:
+    """The HS256 key: BARNFLOW_JWT_KEY (base64, ≥ 32 bytes), or in dev a key derived from the
+    key file's codec key, so ``barnflow token create`` and ``barnflow api`` on one home agree."""
+    return _resolve_jwt_key(settings, JwtKeyEnvironment.from_env(env).jwt_key)
+
+
 def load_api_config(settings: Settings, env: Mapping[str, str] | None = None) -> ApiConfig:
-    env = os.environ if env is None else env
+    given = ApiEnvironment.from_env(env)
     return ApiConfig(
-        jwt_key=jwt_key(settings, env),
-        max_body=_int(env, ENV_MAX_BODY, ApiConfig.max_body),
-        max_import_body=_int(env, ENV_MAX_IMPORT_BODY, ApiConfig.max_import_body),
-        max_inflight=_int(env, ENV_MAX_INFLIGHT, ApiConfig.max_inflight),
-        command_timeout=_float(env, ENV_COMMAND_TIMEOUT, ApiConfig.command_timeout),
-        max_wait=_float(env, ENV_MAX_WAIT, ApiConfig.max_wait),
+        jwt_key=_resolve_jwt_key(settings, given.jwt_key),
+        max_body=given.max_body,
+        max_import_body=given.max_import_body,
+        max_inflight=given.max_inflight,
+        command_timeout=given.command_timeout,
+        max_wait=given.max_wait,
     )

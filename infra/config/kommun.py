@@ -345,6 +345,7 @@ class PolicyChoices(_Model):
     a3_begaran_antas: bool = False
     nasta_sammantrade_dagar: int = Field(default=30, ge=1, le=90)
     offentligt_bitrade_dagar: int = Field(default=1, ge=0, le=30)
+    overklagande_overlamnande_dagar: int = Field(default=7, ge=1, le=30)
 
 
 class KommunFile(_Model):

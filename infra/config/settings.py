@@ -1,24 +1,32 @@
 """Configuration from the environment, validated once at start.
 
-Only ``infra/`` reads environment variables. A bad value stops the process with one line naming
-the setting (``SettingsError``), before any server is started or any data is touched.
+Only ``infra/`` reads environment variables. ``Environment`` (pydantic-settings) declares every
+``BARNFLOW_*`` variable with its type, bounds and default; a bad value stops the process with one
+line naming the variable (``SettingsError``, ``infra.config.environment``), before any server is
+started or any data is touched. ``load_settings`` then resolves what needs the file system (the
+dev key file, the kommun configuration files) into ``Settings``, the value every other module reads.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
+import binascii
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal, Self
 
 import orjson
 import psycopg.conninfo
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic_settings import NoDecode
 
+from infra.config.environment import EmptyIsUnset, EnvironmentModel
+from infra.config.environment import SettingsError as SettingsError  # noqa: PLC0414 - re-export
 from infra.config.kommun import KommunConfigError, KommunConfigs, load_kommun_dir
+from infra.config.transport import TemporalTransport, load_transport
 from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 ENV_HOME = "BARNFLOW_HOME"
@@ -43,14 +51,10 @@ ENV_ALERT_SETTLE_SECONDS = "BARNFLOW_ALERT_SETTLE_SECONDS"
 #: An upper bound so a typo (minutes for seconds, ms for s) cannot silence alerts for days.
 MAX_ALERT_SETTLE_SECONDS = 86_400.0
 
-_HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_QUEUE = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
+_HOSTPORT = r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$"
+_IDENT = r"^[a-z_][a-z0-9_]{0,62}$"
+_QUEUE = r"^[A-Za-z0-9_.\-]{1,200}$"
 KEY_NAMES = ("codec", "pseudonym", "cipher")
-
-
-class SettingsError(Exception):
-    """A setting is missing or malformed; the message names it and says what is expected."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,13 @@ class Settings:
     kommun_configs: KommunConfigs = field(default_factory=KommunConfigs)
     #: The settle window of the case workflows this process starts (BARNFLOW_ALERT_SETTLE_SECONDS)
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
+    #: TLS, mutual TLS or an API key for a real cluster (``infra.config.transport``)
+    temporal_transport: TemporalTransport = field(default_factory=TemporalTransport)
+
+    @property
+    def temporal_target(self) -> str:
+        """The Temporal frontend to connect to (the local default when none is configured)."""
+        return self.temporal_address or "127.0.0.1:7233"
 
     @property
     def production(self) -> bool:
@@ -122,30 +133,127 @@ def load_kommun_configs(env: Mapping[str, str]) -> KommunConfigs:
         raise SettingsError(f"{ENV_KOMMUN_DIR}: {exc}") from None
 
 
-def _alert_settle(env: Mapping[str, str]) -> float:
-    raw = env.get(ENV_ALERT_SETTLE_SECONDS)
-    if not raw:
-        return DEFAULT_ALERT_SETTLE_SECONDS
+def decode_key(value: str) -> bytes:
+    """A 32-byte key from its base64 form; the ``ValueError`` says what is wrong, never the key."""
     try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= MAX_ALERT_SETTLE_SECONDS:  # also refuses nan
-        raise SettingsError(
-            f"{ENV_ALERT_SETTLE_SECONDS}: seconds between 0 and {MAX_ALERT_SETTLE_SECONDS:.0f},"
-            f" got {raw!r}"
-        )
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"must decode to 32 bytes (got {len(raw)})")
+    return raw
+
+
+def _split_commas(value: object) -> object:
+    """``a,b,,c`` → ``["a", "b", "c"]`` (blank entries dropped, as an operator means them)."""
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
     return value
 
 
-def _decode_key(name: str, value: str) -> bytes:
+def _home(path: Path) -> Path:
+    home = path.expanduser().resolve()
+    if home.exists() and not home.is_dir():
+        raise ValueError(f"{home} exists and is not a directory")
+    return home
+
+
+def _postgres_url(url: str) -> str:
     try:
-        raw = base64.b64decode(value, validate=True)
-    except ValueError as exc:
-        raise SettingsError(f"{name}: not valid base64") from exc
-    if len(raw) != 32:
-        raise SettingsError(f"{name}: must decode to 32 bytes (got {len(raw)})")
-    return raw
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise ValueError("not a PostgreSQL connection URL") from None
+    if not url.startswith(("postgresql://", "postgres://")) and "dbname" not in parts:
+        raise ValueError("expected postgresql://user@host:port/db")
+    return url
+
+
+#: A key from its base64 form (its value never appears in an error: ``repr=False`` fields).
+Key = Annotated[bytes, BeforeValidator(decode_key)]
+#: Retired keys, comma-separated; an error names the position (``NAME[1]: …``).
+OldKeys = Annotated[tuple[Key, ...], NoDecode, BeforeValidator(_split_commas), EmptyIsUnset]
+
+
+class Environment(EnvironmentModel):
+    """The ``BARNFLOW_*`` variables of every barnflow process, as given (nothing is read from
+    disk here). Empty means unset for the optional ones; fields are checked in this order."""
+
+    home: Annotated[Path, AfterValidator(_home), EmptyIsUnset] = Field(
+        Path("./.barnflow"), validation_alias=ENV_HOME
+    )
+    mode: Literal["dev", "production"] = Field(
+        "dev", validation_alias=ENV_MODE, description="must be 'dev' or 'production'"
+    )
+    database_url: Annotated[Annotated[str, AfterValidator(_postgres_url)] | None, EmptyIsUnset] = (
+        Field(None, validation_alias=ENV_DATABASE_URL, repr=False)
+    )  # may hold a password
+    database_schema: str = Field(
+        "barnflow",
+        validation_alias=ENV_DATABASE_SCHEMA,
+        pattern=_IDENT,
+        description="must be a lower-case SQL identifier",
+    )
+    temporal_address: Annotated[str | None, EmptyIsUnset] = Field(
+        None,
+        validation_alias=ENV_TEMPORAL_ADDRESS,
+        pattern=_HOSTPORT,
+        description="expected host:port",
+    )
+    temporal_namespace: str = Field(
+        "default",
+        validation_alias=ENV_TEMPORAL_NAMESPACE,
+        min_length=1,
+        max_length=200,
+        description="must be a non-empty namespace name",
+    )
+    task_queue: str = Field(
+        "barnflow",
+        validation_alias=ENV_TASK_QUEUE,
+        pattern=_QUEUE,
+        description="letters, digits, '.', '_' and '-' only",
+    )
+    codec_key: Annotated[Key | None, EmptyIsUnset] = Field(
+        None, validation_alias=ENV_CODEC_KEY, repr=False
+    )
+    pseudonym_key: Annotated[Key | None, EmptyIsUnset] = Field(
+        None, validation_alias=ENV_PSEUDONYM_KEY, repr=False
+    )
+    cipher_key: Annotated[Key | None, EmptyIsUnset] = Field(
+        None, validation_alias=ENV_CIPHER_KEY, repr=False
+    )
+    cipher_old_keys: OldKeys = Field((), validation_alias=ENV_CIPHER_OLD_KEYS, repr=False)
+    codec_old_keys: OldKeys = Field((), validation_alias=ENV_CODEC_OLD_KEYS, repr=False)
+    alert_settle_seconds: Annotated[float, EmptyIsUnset] = Field(
+        DEFAULT_ALERT_SETTLE_SECONDS,
+        validation_alias=ENV_ALERT_SETTLE_SECONDS,
+        ge=0,
+        le=MAX_ALERT_SETTLE_SECONDS,
+        allow_inf_nan=False,
+        description=f"seconds between 0 and {MAX_ALERT_SETTLE_SECONDS:.0f}",
+    )
+
+    @property
+    def current_keys(self) -> dict[str, bytes | None]:
+        return {"codec": self.codec_key, "pseudonym": self.pseudonym_key, "cipher": self.cipher_key}
+
+    @model_validator(mode="after")
+    def _production_is_complete(self) -> Self:
+        """Production names its database and all three keys; dev may leave the keys to the key
+        file, but then all of them (a half-configured set is a mistake, not a choice)."""
+        env_names = {
+            "codec": ENV_CODEC_KEY,
+            "pseudonym": ENV_PSEUDONYM_KEY,
+            "cipher": ENV_CIPHER_KEY,
+        }
+        missing = [env_names[n] for n, k in self.current_keys.items() if k is None]
+        if self.mode == "production":
+            if self.database_url is None:
+                raise ValueError(f"{ENV_DATABASE_URL}: required when BARNFLOW_MODE=production")
+            if missing:
+                raise ValueError(f"{missing[0]}: required when BARNFLOW_MODE=production")
+        elif missing and len(missing) < len(env_names):
+            raise ValueError(f"{missing[0]}: set all three keys or none (then a key file is used)")
+        return self
 
 
 def _key_file(home: Path) -> Path:
@@ -160,9 +268,10 @@ def load_or_create_key_file(home: Path) -> dict[str, bytes]:
             raise SettingsError(f"{path}: key file must not be readable by others (chmod 600)")
         try:
             data = orjson.loads(path.read_bytes())
-            return {n: _decode_key(f"{path}:{n}", data[n]) for n in KEY_NAMES}
+            encoded = {n: data[n] for n in KEY_NAMES}
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
             raise SettingsError(f"{path}: unreadable key file ({exc})") from exc
+        return {n: _key_from_file(f"{path}:{n}", v) for n, v in encoded.items()}
     home.mkdir(parents=True, exist_ok=True)
     keys = {n: secrets.token_bytes(32) for n in KEY_NAMES}
     payload = orjson.dumps({n: base64.b64encode(k).decode() for n, k in keys.items()})
@@ -172,81 +281,41 @@ def load_or_create_key_file(home: Path) -> dict[str, bytes]:
     return keys
 
 
-def _old_keys(env: Mapping[str, str], name: str) -> tuple[bytes, ...]:
-    """A comma-separated list of base64 keys; the error names the variable and the position."""
-    parts = [p.strip() for p in (env.get(name) or "").split(",") if p.strip()]
-    return tuple(_decode_key(f"{name}[{i}]", p) for i, p in enumerate(parts))
+def _key_from_file(name: str, value: object) -> bytes:
+    if not isinstance(value, str):
+        raise SettingsError(f"{name}: not valid base64")
+    try:
+        return decode_key(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
-def _keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
-    """The current keys plus the retired ones (which never encrypt)."""
-    keys = _current_keys(env, home, mode)
-    return dataclasses.replace(
-        keys,
-        cipher_old=_old_keys(env, ENV_CIPHER_OLD_KEYS),
-        codec_old=_old_keys(env, ENV_CODEC_OLD_KEYS),
+def _keys(given: Environment) -> Keys:
+    """The current keys (from the environment, or in dev the key file under home) plus the
+    retired ones, which never encrypt."""
+    if given.codec_key and given.pseudonym_key and given.cipher_key:
+        codec, pseudonym, cipher = given.codec_key, given.pseudonym_key, given.cipher_key
+    else:  # dev and none of the three given: ``Environment`` refuses a partial set
+        stored = load_or_create_key_file(given.home)
+        codec, pseudonym, cipher = stored["codec"], stored["pseudonym"], stored["cipher"]
+    return Keys(
+        codec, pseudonym, cipher, cipher_old=given.cipher_old_keys, codec_old=given.codec_old_keys
     )
 
 
-def _current_keys(env: Mapping[str, str], home: Path, mode: str) -> Keys:
-    given = {
-        "codec": env.get(ENV_CODEC_KEY),
-        "pseudonym": env.get(ENV_PSEUDONYM_KEY),
-        "cipher": env.get(ENV_CIPHER_KEY),
-    }
-    env_names = {"codec": ENV_CODEC_KEY, "pseudonym": ENV_PSEUDONYM_KEY, "cipher": ENV_CIPHER_KEY}
-    decoded = {n: _decode_key(env_names[n], v) for n, v in given.items() if v}
-    if len(decoded) == len(given):
-        return Keys(decoded["codec"], decoded["pseudonym"], decoded["cipher"])
-    if mode == "production":
-        missing = next(env_names[n] for n, v in given.items() if not v)
-        raise SettingsError(f"{missing}: required when BARNFLOW_MODE=production")
-    if any(given.values()):
-        missing = next(env_names[n] for n, v in given.items() if not v)
-        raise SettingsError(f"{missing}: set all three keys or none (then a key file is used)")
-    stored = load_or_create_key_file(home)
-    return Keys(stored["codec"], stored["pseudonym"], stored["cipher"])
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate every setting; raise ``SettingsError`` naming the first bad one."""
-    env = os.environ if env is None else env
-    home = Path(env.get(ENV_HOME) or "./.barnflow").expanduser().resolve()
-    if home.exists() and not home.is_dir():
-        raise SettingsError(f"{ENV_HOME}: {home} exists and is not a directory")
-    mode = env.get(ENV_MODE, "dev")
-    if mode not in ("dev", "production"):
-        raise SettingsError(f"{ENV_MODE}: must be 'dev' or 'production', got {mode!r}")
-    url = env.get(ENV_DATABASE_URL) or None
-    if url is not None:
-        try:
-            parts = psycopg.conninfo.conninfo_to_dict(url)
-        except psycopg.ProgrammingError as exc:
-            raise SettingsError(f"{ENV_DATABASE_URL}: not a PostgreSQL connection URL") from exc
-        if not url.startswith(("postgresql://", "postgres://")) and "dbname" not in parts:
-            raise SettingsError(f"{ENV_DATABASE_URL}: expected postgresql://user@host:port/db")
-    elif mode == "production":
-        raise SettingsError(f"{ENV_DATABASE_URL}: required when BARNFLOW_MODE=production")
-    schema = env.get(ENV_DATABASE_SCHEMA, "barnflow")
-    if not _IDENT.match(schema):
-        raise SettingsError(f"{ENV_DATABASE_SCHEMA}: must be a lower-case SQL identifier")
-    address = env.get(ENV_TEMPORAL_ADDRESS) or None
-    if address is not None and not _HOSTPORT.match(address):
-        raise SettingsError(f"{ENV_TEMPORAL_ADDRESS}: expected host:port, got {address!r}")
-    namespace = env.get(ENV_TEMPORAL_NAMESPACE, "default")
-    if not namespace or len(namespace) > 200:
-        raise SettingsError(f"{ENV_TEMPORAL_NAMESPACE}: must be a non-empty namespace name")
-    queue = env.get(ENV_TASK_QUEUE, "barnflow")
-    if not _QUEUE.match(queue):
-        raise SettingsError(f"{ENV_TASK_QUEUE}: letters, digits, '.', '_' and '-' only")
+    """Read and validate every setting (``env``: the whole environment, default the process's);
+    raise ``SettingsError`` naming the first bad one."""
+    given = Environment.from_env(env)
     return Settings(
-        home=home,
-        database=DatabaseSettings(url=url, schema=schema),
-        temporal_address=address,
-        temporal_namespace=namespace,
-        task_queue=queue,
-        mode=mode,
-        keys=_keys(env, home, mode),
-        kommun_configs=load_kommun_configs(env),
-        alert_settle_seconds=_alert_settle(env),
+        home=given.home,
+        database=DatabaseSettings(url=given.database_url, schema=given.database_schema),
+        temporal_address=given.temporal_address,
+        temporal_namespace=given.temporal_namespace,
+        task_queue=given.task_queue,
+        mode=given.mode,
+        keys=_keys(given),
+        kommun_configs=load_kommun_configs(os.environ if env is None else env),
+        alert_settle_seconds=given.alert_settle_seconds,
+        temporal_transport=load_transport(env),
     )

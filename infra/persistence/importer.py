@@ -12,6 +12,11 @@ date (its era), in the configuration version in force in the importing process, 
 that judgement (``domain.delegation_record``). A decision taken without delegation is history,
 not a command: it is recorded as ``obehorig`` and listed in the report of such decisions, never
 refused. A line that already carries a judgement (an export of barnflow's record) keeps it.
+
+History is judged by its own era but not refused for what it cited: a decision whose lagrum was
+not in force on its date (``P-LAGRUM``, ``domain.lagrum``) is recorded as it was taken and
+listed in the summary (``ImportSummary.flagged``, with its line), so the import reports the
+decisions an auditor must look at instead of rewriting or dropping them.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from domain.errors import DomainError
 from domain.events import CaseEvent, parse_event
 from domain.ids import case_id_for
 from domain.kommun import KommunConfig
+from domain.lagrum import event_problem as lagrum_problem
 from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import CaseStore, body_digest
 
@@ -55,14 +61,41 @@ class ImportRejected(ValueError):
 
 
 @dataclass(frozen=True)
+class ImportFlag:
+    """A line recorded although a rule that refuses new commands would refuse it (``rule``),
+    with the reason in Swedish and English: imported history is listed, not refused."""
+
+    line: int
+    kommun: str
+    case_ref: str
+    idempotency_key: str
+    rule: str
+    sv: str
+    en: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "kommun": self.kommun,
+            "case_ref": self.case_ref,
+            "idempotency_key": self.idempotency_key,
+            "rule": self.rule,
+            "sv": self.sv,
+            "en": self.en,
+        }
+
+
+@dataclass(frozen=True)
 class ImportSummary:
-    """What an import did; ``open_cases`` are (kommun, case_ref) still open, to adopt."""
+    """What an import did; ``open_cases`` are (kommun, case_ref) still open, to adopt;
+    ``flagged`` the lines recorded with a problem a new command would be refused for."""
 
     lines: int
     cases: int
     appended: int
     skipped_duplicates: int
     open_cases: list[tuple[str, str]] = field(default_factory=list)
+    flagged: list[ImportFlag] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -71,6 +104,7 @@ class ImportSummary:
             "appended": self.appended,
             "skipped_duplicates": self.skipped_duplicates,
             "open_cases": [{"kommun": k, "case_ref": r} for k, r in self.open_cases],
+            "flagged": [f.to_json() for f in self.flagged],
         }
 
 
@@ -139,15 +173,25 @@ def _judged(ev: CaseEvent, state: CaseState, configs: _Configs) -> CaseEvent:
     return ev if judgement is None else replace(ev, delegation=judgement.record)
 
 
-def validate(
-    store: CaseStore, lines: Iterable[str], *, now: datetime | None = None
-) -> tuple[list[CaseEvent], int, dict[UUID, _Case]]:
-    """Judge every line; return the events to append (in file order) and the duplicates count."""
+@dataclass
+class Validated:
+    """What ``validate`` found: the events to append (file order), the duplicates, the cases
+    folded dry, and the lines to list (``ImportFlag``)."""
+
+    todo: list[CaseEvent]
+    skipped: int
+    cases: dict[UUID, _Case]
+    flagged: list[ImportFlag]
+
+
+def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = None) -> Validated:
+    """Judge every line; a guard refuses the file, a lagrum not in force is flagged."""
     today = legal_date(now or datetime.now(UTC))
     parsed = _parse(lines)
     configs = _Configs(store)
     cases: dict[UUID, _Case] = {}
     todo: list[CaseEvent] = []
+    flagged: list[ImportFlag] = []
     skipped = 0
     for number, ev in parsed:
         cid = case_id_for(ev.kommun, ev.case_ref)
@@ -165,14 +209,28 @@ def validate(
             skipped += 1
             continue
         try:
-            case.state.check(ev, today)
+            case.state.check(ev, today, lagrum=False)
         except DomainError as exc:
             raise ImportRejected(number, str(exc)) from None
+        problem = lagrum_problem(ev)
+        if problem is not None:
+            refusal = problem.violation()
+            flagged.append(
+                ImportFlag(
+                    number,
+                    ev.kommun,
+                    ev.case_ref,
+                    ev.idempotency_key,
+                    refusal.rule,
+                    refusal.sv,
+                    refusal.en,
+                )
+            )
         judged = _judged(ev, case.state, configs)
         case.state.apply(judged)
         case.known[judged.idempotency_key] = judged
         todo.append(judged)
-    return todo, skipped, cases
+    return Validated(todo, skipped, cases, flagged)
 
 
 #: Events of one case appended per transaction (the file's order is kept across cases).
@@ -202,10 +260,11 @@ def import_lines(
 ) -> ImportSummary:
     """Validate all ``lines``, then append them in order; ``ImportRejected`` names a bad line."""
     materialised = list(lines)
-    todo, skipped, cases = validate(store, materialised, now=now)
+    checked = validate(store, materialised, now=now)
+    todo, skipped, cases = checked.todo, checked.skipped, checked.cases
     appended = done = 0
     for batch in _runs_of_one_case(todo, BATCH):
-        for result in store.record_batch(batch, now=now):
+        for result in store.record_batch(batch, now=now, lagrum=False):
             if result.duplicate:
                 skipped += 1  # another writer stored it between validation and now
             else:
@@ -222,4 +281,5 @@ def import_lines(
         appended=appended,
         skipped_duplicates=skipped,
         open_cases=open_cases,
+        flagged=checked.flagged,
     )

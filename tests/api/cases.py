@@ -15,7 +15,7 @@ def lifecycle(ref: str, pnr: str, *, enhet: str = "barn-vast") -> list[dict[str,
 
     beslut = {
         "beslut_id": "b1",
-        "lagrum": "SoL 4:1",
+        "lagrum": "SoL 11:1",
         "beslutstyp": "insats",
         "insats": "oppenvard",
         "gynnande": True,

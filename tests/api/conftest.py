@@ -27,6 +27,7 @@ from infra.config.api import ApiConfig
 from infra.config.kommun import KommunConfigs, LoadedConfig, load_kommun_file
 from infra.config.settings import DatabaseSettings, Keys, Settings
 from infra.persistence.db import ensure_tables
+from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect
 from infra.temporal.devserver import DevServer
@@ -58,7 +59,7 @@ CONFIGURED = kommun_config(
             {
                 "id": "3.1",
                 "beslutstyp": "insats",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "lagsta_delegat": "sektionschef",
             },
         ]
@@ -107,7 +108,8 @@ def api_env(pg_url: str, api_schema: str, api_kommun_config: LoadedConfig) -> di
 
 
 @pytest.fixture(scope="session")
-def api_store(api_env: dict[str, str]) -> Iterator[CaseStore]:
+def api_store(pg_url: str, api_schema: str, api_env: dict[str, str]) -> Iterator[CaseStore]:
+    migrate(pg_url, api_schema, api_env)  # as a deployment's: /health/ready checks the version
     store = CaseStore(env=api_env)
     ensure_tables(store)
     yield store

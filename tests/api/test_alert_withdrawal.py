@@ -155,7 +155,7 @@ async def test_withdrawn_evb_alert_makes_nothing_reportable_to_ivo(
     decided = add_days(today, -100)
     beslut = {
         "beslut_id": "b1",
-        "lagrum": "SoL 4:1",
+        "lagrum": "SoL 11:1",
         "beslutstyp": "insats",
         "insats": "oppenvard",
         "gynnande": True,

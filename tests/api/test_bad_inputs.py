@@ -92,7 +92,7 @@ def _wrong_key(t: Token) -> dict[str, str]:
 
 BESLUT = {
     "beslut_id": "b9",
-    "lagrum": "SoL 4:1",
+    "lagrum": "SoL 11:1",
     "beslutstyp": "insats",
     "insats": "hvb",
     "gynnande": True,

@@ -94,7 +94,7 @@ async def test_a_kommuns_own_klagomal_days_and_target_show_everywhere(
     )
     beslut = {
         "beslut_id": "b",
-        "lagrum": "SoL 4:1",
+        "lagrum": "SoL 11:1",
         "beslutstyp": "insats",
         "insats": "oppenvard",
         "gynnande": True,

@@ -75,7 +75,7 @@ def case_commands(i: int, salt: int, now: datetime) -> list[dict[str, Any]]:
             "beslut_fattat",
             {
                 "beslut_id": "b1",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "beslutstyp": "insats",
                 "insats": "oppenvard",
                 "gynnande": True,

@@ -291,6 +291,18 @@ CONFIG_ERRORS = [
         _set(["policy", "a3_begaran_antas"], 1),
         "policy.a3_begaran_antas: Input should be a valid bo",
     ),
+    (
+        _set(["policy", "overklagande_overlamnande_dagar"], "7"),
+        "policy.overklagande_overlamnande_dagar: Input should be a valid integer, got '7'",
+    ),
+    (
+        _set(["policy", "overklagande_overlamnande_dagar"], 0),
+        "policy.overklagande_overlamnande_dagar: Input should be greater than or equal to 1",
+    ),
+    (
+        _set(["policy", "overklagande_overlamnande_dagar"], 31),
+        "policy.overklagande_overlamnande_dagar: Input should be less than or equal to 30",
+    ),
     (_set(["policy"], "x"), "policy: Input should be a valid dictionary or instance of"),
 ]
 
@@ -313,6 +325,19 @@ def test_the_unmodified_sample_mapping_is_valid() -> None:
     """Guard for the table above: its errors come from the mutation, not from the sample."""
     assert parse_kommun_config(_raw_sample(), "x").config.delegationsordning is not None
     assert _raw_sample()["delegationsordning"]["regler"][HVB]["beslutstyp"] == "placering_hvb"
+
+
+def test_the_appeal_forwarding_days_reach_the_policy_and_make_a_new_version() -> None:
+    """POL-OVERKLAGANDE-OVERLAMNANDE (O2): the kommun's days for "skyndsamt" (FL 46 §) are part
+    of its configuration; left out, the documented 7 days apply."""
+    sample = parse_kommun_config(_raw_sample(), "x")
+    assert sample.config.policy.overklagande_overlamnande_dagar == 7
+    left_out = parse_kommun_config(_delete(["policy", "overklagande_overlamnande_dagar"]), "x")
+    assert left_out.config.policy.overklagande_overlamnande_dagar == 7
+    assert left_out.version == sample.version
+    faster = parse_kommun_config(_set(["policy", "overklagande_overlamnande_dagar"], 3), "x")
+    assert faster.config.policy.overklagande_overlamnande_dagar == 3
+    assert faster.version != sample.version
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

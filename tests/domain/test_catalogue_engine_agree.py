@@ -20,6 +20,7 @@ import pytest
 
 from domain.calendar import STOCKHOLM
 from domain.case import CLOSE_BLOCKERS, CaseState
+from domain.case_appeals import APPEAL_CLOSE_RULES
 from domain.case_lvu2027 import LVU2027_CLOSE_RULES
 from domain.errors import RuleViolation
 from domain.events import CaseEvent, parse_event
@@ -74,6 +75,7 @@ def test_every_frist_has_a_rule_that_lists_its_trigger_and_its_fulfilment(name: 
 
 def test_blocks_closing_is_exactly_what_the_close_guard_enforces() -> None:
     guarded = {r for b in CLOSE_BLOCKERS for r in b.rules} | set(LVU2027_CLOSE_RULES)
+    guarded |= set(APPEAL_CLOSE_RULES)  # an appeal period or an överklagande (O1, O2)
     assert guarded == {r.id for r in RULES if r.blocks_closing}
 
 

@@ -108,7 +108,7 @@ CASES = [
     Case("D2 revision", [anmalan("2024-01-01"), beslut("2024-02-01", "b1", "hvb"),
          ev("insats_verkstalld", "2024-02-29", beslut_id="b1")], "D2:b1", D("2024-02-29"),
          D("2026-02-28"), OVERDUE, as_of=D("2026-03-01"), law="SoL 2001:453",
-         paragraph="11 kap. 3 §"),
+         paragraph="11 kap. 3 § andra st."),
     Case("D3 first övervägande", [anmalan("2026-01-01"), beslut("2026-02-28", "b1", "hvb"),
          ev("overvagande_genomfort", "2026-08-20", beslut_id="b1", slutsats="fortsatt")],
          "D3:b1:1", D("2026-02-28"), D("2026-08-28"), MET, D("2026-08-20"),
@@ -195,8 +195,10 @@ def test_rule_table(case: Case) -> None:
         assert getattr(f, attr) == value
 
 
-def test_a3_not_before_2026_01_15() -> None:
-    evs = [anmalan("2026-01-05"), ev("forhandsbedomning_beslutad", "2026-01-14",
+def test_a3_not_when_the_week_ended_before_2026_01_15() -> None:
+    """The week exists from 2026-01-15 (SFS 2025:1501); a decision whose week ended before that
+    day owes nothing (POL-IKRAFT-PAGAENDE; the boundary table is in test_transitions.py)."""
+    evs = [anmalan("2026-01-05"), ev("forhandsbedomning_beslutad", "2026-01-07",
            anmalan_id="a1", beslut="inte_inleda_utredning")]  # fmt: skip
     assert "A3:a1" not in by_key(compute_frister(evs, policy=A3_ON))
 

@@ -157,7 +157,7 @@ async def test_evb_alert_and_its_quarterly_re_report(
         "beslut_fattat",
         {
             "beslut_id": "b1",
-            "lagrum": "SoL 4:1",
+            "lagrum": "SoL 11:1",
             "beslutstyp": "insats",
             "insats": "kontaktfamilj",
             "gynnande": True,
@@ -247,6 +247,13 @@ async def test_a_transferred_case_hands_over_once_and_ends(
     d = FastCase(fast_env, fake_store, fast_worker)
     await d.open_utredning()
     assert await d.rejected("arende_overflyttat", {"till_kommun": "1280"}) == "P-TRANSFER"
+    # SoL 29:10: only once the other kommun accepted, here taking over the utredning (29:9)
+    assert await d.rejected("arende_overflyttat", {"till_kommun": "0127"}) == "P-TRANSFER"
+    await d.send("overflyttning_begard", {"till_kommun": "0127"})
+    await d.send("overflyttning_besvarad", {"svar": "accepterad"})
+    assert await d.rejected("arende_overflyttat", {"till_kommun": "0127"}) == "B8"
+    await d.send("overflyttning_begard", {"till_kommun": "0127"})
+    await d.send("overflyttning_besvarad", {"svar": "accepterad", "tar_over_utredning": True})
     await d.send("arende_overflyttat", {"till_kommun": "0127"})
     result = await d.handle.result()
     assert result.transferred_to == "0127"

@@ -77,6 +77,14 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("utan-delegation", "2026-11-01"),
         ("frister", "2026-10-01"),
     ),
+    #: appeals pending on four dates: at the court, late forwarding, inhibition, an avvisning
+    #: ahead, a dom to carry out (overklaganden.md)
+    "overklaganden": (
+        ("overklaganden", "2026-03-31"),
+        ("overklaganden", "2026-06-30"),
+        ("overklaganden", "2026-09-01"),
+        ("overklaganden", "2026-10-31"),
+    ),
     #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
     "lvu2027": (
         ("frister", "2026-12-20"),

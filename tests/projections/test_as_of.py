@@ -18,6 +18,7 @@ import pytest
 from domain.calendar import STOCKHOLM
 from domain.events import CaseEvent, parse_event
 from domain.frister import MET, MISSED, compute_frister, frist_versions, visible_on
+from domain.lagrum import insats_lagrum
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period
@@ -58,10 +59,10 @@ class _Case:
         return self
 
 
-def _beslut(bid: str, insats: str) -> dict[str, Any]:
+def _beslut(bid: str, insats: str, day: date) -> dict[str, Any]:
     return {
         "beslut_id": bid,
-        "lagrum": "SoL 4 kap. 1 §",
+        "lagrum": insats_lagrum(day),
         "beslutstyp": "insats",
         "insats": insats,
         "gynnande": True,
@@ -93,7 +94,7 @@ def _extended_late() -> _Case:
         {"utredning_id": "U1", "ny_slutdag": "2026-05-15", "skal": "SKAL-U-EXT"},
     )
     c.add(date(2026, 5, 10), "utredning_avslutad", {"utredning_id": "U1", "utfall": "insats"})
-    c.add(date(2026, 5, 10), "beslut_fattat", _beslut("B1", "kontaktperson"))
+    c.add(date(2026, 5, 10), "beslut_fattat", _beslut("B1", "kontaktperson", date(2026, 5, 10)))
     c.add(
         date(2026, 9, 1),
         "evb_skal_angivet",
@@ -122,7 +123,7 @@ def _familjehem() -> _Case:
     )
     c.add(date(2024, 1, 15), "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan"})
     c.add(date(2024, 3, 1), "utredning_avslutad", {"utredning_id": "U1", "utfall": "insats"})
-    c.add(date(2024, 3, 1), "beslut_fattat", _beslut("B1", "familjehem"))
+    c.add(date(2024, 3, 1), "beslut_fattat", _beslut("B1", "familjehem", date(2024, 3, 1)))
     c.add(date(2024, 3, 20), "insats_verkstalld", {"beslut_id": "B1"})
     c.add(date(2024, 9, 2), "overvagande_genomfort", {"beslut_id": "B1", "slutsats": "fortsatt"})
     c.add(
@@ -146,7 +147,7 @@ def _jourhem() -> _Case:
     c.add(date(2025, 2, 3), "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan"})
     c.add(date(2025, 3, 3), "utredning_avslutad", {"utredning_id": "U1", "utfall": "insats"})
     c.add(date(2025, 3, 10), "utredning_inledd", {"utredning_id": "U2", "grund": "eget_initiativ"})
-    c.add(date(2025, 3, 12), "beslut_fattat", _beslut("B1", "jourhem"))
+    c.add(date(2025, 3, 12), "beslut_fattat", _beslut("B1", "jourhem", date(2025, 3, 12)))
     c.add(date(2025, 3, 12), "insats_verkstalld", {"beslut_id": "B1"})
     c.add(
         date(2025, 3, 14),
@@ -211,8 +212,8 @@ def _waiting() -> _Case:
     )
     c.add(date(2025, 3, 3), "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan"})
     c.add(date(2025, 5, 5), "utredning_avslutad", {"utredning_id": "U1", "utfall": "insats"})
-    c.add(date(2025, 5, 5), "beslut_fattat", _beslut("B1", "kontaktperson"))
-    c.add(date(2025, 5, 6), "beslut_fattat", _beslut("B2", "familjehem"))
+    c.add(date(2025, 5, 5), "beslut_fattat", _beslut("B1", "kontaktperson", date(2025, 5, 5)))
+    c.add(date(2025, 5, 6), "beslut_fattat", _beslut("B2", "familjehem", date(2025, 5, 6)))
     c.add(date(2025, 5, 20), "insats_verkstalld", {"beslut_id": "B2"})
     return c
 

@@ -39,7 +39,7 @@ def _lines(ref: str, pnr: str, kvartal: str) -> list[dict[str, Any]]:
 
     beslut = {
         "beslut_id": "B1",
-        "lagrum": "SoL 4 kap. 1 §",
+        "lagrum": "SoL 11 kap. 1 §",
         "beslutstyp": "insats",
         "insats": "kontaktperson",
         "gynnande": True,

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +91,62 @@ def test_report_with_the_wrong_period_flag_is_one_line_and_exit_2(
     assert bad_quarter.stderr.splitlines() == [
         "barnflow: --quarter: expected e.g. 2026Q2, got '2026Q5'"
     ]
+
+
+def test_the_overklaganden_report_from_the_cli_as_a_table_and_as_its_golden_document(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    """`barnflow report overklaganden --as-of D`: appeals pending on a date (docs/reports.md)."""
+    env = _cli_env(tmp_path, pg_url, schema)
+    export = GOLDEN / "overklaganden.jsonl"
+    run = _barnflow("import", str(export), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = ("report", "overklaganden", "--kommun", "1280", "--as-of", "2026-06-30", "--catch-up")
+    doc = _barnflow(*report, "--format", "document", env=env)
+    assert doc.returncode == 0, doc.stderr[-2000:]
+    golden = GOLDEN / "overklaganden" / "overklaganden@2026-06-30.json"
+    assert doc.stdout == golden.read_text(encoding="utf-8")
+    table = _barnflow(*report, env=env)
+    assert table.returncode == 0, table.stderr[-2000:]
+    rows = [ln for ln in table.stdout.splitlines() if ln.startswith("OK-")]
+    assert [ln.split()[0] for ln in rows] == ["OK-3", "OK-2", "OK-5"]
+    assert "rattidsprovat" in rows[1] and "inhibition" in rows[0]
+
+
+def test_rebuild_shows_a_progress_bar_on_a_terminal_and_nothing_in_a_pipe(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, pg_url, schema)
+    export = GOLDEN / "evb.jsonl"
+    n = len(export.read_text(encoding="utf-8").splitlines())
+    assert _barnflow("import", str(export), "--no-workflows", env=env).returncode == 0
+
+    piped = _barnflow("projections", "rebuild", env=env)  # stderr is a pipe: quiet
+    assert piped.returncode == 0, piped.stderr[-2000:]
+    assert piped.stderr == ""
+    assert piped.stdout.startswith(f"rebuilt every view: {n} events")
+
+    primary, secondary = pty.openpty()  # stderr is a terminal: the bar, ending at 100 %
+    shown = b""
+    try:
+        run = subprocess.run(
+            [*BARNFLOW, "projections", "rebuild"],
+            env={**env, "COLUMNS": "100"},
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            timeout=120,
+            check=False,
+        )
+        os.close(secondary)
+        secondary = -1
+        with contextlib.suppress(OSError):  # EIO once the terminal's other end is closed
+            while chunk := os.read(primary, 65536):
+                shown += chunk
+    finally:
+        for fd in (primary, secondary):
+            if fd >= 0:
+                os.close(fd)
+    assert run.returncode == 0, shown.decode(errors="replace")[-2000:]
+    screen = shown.decode(errors="replace")
+    assert "rebuild" in screen and "100%" in screen and f"{n}/{n}" in screen, screen
+    assert run.stdout.decode().startswith(f"rebuilt every view: {n} events")

@@ -71,7 +71,7 @@ def _evb_case(
             "beslut_fattat",
             {
                 "beslut_id": "B1",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "beslutstyp": "insats",
                 "insats": "kontaktperson",
                 "gynnande": True,

@@ -102,6 +102,35 @@ async def late(d: CaseDriver) -> None:
     await d.sleep_days(1)
 
 
+async def appealed_and_transferred(d: CaseDriver) -> None:
+    """An avslag appealed through the kommun to the court (O2, inhibition-free), then the ärende
+    moved to another kommun after its answer (transfer-needs-answer)."""
+    await d.open_utredning()
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "avslag"})
+    await d.send(
+        "beslut_fattat",
+        {
+            "beslut_id": "b1",
+            "lagrum": "SoL 11:1",
+            "beslutstyp": "avslag",
+            "gynnande": False,
+            "delegat": {"id": "d1", "roll": "utskott"},
+        },
+    )
+    await d.send("beslut_delgivet", {"beslut_id": "b1"})
+    await d.sleep_days(10)
+    await d.send("overklagande_mottaget", {"overklagande_id": "o1", "beslut_id": "b1"})
+    await d.sleep_days(9)  # O2 (7 days; 5 in v5's configuration) passes: an alert
+    await d.send("rattidsprovning_gjord", {"overklagande_id": "o1", "i_tid": True})
+    await d.send("overklagande_overlamnat", {"overklagande_id": "o1"})
+    await d.sleep_days(30)
+    await d.send("overklagande_avgjort", {"overklagande_id": "o1", "utfall": "avslag"})
+    await d.send("overflyttning_begard", {"till_kommun": "0127"})
+    await d.send("overflyttning_besvarad", {"svar": "accepterad"})
+    await d.send("arende_overflyttat", {"till_kommun": "0127"})
+    await d.handle.result()
+
+
 #: kommun 1280's configuration in the ``kommun_config`` scenario: K1 within 7 days, and an
 #: insats under SoL 4:1 needs at least a sektionschef.
 KOMMUN_1280 = kommun_config(
@@ -215,13 +244,18 @@ SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "lvu_track": (PNR_BOY, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
     "late_registration_withdrawn": (PNR_FOURTH, late),
+    "appealed_and_transferred": (PNR_GIRL, appealed_and_transferred),
     "kommun_config": (PNR_GIRL, configured),
     "delegation": (PNR_BOY, delegation),
 }
+#: kommun 1280's configuration in the ``appealed_and_transferred`` scenario (from v5, recorded
+#: after the merge of kommun-config-by-reference; v4 ran on the defaults): O2 within 5 days.
+KOMMUN_1280_APPEALS = kommun_config("1280", policy={"overklagande_overlamnande_dagar": 5})
 #: The kommun configurations in force in a scenario's process (none: the defaults).
 CONFIGS: dict[str, tuple[LoadedConfig, ...]] = {
     "kommun_config": (KOMMUN_1280,),
     "delegation": (KOMMUN_1280_DELEGATION,),
+    "appealed_and_transferred": (KOMMUN_1280_APPEALS,),
 }
 
 
@@ -240,6 +274,7 @@ async def _chain(env: WorkflowEnvironment, workflow_id: str) -> list[WorkflowHis
 
 
 async def record(out: Path = HERE, tag: str = "", only: tuple[str, ...] = ()) -> list[Path]:
+    """Record every scenario, or those named in ``only`` (a new scenario next to old tags)."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="bf-rec-") as tmp, embedded_postgres(Path(tmp)) as url:

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from domain.kommun import config_version, kommun_config_from_document
 from infra.temporal.codec import data_converter
 from tests.conftest import CODEC_KEY
 from workflows.child_case import ChildCaseWorkflow
@@ -51,6 +52,17 @@ def test_histories_from_before_and_after_the_alert_patches_are_both_kept() -> No
         with_marker = {p.name for p in HISTORIES if f'"id":"{patch}"' in _patch_ids(p)}
         assert with_marker and len(with_marker) < len(HISTORIES), patch
     assert any(p.name.startswith("v3-late_registration_withdrawn") for p in HISTORIES)
+
+
+def test_a_history_with_appeals_and_a_transfer_after_its_patch_is_kept() -> None:
+    """`transfer-needs-answer`: a run that appealed a beslut through to the court's dom and then
+    moved the ärende after the other kommun's answer replays with the patched branch; v5 ran
+    after the merge with kommun-config-by-reference (a kommun file with its own O2 days), so it
+    carries both patches."""
+    marked = [p.name for p in HISTORIES if '"id":"transfer-needs-answer"' in _patch_ids(p)]
+    assert marked == ["v4-appealed_and_transferred.0.json", "v5-appealed_and_transferred.0.json"]
+    [v5] = [p for p in HISTORIES if p.name == marked[1]]
+    assert '"id":"kommun-config-by-reference"' in _patch_ids(v5)
 
 
 def _patch_ids(path: Path) -> str:
@@ -105,15 +117,17 @@ async def test_a_history_carries_the_kommun_config_version_not_the_document() ->
     """kommun-config-by-reference: recorded histories from before it (the ordning inline in
     each command) replay above; one recorded after it names the configuration version in its
     input and in every command, loads the document once by an activity, and holds no
-    delegationsordning anywhere."""
-    from tests.replay.record import KOMMUN_1280
+    delegationsordning anywhere.
 
+    The version is compared with the digest of the document the history loaded, not with
+    today's ``KOMMUN_1280``: a policy key added since (e.g. ``overklagande_overlamnande_dagar``)
+    fills in its default and so gives the same file a new version id."""
     [path] = [p for p in HISTORIES if p.name.startswith("v4-kommun_config.")]
     assert '"id":"kommun-config-by-reference"' in _patch_ids(path)
     history = _load(path)
     codec = data_converter(CODEC_KEY).payload_codec
     assert codec is not None
-    commands, started, loads = [], [], []
+    commands, started, loads, documents = [], [], [], []
     for ev in history.events:
         attrs = ev.workflow_execution_update_accepted_event_attributes
         if attrs.HasField("accepted_request"):
@@ -124,8 +138,15 @@ async def test_a_history_carries_the_kommun_config_version_not_the_document() ->
             started += [json.loads(p.data) for p in await codec.decode(list(inp))]
         if ev.HasField("activity_task_scheduled_event_attributes"):
             loads.append(ev.activity_task_scheduled_event_attributes.activity_type.name)
-    assert [s["kommun_config"] for s in started] == [KOMMUN_1280.version]
-    assert commands and {c["kommun_config"] for c in commands} == {KOMMUN_1280.version}
+        if ev.HasField("activity_task_completed_event_attributes"):
+            out = ev.activity_task_completed_event_attributes.result.payloads
+            documents += [json.loads(p.data) for p in await codec.decode(list(out))]
+    [document] = documents
+    config = kommun_config_from_document(document)
+    assert config.kommun == "1280" and config.policy.klagomal_dagar == 7
+    assert config.delegationsordning is not None
+    assert [s["kommun_config"] for s in started] == [config_version(document)]
+    assert commands and {c["kommun_config"] for c in commands} == {config.version}
     assert all(c["delegationsordning"] is None for c in commands)
     assert loads == ["load_kommun_config"]  # once per run, whatever the number of commands
     decoded = json.dumps(commands) + json.dumps(started)

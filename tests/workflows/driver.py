@@ -143,7 +143,7 @@ class CaseDriver:
         )
 
     async def beslut(
-        self, beslut_id: str, insats: str, *, roll: str = "utskott", lagrum: str = "SoL 4:1"
+        self, beslut_id: str, insats: str, *, roll: str = "utskott", lagrum: str = "SoL 11:1"
     ) -> Any:
         return await self.send(
             "beslut_fattat",

@@ -61,7 +61,7 @@ def _backfill(start: date, pnr: str) -> list[tuple[str, dict[str, Any], date]]:
     (anm-2 got its skyddsbedömning but never a förhandsbedömning); everything else was met."""
     beslut = {
         "beslut_id": "b1",
-        "lagrum": "SoL 4:1",
+        "lagrum": "SoL 11:1",
         "beslutstyp": "insats",
         "insats": "oppenvard",
         "gynnande": True,
@@ -185,7 +185,7 @@ async def test_a_late_verkstallighet_withdraws_the_evb_alert(
             "beslut_fattat",
             {
                 "beslut_id": "b1",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "beslutstyp": "insats",
                 "insats": "oppenvard",
                 "gynnande": True,

@@ -188,14 +188,19 @@ async def test_transfer_keeps_the_original_due_dates(
         started = await d.today()
         await d.open_utredning()
         await d.sleep_days(20)
+        await d.send("overflyttning_begard", {"till_kommun": "0127"})
+        # the other kommun accepts and takes over the utredning in progress (SoL 29:9-10)
+        await d.send("overflyttning_besvarad", {"svar": "accepterad", "tar_over_utredning": True})
         await d.send("arende_overflyttat", {"till_kommun": "0127"})
         assert (await d.handle.result()).transferred_to == "0127"
         receiving = CaseDriver(ts_env, store, task_queue, kommun="0127", pnr=PNR_BOY)
         copied = await eventually(receiving.events)
-        original = [e for e in d.events() if e.type != "arende_overflyttat"]
-        assert [(e.type, e.occurred_at, e.idempotency_key) for e in copied] == [
+        # the sending kommun's negotiation stays its own; the copy ends with where it came from
+        original = [e for e in d.events() if not e.type.startswith(("overflyttning_", "arende_"))]
+        assert [(e.type, e.occurred_at, e.idempotency_key) for e in copied[:-1]] == [
             (e.type, e.occurred_at, e.idempotency_key) for e in original
         ]
+        assert (copied[-1].type, copied[-1].data) == ("arende_mottaget", {"fran_kommun": "1280"})
         b1_due = add_months(started, 4)
         assert (await receiving.summary()).next_due == b1_due.isoformat()
         await receiving.sleep_days((b1_due - await receiving.today()).days + 2)

@@ -211,3 +211,23 @@ def test_a_one_shot_writer_next_to_a_running_runner_never_writes(
             assert run.returncode == 1
             assert run.stderr.startswith("barnflow: a projection runner writes the views")
     assert _writers(pg_url, schema) == {"runner"}
+
+
+def test_a_released_writer_lock_is_free_at_once_for_the_next_writer(
+    pg_url: str, schema: str
+) -> None:
+    """A rebuild right after a runner stopped must find the views free: the lock is given up
+    before the runner's connection closes, not whenever the server notices the disconnect
+    (under load that gap made ``projections rebuild`` fail with ViewsBusy)."""
+    from projections.runner import WriterLock
+
+    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+    for _ in range(30):
+        first = WriterLock(env)
+        assert first.try_acquire()
+        first.release()
+        second = WriterLock(env)
+        try:
+            assert second.try_acquire(), f"still held by backend {second.holder()}"
+        finally:
+            second.release()
