@@ -4,7 +4,9 @@ A decision recorded since judgements are kept (``domain.delegation_record``) is 
 judged then, with the configuration version and ordning that judged it: a later version never
 re-judges it. A decision without a judgement (its kommun has no delegationsordning, or it was
 stored before judgements were kept) is listed as before when it is a ``beslut_fattat`` or
-``lvu_omhandertagande_beslutat`` naming its delegat (``utfall`` NULL).
+``lvu_omhandertagande_beslutat`` naming its delegat (``utfall`` NULL). In a transferred ärende
+the decisions before the transfer (``domain.case_transfer.MARKER``) are the sending kommun's: they
+are listed there, not to the receiving kommun's nämnd.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.case_transfer import MARKER
 from domain.decisions import decision_of
 from domain.delegation import DEFAULT_LADDER
 from domain.events import CaseEvent
@@ -55,6 +58,9 @@ def delegation_rows(head: Row, events: list[CaseEvent]) -> list[Row]:
     """Rows of ``projections.tables.DELEGATIONSBESLUT`` for one case (events in stream order)."""
     rows: list[Row] = []
     for ev in events:
+        if ev.type == MARKER:
+            rows.clear()  # the sending kommun's decisions: its list, not this kommun's
+            continue
         judged = ev.delegation or _legacy(ev)
         if judged is None:
             continue
