@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from domain.calendar import next_vardag
-from domain.rules import NEW_SOL_FROM, rule
+from domain.rules import NEW_SOL_FROM, KommunPolicy, rule
 
 #: SoL 2025:400 35 kap. 1 § 1-9: (kapitel, paragraf) of the decisions that may be appealed.
 FORVALTNINGSBESVAR_NEW = frozenset(
@@ -64,6 +64,13 @@ def overklagandetid(delgiven: date) -> date:
     """The last day an överklagande may come in when the appellant got the beslut on
     ``delgiven``: three weeks (FL 44 §, lag 1930:173 1 §), a non-vardag moved on (2 §)."""
     return next_vardag(rule("O1").due_from(delgiven))
+
+
+def overlamnande_due(mottaget: date, policy: KommunPolicy) -> date:
+    """O2: the day an överklagande that came in on ``mottaget`` is due at the court (FL 46 §
+    "skyndsamt"; the days are the kommun's, POL-OVERKLAGANDE-OVERLAMNANDE) — the engine's
+    arithmetic, for the report that lists appeals without folding their cases."""
+    return rule("O2").due_from(mottaget, policy.overklagande_overlamnande_dagar)
 
 
 def period_end(delgivningar: Iterable[tuple[str | None, date]], part: str | None) -> date | None:

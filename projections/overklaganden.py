@@ -18,7 +18,8 @@ from typing import Any
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.calendar import add_days, days_between
+from domain.appeals import overlamnande_due
+from domain.calendar import days_between
 from domain.case_appeals import CHANGED_BY_COURT
 from domain.rules import KommunPolicy
 from projections.periods import Period
@@ -92,7 +93,7 @@ def overklaganden(
         now = status(r, as_of)
         if now is None:
             continue
-        due = add_days(r["mottaget"], days)
+        due = overlamnande_due(r["mottaget"], policy)
         sent = _on(r["overlamnat"], as_of)
         given = _on(r["delgiven"], as_of)
         end: date | None = r["overklagandetid_slut"] if given else None
