@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.calendar import legal_date
 from domain.errors import EventValidationError
-from domain.identity import InvalidIdentity, parse_child_identifier
+from domain.identity import InvalidIdentity, contains_identity_number, parse_child_identifier
 
 KOMMUN_RE = re.compile(r"^\d{4}$")
 KON = ("flicka", "pojke", "annat", "okant")
@@ -74,7 +74,11 @@ class FieldSpec:
 
     required: bool = True
     choices: tuple[str, ...] | None = None
-    kind: str = "str"  # str | bool | date | number | barn | delegat | kvartal | lvu_utfall
+    kind: str = "str"  # str | label | bool | date | number | barn | delegat | kvartal | lvu_utfall
+
+
+#: A role label (``label`` kind): lower-case ASCII letters, digits and "_", at most 40.
+_LABEL_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def _req(*choices: str, kind: str = "str") -> FieldSpec:
@@ -333,8 +337,14 @@ RATTID_UNDANTAG = ("felaktig_hanvisning", "inkom_till_overinstans")
 #: Events of an överklagande's way through the kommun and the court (docs/domain.md §4.7).
 APPEAL_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     # FL 33 §: the party was told of the beslut (delgivning); FL 44 §'s three weeks run from it
-    "beslut_delgivet": {"beslut_id": _req(), "part": _opt()},
-    "overklagande_mottaget": {"overklagande_id": _req(), "beslut_id": _req(), "part": _opt()},
+    # ``part`` is the party's role label in the calling system (vardnadshavare_1, barnet, ombud),
+    # never a name: a label kind refuses free text (docs/domain.md §4.7)
+    "beslut_delgivet": {"beslut_id": _req(), "part": _opt(kind="label")},
+    "overklagande_mottaget": {
+        "overklagande_id": _req(),
+        "beslut_id": _req(),
+        "part": _opt(kind="label"),
+    },
     "rattidsprovning_gjord": {
         "overklagande_id": _req(),
         "i_tid": _req(kind="bool"),
@@ -653,6 +663,16 @@ def _value(
     text = _text(value, where)
     if spec.choices is not None and text not in spec.choices:
         raise EventValidationError(where, f"must be one of {', '.join(spec.choices)}")
+    if spec.kind == "label" and not _LABEL_RE.fullmatch(text):
+        raise EventValidationError(
+            where, "must be a role label such as vardnadshavare_1 (a-z, 0-9, _), never a name"
+        )
+    if spec.choices is None and contains_identity_number(text):
+        raise EventValidationError(
+            where,
+            "must not contain a personnummer or samordningsnummer (free text reaches reports "
+            "and workflow history; the child is identified only by data.barn)",
+        )
     return text
 
 
