@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any, Final
 
 from domain.calendar import add_years
+from domain.case import CaseState
 from domain.events import PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
 
 #: SoL 2025:400 entered into force on this day; gallring that falls due earlier cites 2001:453.
@@ -409,3 +410,44 @@ def _class_plan(
         citations=tuple(cites),
         reason=reason,
     )
+
+
+# --- the key bucket an entry is sealed under when it is written (crypto-shredding) ------------
+#: The child's identity (personnummer, temporary id, birth date) has its own key per case: it is
+#: destroyed last, when every class of the case is gallrad, so a plan can still find the person
+#: while any of their entries remains.
+IDENTITY: Final = "identitet"
+
+
+def key_bucket(state: CaseState, ev: CaseEvent) -> str:
+    """The class ``ev`` is sealed under, judged from the case as it stands before it.
+
+    The same reading as ``classify_case`` with what is known at the time of writing. An entry
+    whose class only becomes clear later (an anmälan that leads to an utredning afterwards, an LVU
+    ansökan before the child is placed) keeps its bucket; a gallring run destroys a bucket only
+    when every entry in it is due under the final classification (POL-GALLRING-NYCKEL), so a
+    late reclassification can delay gallring but never destroy what must be kept.
+    """
+    data = ev.data
+    beslut_id = data.get("beslut_id")
+    placed = {b.id for b in state.beslut.values() if b.insats in PLACEMENT_INSATSER}
+    lvu_placed = state.lvu_omhandertagande is not None or ev.type in _LVU_PLACED_TYPES
+    if ev.type == "beslut_fattat" and data.get("insats") in PLACEMENT_INSATSER:
+        return PLACERING
+    if beslut_id is not None and str(beslut_id) in placed:
+        return PLACERING
+    if ev.type in _PLACEMENT_ONLY_TYPES:
+        return PLACERING
+    if ev.type in _LVU_CARE_TYPES:
+        return PLACERING if lvu_placed else UTREDNING
+    if ev.type in _UTREDNING_TYPES:
+        return UTREDNING
+    if ev.type in ("barnet_hort", "barnet_ej_hort") and data.get("utredning_id"):
+        return UTREDNING if str(data["utredning_id"]) in state.utredningar else PERSONAKT
+    if ev.type == "beslut_fattat" and data.get("utredning_id"):
+        return UTREDNING
+    if ev.type in _INTAKE_TYPES:
+        if ev.type == "forhandsbedomning_beslutad":
+            return UTREDNING if data.get("beslut") == "inleda_utredning" else PERSONAKT
+        return UTREDNING if state.pending_utredning is not None else PERSONAKT
+    return PERSONAKT

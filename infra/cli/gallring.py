@@ -30,20 +30,92 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     plan.add_argument("--due", action="store_true", help="only what is due on --as-of")
     plan.add_argument("--format", choices=FORMATS, default="table")
     plan.set_defaults(func=cmd_plan)
+    run = sub.add_parser("run", help="destroy the data keys of what is due (dry run by default)")
+    run.add_argument("--kommun", required=True, help="4-digit kommunkod")
+    run.add_argument("--beslut", required=True, help="the nämnd's gallringsbeslut reference")
+    run.add_argument("--as-of", default=None, help="the day to judge (default: today)")
+    run.add_argument("--apply", action="store_true", help="destroy the keys (default: dry run)")
+    run.add_argument(
+        "--no-rebuild", action="store_true", help="do not fold the views again afterwards"
+    )
+    run.add_argument("--format", choices=FORMATS, default="table")
+    run.set_defaults(func=cmd_run)
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    from infra.bootstrap import database, open_store
+RUN_COLUMNS = ("case_ref", "klass", "nyckel", "entries", "rule", "paragraph", "status")
+
+
+def _args(args: argparse.Namespace) -> date:
     from infra.cli.errors import UsageError
     from infra.config.clock import today_stockholm
-    from projections.retention import COLUMNS, plan_rows
 
     if len(args.kommun) != 4 or not args.kommun.isdigit():
         raise UsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
     try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else today_stockholm()
+        return date.fromisoformat(args.as_of) if args.as_of else today_stockholm()
     except ValueError:
         raise UsageError(f"--as-of: not a date (YYYY-MM-DD): {args.as_of!r}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Dry run: the keys that would be destroyed. ``--apply``: destroy them, record one
+    ``gallring_verkstalld`` per key, then fold the views again so reports drop the content."""
+    from infra.bootstrap import database, open_store
+    from infra.cli.errors import UsageError
+    from infra.ops.gallring import GallringError, run
+    from projections.runner import ViewsBusy, rebuild
+
+    as_of = _args(args)
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (store, env):
+        try:
+            result = run(store, args.kommun, args.beslut, as_of=as_of, apply=args.apply)
+        except GallringError as exc:
+            raise UsageError(str(exc)) from None
+        rebuilt = False
+        if args.apply and result.destroyed and not args.no_rebuild:
+            try:
+                rebuild(env)
+                rebuilt = True
+            except ViewsBusy as exc:
+                print(f"views not rebuilt ({exc}): run `barnflow projections rebuild`")
+    status = "gallrad" if args.apply else "gallras (dry run)"
+    rows = [
+        {
+            "case_ref": t.case_ref,
+            "klass": t.bucket,
+            "nyckel": t.key_id,
+            "entries": t.entries,
+            "rule": t.rule,
+            "paragraph": t.paragraph,
+            "status": status,
+        }
+        for t in result.plan.targets
+    ]
+    rows += [
+        {"case_ref": ref, "klass": bucket, "status": f"behålls: {why}"}
+        for ref, bucket, why in result.plan.held
+    ]
+    print(render(rows, args.format, RUN_COLUMNS))
+    if args.format == "table":
+        print(
+            f"{len(result.plan.targets)} key(s) due, {result.destroyed} destroyed, "
+            f"{result.events} event(s) recorded, {len(result.plan.held)} held back"
+            + (", views rebuilt" if rebuilt else "")
+        )
+        if result.plan.unsealed_due:
+            print(
+                f"{result.plan.unsealed_due} due entr(ies) were written before data keys and "
+                "cannot be shredded (docs/security.md, 'Data keys and gallring')"
+            )
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from infra.bootstrap import database, open_store
+    from projections.retention import COLUMNS, plan_rows
+
+    as_of = _args(args)
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (store, _env):
         events = kommun_events(store, args.kommun)
