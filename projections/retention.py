@@ -17,6 +17,7 @@ from typing import Any
 from domain.events import CaseEvent
 from domain.identity import pseudonym
 from domain.retention import PersonPlan, plan_person
+from infra.persistence.store import CaseStore
 
 COLUMNS = (
     "person",
@@ -96,3 +97,13 @@ def plan_rows(
                 }
             )
     return rows
+
+
+def kommun_events(store: CaseStore, kommun: str) -> list[CaseEvent]:
+    """Every event of ``kommun`` in the store, opened (a full scan, decrypting each row once)."""
+    out: list[CaseEvent] = []
+    for row in store.stored_rows(by_position=True):
+        ev = store.decode(row.originator_id, row.version, row.topic, row.state, row.position)
+        if ev.kommun == kommun:
+            out.append(ev)
+    return out

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from infra.cli.formats import FORMATS, render
 from infra.config.settings import load_settings
-
-if TYPE_CHECKING:
-    from domain.events import CaseEvent
-    from infra.persistence.store import CaseStore
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -40,6 +36,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     run.add_argument("--format", choices=FORMATS, default="table")
     run.set_defaults(func=cmd_run)
+    utdrag = subparsers.add_parser(
+        "registerutdrag", help="everything stored about one person (GDPR art. 15), logged"
+    )
+    utdrag.add_argument("--kommun", required=True, help="4-digit kommunkod")
+    utdrag.add_argument("--person", required=True, help="personnummer or a case reference")
+    utdrag.add_argument("--format", choices=("json", "html"), default="json")
+    utdrag.add_argument("--output", "-o", default=None, help="file (default: standard output)")
+    utdrag.add_argument("--actor", default=None, help="who produces it (default: login)")
+    utdrag.add_argument("--role", default="registrator", help="their role (access log)")
+    utdrag.add_argument("--purpose", default="begäran enligt GDPR art. 15", help="why")
+    utdrag.set_defaults(func=cmd_registerutdrag)
 
 
 RUN_COLUMNS = ("case_ref", "klass", "nyckel", "entries", "rule", "paragraph", "status")
@@ -113,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
-    from projections.retention import COLUMNS, plan_rows
+    from projections.retention import COLUMNS, kommun_events, plan_rows
 
     as_of = _args(args)
     settings = load_settings()
@@ -126,11 +133,44 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def kommun_events(store: CaseStore, kommun: str) -> list[CaseEvent]:
-    """Every event of ``kommun`` in the store (a full scan, decrypting each row once)."""
-    out: list[CaseEvent] = []
-    for row in store.stored_rows(by_position=True):
-        ev = store.decode(row.originator_id, row.version, row.topic, row.state, row.position)
-        if ev.kommun == kommun:
-            out.append(ev)
-    return out
+def cmd_registerutdrag(args: argparse.Namespace) -> int:
+    """Write the registerutdrag; every case it covers gets an access-log row first."""
+    import getpass
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from infra.audit.registerutdrag import PersonNotFound, registerutdrag, render_html
+    from infra.bootstrap import database, open_store
+    from infra.cli.errors import UsageError
+    from infra.config.clock import today_stockholm
+    from projections.view import open_view
+
+    if len(args.kommun) != 4 or not args.kommun.isdigit():
+        raise UsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (store, env):
+        try:
+            doc = registerutdrag(
+                store,
+                open_view(env),
+                args.kommun,
+                args.person,
+                who=args.actor or getpass.getuser(),
+                role=args.role,
+                purpose=args.purpose,
+                at=datetime.now(UTC),
+                as_of=today_stockholm(),
+                pseudonym_key=settings.keys.pseudonym,
+            )
+        except PersonNotFound as exc:
+            raise UsageError(str(exc)) from None
+    text = (
+        render_html(doc) if args.format == "html" else json.dumps(doc, ensure_ascii=False, indent=2)
+    )
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: {sum(len(c['events']) for c in doc['cases'])} events")
+    else:
+        print(text)
+    return 0

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from domain.retention import PERSONAKT, PLACERING, UTREDNING
-from infra.cli.gallring import kommun_events
 from infra.persistence.store import CaseStore
-from projections.retention import plan_rows
+from projections.retention import kommun_events, plan_rows
 from tests.domain.test_retention import Case, utredd_case
 
 KEY = b"p" * 32
