@@ -36,6 +36,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     run.add_argument("--format", choices=FORMATS, default="table")
     run.set_defaults(func=cmd_run)
+    arkiv = sub.add_parser("arkiv", help="E-ARK SIP of what is kept forever (before a run)")
+    arkiv.add_argument("--kommun", required=True, help="4-digit kommunkod")
+    arkiv.add_argument("--output", "-o", required=True, help="directory to write the package in")
+    arkiv.add_argument("--as-of", default=None, help="the day to judge (default: today)")
+    arkiv.add_argument("--actor", default=None, help="who exports (access log; default: login)")
+    arkiv.add_argument("--role", default="arkivarie", help="their role (access log)")
+    arkiv.set_defaults(func=cmd_arkiv)
     utdrag = subparsers.add_parser(
         "registerutdrag", help="everything stored about one person (GDPR art. 15), logged"
     )
@@ -174,3 +181,35 @@ def cmd_registerutdrag(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
+
+
+def cmd_arkiv(args: argparse.Namespace) -> int:
+    """Write the archival package and check its structure and digests before reporting it."""
+    import getpass
+    from pathlib import Path
+
+    from infra.bootstrap import database, open_store
+    from infra.ops.archive import check_package, export_kept
+
+    as_of = _args(args)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = load_settings()
+    with database(settings) as url, open_store(settings, url) as (store, _env):
+        result = export_kept(
+            store,
+            args.kommun,
+            out,
+            as_of=as_of,
+            who=args.actor or getpass.getuser(),
+            role=args.role,
+            pseudonym_key=settings.keys.pseudonym,
+        )
+    problems = check_package(result.path)
+    for p in problems:
+        print(f"FAIL {p}")
+    print(
+        f"{result.path}: {result.cases} case(s), {result.entries} kept entries, "
+        f"{result.files} files"
+    )
+    return 1 if problems else 0
