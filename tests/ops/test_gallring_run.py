@@ -162,3 +162,24 @@ def test_gallring_run_shreds_what_is_due_and_nothing_else(
 def vs1_readable(store: CaseStore) -> bool:
     first = store.case_events(case_id_for("1280", "VS-1"))[0]
     return bool(first.data["barn"]["personnummer"] == PNR_PLAIN)
+
+
+def test_entries_written_before_data_keys_are_counted_not_shredded(
+    store: CaseStore, pg_url: str, schema: str
+) -> None:
+    """A store recorded before this release holds identity and free text in clear (under the
+    kommun key only): the run cannot shred them and says how many are due."""
+    store.__dict__["data_keys"] = None  # the store as it wrote before data keys existed
+    backdated_store(store)
+    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+    upgraded = CaseStore(env=env)
+    try:
+        plan = plan_run(upgraded, "1280", AS_OF)
+        assert plan.targets == [] and plan.unsealed_due > 0
+        done = run(upgraded, "1280", "GN §1", as_of=AS_OF, now=NOW, apply=True)
+        assert (done.destroyed, done.events) == (0, 0)
+        first = upgraded.case_events(case_id_for("1280", "VS-1"))[0]
+        assert first.data["barn"]["personnummer"] == PNR_PLAIN  # still there: not gallrad
+        assert verify_store(upgraded).ok
+    finally:
+        upgraded.close()
