@@ -378,11 +378,26 @@ TRANSFER_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
 }
 EVENT_TYPES.update(TRANSFER_EVENT_TYPES)
 
-#: Types only barnflow itself writes (timers; the transfer's marker in the receiving stream); a
-#: calling system may not send them, and they start or meet no frist.
+# --- gallring (issue 16; docs/law.md §10): the record of a crypto-shredding run -----------------
+#: Written by ``barnflow gallring run --apply`` once per case and key bucket it destroyed: which
+#: class, under which rule and paragraph, by which gallringsbeslut, and the destroyed key's id.
+GALLRING_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    "gallring_verkstalld": {
+        "klass": _req("placering", "utredning", "personakt", "identitet"),
+        "regel": _req(),
+        "paragraf": _req(),
+        "gallringsbeslut": _req(),
+        "nyckel": _req(),
+    },
+}
+EVENT_TYPES.update(GALLRING_EVENT_TYPES)
+
+#: Types only barnflow itself writes (timers; the transfer's marker in the receiving stream; a
+#: gallring run's record); a calling system may not send them, and they start or meet no frist.
 SYSTEM_TYPES = frozenset(
     {"frist_overskriden", "evb_rapporteringsskyldighet_uppstod", "larm_aterkallat"}
     | {"arende_mottaget"}
+    | set(GALLRING_EVENT_TYPES)
 )
 #: Types that open a case.
 OPENING_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
