@@ -95,10 +95,14 @@ class CareState:
     """What the guards of the placed child need, folded from the events."""
 
     avvikningar: dict[str, Avvikning] = field(default_factory=dict)
+    #: The ground of the latest ansökan om vård (a dom that states none is judged by it).
+    ansokan_grund: str | None = None
 
     def apply(self, ev: CaseEvent) -> None:
         """Fold one (already checked) event."""
-        if ev.type == "avvikning_anmald":
+        if ev.type == "lvu_ansokan_inlamnad":
+            self.ansokan_grund = ev.data.get("grund")
+        elif ev.type == "avvikning_anmald":
             self.avvikningar[str(ev.data["avvikning_id"])] = Avvikning(ev.legal_date)
         elif ev.type == "avvikning_avslutad":
             self.avvikningar[str(ev.data["avvikning_id"])].ended = ev.legal_date
@@ -128,7 +132,7 @@ def check_care(s: CareState, case: _Case, ev: CaseEvent) -> None:
     elif t == "arende_avslutat":
         _g_close(s, ev)
     elif t in ("lvu_omhandertagande_beslutat", "lvu_ansokan_inlamnad", "lvu_dom"):
-        _g_lvu_age(case, ev)
+        _g_lvu_age(case, ev, s.ansokan_grund if t == "lvu_dom" else None)
     elif t in _PLACEMENT_RECORDS:
         bid = ev.data.get("beslut_id")
         if bid is not None and (bid not in case.beslut or not case.beslut[bid].is_placement):
@@ -180,7 +184,8 @@ def _g_close(s: CareState, ev: CaseEvent) -> None:
         )
 
 
-def _g_lvu_age(case: _Case, ev: CaseEvent) -> None:
+def _g_lvu_age(case: _Case, ev: CaseEvent, asked: str | None) -> None:
+    """``asked``: for a dom, the ground of the ansökan it answers (used when it states none)."""
     if case.fodelsedatum is None:
         return
     age = age_on(date.fromisoformat(case.fodelsedatum), ev.legal_date)
@@ -195,8 +200,8 @@ def _g_lvu_age(case: _Case, ev: CaseEvent) -> None:
         return
     if ev.type == "lvu_dom" and not lvu_care_ordered(ev.data.get("utfall", "")):
         return
-    grund = ev.data.get("grund")
     paragraf = str(ev.data.get("paragraf") or "")
+    grund = ev.data.get("grund") or (asked if not paragraf else None)
     hem_only = grund in ("hem", "anknytning") or (grund is None and paragraf == "2")
     if hem_only:
         _deny(

@@ -353,6 +353,17 @@ def test_a_dom_on_the_hem_ground_for_an_18_year_old_is_refused_under_both_acts()
     )
 
 
+def test_a_dom_without_its_ground_is_judged_by_the_ground_of_the_ansokan() -> None:
+    # born 2008-06-01: 18 in March 2027 (under 20: only the ground decides)
+    def dom_after(grund: str) -> CaseState:
+        ansokan = ev("lvu_ansokan_inlamnad", "2027-02-01", beslut_id="l1", grund=grund)
+        return fold([*_lvu_child("20080601238"), ansokan])
+
+    dom = ev("lvu_dom", "2027-03-01", utfall="bifall")
+    assert _refused(dom_after("hem"), dom, "2027-12-31") == "P-LVU-ALDER"
+    dom_after("eget_beteende").check(dom, D("2027-12-31"))
+
+
 def test_the_guards_of_the_placed_child_are_left_out_for_replayed_commands() -> None:
     state = _state(_lvu_child("20060104238"))
     late = ev("lvu_omhandertagande_beslutat", "2026-03-01", beslut_id="l1")
