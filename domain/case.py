@@ -229,7 +229,9 @@ class CaseState:
         decisions instead of refusing them, a transfer copies them as they were recorded, and a
         workflow replaying a command accepted before the guard existed accepts it again.
         ``care=False`` leaves out the guards of the placed child (``domain.case_care``: the LVU
-        age limits, avvikning) for a workflow replaying a command accepted before they existed.
+        age limits, avvikning) for a workflow replaying a command accepted before they existed;
+        recorded history (``lagrum=False``: an import, a transfer's copy) is not judged on the
+        LVU age limits either, like P-LAGRUM: it is what the kommun decided then.
         """
         day = ev.legal_date
         if day > today:
@@ -273,7 +275,7 @@ class CaseState:
         check_appeals(self.appeals, self, ev)
         check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
         if care:
-            check_care(self.care, self, ev)
+            check_care(self.care, self, ev, ages=lagrum)
         if lagrum:
             check_lagrum(ev)
 

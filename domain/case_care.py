@@ -122,8 +122,9 @@ def age_on(born: date, day: date) -> int:
     return years if add_years(born, years) <= day else years - 1
 
 
-def check_care(s: CareState, case: _Case, ev: CaseEvent) -> None:
-    """Raise ``RuleViolation`` if ``ev`` breaks a rule of the placed child; else return."""
+def check_care(s: CareState, case: _Case, ev: CaseEvent, *, ages: bool = True) -> None:
+    """Raise ``RuleViolation`` if ``ev`` breaks a rule of the placed child; else return.
+    ``ages=False`` (recorded history) leaves out the LVU age limits (P-LVU-ALDER)."""
     t = ev.type
     if t == "avvikning_anmald":
         _g_avvikning_anmald(s, case, ev)
@@ -132,7 +133,8 @@ def check_care(s: CareState, case: _Case, ev: CaseEvent) -> None:
     elif t == "arende_avslutat":
         _g_close(s, ev)
     elif t in ("lvu_omhandertagande_beslutat", "lvu_ansokan_inlamnad", "lvu_dom"):
-        _g_lvu_age(case, ev, s.ansokan_grund if t == "lvu_dom" else None)
+        if ages:
+            _g_lvu_age(case, ev, s.ansokan_grund if t == "lvu_dom" else None)
     elif t in _PLACEMENT_RECORDS:
         bid = ev.data.get("beslut_id")
         if bid is not None and (bid not in case.beslut or not case.beslut[bid].is_placement):

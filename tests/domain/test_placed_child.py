@@ -370,6 +370,17 @@ def test_the_guards_of_the_placed_child_are_left_out_for_replayed_commands() -> 
     state.check(late, D("2026-12-31"), care=False)
 
 
+def test_recorded_history_is_not_judged_on_age_but_on_avvikning() -> None:
+    """An import or a transfer's copy (``lagrum=False``) keeps what was decided then."""
+    state = _state(_lvu_child("20060104238"))
+    late = ev("lvu_omhandertagande_beslutat", "2026-03-01", beslut_id="l1")
+    state.check(late, D("2026-12-31"), lagrum=False)
+    missing = _state(_placement())
+    step = ev("avvikning_polis_underrattad", "2026-03-11", avvikning_id="x")
+    with pytest.raises(RuleViolation):
+        missing.check(step, D("2026-12-31"), lagrum=False)
+
+
 # --- E10, E16: reviews after the omhändertagande, under LVU 1990:52 and lag 2026:1600 -----------
 
 
