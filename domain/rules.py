@@ -1489,7 +1489,7 @@ CARE_RULES: tuple[Rule, ...] = (
         "V3",
         "Bedömning av omedelbart omhändertagande vid avvikning",
         ("avvikning_anmald",),
-        ("avvikning_lvu_bedomning_gjord", "lvu_omhandertagande_beslutat"),
+        ("avvikning_lvu_bedomning_gjord", "lvu_omhandertagande_beslutat", "avvikning_avslutad"),
         1,
         "days",
         old_ref=None,
