@@ -378,6 +378,51 @@ TRANSFER_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
 }
 EVENT_TYPES.update(TRANSFER_EVENT_TYPES)
 
+# --- the placed child (issue #15 B; docs/law.md §3 D1-D11, V1-V3) ---------------------------------
+#: How an avvikning ended: found, came back by itself, or ended otherwise (turned 18, moved
+#: abroad, the case moved); the yearly statistic counts each.
+AVVIKNING_UTFALL = ("aterfunnen", "atervand", "annat")
+#: What the nämnd records while a child is placed (SoL 2025:400 9 kap. 12 §, 22 kap. 7-12 §§;
+#: SoL 2001:453 6 kap. 7-7 c §§, 11 kap. 3-3 a §§) and when a placed child goes missing. Old
+#: histories never contain them, so every frist they start or meet is new.
+CARE_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    # the vårdplan or genomförandeplan agreed with (signed by) the vårdnadshavare / the young
+    # person: kommun policy D1A
+    "placeringsplan_godkand": {
+        "plan": _req("vardplan", "genomforandeplan"),
+        "beslut_id": _opt(),
+    },
+    # the socialsekreterare responsible for the child (22 kap. 12 §): a staff id, never a name
+    "socialsekreterare_utsedd": {"socialsekreterare_id": _req(), "beslut_id": _opt()},
+    # a personal visit where the child is placed (22 kap. 11 § 1-2, 12 § andra st.)
+    "barnet_besokt": {"enskilt_samtal": _req(kind="bool"), "beslut_id": _opt()},
+    "skolgang_kartlagd": {"beslut_id": _opt()},
+    "umgange_planerat": {"beslut_id": _opt()},
+    # utslussning and eftervård planned before the placement ends (D11V)
+    "utslussning_planerad": {"beslut_id": _opt()},
+    # the child went missing from the placement (avvikning) and what followed
+    "avvikning_anmald": {
+        "avvikning_id": _req(),
+        "beslut_id": _opt(),
+        "ensamkommande": _opt(kind="bool"),
+    },
+    "avvikning_polis_underrattad": {"avvikning_id": _req()},
+    "avvikning_migrationsverket_underrattat": {"avvikning_id": _req()},
+    "avvikning_lvu_bedomning_gjord": {
+        "avvikning_id": _req(),
+        "slutsats": _req("omhandertagande", "ej_omhandertagande", "vard_pagar"),
+    },
+    "avvikning_avslutad": {"avvikning_id": _req(), "utfall": _req(*AVVIKNING_UTFALL)},
+}
+EVENT_TYPES.update(CARE_EVENT_TYPES)
+#: An ensamkommande child (lag 2005:429): Migrationsverket is told of an avvikning (V2).
+for _etype in ("anmalan_mottagen", "ansokan_mottagen", "identitet_uppdaterad"):
+    EVENT_TYPES[_etype]["ensamkommande"] = _opt(kind="bool")
+#: The hälsoundersökning request (22 kap. 7 §) may record that the nämnd found it obehövligt.
+EVENT_TYPES["halsoundersokning_begard"]["obehovlig"] = _opt(kind="bool")
+#: A placement beslut that continues another past the child's 18th birthday (D11).
+EVENT_TYPES["beslut_fattat"]["fortsatter_beslut_id"] = _opt()
+
 # --- gallring (issue 16; docs/law.md §10): the record of a crypto-shredding run -----------------
 #: Written by ``barnflow gallring run --apply`` once per case and key bucket it destroyed: which
 #: class, under which rule and paragraph, by which gallringsbeslut, and the destroyed key's id.

@@ -68,6 +68,19 @@ _PLACEMENT_ONLY_TYPES: Final = frozenset(
         "vardnadsoverflyttning_overvagd",
         "lvu_placering_paborjad",
         "lvu_vardnadsoverflyttning_overvagd",
+        # what the nämnd records while the child is placed and when it goes missing from the
+        # placement (SoL 2025:400 22 kap. 7-12 §§; docs/law.md §3 D1-D11, V1-V3)
+        "placeringsplan_godkand",
+        "socialsekreterare_utsedd",
+        "barnet_besokt",
+        "skolgang_kartlagd",
+        "umgange_planerat",
+        "utslussning_planerad",
+        "avvikning_anmald",
+        "avvikning_polis_underrattad",
+        "avvikning_migrationsverket_underrattat",
+        "avvikning_lvu_bedomning_gjord",
+        "avvikning_avslutad",
     }
 )
 #: LVU events that carry out or review care outside the home: placement documents once the

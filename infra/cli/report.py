@@ -20,7 +20,13 @@ from typing import Any
 from infra.config.settings import load_settings
 
 FORMATS = ("table", "json", "csv", "document")
-PERIOD_FLAGS = {"as_of": "--as-of", "quarter": "--quarter", "half": "--half", "month": "--month"}
+PERIOD_FLAGS = {
+    "as_of": "--as-of",
+    "quarter": "--quarter",
+    "half": "--half",
+    "month": "--month",
+    "year": "--year",
+}
 
 
 class ReportUsageError(Exception):
