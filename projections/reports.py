@@ -25,6 +25,7 @@ from projections import (
     evb,
     frister,
     overklaganden,
+    placeringar,
     utan_delegation,
     utredning,
 )
@@ -198,6 +199,18 @@ def _overklaganden(
     return overklaganden.overklaganden(c, s, k, p, o.kommun_policy)
 
 
+def _placerade(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return placeringar.placerade_barn(c, s, k, p, u)
+
+
+def _kostnader(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return placeringar.placeringskostnader(c, s, k, p, u)
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -261,6 +274,20 @@ REPORTS: dict[str, ReportSpec] = {
             "Överklaganden som pågår",
             overklaganden.COLUMNS,
             _overklaganden,
+        ),
+        ReportSpec(
+            "placerade-barn",
+            "quarter",
+            "Placerade barn: bestånd och flöde",
+            placeringar.PLACERADE_COLUMNS,
+            _placerade,
+        ),
+        ReportSpec(
+            "placeringskostnader",
+            "quarter",
+            "Placeringskostnader",
+            placeringar.KOSTNAD_COLUMNS,
+            _kostnader,
         ),
     )
 }
