@@ -93,6 +93,8 @@ _PLACEMENT_FIELDS: dict[str, FieldSpec] = {
     "hem_undantag_skal": _opt(),
     "hem_undantag_beslutat_av": _opt(kind="delegat"),
     "sarskilda_skal": _opt(),
+    # the kommun the home lies in, when it is not the nämnd's own (HEM10)
+    "vistelsekommun": _opt(),
 }
 
 #: Every event type of docs/domain.md §4 with its data fields. Unknown fields are refused.
@@ -303,6 +305,7 @@ PLACEMENT_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "belopp_per_dygn": _opt(kind="number"),
         "hem_undantag_skal": _opt(),
         "hem_undantag_beslutat_av": _opt(kind="delegat"),
+        "vistelsekommun": _opt(),
     },
     "forsakringskassan_underrattad": {"anledning": _req(*FK_ANLEDNINGAR)},
     "vistelsekommun_underrattad": {"vistelsekommun": _req()},

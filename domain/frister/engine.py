@@ -19,6 +19,7 @@ from domain.frister import (
     lvu_vard,
     overflyttning,
     overklagande,
+    placering,
     samtycke,
     sol_anmalan,
     sol_beslut,
@@ -45,6 +46,8 @@ CHAPTERS: tuple[Callable[[Ctx], None], ...] = (
     # appeals (FL 2017:900) and transfers between kommuner (SoL 29 kap.)
     overklagande.frister,
     overflyttning.frister,
+    # the notifications that follow a placement in a named home (docs/law.md §10)
+    placering.frister,
 )
 
 _RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}

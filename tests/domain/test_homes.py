@@ -12,6 +12,7 @@ import pytest
 from domain.calendar import STOCKHOLM
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import CaseEvent, parse_event
+from domain.frister import compute_frister
 from domain.frister.hem import hem_larm, placed_in
 from domain.homes import HomeState, parse_home_event
 from domain.identity import luhn_check_digit
@@ -239,3 +240,35 @@ def test_medgivande_needs_the_approved_utredning() -> None:
         _home([CHECKED[0], ("medgivande_lamnat", date(2025, 2, 1), {"medgivande_id": "m"})])
     assert _rule(exc) == "HEM-MEDGIVANDE"
     assert _home([*CHECKED[:2], ("medgivande_lamnat", date(2025, 4, 1), {"medgivande_id": "m"})])
+
+
+def test_forsakringskassan_and_the_vistelsekommun_are_told() -> None:
+    """HEM9 at placement, move and return (due the day after, POL-FK-GENAST); HEM10 for a home
+    in another kommun, due the placement's own day; none for a placement without hem_id."""
+    events = [
+        *_case("familjehem"),
+        _ev("insats_verkstalld", date(2026, 3, 2), {"beslut_id": "b1", "hem_id": "FH-1",
+                                                    "vistelsekommun": "0180"}, 2),
+        _ev("vistelsekommun_underrattad", date(2026, 3, 1), {"vistelsekommun": "0180"}, 3),
+        _ev("forsakringskassan_underrattad", date(2026, 3, 3), {"anledning": "placering"}, 4),
+        _ev("placering_flyttad", date(2026, 6, 1), {"beslut_id": "b1", "hem_id": "FH-2"}, 5),
+        _ev("beslut_avslutat", date(2026, 9, 1), {"beslut_id": "b1", "orsak": "hemgang",
+                                                  "delegat": {"id": "d", "roll": "utskott"}}, 6),
+        _ev("forsakringskassan_underrattad", date(2026, 9, 4), {"anledning": "aterkomst"}, 7),
+    ]  # fmt: skip
+    found = {
+        (f.rule, f.trigger_date, f.due, f.status, f.fulfilled_date)
+        for f in compute_frister(events, date(2026, 12, 31))
+        if f.rule in ("HEM9", "HEM10")
+    }
+    assert found == {
+        ("HEM10", date(2026, 3, 2), date(2026, 3, 2), "met", date(2026, 3, 1)),
+        ("HEM9", date(2026, 3, 2), date(2026, 3, 3), "met", date(2026, 3, 3)),
+        ("HEM9", date(2026, 6, 1), date(2026, 6, 2), "overdue", None),
+        ("HEM9", date(2026, 9, 1), date(2026, 9, 2), "missed", date(2026, 9, 4)),
+    }
+    unnamed = [
+        *_case("familjehem"),
+        _ev("insats_verkstalld", date(2026, 3, 2), {"beslut_id": "b1"}, 2),
+    ]
+    assert not [f for f in compute_frister(unnamed, date(2026, 12, 31)) if f.rule.startswith("HEM")]
