@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import Recording
+from eventsourcing.application import AggregateNotFoundError
 
 from domain.calendar import legal_date
 from domain.errors import RuleViolation
@@ -28,9 +27,9 @@ from domain.events import CaseEvent
 from domain.homes import Home, HomeEvent, HomeState, hem_uuid_for, home_event_from_json
 from domain.ids import case_id_for
 from domain.placement import PLACEMENT_TYPES, Placement, check_placement, placements
-from infra.persistence.recorder import DIGESTS_KWARG
+from infra.persistence.recorder import chain_table_for
 from infra.persistence.schema import HOMES_APP
-from infra.persistence.store import CaseStore, chain_digest
+from infra.persistence.store import CaseStore, ChainedStore
 
 
 class HomeIdempotencyConflict(RuleViolation):
@@ -42,10 +41,15 @@ class HomeIdempotencyConflict(RuleViolation):
         )
 
 
-class HomeStore(Application[UUID]):
+class HomeStore(ChainedStore):
     """The homes' event store (same database, schema, cipher and recorder as ``CaseStore``)."""
 
     name = HOMES_APP
+    events_table = f"{HOMES_APP}_events"
+    chain_table = chain_table_for(f"{HOMES_APP}_events")
+
+    def locate(self, envelope: dict[str, Any]) -> str:
+        return f"{envelope.get('kommun')}/hem:{envelope.get('hem_id')}"
 
     def record(self, ev: HomeEvent, *, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
         """Append ``ev`` to its home once per idempotency key: (stored line, duplicate)."""
@@ -69,13 +73,6 @@ class HomeStore(Application[UUID]):
         out["position"] = last.notification.id
         out["recorded_at"] = domain_event.timestamp.isoformat()
         return out, False
-
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """The stream digests for the global chain (as ``CaseStore._record``)."""
-        processing_event.saved_kwargs[DIGESTS_KWARG] = [
-            chain_digest(dict(cast(Any, e).envelope)) for e in processing_event.events
-        ]
-        return super()._record(processing_event)
 
     def home(self, kommun: str, hem_id: str) -> Home | None:
         try:
