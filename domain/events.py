@@ -74,7 +74,8 @@ class FieldSpec:
 
     required: bool = True
     choices: tuple[str, ...] | None = None
-    kind: str = "str"  # str | bool | date | number | barn | delegat | kvartal | lvu_utfall | hem_id
+    #: str | bool | date | number | barn | delegat | kvartal | lvu_utfall | hem_id | kommunkod
+    kind: str = "str"
 
 
 def _req(*choices: str, kind: str = "str") -> FieldSpec:
@@ -94,7 +95,7 @@ _PLACEMENT_FIELDS: dict[str, FieldSpec] = {
     "hem_undantag_beslutat_av": _opt(kind="delegat"),
     "sarskilda_skal": _opt(),
     # the kommun the home lies in, when it is not the nämnd's own (HEM10)
-    "vistelsekommun": _opt(),
+    "vistelsekommun": _opt(kind="kommunkod"),
 }
 
 #: Every event type of docs/domain.md §4 with its data fields. Unknown fields are refused.
@@ -305,10 +306,10 @@ PLACEMENT_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "belopp_per_dygn": _opt(kind="number"),
         "hem_undantag_skal": _opt(),
         "hem_undantag_beslutat_av": _opt(kind="delegat"),
-        "vistelsekommun": _opt(),
+        "vistelsekommun": _opt(kind="kommunkod"),
     },
     "forsakringskassan_underrattad": {"anledning": _req(*FK_ANLEDNINGAR)},
-    "vistelsekommun_underrattad": {"vistelsekommun": _req()},
+    "vistelsekommun_underrattad": {"vistelsekommun": _req(kind="kommunkod")},
 }
 EVENT_TYPES.update(PLACEMENT_EVENT_TYPES)
 
@@ -676,7 +677,20 @@ def parse_hem_id(value: object, where: str = "data.hem_id") -> str:
     return text
 
 
-_CANONICAL = {"kvartal": parse_kvartal, "lvu_utfall": parse_lvu_utfall, "hem_id": parse_hem_id}
+def parse_kommunkod(value: object, where: str) -> str:
+    """A kommun's 4-digit kommunkod (the vistelsekommun of a placement, HEM10)."""
+    text = _text(value, where, max_len=4)
+    if not KOMMUN_RE.match(text):
+        raise EventValidationError(where, "must be a 4-digit kommunkod")
+    return text
+
+
+_CANONICAL = {
+    "kvartal": parse_kvartal,
+    "lvu_utfall": parse_lvu_utfall,
+    "hem_id": parse_hem_id,
+    "kommunkod": parse_kommunkod,
+}
 
 
 def _value(

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.case import CaseState, fold
+from domain.case import fold
 from domain.errors import EventValidationError, RuleViolation
-from domain.events import CaseEvent
+from domain.events import OPENING_TYPES, CaseEvent
 from domain.homes import ENSKILDA_HEM, HEMTYPER, HomeState
 
 #: POL-HEM-ID: a placement in a familjehem, jourhem, HVB or stödboende dated on or after this day
@@ -87,12 +87,11 @@ def placements(events: Iterable[CaseEvent]) -> list[Placement]:
     """Every placement in a case's events (in stream order), with its stays and end."""
     out: list[Placement] = []
     beslut: dict[str, dict[str, Any]] = {}
-    state = CaseState()
+    child = _Child()
     by_key: dict[str, Placement] = {}
     for ev in events:
-        state.apply(ev)
+        child.apply(ev)
         d, day, t = ev.data, ev.legal_date, ev.type
-        born = date.fromisoformat(state.fodelsedatum) if state.fodelsedatum else None
         if t == "beslut_fattat":
             beslut[d["beslut_id"]] = d
         elif t == "insats_verkstalld":
@@ -104,7 +103,7 @@ def placements(events: Iterable[CaseEvent]) -> list[Placement]:
                 continue  # a second verkställighet of the same beslut (after an avbrott)
             p = Placement(ev.kommun, ev.case_ref, key, "SoL", b["insats"], day)
             p.stays.append(Stay(day, d.get("hem_id"), b.get("belopp_per_dygn")))
-            _record(p, ev, born, state)
+            _record(p, ev, child)
             out.append(p)
             by_key[p.key] = p
         elif t == "lvu_placering_paborjad":
@@ -116,7 +115,7 @@ def placements(events: Iterable[CaseEvent]) -> list[Placement]:
             key = f"lvu:{d['placering_id']}"
             p = Placement(ev.kommun, ev.case_ref, key, "LVU", d["placering"], day)
             p.stays.append(Stay(day, d.get("hem_id"), d.get("belopp_per_dygn")))
-            _record(p, ev, born, state)
+            _record(p, ev, child)
             out.append(p)
             by_key[p.key] = p
         elif t == "placering_flyttad":
@@ -158,8 +157,28 @@ def _undantag(ev: CaseEvent) -> dict[str, Any]:
     }
 
 
-def _record(p: Placement, ev: CaseEvent, born: date | None, state: CaseState) -> None:
-    p.kon, p.fodelsedatum, p.enhet = state.kon, born, state.enhet
+@dataclass
+class _Child:
+    """The child and unit a placement is counted for, from the case's opening events only (a
+    fold that never fails: the frister engine reads placements from any accepted history, in
+    legal-date order)."""
+
+    kon: str | None = None
+    fodelsedatum: date | None = None
+    enhet: str | None = None
+
+    def apply(self, ev: CaseEvent) -> None:
+        if ev.type not in (*OPENING_TYPES, "identitet_uppdaterad"):
+            return
+        barn = ev.data.get("barn") or {}
+        self.kon = barn.get("kon", self.kon)
+        if barn.get("fodelsedatum"):
+            self.fodelsedatum = date.fromisoformat(barn["fodelsedatum"])
+        self.enhet = ev.data.get("enhet", self.enhet)
+
+
+def _record(p: Placement, ev: CaseEvent, child: _Child) -> None:
+    p.kon, p.fodelsedatum, p.enhet = child.kon, child.fodelsedatum, child.enhet
     if any(ev.data.get(f) is not None for f in UNDANTAG_FIELDS):
         p.undantag.append(_undantag(ev))
 
