@@ -19,15 +19,13 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import EventValidationError, RuleViolation
-from domain.frister.hem import hem_larm, placed_in
-from domain.homes import HOME_EVENT_TYPES, HomeState, parse_home_event
-from domain.placement import Placement
+from domain.homes import HOME_EVENT_TYPES, parse_home_event
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import ActorIn
 from infra.api.problems import Problem, rejection_problem
 from infra.api.services import Services
 from infra.config.clock import today_stockholm
-from infra.persistence.homes import homes_of, kommun_placements
+from infra.persistence.homes import homes_of, homes_report
 
 router = APIRouter(prefix="/homes", tags=["homes"])
 
@@ -87,44 +85,6 @@ async def post_home_command(
     )
 
 
-def _home_row(home: HomeState, placed: list[Placement], day: date) -> dict[str, Any]:
-    return {
-        **home.summary(day),
-        "placerade": [
-            {"case_ref": p.case_ref, "placering": p.key, "form": p.form, "sedan": _since(p, day)}
-            for p in sorted(placed_in(home, placed, day), key=lambda p: (p.case_ref, p.key))
-        ],
-        "larm": [a.to_json() for a in hem_larm(home, placed, day)],
-    }
-
-
-def _since(p: Placement, day: date) -> str:
-    return max(s.start for s in p.stays if s.start <= day).isoformat()
-
-
-def _homes(services: Services, kommun: str, day: date, hem_id: str | None) -> dict[str, Any]:
-    homes = homes_of(services.store).all_homes(kommun)
-    if hem_id is not None:
-        homes = [h for h in homes if h.hem_id == hem_id]
-        if not homes:
-            raise Problem(404, "not-found", f"no home {hem_id!r} in kommun {kommun}")
-    placed = kommun_placements(services.store, kommun)
-    rows = [_home_row(h, placed, day) for h in homes]
-    undantag = [
-        {"case_ref": p.case_ref, "placering": p.key, **u}
-        for p in sorted(placed, key=lambda p: (p.case_ref, p.key))
-        for u in p.undantag
-        if date.fromisoformat(u["datum"]) <= day and (hem_id is None or u["hem_id"] == hem_id)
-    ]
-    return {
-        "kommun": kommun,
-        "as_of": day.isoformat(),
-        "homes": rows,
-        "larm": [a for r in rows for a in r["larm"]],
-        "undantag": undantag,
-    }
-
-
 @router.get("/{kommun}", summary="The kommun's homes, placed children, alerts and exceptions")
 async def get_homes(
     kommun: Annotated[str, Path(pattern=r"^\d{4}$")],
@@ -148,3 +108,10 @@ async def get_home(
     principal.require_kommun(kommun)
     day = as_of or today_stockholm()
     return HomesOut.model_validate(await asyncio.to_thread(_homes, services, kommun, day, hem_id))
+
+
+def _homes(services: Services, kommun: str, day: date, hem_id: str | None) -> dict[str, Any]:
+    try:
+        return homes_report(services.store, kommun, day, hem_id)
+    except LookupError as exc:
+        raise Problem(404, "not-found", str(exc)) from None

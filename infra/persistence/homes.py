@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.calendar import legal_date
 from domain.errors import RuleViolation
 from domain.events import CaseEvent
+from domain.frister.hem import hem_larm, placed_in
 from domain.homes import Home, HomeEvent, HomeState, hem_uuid_for, home_event_from_json
 from domain.ids import case_id_for
 from domain.placement import PLACEMENT_TYPES, Placement, check_placement, placements
@@ -162,3 +163,47 @@ def homes_of(store: CaseStore) -> HomeStore:
             _HOMES[store] = homes
             weakref.finalize(store, homes.close)
         return homes
+
+
+def _home_row(home: HomeState, placed: list[Placement], day: date) -> dict[str, Any]:
+    return {
+        **home.summary(day),
+        "placerade": [
+            {"case_ref": p.case_ref, "placering": p.key, "form": p.form, "sedan": _since(p, day)}
+            for p in sorted(placed_in(home, placed, day), key=lambda p: (p.case_ref, p.key))
+        ],
+        "larm": [a.to_json() for a in hem_larm(home, placed, day)],
+    }
+
+
+def _since(p: Placement, day: date) -> str:
+    return max(s.start for s in p.stays if s.start <= day).isoformat()
+
+
+def homes_report(
+    store: CaseStore, kommun: str, day: date, hem_id: str | None = None
+) -> dict[str, Any]:
+    """The kommun's homes on legal date ``day`` (or one, ``LookupError`` if unknown): each with
+    its placed children (by case_ref) and alerts (HEM7, HEM8), and the placements made under a
+    recorded exception (POL-HEM-UNDANTAG): what ``GET /homes/{kommun}`` and ``barnflow homes
+    list`` show."""
+    homes = homes_of(store).all_homes(kommun)
+    if hem_id is not None:
+        homes = [h for h in homes if h.hem_id == hem_id]
+        if not homes:
+            raise LookupError(f"no home {hem_id!r} in kommun {kommun}")
+    placed = kommun_placements(store, kommun)
+    rows = [_home_row(h, placed, day) for h in homes]
+    undantag = [
+        {"case_ref": p.case_ref, "placering": p.key, **u}
+        for p in sorted(placed, key=lambda p: (p.case_ref, p.key))
+        for u in p.undantag
+        if date.fromisoformat(u["datum"]) <= day and (hem_id is None or u["hem_id"] == hem_id)
+    ]
+    return {
+        "kommun": kommun,
+        "as_of": day.isoformat(),
+        "homes": rows,
+        "larm": [a for r in rows for a in r["larm"]],
+        "undantag": undantag,
+    }
