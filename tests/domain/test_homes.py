@@ -272,3 +272,53 @@ def test_forsakringskassan_and_the_vistelsekommun_are_told() -> None:
         _ev("insats_verkstalld", date(2026, 3, 2), {"beslut_id": "b1"}, 2),
     ]
     assert not [f for f in compute_frister(unnamed, date(2026, 12, 31)) if f.rule.startswith("HEM")]
+
+
+def test_an_lvu_placement_is_judged_moved_and_ended_like_a_sol_one() -> None:
+    events = _case("familjehem")[:1]
+    lvu = _ev("lvu_placering_paborjad", date(2027, 2, 1),
+              {"placering_id": "p1", "placering": "jourhem", "hem_id": "FH-1"}, 5)  # fmt: skip
+    with pytest.raises(RuleViolation) as exc:
+        check_placement(events, lvu, _home(CHECKED))
+    assert _rule(exc) == "HEM3"  # FH-1 is a familjehem
+    jourhem = _home([("hem_registrerat", date(2025, 1, 1), {"hemtyp": "jourhem"})], "JH-1")
+    lvu = _ev("lvu_placering_paborjad", date(2027, 2, 1),
+              {"placering_id": "p1", "placering": "jourhem", "hem_id": "JH-1"}, 5)  # fmt: skip
+    with pytest.raises(RuleViolation) as exc:
+        check_placement(events, lvu, jourhem)
+    assert _rule(exc) == "HEM4"
+    move = _ev("placering_flyttad", date(2027, 3, 1), {"placering_id": "p1", "hem_id": "FH-1"}, 6)
+    with pytest.raises(RuleViolation) as exc:
+        check_placement(events, move, _home(CHECKED))
+    assert _rule(exc) == "HEM-FLYTT"  # no running placement p1 yet
+    history = [*events, lvu]
+    # a move keeps the placement's kind: a jourhem placement does not move to a familjehem
+    with pytest.raises(RuleViolation) as exc:
+        check_placement(history, move, _home(CHECKED))
+    assert _rule(exc) == "HEM3"
+    jh2 = _home(
+        [
+            ("hem_registrerat", date(2025, 1, 1), {"hemtyp": "jourhem"}),
+            ("familjehemsutredning_avslutad", date(2026, 1, 1), {"utredning_id": "u",
+                                                                 "utfall": "godkand"}),
+            *[("registerkontroll_gjord", date(2025, 3, 1), {"register": r})
+              for r in ("belastningsregistret", "misstankeregistret", "socialtjanstens_register")],
+        ],
+        "JH-2",
+    )  # fmt: skip
+    move = _ev("placering_flyttad", date(2027, 3, 1), {"placering_id": "p1", "hem_id": "JH-2"}, 6)
+    with pytest.raises(RuleViolation) as exc:
+        check_placement(history, move, jh2)
+    assert _rule(exc) == "HEM5"  # checked 2025-03-01..: ran out on 2027-03-01, the move's day
+    earlier = _ev(
+        "placering_flyttad", date(2027, 2, 28), {"placering_id": "p1", "hem_id": "JH-2"}, 6
+    )
+    assert check_placement(history, earlier, jh2) is not None
+    ended = _ev("lvu_vard_upphort", date(2027, 5, 1), {"delegat": {"id": "n", "roll": "namnd"}}, 7)
+    (p,) = placements([*history, earlier, ended])
+    assert (p.form, p.typ, p.end, [s.hem_id for s in p.stays]) == (
+        "LVU",
+        "jourhem",
+        date(2027, 5, 1),
+        ["JH-1", "JH-2"],
+    )
