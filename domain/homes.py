@@ -1,5 +1,5 @@
 """A home (familjehem, jourhem, HVB, stödboende) as its own record: its event contract, its state
-and the guards on its own stream (docs/domain.md §4.9, docs/law.md §10).
+and the guards on its own stream (docs/domain.md §4.11, docs/law.md §10).
 
 A home's stream holds no child identity: the utredning of the home and its outcome, the
 registerkontroller with their dates, medgivanden, the avtal with a konsulentstött familjehem and
