@@ -74,7 +74,9 @@ class FieldSpec:
 
     required: bool = True
     choices: tuple[str, ...] | None = None
-    kind: str = "str"  # str | label | bool | date | number | barn | delegat | kvartal | lvu_utfall
+    #: str | label | bool | date | number | barn | delegat | kvartal | lvu_utfall | hem_id |
+    #: kommunkod
+    kind: str = "str"
 
 
 #: A role label (``label`` kind): lower-case ASCII letters, digits and "_", at most 40.
@@ -88,6 +90,18 @@ def _req(*choices: str, kind: str = "str") -> FieldSpec:
 def _opt(*choices: str, kind: str = "str") -> FieldSpec:
     return FieldSpec(False, choices or None, kind)
 
+
+#: The optional fields of a placement (``insats_verkstalld`` of a placement beslut,
+#: ``lvu_placering_paborjad``): its home (``domain.placement``, POL-HEM-ID), a recorded exception
+#: to HEM4/HEM5 (who decided it and why, POL-HEM-UNDANTAG) and stödboende's särskilda skäl (HEM6).
+_PLACEMENT_FIELDS: dict[str, FieldSpec] = {
+    "hem_id": _opt(kind="hem_id"),
+    "hem_undantag_skal": _opt(),
+    "hem_undantag_beslutat_av": _opt(kind="delegat"),
+    "sarskilda_skal": _opt(),
+    # the kommun the home lies in, when it is not the nämnd's own (HEM10)
+    "vistelsekommun": _opt(kind="kommunkod"),
+}
 
 #: Every event type of docs/domain.md §4 with its data fields. Unknown fields are refused.
 EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
@@ -151,7 +165,10 @@ EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "belopp_per_dygn": _opt(kind="number"),
         "utredning_id": _opt(),
     },
-    "insats_verkstalld": {"beslut_id": _req()},
+    "insats_verkstalld": {
+        "beslut_id": _req(),
+        **_PLACEMENT_FIELDS,
+    },
     "verkstallighet_avbruten": {"beslut_id": _req(), "skal": _req()},
     "verkstallighet_aterupptagen": {"beslut_id": _req()},
     "beslut_avslutat": {"beslut_id": _req(), "orsak": _req()},
@@ -229,6 +246,8 @@ LVU2027_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "placering_id": _req(),
         "placering": _req(*LVU_PLACERINGAR),
         "beslut_id": _opt(),
+        **_PLACEMENT_FIELDS,
+        "belopp_per_dygn": _opt(kind="number"),
     },
     "lvu_vardnadsoverflyttning_overvagd": {"placering_id": _req(), "slutsats": _opt()},
     "lvu_forbud_beslutat": {
@@ -278,6 +297,26 @@ LVU2027_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     "insats_utan_samtycke_upphort": {"insats_id": _req()},
 }
 EVENT_TYPES.update(LVU2027_EVENT_TYPES)
+
+# --- a placement's home, its move and the notifications that follow it (issue 15, part A) -----
+#: Why Försäkringskassan is told of a placement (POL-FK-GENAST): it began, moved, or the child
+#: came home.
+FK_ANLEDNINGAR = ("placering", "flytt", "aterkomst")
+PLACEMENT_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    # omplacering: a running placement (SoL by beslut_id, LVU by placering_id) moves to hem_id
+    "placering_flyttad": {
+        "hem_id": _req(kind="hem_id"),
+        "beslut_id": _opt(),
+        "placering_id": _opt(),
+        "belopp_per_dygn": _opt(kind="number"),
+        "hem_undantag_skal": _opt(),
+        "hem_undantag_beslutat_av": _opt(kind="delegat"),
+        "vistelsekommun": _opt(kind="kommunkod"),
+    },
+    "forsakringskassan_underrattad": {"anledning": _req(*FK_ANLEDNINGAR)},
+    "vistelsekommun_underrattad": {"vistelsekommun": _req(kind="kommunkod")},
+}
+EVENT_TYPES.update(PLACEMENT_EVENT_TYPES)
 
 # --- delegation on every decision (issue 14; docs/delegationsordning.md, "Decision codes") ---
 #: The types that record a decision of the nämnd or of someone it delegated to: each may name
@@ -697,7 +736,32 @@ def lvu_care_ordered(value: object) -> bool:
         return str(value).lower() not in LVU_REJECTED
 
 
-_CANONICAL = {"kvartal": parse_kvartal, "lvu_utfall": parse_lvu_utfall}
+_HEM_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def parse_hem_id(value: object, where: str = "data.hem_id") -> str:
+    """A home's id (``domain.homes``): a short code of letters, digits and ``_.:-``, never a
+    name, so it may appear in a placement event that the workflow keeps."""
+    text = _text(value, where, max_len=64)
+    if not _HEM_ID_RE.match(text):
+        raise EventValidationError(where, "must be 1-64 letters, digits or _.:- (a code)")
+    return text
+
+
+def parse_kommunkod(value: object, where: str) -> str:
+    """A kommun's 4-digit kommunkod (the vistelsekommun of a placement, HEM10)."""
+    text = _text(value, where, max_len=4)
+    if not KOMMUN_RE.match(text):
+        raise EventValidationError(where, "must be a 4-digit kommunkod")
+    return text
+
+
+_CANONICAL = {
+    "kvartal": parse_kvartal,
+    "lvu_utfall": parse_lvu_utfall,
+    "hem_id": parse_hem_id,
+    "kommunkod": parse_kommunkod,
+}
 
 
 def _value(

@@ -81,6 +81,10 @@ _PLACEMENT_ONLY_TYPES: Final = frozenset(
         "avvikning_migrationsverket_underrattat",
         "avvikning_lvu_bedomning_gjord",
         "avvikning_avslutad",
+        # a move between homes and the notifications that follow a placement (docs/law.md §11)
+        "placering_flyttad",
+        "forsakringskassan_underrattad",
+        "vistelsekommun_underrattad",
     }
 )
 #: LVU events that carry out or review care outside the home: placement documents once the

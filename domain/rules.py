@@ -1499,6 +1499,49 @@ CARE_RULES: tuple[Rule, ...] = (
     ),
 )
 RULES = (*RULES, *CARE_RULES)
+# --- the notifications that follow a placement in a named home (issue 15, docs/law.md §11) -----
+P_FK_GENAST = UncertainPolicy(
+    "POL-FK-GENAST",
+    "dagen efter",
+    'Försäkringskassan underrättas "genast" när en placering börjar, flyttas eller upphör; '
+    "barnflow räknar genast som dagen efter händelsen. Skyldighetens lagrum finns inte i de "
+    "lagtexter barnflow kontrollerar mot (docs/law.md §11).",
+)
+PLACEMENT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "HEM9",
+        "Försäkringskassan underrättas om placering, omplacering och återkomst",
+        (
+            "insats_verkstalld",
+            "lvu_placering_paborjad",
+            "placering_flyttad",
+            "beslut_avslutat",
+            "lvu_vard_upphort",
+        ),
+        ("forsakringskassan_underrattad",),
+        1,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "POL-FK-GENAST"),
+        blocks_closing=False,
+        uncertain=(P_FK_GENAST,),
+        note="Bara placeringar som anger sitt hem (hem_id); uppfylld av en underrättelse med "
+        "samma anledning (placering, flytt, aterkomst).",
+    ),
+    Rule(
+        "HEM10",
+        "Vistelsekommunen informeras före placering i ett hem i en annan kommun",
+        ("insats_verkstalld", "lvu_placering_paborjad", "placering_flyttad"),
+        ("vistelsekommun_underrattad",),
+        0,
+        "same_day",
+        **_sol("6 kap. 6 a §", "22 kap. 6 §"),
+        blocks_closing=False,
+        note="Bara när placeringen anger en vistelsekommun som inte är nämndens egen; "
+        "informationen ska ges före beslutet, senast placeringsdagen.",
+    ),
+)
+RULES = (*RULES, *PLACEMENT_RULES)
 
 #: U-point policies that apply across the catalogue rather than to one rule.
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)

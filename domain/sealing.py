@@ -28,7 +28,18 @@ IDENTITY_FIELDS: Final = ("personnummer", "tillfalligt_id", "fodelsedatum")
 #: ``lagrum``, ``beslutstyp``, ``moment`` and ``grund`` stay readable: the fold and the reports'
 #: counts branch on them.
 TEXT_FIELDS: Final = frozenset(
-    {"skal", "satt", "slutsats", "orsak", "sokande", "syfte", "erbjudet"}
+    {
+        "skal",
+        "satt",
+        "slutsats",
+        "orsak",
+        "sokande",
+        "syfte",
+        "erbjudet",
+        # a placement's recorded exception and särskilda skäl (docs/domain.md §7.7)
+        "hem_undantag_skal",
+        "sarskilda_skal",
+    }
 )
 
 

@@ -26,6 +26,7 @@ from projections import (
     frister,
     overklaganden,
     placed,
+    placeringar,
     utan_delegation,
     utredning,
 )
@@ -211,6 +212,18 @@ def _kontinuitet(
     return placed.kontinuitet(c, s, k, p, u)
 
 
+def _placerade(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return placeringar.placerade_barn(c, s, k, p, u)
+
+
+def _kostnader(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return placeringar.placeringskostnader(c, s, k, p, u)
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -288,6 +301,20 @@ REPORTS: dict[str, ReportSpec] = {
             "Kontinuitet: byten av socialsekreterare per placering",
             placed.KONTINUITET_COLUMNS,
             _kontinuitet,
+        ),
+        ReportSpec(
+            "placerade-barn",
+            "quarter",
+            "Placerade barn: bestånd och flöde",
+            placeringar.PLACERADE_COLUMNS,
+            _placerade,
+        ),
+        ReportSpec(
+            "placeringskostnader",
+            "quarter",
+            "Placeringskostnader",
+            placeringar.KOSTNAD_COLUMNS,
+            _kostnader,
         ),
     )
 }

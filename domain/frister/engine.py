@@ -20,6 +20,7 @@ from domain.frister import (
     lvu_vard,
     overflyttning,
     overklagande,
+    placering,
     placering_krav,
     samtycke,
     sol_anmalan,
@@ -50,6 +51,8 @@ CHAPTERS: tuple[Callable[[Ctx], None], ...] = (
     # the placed child (issue #15 B): what a placement requires, the 18th birthday, avvikning
     placering_krav.frister,
     avvikning.frister,
+    # the notifications that follow a placement in a named home (docs/law.md §11)
+    placering.frister,
 )
 
 _RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}

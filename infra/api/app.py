@@ -21,6 +21,7 @@ from infra.api.routes_cases import router as cases_router
 from infra.api.routes_commands import router as commands_router
 from infra.api.routes_feed import router as feed_router
 from infra.api.routes_health import router as health_router
+from infra.api.routes_homes import router as homes_router
 from infra.api.routes_io import router as io_router
 from infra.api.routes_registerutdrag import router as registerutdrag_router
 from infra.api.routes_reports import router as reports_router
@@ -124,6 +125,7 @@ def create_app(services: Services | None) -> FastAPI:
         reports_router,
         io_router,
         webhooks_router,
+        homes_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

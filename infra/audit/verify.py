@@ -19,7 +19,7 @@ Findings name the event by case id, kommun/case_ref, version and position; never
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -27,11 +27,10 @@ from uuid import UUID
 from temporalio.client import Client
 
 from domain.aggregate import STREAM_GENESIS, stream_digest
-from domain.events import CaseEvent
 from domain.ids import workflow_id_for
 from infra.config.timeouts import OPS_RPC_TIMEOUT
 from infra.persistence.recorder import GENESIS, global_link
-from infra.persistence.store import CaseHead, CaseStore, StoredRow, chain_digest
+from infra.persistence.store import CaseHead, CaseStore, ChainedStore, StoredRow, chain_digest
 from infra.temporal.commands import child_pseudonym
 from workflows import search
 from workflows.messages import WORKFLOW_NAME
@@ -95,11 +94,7 @@ class VerifyReport:
         return not self.findings
 
 
-def _where(ev: CaseEvent | None) -> str | None:
-    return f"{ev.kommun}/{ev.case_ref}" if ev is not None else None
-
-
-def verify_streams(store: CaseStore) -> tuple[list[Finding], int, int]:
+def verify_streams(store: ChainedStore) -> tuple[list[Finding], int, int]:
     """Each stream: versions 1..n, digests recompute; reports the first bad event per stream."""
     findings: list[Finding] = []
     streams = events = 0
@@ -107,7 +102,7 @@ def verify_streams(store: CaseStore) -> tuple[list[Finding], int, int]:
     prev = STREAM_GENESIS
     expected_version = 1
     broken = False
-    last_ok: CaseEvent | None = None
+    last_ok: str | None = None
     for row in store.stored_rows():
         events += 1
         if row.originator_id != current:
@@ -132,13 +127,15 @@ def verify_streams(store: CaseStore) -> tuple[list[Finding], int, int]:
 
 
 def _check_row(
-    store: CaseStore, row: StoredRow, prev: str, expected_version: int, last_ok: CaseEvent | None
-) -> Finding | tuple[str, CaseEvent]:
+    store: ChainedStore, row: StoredRow, prev: str, expected_version: int, last_ok: str | None
+) -> Finding | tuple[str, str]:
+    """The row's digest and where it belongs (``kommun/case_ref``, ``kommun/hem:<id>``), or
+    the finding that breaks its stream."""
     ids: dict[str, Any] = {
         "case_id": str(row.originator_id),
         "version": row.version,
         "position": row.position,
-        "where": _where(last_ok),
+        "where": last_ok,
     }
     if row.version != expected_version:
         return Finding(
@@ -148,20 +145,20 @@ def _check_row(
         envelope = dict(store.domain_event(row).envelope)
     except (ValueError, KeyError, TypeError) as exc:
         return Finding("stream-chain", f"event cannot be read back ({exc})", **ids)
-    ev = store.decode(row.originator_id, row.version, row.topic, row.state, row.position)
-    ids["where"] = _where(ev)
+    where = store.locate(envelope)
+    ids["where"] = where
     digest = envelope.get("digest")
     if digest is None:
         if prev == STREAM_GENESIS:  # written before the chain existed: the chain starts later
-            return prev, ev
+            return prev, where
         return Finding("stream-chain", "digest missing inside a chained stream", **ids)
     if stream_digest(prev, envelope) != digest:
         return Finding("stream-chain", "content does not match its digest (altered)", **ids)
-    return str(digest), ev
+    return str(digest), where
 
 
 def verify_global(
-    store: CaseStore, expect: Checkpoint | None = None
+    store: ChainedStore, expect: Checkpoint | None = None
 ) -> tuple[list[Finding], Checkpoint]:
     """Positions 1..N all present once, each matching its chain link; returns the checkpoint.
 
@@ -290,7 +287,24 @@ async def running_case_workflows(client: Client, extra: str = "") -> dict[str, R
     return out
 
 
-def verify_store(store: CaseStore, expect: Checkpoint | None = None) -> VerifyReport:
+def verify_store(
+    store: CaseStore, expect: Checkpoint | None = None, homes: ChainedStore | None = None
+) -> VerifyReport:
+    """The cases' chains (and the checkpoint) and, given ``homes``, the homes' chains too: their
+    findings name the home (``where``: ``kommun/hem:<id>``) and count in ``streams``/``events``
+    (the checkpoint stays the cases' global chain)."""
     stream_findings, streams, events = verify_streams(store)
     global_findings, checkpoint = verify_global(store, expect)
-    return VerifyReport(stream_findings + global_findings, streams, events, checkpoint)
+    findings = stream_findings + global_findings
+    if homes is not None:
+        home_findings, home_streams, home_events = verify_streams(homes)
+        home_global, _ = verify_global(homes)
+        findings += home_findings + [_homes_chain(f) for f in home_global]
+        # a home's stream finding already says where: kommun/hem:<id>
+        streams, events = streams + home_streams, events + home_events
+    return VerifyReport(findings, streams, events, checkpoint)
+
+
+def _homes_chain(finding: Finding) -> Finding:
+    """A finding of the homes' global chain, told apart from the cases' one."""
+    return replace(finding, where=finding.where or "homes")

@@ -204,11 +204,27 @@ def _kommun_configs(conn: psycopg.Connection[Any], schema: str, env: Mapping[str
         conn.execute(stmt)
 
 
+#: The homes' application name: tables ``barnflow_hem_events`` and ``barnflow_hem_chain``.
+HOMES_APP = "barnflow_hem"
+
+
+def _homes(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The homes' record (issue 15, ``infra.persistence.homes``): ``barnflow_hem_events`` and
+    its chain, created by the homes' recorder like the cases' tables in the baseline."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    factory = InfrastructureFactory.construct(env=Environment(HOMES_APP, dict(env)))
+    recorder: Any = factory.application_recorder()
+    recorder.datastore.close()
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the tables of release b0a7168", _baseline),
     Migration(2, "kommun_config: every version of every kommun configuration", _kommun_configs),
+    Migration(3, "barnflow_hem: the homes' events and their hash chain", _homes),
 )
 LATEST = MIGRATIONS[-1].version
 

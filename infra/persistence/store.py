@@ -157,7 +157,101 @@ def _appended(case_id: UUID, stored: Recording[UUID]) -> AppendResult:
     )
 
 
-class CaseStore(Application[UUID]):
+class ChainedStore(Application[UUID]):
+    """What every barnflow event store shares: its rows' per-stream digests handed to the
+    recorder for the global chain (``_record``), and the undecoded reads ``audit verify`` and
+    key rotation scan. The cases' store and the homes' store (``infra.persistence.homes``) are
+    the two; each has its own events and chain tables, named after the application."""
+
+    #: ``<name>_events`` and ``<name>_chain`` (``infra.persistence.recorder``)
+    events_table = EVENTS_TABLE
+    chain_table = CHAIN_TABLE
+
+    def locate(self, envelope: dict[str, Any]) -> str:
+        """Where an event belongs, for a finding: ``kommun/case_ref``."""
+        return f"{envelope.get('kommun')}/{envelope.get('case_ref')}"
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Hand the recorder each event's stream digest, read before the event is encrypted.
+
+        Every save (``record``, a bulk load) passes through here, so the global chain
+        (``infra.persistence.recorder``) always links plaintext digests and survives key rotation.
+        """
+        processing_event.saved_kwargs[DIGESTS_KWARG] = [
+            chain_digest(dict(cast(Any, e).envelope)) for e in processing_event.events
+        ]
+        return super()._record(processing_event)
+
+    def domain_event(self, row: StoredRow) -> Any:
+        """Decrypt one stored row into eventsourcing's domain event (raises ValueError if the
+        bytes were damaged: AES-GCM authenticates them)."""
+        return self.mapper.to_domain_event(
+            StoredEvent(row.originator_id, row.version, row.topic, row.state)
+        )
+
+    def stored_rows(self, *, by_position: bool = False) -> Iterator[StoredRow]:
+        """Every stored row, undecoded, by stream and version (or by position), streamed.
+
+        For audit and ops scans over the whole record: a server-side cursor keeps memory flat.
+        """
+        order = "notification_id" if by_position else "originator_id, originator_version"
+        query = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state, notification_id "
+            "FROM {}.{} ORDER BY " + order
+        ).format(sql.Identifier(self._schema), sql.Identifier(self.events_table))
+        with self._connect() as conn, conn.transaction(), conn.cursor(name="bf_scan") as cur:
+            cur.itersize = 2000
+            cur.execute(query)
+            for row in cur:
+                yield StoredRow(
+                    row["originator_id"],
+                    int(row["originator_version"]),
+                    str(row["topic"]),
+                    bytes(row["state"]),
+                    int(row["notification_id"]),
+                )
+
+    def chain_rows(self) -> Iterator[ChainRow]:
+        """The global hash chain (infra.persistence.recorder) in position order, streamed."""
+        query = sql.SQL(
+            "SELECT position, originator_id, originator_version, event_digest, digest "
+            "FROM {}.{} ORDER BY position"
+        ).format(sql.Identifier(self._schema), sql.Identifier(self.chain_table))
+        with self._connect() as conn, conn.transaction(), conn.cursor(name="bf_chain") as cur:
+            cur.itersize = 2000
+            cur.execute(query)
+            for row in cur:
+                yield ChainRow(
+                    int(row["position"]),
+                    row["originator_id"],
+                    int(row["originator_version"]),
+                    str(row["event_digest"]),
+                    str(row["digest"]),
+                )
+
+    def max_position(self) -> int:
+        return int(self.recorder.max_notification_id() or 0)
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema of the store (its side tables live there too)."""
+        return self._schema
+
+    def pooled_connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """An autocommit connection from the store's pool, for side tables (ops bookkeeping)."""
+        return self._connect()
+
+    @property
+    def _schema(self) -> str:
+        return str(self.env.get("POSTGRES_SCHEMA") or "public")
+
+    def _connect(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A pooled connection from the recorder's datastore (no extra pool per process)."""
+        recorder = cast(PostgresApplicationRecorder, self.recorder)
+        return recorder.datastore.get_connection()
+
+
+class CaseStore(ChainedStore):
     """The barnflow event store (one stream per case)."""
 
     name = APP_NAME
@@ -218,17 +312,6 @@ class CaseStore(Application[UUID]):
             event=original.to_json(),
             duplicate=True,
         )
-
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Hand the recorder each event's stream digest, read before the event is encrypted.
-
-        Every save (``record``, a bulk load) passes through here, so the global chain
-        (``infra.persistence.recorder``) always links plaintext digests and survives key rotation.
-        """
-        processing_event.saved_kwargs[DIGESTS_KWARG] = [
-            chain_digest(dict(cast(Any, e).envelope)) for e in processing_event.events
-        ]
-        return super()._record(processing_event)
 
     def record_batch(
         self, events: Sequence[CaseEvent], *, now: datetime | None = None, lagrum: bool = True
@@ -367,13 +450,6 @@ class CaseStore(Application[UUID]):
             rows = conn.execute(query, params).fetchall()
         return [self._decode_row(row) for row in rows]
 
-    def domain_event(self, row: StoredRow) -> Any:
-        """Decrypt one stored row into eventsourcing's domain event (raises ValueError if the
-        bytes were damaged: AES-GCM authenticates them)."""
-        return self.mapper.to_domain_event(
-            StoredEvent(row.originator_id, row.version, row.topic, row.state)
-        )
-
     def _decode_row(self, row: Any) -> CaseEvent:
         return self.decode(
             row["originator_id"],
@@ -413,46 +489,6 @@ class CaseStore(Application[UUID]):
             rows = conn.execute(query, [after, limit]).fetchall()
         return [self._decode_row(row) for row in rows]
 
-    def stored_rows(self, *, by_position: bool = False) -> Iterator[StoredRow]:
-        """Every stored row, undecoded, by stream and version (or by position), streamed.
-
-        For audit and ops scans over the whole record: a server-side cursor keeps memory flat.
-        """
-        order = "notification_id" if by_position else "originator_id, originator_version"
-        query = sql.SQL(
-            "SELECT originator_id, originator_version, topic, state, notification_id "
-            "FROM {}.{} ORDER BY " + order
-        ).format(sql.Identifier(self._schema), sql.Identifier(EVENTS_TABLE))
-        with self._connect() as conn, conn.transaction(), conn.cursor(name="bf_scan") as cur:
-            cur.itersize = 2000
-            cur.execute(query)
-            for row in cur:
-                yield StoredRow(
-                    row["originator_id"],
-                    int(row["originator_version"]),
-                    str(row["topic"]),
-                    bytes(row["state"]),
-                    int(row["notification_id"]),
-                )
-
-    def chain_rows(self) -> Iterator[ChainRow]:
-        """The global hash chain (infra.persistence.recorder) in position order, streamed."""
-        query = sql.SQL(
-            "SELECT position, originator_id, originator_version, event_digest, digest "
-            "FROM {}.{} ORDER BY position"
-        ).format(sql.Identifier(self._schema), sql.Identifier(CHAIN_TABLE))
-        with self._connect() as conn, conn.transaction(), conn.cursor(name="bf_chain") as cur:
-            cur.itersize = 2000
-            cur.execute(query)
-            for row in cur:
-                yield ChainRow(
-                    int(row["position"]),
-                    row["originator_id"],
-                    int(row["originator_version"]),
-                    str(row["event_digest"]),
-                    str(row["digest"]),
-                )
-
     def case_heads(self) -> list[CaseHead]:
         """One summary per case: opening event, last position, last recorded time, closed.
 
@@ -472,27 +508,6 @@ class CaseStore(Application[UUID]):
             if ev.type in CLOSING_TYPES:
                 current.closed = True
         return heads
-
-    def max_position(self) -> int:
-        return int(self.recorder.max_notification_id() or 0)
-
-    @property
-    def schema(self) -> str:
-        """The PostgreSQL schema of the store (its side tables live there too)."""
-        return self._schema
-
-    def pooled_connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
-        """An autocommit connection from the store's pool, for side tables (ops bookkeeping)."""
-        return self._connect()
-
-    @property
-    def _schema(self) -> str:
-        return str(self.env.get("POSTGRES_SCHEMA") or "public")
-
-    def _connect(self) -> AbstractContextManager[psycopg.Connection[Any]]:
-        """A pooled connection from the recorder's datastore (no extra pool per process)."""
-        recorder = cast(PostgresApplicationRecorder, self.recorder)
-        return recorder.datastore.get_connection()
 
 
 @dataclass(frozen=True)

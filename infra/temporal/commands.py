@@ -22,12 +22,14 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from domain.case import fold
-from domain.errors import RuleViolation
+from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
+from domain.placement import PLACEMENT_TYPES
 from infra.config.settings import Settings
 from infra.config.timeouts import START_RPC_TIMEOUT
+from infra.persistence.homes import homes_of, judge_placement
 from infra.persistence.kommun_config import versions_in
 from infra.persistence.store import CaseStore
 from infra.temporal.rejections import CommandRejected
@@ -177,6 +179,11 @@ async def send_command(
     # read on the API's event loop would stall every other request meanwhile
     child = child_pseudonym(await asyncio.to_thread(opening_event, ev, store), pseudonym_key)
     wid = workflow_id_for(ev.kommun, child)
+    if ev.type in PLACEMENT_TYPES:  # H1-H6: the home as recorded on the placement's date
+        try:
+            await asyncio.to_thread(judge_placement, store, homes_of(store), ev)
+        except (RuleViolation, EventValidationError) as exc:
+            raise CommandRejected(exc) from None
     try:
         if ev.type in OPENING_TYPES:
             recorded = await asyncio.to_thread(_recorded_if_open, store, ev)

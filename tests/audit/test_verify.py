@@ -143,3 +143,45 @@ def test_chain_survives_key_rotation_and_still_names_an_altered_row(
         assert report.findings[1].problem == "event does not match its chain link"
     finally:
         store.close()
+
+
+def _home_line(hem_id: str, etype: str, data: dict[str, object], key: str) -> dict[str, object]:
+    body = line(etype, data, at=NOW, key=key)
+    body.pop("case_ref")
+    return {**body, "hem_id": hem_id}
+
+
+def test_the_homes_chains_are_verified_and_an_altered_home_event_is_named(
+    store: CaseStore, pg_url: str, schema: str
+) -> None:
+    """The homes' stream (issue 15) has its own per-stream and global chains: verified with
+    the cases', and a changed byte in a home's registerkontroll names the home, not a child."""
+    from domain.homes import hem_uuid_for, parse_home_event
+    from infra.persistence.homes import homes_of
+
+    _fill(store)
+    homes = homes_of(store)
+    for key, (etype, data) in enumerate(
+        (
+            ("hem_registrerat", {"hemtyp": "familjehem"}),
+            ("registerkontroll_gjord", {"register": "belastningsregistret"}),
+            ("registerkontroll_gjord", {"register": "misstankeregistret"}),
+        )
+    ):
+        homes.record(parse_home_event(_home_line("FH-7", etype, data, f"h{key}")))
+    report = verify_store(store, homes=homes)
+    assert report.ok, [f.line() for f in report.findings]
+    assert (report.streams, report.events, report.checkpoint.position) == (3, 11, 8)
+    _sql(
+        pg_url,
+        schema,
+        "UPDATE {s}.barnflow_hem_events SET state = overlay(state placing "
+        "decode(lpad(to_hex(get_byte(state, 40) # 1), 2, '0'), 'hex') from 41 for 1) "
+        "WHERE originator_id = %s AND originator_version = 2",
+        hem_uuid_for("1280", "FH-7"),
+    )
+    altered = verify_store(store, homes=homes)
+    first = altered.findings[0]
+    assert (first.check, first.version, first.where) == ("stream-chain", 2, "1280/hem:FH-7")
+    assert any(f.check == "global-chain" and f.where == "homes" for f in altered.findings)
+    assert verify_store(store).ok  # the cases' own record is untouched

@@ -31,6 +31,8 @@ EXPECTED_IDS = {
     "E14", "E16", "E17", "N1", "N2", "N3",
     # ordförandebeslut recorded by a decision's judgement (docs/delegationsordning.md)
     "E18",
+    # the notifications that follow a placement in a named home (docs/law.md §11)
+    "HEM9", "HEM10",
     # appeals (FL 2017:900) and transfers between kommuner (SoL 29 kap.)
     "O1", "O2", "H4", "B8",
     # the placed child (issue #15 B): what a placement requires, the 18th birthday, avvikning

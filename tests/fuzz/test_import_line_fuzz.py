@@ -40,6 +40,7 @@ def _valid_value(spec: FieldSpec) -> Any:
         "kvartal": "2025Q1",
         "lvu_utfall": "bifall",
         "label": "vardnadshavare_1",
+        "kommunkod": "0180",
     }.get(spec.kind, "x-1")
 
 

@@ -91,6 +91,14 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("avvikningar", "2026"),
         ("kontinuitet", "2026-11-01"),
     ),
+    #: four placements: an omplacering, an open HVB, a jourhem overlapping the familjehem that
+    #: follows it (double cost), a stödboende at 16 (placeringar.md)
+    "placeringar": (
+        ("placerade-barn", "2026Q2"),
+        ("placerade-barn", "2026Q3"),
+        ("placeringskostnader", "2026Q2"),
+        ("placeringskostnader", "2026Q3"),
+    ),
     #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
     "lvu2027": (
         ("frister", "2026-12-20"),
