@@ -14,6 +14,12 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
 
 from infra.api import problems
+from infra.api.contract import (
+    contract_schemas,
+    report_schemas,
+    webhook_schemas,
+    webhooks_section,
+)
 from infra.api.limits import BodyLimit
 from infra.api.models import ProblemOut
 from infra.api.problems import PROBLEM_MEDIA_TYPE
@@ -70,8 +76,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas["ProblemOut"] = ProblemOut.model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
-    for name in ("HTTPValidationError", "ValidationError"):
+    for name in ("HTTPValidationError", "ValidationError", "ActorIn"):
         schemas.pop(name, None)
+    # the event contract, typed per event type from domain.events (infra/api/contract.py):
+    # replaces the loose runtime shapes of CommandIn and Event (parse_event validates values)
+    schemas.update(contract_schemas())
+    schemas.update(report_schemas())
+    schemas.update(webhook_schemas())
+    spec["webhooks"] = webhooks_section()
+    spec["components"]["schemas"] = dict(sorted(schemas.items()))
     problem = {PROBLEM_MEDIA_TYPE: {"schema": _problem_schema_ref()}}
     for path, item in spec.get("paths", {}).items():
         for op in item.values():

@@ -42,16 +42,20 @@ class CommandIn(_Strict):
 
 class Event(BaseModel):
     """A stored event: the §4 line plus ``case_id``, ``position``, ``recorded_at`` [, digest]
-    and, for a decision, ``delegation``: its judgement against the delegationsordning."""
+    and, for a decision, ``delegation``: its judgement against the delegationsordning.
+
+    The runtime shape only; docs/openapi.json types it per event type (``infra.api.contract``).
+    ``actor``, ``idempotency_key`` and ``data`` are null for a caller without content rights
+    (an operator reading the feed)."""
 
     model_config = ConfigDict(extra="allow")
     kommun: str
     case_ref: str
     type: str
     occurred_at: str
-    actor: dict[str, str]
-    idempotency_key: str
-    data: dict[str, Any]
+    actor: dict[str, str] | None = None
+    idempotency_key: str | None = None
+    data: dict[str, Any] | None = None
     case_id: str | None = None
     position: int | None = None
     recorded_at: str | None = None

@@ -44,15 +44,15 @@ def visible(services: Services, principal: Principal, events: list[CaseEvent]) -
 
 
 def _metadata(e: CaseEvent) -> dict[str, Any]:
-    """What an operator may see of an event: no actor, no data."""
+    """What an operator may see of an event: no actor, no key, no data (null in the answer)."""
     return {
         "kommun": e.kommun,
         "case_ref": e.case_ref,
         "type": e.type,
         "occurred_at": e.occurred_at.isoformat(),
-        "actor": {},
-        "idempotency_key": "",
-        "data": {},
+        "actor": None,
+        "idempotency_key": None,
+        "data": None,
         "case_id": str(case_id_for(e.kommun, e.case_ref)),
         "position": e.position,
         "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None,
