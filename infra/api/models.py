@@ -33,7 +33,11 @@ class CommandIn(_Strict):
 
     kommun: str = Field(pattern=r"^\d{4}$", examples=["1280"])
     case_ref: str = Field(min_length=1, max_length=128, examples=["VS-2026-00417"])
-    type: CommandType
+    type: str = Field(
+        min_length=1,
+        max_length=64,
+        description="the event type; an unknown one is answered with the closest known types",
+    )
     occurred_at: str = Field(min_length=1, max_length=64, examples=["2026-03-02T09:15:00+01:00"])
     actor: ActorIn
     idempotency_key: str = Field(min_length=1, max_length=200)

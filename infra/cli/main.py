@@ -23,7 +23,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from infra.cli import api, audit, keys, kommun, ops, projections, report, rules, setup
-from infra.cli.errors import UsageError, database_unavailable, first_line
+from infra.cli.errors import UsageError, bilingual, database_unavailable, first_line
 from infra.config.settings import SettingsError, load_settings
 from infra.config.timeouts import (
     DB_STATEMENT_API,
@@ -319,7 +319,10 @@ def _run(args: argparse.Namespace) -> int:
 
         setup_telemetry()
         return int(args.func(args))
-    except (SettingsError, UsageError, NotReady) as exc:
+    except UsageError as exc:  # a refused input line also in Swedish, as the API answers it
+        print(f"barnflow: {bilingual(str(exc))}", file=sys.stderr)
+        return 2
+    except (SettingsError, NotReady) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
     except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace
