@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.cloudevents import MEDIA_TYPE as CLOUDEVENTS_MEDIA_TYPE
 from domain.event_docs import TYPE_DOCS, example_data, field_doc
 from domain.events import (
     ENVELOPE_FIELDS,
@@ -344,11 +345,38 @@ def report_schemas() -> dict[str, dict[str, Any]]:
 
 
 def webhook_schemas() -> dict[str, dict[str, Any]]:
-    """The body barnflow POSTs to a subscriber (``activities.webhooks``)."""
+    """The bodies barnflow POSTs to a subscriber (``activities.webhooks``) and the feed's
+    CloudEvents (``domain.cloudevents``)."""
     return {
+        "CloudEvent": {
+            "type": "object",
+            "description": "A stored event as a CloudEvents 1.0 event (structured JSON mode)",
+            "properties": {
+                "specversion": {"type": "string", "const": "1.0"},
+                "id": {
+                    "type": "string",
+                    "pattern": r"^[1-9]\d*$",
+                    "description": "the event's gap-free position (the same on every retry)",
+                },
+                "source": {
+                    "type": "string",
+                    "pattern": r"^/barnflow/kommun/\d{4}$",
+                    "description": "the kommun: /barnflow/kommun/<kommunkod>",
+                },
+                "type": {"type": "string", "enum": list(EVENT_TYPES)},
+                "subject": {"type": "string", "description": "the case's reference (case_ref)"},
+                "time": {"type": "string", "format": "date-time", "description": "occurred_at"},
+                "datacontenttype": {"type": "string", "const": "application/json"},
+                "data": _ref("Event"),
+            },
+            "required": ["specversion", "id", "source", "type", "subject", "time", "data"],
+            "additionalProperties": False,
+        },
         "WebhookDelivery": {
             "type": "object",
-            "description": "One delivered event (at least once: de-duplicate by position)",
+            "description": "The deprecated barnflow-v1 body (subscriptions with format "
+            "barnflow-v1; docs/api.md): one event, de-duplicate by position",
+            "deprecated": True,
             "properties": {
                 "subscription_id": {"type": "string", "format": "uuid"},
                 "position": {"type": "integer", "minimum": 1},
@@ -356,30 +384,41 @@ def webhook_schemas() -> dict[str, dict[str, Any]]:
             },
             "required": ["subscription_id", "position", "event"],
             "additionalProperties": False,
-        }
+        },
     }
 
 
 def webhooks_section() -> dict[str, Any]:
     """OpenAPI 3.1 ``webhooks``: what a subscriber receives and must answer."""
     header = {"required": True, "schema": {"type": "string"}}
+    legacy = {**header, "required": False, "deprecated": True}
     return {
         "caseEvent": {
             "post": {
                 "summary": "One event of a subscribed type, POSTed to the subscription's url",
-                "description": "Signed with the subscription's secret: HMAC-SHA256 over "
-                "`<X-Barnflow-Timestamp>.<body>` as `X-Barnflow-Signature: sha256=<hex>`. "
-                "Answer 2xx to acknowledge; anything else (or no answer) is retried with "
-                "backoff. See docs/integration.md.",
+                "description": "A CloudEvents 1.0 event (Content-Type "
+                "application/cloudevents+json), or the deprecated barnflow-v1 body for a "
+                "subscription in that format. Signed per Standard Webhooks with the "
+                "subscription's signing_secret (webhook-id, webhook-timestamp, "
+                "webhook-signature: verify with any Standard Webhooks library); the "
+                "X-Barnflow-* headers of the barnflow-v1 scheme are sent as well while it is "
+                "deprecated. Answer 2xx to acknowledge; anything else (or no answer) is retried "
+                "with backoff, so de-duplicate by webhook-id. See docs/integration.md.",
                 "operationId": "receiveCaseEvent",
                 "parameters": [
-                    {"name": "X-Barnflow-Timestamp", "in": "header", **header},
-                    {"name": "X-Barnflow-Position", "in": "header", **header},
-                    {"name": "X-Barnflow-Signature", "in": "header", **header},
+                    {"name": "webhook-id", "in": "header", **header},
+                    {"name": "webhook-timestamp", "in": "header", **header},
+                    {"name": "webhook-signature", "in": "header", **header},
+                    {"name": "X-Barnflow-Timestamp", "in": "header", **legacy},
+                    {"name": "X-Barnflow-Position", "in": "header", **legacy},
+                    {"name": "X-Barnflow-Signature", "in": "header", **legacy},
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": _ref("WebhookDelivery")}},
+                    "content": {
+                        CLOUDEVENTS_MEDIA_TYPE: {"schema": _ref("CloudEvent")},
+                        "application/json": {"schema": _ref("WebhookDelivery")},
+                    },
                 },
                 "responses": {"200": {"description": "received (any 2xx)"}},
             }

@@ -258,6 +258,9 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Unit = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
 
 
+WebhookFormat = Literal["cloudevents", "barnflow-v1"]
+
+
 class WebhookIn(_Strict):
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\x00-\x20\x7f]+$")
     event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPE_NAMES))
@@ -266,6 +269,11 @@ class WebhookIn(_Strict):
         min_length=1,
         max_length=100,
         description="only cases of these enheter (default: the caller's units; none = all)",
+    )
+    format: WebhookFormat = Field(
+        default="cloudevents",
+        description="the body: a CloudEvents 1.0 event (structured JSON, the default) or the "
+        "deprecated barnflow-v1 body {subscription_id, position, event} (docs/api.md)",
     )
 
 
@@ -277,8 +285,14 @@ class WebhookOut(BaseModel):
     units: list[str] = Field(description="the enheter whose cases it receives; empty = all")
     active: bool
     after_position: int
+    format: WebhookFormat = "barnflow-v1"
     secret: str | None = Field(
         default=None, description="HMAC-SHA256 key; returned only when the subscription is created"
+    )
+    signing_secret: str | None = Field(
+        default=None,
+        description="the same key as a Standard Webhooks secret (whsec_<base64>) for the "
+        "webhook-signature header; returned only when the subscription is created",
     )
 
 

@@ -12,9 +12,11 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Header, Query, Response
 
 from domain.case import fold
+from domain.cloudevents import BATCH_MEDIA_TYPE, cloud_event
 from domain.events import CaseEvent
 from domain.ids import case_id_for
 from infra.api.access import log_access
@@ -77,7 +79,30 @@ def _page(
     return out, last
 
 
-@router.get("/events", summary="The event feed after a position (long-poll with wait)")
+@router.get(
+    "/events",
+    summary="The event feed after a position (long-poll with wait)",
+    response_model=FeedOut,
+    responses={
+        200: {
+            "description": "the page; with `Accept: application/cloudevents-batch+json` a "
+            "CloudEvents 1.0 batch (a JSON array), the page's last_position and head in the "
+            "headers Barnflow-Last-Position and Barnflow-Head",
+            "content": {
+                BATCH_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/CloudEvent"},
+                    }
+                }
+            },
+            "headers": {
+                "Barnflow-Last-Position": {"schema": {"type": "string"}},
+                "Barnflow-Head": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 async def event_feed(
     *,
     services: ServicesDep,
@@ -86,7 +111,11 @@ async def event_feed(
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for news")] = 0,
-) -> FeedOut:
+    accept: Annotated[
+        str | None,
+        Header(description=f"{BATCH_MEDIA_TYPE} for CloudEvents; otherwise the feed's JSON"),
+    ] = None,
+) -> Any:
     deadline = time.monotonic() + min(wait, services.config.max_wait)
     while True:
         events, last = await asyncio.to_thread(_page, services, principal, after, limit, purpose)
@@ -94,4 +123,10 @@ async def event_feed(
             break
         await asyncio.sleep(0.1)
     head = await asyncio.to_thread(services.store.max_position)
+    if accept is not None and BATCH_MEDIA_TYPE in accept:
+        return Response(
+            orjson.dumps([cloud_event(e) for e in events]),
+            media_type=BATCH_MEDIA_TYPE,
+            headers={"Barnflow-Last-Position": str(last), "Barnflow-Head": str(head)},
+        )
     return FeedOut.model_validate({"events": events, "last_position": last, "head": head})

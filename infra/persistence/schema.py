@@ -57,6 +57,10 @@ def api_tables(schema: str) -> list[sql.Composed]:
         # subscriptions created before unit scoping: every unit of the kommun, as they were
         "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
         " units text[] NOT NULL DEFAULT '{{}}'",
+        # subscriptions created before CloudEvents keep the body they were built against
+        # (deprecated; docs/api.md "Webhooks"); new ones choose, CloudEvents by default
+        "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+        " format text NOT NULL DEFAULT 'barnflow-v1'",
         "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
         " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
         " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"

@@ -98,8 +98,9 @@ def _data_schemas(node: Any, path: str = "$") -> list[tuple[str, Any]]:
 
 def _resolve(schema: dict[str, Any]) -> list[dict[str, Any]]:
     if "$ref" in schema:
-        return [SCHEMAS[schema["$ref"].rsplit("/", 1)[1]]]
-    return [s for alt in schema.get("anyOf", []) for s in _resolve(alt)] or [schema]
+        return _resolve(SCHEMAS[schema["$ref"].rsplit("/", 1)[1]])
+    alternatives = schema.get("anyOf", []) + schema.get("oneOf", [])
+    return [s for alt in alternatives for s in _resolve(alt)] or [schema]
 
 
 def test_no_data_in_the_document_is_a_free_form_object() -> None:
@@ -113,7 +114,7 @@ def test_no_data_in_the_document_is_a_free_form_object() -> None:
             assert "properties" in target, path
             for name, prop in target["properties"].items():
                 assert prop.get("description"), f"{path}.{name}: no description"
-                assert {"type", "enum", "$ref"} & set(prop), f"{path}.{name}: untyped"
+                assert {"type", "enum", "$ref", "anyOf"} & set(prop), f"{path}.{name}: untyped"
 
 
 def test_unions_are_discriminated_on_type_and_cover_every_type() -> None:
@@ -124,4 +125,5 @@ def test_unions_are_discriminated_on_type_and_cover_every_type() -> None:
     assert set(events["mapping"]) == set(EVENT_TYPES)
     assert SCHEMAS["ReportOut"]["discriminator"]["propertyName"] == "report"
     delivery = SPEC["webhooks"]["caseEvent"]["post"]["requestBody"]["content"]
+    assert delivery["application/cloudevents+json"]["schema"]["$ref"].endswith("/CloudEvent")
     assert delivery["application/json"]["schema"]["$ref"].endswith("/WebhookDelivery")
