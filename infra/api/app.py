@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
 
-from infra.api import problems
+from infra.api import docs_ui, problems
 from infra.api.contract import (
     contract_schemas,
     report_schemas,
@@ -121,9 +121,10 @@ def create_app(services: Services | None) -> FastAPI:
         title="barnflow API",
         version=VERSION,
         default_response_class=OrjsonResponse,
-        docs_url="/docs",
+        docs_url=None,  # infra/api/docs_ui.py: Swagger UI from a package, no CDN
         redoc_url=None,
     )
+    docs_ui.install(app, "barnflow API")
     app.state.services = services
     config = services.config if services is not None else ApiConfig(jwt_key=b"")
     problems.install(app)

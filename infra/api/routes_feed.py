@@ -23,6 +23,7 @@ from infra.api.access import log_access
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.models import FeedOut
+from infra.api.problems import Problem
 from infra.api.services import Services
 
 router = APIRouter(tags=["feed"])
@@ -108,14 +109,33 @@ async def event_feed(
     services: ServicesDep,
     principal: PrincipalDep,
     purpose: PurposeDep,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="the last position you have; beyond the head: 422"),
+    ] = 0,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description="the most positions scanned: events the caller may not see are "
+            "skipped, so a page may hold fewer (last_position still moves on)",
+        ),
+    ] = 100,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for news")] = 0,
     accept: Annotated[
         str | None,
         Header(description=f"{BATCH_MEDIA_TYPE} for CloudEvents; otherwise the feed's JSON"),
     ] = None,
 ) -> Any:
+    head = await asyncio.to_thread(services.store.max_position)
+    if after > head:  # a position this store never had: the caller's bookmark is wrong
+        raise Problem(
+            422,
+            "validation",
+            f"after: {after} is beyond the newest stored position {head}",
+            field="after",
+        )
     deadline = time.monotonic() + min(wait, services.config.max_wait)
     while True:
         events, last = await asyncio.to_thread(_page, services, principal, after, limit, purpose)
