@@ -208,11 +208,23 @@ def _kommun_configs(conn: psycopg.Connection[Any], schema: str, env: Mapping[str
         conn.execute(stmt)
 
 
+def _webhook_format(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """webhook_subscriptions.format (issue 18): CloudEvents or the deprecated barnflow-v1 body;
+    existing subscriptions keep barnflow-v1 (the column's default)."""
+    conn.execute(
+        sql.SQL(
+            "ALTER TABLE {}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+            " format text NOT NULL DEFAULT 'barnflow-v1'"
+        ).format(_s(schema))
+    )
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the tables of release b0a7168", _baseline),
     Migration(2, "kommun_config: every version of every kommun configuration", _kommun_configs),
+    Migration(3, "webhook_subscriptions.format: CloudEvents or barnflow-v1", _webhook_format),
 )
 LATEST = MIGRATIONS[-1].version
 
