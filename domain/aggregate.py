@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,10 @@ from domain.ids import case_id_for
 
 #: The digest "before" the first event of a stream.
 STREAM_GENESIS = "0" * 64
+#: Turns an event's envelope into the one stored, given the case before it (the store seals
+#: personal fields under per-case data keys: ``domain.sealing``). The digest is taken over the
+#: result, so the chains cover the sealed ciphertext and still verify after gallring.
+Sealer = Callable[[CaseState, CaseEvent, dict[str, Any]], dict[str, Any]]
 
 
 def canonical_json(envelope: dict[str, Any]) -> bytes:
@@ -60,17 +65,24 @@ class ChildCase(Aggregate):
         self.digest = envelope.get("digest")
 
     @classmethod
-    def open(cls, ev: CaseEvent, today: date, *, lagrum: bool = True) -> ChildCase:
+    def open(
+        cls, ev: CaseEvent, today: date, *, lagrum: bool = True, seal: Sealer | None = None
+    ) -> ChildCase:
         """Open a case with its first anmälan/ansökan (guards: P-OPEN, P-FUTURE)."""
-        CaseState().check(ev, today, lagrum=lagrum)
-        return cls(envelope=_chained(STREAM_GENESIS, _envelope(ev)))
+        state = CaseState()
+        state.check(ev, today, lagrum=lagrum)
+        envelope = _envelope(ev) if seal is None else seal(state, ev, _envelope(ev))
+        return cls(envelope=_chained(STREAM_GENESIS, envelope))
 
-    def append(self, ev: CaseEvent, today: date, *, lagrum: bool = True) -> None:
+    def append(
+        self, ev: CaseEvent, today: date, *, lagrum: bool = True, seal: Sealer | None = None
+    ) -> None:
         """Record one more event after the guards of ``CaseState.check`` allow it
         (``lagrum=False``: recorded history, docs/domain.md §7.1 ``P-LAGRUM``)."""
         self.state.check(ev, today, lagrum=lagrum)
+        envelope = _envelope(ev) if seal is None else seal(self.state, ev, _envelope(ev))
         # Streams recorded before the chain existed start their chain at the first new event.
-        self._record(envelope=_chained(self.digest or STREAM_GENESIS, _envelope(ev)))
+        self._record(envelope=_chained(self.digest or STREAM_GENESIS, envelope))
 
 
 def _envelope(ev: CaseEvent) -> dict[str, Any]:

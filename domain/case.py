@@ -15,6 +15,7 @@ from datetime import date
 from typing import NoReturn, TypeVar
 
 from domain.case_appeals import APPEAL_PROCESS_RULES, AppealsState, check_appeals
+from domain.case_care import CARE_PROCESS_RULES, CareState, check_care
 from domain.case_lvu2027 import LVU2027_PROCESS_RULES, Lvu2027State, check_lvu2027
 from domain.case_transfer import TRANSFER_PROCESS_RULES, TransferState, check_transfer
 from domain.errors import RuleViolation
@@ -85,6 +86,7 @@ PROCESS_RULES: dict[str, str] = {
 PROCESS_RULES.update(LVU2027_PROCESS_RULES)
 PROCESS_RULES.update(APPEAL_PROCESS_RULES)
 PROCESS_RULES.update(TRANSFER_PROCESS_RULES)
+PROCESS_RULES.update(CARE_PROCESS_RULES)
 
 
 @dataclass
@@ -162,6 +164,8 @@ class CaseState:
     appeals: AppealsState = field(default_factory=AppealsState)
     #: requests to move the ärende, and where it came from (domain.case_transfer)
     transfer: TransferState = field(default_factory=TransferState)
+    #: avvikningar of a placed child (domain.case_care)
+    care: CareState = field(default_factory=CareState)
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -209,7 +213,13 @@ class CaseState:
 
     # ----------------------------------------------------------------- guards
     def check(
-        self, ev: CaseEvent, today: date, *, legacy_transfer: bool = False, lagrum: bool = True
+        self,
+        ev: CaseEvent,
+        today: date,
+        *,
+        legacy_transfer: bool = False,
+        lagrum: bool = True,
+        care: bool = True,
     ) -> None:
         """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may.
 
@@ -218,6 +228,10 @@ class CaseState:
         ``lagrum=False`` leaves out ``P-LAGRUM`` for recorded history: an import lists such
         decisions instead of refusing them, a transfer copies them as they were recorded, and a
         workflow replaying a command accepted before the guard existed accepts it again.
+        ``care=False`` leaves out the guards of the placed child (``domain.case_care``: the LVU
+        age limits, avvikning) for a workflow replaying a command accepted before they existed;
+        recorded history (``lagrum=False``: an import, a transfer's copy) is not judged on the
+        LVU age limits either, like P-LAGRUM: it is what the kommun decided then.
         """
         day = ev.legal_date
         if day > today:
@@ -260,6 +274,8 @@ class CaseState:
         check_lvu2027(self.lvu2027, self, ev)
         check_appeals(self.appeals, self, ev)
         check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
+        if care:
+            check_care(self.care, self, ev, ages=lagrum)
         if lagrum:
             check_lagrum(ev)
 
@@ -275,6 +291,7 @@ class CaseState:
         self.lvu2027.apply(ev)
         self.appeals.apply(ev)
         self.transfer.apply(ev, self.beslut)
+        self.care.apply(ev)
         if t in OPENING_TYPES:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day

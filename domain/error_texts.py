@@ -50,6 +50,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"unknown event type (.*)", r"okänd händelsetyp \1"),
         (r"(\w+) is written by barnflow only", r"\1 skrivs bara av barnflow"),
+        (
+            r"must be a role label such as (\S+) \(a-z, 0-9, _\), never a name",
+            r"måste vara en rollbeteckning som \1 (a-z, 0-9, _), aldrig ett namn",
+        ),
+        (
+            r"must not contain a personnummer or samordningsnummer \(free text reaches reports "
+            r"and workflow history; the child is identified only by data\.barn\)",
+            "får inte innehålla ett personnummer eller samordningsnummer (fritext når rapporter "
+            "och arbetsflödets historik; barnet identifieras bara av data.barn)",
+        ),
         # domain.identity.InvalidIdentity
         (
             r"expected 10 or 12 digits, optionally with '-' or '\+' before the last four",

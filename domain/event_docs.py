@@ -151,6 +151,26 @@ TYPE_DOCS: dict[str, str] = {
     "overflyttning_ivo_beslut": "IVO:s beslut om överflyttning — IVO decided the transfer",
     "arende_mottaget": "Ärende mottaget — the receiving kommun's record of a transferred case "
     "(written by barnflow)",
+    # the placed child
+    "placeringsplan_godkand": "Placeringsplan godkänd — the vårdplan or genomförandeplan was "
+    "agreed with the vårdnadshavare or the young person",
+    "socialsekreterare_utsedd": "Socialsekreterare utsedd — the social worker responsible for "
+    "the placed child was appointed (a staff id, never a name)",
+    "barnet_besokt": "Barnet besökt — a personal visit to the child where it is placed",
+    "skolgang_kartlagd": "Skolgång kartlagd — the placed child's schooling was mapped",
+    "umgange_planerat": "Umgänge planerat — contact with parents and relatives was planned",
+    "utslussning_planerad": "Utslussning planerad — leaving care and aftercare were planned "
+    "before the placement ends",
+    "avvikning_anmald": "Avvikning anmäld — the child went missing from the placement",
+    "avvikning_polis_underrattad": "Polisen underrättad — the police were told of the avvikning",
+    "avvikning_migrationsverket_underrattat": "Migrationsverket underrättat — Migrationsverket "
+    "was told of an ensamkommande child's avvikning",
+    "avvikning_lvu_bedomning_gjord": "LVU-bedömning gjord — whether the missing child needs "
+    "compulsory care was assessed",
+    "avvikning_avslutad": "Avvikning avslutad — the avvikning ended",
+    # gallring
+    "gallring_verkstalld": "Gallring verkställd — a class of the case's records was destroyed "
+    "under a gallringsbeslut (written by barnflow)",
 }
 
 #: Each data field name, the same meaning in every type: "Swedish term — English meaning".
@@ -232,6 +252,19 @@ FIELD_DOCS: dict[str, str] = {
     "undantag": "Undantag — why a late appeal is still examined",
     "svar": "Svar — the receiving kommun's answer",
     "tar_over_utredning": "Tar över utredning — the receiving kommun takes over the investigation",
+    "ensamkommande": "Ensamkommande — an unaccompanied minor (Migrationsverket is told of an "
+    "avvikning)",
+    "avvikning_id": "Avvikningens id — the avvikning's id",
+    "enskilt_samtal": "Enskilt samtal — the child was spoken with alone at the visit",
+    "fortsatter_beslut_id": "Fortsätter beslut — the placement beslut this one continues past "
+    "the child's 18th birthday",
+    "gallringsbeslut": "Gallringsbeslut — the reference of the decision to destroy",
+    "klass": "Klass — the class of records destroyed",
+    "nyckel": "Nyckel — the id of the destroyed key (crypto-shredding)",
+    "obehovlig": "Obehövlig — the nämnd found the health examination unnecessary",
+    "plan": "Plan — which plan was agreed",
+    "socialsekreterare_id": "Socialsekreterare — the responsible social worker's staff id "
+    "(never a name)",
 }
 
 #: Where a field's meaning depends on the type: (type, field) -> description.
@@ -250,6 +283,10 @@ TYPE_FIELD_DOCS: dict[tuple[str, str], str] = {
     ("overflyttning_ivo_beslut", "utfall"): "Utfall — IVO ordered the transfer (bifall) or not",
     ("beslut_fattat", "insats"): "Insats — the kind of intervention decided",
     ("lvu_forebyggande_insats_beslutad", "insats"): "Insats — the preventive insats",
+    ("avvikning_lvu_bedomning_gjord", "slutsats"): "Slutsats — what the assessment found",
+    ("avvikning_avslutad", "utfall"): "Utfall — how the avvikning ended: found, came back, other",
+    ("gallring_verkstalld", "regel"): "Regel — the gallring rule applied (docs/law.md)",
+    ("gallring_verkstalld", "paragraf"): "Paragraf — the paragraph the gallring rests on",
 }
 
 #: An example value of each field whose kind or enum does not give one.
@@ -297,6 +334,11 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "syfte": "kontroll inför umgänge",
     "giltig_till": "2027-07-01",
     "part": "vardnadshavare",
+    "avvikning_id": "AVV-2026-0003",
+    "fortsatter_beslut_id": "BES-2025-0412",
+    "gallringsbeslut": "GB-2026-01",
+    "nyckel": "k-7f3a9c",
+    "socialsekreterare_id": "ss-1042",
 }
 
 #: Where a type needs its own example value: (type, field) -> value.
@@ -305,6 +347,8 @@ TYPE_FIELD_EXAMPLES: dict[tuple[str, str], Any] = {
     ("lvu_dom", "utfall"): "bifall",
     # an LVU decision's id is a row of the beslut view next to the SoL beslut's (its own id)
     ("lvu_omhandertagande_beslutat", "beslut_id"): "LVU-2026-0014",
+    ("gallring_verkstalld", "regel"): "G-PERSONAKT",
+    ("gallring_verkstalld", "paragraf"): "SoL 16:1",
 }
 
 _BOOL_EXAMPLE = True

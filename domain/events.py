@@ -16,7 +16,7 @@ from typing import Any
 from domain.calendar import legal_date
 from domain.error_texts import closest
 from domain.errors import EventValidationError
-from domain.identity import InvalidIdentity, parse_child_identifier
+from domain.identity import InvalidIdentity, contains_identity_number, parse_child_identifier
 
 KOMMUN_RE = re.compile(r"^\d{4}$")
 KON = ("flicka", "pojke", "annat", "okant")
@@ -75,7 +75,11 @@ class FieldSpec:
 
     required: bool = True
     choices: tuple[str, ...] | None = None
-    kind: str = "str"  # str | bool | date | number | barn | delegat | kvartal | lvu_utfall
+    kind: str = "str"  # str | label | bool | date | number | barn | delegat | kvartal | lvu_utfall
+
+
+#: A role label (``label`` kind): lower-case ASCII letters, digits and "_", at most 40.
+_LABEL_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def _req(*choices: str, kind: str = "str") -> FieldSpec:
@@ -334,8 +338,14 @@ RATTID_UNDANTAG = ("felaktig_hanvisning", "inkom_till_overinstans")
 #: Events of an överklagande's way through the kommun and the court (docs/domain.md §4.7).
 APPEAL_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
     # FL 33 §: the party was told of the beslut (delgivning); FL 44 §'s three weeks run from it
-    "beslut_delgivet": {"beslut_id": _req(), "part": _opt()},
-    "overklagande_mottaget": {"overklagande_id": _req(), "beslut_id": _req(), "part": _opt()},
+    # ``part`` is the party's role label in the calling system (vardnadshavare_1, barnet, ombud),
+    # never a name: a label kind refuses free text (docs/domain.md §4.7)
+    "beslut_delgivet": {"beslut_id": _req(), "part": _opt(kind="label")},
+    "overklagande_mottaget": {
+        "overklagande_id": _req(),
+        "beslut_id": _req(),
+        "part": _opt(kind="label"),
+    },
     "rattidsprovning_gjord": {
         "overklagande_id": _req(),
         "i_tid": _req(kind="bool"),
@@ -369,11 +379,71 @@ TRANSFER_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
 }
 EVENT_TYPES.update(TRANSFER_EVENT_TYPES)
 
-#: Types only barnflow itself writes (timers; the transfer's marker in the receiving stream); a
-#: calling system may not send them, and they start or meet no frist.
+# --- the placed child (issue #15 B; docs/law.md §3 D1-D11, V1-V3) ---------------------------------
+#: How an avvikning ended: found, came back by itself, or ended otherwise (turned 18, moved
+#: abroad, the case moved); the yearly statistic counts each.
+AVVIKNING_UTFALL = ("aterfunnen", "atervand", "annat")
+#: What the nämnd records while a child is placed (SoL 2025:400 9 kap. 12 §, 22 kap. 7-12 §§;
+#: SoL 2001:453 6 kap. 7-7 c §§, 11 kap. 3-3 a §§) and when a placed child goes missing. Old
+#: histories never contain them, so every frist they start or meet is new.
+CARE_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    # the vårdplan or genomförandeplan agreed with (signed by) the vårdnadshavare / the young
+    # person: kommun policy D1A
+    "placeringsplan_godkand": {
+        "plan": _req("vardplan", "genomforandeplan"),
+        "beslut_id": _opt(),
+    },
+    # the socialsekreterare responsible for the child (22 kap. 12 §): a staff id, never a name
+    "socialsekreterare_utsedd": {"socialsekreterare_id": _req(), "beslut_id": _opt()},
+    # a personal visit where the child is placed (22 kap. 11 § 1-2, 12 § andra st.)
+    "barnet_besokt": {"enskilt_samtal": _req(kind="bool"), "beslut_id": _opt()},
+    "skolgang_kartlagd": {"beslut_id": _opt()},
+    "umgange_planerat": {"beslut_id": _opt()},
+    # utslussning and eftervård planned before the placement ends (D11V)
+    "utslussning_planerad": {"beslut_id": _opt()},
+    # the child went missing from the placement (avvikning) and what followed
+    "avvikning_anmald": {
+        "avvikning_id": _req(),
+        "beslut_id": _opt(),
+        "ensamkommande": _opt(kind="bool"),
+    },
+    "avvikning_polis_underrattad": {"avvikning_id": _req()},
+    "avvikning_migrationsverket_underrattat": {"avvikning_id": _req()},
+    "avvikning_lvu_bedomning_gjord": {
+        "avvikning_id": _req(),
+        "slutsats": _req("omhandertagande", "ej_omhandertagande", "vard_pagar"),
+    },
+    "avvikning_avslutad": {"avvikning_id": _req(), "utfall": _req(*AVVIKNING_UTFALL)},
+}
+EVENT_TYPES.update(CARE_EVENT_TYPES)
+#: An ensamkommande child (lag 2005:429): Migrationsverket is told of an avvikning (V2).
+for _etype in ("anmalan_mottagen", "ansokan_mottagen", "identitet_uppdaterad"):
+    EVENT_TYPES[_etype]["ensamkommande"] = _opt(kind="bool")
+#: The hälsoundersökning request (22 kap. 7 §) may record that the nämnd found it obehövligt.
+EVENT_TYPES["halsoundersokning_begard"]["obehovlig"] = _opt(kind="bool")
+#: A placement beslut that continues another past the child's 18th birthday (D11).
+EVENT_TYPES["beslut_fattat"]["fortsatter_beslut_id"] = _opt()
+
+# --- gallring (issue 16; docs/law.md §10): the record of a crypto-shredding run -----------------
+#: Written by ``barnflow gallring run --apply`` once per case and key bucket it destroyed: which
+#: class, under which rule and paragraph, by which gallringsbeslut, and the destroyed key's id.
+GALLRING_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    "gallring_verkstalld": {
+        "klass": _req("placering", "utredning", "personakt", "identitet"),
+        "regel": _req(),
+        "paragraf": _req(),
+        "gallringsbeslut": _req(),
+        "nyckel": _req(),
+    },
+}
+EVENT_TYPES.update(GALLRING_EVENT_TYPES)
+
+#: Types only barnflow itself writes (timers; the transfer's marker in the receiving stream; a
+#: gallring run's record); a calling system may not send them, and they start or meet no frist.
 SYSTEM_TYPES = frozenset(
     {"frist_overskriden", "evb_rapporteringsskyldighet_uppstod", "larm_aterkallat"}
     | {"arende_mottaget"}
+    | set(GALLRING_EVENT_TYPES)
 )
 #: Types that open a case.
 OPENING_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
@@ -654,6 +724,16 @@ def _value(
     text = _text(value, where)
     if spec.choices is not None and text not in spec.choices:
         raise EventValidationError(where, f"must be one of {', '.join(spec.choices)}")
+    if spec.kind == "label" and not _LABEL_RE.fullmatch(text):
+        raise EventValidationError(
+            where, "must be a role label such as vardnadshavare_1 (a-z, 0-9, _), never a name"
+        )
+    if spec.choices is None and contains_identity_number(text):
+        raise EventValidationError(
+            where,
+            "must not contain a personnummer or samordningsnummer (free text reaches reports "
+            "and workflow history; the child is identified only by data.barn)",
+        )
     return text
 
 

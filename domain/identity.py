@@ -172,6 +172,29 @@ def _parse_number(text: str, today: date | None) -> ChildIdentifier:
     return ChildIdentifier(kind, canonical, born)
 
 
+#: A run of digits shaped like a personnummer/samordningsnummer inside free text: 10 or 12 digits,
+#: optionally with "-" or "+" before the last four, not part of a longer number.
+_EMBEDDED_RE: Final = re.compile(r"(?<![0-9])(?:[0-9]{2})?([0-9]{6})[-+]?([0-9]{4})(?![0-9])")
+
+
+def contains_identity_number(text: str) -> bool:
+    """Whether free text holds something that is a valid personnummer or samordningsnummer.
+
+    Free-text fields (reasons, conclusions) travel in events to the store, Temporal payloads and
+    reports; a personnummer must reach none of them (docs/security.md). The check needs no clock:
+    a real month, a day 1-31 (or 61-91 for a samordningsnummer) and the Luhn digit, so the same
+    text gives the same answer in a workflow's replay as at the API.
+    """
+    for match in _EMBEDDED_RE.finditer(text):
+        yymmdd, last4 = match.group(1), match.group(2)
+        month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+        if not 1 <= month <= 12 or not (1 <= day <= 31 or 61 <= day <= 91):
+            continue
+        if luhn_check_digit(yymmdd + last4[:3]) == int(last4[3]):
+            return True
+    return False
+
+
 def format_identifier(
     ident: ChildIdentifier, *, long: bool = True, today: date | None = None
 ) -> str:

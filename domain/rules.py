@@ -1262,6 +1262,244 @@ APPEAL_TRANSFER_RULES: tuple[Rule, ...] = (
 )
 RULES = (*RULES, *APPEAL_TRANSFER_RULES)
 
+# --- the placed child (issue #15 B): what a placement requires, the 18th birthday, avvikning ------
+P_PLACERING_KRAV_START = UncertainPolicy(
+    "POL-PLACERING-KRAV-START",
+    "av",
+    "Kraven under placeringen (D1, D1G, D1A, D6, D8, D9, D9S, D9K, D11V, D11) räknas för "
+    "placeringar verkställda från kommunens dag policy.placering_krav_fran. Utan den dagen räknas "
+    "de inte: barnflow kunde inte ta emot besök, socialsekreterare eller planer förut, så en äldre "
+    "placering skulle larma för allt som aldrig kunde registreras.",
+)
+P_PLACERING_I_ANSLUTNING = UncertainPolicy(
+    "POL-PLACERING-I-ANSLUTNING",
+    "14 dagar",
+    "Vårdplan, genomförandeplan, underrättelsen till regionen om hälsoundersökning och den "
+    "ansvariga socialsekreteraren ska finnas när vården inleds ('i anslutning till', SoL 22:7); "
+    "lagen anger ingen dag. Standard: 14 dagar från verkställigheten "
+    "(policy.placering_plan_dagar), samma dagar för godkännandet av vårdplanen räknat från "
+    "planen (D1A, lokal regel). En plan "
+    "upprättad före verkställigheten uppfyller fristen.",
+)
+P_BESOK_FREKVENS = UncertainPolicy(
+    "POL-BESOK-FREKVENS",
+    "varje månad första året, sedan var tredje månad",
+    "SoL 22:11-12 kräver regelbundna besök och enskilda samtal 'i den omfattning som är lämplig'. "
+    "Kommunens rutin (IVO:s tillsyn av Malmö: ungefär en gång i månaden vid nyplacering, "
+    "ungefär fyra gånger per år senare): ett besök med enskilt samtal senast "
+    "policy.besok_tat_intervall_manader (1) efter det förra (först: verkställigheten) under de "
+    "första policy.besok_tat_manader (12) månaderna, därefter var "
+    "policy.besok_senare_intervall_manader (3) månad. Ett besök utan enskilt samtal uppfyller inte "
+    "fristen.",
+)
+P_PLACERING_KARTLAGGNING = UncertainPolicy(
+    "POL-PLACERING-KARTLAGGNING",
+    "90 dagar",
+    "Skolgången ska uppmärksammas och kontakten med närstående främjas (SoL 22:8-9, 22:11 andra "
+    "st.) utan tidsgräns i lagen. Kommunens rutin: kartlagd respektive planerad senast "
+    "policy.placering_kartlaggning_dagar (90) dagar från verkställigheten.",
+)
+P_PLACERING_18 = UncertainPolicy(
+    "POL-PLACERING-18",
+    "6 månader före",
+    "En SoL-placering av ett barn avslutas när barnet fyller 18 (barn: under 18 år, SoL 3:1) om "
+    "inte ett nytt beslut fortsätter den (beslut_fattat.fortsatter_beslut_id; den unge samtycker "
+    "själv). Fristen D11 är 18-årsdagen; D11V larmar policy.alder18_varning_manader (6) månader "
+    "före om varken utslussning planerats, ett fortsättningsbeslut fattats eller placeringen "
+    "avslutats. Åldern räknas alltid från födelsedatumet (personnumret eller det tillfälliga "
+    "id:ts), aldrig från en lagrad ålder.",
+)
+P_AVVIKNING_24H = UncertainPolicy(
+    "POL-AVVIKNING-24H",
+    "samma eller nästa kalenderdag",
+    "Kommunens rutin vid avvikning: polisen, och för ett ensamkommande barn Migrationsverket, "
+    "underrättas inom 24 timmar. Barnflow räknar dagar, inte timmar: senast kalenderdagen efter "
+    "avvikningens legala datum (V1, V2).",
+)
+P_AVVIKNING_LVU = UncertainPolicy(
+    "POL-AVVIKNING-LVU",
+    "1 dag",
+    "Vid en avvikning bedöms om barnet omedelbart ska omhändertas (LVU 6 §, lag 2026:1600 5 kap. "
+    "1 §), eller att pågående vård räcker, senast policy.avvikning_lvu_bedomning_dagar (1) dagar "
+    "efter avvikningen (V3).",
+)
+P_AVVIKNING_TRE_MANADER = UncertainPolicy(
+    "POL-AVVIKNING-TRE-MANADER",
+    "3 månader",
+    "Ett ärende avslutas inte medan barnet är försvunnet och det gått mindre än tre månader sedan "
+    "avvikningen (vakt P-AVVIKNING); efter tre månader får nämnden avsluta det med en orsak.",
+)
+_REQ_NOTE = (
+    "Bara placeringar verkställda från policy.placering_krav_fran (POL-PLACERING-KRAV-START)."
+)
+CARE_RULES: tuple[Rule, ...] = (
+    Rule(
+        "D1",
+        "Vårdplan upprättad",
+        ("insats_verkstalld",),
+        ("vardplan_upprattad", "beslut_avslutat"),
+        14,
+        "days",
+        **_sol("11 kap. 3 § första st.", "9 kap. 12 § första st."),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_I_ANSLUTNING),
+        note=_REQ_NOTE,
+    ),
+    Rule(
+        "D1G",
+        "Genomförandeplan upprättad",
+        ("insats_verkstalld",),
+        ("genomforandeplan_upprattad", "beslut_avslutat"),
+        14,
+        "days",
+        **_sol("11 kap. 3 § tredje st.", "9 kap. 12 § andra st."),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_I_ANSLUTNING),
+        note=_REQ_NOTE,
+    ),
+    Rule(
+        "D1A",
+        "Vårdplanen godkänd av vårdnadshavaren/den unge",
+        ("vardplan_upprattad",),
+        ("placeringsplan_godkand", "beslut_avslutat"),
+        14,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "kommunens rutin för vårdplan"),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_I_ANSLUTNING),
+        note="Lokal regel; uppfylld av placeringsplan_godkand med plan vardplan.",
+    ),
+    Rule(
+        "D6",
+        "Underrättelse till regionen om hälsoundersökning",
+        ("insats_verkstalld",),
+        ("halsoundersokning_begard", "beslut_avslutat"),
+        14,
+        "days",
+        **_sol("11 kap. 3 a §", "22 kap. 7 §"),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_I_ANSLUTNING),
+        note="Regionen erbjuder undersökningen (lag 2017:209); nämnden underrättar, om det inte "
+        "är obehövligt (halsoundersokning_begard.obehovlig).",
+    ),
+    Rule(
+        "D8",
+        "Ansvarig socialsekreterare utsedd",
+        ("insats_verkstalld",),
+        ("socialsekreterare_utsedd", "beslut_avslutat"),
+        14,
+        "days",
+        **_sol("6 kap. 7 c § första st.", "22 kap. 12 § första st."),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_I_ANSLUTNING),
+        note="Familjehem, stödboende, skyddat boende, HVB (inte jourhem). " + _REQ_NOTE,
+    ),
+    Rule(
+        "D9",
+        "Besök och enskilt samtal med barnet",
+        ("insats_verkstalld",),
+        ("barnet_besokt", "beslut_avslutat"),
+        1,
+        "months",
+        **_sol(
+            "6 kap. 7 b § första st., 7 c § andra st.", "22 kap. 11 § första st., 12 § andra st."
+        ),
+        blocks_closing=False,
+        recurrence="rolling",
+        uncertain=(P_PLACERING_KRAV_START, P_BESOK_FREKVENS),
+        note="Frekvensen är kommunens (POL-BESOK-FREKVENS). " + _REQ_NOTE,
+    ),
+    Rule(
+        "D9S",
+        "Barnets skolgång kartlagd",
+        ("insats_verkstalld",),
+        ("skolgang_kartlagd", "beslut_avslutat"),
+        90,
+        "days",
+        **_sol("6 kap. 7 § 2, 7 b § andra st.", "22 kap. 8 § 2, 11 § andra st."),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_KARTLAGGNING),
+        note="Plikten är lagens, tiden kommunens (POL-PLACERING-KARTLAGGNING).",
+    ),
+    Rule(
+        "D9K",
+        "Kontakt med familj och nätverk planerad",
+        ("insats_verkstalld",),
+        ("umgange_planerat", "beslut_avslutat"),
+        90,
+        "days",
+        **_sol("6 kap. 1 § fjärde st.", "9 kap. 10 § andra st., 22 kap. 9 §"),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_KARTLAGGNING),
+        note="Plikten är lagens, tiden kommunens (POL-PLACERING-KARTLAGGNING).",
+    ),
+    Rule(
+        "D11V",
+        "Placeringen närmar sig 18-årsdagen: utslussning eller fortsättning planerad",
+        ("insats_verkstalld",),
+        ("utslussning_planerad", "beslut_fattat", "beslut_avslutat"),
+        6,
+        "months",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "kommunens rutin för utslussning och eftervård"),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_18),
+        note="Slutdag: 18-årsdagen minus policy.alder18_varning_manader månader.",
+    ),
+    Rule(
+        "D11",
+        "SoL-placering av barn upphör vid 18 år om inget beslut fortsätter den",
+        ("insats_verkstalld",),
+        ("beslut_avslutat", "beslut_fattat"),
+        18,
+        "years",
+        **_sol("1 kap. 2 §", "3 kap. 1 §"),
+        blocks_closing=False,
+        uncertain=(P_PLACERING_KRAV_START, P_PLACERING_18),
+        note="Slutdag: 18-årsdagen från födelsedatumet; uppfylld av beslut_avslutat eller ett "
+        "beslut_fattat med fortsatter_beslut_id.",
+    ),
+    Rule(
+        "V1",
+        "Polisen underrättad om avvikning",
+        ("avvikning_anmald",),
+        ("avvikning_polis_underrattad",),
+        1,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "kommunens rutin vid avvikning"),
+        blocks_closing=False,
+        uncertain=(P_AVVIKNING_24H,),
+    ),
+    Rule(
+        "V2",
+        "Migrationsverket underrättat om avvikning (ensamkommande barn)",
+        ("avvikning_anmald",),
+        ("avvikning_migrationsverket_underrattat",),
+        1,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "kommunens rutin vid avvikning"),
+        blocks_closing=False,
+        uncertain=(P_AVVIKNING_24H,),
+        note="Bara för ett barn som registrerats som ensamkommande.",
+    ),
+    Rule(
+        "V3",
+        "Bedömning av omedelbart omhändertagande vid avvikning",
+        ("avvikning_anmald",),
+        ("avvikning_lvu_bedomning_gjord", "lvu_omhandertagande_beslutat", "avvikning_avslutad"),
+        1,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "kommunens rutin vid avvikning (LVU 6 §)"),
+        blocks_closing=False,
+        uncertain=(P_AVVIKNING_LVU, P_AVVIKNING_TRE_MANADER),
+    ),
+)
+RULES = (*RULES, *CARE_RULES)
+
 #: U-point policies that apply across the catalogue rather than to one rule.
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
 
@@ -1309,6 +1547,20 @@ class KommunPolicy:
     #: The nämnd's sammanträden (``namnd.sammantraden``), in order: an ordförandebeslut is due at
     #: the first after its date (POL-DELEG-SAMMANTRADE); delegationsbeslut are grouped by them.
     sammantraden: tuple[date, ...] = ()
+    #: POL-PLACERING-KRAV-START: placements verkställda from this day owe D1-D11 (None: off)
+    placering_krav_fran: date | None = None
+    #: POL-PLACERING-I-ANSLUTNING: days for the plans, the region's notice, the socialsekreterare
+    placering_plan_dagar: int = 14
+    #: POL-PLACERING-KARTLAGGNING: days to map schooling and plan contact with the family
+    placering_kartlaggning_dagar: int = 90
+    #: POL-BESOK-FREKVENS: months of frequent visits, and the interval then and later
+    besok_tat_manader: int = 12
+    besok_tat_intervall_manader: int = 1
+    besok_senare_intervall_manader: int = 3
+    #: POL-PLACERING-18: months before the 18th birthday that D11V falls due
+    alder18_varning_manader: int = 6
+    #: POL-AVVIKNING-LVU: days for the LVU 6 § assessment after an avvikning (V3)
+    avvikning_lvu_bedomning_dagar: int = 1
 
     def nasta_sammantrade(self, day: date) -> date | None:
         """The first sammanträde after ``day`` (``None``: the calendar has none)."""
@@ -1354,4 +1606,25 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
             d if isinstance(d, date) else date.fromisoformat(str(d))
             for d in (raw.get("namnd") or {}).get("sammantraden") or ()
         ),
+        placering_krav_fran=_optional_date(pol.get("placering_krav_fran")),
+        placering_plan_dagar=_int_or(pol, "placering_plan_dagar", 14),
+        placering_kartlaggning_dagar=_int_or(pol, "placering_kartlaggning_dagar", 90),
+        besok_tat_manader=_int_or(pol, "besok_tat_manader", 12),
+        besok_tat_intervall_manader=_int_or(pol, "besok_tat_intervall_manader", 1),
+        besok_senare_intervall_manader=_int_or(pol, "besok_senare_intervall_manader", 3),
+        alder18_varning_manader=_int_or(pol, "alder18_varning_manader", 6),
+        avvikning_lvu_bedomning_dagar=_int_or(pol, "avvikning_lvu_bedomning_dagar", 1),
     )
+
+
+def _int_or(pol: Mapping[str, Any], key: str, default: int) -> int:
+    """A policy number, or its default when the file leaves it out (or unset: ``None``)."""
+    value = pol.get(key)
+    return default if value is None else int(value)
+
+
+def _optional_date(value: object) -> date | None:
+    """A policy date given as a TOML date or an ISO string; ``None`` when unset."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

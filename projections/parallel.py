@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from infra.persistence.store import CaseStore
 from projections.decode import StateDecoder
 from projections.facts import ivo_id_of, ivo_key, redact
 from projections.view import Policies, encode_cases, view_cipher
@@ -40,7 +41,8 @@ class CaseFolder:
     def __init__(self, env: Mapping[str, str], policies: Policies) -> None:
         self._policies = dict(policies)
         cipher = view_cipher(env)
-        self._decoder = StateDecoder(cipher)
+        self._store = CaseStore(env=dict(env))  # its data keys open sealed fields
+        self._decoder = StateDecoder(cipher, None, self._store.unseal)
         self._seal = cipher.encrypt
         self._ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
 

@@ -1,4 +1,5 @@
-"""Report periods: a legal date, a quarter (2026Q2), a half-year (2026H1) or a month (2026-03).
+"""Report periods: a legal date, a quarter (2026Q2), a half-year (2026H1), a month (2026-03) or a
+year (2026).
 
 A period is a closed range of Europe/Stockholm legal dates; a report "as of" a period is computed
 from what had happened by its last day.
@@ -14,9 +15,10 @@ from datetime import date
 from domain.events import stored_kvartal
 from domain.frister import ivo_window_of
 
-KINDS = ("as_of", "quarter", "half", "month")
+KINDS = ("as_of", "quarter", "half", "month", "year")
 _HALF = re.compile(r"^(\d{4})H([12])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
 
 
 class PeriodError(ValueError):
@@ -87,7 +89,16 @@ def month(text: str) -> Period:
     return Period("month", f"{year}-{mon:02d}", date(year, mon, 1), _last_day(year, mon))
 
 
-PARSERS = {"as_of": as_of, "quarter": quarter, "half": half, "month": month}
+def year(text: str) -> Period:
+    """A calendar year (``2026``): the yearly statistics (``avvikningar``)."""
+    m = _YEAR.match(text.strip())
+    if not m:
+        raise PeriodError(f"--year: expected e.g. 2026, got {text!r}")
+    y = int(m.group(1))
+    return Period("year", str(y), date(y, 1, 1), date(y, 12, 31))
+
+
+PARSERS = {"as_of": as_of, "quarter": quarter, "half": half, "month": month, "year": year}
 
 
 def parse_period(kind: str, text: str) -> Period:
@@ -111,4 +122,5 @@ def period_containing(kind: str, day: date) -> str:
         "quarter": f"{day.year}Q{(day.month - 1) // 3 + 1}",
         "half": f"{day.year}H{1 if day.month <= 6 else 2}",
         "month": f"{day.year}-{day.month:02d}",
+        "year": str(day.year),
     }[kind]

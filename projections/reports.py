@@ -25,6 +25,7 @@ from projections import (
     evb,
     frister,
     overklaganden,
+    placed,
     utan_delegation,
     utredning,
 )
@@ -68,7 +69,7 @@ class ReportSpec:
     """A report: its name, the period kind it takes, its table/CSV columns and its builder."""
 
     name: str
-    period: str  # as_of | quarter | half | month
+    period: str  # as_of | quarter | half | month | year
     title: str
     columns: tuple[str, ...]
     builder: Builder
@@ -198,6 +199,18 @@ def _overklaganden(
     return overklaganden.overklaganden(c, s, k, p, o.kommun_policy)
 
 
+def _avvikningar(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return placed.avvikningar(c, s, k, p, u)
+
+
+def _kontinuitet(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return placed.kontinuitet(c, s, k, p, u)
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -261,6 +274,20 @@ REPORTS: dict[str, ReportSpec] = {
             "Överklaganden som pågår",
             overklaganden.COLUMNS,
             _overklaganden,
+        ),
+        ReportSpec(
+            "avvikningar",
+            "year",
+            "Avvikningar från placering",
+            placed.AVVIKNING_COLUMNS,
+            _avvikningar,
+        ),
+        ReportSpec(
+            "kontinuitet",
+            "as_of",
+            "Kontinuitet: byten av socialsekreterare per placering",
+            placed.KONTINUITET_COLUMNS,
+            _kontinuitet,
         ),
     )
 }

@@ -131,6 +131,9 @@ LAGRUM_PATCH = "lagrum-in-force"
 #: A3 ``compute_frister(transitions=True)``); a run recorded before keeps the frister, timers and
 #: alerts it had. Asked once, at the start of the run.
 LAW_TRANSITIONS_PATCH = "law-transitions-exact"
+#: workflow.patched id: the guards of the placed child (issue #15 B, ``domain.case_care``: LVU's
+#: age limits, avvikning) judge a command; one accepted before them replays as it was judged.
+CARE_GUARDS_PATCH = "placed-child-guards"
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -286,6 +289,7 @@ class ChildCaseWorkflow:
                 handler=True,
                 lagrum=workflow.patched(LAGRUM_PATCH),
                 every_decision=workflow.patched(DELEGATION_PATCH),
+                care=workflow.patched(CARE_GUARDS_PATCH),
             )
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
@@ -321,6 +325,7 @@ class ChildCaseWorkflow:
         handler: bool = False,
         lagrum: bool = True,
         every_decision: bool = True,
+        care: bool = True,
     ) -> CaseEvent:
         """The command's event, checked by the case's guards and (a decision) judged against
         the delegationsordning, carrying its judgement; or the refusal."""
@@ -338,7 +343,11 @@ class ChildCaseWorkflow:
                 and not workflow.patched(TRANSFER_ANSWER_PATCH)
             )
             self._state.check(
-                ev, legal_date(workflow.now()), legacy_transfer=legacy_transfer, lagrum=lagrum
+                ev,
+                legal_date(workflow.now()),
+                legacy_transfer=legacy_transfer,
+                lagrum=lagrum,
+                care=care,
             )
             if every_decision:
                 ev = self._judge_decision(cmd, ev)

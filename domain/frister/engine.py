@@ -14,11 +14,13 @@ from typing import Any
 from domain.case_transfer import decided_elsewhere
 from domain.events import EVENT_TYPES, SYSTEM_TYPES, CaseEvent
 from domain.frister import (
+    avvikning,
     klagomal,
     lvu2027,
     lvu_vard,
     overflyttning,
     overklagande,
+    placering_krav,
     samtycke,
     sol_anmalan,
     sol_beslut,
@@ -45,6 +47,9 @@ CHAPTERS: tuple[Callable[[Ctx], None], ...] = (
     # appeals (FL 2017:900) and transfers between kommuner (SoL 29 kap.)
     overklagande.frister,
     overflyttning.frister,
+    # the placed child (issue #15 B): what a placement requires, the 18th birthday, avvikning
+    placering_krav.frister,
+    avvikning.frister,
 )
 
 _RULE_ORDER = {r.id: i for i, r in enumerate(RULES)}

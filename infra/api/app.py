@@ -28,6 +28,7 @@ from infra.api.routes_commands import router as commands_router
 from infra.api.routes_feed import router as feed_router
 from infra.api.routes_health import router as health_router
 from infra.api.routes_io import router as io_router
+from infra.api.routes_registerutdrag import router as registerutdrag_router
 from infra.api.routes_reports import router as reports_router
 from infra.api.routes_webhooks import router as webhooks_router
 from infra.api.services import Services
@@ -132,6 +133,7 @@ def create_app(services: Services | None) -> FastAPI:
         health_router,
         commands_router,
         cases_router,
+        registerutdrag_router,
         feed_router,
         reports_router,
         io_router,

@@ -54,6 +54,11 @@ def _text(max_len: int = MAX_TEXT) -> dict[str, Any]:
 #: The JSON Schema of each ``FieldSpec.kind`` (choices of a ``str`` field become an enum).
 KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "str": _text(),
+    "label": {
+        "type": "string",
+        "pattern": "^[a-z][a-z0-9_]{0,39}$",
+        "description": "a role label (a-z, 0-9, _), never a name",
+    },
     "bool": {"type": "boolean"},
     "number": {"type": "number", "minimum": 0},
     "date": {"type": "string", "format": "date", "maxLength": 32},

@@ -92,6 +92,7 @@ async def report(
     quarter: Annotated[str | None, Query(max_length=6, description="e.g. 2026Q2")] = None,
     half: Annotated[str | None, Query(max_length=6, description="e.g. 2026H1")] = None,
     month: Annotated[str | None, Query(max_length=7, description="e.g. 2026-03")] = None,
+    year: Annotated[str | None, Query(max_length=4, description="e.g. 2026")] = None,
     known_at: Annotated[datetime | None, Query(description="as known at this time")] = None,
     min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> ReportOut:
@@ -99,7 +100,7 @@ async def report(
     if known_at is not None and known_at.tzinfo is None:
         raise Problem(422, "validation", "known_at: needs a UTC offset", field="known_at")
     await services.wait_for_projections(min_position)
-    options = {"as_of": as_of, "quarter": quarter, "half": half, "month": month}
+    options = {"as_of": as_of, "quarter": quarter, "half": half, "month": month, "year": year}
     # the position before the build: the report contains at least this much
     position = await asyncio.to_thread(services.projected_position)
     body = await asyncio.to_thread(_build, services, name, principal, options, known_at)

@@ -22,7 +22,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from infra.cli import api, audit, keys, kommun, ops, projections, report, rules, setup
+from infra.cli import api, audit, gallring, keys, kommun, ops, projections, report, rules, setup
 from infra.cli.errors import UsageError, bilingual, database_unavailable, first_line
 from infra.config.settings import SettingsError, load_settings
 from infra.config.timeouts import (
@@ -269,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     kommun.register(sub)  # kommun check/list/show
     api.register(sub)  # api, case send/state, export, token, api-key
     setup.register(sub)  # setup: schema, search attributes, retention (issue 21)
+    gallring.register(sub)  # gallring plan (issue 16)
     return p
 
 

@@ -20,13 +20,20 @@ from typing import Any
 from infra.config.settings import load_settings
 
 FORMATS = ("table", "json", "csv", "document")
-PERIOD_FLAGS = {"as_of": "--as-of", "quarter": "--quarter", "half": "--half", "month": "--month"}
+PERIOD_FLAGS = {
+    "as_of": "--as-of",
+    "quarter": "--quarter",
+    "half": "--half",
+    "month": "--month",
+    "year": "--year",
+}
 #: The format of each period flag, as ``projections.periods.parse_period`` reads it.
 PERIOD_HELP = {
     "as_of": "a legal date YYYY-MM-DD (reports taking --as-of)",
     "quarter": "a quarter YYYYQn, e.g. 2026Q2 (reports taking --quarter)",
     "half": "a half year YYYYHn, e.g. 2026H1 (reports taking --half)",
     "month": "a month YYYY-MM, e.g. 2026-03 (reports taking --month)",
+    "year": "a year YYYY, e.g. 2026 (reports taking --year)",
 }
 
 

@@ -346,6 +346,28 @@ class PolicyChoices(_Model):
     nasta_sammantrade_dagar: int = Field(default=30, ge=1, le=90)
     offentligt_bitrade_dagar: int = Field(default=1, ge=0, le=30)
     overklagande_overlamnande_dagar: int = Field(default=7, ge=1, le=30)
+    # the placed child (issue #15 B; docs/law.md §5): left out of the document while unset, so
+    # a file that does not use them keeps its version id
+    omit_when_none: ClassVar[frozenset[str]] = frozenset(
+        {
+            "placering_krav_fran",
+            "placering_plan_dagar",
+            "placering_kartlaggning_dagar",
+            "besok_tat_manader",
+            "besok_tat_intervall_manader",
+            "besok_senare_intervall_manader",
+            "alder18_varning_manader",
+            "avvikning_lvu_bedomning_dagar",
+        }
+    )
+    placering_krav_fran: date | None = None
+    placering_plan_dagar: Annotated[int, Field(ge=0, le=90)] | None = None
+    placering_kartlaggning_dagar: Annotated[int, Field(ge=1, le=365)] | None = None
+    besok_tat_manader: Annotated[int, Field(ge=0, le=36)] | None = None
+    besok_tat_intervall_manader: Annotated[int, Field(ge=1, le=12)] | None = None
+    besok_senare_intervall_manader: Annotated[int, Field(ge=1, le=12)] | None = None
+    alder18_varning_manader: Annotated[int, Field(ge=1, le=24)] | None = None
+    avvikning_lvu_bedomning_dagar: Annotated[int, Field(ge=0, le=14)] | None = None
 
 
 class KommunFile(_Model):

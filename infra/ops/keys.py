@@ -14,6 +14,7 @@ import psycopg
 from psycopg import sql
 
 from infra.persistence.cipher import HEADER_LEN, MAGIC, CipherKeyError, Keyring
+from infra.persistence.datakeys import rewrap as rewrap_data_keys
 from infra.persistence.store import APP_NAME, EVENTS_TABLE
 
 #: Tables whose ``state`` column eventsourcing encrypts (snapshots exist only if enabled).
@@ -171,6 +172,8 @@ def rotate(
                     batches += 1
                     if progress is not None:
                         progress(rotated)
+        if apply:  # the data keys gallring destroys are wrapped by the same key
+            rewrap_data_keys(conn, schema, keyring)
         after = inventory(conn, schema, keyring) if apply else before
     return RotationResult(before, rotated, batches, after)
 

@@ -12,7 +12,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -27,10 +27,15 @@ from tenacity import Retrying
 
 from domain.aggregate import STREAM_GENESIS, ChildCase, stream_digest
 from domain.calendar import legal_date
+from domain.case import CaseState
 from domain.errors import RuleViolation
 from domain.events import DELEGATION_FIELD, CaseEvent, event_from_json
 from domain.ids import case_id_for
+from domain.retention import key_bucket
+from domain.sealing import SEALED_KEY, merge, split
 from infra.config.retry import retry_at_once
+from infra.persistence.cipher import KeyringCipher
+from infra.persistence.datakeys import DataKeys
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
 from infra.telemetry import appended, db_append_span
 
@@ -173,7 +178,13 @@ class CaseStore(Application[UUID]):
             span.set_attribute("db.position", result.position)
             span.set_attribute("barnflow.duplicate", result.duplicate)
         appended(ev.type, ev.data, result.duplicate)
-        return result
+        return self._opened_result(result)
+
+    def _opened_result(self, result: AppendResult) -> AppendResult:
+        """The caller gets the event as it sent it, not its sealed stored form."""
+        if SEALED_KEY not in result.event:
+            return result
+        return replace(result, event=self.unseal(result.event))
 
     def _append_once(self, ev: CaseEvent, now: datetime | None, lagrum: bool) -> AppendResult:
         today = legal_date(now or datetime.now(UTC))
@@ -187,9 +198,9 @@ class CaseStore(Application[UUID]):
             previous = case.state.idempotency.get(ev.idempotency_key)
             if previous is not None:
                 return self._existing(case.id, previous, ev)
-            case.append(ev, today, lagrum=lagrum)
+            case.append(ev, today, lagrum=lagrum, seal=self._sealer)
         else:
-            case = ChildCase.open(ev, today, lagrum=lagrum)
+            case = ChildCase.open(ev, today, lagrum=lagrum, seal=self._sealer)
         recordings = self.save(case)
         return _appended(case.id, recordings[-1])
 
@@ -258,9 +269,9 @@ class CaseStore(Application[UUID]):
             if case is not None and previous is not None:
                 known[i] = self._existing(case.id, previous, ev)
             elif case is None:
-                case = ChildCase.open(ev, today, lagrum=lagrum)
+                case = ChildCase.open(ev, today, lagrum=lagrum, seal=self._sealer)
             else:
-                case.append(ev, today, lagrum=lagrum)
+                case.append(ev, today, lagrum=lagrum, seal=self._sealer)
         if case is None or len(known) == len(events):
             return [known[i] for i in range(len(events))]
         recordings = iter(self.save(case))
@@ -269,9 +280,43 @@ class CaseStore(Application[UUID]):
             if i in known:
                 out.append(known[i])
                 continue
-            out.append(_appended(case.id, next(recordings)))
+            out.append(self._opened_result(_appended(case.id, next(recordings))))
             appended(ev.type, ev.data, False)
         return out
+
+    # ------------------------------------------------------------------ sealing
+    @functools.cached_property
+    def data_keys(self) -> DataKeys | None:
+        """The per-case data keys (``infra.persistence.datakeys``), or ``None`` for a store
+        whose cipher is not barnflow's keyring (nothing is sealed there)."""
+        cipher = self.mapper.cipher
+        if not isinstance(cipher, KeyringCipher):
+            return None
+        return DataKeys(self._connect, self._schema, cipher.keyring)
+
+    def _sealer(self, state: CaseState, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Seal the event's identity and free text under its case's data keys (the aggregate
+        chains the result: ``domain.aggregate.Sealer``)."""
+        keys = self.data_keys
+        if keys is None:
+            return envelope
+        stored, secrets = split(envelope, key_bucket(state, ev))
+        if not secrets:
+            return envelope
+        case_id = str(envelope["case_id"])
+        tokens = {b: keys.seal(ev.kommun, case_id, b, f) for b, f in sorted(secrets.items())}
+        return {**stored, SEALED_KEY: tokens}
+
+    def unseal(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """A stored envelope with its sealed fields opened, or marked gallrad where the data key
+        was destroyed (``domain.sealing.merge``). Envelopes without seals are returned as they
+        are (events written before data keys existed)."""
+        tokens = envelope.get(SEALED_KEY)
+        keys = self.data_keys
+        if not tokens or keys is None:
+            return envelope
+        case_id = str(envelope["case_id"])
+        return merge(envelope, {b: keys.open(t, case_id, b) for b, t in tokens.items()})
 
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:
@@ -345,7 +390,7 @@ class CaseStore(Application[UUID]):
         domain_event: Any = self.mapper.to_domain_event(
             StoredEvent(originator_id, version, topic, bytes(state))
         )
-        ev = event_from_json(domain_event.envelope)
+        ev = event_from_json(self.unseal(domain_event.envelope))
         return CaseEvent(
             **{
                 **ev.__dict__,

@@ -29,9 +29,10 @@ def _raised_messages() -> list[str]:
     for name in ("domain/events.py", "domain/identity.py"):
         text = (ROOT / name).read_text()
         for m in re.finditer(
-            r'(?:EventValidationError\([^,]+,|InvalidIdentity\()\s*f?"([^"]+)"', text
-        ):
-            sample = m.group(1).replace("{what}", "day 31")
+            r'(?:EventValidationError\([^,]+,|InvalidIdentity\()((?:\s*f?"[^"]+")+)', text
+        ):  # a message may be several literals in a row (implicit concatenation)
+            joined = "".join(re.findall(r'f?"([^"]+)"', m.group(1)))
+            sample = joined.replace("{what}", "day 31")
             out.append(re.sub(r"\{[^}]*\}", "1", sample))
     return out
 

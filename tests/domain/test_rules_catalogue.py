@@ -33,6 +33,8 @@ EXPECTED_IDS = {
     "E18",
     # appeals (FL 2017:900) and transfers between kommuner (SoL 29 kap.)
     "O1", "O2", "H4", "B8",
+    # the placed child (issue #15 B): what a placement requires, the 18th birthday, avvikning
+    "D1", "D1G", "D1A", "D6", "D8", "D9", "D9S", "D9K", "D11V", "D11", "V1", "V2", "V3",
 }  # fmt: skip
 
 

@@ -39,6 +39,7 @@ def _valid_value(spec: FieldSpec) -> Any:
         "delegat": {"id": "d1", "roll": "sektionschef"},
         "kvartal": "2025Q1",
         "lvu_utfall": "bifall",
+        "label": "vardnadshavare_1",
     }.get(spec.kind, "x-1")
 
 

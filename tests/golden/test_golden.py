@@ -85,6 +85,12 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("overklaganden", "2026-09-01"),
         ("overklaganden", "2026-10-31"),
     ),
+    #: the placed child (issue #15 B): avvikningar in 2026 (one began in 2025, one still open)
+    #: and the changes of socialsekreterare per placement year (placed.md)
+    "placed": (
+        ("avvikningar", "2026"),
+        ("kontinuitet", "2026-11-01"),
+    ),
     #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
     "lvu2027": (
         ("frister", "2026-12-20"),

@@ -116,6 +116,24 @@ def test_the_overklaganden_report_from_the_cli_as_a_table_and_as_its_golden_docu
     assert "rattidsprovat" in rows[1] and "inhibition" in rows[0]
 
 
+def test_the_avvikningar_report_takes_a_year_from_the_cli(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    """`barnflow report avvikningar --year 2026`: the yearly statistic (docs/reports.md)."""
+    env = _cli_env(tmp_path, pg_url, schema)
+    run = _barnflow("import", str(GOLDEN / "placed.jsonl"), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = ("report", "avvikningar", "--kommun", "1280", "--year", "2026", "--catch-up")
+    doc = _barnflow(*report, "--format", "document", env=env)
+    assert doc.returncode == 0, doc.stderr[-2000:]
+    golden = GOLDEN / "placed" / "avvikningar@2026.json"
+    assert doc.stdout == golden.read_text(encoding="utf-8")
+    wrong = _barnflow("report", "avvikningar", "--kommun", "1280", "--as-of", "2026-01-01",
+                      env=env)  # fmt: skip
+    assert wrong.returncode == 2
+    assert "takes --year, not --as-of" in wrong.stderr
+
+
 def test_rebuild_shows_a_progress_bar_on_a_terminal_and_nothing_in_a_pipe(
     store: CaseStore, pg_url: str, schema: str, tmp_path: Path
 ) -> None:

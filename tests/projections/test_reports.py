@@ -23,7 +23,13 @@ from tests.conftest import CIPHER_KEY
 from tests.factories import PNR_BOY, PNR_GIRL, line
 
 TODAY = date(2026, 11, 20)
-PERIODS = {"as_of": "2026-11-20", "quarter": "2026Q3", "half": "2026H2", "month": "2026-06"}
+PERIODS = {
+    "as_of": "2026-11-20",
+    "quarter": "2026Q3",
+    "half": "2026H2",
+    "month": "2026-06",
+    "year": "2026",
+}
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ FREE_TEXT = (
 )
 IDENTITIES = tuple(p for pnr in (PNR_BOY, PNR_GIRL, PNR_THIRD) for p in (pnr, pnr[2:]))
 #: The appellant's label (a role, but a calling system could write a name): no view keeps it.
-PART = "PART-NAMN"
+PART = "ombud_partnamn"
 
 
 def _appealed() -> _Case:

@@ -239,6 +239,34 @@ async def delegation(d: CaseDriver) -> None:
     await d.sleep_days(5)  # the sammanträde passes without the anmälan: E1 is alerted
 
 
+#: kommun 1280 in the ``placed_child`` scenario: a placement's requirements are tracked.
+KOMMUN_1280_PLACED = kommun_config("1280", policy={"placering_krav_fran": add_days(_TODAY, -365)})
+
+
+async def placed_child(d: CaseDriver) -> None:
+    """The placed child (placed-child-guards, issue #15 B): a familjehem placement whose plans,
+    notice and socialsekreterare are missing after 14 days (D1, D1G, D6, D8 alerted), a visit
+    with an enskilt samtal, an avvikning whose police notice and LVU 6 § assessment are late
+    (V1, V3 alerted), a refused close while the child is missing, and the return."""
+    await d.start()
+    await d.open_utredning()
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+    await d.beslut("b1", "familjehem")
+    await d.send("insats_verkstalld", {"beslut_id": "b1"})
+    await d.sleep_days(10)
+    await d.send("barnet_besokt", {"enskilt_samtal": True, "beslut_id": "b1"})
+    await d.sleep_days(6)  # D1, D1G, D6, D8 (14 days) are alerted
+    await d.send("avvikning_anmald", {"avvikning_id": "av1", "beslut_id": "b1"})
+    await d.sleep_days(3)  # V1, V3 (the next day) are alerted
+    try:
+        await d.send("arende_avslutat", {"orsak": "barnet_forsvunnet"})
+    except CommandRejected as exc:
+        assert getattr(exc.cause, "rule", None) in ("P-AVVIKNING", "P-CLOSE"), exc
+    else:
+        raise AssertionError("the case of a missing child was closed")
+    await d.send("avvikning_avslutad", {"avvikning_id": "av1", "utfall": "aterfunnen"})
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
@@ -247,6 +275,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "appealed_and_transferred": (PNR_GIRL, appealed_and_transferred),
     "kommun_config": (PNR_GIRL, configured),
     "delegation": (PNR_BOY, delegation),
+    "placed_child": (PNR_THIRD, placed_child),
 }
 #: kommun 1280's configuration in the ``appealed_and_transferred`` scenario (from v5, recorded
 #: after the merge of kommun-config-by-reference; v4 ran on the defaults): O2 within 5 days.
@@ -256,6 +285,7 @@ CONFIGS: dict[str, tuple[LoadedConfig, ...]] = {
     "kommun_config": (KOMMUN_1280,),
     "delegation": (KOMMUN_1280_DELEGATION,),
     "appealed_and_transferred": (KOMMUN_1280_APPEALS,),
+    "placed_child": (KOMMUN_1280_PLACED,),
 }
 
 

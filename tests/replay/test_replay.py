@@ -192,3 +192,30 @@ async def test_a_history_stores_each_decisions_judgement_with_the_event() -> Non
     assert [e["type"] for e in appended].count("utredning_forlangd") == 1
     alerts = [e["data"] for e in appended if e["type"] == "frist_overskriden"]
     assert [a["regel"] for a in alerts] == ["E1"]
+
+
+async def test_a_history_of_the_placed_child_carries_its_patch_and_alerts() -> None:
+    """`placed-child-guards` (issue #15 B): recorded after it, a familjehem placement whose
+    requirements the kommun tracks (``policy.placering_krav_fran``) alerts the plans, the
+    region's notice and the socialsekreterare after 14 days, and the avvikning's police notice
+    and LVU 6 § assessment the day after; the close refused while the child was missing never
+    reached the history. Histories recorded before the patch replay above without it."""
+    [path] = [p for p in HISTORIES if p.name.startswith("v6-placed_child.")]
+    assert '"id":"placed-child-guards"' in _patch_ids(path)
+    assert all(
+        '"id":"placed-child-guards"' not in _patch_ids(p)
+        for p in HISTORIES
+        if not p.name.startswith("v6-")
+    )
+    codec = data_converter(CODEC_KEY).payload_codec
+    assert codec is not None
+    appended: list[dict[str, Any]] = []
+    for ev in _load(path).events:
+        marker = ev.marker_recorded_event_attributes
+        if ev.HasField("marker_recorded_event_attributes") and "result" in marker.details:
+            payloads = await codec.decode(list(marker.details["result"].payloads))
+            appended += [json.loads(p.data)["event"] for p in payloads]
+    alerts = sorted(e["data"]["regel"] for e in appended if e["type"] == "frist_overskriden")
+    assert alerts == ["D1", "D1G", "D6", "D8", "V1", "V3"]
+    types = [e["type"] for e in appended]
+    assert "arende_avslutat" not in types and types[-1] != "avvikning_anmald"

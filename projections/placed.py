@@ -1,0 +1,242 @@
+"""The placed child's reports (docs/domain.md §5.11-§5.12): ``avvikningar``, the yearly statistic
+of children who went missing from a placement, and ``kontinuitet``, the changes of
+socialsekreterare per placement and placement year.
+
+Both fold the case's redacted events kept in the ``report_cases`` view (the same events the
+engine reads), so they are rebuilt with every view and answer as of a past legal date and as
+known at a past time like every report. Kön and age band come from the child's ``barn`` (its
+``fodelsedatum``: the age is computed on the day that matters, never stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from domain.calendar import legal_date
+from domain.events import PLACEMENT_INSATSER
+from projections.periods import Period
+from projections.source import table_ref
+from projections.stats import age_band, kon_of, median, share, split
+from projections.tables import CASES
+
+AVVIKNING_COLUMNS = (
+    "case_ref",
+    "avvikning_id",
+    "borjade",
+    "slutade",
+    "dagar",
+    "utfall",
+    "ensamkommande",
+    "kon",
+    "aldersgrupp",
+    "enhet",
+)
+KONTINUITET_COLUMNS = (
+    "case_ref",
+    "beslut_id",
+    "insats",
+    "placerad",
+    "placeringsar",
+    "socialsekreterare",
+    "byten",
+    "byten_per_ar",
+    "enhet",
+)
+#: Events that say whether the child is ensamkommande (the latest before an avvikning decides).
+_FLAG_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen", "identitet_uppdaterad"})
+_OPENING = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
+Unseal = Callable[[bytes], bytes]
+
+
+@dataclass
+class _Child:
+    """What a case's events say about the child and its unit, up to a legal date."""
+
+    kon: str | None = None
+    born: date | None = None
+    enhet: str | None = None
+    ensamkommande: bool = False
+    flags: dict[str, object] = field(default_factory=dict)
+
+
+def _case_events(
+    curs: Cursor[DictRow], schema: str, kommun: str, unseal: Unseal, as_of: date
+) -> Iterator[tuple[str, list[tuple[date, dict[str, Any]]]]]:
+    """Each case of ``kommun`` (by case_ref) with its events up to ``as_of``, in stream order."""
+    curs.execute(
+        sql.SQL("SELECT case_ref, events FROM {} WHERE kommun = %s ORDER BY case_ref").format(
+            table_ref(schema, CASES.name)
+        ),
+        (kommun,),
+    )
+    for row in curs.fetchall():
+        out = []
+        for env in orjson.loads(unseal(row["events"])):
+            day = legal_date(datetime.fromisoformat(env["occurred_at"]))
+            if day <= as_of:
+                out.append((day, env))
+        out.sort(key=lambda x: (x[0], x[1].get("position") or 0))
+        yield str(row["case_ref"]), out
+
+
+def _note_child(child: _Child, env: dict[str, Any]) -> None:
+    data = env.get("data") or {}
+    barn = data.get("barn")
+    if isinstance(barn, dict):
+        child.kon = barn.get("kon", child.kon)
+        if barn.get("fodelsedatum"):
+            child.born = date.fromisoformat(str(barn["fodelsedatum"]))
+    if env["type"] in _OPENING and data.get("enhet") is not None:
+        child.enhet = str(data["enhet"])
+    if env["type"] in _FLAG_TYPES and data.get("ensamkommande") is not None:
+        child.ensamkommande = bool(data["ensamkommande"])
+
+
+# --- avvikningar ---------------------------------------------------------------------------------
+
+
+def avvikningar(
+    curs: Cursor[DictRow], schema: str, kommun: str, p: Period, unseal: Unseal
+) -> dict[str, Any]:
+    """Every avvikning that began in the year, with its length (days to the day the child was
+    found or came back; open ones to the year's end, ``slutade`` null), and a summary per kön
+    and age band (the child's age on the day it went missing)."""
+    rows: list[dict[str, Any]] = []
+    for case_ref, events in _case_events(curs, schema, kommun, unseal, p.end):
+        child = _Child()
+        started: dict[str, dict[str, Any]] = {}
+        for day, env in events:
+            _note_child(child, env)
+            data = env.get("data") or {}
+            if env["type"] == "avvikning_anmald":
+                own = data.get("ensamkommande")
+                started[str(data["avvikning_id"])] = {
+                    "case_ref": case_ref,
+                    "avvikning_id": str(data["avvikning_id"]),
+                    "borjade": day,
+                    "slutade": None,
+                    "utfall": None,
+                    "ensamkommande": child.ensamkommande if own is None else bool(own),
+                    "kon": kon_of(child.kon),
+                    "aldersgrupp": age_band(child.born, day),
+                    "enhet": child.enhet,
+                }
+            elif env["type"] == "avvikning_avslutad" and str(data["avvikning_id"]) in started:
+                row = started[str(data["avvikning_id"])]
+                row["slutade"], row["utfall"] = day, data.get("utfall")
+        for row in started.values():
+            if not p.start <= row["borjade"] <= p.end:
+                continue
+            end = row["slutade"] or p.end
+            rows.append(
+                {
+                    **row,
+                    "borjade": row["borjade"].isoformat(),
+                    "slutade": row["slutade"].isoformat() if row["slutade"] else None,
+                    "dagar": (end - row["borjade"]).days,
+                    "pagar": row["slutade"] is None,
+                }
+            )
+    rows.sort(key=lambda r: (r["borjade"], r["case_ref"], r["avvikning_id"]))
+
+    def measure(items: list[dict[str, Any]]) -> dict[str, Any]:
+        ended = [i["dagar"] for i in items if not i["pagar"]]
+        return {
+            "antal": len(items),
+            "barn": len({i["case_ref"] for i in items}),
+            "ensamkommande": sum(1 for i in items if i["ensamkommande"]),
+            "pagar": sum(1 for i in items if i["pagar"]),
+            "median_dagar": median(ended),
+            "langsta_dagar": max((i["dagar"] for i in items), default=None),
+        }
+
+    return {
+        "rows": rows,
+        "summary": split(rows, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure),
+        "ensamkommande": measure([r for r in rows if r["ensamkommande"]]),
+    }
+
+
+# --- kontinuitet ---------------------------------------------------------------------------------
+
+
+def kontinuitet(
+    curs: Cursor[DictRow], schema: str, kommun: str, p: Period, unseal: Unseal
+) -> dict[str, Any]:
+    """Every SoL placement verkställd on ``p.end`` or before (running then or ended), with the
+    socialsekreterare named for it and how often the named one changed (every
+    ``socialsekreterare_utsedd`` after the first is a change), per placement year; and per unit
+    the changes per placement year (SoL 2025:400 22 kap. 12 §: continuity of the contact)."""
+    as_of = p.end
+    rows: list[dict[str, Any]] = []
+    for case_ref, events in _case_events(curs, schema, kommun, unseal, as_of):
+        child = _Child()
+        placements: dict[str, dict[str, Any]] = {}
+        named: list[tuple[date, str | None, str]] = []
+        for day, env in events:
+            _note_child(child, env)
+            data = env.get("data") or {}
+            t = env["type"]
+            if t == "beslut_fattat" and data.get("insats") in PLACEMENT_INSATSER:
+                if data.get("gynnande") is True:
+                    placements[str(data["beslut_id"])] = {"insats": data["insats"]}
+            elif t == "insats_verkstalld" and str(data["beslut_id"]) in placements:
+                placements[str(data["beslut_id"])].setdefault("placerad", day)
+            elif t == "beslut_avslutat" and str(data["beslut_id"]) in placements:
+                placements[str(data["beslut_id"])].setdefault("slut", day)
+            elif t == "socialsekreterare_utsedd":
+                bid = data.get("beslut_id")
+                ref = None if bid is None else str(bid)
+                named.append((day, ref, str(data["socialsekreterare_id"])))
+        for bid, pl in sorted(placements.items()):
+            start = pl.get("placerad")
+            if start is None:
+                continue
+            end = pl.get("slut") or as_of
+            # named for this placement (or for none in particular) until it ended, also before
+            # it began: the socialsekreterare is often named with the decision
+            mine = [(d, ss) for d, b, ss in named if b in (bid, None) and d <= end]
+            changes = sum(1 for i in range(1, len(mine)) if mine[i][1] != mine[i - 1][1])
+            years = round(max((end - start).days, 1) / 365.25, 2)
+            rows.append(
+                {
+                    "case_ref": case_ref,
+                    "beslut_id": bid,
+                    "insats": pl["insats"],
+                    "placerad": start.isoformat(),
+                    "avslutad": pl["slut"].isoformat() if pl.get("slut") else None,
+                    "placeringsar": years,
+                    "socialsekreterare": mine[-1][1] if mine else None,
+                    "byten": changes,
+                    "byten_per_ar": round(changes / years, 2),
+                    "kon": kon_of(child.kon),
+                    "aldersgrupp": age_band(child.born, as_of),
+                    "enhet": child.enhet,
+                }
+            )
+
+    def measure(items: list[dict[str, Any]]) -> dict[str, Any]:
+        years = round(sum(i["placeringsar"] for i in items), 2)
+        changes = sum(i["byten"] for i in items)
+        return {
+            "placeringar": len(items),
+            "utan_socialsekreterare": sum(1 for i in items if i["socialsekreterare"] is None),
+            "byten": changes,
+            "placeringsar": years,
+            "byten_per_placeringsar": round(changes / years, 2) if years else None,
+            "andel_utan_byte": share(sum(1 for i in items if i["byten"] == 0), len(items)),
+        }
+
+    units = sorted({r["enhet"] or "" for r in rows})
+    return {
+        "rows": rows,
+        "per_enhet": {u: measure([r for r in rows if (r["enhet"] or "") == u]) for u in units},
+        "summary": split(rows, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure),
+    }
