@@ -60,6 +60,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "får inte innehålla ett personnummer eller samordningsnummer (fritext når rapporter "
             "och arbetsflödets historik; barnet identifieras bara av data.barn)",
         ),
+        (
+            r"must be 1-64 letters, digits or _\.:- \(a code\)",
+            "måste vara 1–64 bokstäver, siffror eller _.:- (en kod)",
+        ),
         # domain.identity.InvalidIdentity
         (
             r"expected 10 or 12 digits, optionally with '-' or '\+' before the last four",

@@ -168,6 +168,13 @@ TYPE_DOCS: dict[str, str] = {
     "avvikning_lvu_bedomning_gjord": "LVU-bedömning gjord — whether the missing child needs "
     "compulsory care was assessed",
     "avvikning_avslutad": "Avvikning avslutad — the avvikning ended",
+    # homes
+    "placering_flyttad": "Placering flyttad — a running placement moved to another home "
+    "(omplacering; it keeps its kind)",
+    "forsakringskassan_underrattad": "Försäkringskassan underrättad — Försäkringskassan was "
+    "told of a placement, a move or a return home",
+    "vistelsekommun_underrattad": "Vistelsekommun underrättad — the kommun the home lies in was "
+    "told of the placement",
     # gallring
     "gallring_verkstalld": "Gallring verkställd — a class of the case's records was destroyed "
     "under a gallringsbeslut (written by barnflow)",
@@ -263,6 +270,13 @@ FIELD_DOCS: dict[str, str] = {
     "nyckel": "Nyckel — the id of the destroyed key (crypto-shredding)",
     "obehovlig": "Obehövlig — the nämnd found the health examination unnecessary",
     "plan": "Plan — which plan was agreed",
+    "anledning": "Anledning — why Försäkringskassan was told",
+    "hem_id": "Hemmets id — the home (familjehem, HVB …) in barnflow's register of homes",
+    "hem_undantag_skal": "Skäl för undantag — why the placement is made despite the home's "
+    "check (free text; no names or personnummer)",
+    "hem_undantag_beslutat_av": "Undantag beslutat av — who decided the exception (id and role)",
+    "sarskilda_skal": "Särskilda skäl — the special reasons for a stödboende placement",
+    "vistelsekommun": "Vistelsekommun — the kommunkod of the kommun the home lies in",
     "socialsekreterare_id": "Socialsekreterare — the responsible social worker's staff id "
     "(never a name)",
 }
@@ -339,6 +353,11 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "gallringsbeslut": "GB-2026-01",
     "nyckel": "k-7f3a9c",
     "socialsekreterare_id": "ss-1042",
+    "hem_id": "HEM-1280-0042",
+    "hem_undantag_skal": "akut placering i väntan på registerkontroll",
+    "hem_undantag_beslutat_av": {"id": "hl-4711", "roll": "sektionschef"},
+    "sarskilda_skal": "den unges behov av stöd i eget boende",
+    "vistelsekommun": "0180",
 }
 
 #: Where a type needs its own example value: (type, field) -> value.

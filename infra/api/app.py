@@ -77,7 +77,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schemas["ProblemOut"] = ProblemOut.model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
-    for name in ("HTTPValidationError", "ValidationError", "ActorIn"):
+    for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     # the event contract, typed per event type from domain.events (infra/api/contract.py):
     # replaces the loose runtime shapes of CommandIn and Event (parse_event validates values)

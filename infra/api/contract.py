@@ -60,6 +60,8 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
         "description": "a role label (a-z, 0-9, _), never a name",
     },
     "bool": {"type": "boolean"},
+    "hem_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+    "kommunkod": {"type": "string", "pattern": "^\\d{4}$"},
     "number": {"type": "number", "minimum": 0},
     "date": {"type": "string", "format": "date", "maxLength": 32},
     "barn": _ref("Barn"),
