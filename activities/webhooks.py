@@ -1,8 +1,11 @@
 """The webhook activities: find what to deliver, and deliver one event to one subscriber.
 
-A delivery POSTs ``{"subscription_id", "position", "event"}`` signed with HMAC-SHA256 over
-``<timestamp>.<body>`` (headers ``X-Barnflow-Signature: sha256=<hex>``, ``X-Barnflow-Timestamp``,
-``X-Barnflow-Position``). Delivery is at least once: the receiver de-duplicates by position.
+A delivery POSTs a CloudEvents 1.0 event (structured JSON; ``domain.cloudevents``) or, for a
+subscription in the deprecated ``barnflow-v1`` format, ``{"subscription_id", "position",
+"event"}``, signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``) and, as before, with HMAC-SHA256 over ``<timestamp>.<body>`` (headers
+``X-Barnflow-Signature: sha256=<hex>``, ``X-Barnflow-Timestamp``, ``X-Barnflow-Position``).
+Delivery is at least once: the receiver de-duplicates by position.
 Every attempt is appended to the delivery log with its status or error. A subscription bound to
 units gets only events of cases whose enhet is one of them. A delivered event is a disclosure of
 case content to the subscriber, so it is also appended to the access log (who: the subscription's
@@ -11,6 +14,7 @@ creator; purpose: ``webhook <subscription id>``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -24,6 +28,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.case import fold
+from domain.cloudevents import MEDIA_TYPE as CLOUDEVENTS_MEDIA_TYPE
+from domain.cloudevents import cloud_event
 from domain.events import CaseEvent
 from domain.ids import case_id_for
 from infra.config import retry
@@ -43,9 +49,55 @@ log = logging.getLogger("barnflow.webhooks")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex>`` over ``<timestamp>.<body>``: the receiver recomputes and compares."""
+    """``sha256=<hex>`` over ``<timestamp>.<body>``: the receiver recomputes and compares
+    (the barnflow-v1 scheme, deprecated: docs/api.md)."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
+
+
+def standard_secret(secret: str) -> str:
+    """The subscription's key as a Standard Webhooks secret: ``whsec_`` + base64 of the key
+    bytes (the same key the barnflow-v1 signature uses, so one secret serves both)."""
+    return "whsec_" + base64.b64encode(secret.encode()).decode()
+
+
+def standard_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
+    """Standard Webhooks' ``webhook-signature``: ``v1,`` + base64 HMAC-SHA256 over
+    ``<webhook-id>.<webhook-timestamp>.<body>``, keyed by the secret's bytes."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    mac = hmac.new(secret.encode(), signed, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
+def delivery(
+    fmt: str, subscription_id: str, line: dict[str, Any], secret: str, timestamp: str
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one delivery in the subscription's format.
+
+    Every delivery is signed per Standard Webhooks (``webhook-id`` is the same on every retry of
+    one event to one subscription); the barnflow-v1 headers are kept beside them for the
+    subscriptions that still verify those.
+    """
+    position = int(line["position"])
+    if fmt == "cloudevents":
+        body = orjson.dumps(cloud_event(line))
+        content_type = CLOUDEVENTS_MEDIA_TYPE
+    else:
+        body = orjson.dumps(
+            {"subscription_id": subscription_id, "position": position, "event": line}
+        )
+        content_type = "application/json"
+    msg_id = f"{subscription_id}:{position}"
+    headers = {
+        "Content-Type": content_type,
+        "webhook-id": msg_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": standard_signature(secret, msg_id, timestamp, body),
+        "X-Barnflow-Timestamp": timestamp,
+        "X-Barnflow-Position": str(position),
+        "X-Barnflow-Signature": signature(secret, timestamp, body),
+    }
+    return body, headers
 
 
 def _failed(d: Delivery, attempt: int, error: str, kind: str) -> ApplicationError:
@@ -156,7 +208,7 @@ class WebhookActivities:
             sub = conn.execute(
                 q(
                     self._store,
-                    "SELECT url, secret, active, created_by"
+                    "SELECT url, secret, active, created_by, format"
                     " FROM {s}.webhook_subscriptions WHERE id = %s",
                 ),
                 (d.subscription_id,),
@@ -168,20 +220,13 @@ class WebhookActivities:
             raise ApplicationError(f"no event at position {d.position}", non_retryable=True)
         ev = found[0]
         case_id = case_id_for(ev.kommun, ev.case_ref)
-        body = orjson.dumps(
-            {
-                "subscription_id": d.subscription_id,
-                "position": d.position,
-                "event": {**ev.to_json(), "case_id": str(case_id)},
-            }
+        body, headers = delivery(
+            sub["format"],
+            d.subscription_id,
+            {**ev.to_json(), "case_id": str(case_id)},
+            sub["secret"],
+            str(int(time.time())),
         )
-        ts = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Barnflow-Timestamp": ts,
-            "X-Barnflow-Position": str(d.position),
-            "X-Barnflow-Signature": signature(sub["secret"], ts, body),
-        }
         attempt = activity.info().attempt
         try:
             resp = self._http.post(sub["url"], content=body, headers=headers)

@@ -7,6 +7,8 @@ first to 422 and the second to 409; the CLI prints either as one line and exits 
 
 from __future__ import annotations
 
+from domain.error_texts import field_texts
+
 
 class DomainError(Exception):
     """Base class for every error the domain raises on purpose."""
@@ -19,6 +21,12 @@ class EventValidationError(DomainError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+    @property
+    def texts(self) -> tuple[str, str]:
+        """``(sv, en)``: the refusal in Swedish and English, both naming the field
+        (``domain.error_texts``)."""
+        return field_texts(self.field, self.message)
 
 
 class RuleViolation(DomainError):

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.calendar import legal_date
+from domain.error_texts import closest
 from domain.errors import EventValidationError
 from domain.identity import InvalidIdentity, contains_identity_number, parse_child_identifier
 
@@ -826,7 +827,9 @@ def parse_event(
     etype = _text(obj.get("type"), "type", max_len=64)
     spec = EVENT_TYPES.get(etype)
     if spec is None:
-        raise EventValidationError("type", f"unknown event type {etype!r}")
+        close = closest(etype, EVENT_TYPES)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise EventValidationError("type", f"unknown event type {etype!r}{hint}")
     if etype in SYSTEM_TYPES and not allow_system:
         raise EventValidationError("type", f"{etype} is written by barnflow only")
     occurred_at = parse_datetime(obj.get("occurred_at"), "occurred_at")

@@ -13,7 +13,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import JSONResponse
 
-from infra.api import problems
+from infra.api import docs_ui, problems
+from infra.api.contract import (
+    contract_schemas,
+    report_schemas,
+    webhook_schemas,
+    webhooks_section,
+)
 from infra.api.limits import BodyLimit
 from infra.api.models import ProblemOut
 from infra.api.problems import PROBLEM_MEDIA_TYPE
@@ -74,6 +80,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    # the event contract, typed per event type from domain.events (infra/api/contract.py):
+    # replaces the loose runtime shapes of CommandIn and Event (parse_event validates values)
+    schemas.update(contract_schemas())
+    schemas.update(report_schemas())
+    schemas.update(webhook_schemas())
+    spec["webhooks"] = webhooks_section()
+    spec["components"]["schemas"] = dict(sorted(schemas.items()))
     problem = {PROBLEM_MEDIA_TYPE: {"schema": _problem_schema_ref()}}
     for path, item in spec.get("paths", {}).items():
         for op in item.values():
@@ -110,9 +123,10 @@ def create_app(services: Services | None) -> FastAPI:
         title="barnflow API",
         version=VERSION,
         default_response_class=OrjsonResponse,
-        docs_url="/docs",
+        docs_url=None,  # infra/api/docs_ui.py: Swagger UI from a package, no CDN
         redoc_url=None,
     )
+    docs_ui.install(app, "barnflow API")
     app.state.services = services
     config = services.config if services is not None else ApiConfig(jwt_key=b"")
     problems.install(app)

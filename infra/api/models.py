@@ -33,7 +33,11 @@ class CommandIn(_Strict):
 
     kommun: str = Field(pattern=r"^\d{4}$", examples=["1280"])
     case_ref: str = Field(min_length=1, max_length=128, examples=["VS-2026-00417"])
-    type: CommandType
+    type: str = Field(
+        min_length=1,
+        max_length=64,
+        description="the event type; an unknown one is answered with the closest known types",
+    )
     occurred_at: str = Field(min_length=1, max_length=64, examples=["2026-03-02T09:15:00+01:00"])
     actor: ActorIn
     idempotency_key: str = Field(min_length=1, max_length=200)
@@ -42,16 +46,20 @@ class CommandIn(_Strict):
 
 class Event(BaseModel):
     """A stored event: the §4 line plus ``case_id``, ``position``, ``recorded_at`` [, digest]
-    and, for a decision, ``delegation``: its judgement against the delegationsordning."""
+    and, for a decision, ``delegation``: its judgement against the delegationsordning.
+
+    The runtime shape only; docs/openapi.json types it per event type (``infra.api.contract``).
+    ``actor``, ``idempotency_key`` and ``data`` are null for a caller without content rights
+    (an operator reading the feed)."""
 
     model_config = ConfigDict(extra="allow")
     kommun: str
     case_ref: str
     type: str
     occurred_at: str
-    actor: dict[str, str]
-    idempotency_key: str
-    data: dict[str, Any]
+    actor: dict[str, str] | None = None
+    idempotency_key: str | None = None
+    data: dict[str, Any] | None = None
     case_id: str | None = None
     position: int | None = None
     recorded_at: str | None = None
@@ -250,6 +258,9 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Unit = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
 
 
+WebhookFormat = Literal["cloudevents", "barnflow-v1"]
+
+
 class WebhookIn(_Strict):
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\x00-\x20\x7f]+$")
     event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPE_NAMES))
@@ -258,6 +269,11 @@ class WebhookIn(_Strict):
         min_length=1,
         max_length=100,
         description="only cases of these enheter (default: the caller's units; none = all)",
+    )
+    format: WebhookFormat = Field(
+        default="cloudevents",
+        description="the body: a CloudEvents 1.0 event (structured JSON, the default) or the "
+        "deprecated barnflow-v1 body {subscription_id, position, event} (docs/api.md)",
     )
 
 
@@ -269,8 +285,14 @@ class WebhookOut(BaseModel):
     units: list[str] = Field(description="the enheter whose cases it receives; empty = all")
     active: bool
     after_position: int
+    format: WebhookFormat = "barnflow-v1"
     secret: str | None = Field(
         default=None, description="HMAC-SHA256 key; returned only when the subscription is created"
+    )
+    signing_secret: str | None = Field(
+        default=None,
+        description="the same key as a Standard Webhooks secret (whsec_<base64>) for the "
+        "webhook-signature header; returned only when the subscription is created",
     )
 
 

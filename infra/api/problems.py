@@ -21,7 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from temporalio.service import RPCError
 
+from domain.error_texts import closest, field_texts
 from domain.errors import EventValidationError, RuleViolation
+from domain.events import EVENT_TYPES
+from infra.api.texts import problem_texts, pydantic_swedish
 from infra.config.timeouts import connection_failure
 from infra.temporal.rejections import answer
 
@@ -86,6 +89,9 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     if instance is not None:
         body["instance"] = instance
     body.update(problem.extra)
+    if 400 <= problem.status < 500 and not ("sv" in body and "en" in body):
+        # every 4xx in both languages: a refusal brings its own, the rest from infra.api.texts
+        body["sv"], body["en"] = problem_texts(problem.status, problem.detail)
     return Response(
         orjson.dumps(body),
         status_code=problem.status,
@@ -109,9 +115,17 @@ def _validation(request: Request, exc: Exception) -> Response:
             Problem(400, "malformed-json", "the body is not valid JSON"), request.url.path
         )
     field = _field_name(first.get("loc", ()))
-    msg = "unknown field" if first.get("type") == "extra_forbidden" else str(first.get("msg"))
+    if first.get("type") == "literal_error" and field.startswith("event_types"):
+        # an unknown type: the closest known ones, not pydantic's list of every type
+        close = closest(str(first.get("input")), EVENT_TYPES)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        sv, en = field_texts(field, f"unknown event type {first.get('input')!r}{hint}")
+    else:
+        kind = first.get("type")
+        msg = "unknown field" if kind == "extra_forbidden" else str(first.get("msg"))
+        sv, en = f"{field}: {pydantic_swedish(first)}", f"{field}: {msg}"
     return problem_response(
-        Problem(422, "validation", f"{field}: {msg}", field=field), request.url.path
+        Problem(422, "validation", en, field=field, sv=sv, en=en), request.url.path
     )
 
 

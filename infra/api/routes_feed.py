@@ -12,15 +12,18 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Header, Query, Response
 
 from domain.case import fold
+from domain.cloudevents import BATCH_MEDIA_TYPE, cloud_event
 from domain.events import CaseEvent
 from domain.ids import case_id_for
 from infra.api.access import log_access
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.models import FeedOut
+from infra.api.problems import Problem
 from infra.api.services import Services
 
 router = APIRouter(tags=["feed"])
@@ -44,15 +47,15 @@ def visible(services: Services, principal: Principal, events: list[CaseEvent]) -
 
 
 def _metadata(e: CaseEvent) -> dict[str, Any]:
-    """What an operator may see of an event: no actor, no data."""
+    """What an operator may see of an event: no actor, no key, no data (null in the answer)."""
     return {
         "kommun": e.kommun,
         "case_ref": e.case_ref,
         "type": e.type,
         "occurred_at": e.occurred_at.isoformat(),
-        "actor": {},
-        "idempotency_key": "",
-        "data": {},
+        "actor": None,
+        "idempotency_key": None,
+        "data": None,
         "case_id": str(case_id_for(e.kommun, e.case_ref)),
         "position": e.position,
         "recorded_at": e.recorded_at.isoformat() if e.recorded_at else None,
@@ -77,16 +80,62 @@ def _page(
     return out, last
 
 
-@router.get("/events", summary="The event feed after a position (long-poll with wait)")
+@router.get(
+    "/events",
+    summary="The event feed after a position (long-poll with wait)",
+    response_model=FeedOut,
+    responses={
+        200: {
+            "description": "the page; with `Accept: application/cloudevents-batch+json` a "
+            "CloudEvents 1.0 batch (a JSON array), the page's last_position and head in the "
+            "headers Barnflow-Last-Position and Barnflow-Head",
+            "content": {
+                BATCH_MEDIA_TYPE: {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/CloudEvent"},
+                    }
+                }
+            },
+            "headers": {
+                "Barnflow-Last-Position": {"schema": {"type": "string"}},
+                "Barnflow-Head": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 async def event_feed(
     *,
     services: ServicesDep,
     principal: PrincipalDep,
     purpose: PurposeDep,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    after: Annotated[
+        int,
+        Query(ge=0, le=2**62, description="the last position you have; beyond the head: 422"),
+    ] = 0,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description="the most positions scanned: events the caller may not see are "
+            "skipped, so a page may hold fewer (last_position still moves on)",
+        ),
+    ] = 100,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for news")] = 0,
-) -> FeedOut:
+    accept: Annotated[
+        str | None,
+        Header(description=f"{BATCH_MEDIA_TYPE} for CloudEvents; otherwise the feed's JSON"),
+    ] = None,
+) -> Any:
+    head = await asyncio.to_thread(services.store.max_position)
+    if after > head:  # a position this store never had: the caller's bookmark is wrong
+        raise Problem(
+            422,
+            "validation",
+            f"after: {after} is beyond the newest stored position {head}",
+            field="after",
+        )
     deadline = time.monotonic() + min(wait, services.config.max_wait)
     while True:
         events, last = await asyncio.to_thread(_page, services, principal, after, limit, purpose)
@@ -94,4 +143,10 @@ async def event_feed(
             break
         await asyncio.sleep(0.1)
     head = await asyncio.to_thread(services.store.max_position)
+    if accept is not None and BATCH_MEDIA_TYPE in accept:
+        return Response(
+            orjson.dumps([cloud_event(e) for e in events]),
+            media_type=BATCH_MEDIA_TYPE,
+            headers={"Barnflow-Last-Position": str(last), "Barnflow-Head": str(head)},
+        )
     return FeedOut.model_validate({"events": events, "last_position": last, "head": head})

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from temporalio.common import WorkflowIDConflictPolicy
 
+from activities.webhooks import standard_secret
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import DeliveryOut, WebhookIn, WebhookOut
@@ -53,7 +54,9 @@ def _out(row: Any, secret: str | None = None) -> WebhookOut:
         units=list(row["units"]),
         active=row["active"],
         after_position=row["after_position"],
+        format=row["format"],
         secret=secret,
+        signing_secret=standard_secret(secret) if secret is not None else None,
     )
 
 
@@ -89,8 +92,8 @@ def _create(services: Services, principal: Principal, body: WebhookIn) -> Webhoo
             q(
                 services.store,
                 "INSERT INTO {s}.webhook_subscriptions (id, kommun, url,"
-                " event_types, secret, created_by, after_position, units)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                " event_types, secret, created_by, after_position, units, format)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
             ),
             (
                 uuid.uuid4(),
@@ -101,6 +104,7 @@ def _create(services: Services, principal: Principal, body: WebhookIn) -> Webhoo
                 principal.subject,
                 services.store.max_position(),
                 units,
+                body.format,
             ),
         ).fetchone()
         conn.commit()

@@ -157,8 +157,14 @@ async def _serve(host: str, port: int) -> int:
                 timeout_graceful_shutdown=10,
             )
         )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # "api on" only once the socket listens (callers connect)
+            if serving.done():
+                await serving  # a startup failure (port in use …): its error, not "api on"
+                return 2
+            await asyncio.sleep(0.02)
         print(f"barnflow api on http://{host}:{port} (Temporal {address})", flush=True)
-        await server.serve()
+        await serving
     return 0
 
 

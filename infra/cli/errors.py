@@ -6,7 +6,11 @@ Its own module so that subcommands (``infra.cli.audit``, ``infra.cli.ops``) rais
 
 from __future__ import annotations
 
+import re
+
 import psycopg
+
+from domain.error_texts import swedish
 
 
 class UsageError(Exception):
@@ -31,3 +35,19 @@ def database_unavailable(exc: BaseException) -> str:
         f"PostgreSQL does not answer ({first_line(exc)}); check that it runs (the embedded "
         "server under BARNFLOW_HOME/pgdata, or BARNFLOW_DATABASE_URL) and retry"
     )
+
+
+_LINE = re.compile(
+    r"(?P<where>(?:\S+ )?line \d+: )?(?P<field>[\w.$\[\]-]+): (?P<message>.*)", re.DOTALL
+)
+
+
+def bilingual(text: str) -> str:
+    """A refusal of an input line with its Swedish after it, as the API answers it (``sv``):
+    ``events.jsonl line 2: data.barn: required for … | sv: data.barn: krävs för …``. Text that
+    is not such a refusal (or has no Swedish) is returned as it is."""
+    m = _LINE.fullmatch(text)
+    sv = swedish(m["message"]) if m else None
+    if m is None or sv is None:
+        return text
+    return f"{text} | sv: {m['field']}: {sv}"

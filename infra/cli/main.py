@@ -35,7 +35,7 @@ from infra.cli import (
     rules,
     setup,
 )
-from infra.cli.errors import UsageError, database_unavailable, first_line
+from infra.cli.errors import UsageError, bilingual, database_unavailable, first_line
 from infra.config.settings import SettingsError, load_settings
 from infra.config.timeouts import (
     DB_STATEMENT_API,
@@ -333,7 +333,10 @@ def _run(args: argparse.Namespace) -> int:
 
         setup_telemetry()
         return int(args.func(args))
-    except (SettingsError, UsageError, NotReady) as exc:
+    except UsageError as exc:  # a refused input line also in Swedish, as the API answers it
+        print(f"barnflow: {bilingual(str(exc))}", file=sys.stderr)
+        return 2
+    except (SettingsError, NotReady) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
     except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.cli.errors import bilingual
 from infra.config.settings import SettingsError, load_settings
 
 
@@ -236,7 +237,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             summary = import_lines(store, lines)
         except ImportRejected as exc:
-            print(f"barnflow: {path.name} {exc}", file=sys.stderr)
+            first, *rest = str(exc).splitlines()  # each bad line also in Swedish
+            rows = [bilingual(f"{path.name} {first}"), *(bilingual(r) for r in rest)]
+            print("barnflow: " + "\n".join(rows), file=sys.stderr)
             return 2
         adopted = 0
         if not args.no_workflows and summary.open_cases:

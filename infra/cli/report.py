@@ -27,6 +27,14 @@ PERIOD_FLAGS = {
     "month": "--month",
     "year": "--year",
 }
+#: The format of each period flag, as ``projections.periods.parse_period`` reads it.
+PERIOD_HELP = {
+    "as_of": "a legal date YYYY-MM-DD (reports taking --as-of)",
+    "quarter": "a quarter YYYYQn, e.g. 2026Q2 (reports taking --quarter)",
+    "half": "a half year YYYYHn, e.g. 2026H1 (reports taking --half)",
+    "month": "a month YYYY-MM, e.g. 2026-03 (reports taking --month)",
+    "year": "a year YYYY, e.g. 2026 (reports taking --year)",
+}
 
 
 class ReportUsageError(Exception):
@@ -36,14 +44,27 @@ class ReportUsageError(Exception):
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     from projections.reports import REPORTS
 
+    takes = "\n".join(
+        f"  {name:<22} {PERIOD_FLAGS[spec.period]:<10} {spec.title}"
+        for name, spec in sorted(REPORTS.items())
+    )
     report = subparsers.add_parser(
-        "report", help="reports from the projections (docs/domain.md §5)"
+        "report",
+        help="reports from the projections (docs/domain.md §5)",
+        description="A report of docs/domain.md §5. Each report takes one period flag "
+        "(default: the period containing today, Europe/Stockholm):",
+        epilog=f"report                 period flag\n{takes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("name", choices=sorted(REPORTS), help="which report")
     report.add_argument("--kommun", required=True, help="4-digit kommunkod")
     for kind, flag in PERIOD_FLAGS.items():
-        report.add_argument(flag, dest=kind, default=None, help=f"period ({kind})")
-    report.add_argument("--known-at", default=None, help="as known at this ISO timestamp")
+        report.add_argument(flag, dest=kind, default=None, help=PERIOD_HELP[kind])
+    report.add_argument(
+        "--known-at",
+        default=None,
+        help="as known at this ISO 8601 timestamp with offset, e.g. 2026-04-01T12:00:00+02:00",
+    )
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--all", action="store_true", help="frister: include met and missed")
     report.add_argument(

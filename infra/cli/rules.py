@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.frister import Frist, compute_frister
 from domain.rules import RULES, KommunPolicy, rule
+from infra.cli.errors import bilingual
 from infra.config.kommun import KommunConfigError, load_kommun_file
 
 EXIT_BAD_INPUT = 2
@@ -86,7 +87,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         policy = _policy(args.policy)
         cases = _read_cases(Path(args.file))
     except InputError as exc:
-        print(f"barnflow: {exc}", file=sys.stderr)
+        print(f"barnflow: {bilingual(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     frister: list[tuple[str, Frist]] = []
     for (kommun, _), events in sorted(cases.items()):

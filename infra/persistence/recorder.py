@@ -90,6 +90,24 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             "ORDER BY e.ord RETURNING notification_id"
         ).format(schema=schema, table=table, event_type=Identifier(self.stored_event_type_name))
 
+    def create_table(self) -> None:
+        """eventsourcing's ``create_table``, without re-creating the stored-event type that
+        exists: PostgreSQL has no ``CREATE TYPE IF NOT EXISTS``, so eventsourcing tries and
+        swallows the ``DuplicateObject``, but the server logs it as an ERROR ("type … already
+        exists") on every start of every process; a store that has the type skips it."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+                " WHERE n.nspname = %s AND t.typname = %s",
+                (self.datastore.schema or "public", self.stored_event_type_name),
+            )
+            exists = curs.fetchone() is not None
+        if exists:
+            self.sql_create_statements = [
+                s for s in self.sql_create_statements if "CREATE TYPE" not in s.as_string()
+            ]
+        super().create_table()
+
     def _insert_stored_events(
         self,
         curs: Cursor[DictRow],

@@ -57,6 +57,10 @@ def api_tables(schema: str) -> list[sql.Composed]:
         # subscriptions created before unit scoping: every unit of the kommun, as they were
         "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
         " units text[] NOT NULL DEFAULT '{{}}'",
+        # subscriptions created before CloudEvents keep the body they were built against
+        # (deprecated; docs/api.md "Webhooks"); new ones choose, CloudEvents by default
+        "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+        " format text NOT NULL DEFAULT 'barnflow-v1'",
         "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
         " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
         " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"
@@ -219,12 +223,24 @@ def _homes(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -
     recorder.datastore.close()
 
 
+def _webhook_format(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """webhook_subscriptions.format (issue 18): CloudEvents or the deprecated barnflow-v1 body;
+    existing subscriptions keep barnflow-v1 (the column's default)."""
+    conn.execute(
+        sql.SQL(
+            "ALTER TABLE {}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+            " format text NOT NULL DEFAULT 'barnflow-v1'"
+        ).format(_s(schema))
+    )
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the tables of release b0a7168", _baseline),
     Migration(2, "kommun_config: every version of every kommun configuration", _kommun_configs),
     Migration(3, "barnflow_hem: the homes' events and their hash chain", _homes),
+    Migration(4, "webhook_subscriptions.format: CloudEvents or barnflow-v1", _webhook_format),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -42,9 +42,21 @@ def answer(cause: RuleViolation | EventValidationError) -> Answer:
         return Answer(
             409, "rule-violation", cause.en, {"rule": cause.rule, "sv": cause.sv, "en": cause.en}
         )
-    return Answer(422, "validation", f"{cause.field}: {cause.message}", {"field": cause.field})
+    sv, en = cause.texts
+    return Answer(422, "validation", en, {"field": cause.field, "sv": sv, "en": en})
+
+
+def texts(cause: RuleViolation | EventValidationError) -> tuple[str, str]:
+    """``(sv, en)`` of a refusal: the rule's own texts (with its id) or the field's."""
+    if isinstance(cause, RuleViolation):
+        return f"[{cause.rule}] {cause.sv}", f"[{cause.rule}] {cause.en}"
+    return cause.texts
 
 
 def cli_line(cause: RuleViolation | EventValidationError | Exception, line: int) -> str:
-    """The one line ``barnflow case send`` prints for a refused input line (exit code 2)."""
+    """The one line ``barnflow case send`` prints for a refused input line (exit code 2): the
+    same English and Swedish texts the API answers."""
+    if isinstance(cause, RuleViolation | EventValidationError):
+        sv, en = texts(cause)
+        return f"barnflow: line {line}: {en} | sv: {sv}"
     return f"barnflow: line {line}: {cause}"

@@ -64,7 +64,9 @@ async def test_withdrawn_alert_reaches_feed_and_webhook_and_the_frist_counts_as_
     at = datetime.combine(received, time(12), tzinfo=STOCKHOLM)
     with receiving(failures=0) as (state, url):
         sub = await http.post(
-            "/webhooks", json={"url": url, "event_types": TYPES}, headers=token("system")
+            "/webhooks",
+            json={"url": url, "event_types": TYPES, "format": "barnflow-v1"},
+            headers=token("system"),
         )
         assert sub.status_code == 201, sub.text
         barn = {"personnummer": pnr, "kon": "flicka"}

@@ -76,7 +76,7 @@ async def test_operator_sees_state_but_no_content(http: httpx.AsyncClient, token
     assert (await http.get(f"/cases/1280/{ref}/timeline", headers=op)).status_code == 403
     feed = await http.get("/events", params={"after": pos - 1, "limit": 1}, headers=op)
     [ev] = feed.json()["events"]
-    assert ev["type"] == "anmalan_mottagen" and ev["data"] == {}
+    assert ev["type"] == "anmalan_mottagen" and ev["data"] is None and ev["actor"] is None
     assert first["data"]["barn"]["personnummer"] not in feed.text
 
 
@@ -96,7 +96,11 @@ async def test_feed_is_gap_free_and_scoped_to_kommun_and_unit(
     assert page["last_position"] >= max(pa, pb)
     malmo = await http.get("/events", params={"after": start}, headers=token(kommun="0127"))
     assert all(e["kommun"] == "0127" for e in malmo.json()["events"])
-    # long-poll: nothing new arrives, the call returns after the wait with last_position = after
+    # a bookmark beyond the head is a wrong bookmark, answered as such (not an empty page)
     head = page["head"]
-    idle = await http.get("/events", params={"after": head + 10**6, "wait": 0.3}, headers=unit)
-    assert idle.json()["events"] == []
+    beyond = await http.get("/events", params={"after": head + 10**6, "wait": 0.3}, headers=unit)
+    assert beyond.status_code == 422 and beyond.json()["field"] == "after"
+    assert "after" in beyond.json()["sv"] and "newest stored position" in beyond.json()["en"]
+    # long-poll at the head: the call returns after the wait, never behind the bookmark
+    idle = await http.get("/events", params={"after": head, "wait": 0.3}, headers=unit)
+    assert idle.status_code == 200 and idle.json()["last_position"] >= head

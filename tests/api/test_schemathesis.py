@@ -56,6 +56,8 @@ async def test_generated_requests_get_no_5xx_and_conform(
     cli = Path(sys.executable).parent / "schemathesis"
     proc = await asyncio.create_subprocess_exec(
         str(cli),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{served}/openapi.json",
         "--checks",

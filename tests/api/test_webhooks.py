@@ -67,14 +67,17 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 
 def _positions(state: Receiver, refs: set[str]) -> dict[str, set[int]]:
-    """Positions received per case_ref (de-duplicated, as a receiver would)."""
+    """Positions received per case_ref (de-duplicated, as a receiver would), either format."""
     out: dict[str, set[int]] = {}
     with state.lock:
         for _, body in state.accepted:
             payload = orjson.loads(body)
-            ref = payload["event"]["case_ref"]
+            if "specversion" in payload:  # a CloudEvent (the default format)
+                ref, position = payload["subject"], int(payload["id"])
+            else:  # the deprecated barnflow-v1 body
+                ref, position = payload["event"]["case_ref"], payload["position"]
             if ref in refs:
-                out.setdefault(ref, set()).add(payload["position"])
+                out.setdefault(ref, set()).add(position)
     return out
 
 
@@ -84,7 +87,9 @@ async def test_failing_receiver_gets_every_event_once_after_dedup(
     state, url = receiver
     types = ["anmalan_mottagen", "skyddsbedomning_gjord", "arende_avslutat"]
     sub = await http.post(
-        "/webhooks", json={"url": url, "event_types": types}, headers=token("system")
+        "/webhooks",
+        json={"url": url, "event_types": types, "format": "barnflow-v1"},
+        headers=token("system"),
     )
     assert sub.status_code == 201, sub.text
     sub_id, secret = sub.json()["id"], sub.json()["secret"]
@@ -128,7 +133,11 @@ async def test_a_unit_bound_subscription_gets_only_its_units_cases_and_is_access
         narrower = {"url": url, "event_types": types, "units": ["barn-vast"]}
         outside = await http.post("/webhooks", json=narrower, headers=east)
         assert outside.status_code == 403 and outside.json()["field"] == "units"
-        sub = await http.post("/webhooks", json={"url": url, "event_types": types}, headers=east)
+        sub = await http.post(
+            "/webhooks",
+            json={"url": url, "event_types": types, "format": "barnflow-v1"},
+            headers=east,
+        )
         assert sub.status_code == 201, sub.text
         sub_id = sub.json()["id"]
         assert sub.json()["units"] == ["barn-ost"]  # bound to the caller's units by default

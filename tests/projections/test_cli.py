@@ -33,9 +33,12 @@ def test_import_with_a_bad_line_is_one_line_naming_it_and_stores_nothing(
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = _barnflow("import", str(bad), "--no-workflows", env=_cli_env(tmp_path, pg_url, schema))
     assert run.returncode == 2
-    assert run.stderr.splitlines() == [
-        f"barnflow: export.jsonl line {i + 1}: type: unknown event type 'insats_verkstald'"
-    ]
+    [err] = run.stderr.splitlines()
+    assert err.startswith(
+        f"barnflow: export.jsonl line {i + 1}: type: unknown event type 'insats_verkstald'; "
+        "did you mean insats_verkstalld"
+    )
+    assert " | sv: type: okänd händelsetyp 'insats_verkstald'; menade du insats_verkstalld" in err
     assert run.stdout == ""
     assert store.max_position() == 0
 
