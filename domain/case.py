@@ -27,6 +27,7 @@ from domain.events import (
 )
 from domain.lagrum import check_event as check_lagrum
 from domain.lagrum import is_omedelbart_omhandertagande
+from domain.protection import SKYDD_PROCESS_RULES, ProtectionState
 from domain.rules import rule as statutory_rule
 
 T = TypeVar("T")
@@ -85,6 +86,7 @@ PROCESS_RULES: dict[str, str] = {
 PROCESS_RULES.update(LVU2027_PROCESS_RULES)
 PROCESS_RULES.update(APPEAL_PROCESS_RULES)
 PROCESS_RULES.update(TRANSFER_PROCESS_RULES)
+PROCESS_RULES.update(SKYDD_PROCESS_RULES)
 
 
 @dataclass
@@ -162,11 +164,19 @@ class CaseState:
     appeals: AppealsState = field(default_factory=AppealsState)
     #: requests to move the ärende, and where it came from (domain.case_transfer)
     transfer: TransferState = field(default_factory=TransferState)
+    #: skyddade personuppgifter in force, by person label (domain.protection)
+    skydd: ProtectionState = field(default_factory=ProtectionState)
 
     # ----------------------------------------------------------------- derived views
     @property
     def is_open(self) -> bool:
         return self.opened_on is not None and self.closed_on is None
+
+    @property
+    def protected(self) -> bool:
+        """A person of the case has skyddade personuppgifter: its content reaches only the roles
+        the kommun names (domain.protection)."""
+        return self.skydd.protected
 
     @property
     def has_ansokan(self) -> bool:
@@ -260,6 +270,7 @@ class CaseState:
         check_lvu2027(self.lvu2027, self, ev)
         check_appeals(self.appeals, self, ev)
         check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
+        self.skydd.check(ev)
         if lagrum:
             check_lagrum(ev)
 
@@ -275,6 +286,7 @@ class CaseState:
         self.lvu2027.apply(ev)
         self.appeals.apply(ev)
         self.transfer.apply(ev, self.beslut)
+        self.skydd.apply(ev)
         if t in OPENING_TYPES:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day

@@ -259,6 +259,13 @@ class WebhookIn(_Strict):
         max_length=100,
         description="only cases of these enheter (default: the caller's units; none = all)",
     )
+    skyddade: bool = Field(
+        default=False,
+        description=(
+            "also cases with skyddade personuppgifter: only a caller whose role the kommun "
+            "names for protected cases may ask for it (default: such cases are never delivered)"
+        ),
+    )
 
 
 class WebhookOut(BaseModel):
@@ -269,6 +276,9 @@ class WebhookOut(BaseModel):
     units: list[str] = Field(description="the enheter whose cases it receives; empty = all")
     active: bool
     after_position: int
+    skyddade: bool = Field(
+        default=False, description="receives cases with skyddade personuppgifter too"
+    )
     secret: str | None = Field(
         default=None, description="HMAC-SHA256 key; returned only when the subscription is created"
     )

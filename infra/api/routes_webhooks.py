@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from temporalio.common import WorkflowIDConflictPolicy
 
+from infra.api.access import may_read_protected, protected_problem
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import DeliveryOut, WebhookIn, WebhookOut
@@ -53,6 +54,7 @@ def _out(row: Any, secret: str | None = None) -> WebhookOut:
         units=list(row["units"]),
         active=row["active"],
         after_position=row["after_position"],
+        skyddade=bool(row.get("skyddade", False)),
         secret=secret,
     )
 
@@ -83,14 +85,16 @@ def _visible(principal: Principal, row: Any) -> bool:
 
 def _create(services: Services, principal: Principal, body: WebhookIn) -> WebhookOut:
     units = _units(principal, body.units)
+    if body.skyddade and not may_read_protected(services, principal, principal.kommun):
+        raise protected_problem(principal.role)
     secret = secrets.token_urlsafe(32)
     with connection(services.store) as conn:
         row = conn.execute(
             q(
                 services.store,
                 "INSERT INTO {s}.webhook_subscriptions (id, kommun, url,"
-                " event_types, secret, created_by, after_position, units)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                " event_types, secret, created_by, after_position, units, skyddade)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
             ),
             (
                 uuid.uuid4(),
@@ -101,6 +105,7 @@ def _create(services: Services, principal: Principal, body: WebhookIn) -> Webhoo
                 principal.subject,
                 services.store.max_position(),
                 units,
+                body.skyddade,
             ),
         ).fetchone()
         conn.commit()

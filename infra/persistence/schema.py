@@ -57,6 +57,10 @@ def api_tables(schema: str) -> list[sql.Composed]:
         # subscriptions created before unit scoping: every unit of the kommun, as they were
         "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
         " units text[] NOT NULL DEFAULT '{{}}'",
+        # an explicit permission to receive cases with skyddade personuppgifter (issue 16):
+        # subscriptions created before it have none, as they had no way to ask for it
+        "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+        " skyddade boolean NOT NULL DEFAULT false",
         "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
         " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
         " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"
@@ -204,11 +208,20 @@ def _kommun_configs(conn: psycopg.Connection[Any], schema: str, env: Mapping[str
         conn.execute(stmt)
 
 
+def _data_keys(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The per-case data keys of crypto-shredding (issue 16), so a fresh store has the table
+    before the first sealed event (``DataKeys.ensure`` still creates it lazily for older code)."""
+    from infra.persistence.datakeys import table_ddl
+
+    conn.execute(table_ddl(schema))
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: the tables of release b0a7168", _baseline),
     Migration(2, "kommun_config: every version of every kommun configuration", _kommun_configs),
+    Migration(3, "barnflow_data_keys: per-case data keys (crypto-shredding)", _data_keys),
 )
 LATEST = MIGRATIONS[-1].version
 
