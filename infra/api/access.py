@@ -21,6 +21,7 @@ from domain.protection import MARKER, may_read
 from infra.api.auth import Principal
 from infra.api.problems import Problem
 from infra.api.services import Services
+from infra.audit.protection import PROTECTED_PURPOSE
 from infra.persistence.db import schema_of
 from infra.persistence.store import CaseStore
 
@@ -87,9 +88,6 @@ def reads_of(
         return case_reads(curs, schema_of(services.store), case.case_id, known_at)
 
 
-#: Appended to the purpose of a logged read of a protected case, so the access log shows every
-#: disclosure of skyddade personuppgifter as one (docs/security.md "Protected identities").
-PROTECTED_PURPOSE = " [skyddade personuppgifter]"
 PROTECTED_SV = "Ärendet rör skyddade personuppgifter; din roll får inte läsa dess innehåll."
 PROTECTED_EN = "the case concerns protected personal data; the caller's role may not read it"
 
@@ -157,12 +155,12 @@ async def read_case(
     A protected case (skyddade personuppgifter, domain.protection) is read only by the roles the
     kommun names; the read is logged with its purpose and marked as such.
     """
-    principal.require_content()
-    case = await load_case(services, principal, kommun, case_ref)
+    case = await load_case(services, principal, kommun, case_ref)  # operators may see it exists
     if case.state.protected:
         if not may_read_protected(services, principal, kommun):
             raise protected_problem(principal.role)
         purpose += PROTECTED_PURPOSE
+    principal.require_content()
     await asyncio.to_thread(
         log_access, services, principal, [(case.case_id, kommun, case_ref)], purpose
     )

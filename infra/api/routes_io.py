@@ -22,7 +22,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from domain.errors import DomainError
 from domain.ids import case_id_for
 from infra.api.access import (
-    PROTECTED_PURPOSE,
     load_case,
     log_access,
     log_reads,
@@ -36,6 +35,7 @@ from infra.api.models import ImportFlagOut, ImportOut
 from infra.api.problems import Problem
 from infra.api.routes_feed import visible
 from infra.api.services import Services
+from infra.audit.protection import PROTECTED_PURPOSE
 from infra.temporal.commands import adopt_case
 
 router = APIRouter(tags=["import-export"])
