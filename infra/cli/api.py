@@ -260,6 +260,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
 def cmd_case_state(args: argparse.Namespace) -> int:
     from domain.case import fold
     from domain.ids import case_id_for
+    from domain.protection import MARKER
 
     with _store() as store:
         events = store.case_events(case_id_for(args.kommun, args.case_ref))
@@ -273,7 +274,9 @@ def cmd_case_state(args: argparse.Namespace) -> int:
                 "kommun": args.kommun,
                 "case_ref": args.case_ref,
                 "stage": state.stage,
-                "enhet": state.enhet,
+                # where a protected child's case is handled is not for the command line
+                "enhet": MARKER if state.protected else state.enhet,
+                "protected": state.protected,
                 "event_count": len(events),
                 "last_position": max(e.position or 0 for e in events),
                 "closed": state.closed_on is not None,

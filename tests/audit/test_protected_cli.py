@@ -62,6 +62,12 @@ def test_a_protected_case_on_the_command_line(
     assert main(["projections", "catch-up"]) == 0
     capsys.readouterr()
 
+    assert main(["case", "state", "VS-SKYDD", "--kommun", "1280"]) == 0
+    state = orjson.loads(capsys.readouterr().out)
+    assert state["protected"] is True and state["enhet"] == MARKER and state["stage"]
+    assert main(["case", "state", "VS-PLAIN", "--kommun", "1280"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["enhet"] == "barn-vast"
+
     audit = ["audit", "case", "VS-SKYDD", "--kommun", "1280", "--format", "json"]
     for extra in ([], ["--role", "operator"], ["--role", "handlaggare"]):
         assert main([*audit, *extra]) == 2
