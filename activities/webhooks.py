@@ -21,6 +21,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import orjson
@@ -136,7 +137,7 @@ class WebhookActivities:
             rows = conn.execute(
                 q(
                     self._store,
-                    "SELECT id, kommun, event_types, after_position, units"
+                    "SELECT id, kommun, event_types, after_position, units, skyddade"
                     " FROM {s}.webhook_subscriptions WHERE active",
                 )
             ).fetchall()
@@ -168,6 +169,18 @@ class WebhookActivities:
                 enheter[str(cid)] = fold(self._store.case_events(cid)).enhet
             return enheter[str(cid)] in units
 
+        protected: dict[str, bool] = {}
+
+        def allowed(e: CaseEvent, permitted: bool) -> bool:
+            """A case with skyddade personuppgifter only to a subscription with the explicit
+            permission (docs/security.md "Protected identities")."""
+            if permitted:
+                return True
+            cid = str(case_id_for(e.kommun, e.case_ref))
+            if cid not in protected:  # protected now, as the API judges a read now
+                protected[cid] = fold(self._store.case_events(UUID(cid))).protected
+            return not protected[cid]
+
         deliveries = [
             Delivery(str(s["id"]), e.position or 0, e.type)
             for e in events
@@ -176,6 +189,7 @@ class WebhookActivities:
             and e.type in s["event_types"]
             and (e.position or 0) > int(s["after_position"])
             and in_units(e, list(s["units"]))
+            and allowed(e, bool(s["skyddade"]))
         ]
         last = events[-1].position or after if events else after
         return PollResult(deliveries=deliveries, last_position=last)
@@ -208,7 +222,7 @@ class WebhookActivities:
             sub = conn.execute(
                 q(
                     self._store,
-                    "SELECT url, secret, active, created_by, format"
+                    "SELECT url, secret, active, created_by, format, skyddade"
                     " FROM {s}.webhook_subscriptions WHERE id = %s",
                 ),
                 (d.subscription_id,),
@@ -220,6 +234,8 @@ class WebhookActivities:
             raise ApplicationError(f"no event at position {d.position}", non_retryable=True)
         ev = found[0]
         case_id = case_id_for(ev.kommun, ev.case_ref)
+        if not sub["skyddade"] and fold(self._store.case_events(case_id)).protected:
+            return  # protected since it was polled: never to a subscription without permission
         body, headers = delivery(
             sub["format"],
             d.subscription_id,

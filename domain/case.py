@@ -28,6 +28,7 @@ from domain.events import (
 )
 from domain.lagrum import check_event as check_lagrum
 from domain.lagrum import is_omedelbart_omhandertagande
+from domain.protection import SKYDD_PROCESS_RULES, ProtectionState
 from domain.rules import rule as statutory_rule
 
 T = TypeVar("T")
@@ -87,6 +88,7 @@ PROCESS_RULES.update(LVU2027_PROCESS_RULES)
 PROCESS_RULES.update(APPEAL_PROCESS_RULES)
 PROCESS_RULES.update(TRANSFER_PROCESS_RULES)
 PROCESS_RULES.update(CARE_PROCESS_RULES)
+PROCESS_RULES.update(SKYDD_PROCESS_RULES)
 
 
 @dataclass
@@ -166,11 +168,19 @@ class CaseState:
     transfer: TransferState = field(default_factory=TransferState)
     #: avvikningar of a placed child (domain.case_care)
     care: CareState = field(default_factory=CareState)
+    #: skyddade personuppgifter in force, by person label (domain.protection)
+    skydd: ProtectionState = field(default_factory=ProtectionState)
 
     # ----------------------------------------------------------------- derived views
     @property
     def is_open(self) -> bool:
         return self.opened_on is not None and self.closed_on is None
+
+    @property
+    def protected(self) -> bool:
+        """A person of the case has skyddade personuppgifter: its content reaches only the roles
+        the kommun names (domain.protection)."""
+        return self.skydd.protected
 
     @property
     def has_ansokan(self) -> bool:
@@ -276,6 +286,7 @@ class CaseState:
         check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
         if care:
             check_care(self.care, self, ev, ages=lagrum)
+        self.skydd.check(ev)
         if lagrum:
             check_lagrum(ev)
 
@@ -292,6 +303,7 @@ class CaseState:
         self.appeals.apply(ev)
         self.transfer.apply(ev, self.beslut)
         self.care.apply(ev)
+        self.skydd.apply(ev)
         if t in OPENING_TYPES:
             if self.opened_on is None:
                 self.kommun, self.case_ref, self.opened_on = ev.kommun, ev.case_ref, day

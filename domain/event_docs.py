@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.events import EVENT_TYPES, FieldSpec
+from domain.homes import HOME_EVENT_TYPES
 
 #: Each event type: "Swedish term — English meaning".
 TYPE_DOCS: dict[str, str] = {
@@ -178,6 +179,22 @@ TYPE_DOCS: dict[str, str] = {
     # gallring
     "gallring_verkstalld": "Gallring verkställd — a class of the case's records was destroyed "
     "under a gallringsbeslut (written by barnflow)",
+    # skyddade personuppgifter
+    "skydd_markerat": "Skydd markerat — Skatteverket's protection of a person in the case "
+    "(sekretessmarkering, skyddad folkbokföring, kvarskrivning) is registered; the case's content "
+    "then reaches only the roles the kommun names",
+    "skydd_upphort": "Skydd upphört — a registered protection of a person in the case has ended",
+    # a home's own stream (POST /homes/commands; docs/domain.md §4.11)
+    "hem_registrerat": "Hem registrerat — a familjehem, jourhem, HVB or stödboende is entered in "
+    "the nämnd's register of homes",
+    "familjehemsutredning_avslutad": "Familjehemsutredning avslutad — the utredning of a "
+    "familjehem or jourhem is finished, approved or not",
+    "registerkontroll_gjord": "Registerkontroll gjord — one register (belastnings-, "
+    "misstanke- or socialtjänstens register) was read for the home",
+    "medgivande_lamnat": "Medgivande lämnat — the nämnd consented to a child being received "
+    "in the home",
+    "hem_avtal_tecknat": "Avtal tecknat — an avtal with a konsulentstött familjehem, for a period",
+    "hem_avslutat": "Hem avslutat — the home leaves the register",
 }
 
 #: Each data field name, the same meaning in every type: "Swedish term — English meaning".
@@ -255,6 +272,18 @@ FIELD_DOCS: dict[str, str] = {
     "sarskilda_villkor": "Särskilda villkor — special conditions were set",
     "bostadsvillkor": "Bostadsvillkor — a housing condition was set",
     "part": "Part — the party (e.g. vardnadshavare, barnet)",
+    "skydd": "Skydd — Skatteverket's measure: sekretessmarkering, skyddad folkbokföring or "
+    "kvarskrivning",
+    "hemtyp": "Hemtyp — familjehem, jourhem, HVB or stödboende",
+    "konsulentstott": "Konsulentstött — the familjehem is supported by a private konsulent",
+    "belagen_i_kommun": "Belägen i kommun — the kommunkod the home lies in, when not the nämnd's",
+    "register": "Register — which register was read",
+    "anmarkning": "Anmärkning — the register held something about the home",
+    "medgivande_id": "Medgivande — the calling system's id of the medgivande",
+    "avtal_id": "Avtal — the calling system's id of the avtal",
+    "fran": "Från — the first day the avtal runs",
+    "person": "Person — the protected person's role label in the case (default barnet), "
+    "never a name",
     "i_tid": "I tid — the appeal came in time",
     "undantag": "Undantag — why a late appeal is still examined",
     "svar": "Svar — the receiving kommun's answer",
@@ -301,6 +330,9 @@ TYPE_FIELD_DOCS: dict[tuple[str, str], str] = {
     ("avvikning_avslutad", "utfall"): "Utfall — how the avvikning ended: found, came back, other",
     ("gallring_verkstalld", "regel"): "Regel — the gallring rule applied (docs/law.md)",
     ("gallring_verkstalld", "paragraf"): "Paragraf — the paragraph the gallring rests on",
+    ("hem_avtal_tecknat", "till"): "Till — the last day the avtal runs",
+    ("medgivande_lamnat", "case_ref"): "Ärendereferens — the case of the child the medgivande "
+    "is for, when known",
 }
 
 #: An example value of each field whose kind or enum does not give one.
@@ -348,6 +380,11 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "syfte": "kontroll inför umgänge",
     "giltig_till": "2027-07-01",
     "part": "vardnadshavare",
+    "person": "barnet",
+    "belagen_i_kommun": "0180",
+    "medgivande_id": "MED-2026-0007",
+    "avtal_id": "AVT-2026-0031",
+    "fran": "2026-09-01",
     "avvikning_id": "AVV-2026-0003",
     "fortsatter_beslut_id": "BES-2025-0412",
     "gallringsbeslut": "GB-2026-01",
@@ -368,6 +405,8 @@ TYPE_FIELD_EXAMPLES: dict[tuple[str, str], Any] = {
     ("lvu_omhandertagande_beslutat", "beslut_id"): "LVU-2026-0014",
     ("gallring_verkstalld", "regel"): "G-PERSONAKT",
     ("gallring_verkstalld", "paragraf"): "SoL 16:1",
+    ("hem_avtal_tecknat", "till"): "2027-08-31",
+    ("medgivande_lamnat", "case_ref"): "VS-2026-00417",
 }
 
 _BOOL_EXAMPLE = True
@@ -394,8 +433,9 @@ def field_example(etype: str, name: str, spec: FieldSpec) -> Any:
 
 
 def example_data(etype: str) -> dict[str, Any]:
-    """An example ``data`` of ``etype`` with every field (required and optional)."""
-    return {name: field_example(etype, name, spec) for name, spec in EVENT_TYPES[etype].items()}
+    """An example ``data`` of ``etype`` (a case's or a home's type) with every field."""
+    spec = EVENT_TYPES[etype] if etype in EVENT_TYPES else HOME_EVENT_TYPES[etype]
+    return {name: field_example(etype, name, f) for name, f in spec.items()}
 
 
 def missing_docs() -> list[str]:
@@ -404,7 +444,7 @@ def missing_docs() -> list[str]:
     Empty when the contract is fully documented; the drift test prints this list.
     """
     missing: list[str] = []
-    for etype, spec in EVENT_TYPES.items():
+    for etype, spec in (*EVENT_TYPES.items(), *HOME_EVENT_TYPES.items()):
         if etype not in TYPE_DOCS:
             missing.append(f"{etype}: no description in TYPE_DOCS")
         for name, fspec in spec.items():

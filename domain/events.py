@@ -477,6 +477,18 @@ GALLRING_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
 }
 EVENT_TYPES.update(GALLRING_EVENT_TYPES)
 
+# --- skyddade personuppgifter (issue 16 item 5; domain/protection.py, docs/law.md §12) -------
+#: Skatteverket's measures the nämnd records for the child or another person of the case.
+SKYDD_SLAG = ("sekretessmarkering", "skyddad_folkbokforing", "kvarskrivning")
+#: The nämnd's registration that it knows of a measure, and that it ended: ``person`` is a role
+#: label (``barnet`` by default, e.g. ``vardnadshavare_1``), never a name. Not decisions
+#: (POL-SKYDD-REGISTRERING): no ``delegat``.
+SKYDD_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    "skydd_markerat": {"skydd": _req(*SKYDD_SLAG), "person": _opt(kind="label")},
+    "skydd_upphort": {"skydd": _req(*SKYDD_SLAG), "person": _opt(kind="label")},
+}
+EVENT_TYPES.update(SKYDD_EVENT_TYPES)
+
 #: Types only barnflow itself writes (timers; the transfer's marker in the receiving stream; a
 #: gallring run's record); a calling system may not send them, and they start or meet no frist.
 SYSTEM_TYPES = frozenset(

@@ -30,6 +30,7 @@ from domain.delegation import (
     ordning_on,
     ordningar_from_document,
 )
+from domain.protection import DEFAULT_ROLES
 from domain.rules import KommunPolicy, policy_from_mapping
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "canonical_json",
     "config_version",
     "kommun_config_from_document",
+    "skydd_roles",
 ]
 
 #: Hex digits of sha256 in a version id: 48 bits, far beyond the versions one kommun will have.
@@ -61,6 +63,9 @@ class KommunConfig:
     namn: str = ""
     ordningar: tuple[Delegationsordning, ...] = ()
     roller: RoleLadder = DEFAULT_LADDER
+    #: The roles that read a case with skyddade personuppgifter (``[skydd] roller``;
+    #: domain.protection.DEFAULT_ROLES when the file has no ``[skydd]``).
+    skydd_roller: tuple[str, ...] = DEFAULT_ROLES
 
     def ordning_on(self, day: date) -> Delegationsordning | None:
         """The delegationsordning in force on ``day`` (``None``: none yet, or none at all)."""
@@ -98,4 +103,13 @@ def kommun_config_from_document(document: Mapping[str, Any], *, source: str = ""
         namn=str(document.get("namn") or ""),
         ordningar=ordningar,
         roller=roller,
+        skydd_roller=skydd_roles(document),
     )
+
+
+def skydd_roles(document: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The roles a kommun's document names for protected cases (the default without one)."""
+    skydd = (document or {}).get("skydd")
+    if not isinstance(skydd, Mapping):
+        return DEFAULT_ROLES
+    return tuple(str(r) for r in skydd.get("roller") or ())

@@ -33,6 +33,7 @@ from projections import (
 from projections.access_reads import COLUMNS as ACCESS_COLUMNS
 from projections.access_reads import access_log_report
 from projections.periods import Period
+from projections.protection import mask_protected
 from projections.source import report_cursor
 from projections.timeline import case_timeline
 from projections.view import ReportsView, open_view
@@ -101,6 +102,7 @@ class ReportSpec:
                 opts,
                 u=view.unseal,
             )
+            mask_protected(body, curs, view.schema, kommun, view.unseal)
         return {
             "report": self.name,
             "title": self.title,

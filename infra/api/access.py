@@ -17,9 +17,11 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from domain.case import CaseState, fold
 from domain.events import CaseEvent
 from domain.ids import case_id_for
+from domain.protection import MARKER, may_read
 from infra.api.auth import Principal
 from infra.api.problems import Problem
 from infra.api.services import Services
+from infra.audit.protection import PROTECTED_PURPOSE
 from infra.persistence.db import schema_of
 from infra.persistence.store import CaseStore
 
@@ -86,12 +88,79 @@ def reads_of(
         return case_reads(curs, schema_of(services.store), case.case_id, known_at)
 
 
+PROTECTED_SV = "Ärendet rör skyddade personuppgifter; din roll får inte läsa dess innehåll."
+PROTECTED_EN = "the case concerns protected personal data; the caller's role may not read it"
+
+
+def protected_problem(role: str) -> Problem:
+    """403 for a role the kommun has not named for protected cases (OSL 26:1, POL-SKYDD-ATKOMST)."""
+    return Problem(
+        403,
+        "protected-identity",
+        f"{PROTECTED_EN} (role {role})",
+        rule="POL-SKYDD-ATKOMST",
+        sv=PROTECTED_SV,
+        en=PROTECTED_EN,
+    )
+
+
+def may_read_protected(services: Services, principal: Principal, kommun: str) -> bool:
+    """Whether the caller's role is one the kommun names for protected cases."""
+    return may_read(principal.role, services.settings.kommun_configs.skydd_roles(kommun))
+
+
+def masked_enhet(services: Services, principal: Principal, case: LoadedCase) -> str | None:
+    """The case's enhet, or the protected marker for a caller who may not read a protected case
+    (where a protected child's case is handled is part of what must reach few people)."""
+    if case.state.protected and not may_read_protected(services, principal, case.kommun):
+        return MARKER
+    return case.state.enhet
+
+
+def protected_case_ids(services: Services, events: list[CaseEvent]) -> set[str]:
+    """The case ids among ``events``' cases that are protected now (each case folded once)."""
+    out: set[str] = set()
+    seen: set[str] = set()
+    for e in events:
+        cid = case_id_for(e.kommun, e.case_ref)
+        if str(cid) in seen:
+            continue
+        seen.add(str(cid))
+        if fold(services.store.case_events(cid)).protected:
+            out.add(str(cid))
+    return out
+
+
+def log_reads(
+    services: Services,
+    principal: Principal,
+    cases: list[tuple[str, str, str]],
+    purpose: str,
+    protected: set[str],
+) -> None:
+    """``log_access`` with the reads of protected cases marked in their purpose."""
+    plain = [c for c in cases if c[0] not in protected]
+    marked = [c for c in cases if c[0] in protected]
+    if plain:
+        log_access(services, principal, plain, purpose)
+    if marked:
+        log_access(services, principal, marked, purpose + PROTECTED_PURPOSE)
+
+
 async def read_case(
     services: Services, principal: Principal, kommun: str, case_ref: str, purpose: str
 ) -> LoadedCase:
-    """A case whose content the caller may read; the read is logged before it is returned."""
+    """A case whose content the caller may read; the read is logged before it is returned.
+
+    A protected case (skyddade personuppgifter, domain.protection) is read only by the roles the
+    kommun names; the read is logged with its purpose and marked as such.
+    """
+    case = await load_case(services, principal, kommun, case_ref)  # operators may see it exists
+    if case.state.protected:
+        if not may_read_protected(services, principal, kommun):
+            raise protected_problem(principal.role)
+        purpose += PROTECTED_PURPOSE
     principal.require_content()
-    case = await load_case(services, principal, kommun, case_ref)
     await asyncio.to_thread(
         log_access, services, principal, [(case.case_id, kommun, case_ref)], purpose
     )

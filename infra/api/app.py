@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from infra.api import docs_ui, problems
 from infra.api.contract import (
     contract_schemas,
+    home_schemas,
     report_schemas,
     webhook_schemas,
     webhooks_section,
@@ -83,6 +84,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     # the event contract, typed per event type from domain.events (infra/api/contract.py):
     # replaces the loose runtime shapes of CommandIn and Event (parse_event validates values)
     schemas.update(contract_schemas())
+    schemas.update(home_schemas())
     schemas.update(report_schemas())
     schemas.update(webhook_schemas())
     spec["webhooks"] = webhooks_section()

@@ -22,9 +22,13 @@ from infra.api.problems import Problem
 from infra.persistence.db import connection, q
 from infra.persistence.store import CaseStore
 
-ROLES = ("system", "handlaggare", "arbetsledare", "operator", "auditor")
-WRITERS = frozenset({"system", "handlaggare", "arbetsledare"})
-CONTENT_READERS = frozenset({"system", "handlaggare", "arbetsledare", "auditor"})
+#: ``handlaggare_skydd``: a handläggare issued to the few who handle cases with skyddade
+#: personuppgifter (the default of a kommun's ``[skydd] roller``; domain.protection).
+ROLES = ("system", "handlaggare", "arbetsledare", "operator", "auditor", "handlaggare_skydd")
+WRITERS = frozenset({"system", "handlaggare", "arbetsledare", "handlaggare_skydd"})
+CONTENT_READERS = frozenset(
+    {"system", "handlaggare", "arbetsledare", "auditor", "handlaggare_skydd"}
+)
 API_KEY_PREFIX = "bfk_"
 _BEARER = {"WWW-Authenticate": "Bearer"}
 

@@ -27,6 +27,7 @@ from domain.events import (
     SYSTEM_TYPES,
     FieldSpec,
 )
+from domain.homes import HOME_EVENT_TYPES
 
 REF = "#/components/schemas/"
 #: The example envelope of every command example (a fictitious case of kommun 1280).
@@ -93,8 +94,9 @@ def field_schema(etype: str, name: str, spec: FieldSpec) -> dict[str, Any]:
 
 
 def data_schema(etype: str) -> dict[str, Any]:
-    """The ``data`` object of one event type: its fields, required ones, nothing else."""
-    spec = EVENT_TYPES[etype]
+    """The ``data`` object of one event type (a case's or a home's): its fields, required
+    ones, nothing else."""
+    spec = EVENT_TYPES[etype] if etype in EVENT_TYPES else HOME_EVENT_TYPES[etype]
     schema: dict[str, Any] = {
         "type": "object",
         "title": f"{camel(etype)}Data",
@@ -291,6 +293,47 @@ def contract_schemas() -> dict[str, dict[str, Any]]:
     out["Event"] = _union(
         events,
         "A stored event (every type, barnflow's own included), discriminated on `type`",
+    )
+    return out
+
+
+def home_schemas() -> dict[str, dict[str, Any]]:
+    """``HomeCommandIn`` (what ``POST /homes/commands`` takes): one schema per home event type of
+    ``domain.homes.HOME_EVENT_TYPES``, its envelope naming ``hem_id`` where a case line names
+    ``case_ref``, discriminated on ``type``."""
+    out: dict[str, dict[str, Any]] = {}
+    commands: dict[str, str] = {}
+    for etype, spec in HOME_EVENT_TYPES.items():
+        name = camel(etype)
+        out[f"{name}Data"] = data_schema(etype)
+        envelope = {k: v for k, v in _envelope(etype).items() if k != "case_ref"}
+        envelope["hem_id"] = {
+            **_text(64),
+            "description": "Hem — the home's id in the nämnd's register (the calling system's)",
+        }
+        required = ["kommun", "hem_id", "type", "occurred_at", "actor", "idempotency_key"]
+        if any(f.required for f in spec.values()):
+            required.append("data")
+        out[f"{name}HomeCommand"] = {
+            "type": "object",
+            "title": f"{name}HomeCommand",
+            "description": TYPE_DOCS.get(etype, etype),
+            "properties": {
+                **envelope,
+                "actor": _ref("Actor"),
+                "idempotency_key": {
+                    **_text(200),
+                    "description": "Idempotensnyckel — the same key and body return the "
+                    "original result",
+                },
+                "data": _ref(f"{name}Data"),
+            },
+            "required": required,
+            "additionalProperties": False,
+        }
+        commands[etype] = f"{name}HomeCommand"
+    out["HomeCommandIn"] = _union(
+        commands, "One home line (docs/domain.md §4.11), discriminated on `type`; `data` per type"
     )
     return out
 

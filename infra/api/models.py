@@ -275,6 +275,13 @@ class WebhookIn(_Strict):
         description="the body: a CloudEvents 1.0 event (structured JSON, the default) or the "
         "deprecated barnflow-v1 body {subscription_id, position, event} (docs/api.md)",
     )
+    skyddade: bool = Field(
+        default=False,
+        description=(
+            "also cases with skyddade personuppgifter: only a caller whose role the kommun "
+            "names for protected cases may ask for it (default: such cases are never delivered)"
+        ),
+    )
 
 
 class WebhookOut(BaseModel):
@@ -286,6 +293,9 @@ class WebhookOut(BaseModel):
     active: bool
     after_position: int
     format: WebhookFormat = "barnflow-v1"
+    skyddade: bool = Field(
+        default=False, description="receives cases with skyddade personuppgifter too"
+    )
     secret: str | None = Field(
         default=None, description="HMAC-SHA256 key; returned only when the subscription is created"
     )

@@ -18,7 +18,7 @@ from domain.events import CaseEvent
 from domain.frister import MET, MISSED, OVERDUE, Frist, compute_frister
 from domain.ids import workflow_id_for
 from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
-from infra.api.access import LoadedCase, load_case, read_case, reads_of
+from infra.api.access import LoadedCase, load_case, masked_enhet, read_case, reads_of
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.models import (
     CaseStateOut,
@@ -126,7 +126,7 @@ async def case_state(
         kommun=kommun,
         case_ref=case_ref,
         stage=case.state.stage,
-        enhet=case.state.enhet,
+        enhet=masked_enhet(services, principal, case),
         event_count=len(case.events),
         last_position=max(e.position or 0 for e in case.events),
         closed=case.state.closed_on is not None,

@@ -19,7 +19,7 @@ from domain.case import fold
 from domain.cloudevents import BATCH_MEDIA_TYPE, cloud_event
 from domain.events import CaseEvent
 from domain.ids import case_id_for
-from infra.api.access import log_access
+from infra.api.access import log_reads, may_read_protected, protected_case_ids
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.models import FeedOut
@@ -70,14 +70,28 @@ def _page(
     shown = visible(services, principal, events)
     if not principal.may_read_content:
         return [_metadata(e) for e in shown], last
-    cases = sorted({(str(case_id_for(e.kommun, e.case_ref)), e.kommun, e.case_ref) for e in shown})
-    log_access(services, principal, cases, purpose)
+    # a protected case's events reach only the roles the kommun names; others get metadata
+    protected = protected_case_ids(services, shown)
+    if protected and not may_read_protected(services, principal, principal.kommun):
+        hidden, protected = protected, set()
+    else:
+        hidden = set()
+    cases = sorted(c for c in _cases(shown) if c[0] not in hidden)
+    log_reads(services, principal, cases, purpose, protected)
     out = []
     for e in shown:
+        cid = str(case_id_for(e.kommun, e.case_ref))
+        if cid in hidden:
+            out.append(_metadata(e))
+            continue
         line = e.to_json()
-        line["case_id"] = str(case_id_for(e.kommun, e.case_ref))
+        line["case_id"] = cid
         out.append(line)
     return out, last
+
+
+def _cases(events: list[CaseEvent]) -> set[tuple[str, str, str]]:
+    return {(str(case_id_for(e.kommun, e.case_ref)), e.kommun, e.case_ref) for e in events}
 
 
 @router.get(

@@ -21,13 +21,21 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.errors import DomainError
 from domain.ids import case_id_for
-from infra.api.access import load_case, log_access
+from infra.api.access import (
+    load_case,
+    log_access,
+    log_reads,
+    may_read_protected,
+    protected_case_ids,
+    protected_problem,
+)
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.models import ImportFlagOut, ImportOut
 from infra.api.problems import Problem
 from infra.api.routes_feed import visible
 from infra.api.services import Services
+from infra.audit.protection import PROTECTED_PURPOSE
 from infra.temporal.commands import adopt_case
 
 router = APIRouter(tags=["import-export"])
@@ -102,19 +110,28 @@ async def import_events(
 
 
 def _export_kommun(services: Services, principal: Principal, purpose: str) -> list[bytes]:
+    """Every visible event; a protected case's only for a role the kommun names (left out for
+    others: an export is content, and its lines would carry the case's whereabouts)."""
     out: list[bytes] = []
     cases: set[tuple[str, str, str]] = set()
+    protected: set[str] = set()
+    permitted = may_read_protected(services, principal, principal.kommun)
     after = 0
     while True:
         page = services.store.events_after(after, _PAGE)
         if not page:
             break
         after = page[-1].position or after
-        for e in visible(services, principal, page):
+        shown = visible(services, principal, page)
+        found = protected_case_ids(services, shown)
+        protected |= found
+        for e in shown:
             cid = str(case_id_for(e.kommun, e.case_ref))
+            if cid in found and not permitted:
+                continue
             cases.add((cid, e.kommun, e.case_ref))
             out.append(orjson.dumps({**e.to_json(), "case_id": cid}) + b"\n")
-    log_access(services, principal, sorted(cases), purpose)
+    log_reads(services, principal, sorted(cases), purpose, protected)
     return out
 
 
@@ -135,6 +152,10 @@ async def export_events(
     principal.require_kommun(kommun)
     if case_ref is not None:
         case = await load_case(services, principal, kommun, case_ref)
+        if case.state.protected:
+            if not may_read_protected(services, principal, kommun):
+                raise protected_problem(principal.role)
+            purpose += PROTECTED_PURPOSE
         await asyncio.to_thread(
             log_access, services, principal, [(case.case_id, kommun, case_ref)], purpose
         )

@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from infra.api.access import load_case
+from infra.api.access import load_case, protected_problem
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
 from infra.api.problems import Problem
 from infra.api.services import Services
+from infra.audit.protection import ProtectedCase
 from infra.audit.registerutdrag import PersonNotFound, registerutdrag, render_html
 from infra.config.clock import today_stockholm
 from projections.view import ReportsView, open_view
@@ -54,6 +55,7 @@ def _document(
             at=datetime.now(UTC),
             as_of=today_stockholm(),
             pseudonym_key=services.settings.keys.pseudonym,
+            skydd_roles=services.settings.kommun_configs.skydd_roles(kommun),
         )
 
 
@@ -86,6 +88,8 @@ async def case_registerutdrag(
         )
     except PersonNotFound as exc:
         raise Problem(404, "not-found", str(exc)) from None
+    except ProtectedCase as exc:
+        raise protected_problem(exc.role) from None
     if format == "html":
         return HTMLResponse(render_html(doc))
     return JSONResponse(doc)

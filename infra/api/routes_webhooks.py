@@ -20,6 +20,7 @@ from fastapi import APIRouter, Path, Response
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.webhooks import standard_secret
+from infra.api.access import may_read_protected, protected_problem
 from infra.api.auth import Principal
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import DeliveryOut, WebhookIn, WebhookOut
@@ -55,6 +56,7 @@ def _out(row: Any, secret: str | None = None) -> WebhookOut:
         active=row["active"],
         after_position=row["after_position"],
         format=row["format"],
+        skyddade=bool(row.get("skyddade", False)),
         secret=secret,
         signing_secret=standard_secret(secret) if secret is not None else None,
     )
@@ -86,13 +88,15 @@ def _visible(principal: Principal, row: Any) -> bool:
 
 def _create(services: Services, principal: Principal, body: WebhookIn) -> WebhookOut:
     units = _units(principal, body.units)
+    if body.skyddade and not may_read_protected(services, principal, principal.kommun):
+        raise protected_problem(principal.role)
     secret = secrets.token_urlsafe(32)
     with connection(services.store) as conn:
         row = conn.execute(
             q(
                 services.store,
                 "INSERT INTO {s}.webhook_subscriptions (id, kommun, url,"
-                " event_types, secret, created_by, after_position, units, format)"
+                " event_types, secret, created_by, after_position, units, format, skyddade)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
             ),
             (
@@ -105,6 +109,7 @@ def _create(services: Services, principal: Principal, body: WebhookIn) -> Webhoo
                 services.store.max_position(),
                 units,
                 body.format,
+                body.skyddade,
             ),
         ).fetchone()
         conn.commit()

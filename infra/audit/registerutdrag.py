@@ -17,6 +17,8 @@ from typing import Any
 
 from domain.frister import compute_frister
 from domain.identity import InvalidIdentity, parse_child_identifier
+from domain.protection import DEFAULT_ROLES
+from infra.audit.protection import PROTECTED_PURPOSE, check_reader
 from infra.persistence.access_log import record_access
 from infra.persistence.store import CaseStore
 from projections.access_reads import case_reads
@@ -50,9 +52,15 @@ def registerutdrag(
     at: datetime,
     as_of: date,
     pseudonym_key: bytes,
+    skydd_roles: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The document (JSON-ready). ``person``: a personnummer/samordningsnummer/temporary id or a
-    case reference of ``kommun``. Raises ``PersonNotFound``."""
+    case reference of ``kommun``. Raises ``PersonNotFound``.
+
+    ``skydd_roles``: the roles the kommun names for protected cases; when any of the person's
+    cases is protected and ``role`` is not one of them, ``ProtectedCase`` is raised before
+    anything is read or logged (``None``: the default roles, domain.protection.DEFAULT_ROLES).
+    """
     events = kommun_events(store, kommun)
     people = group_by_person(events)
     wanted = _identifier(person, as_of)
@@ -68,9 +76,12 @@ def registerutdrag(
     if key is None:
         raise PersonNotFound(f"no case in kommun {kommun} is about the person given")
     cases = people[key]
+    roles = DEFAULT_ROLES if skydd_roles is None else skydd_roles
+    protected = {str(c[0].case_id) for c in cases if c and check_reader(c, role, roles)}
     case_ids = [str(c[0].case_id) for c in cases if c and c[0].case_id]
     for cid in case_ids:  # the read is logged before anything is handed out
-        record_access(store, who, role, kommun, cid, f"{PURPOSE}: {purpose}", at)
+        mark = PROTECTED_PURPOSE if cid in protected else ""
+        record_access(store, who, role, kommun, cid, f"{PURPOSE}: {purpose}{mark}", at)
     policy = view.policy(kommun)
     out_cases = []
     with view.cursor() as curs:

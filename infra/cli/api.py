@@ -57,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     export.add_argument("--kommun", type=_kommun, required=True)
     export.add_argument("--case", dest="case_ref", default=None)
     export.add_argument("--purpose", default="export", help="kept in the access log")
+    export.add_argument(
+        "--role",
+        default="system",
+        help="the reader's role (access log); protected cases only for a role the kommun names",
+    )
     export.set_defaults(func=cmd_export)
 
     token = subparsers.add_parser("token", help="bearer tokens (JWT)")
@@ -261,6 +266,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
 def cmd_case_state(args: argparse.Namespace) -> int:
     from domain.case import fold
     from domain.ids import case_id_for
+    from domain.protection import MARKER
 
     with _store() as store:
         events = store.case_events(case_id_for(args.kommun, args.case_ref))
@@ -274,7 +280,9 @@ def cmd_case_state(args: argparse.Namespace) -> int:
                 "kommun": args.kommun,
                 "case_ref": args.case_ref,
                 "stage": state.stage,
-                "enhet": state.enhet,
+                # where a protected child's case is handled is not for the command line
+                "enhet": MARKER if state.protected else state.enhet,
+                "protected": state.protected,
                 "event_count": len(events),
                 "last_position": max(e.position or 0 for e in events),
                 "closed": state.closed_on is not None,
@@ -288,6 +296,7 @@ def cmd_case_state(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from domain.ids import case_id_for
     from infra.api.access import log_access_as
+    from infra.audit.protection import PROTECTED_PURPOSE, ProtectedCase, check_reader
 
     who = f"cli:{getpass.getuser()}"
     cases: set[tuple[str, str]] = set()
@@ -305,11 +314,38 @@ def cmd_export(args: argparse.Namespace) -> int:
             while page := store.events_after(after, 1000):
                 after = page[-1].position or after
                 events.extend(e for e in page if e.kommun == args.kommun)
+        by_case: dict[str, list[Any]] = {}
+        for e in events:
+            by_case.setdefault(str(case_id_for(e.kommun, e.case_ref)), []).append(e)
+        roles = load_settings().kommun_configs.skydd_roles(args.kommun)
+        protected: set[str] = set()
+        left_out = 0
+        for cid, case_events in list(by_case.items()):
+            try:  # protection as the case stands now (the export holds all its events)
+                if check_reader(case_events, args.role, roles):
+                    protected.add(cid)
+            except ProtectedCase as exc:
+                if args.case_ref is not None:
+                    print(f"barnflow: {exc}", file=sys.stderr)
+                    return 2
+                del by_case[cid]
+                left_out += 1
         for e in events:
             cid = str(case_id_for(e.kommun, e.case_ref))
+            if cid not in by_case:
+                continue
             cases.add((cid, e.kommun))
             sys.stdout.write(orjson.dumps({**e.to_json(), "case_id": cid}).decode() + "\n")
-        log_access_as(store, who, "system", sorted(cases), args.purpose)
+        plain = sorted(c for c in cases if c[0] not in protected)
+        marked = sorted(c for c in cases if c[0] in protected)
+        log_access_as(store, who, args.role, plain, args.purpose)
+        log_access_as(store, who, args.role, marked, args.purpose + PROTECTED_PURPOSE)
+    if left_out:
+        print(
+            f"barnflow: {left_out} case(s) with skyddade personuppgifter left out "
+            f"(role {args.role!r} is not named in the kommun's [skydd] roller)",
+            file=sys.stderr,
+        )
     return 0
 
 

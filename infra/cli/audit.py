@@ -147,6 +147,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     from domain.ids import case_id_for
     from infra.audit.case import case_audit
     from infra.audit.html import render_html
+    from infra.audit.protection import PROTECTED_PURPOSE, ProtectedCase, check_reader
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
     from infra.persistence.access_log import record_access
@@ -159,6 +160,15 @@ def cmd_case(args: argparse.Namespace) -> int:
         open_store(settings, url) as (store, env),
         reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
+        case_id = case_id_for(query.kommun, query.case_ref)
+        try:  # a protected case only in a role the kommun names, before anything is read
+            marked = check_reader(
+                store.case_events(case_id),
+                args.role,
+                settings.kommun_configs.skydd_roles(query.kommun),
+            )
+        except ProtectedCase as exc:
+            raise UsageError(str(exc)) from None
         try:
             doc = case_audit(view, query)
         except LookupError as exc:
@@ -171,8 +181,8 @@ def cmd_case(args: argparse.Namespace) -> int:
             args.actor or getpass.getuser(),
             args.role,
             query.kommun,
-            case_id_for(query.kommun, query.case_ref),
-            args.purpose,
+            case_id,
+            args.purpose + (PROTECTED_PURPOSE if marked else ""),
             datetime.now(UTC),
         )
     if args.format == "json":

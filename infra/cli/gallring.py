@@ -147,6 +147,7 @@ def cmd_registerutdrag(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
+    from infra.audit.protection import ProtectedCase
     from infra.audit.registerutdrag import PersonNotFound, registerutdrag, render_html
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
@@ -169,8 +170,9 @@ def cmd_registerutdrag(args: argparse.Namespace) -> int:
                 at=datetime.now(UTC),
                 as_of=today_stockholm(),
                 pseudonym_key=settings.keys.pseudonym,
+                skydd_roles=settings.kommun_configs.skydd_roles(args.kommun),
             )
-        except PersonNotFound as exc:
+        except (PersonNotFound, ProtectedCase) as exc:
             raise UsageError(str(exc)) from None
     text = (
         render_html(doc) if args.format == "html" else json.dumps(doc, ensure_ascii=False, indent=2)

@@ -196,6 +196,7 @@ def rows(cases: Sequence[CasePreview]) -> list[dict[str, Any]]:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from domain.protection import MARKER, is_protected, may_read
     from infra.bootstrap import database, open_store
     from infra.cli.formats import render
     from infra.config.settings import load_settings
@@ -214,6 +215,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
         reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
         cases = kommun_cases(view, args.kommun)
+        # a protected case is listed under the marker unless the role is named (POL-SKYDD-RAPPORT)
+        roles = settings.kommun_configs.skydd_roles(args.kommun)
+        if not may_read(args.role, roles):
+            cases = [(cid, MARKER if is_protected(evs) else ref, evs) for cid, ref, evs in cases]
         if not cases:
             print(
                 f"barnflow: --kommun: no cases of kommun {args.kommun}{lag.note()}",

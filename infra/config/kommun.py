@@ -49,6 +49,8 @@ from domain.delegation import (
 )
 from domain.events import INSATSTYPER
 from domain.kommun import KommunConfig, kommun_config_from_document
+from domain.protection import DEFAULT_ROLES as DEFAULT_SKYDD_ROLES
+from domain.protection import NEVER as NEVER_PROTECTED
 from domain.rules import DEFAULT_POLICY, NO_SONDAGSREGEL, RULES_BY_ID, KommunPolicy
 
 __all__ = [
@@ -370,10 +372,27 @@ class PolicyChoices(_Model):
     avvikning_lvu_bedomning_dagar: Annotated[int, Field(ge=0, le=14)] | None = None
 
 
+class SkyddModel(_Model):
+    """``[skydd]``: the roles that read a case with skyddade personuppgifter (docs/security.md
+    "Protected identities"; POL-SKYDD-ATKOMST). An operator never does."""
+
+    roller: list[Text]
+
+    @field_validator("roller")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise _Invalid("must name at least one role")
+        for i, role in enumerate(value):
+            if role in NEVER_PROTECTED:
+                raise _Invalid(f"{role} never reads a protected case's content", (i,))
+        return sorted(set(value))  # a set: order and repetition do not change the version
+
+
 class KommunFile(_Model):
     """One kommun's configuration file (``BARNFLOW_KOMMUN_DIR/*.toml``)."""
 
-    omit_when_none: ClassVar[frozenset[str]] = frozenset({"roller", "namnd"})
+    omit_when_none: ClassVar[frozenset[str]] = frozenset({"roller", "namnd", "skydd"})
     kommun: Kommunkod
     namn: str = ""
     klagomal: Klagomal = Field(default_factory=Klagomal)
@@ -386,6 +405,8 @@ class KommunFile(_Model):
     namnd: NamndModel | None = None
     #: One ordning, or several versions of it, each from its ``giltig_fran``.
     delegationsordning: Ordningar | None = None
+    #: Who reads protected cases (``None``: domain.protection.DEFAULT_ROLES; no version change).
+    skydd: SkyddModel | None = None
 
     @model_validator(mode="after")
     def _ordningar(self) -> Self:
@@ -544,6 +565,11 @@ class KommunConfigs:
         """The policy in force for ``kommun`` (the defaults without a file)."""
         loaded = self.by_kommun.get(kommun)
         return DEFAULT_POLICY if loaded is None else loaded.config.policy
+
+    def skydd_roles(self, kommun: str) -> tuple[str, ...]:
+        """The roles that read ``kommun``'s protected cases (the default without a file)."""
+        loaded = self.by_kommun.get(kommun)
+        return DEFAULT_SKYDD_ROLES if loaded is None else loaded.config.skydd_roller
 
     def versions(self) -> dict[str, str]:
         """kommun → version id of every configured kommun."""

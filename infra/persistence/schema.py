@@ -61,6 +61,10 @@ def api_tables(schema: str) -> list[sql.Composed]:
         # (deprecated; docs/api.md "Webhooks"); new ones choose, CloudEvents by default
         "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
         " format text NOT NULL DEFAULT 'barnflow-v1'",
+        # an explicit permission to receive cases with skyddade personuppgifter (issue 16):
+        # subscriptions created before it have none, as they had no way to ask for it
+        "ALTER TABLE {s}.webhook_subscriptions ADD COLUMN IF NOT EXISTS"
+        " skyddade boolean NOT NULL DEFAULT false",
         "CREATE TABLE IF NOT EXISTS {s}.webhook_deliveries ("
         " id bigserial PRIMARY KEY, subscription_id uuid NOT NULL, position bigint NOT NULL,"
         " event_type text NOT NULL, attempt integer NOT NULL, status_code integer,"
@@ -234,6 +238,14 @@ def _webhook_format(conn: psycopg.Connection[Any], schema: str, env: Mapping[str
     )
 
 
+def _data_keys(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The per-case data keys of crypto-shredding (issue 16), so a fresh store has the table
+    before the first sealed event (``DataKeys.ensure`` still creates it lazily for older code)."""
+    from infra.persistence.datakeys import table_ddl
+
+    conn.execute(table_ddl(schema))
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
@@ -241,6 +253,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "kommun_config: every version of every kommun configuration", _kommun_configs),
     Migration(3, "barnflow_hem: the homes' events and their hash chain", _homes),
     Migration(4, "webhook_subscriptions.format: CloudEvents or barnflow-v1", _webhook_format),
+    Migration(5, "barnflow_data_keys: per-case data keys (crypto-shredding)", _data_keys),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -16,13 +16,14 @@ member then configures their personal endpoint URL in the UI's codec settings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import os
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,11 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload, Payloads
 
+from domain.protection import DEFAULT_ROLES as DEFAULT_SKYDD_ROLES
+from domain.protection import may_read
 from infra.config.settings import SettingsError, load_settings
 from infra.temporal.codec import EncryptionCodec
+from infra.temporal.codec_protection import ProtectedCases, named_cases
 
 ENV_TOKENS = "BARNFLOW_CODEC_SERVER_TOKENS"
 ENV_ORIGINS = "BARNFLOW_CODEC_SERVER_ORIGINS"
@@ -46,7 +50,10 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:8233", "http://localhost:8233")
 MIN_TOKEN_LEN = 32
 MAX_BODY = 16 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HEADER_MAX = 256
+PROTECTED_SV = "Ärendet rör skyddade personuppgifter; din token får inte avkoda dess innehåll."
+PROTECTED_EN = "the case concerns protected personal data; this token may not decode it"
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,9 @@ class CodecServerConfig:
     token_digests: Mapping[str, str]
     origins: tuple[str, ...]
     log_path: Path
+    #: name -> the token holder's role (``name:token:role``), judged against the kommun's
+    #: ``[skydd] roller`` for a protected case's payloads; a token without one decodes none.
+    token_roles: Mapping[str, str] = field(default_factory=dict)
 
 
 def _digest(token: str) -> str:
@@ -68,8 +78,12 @@ def load_config(env: Mapping[str, str], home: Path) -> CodecServerConfig:
     if not raw:
         raise SettingsError(f"{ENV_TOKENS}: required (name:token,name:token …)")
     digests: dict[str, str] = {}
+    roles: dict[str, str] = {}
     for i, item in enumerate(p.strip() for p in raw.split(",")):
         name, sep, token = item.partition(":")
+        head, colon, role = token.rpartition(":")
+        if colon and head and _ROLE.match(role):
+            token, roles[name] = head, role
         if not sep or not _NAME.match(name):
             raise SettingsError(f"{ENV_TOKENS}[{i}]: expected name:token (name: letters, digits)")
         if len(token) < MIN_TOKEN_LEN:
@@ -82,7 +96,7 @@ def load_config(env: Mapping[str, str], home: Path) -> CodecServerConfig:
         if not re.match(r"^https?://[^/\s]+$", o):
             raise SettingsError(f"{ENV_ORIGINS}: not an origin (scheme://host[:port]): {o!r}")
     log_path = Path(env.get(ENV_LOG) or home / "codec-server-access.log").expanduser()
-    return CodecServerConfig(digests, origins or DEFAULT_ORIGINS, log_path)
+    return CodecServerConfig(digests, origins or DEFAULT_ORIGINS, log_path, roles)
 
 
 class AccessLog:
@@ -137,8 +151,18 @@ def _problem(status: int, title: str, detail: str, **headers: str) -> JSONRespon
 Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 
 
-def create_app(config: CodecServerConfig, codec: EncryptionCodec, log: AccessLog) -> FastAPI:
-    """The ASGI app: ``/encode``, ``/decode`` (and ``/t/<token>/…``), CORS for the UI origins."""
+def create_app(
+    config: CodecServerConfig,
+    codec: EncryptionCodec,
+    log: AccessLog,
+    protection: ProtectedCases | None = None,
+    skydd_roles: Callable[[str], tuple[str, ...]] | None = None,
+) -> FastAPI:
+    """The ASGI app: ``/encode``, ``/decode`` (and ``/t/<token>/…``), CORS for the UI origins.
+
+    With ``protection`` (the server's own start always passes it), decoded payloads that name a
+    protected case are answered only to a token whose role the case's kommun names
+    (``skydd_roles(kommun)``; POL-SKYDD-CODEC)."""
     app = FastAPI(title="barnflow codec server", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
         CORSMiddleware,
@@ -200,6 +224,25 @@ def create_app(config: CodecServerConfig, codec: EncryptionCodec, log: AccessLog
             log.write({**record, "result": "undecryptable", "status": 422})
             detail = str(exc) if isinstance(exc, ValueError) else "payload fails authentication"
             return _problem(422, "Unprocessable Content", detail)
+        if protection is not None and action == "decode":
+            cases, workflows = named_cases(out, record["workflow_id"])
+            kommuner = protection.kommuner(cases, workflows)
+            role = config.token_roles.get(name)
+            roles = skydd_roles or (lambda _k: DEFAULT_SKYDD_ROLES)
+            if kommuner and not (role and all(may_read(role, roles(k)) for k in kommuner)):
+                log.write({**record, "result": "protected", "status": 403})
+                return JSONResponse(
+                    {
+                        "type": "about:blank",
+                        "title": "Forbidden",
+                        "status": 403,
+                        "detail": PROTECTED_EN,
+                        "sv": PROTECTED_SV,
+                        "en": PROTECTED_EN,
+                    },
+                    status_code=403,
+                    media_type="application/problem+json",
+                )
         log.write({**record, "result": "ok", "status": 200})
         return Response(
             json_format.MessageToJson(Payloads(payloads=out)), media_type="application/json"
@@ -237,19 +280,30 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def cmd_codec_server(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from infra.persistence.embedded_pg import embedded_postgres
+    from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+
     settings = load_settings()
     config = load_config(os.environ, settings.home)
     codec = EncryptionCodec(settings.keys.codec, settings.keys.codec_old)
-    log = AccessLog(config.log_path)
-    app = create_app(config, codec, log)
-    print(  # noqa: T201 - the one line an operator needs to see
-        f"barnflow codec server on http://{args.host}:{args.port} "
-        f"({len(config.token_digests)} authorised; UI origins {', '.join(config.origins)}; "
-        f"access log {config.log_path})",
-        flush=True,
-    )
-    try:
+    with contextlib.ExitStack() as stack:
+        # the store tells which cases are protected now (POL-SKYDD-CODEC)
+        url = settings.database.url or stack.enter_context(embedded_postgres(settings.home))
+        keys = settings.keys
+        ensure_schema(url, settings.database.schema)
+        store = CaseStore(
+            env=eventsourcing_env(url, settings.database.schema, keys.cipher, keys.cipher_old)
+        )
+        stack.callback(store.close)
+        log = AccessLog(config.log_path)
+        stack.callback(log.close)
+        protection = ProtectedCases(store, keys.pseudonym)
+        app = create_app(config, codec, log, protection, settings.kommun_configs.skydd_roles)
+        print(  # noqa: T201 - the one line an operator needs to see
+            f"barnflow codec server on http://{args.host}:{args.port} "
+            f"({len(config.token_digests)} authorised; UI origins {', '.join(config.origins)}; "
+            f"access log {config.log_path})",
+            flush=True,
+        )
         uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
-    finally:
-        log.close()
     return 0

@@ -40,13 +40,16 @@ from workflows.webhooks import Backoff, DispatchInput
 JWT_KEY = b"j" * 32
 Token = Callable[..., dict[str, str]]
 #: The one kommun of the API session with a configuration file of its own (tests/api/
-#: test_kommun_config.py): its klagomål days, verkställighet target and delegationsordning
-#: differ from the defaults; every other kommun runs on the documented defaults.
+#: test_kommun_config.py): its klagomål days, verkställighet target, delegationsordning and the
+#: roles that read protected cases differ from the defaults; every other kommun runs on the
+#: documented defaults.
 CONFIGURED_KOMMUN = "0136"
 CONFIGURED = kommun_config(
     CONFIGURED_KOMMUN,
     namn="Haninge (test)",
     klagomal={"dagar": 7},
+    # its calling system is named for protected cases (tests/api/test_protected_identity.py)
+    skydd={"roller": ["handlaggare_skydd", "system"]},
     verkstallighet={"oppenvard": 3},
     delegationsordning={
         "regler": [
