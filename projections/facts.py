@@ -298,7 +298,15 @@ def case_rows(
                 seal(orjson.dumps(reasons)) if reasons else None,
             )
         )
-    beslut.extend(lvu)
+    # An lvu_omhandertagande_beslutat may name the beslut_fattat that records the same decision
+    # (its beslut_id is a reference): that row is the decision's one row in the beslut view, so
+    # the LVU row is left out (and a second LVU event naming the same id adds nothing).
+    seen = {str(b) for b in state.beslut}
+    for row in lvu:
+        bid = str(row[len(head) + len(child)])
+        if bid not in seen:
+            seen.add(bid)
+            beslut.append(row)
 
     utredningar: list[Row] = []
     for uid, u in state.utredningar.items():
