@@ -52,6 +52,7 @@ _COMMON_ERRORS = {
 _PUBLIC_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
 _ROUTE_ERRORS = {
     "/commands": {"409": "rejected by a rule (rule, sv, en)", "429": "too many in flight"},
+    "/homes/commands": {"409": "rejected by a home's rule (rule, sv, en)"},
 }
 
 
