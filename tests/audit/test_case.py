@@ -15,7 +15,7 @@ import pytest
 from domain.calendar import STOCKHOLM, add_days, add_years, overdue_at
 from domain.events import parse_event
 from infra.audit.case import AuditQuery, case_audit
-from infra.audit.html import label_width, local_time, place_labels, render_html
+from infra.audit.html import alert_frist, label_width, local_time, place_labels, render_html
 from infra.cli.main import main
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.runner import caught_up
@@ -258,3 +258,23 @@ def test_cli_writes_html_logs_the_read_and_refuses_bad_input(
         "barnflow: --known-at: needs a UTC offset, e.g. 2026-03-01T12:00+01:00",
         "barnflow: no case 'VS-NOPE' in kommun 1280",
     ]
+
+
+def test_an_ivo_alert_is_named_by_the_frist_of_its_beslut_and_due_date() -> None:
+    doc = {
+        "frister": [
+            {"rule": "C2", "subject": "B-7", "due": "2026-06-01"},
+            {"rule": "C4", "subject": "B-7", "due": "2026-08-31"},
+            {"rule": "B1", "subject": "U1", "due": "2026-06-01"},
+        ]
+    }
+    evb = {"data": {"beslut_id": "B-7", "due": "2026-06-01"}}
+    assert alert_frist(doc, evb) == (
+        "C2",
+        "Ej verkställt gynnande beslut (rapport till IVO)",
+        "2026-06-01",
+    )
+    quarterly = {"data": {"beslut_id": "B-7", "due": "2026-08-31"}}
+    assert alert_frist(doc, quarterly)[:2] == ("C4", "Kvartalsvis återrapport till IVO")
+    withdrawn = {"data": {"regel": "B1", "frist": "B1", "due": "2026-06-01"}}
+    assert alert_frist(doc, withdrawn)[0] == "B1"
