@@ -60,6 +60,8 @@ CHART_W = 760
 ROW_H = 22
 #: A generous width of one character of the 11 px SVG font, to keep labels apart.
 CHAR_W = 7.0
+#: Room right of the chart for a due date written after its bar (``YYYY-MM-DD`` + gap).
+RIGHT_PAD = 80
 #: Height of one label lane (labels that would overlap go to the next lane down).
 LANE_H = 13
 
@@ -175,7 +177,7 @@ def timeline_svg(doc: dict[str, Any]) -> str:
         dates += [date.fromisoformat(f["trigger_date"]), date.fromisoformat(f["due"])]
     start, end = min(dates), max(dates)
     span = max(days_between(start, end), 1)
-    right = LABEL_W + CHART_W + 20
+    right = LABEL_W + CHART_W + RIGHT_PAD
 
     def x(day: str | date) -> float:
         d = date.fromisoformat(day) if isinstance(day, str) else day
@@ -199,17 +201,19 @@ def timeline_svg(doc: dict[str, Any]) -> str:
     for i, (s, name) in enumerate(zip(doc["stages"], names, strict=True)):
         x0, x1 = x(s["from"]), x(s["to"])
         colour = STAGE_COLOURS[i % len(STAGE_COLOURS)]
-        lx, lane = stage_labels[i]
         out.append(
             f'<rect x="{x0:.1f}" y="2" width="{max(x1 - x0, 2):.1f}" height="{band - 4}" '
             f'fill="{colour}"><title>{escape(name)} {s["from"]}–{s["to"]}</title></rect>'
-            f'<text x="{lx:.1f}" y="{15 + LANE_H * lane}">{escape(name)}</text>'
         )
+    # the names after every band: a later stage's band must not paint over an earlier name
+    for (lx, lane), name in zip(stage_labels, names, strict=True):
+        out.append(f'<text x="{lx:.1f}" y="{15 + LANE_H * lane}">{escape(name)}</text>')
     for i, f in enumerate(frister, start=1):
         y = top + i * ROW_H
         colour = STATUS_COLOURS.get(f["status"], "#777")
         x0, x1 = x(f["trigger_date"]), x(f["due"])
-        label = f"{f['rule']} {f['name']}"[:26]
+        label = f"{f['rule']} {f['name']}"
+        label = label if len(label) <= 26 else label[:25] + "…"
         due_x = min(x1 + 3, right - label_width(f["due"]))
         out.append(f'<text x="4" y="{y + 15}">{escape(label)}</text>')
         out.append(

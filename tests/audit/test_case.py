@@ -186,6 +186,26 @@ def test_html_speaks_swedish_time_stage_names_and_names_each_alerts_frist(
             if y1 == y2:
                 assert x1 + label_width(t1) <= x2 or x2 + label_width(t2) <= x1, (t1, t2)
 
+    # ... and none is painted over by a shape drawn after it (a later stage's band)
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    shapes = list(
+        re.finditer(
+            r'<(rect|text) x="([\d.]+)" y="([\d.]+)"'
+            r'( width="([\d.]+)" height="([\d.]+)")?[^>]*>([^<]*)',
+            svg,
+        )
+    )
+    for i, t in enumerate(shapes):
+        if t[1] != "text":
+            continue
+        left, right = float(t[2]), float(t[2]) + label_width(unescape(t[7]))
+        top, bottom = float(t[3]) - 11, float(t[3]) + 2
+        for r in shapes[i + 1 :]:
+            if r[1] == "rect":
+                rx, ry, rw, rh = (float(r[n]) for n in (2, 3, 5, 6))
+                covered = rx < right and left < rx + rw and ry < bottom and top < ry + rh
+                assert not covered, f"{t[7]!r} is painted over"
+
     # the alert names its frist: rule id, the rule's Swedish title and the due date
     a1 = (
         "<td>frist överskriden</td><td>A1</td><td>Omedelbar skyddsbedömning</td>"
