@@ -214,7 +214,10 @@ def timeline_svg(doc: dict[str, Any]) -> str:
         x0, x1 = x(f["trigger_date"]), x(f["due"])
         label = f"{f['rule']} {f['name']}"
         label = label if len(label) <= 26 else label[:25] + "…"
-        due_x = min(x1 + 3, right - label_width(f["due"]))
+        xf = x(f["fulfilled_date"]) if f["fulfilled_date"] else None
+        # the due date right of its line, and right of the fulfilment dot of a missed frist
+        after = x1 + 3 if xf is None or xf + 6 < x1 + 3 else xf + 6
+        due_x = min(after, right - label_width(f["due"]))
         out.append(f'<text x="4" y="{y + 15}">{escape(label)}</text>')
         out.append(
             f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 2):.1f}" height="{ROW_H - 8}" '
@@ -224,8 +227,7 @@ def timeline_svg(doc: dict[str, Any]) -> str:
             f'stroke="#000" stroke-width="1.5"/>'
             f'<text x="{due_x:.1f}" y="{y + 15}">{f["due"]}</text>'
         )
-        if f["fulfilled_date"]:
-            xf = x(f["fulfilled_date"])
+        if xf is not None:
             out.append(f'<circle cx="{xf:.1f}" cy="{y + ROW_H / 2}" r="4" fill="#000"/>')
     y = top + (len(frister) + 1) * ROW_H
     out.append(f'<text x="4" y="{y + 15}">Beslut</text>')

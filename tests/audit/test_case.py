@@ -206,6 +206,11 @@ def test_html_speaks_swedish_time_stage_names_and_names_each_alerts_frist(
                 covered = rx < right and left < rx + rw and ry < bottom and top < ry + rh
                 assert not covered, f"{t[7]!r} is painted over"
 
+    # the missed A1's due date stands clear of the dot of its late fulfilment
+    dot = float(re.findall(r'<circle cx="([\d.]+)"', svg)[0])
+    a1_due = next(x for x, _, t in texts if t == D0.isoformat() and x > 100)
+    assert a1_due >= dot + 4
+
     # the alert names its frist: rule id, the rule's Swedish title and the due date
     a1 = (
         "<td>frist överskriden</td><td>A1</td><td>Omedelbar skyddsbedömning</td>"
