@@ -20,6 +20,7 @@ async def test_a_token_living_longer_than_its_role_may_is_refused(
     week = await http.get("/events", params={"after": 0, "limit": 1}, headers=_bearer(7 * 86400))
     assert week.status_code == 401
     assert "token lives longer than role operator may (3600 s)" in week.json()["detail"]
+    assert "token gäller längre än rollen operator får (3600 s)" in week.text  # the Swedish too
     assert week.headers["www-authenticate"] == "Bearer"
     hour = await http.get("/events", params={"after": 0, "limit": 1}, headers=_bearer(3600))
     assert hour.status_code == 200
