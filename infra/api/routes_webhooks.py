@@ -97,7 +97,7 @@ def _create(services: Services, principal: Principal, body: WebhookIn) -> Webhoo
                 services.store,
                 "INSERT INTO {s}.webhook_subscriptions (id, kommun, url,"
                 " event_types, secret, created_by, after_position, units, format, skyddade)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
             ),
             (
                 uuid.uuid4(),
