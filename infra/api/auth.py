@@ -19,12 +19,10 @@ import jwt
 
 from domain.events import KOMMUN_RE
 from infra.api.problems import Problem
+from infra.config.api import ROLES, TokenLifetimes
 from infra.persistence.db import connection, q
 from infra.persistence.store import CaseStore
 
-#: ``handlaggare_skydd``: a handläggare issued to the few who handle cases with skyddade
-#: personuppgifter (the default of a kommun's ``[skydd] roller``; domain.protection).
-ROLES = ("system", "handlaggare", "arbetsledare", "operator", "auditor", "handlaggare_skydd")
 WRITERS = frozenset({"system", "handlaggare", "arbetsledare", "handlaggare_skydd"})
 CONTENT_READERS = frozenset(
     {"system", "handlaggare", "arbetsledare", "auditor", "handlaggare_skydd"}
@@ -160,8 +158,20 @@ def _api_key(store: CaseStore, token: str) -> Principal:
     return _claims(row["role"], row["kommun"], list(row["units"]), row["subject"])
 
 
-def authenticate(store: CaseStore, key: bytes, authorization: str | None) -> Principal:
-    """The caller behind an ``Authorization: Bearer …`` header, or 401."""
+#: Clock skew allowed between the host that minted a token and this one.
+TTL_LEEWAY_SECONDS = 60
+
+
+def authenticate(
+    store: CaseStore,
+    key: bytes,
+    authorization: str | None,
+    lifetimes: TokenLifetimes | None = None,
+) -> Principal:
+    """The caller behind an ``Authorization: Bearer …`` header, or 401.
+
+    With ``lifetimes``, a JWT still valid for longer than its role's lifetime is refused: a key
+    shared with another issuer must not let it mint a year-long operator token."""
     if not authorization:
         raise Problem(401, "unauthorized", "missing bearer token", headers=_BEARER)
     scheme, _, token = authorization.partition(" ")
@@ -178,6 +188,16 @@ def authenticate(store: CaseStore, key: bytes, authorization: str | None) -> Pri
         raise Problem(401, "unauthorized", "token expired", headers=_BEARER) from None
     except jwt.InvalidTokenError:
         raise Problem(401, "unauthorized", "invalid token", headers=_BEARER) from None
-    return _claims(
+    principal = _claims(
         claims.get("role"), claims.get("kommun"), claims.get("units", []), claims.get("sub")
     )
+    if lifetimes is not None:
+        allowed = lifetimes.for_role(principal.role)
+        if claims["exp"] - time.time() > allowed + TTL_LEEWAY_SECONDS:
+            raise Problem(
+                401,
+                "unauthorized",
+                f"token lives longer than role {principal.role} may ({allowed} s)",
+                headers=_BEARER,
+            )
+    return principal

@@ -36,7 +36,7 @@ async def current_principal(
         return await asyncio.to_thread(
             authenticate, services.store, services.config.jwt_key, header
         )
-    return authenticate(services.store, services.config.jwt_key, header)
+    return authenticate(services.store, services.config.jwt_key, header, services.config.token_ttl)
 
 
 def purpose(

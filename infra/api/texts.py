@@ -27,6 +27,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"token has no valid kommun", "token saknar giltig kommun"),
         (r"token units must be a list of strings", "tokens enheter måste vara en lista av texter"),
         (r"token has no subject", "token saknar subjekt (sub)"),
+        (
+            r"token lives longer than role (\S+) may \((\d+) s\)",
+            r"token gäller längre än rollen \1 får (\2 s)",
+        ),
         # scope (403)
         (r"the caller may not act in kommun (\S+)", r"anroparen får inte agera i kommun \1"),
         (r"role (\S+) may not send commands", r"rollen \1 får inte skicka kommandon"),

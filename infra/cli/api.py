@@ -68,7 +68,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     tsub = token.add_subparsers(dest="token_command", required=True)
     tcreate = tsub.add_parser("create", help="print a signed JWT")
     _claim_args(tcreate)
-    tcreate.add_argument("--ttl", type=int, default=3600, help="seconds")
+    tcreate.add_argument(
+        "--ttl",
+        type=int,
+        default=None,
+        help="seconds (default and maximum: the role's lifetime, BARNFLOW_API_TOKEN_TTL and "
+        "BARNFLOW_API_TOKEN_TTL_ROLES; 3600 unless configured)",
+    )
     tcreate.set_defaults(func=cmd_token_create)
 
     key = subparsers.add_parser("api-key", help="API keys (stored hashed)")
@@ -79,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _claim_args(p: argparse.ArgumentParser) -> None:
-    from infra.api.auth import ROLES
+    from infra.config.api import ROLES
 
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--kommun", type=_kommun, required=True)
@@ -351,10 +357,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     from infra.api.auth import create_jwt
-    from infra.config.api import jwt_key
+    from infra.config.api import jwt_key, token_lifetimes
 
     settings = load_settings()
     key = jwt_key(settings, os.environ)
+    allowed = token_lifetimes(os.environ).for_role(args.role)
+    ttl = allowed if args.ttl is None else args.ttl
+    if not 0 < ttl <= allowed:
+        print(
+            f"barnflow: --ttl {ttl}: {args.role} tokens live 1 to {allowed} seconds "
+            "(BARNFLOW_API_TOKEN_TTL, BARNFLOW_API_TOKEN_TTL_ROLES)",
+            file=sys.stderr,
+        )
+        return 2
     print(
         create_jwt(
             key,
@@ -362,7 +377,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             role=args.role,
             kommun=args.kommun,
             units=_units(args.units),
-            ttl_seconds=args.ttl,
+            ttl_seconds=ttl,
         )
     )
     return 0

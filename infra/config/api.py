@@ -13,13 +13,20 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field
+from pydantic_settings import NoDecode
 
 from infra.config.environment import EmptyIsUnset, EnvironmentModel
 from infra.config.settings import Settings, SettingsError
+
+#: The roles a bearer token may carry (infra.api.auth checks them; here so that the token
+#: lifetime setting can name them without the configuration importing the API).
+#: ``handlaggare_skydd``: a handläggare issued to the few who handle cases with skyddade
+#: personuppgifter (the default of a kommun's ``[skydd] roller``; domain.protection).
+ROLES = ("system", "handlaggare", "arbetsledare", "operator", "auditor", "handlaggare_skydd")
 
 ENV_JWT_KEY = "BARNFLOW_JWT_KEY"
 ENV_MAX_BODY = "BARNFLOW_API_MAX_BODY"
@@ -27,6 +34,27 @@ ENV_MAX_IMPORT_BODY = "BARNFLOW_API_MAX_IMPORT_BODY"
 ENV_MAX_INFLIGHT = "BARNFLOW_API_MAX_INFLIGHT"
 ENV_COMMAND_TIMEOUT = "BARNFLOW_API_COMMAND_TIMEOUT"
 ENV_MAX_WAIT = "BARNFLOW_API_MAX_WAIT"
+ENV_TOKEN_TTL = "BARNFLOW_API_TOKEN_TTL"  # noqa: S105 (a variable name, not a secret)
+ENV_TOKEN_TTL_ROLES = "BARNFLOW_API_TOKEN_TTL_ROLES"  # noqa: S105
+
+DEFAULT_TOKEN_TTL = 3600
+#: No bearer token lives longer than 30 days, whatever is configured: a leaked token must expire.
+MAX_TOKEN_TTL = 30 * 86_400
+
+
+@dataclass(frozen=True)
+class TokenLifetimes:
+    """How long a JWT of each role may live, in seconds: ``default`` for every role not named in
+    ``by_role``. It is both what ``barnflow token create`` issues without ``--ttl`` and the most
+    it issues with it, and the API refuses a token that is valid for longer than its role's
+    lifetime (minted elsewhere with the same key), so an operator token can be kept short while
+    a system integration's lives longer."""
+
+    default: int = DEFAULT_TOKEN_TTL
+    by_role: Mapping[str, int] = field(default_factory=dict)
+
+    def for_role(self, role: str) -> int:
+        return self.by_role.get(role, self.default)
 
 
 @dataclass(frozen=True)
@@ -45,6 +73,7 @@ class ApiConfig:
     max_inflight: int = 64
     command_timeout: float = 10.0
     max_wait: float = 10.0
+    token_ttl: TokenLifetimes = TokenLifetimes()
 
 
 def _jwt_key(value: str) -> bytes:
@@ -65,6 +94,56 @@ Seconds = Annotated[
 ]
 
 
+TokenSeconds = Annotated[
+    int,
+    EmptyIsUnset,
+    Field(gt=0, le=MAX_TOKEN_TTL, description=f"expected whole seconds, 1 to {MAX_TOKEN_TTL}"),
+]
+
+
+def _role_lifetimes(value: object) -> object:
+    """``operator=900, system=86400`` → ``{"operator": 900, "system": 86400}``; a ValueError
+    names the entry that is wrong (unknown role, not ``role=seconds``, out of range)."""
+    if not isinstance(value, str):
+        return value
+    lifetimes: dict[str, int] = {}
+    for entry in (p.strip() for p in value.split(",")):
+        if not entry:
+            continue
+        role, sep, seconds = (part.strip() for part in entry.partition("="))
+        if not sep or role not in ROLES:
+            raise ValueError(
+                f"expected role=seconds with a role among {', '.join(ROLES)}, got {entry!r}"
+            )
+        if role in lifetimes:
+            raise ValueError(f"role {role!r} is given twice")
+        if not seconds.isdigit() or not 0 < int(seconds) <= MAX_TOKEN_TTL:
+            raise ValueError(
+                f"{role}: expected whole seconds, 1 to {MAX_TOKEN_TTL}, got {seconds!r}"
+            )
+        lifetimes[role] = int(seconds)
+    return lifetimes
+
+
+class TokenEnvironment(EnvironmentModel):
+    """``BARNFLOW_API_TOKEN_TTL`` and ``BARNFLOW_API_TOKEN_TTL_ROLES``: read by ``barnflow token
+    create`` and, checked at start, by ``barnflow api``."""
+
+    token_ttl: TokenSeconds = Field(DEFAULT_TOKEN_TTL, validation_alias=ENV_TOKEN_TTL)
+    token_ttl_roles: Annotated[
+        dict[str, int], NoDecode, BeforeValidator(_role_lifetimes), EmptyIsUnset
+    ] = Field(default_factory=dict, validation_alias=ENV_TOKEN_TTL_ROLES)
+
+    @property
+    def lifetimes(self) -> TokenLifetimes:
+        return TokenLifetimes(self.token_ttl, dict(self.token_ttl_roles))
+
+
+def token_lifetimes(env: Mapping[str, str] | None = None) -> TokenLifetimes:
+    """The configured token lifetimes, or ``SettingsError`` naming the bad variable."""
+    return TokenEnvironment.from_env(env).lifetimes
+
+
 class JwtKeyEnvironment(EnvironmentModel):
     """``BARNFLOW_JWT_KEY`` alone: ``barnflow token create`` needs the key, not the limits."""
 
@@ -73,7 +152,7 @@ class JwtKeyEnvironment(EnvironmentModel):
     )
 
 
-class ApiEnvironment(JwtKeyEnvironment):
+class ApiEnvironment(JwtKeyEnvironment, TokenEnvironment):
     """Everything ``barnflow api`` reads from the environment (defaults: ``ApiConfig``'s)."""
 
     max_body: Count = Field(ApiConfig.max_body, validation_alias=ENV_MAX_BODY)
@@ -108,4 +187,5 @@ def load_api_config(settings: Settings, env: Mapping[str, str] | None = None) ->
         max_inflight=given.max_inflight,
         command_timeout=given.command_timeout,
         max_wait=given.max_wait,
+        token_ttl=given.lifetimes,
     )

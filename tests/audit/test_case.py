@@ -7,14 +7,15 @@ import base64
 import re
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
+from html import unescape
 from typing import Any
 
 import pytest
 
-from domain.calendar import STOCKHOLM, add_days, add_years
+from domain.calendar import STOCKHOLM, add_days, add_years, overdue_at
 from domain.events import parse_event
 from infra.audit.case import AuditQuery, case_audit
-from infra.audit.html import render_html
+from infra.audit.html import alert_frist, label_width, local_time, place_labels, render_html
 from infra.cli.main import main
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.runner import caught_up
@@ -123,13 +124,115 @@ def test_html_timeline_is_self_contained_with_stages_and_due_dates(
     )
     doc = _audit(env, add_days(D0, 20))
     page = render_html(doc)
-    assert "<svg" in page and "forhandsbedomning" in page
+    assert "<svg" in page and "förhandsbedömning" in page
     due = add_days(D0, 14).isoformat()
     assert due in page
     assert "försenad" in page  # A2 overdue on D0+20, coloured and labelled as such
     assert PNR_GIRL not in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page
+
+
+def _svg_texts(page: str) -> list[tuple[float, float, str]]:
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    return [
+        (float(x), float(y), unescape(text))
+        for x, y, text in re.findall(r'<text x="([\d.]+)" y="([\d.]+)">([^<]*)</text>', svg)
+    ]
+
+
+def test_html_speaks_swedish_time_stage_names_and_names_each_alerts_frist(
+    store: CaseStore, env: dict[str, str]
+) -> None:
+    d1 = add_days(D0, 1)
+    _record(
+        store,
+        _anmalan(),
+        # the skyddsbedömning came a day late: A1 (same day) was alerted by the workflow
+        _ln(d1, "skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False}, 1),
+        _ln(
+            d1, "forhandsbedomning_beslutad", {"anmalan_id": "A1", "beslut": "inleda_utredning"}, 2
+        ),
+        _ln(add_days(D0, 2), "utredning_inledd", {"utredning_id": "U1", "grund": "anmalan"}, 3),
+    )
+    alert = line(
+        "frist_overskriden",
+        {"frist": "A1", "regel": "A1", "due": D0.isoformat()},
+        at=overdue_at(D0),
+        key=f"{REF}-alert",
+        case_ref=REF,
+        actor="barnflow",
+    )
+    store.record(parse_event(alert, allow_system=True))  # as the workflow's activity records it
+    doc = _audit(env, add_days(D0, 20))
+    page = render_html(doc)
+
+    # one timezone, to the minute: every stored instant shown as Swedish local time
+    assert not re.search(r"\d{2}:\d{2}:\d{2}", page), "seconds or microseconds shown"
+    assert "+00:00" not in page and not re.search(r"\d{4}-\d{2}-\d{2}T\d", page)
+    for e in doc["events"]:
+        assert local_time(e["recorded_at"]) in page
+    assert "Europe/Stockholm" in page
+
+    # Swedish stage names in the summary, the stage table and the timeline
+    assert "<div>Stadium<b>utredning</b></div>" in page
+    assert "<td>förhandsbedömning</td>" in page and ">forhandsbedomning<" not in page
+    texts = _svg_texts(page)
+    assert {"förhandsbedömning", "utredning"} <= {t for _, _, t in texts}
+
+    # no two labels of the timeline overlap (the one-day förhandsbedömning stage included)
+    for i, (x1, y1, t1) in enumerate(texts):
+        for x2, y2, t2 in texts[i + 1 :]:
+            if y1 == y2:
+                assert x1 + label_width(t1) <= x2 or x2 + label_width(t2) <= x1, (t1, t2)
+
+    # ... and none is painted over by a shape drawn after it (a later stage's band)
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    shapes = list(
+        re.finditer(
+            r'<(rect|text) x="([\d.]+)" y="([\d.]+)"'
+            r'( width="([\d.]+)" height="([\d.]+)")?[^>]*>([^<]*)',
+            svg,
+        )
+    )
+    for i, t in enumerate(shapes):
+        if t[1] != "text":
+            continue
+        left, right = float(t[2]), float(t[2]) + label_width(unescape(t[7]))
+        top, bottom = float(t[3]) - 11, float(t[3]) + 2
+        for r in shapes[i + 1 :]:
+            if r[1] == "rect":
+                rx, ry, rw, rh = (float(r[n]) for n in (2, 3, 5, 6))
+                covered = rx < right and left < rx + rw and ry < bottom and top < ry + rh
+                assert not covered, f"{t[7]!r} is painted over"
+
+    # the missed A1's due date stands clear of the dot of its late fulfilment
+    dot = float(re.findall(r'<circle cx="([\d.]+)"', svg)[0])
+    a1_due = next(x for x, _, t in texts if t == D0.isoformat() and x > 100)
+    assert a1_due >= dot + 4
+
+    # the alert names its frist: rule id, the rule's Swedish title and the due date
+    a1 = (
+        "<td>frist överskriden</td><td>A1</td><td>Omedelbar skyddsbedömning</td>"
+        f"<td>{D0.isoformat()}</td>"
+    )
+    assert a1 in page
+    assert f"frist_overskriden: A1 Omedelbar skyddsbedömning, förfallodag {D0.isoformat()}" in page
+
+
+def test_local_time_is_stockholm_to_the_minute_whatever_the_offset() -> None:
+    assert local_time("2026-03-04T13:05:59.123456+00:00") == "2026-03-04 14:05"
+    assert local_time("2026-07-04T23:30:00+00:00") == "2026-07-05 01:30"  # summer time, next day
+    assert local_time("2026-03-04T14:05:00+01:00") == "2026-03-04 14:05"
+    assert local_time("2026-03-04T13:05:00") == "2026-03-04 14:05"  # naive = UTC
+
+
+def test_labels_that_would_overlap_go_to_another_lane() -> None:
+    labels = [(200.0, "förhandsbedömning"), (210.0, "utredning"), (220.0, "beslut"), (600.0, "x")]
+    placed = place_labels(labels, right=970.0)
+    assert [lane for _, lane in placed] == [0, 1, 2, 0]
+    far_right = place_labels([(965.0, "uppföljning")], right=970.0)
+    assert far_right[0][0] + label_width("uppföljning") <= 970.0
 
 
 def _cli_env(monkeypatch: pytest.MonkeyPatch, pg_url: str, schema: str) -> None:
@@ -180,3 +283,23 @@ def test_cli_writes_html_logs_the_read_and_refuses_bad_input(
         "barnflow: --known-at: needs a UTC offset, e.g. 2026-03-01T12:00+01:00",
         "barnflow: no case 'VS-NOPE' in kommun 1280",
     ]
+
+
+def test_an_ivo_alert_is_named_by_the_frist_of_its_beslut_and_due_date() -> None:
+    doc = {
+        "frister": [
+            {"rule": "C2", "subject": "B-7", "due": "2026-06-01"},
+            {"rule": "C4", "subject": "B-7", "due": "2026-08-31"},
+            {"rule": "B1", "subject": "U1", "due": "2026-06-01"},
+        ]
+    }
+    evb = {"data": {"beslut_id": "B-7", "due": "2026-06-01"}}
+    assert alert_frist(doc, evb) == (
+        "C2",
+        "Ej verkställt gynnande beslut (rapport till IVO)",
+        "2026-06-01",
+    )
+    quarterly = {"data": {"beslut_id": "B-7", "due": "2026-08-31"}}
+    assert alert_frist(doc, quarterly)[:2] == ("C4", "Kvartalsvis återrapport till IVO")
+    withdrawn = {"data": {"regel": "B1", "frist": "B1", "due": "2026-06-01"}}
+    assert alert_frist(doc, withdrawn)[0] == "B1"

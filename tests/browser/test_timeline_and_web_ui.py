@@ -147,8 +147,25 @@ async def _open_both(
     page = await browser.new_page(viewport={"width": 1200, "height": 900})
     await page.goto(html.as_uri())
     body = await _text(page)
-    assert "forhandsbedomning" in body and due in body
+    assert "förhandsbedömning" in body and due in body  # the stage by its Swedish name
     assert await page.locator("svg rect").count() >= 2  # the stage band and the frist bars
+    # no two labels of the timeline overlap as the browser lays them out
+    boxes = await page.evaluate(
+        "() => [...document.querySelectorAll('svg text')].map(t => {"
+        " const b = t.getBBox(); return [b.x, b.y, b.width, b.height, t.textContent]; })"
+    )
+    for i, (x1, y1, w1, h1, t1) in enumerate(boxes):
+        for x2, y2, w2, h2, t2 in boxes[i + 1 :]:
+            apart = x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
+            assert apart, f"timeline labels {t1!r} and {t2!r} overlap"
+    # ... and each is on top where it stands (no band painted over it)
+    hidden = await page.evaluate(
+        "() => [...document.querySelectorAll('svg text')].filter(t => {"
+        " const r = t.getBoundingClientRect();"
+        " const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+        " return hit !== t; }).map(t => t.textContent)"
+    )
+    assert hidden == []
     await page.screenshot(path=str(out / "audit-timeline.png"), full_page=True)
 
     query = quote(f"WorkflowId = '{wid}'")
