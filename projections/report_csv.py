@@ -100,6 +100,6 @@ def _excel(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    if text.startswith(_FORMULA):
+    if text.startswith(_FORMULA) and text not in ("-", "+"):
         return "'" + text
     return text
