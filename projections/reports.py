@@ -23,6 +23,7 @@ from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections import (
     delegationsbeslut,
     evb,
+    extracts,
     frister,
     overklaganden,
     placed,
@@ -226,6 +227,18 @@ def _kostnader(
     return placeringar.placeringskostnader(c, s, k, p, u)
 
 
+def _aktualiseringar(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return extracts.aktualiseringar(c, s, k, p, u)
+
+
+def _avslutade(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return extracts.avslutade_utredningar(c, s, k, p)
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -317,6 +330,20 @@ REPORTS: dict[str, ReportSpec] = {
             "Placeringskostnader",
             placeringar.KOSTNAD_COLUMNS,
             _kostnader,
+        ),
+        ReportSpec(
+            "aktualiseringar",
+            "year",
+            "Aktualiseringar (uppföljning: anmälan, ansökan, eget initiativ)",
+            extracts.AKTUALISERING_COLUMNS,
+            _aktualiseringar,
+        ),
+        ReportSpec(
+            "avslutade-utredningar",
+            "year",
+            "Avslutade utredningar (uppföljning: längd och utfall)",
+            extracts.AVSLUTADE_COLUMNS,
+            _avslutade,
         ),
     )
 }

@@ -9,13 +9,19 @@ version the views were computed with (docs/rules.md, "Which configuration versio
 A unit-bound caller gets the rows of its units' cases where a report's rows name the ``enhet``
 (frister); a report that only exists for the whole kommun (statistics, IVO lists, the access log)
 is refused to it (403) rather than shown with other units' cases in it.
+
+``format=csv`` and ``format=csv-excel`` answer ``text/csv`` instead of the JSON (the same rows and
+columns as ``barnflow report --format csv|csv-excel``, led by the metadata columns rapport,
+kommun, period, per_datum and kant_per; ``csv-excel`` is UTF-8 with BOM, ``;`` and a decimal
+comma for a Swedish Excel). The JSON states the same in its fields report, title, kommun,
+period (its ``end`` is the as-of date) and known_at.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -27,6 +33,20 @@ from infra.api.services import Services
 from infra.config.clock import today_stockholm
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+
+ReportFormat = Literal["json", "csv", "csv-excel"]
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the report as JSON, or as CSV with format=csv or format=csv-excel",
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "\ufeffrapport;kommun;period;per_datum;insatstyp;kon;antal\r\n"
+                "kf-statistik;1280;2026Q1;2026-03-31;kontaktperson;flicka;2\r\n",
+            }
+        },
+    }
+}
 
 
 def report_names() -> tuple[str, ...]:
@@ -81,7 +101,12 @@ def _build(
     return result
 
 
-@router.get("/{name}", summary="A report of docs/domain.md §5 for the caller's kommun")
+@router.get(
+    "/{name}",
+    summary="A report of docs/domain.md §5 for the caller's kommun",
+    response_model=ReportOut,
+    responses=_CSV_RESPONSE,
+)
 async def report(
     *,
     name: Annotated[str, Path(pattern=r"^[a-z][a-z-]{1,40}$")],
@@ -95,7 +120,11 @@ async def report(
     year: Annotated[str | None, Query(max_length=4, description="e.g. 2026")] = None,
     known_at: Annotated[datetime | None, Query(description="as known at this time")] = None,
     min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
-) -> ReportOut:
+    format: Annotated[
+        ReportFormat,
+        Query(description="json (default), csv, or csv-excel (UTF-8 BOM, ';', decimal comma)"),
+    ] = "json",
+) -> ReportOut | Response:
     principal.require_content()
     if known_at is not None and known_at.tzinfo is None:
         raise Problem(422, "validation", "known_at: needs a UTC offset", field="known_at")
@@ -109,6 +138,27 @@ async def report(
     response.headers["Barnflow-Store-Head"] = str(head)
     response.headers["Barnflow-Views-Lag"] = str(max(head - position, 0))
     rows = body.get("rows", [])
+    if format != "json":
+        answer = _csv_response(body, name, principal.kommun, rows, excel=format == "csv-excel")
+        for header in ("Barnflow-Views-Position", "Barnflow-Store-Head", "Barnflow-Views-Lag"):
+            answer.headers[header] = response.headers[header]
+        return answer
     return ReportOut.model_validate(
         {**body, "report": name, "kommun": principal.kommun, "rows": rows}
+    )
+
+
+def _csv_response(
+    body: dict[str, Any], name: str, kommun: str, rows: list[dict[str, Any]], *, excel: bool
+) -> Response:
+    """The report's rows as a CSV file named after the report, kommun and period."""
+    from projections.report_csv import report_meta, to_csv
+
+    meta = report_meta({**body, "report": name, "kommun": kommun})
+    text = to_csv(rows, body.get("columns", []), meta, excel=excel) + ("\r\n" if excel else "\n")
+    filename = f"{name}-{kommun}-{meta['period']}.csv"
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

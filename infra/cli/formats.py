@@ -1,29 +1,46 @@
-"""Rendering report rows for people (table), machines (json) and spreadsheets (csv)."""
+"""Rendering report rows for people (table), machines (json) and spreadsheets (csv, csv-excel:
+``projections.report_csv`` writes both, the API uses it too).
+
+A report states what it is (docs/reports.md, "What every report says about itself"): given the
+report's metadata the table has header lines above it and both CSV variants lead every row with
+the metadata columns.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
-FORMATS = ("table", "json", "csv")
+from projections.report_csv import to_csv
+
+FORMATS = ("table", "json", "csv", "csv-excel")
+#: The metadata lines above a table: (label, key).
+_TABLE_META = (
+    ("Rapport", "title"),
+    ("Kommun", "kommun"),
+    ("Period", "period"),
+    ("Per datum", "per_datum"),
+    ("Känt per", "kant_per"),
+)
 
 
-def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]) -> str:
+def render(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    columns: Sequence[str],
+    meta: Mapping[str, str] | None = None,
+) -> str:
+    """``rows`` in ``fmt``; with ``meta`` (``report_meta``) the table and the CSVs state it."""
     if fmt == "json":
         return orjson.dumps(list(rows), option=orjson.OPT_INDENT_2).decode()
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(
-            buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(rows)
-        return buf.getvalue().rstrip("\n")
-    return table(rows, columns)
+    if fmt in ("csv", "csv-excel"):
+        return to_csv(rows, columns, meta, excel=fmt == "csv-excel")
+    if meta is None:
+        return table(rows, columns)
+    head = [f"{label}: {meta[key]}" for label, key in _TABLE_META if meta.get(key)]
+    return "\n".join([*head, "", table(rows, columns)])
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

@@ -6,6 +6,10 @@ stderr for the machine formats. Without a running worker the views lag what was 
 ``--catch-up`` runs the projection runner once first (under its writer lock), as does
 ``barnflow projections catch-up``. ``--format json`` prints the report's rows (the same rows as
 the table and CSV), ``--format document`` the whole report with its splits and summaries.
+Every format states the report's name, kommun, period, as-of date (the period's last day) and
+known-at time: the table in header lines, ``csv`` and ``csv-excel`` (UTF-8 with BOM, ``;``,
+decimal comma: what a Swedish Excel opens) in leading metadata columns, ``document`` in its own
+fields, ``json`` (the bare rows) in a ``report:`` line on stderr (docs/reports.md).
 The kommun's configuration version the views were computed with is named on stderr
 (``kommun configuration: 1280-…``; no line: the documented defaults).
 """
@@ -19,7 +23,7 @@ from typing import Any
 
 from infra.config.settings import load_settings
 
-FORMATS = ("table", "json", "csv", "document")
+FORMATS = ("table", "json", "csv", "csv-excel", "document")
 PERIOD_FLAGS = {
     "as_of": "--as-of",
     "quarter": "--quarter",
@@ -112,6 +116,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.formats import render
+    from projections.report_csv import report_meta
     from projections.reports import dumps, views_config
     from projections.runner import CATCH_UP_HINT, reading
 
@@ -136,8 +141,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"barnflow: {CATCH_UP_HINT}", file=sys.stderr)
     if config is not None:
         print(f"kommun configuration: {config}", file=sys.stderr)
+    meta = report_meta(doc)
+    if args.format == "json":
+        print(_meta_line(meta), file=sys.stderr)
     if args.format == "document":
         print(dumps(doc).decode())
+    elif args.format == "csv-excel":
+        # bytes, not print(): the BOM and CRLF must reach the file whatever the locale says
+        out = render(doc["rows"], args.format, spec.columns, meta) + "\r\n"
+        sys.stdout.flush()
+        sys.stdout.buffer.write(out.encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
-        print(render(doc["rows"], args.format, spec.columns))
+        print(render(doc["rows"], args.format, spec.columns, meta))
     return 0
+
+
+def _meta_line(meta: dict[str, str]) -> str:
+    """The metadata the bare JSON rows lack, as one stderr line."""
+    known = f" known-at {meta['kant_per']}" if meta["kant_per"] else ""
+    return (
+        f"report: {meta['rapport']} kommun {meta['kommun']} period {meta['period']}"
+        f" as-of {meta['per_datum']}{known}"
+    )

@@ -93,3 +93,41 @@ async def test_bad_report_requests_are_problems_naming_the_option(
         assert problem["status"] == status and problem["detail"]
         if field is not None:
             assert problem["field"] == field, problem
+
+
+async def test_a_report_as_csv_for_swedish_excel_and_as_plain_csv(
+    http: httpx.AsyncClient, token: Token
+) -> None:
+    """``format=csv-excel``: a file a Swedish Excel opens (BOM, ``;``, CRLF) whose every row
+    says which report, kommun and period it is; ``format=csv`` the same rows for programs."""
+    ref, pos = await _open_case(http, token, "barn-syd")
+    today = today_stockholm().isoformat()
+    params = {"min_position": str(pos), "format": "csv-excel"}
+    r = await http.get("/reports/frister", params=params, headers=token())
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == f'attachment; filename="frister-1280-{today}.csv"'
+    assert int(r.headers["Barnflow-Views-Position"]) >= pos
+    raw = r.content
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n")
+    lines = raw[3:].decode("utf-8").split("\r\n")[:-1]
+    header = lines[0].split(";")
+    assert header[:4] == ["rapport", "kommun", "period", "per_datum"]
+    assert "kant_per" not in header  # no known_at asked for
+    mine = [dict(zip(header, line.split(";"), strict=True)) for line in lines[1:] if ref in line]
+    [a2] = [row for row in mine if row["rule"] == "A2"]
+    assert (a2["rapport"], a2["kommun"], a2["period"], a2["per_datum"]) == (
+        "frister",
+        "1280",
+        today,
+        today,
+    )
+    assert a2["enhet"] == "barn-syd" and int(a2["days_left"]) >= 0
+
+    plain = await http.get("/reports/frister", params={**params, "format": "csv"}, headers=token())
+    assert plain.status_code == 200 and not plain.content.startswith(b"\xef\xbb\xbf")
+    first = plain.text.split("\n")[0]
+    assert first.startswith("rapport,kommun,period,per_datum,") and ";" not in first
+
+    bad = await http.get("/reports/frister", params={"format": "xlsx"}, headers=token())
+    assert bad.status_code == 422, bad.text

@@ -99,6 +99,13 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("placeringskostnader", "2026Q2"),
         ("placeringskostnader", "2026Q3"),
     ),
+    #: national follow-up extracts (issue #17 item 2): aktualiseringar by kind, förhandsbedömning,
+    #: kön, age band and anmälare; closed utredningar by outcome with lengths (extracts.md)
+    "extracts": (
+        ("aktualiseringar", "2025"),
+        ("aktualiseringar", "2026"),
+        ("avslutade-utredningar", "2026"),
+    ),
     #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
     "lvu2027": (
         ("frister", "2026-12-20"),

@@ -171,3 +171,38 @@ def test_rebuild_shows_a_progress_bar_on_a_terminal_and_nothing_in_a_pipe(
     screen = shown.decode(errors="replace")
     assert "rebuild" in screen and "100%" in screen and f"{n}/{n}" in screen, screen
     assert run.stdout.decode().startswith(f"rebuilt every view: {n} events")
+
+
+def test_the_national_extracts_as_csv_for_swedish_excel_from_the_cli(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    """`barnflow report aktualiseringar|avslutade-utredningar --year 2026 --format csv-excel`:
+    the bytes a Swedish Excel opens (BOM, ``;``, decimal comma, CRLF), equal to the hand-checked
+    files (tests/golden/extracts.md); the table and the JSON rows say which report they are."""
+    env = _cli_env(tmp_path, pg_url, schema)
+    run = _barnflow("import", str(GOLDEN / "extracts.jsonl"), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    for name in ("aktualiseringar", "avslutade-utredningar"):
+        report = ("report", name, "--kommun", "1280", "--year", "2026", "--catch-up")
+        raw = subprocess.run(
+            [*BARNFLOW, *report, "--format", "csv-excel"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert raw.returncode == 0, raw.stderr[-2000:]
+        assert raw.stdout == (GOLDEN / "extracts" / f"{name}@2026.csv").read_bytes()
+    table = _barnflow(*report, env=env)
+    assert table.returncode == 0, table.stderr[-2000:]
+    lines = table.stdout.splitlines()
+    assert lines[1:5] == [
+        "Rapport: Avslutade utredningar (uppföljning: längd och utfall)",
+        "Kommun: 1280",
+        "Period: 2026",
+        "Per datum: 2026-12-31",
+    ]
+    rows = _barnflow(*report, "--format", "json", env=env)
+    assert rows.returncode == 0, rows.stderr[-2000:]
+    assert rows.stdout.startswith("[")  # the bare rows, as before; the metadata on stderr
+    assert "report: avslutade-utredningar kommun 1280 period 2026 as-of 2026-12-31" in rows.stderr
