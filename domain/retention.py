@@ -32,7 +32,13 @@ from typing import Any, Final
 
 from domain.calendar import add_years
 from domain.case import CaseState
-from domain.events import PLACEMENT_INSATSER, SYSTEM_TYPES, CaseEvent
+from domain.events import (
+    CARE_EVENT_TYPES,
+    PLACEMENT_EVENT_TYPES,
+    PLACEMENT_INSATSER,
+    SYSTEM_TYPES,
+    CaseEvent,
+)
 
 #: SoL 2025:400 entered into force on this day; gallring that falls due earlier cites 2001:453.
 NEW_SOL_FROM: Final = date(2025, 7, 1)
@@ -68,24 +74,11 @@ _PLACEMENT_ONLY_TYPES: Final = frozenset(
         "vardnadsoverflyttning_overvagd",
         "lvu_placering_paborjad",
         "lvu_vardnadsoverflyttning_overvagd",
-        # what the nämnd records while the child is placed and when it goes missing from the
-        # placement (SoL 2025:400 22 kap. 7-12 §§; docs/law.md §3 D1-D11, V1-V3)
-        "placeringsplan_godkand",
-        "socialsekreterare_utsedd",
-        "barnet_besokt",
-        "skolgang_kartlagd",
-        "umgange_planerat",
-        "utslussning_planerad",
-        "avvikning_anmald",
-        "avvikning_polis_underrattad",
-        "avvikning_migrationsverket_underrattat",
-        "avvikning_lvu_bedomning_gjord",
-        "avvikning_avslutad",
-        # a move between homes and the notifications that follow a placement (docs/law.md §11)
-        "placering_flyttad",
-        "forsakringskassan_underrattad",
-        "vistelsekommun_underrattad",
     }
+    # what the nämnd records while the child is placed and when it goes missing from it (docs/law.md
+    # §3 D1-D11, V1-V3), a move between homes and the notifications that follow (§11)
+    | set(CARE_EVENT_TYPES)
+    | set(PLACEMENT_EVENT_TYPES)
 )
 #: LVU events that carry out or review care outside the home: placement documents once the
 #: child was placed under LVU (POL-GALLRING-PLACERING).

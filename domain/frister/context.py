@@ -273,3 +273,14 @@ def _extend(ctx: Ctx, r: Rule, due: date, fld: str, subject: str) -> tuple[date,
             notes.append(f"förlängd {ext.legal_date} till {new_due} ({ext.data.get('skal', '')})")
             due, extended = new_due, True
     return due, tuple(notes)
+
+
+def birth_date(ctx: Ctx) -> date | None:
+    """The child's fodelsedatum from the latest event that names the child (the personnummer's
+    or the temporary id's date, kept by redaction): every age is computed from it."""
+    born: str | None = None
+    for ev in ctx.evs:
+        barn = ev.data.get("barn")
+        if isinstance(barn, dict) and barn.get("fodelsedatum"):
+            born = str(barn["fodelsedatum"])
+    return date.fromisoformat(born) if born else None

@@ -22,8 +22,6 @@ and paragraph a frist cites is the catalogue's ``Rule.law_for`` of the trigger's
 
 from __future__ import annotations
 
-from datetime import date
-
 from domain.calendar import add_days, add_years
 from domain.events import CaseEvent, is_ordforandebeslut, lvu_care_ordered
 from domain.frister.context import (
@@ -31,6 +29,7 @@ from domain.frister.context import (
     Pred,
     after,
     any_event,
+    birth_date,
     consume,
     emit,
     emit_from,
@@ -327,16 +326,6 @@ def _lakarundersokning(ctx: Ctx) -> None:
         )
 
 
-def _birth_date(ctx: Ctx) -> date | None:
-    """The child's fodelsedatum from the latest event that names the child (kept by redaction)."""
-    born: str | None = None
-    for ev in ctx.evs:
-        barn = ev.data.get("barn")
-        if isinstance(barn, dict) and barn.get("fodelsedatum"):
-            born = str(barn["fodelsedatum"])
-    return date.fromisoformat(born) if born else None
-
-
 def _vardens_slut(ctx: Ctx) -> None:
     """Care ends at 18 (hem, anknytning) or 21 (eget beteende): 10 kap. 2 §, LVU 21 §.
 
@@ -344,7 +333,7 @@ def _vardens_slut(ctx: Ctx) -> None:
     pre-2027 history computes the frister it always did.
     """
     r = rule("E14")
-    born = _birth_date(ctx)
+    born = birth_date(ctx)
     if born is None:
         return
     for i, ev in ctx.of_type("lvu_dom"):

@@ -22,7 +22,7 @@ from datetime import date
 
 from domain.calendar import add_days, add_months, add_years
 from domain.events import PLACEMENT_INSATSER, CaseEvent
-from domain.frister.context import Ctx, Pred, emit, field_is, fulfilment
+from domain.frister.context import Ctx, Pred, birth_date, emit, field_is, fulfilment
 from domain.frister.cycles import MAX_CYCLES
 from domain.rules import Rule, rule, unit_text
 
@@ -63,17 +63,6 @@ def frister(ctx: Ctx) -> None:
         p.simple("D9K", ("umgange_planerat",), days)
         if born is not None:
             _eighteen(p, born)
-
-
-def birth_date(ctx: Ctx) -> date | None:
-    """The child's fodelsedatum from the latest event that names the child (the personnummer's
-    or the temporary id's date, kept by redaction): every age is computed from it."""
-    born: str | None = None
-    for ev in ctx.evs:
-        barn = ev.data.get("barn")
-        if isinstance(barn, dict) and barn.get("fodelsedatum"):
-            born = str(barn["fodelsedatum"])
-    return date.fromisoformat(born) if born else None
 
 
 class _Placement:
