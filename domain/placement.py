@@ -24,8 +24,10 @@ from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent
 from domain.homes import ENSKILDA_HEM, HEMTYPER, HomeState
 
-#: POL-HEM-ID: a placement in a familjehem, jourhem, HVB or stödboende dated on or after this day
-#: names its home (``hem_id``); older ones may not (histories from before homes were recorded).
+#: POL-HEM-ID: a kommun that records its homes in barnflow names the day from which a placement
+#: in a familjehem, jourhem, HVB or stödboende must name its home (``policy.hem_id_krav_fran``,
+#: e.g. this date). Unset, no placement is refused for lacking one: a kommun whose
+#: verksamhetssystem does not send ``hem_id`` yet keeps placing children.
 HEM_ID_KRAV_FROM = date(2027, 1, 1)
 #: The events that start, move or end a placement.
 PLACEMENT_TYPES = frozenset({"insats_verkstalld", "lvu_placering_paborjad", "placering_flyttad"})
@@ -236,7 +238,11 @@ def placement_request(events: list[CaseEvent], ev: CaseEvent) -> PlacementReques
 
 
 def check_placement(
-    events: list[CaseEvent], ev: CaseEvent, home: HomeState | None
+    events: list[CaseEvent],
+    ev: CaseEvent,
+    home: HomeState | None,
+    *,
+    hem_id_krav_fran: date | None = None,
 ) -> PlacementRequest | None:
     """Raise ``RuleViolation`` unless the placement ``ev`` may go to its home on its date.
 
@@ -256,11 +262,11 @@ def check_placement(
     if req.typ == "stodboende":
         _check_stodboende(events, ev, day)
     if req.hem_id is None:
-        if day >= HEM_ID_KRAV_FROM:
+        if hem_id_krav_fran is not None and day >= hem_id_krav_fran:
             _deny(
                 "HEM1",
-                f"Placeringen ska ange hemmet (hem_id) från {HEM_ID_KRAV_FROM} (POL-HEM-ID).",
-                f"a placement from {HEM_ID_KRAV_FROM} names its home (data.hem_id; POL-HEM-ID)",
+                f"Placeringen ska ange hemmet (hem_id) från {hem_id_krav_fran} (POL-HEM-ID).",
+                f"a placement from {hem_id_krav_fran} names its home (data.hem_id; POL-HEM-ID)",
             )
         return req
     if home is None or not home.open_on(day):

@@ -1592,6 +1592,8 @@ class KommunPolicy:
     sammantraden: tuple[date, ...] = ()
     #: POL-PLACERING-KRAV-START: placements verkställda from this day owe D1-D11 (None: off)
     placering_krav_fran: date | None = None
+    #: POL-HEM-ID: placements from this day name their home (HEM1); None = not required
+    hem_id_krav_fran: date | None = None
     #: POL-PLACERING-I-ANSLUTNING: days for the plans, the region's notice, the socialsekreterare
     placering_plan_dagar: int = 14
     #: POL-PLACERING-KARTLAGGNING: days to map schooling and plan contact with the family
@@ -1650,6 +1652,7 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
             for d in (raw.get("namnd") or {}).get("sammantraden") or ()
         ),
         placering_krav_fran=_optional_date(pol.get("placering_krav_fran")),
+        hem_id_krav_fran=_optional_date(pol.get("hem_id_krav_fran")),
         placering_plan_dagar=_int_or(pol, "placering_plan_dagar", 14),
         placering_kartlaggning_dagar=_int_or(pol, "placering_kartlaggning_dagar", 90),
         besok_tat_manader=_int_or(pol, "besok_tat_manader", 12),

@@ -353,6 +353,7 @@ class PolicyChoices(_Model):
     omit_when_none: ClassVar[frozenset[str]] = frozenset(
         {
             "placering_krav_fran",
+            "hem_id_krav_fran",
             "placering_plan_dagar",
             "placering_kartlaggning_dagar",
             "besok_tat_manader",
@@ -363,6 +364,7 @@ class PolicyChoices(_Model):
         }
     )
     placering_krav_fran: date | None = None
+    hem_id_krav_fran: date | None = None
     placering_plan_dagar: Annotated[int, Field(ge=0, le=90)] | None = None
     placering_kartlaggning_dagar: Annotated[int, Field(ge=1, le=365)] | None = None
     besok_tat_manader: Annotated[int, Field(ge=0, le=36)] | None = None

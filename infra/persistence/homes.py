@@ -28,6 +28,7 @@ from domain.frister.hem import hem_larm, placed_in
 from domain.homes import Home, HomeEvent, HomeState, hem_uuid_for, home_event_from_json
 from domain.ids import case_id_for
 from domain.placement import PLACEMENT_TYPES, Placement, check_placement, placements
+from infra.persistence.kommun_config import resolve
 from infra.persistence.recorder import chain_table_for
 from infra.persistence.schema import HOMES_APP
 from infra.persistence.store import CaseStore, ChainedStore
@@ -120,7 +121,9 @@ def open_homes(env: Mapping[str, str]) -> HomeStore:
     return HomeStore(env=dict(env))
 
 
-def judge_placement(store: CaseStore, homes: HomeStore, ev: CaseEvent) -> None:
+def judge_placement(
+    store: CaseStore, homes: HomeStore, ev: CaseEvent, *, kommun_config: str | None = None
+) -> None:
     """The command path's placement guard (HEM1-HEM6, ``domain.placement.check_placement``): run by
     ``POST /commands`` and ``barnflow case send`` before the command reaches the workflow.
 
@@ -132,7 +135,11 @@ def judge_placement(store: CaseStore, homes: HomeStore, ev: CaseEvent) -> None:
     events = store.case_events(case_id_for(ev.kommun, ev.case_ref))
     hem_id = ev.data.get("hem_id")
     home = homes.state(ev.kommun, hem_id) if isinstance(hem_id, str) else None
-    check_placement(events, ev, home)
+    krav = None
+    if kommun_config is not None:  # the kommun's POL-HEM-ID day, from the version in force
+        with store.pooled_connection() as conn:
+            krav = resolve(conn, store.schema, kommun_config).policy.hem_id_krav_fran
+    check_placement(events, ev, home, hem_id_krav_fran=krav)
 
 
 def kommun_placements(store: CaseStore, kommun: str) -> list[Placement]:

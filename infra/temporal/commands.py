@@ -181,7 +181,9 @@ async def send_command(
     wid = workflow_id_for(ev.kommun, child)
     if ev.type in PLACEMENT_TYPES:  # H1-H6: the home as recorded on the placement's date
         try:
-            await asyncio.to_thread(judge_placement, store, homes_of(store), ev)
+            await asyncio.to_thread(
+                judge_placement, store, homes_of(store), ev, kommun_config=config
+            )
         except (RuleViolation, EventValidationError) as exc:
             raise CommandRejected(exc) from None
     try:

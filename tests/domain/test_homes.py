@@ -141,11 +141,14 @@ def test_unknown_wrong_kind_and_unnamed_homes() -> None:
         )
     assert _rule(exc) == "HEM3"
     before = _ev("insats_verkstalld", date(2026, 3, 1), {"beslut_id": "b1"}, 2)
-    assert check_placement(events, before, None) is not None  # POL-HEM-ID not yet in force
+    krav = {"hem_id_krav_fran": HEM_ID_KRAV_FROM}  # the kommun's POL-HEM-ID day
+    assert check_placement(events, before, None, **krav) is not None  # not yet in force
     after = _ev("insats_verkstalld", HEM_ID_KRAV_FROM, {"beslut_id": "b1"}, 2)
     with pytest.raises(RuleViolation) as exc:
-        check_placement(events, after, None)
+        check_placement(events, after, None, **krav)
     assert _rule(exc) == "HEM1"
+    # a kommun that names no day never refuses a placement for lacking its home
+    assert check_placement(events, after, None) is not None
 
 
 @pytest.mark.parametrize(
