@@ -1,4 +1,4 @@
-"""Barnchecklista (docs/domain.md §5.18, issue #17 item 4): for each beslut made in a half-year,
+"""Barnchecklista (docs/domain.md §5.17, issue #17 item 4): for each beslut made in a half-year,
 whether the child was affected (berört), heard and informed, per beslut and per enhet.
 
 - **berört**: every beslut in a barnärende concerns the child (POL-BARNCHECK-BEROR): the event
