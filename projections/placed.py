@@ -66,7 +66,7 @@ class _Child:
     flags: dict[str, object] = field(default_factory=dict)
 
 
-def _case_events(
+def case_events(
     curs: Cursor[DictRow], schema: str, kommun: str, unseal: Unseal, as_of: date
 ) -> Iterator[tuple[str, list[tuple[date, dict[str, Any]]]]]:
     """Each case of ``kommun`` (by case_ref) with its events up to ``as_of``, in stream order."""
@@ -109,7 +109,7 @@ def avvikningar(
     found or came back; open ones to the year's end, ``slutade`` null), and a summary per kön
     and age band (the child's age on the day it went missing)."""
     rows: list[dict[str, Any]] = []
-    for case_ref, events in _case_events(curs, schema, kommun, unseal, p.end):
+    for case_ref, events in case_events(curs, schema, kommun, unseal, p.end):
         child = _Child()
         started: dict[str, dict[str, Any]] = {}
         for day, env in events:
@@ -176,7 +176,7 @@ def kontinuitet(
     the changes per placement year (SoL 2025:400 22 kap. 12 §: continuity of the contact)."""
     as_of = p.end
     rows: list[dict[str, Any]] = []
-    for case_ref, events in _case_events(curs, schema, kommun, unseal, as_of):
+    for case_ref, events in case_events(curs, schema, kommun, unseal, as_of):
         child = _Child()
         placements: dict[str, dict[str, Any]] = {}
         named: list[tuple[date, str | None, str]] = []

@@ -21,6 +21,7 @@ from psycopg.rows import DictRow
 
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections import (
+    barnchecklista,
     delegationsbeslut,
     evb,
     extracts,
@@ -179,6 +180,12 @@ def _rost(
     return utredning.barnets_rost(c, s, k, p, u)
 
 
+def _barncheck(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return barnchecklista.barnchecklista(c, s, k, p, u)
+
+
 def _deleg(
     c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
 ) -> dict[str, Any]:
@@ -280,6 +287,13 @@ REPORTS: dict[str, ReportSpec] = {
             "Barnets röst",
             (*_SPLIT_COLUMNS, "andel_hort", "antal_6_17_ar", "andel_erbjuden"),
             _rost,
+        ),
+        ReportSpec(
+            "barnchecklista",
+            "half",
+            "Barnchecklista: berört, hört och informerat per beslut",
+            barnchecklista.COLUMNS,
+            _barncheck,
         ),
         ReportSpec(
             "delegationsbeslut",

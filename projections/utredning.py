@@ -103,7 +103,7 @@ def utredningstider(curs: Cursor[DictRow], schema: str, kommun: str, p: Period) 
     return {"rows": rows, **sections}
 
 
-def _by(day: date | None, end: date) -> bool:
+def happened_by(day: date | None, end: date) -> bool:
     """Whether something dated ``day`` had happened by ``end`` (the period's last day)."""
     return day is not None and day <= end
 
@@ -124,8 +124,8 @@ def barnets_rost(
     utr = [
         {
             **i,
-            "hord": _by(i["hord_datum"], p.end),
-            "barnenkat": _by(i["barnenkat_datum"], p.end),
+            "hord": happened_by(i["hord_datum"], p.end),
+            "barnenkat": happened_by(i["barnenkat_datum"], p.end),
         }
         for i in _closed_utredningar(curs, schema, kommun, p)
     ]
@@ -175,7 +175,7 @@ def barnets_rost(
             "utredning_id": i["utredning_id"],
             "avslutad": i["avslutad"].isoformat(),
             "skal": unseal(i["ej_hord_skal"]).decode()
-            if i["ej_hord_skal"] is not None and _by(i["ej_hord_datum"], p.end)
+            if i["ej_hord_skal"] is not None and happened_by(i["ej_hord_datum"], p.end)
             else None,
             "kon": _kon(i),
             "aldersgrupp": age_band(i["fodelsedatum"], i["avslutad"]),

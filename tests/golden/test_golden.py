@@ -106,6 +106,10 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("aktualiseringar", "2026"),
         ("avslutade-utredningar", "2026"),
     ),
+    #: barnchecklista (issue #17 item 4): heard in the utredning, by the beslut's id, after the
+    #: half-year; told to the child, to a vårdnadshavare, without a part; an LVU beslut
+    #: (barncheck.md)
+    "barncheck": (("barnchecklista", "2026H1"),),
     #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
     "lvu2027": (
         ("frister", "2026-12-20"),

@@ -1,0 +1,75 @@
+"""The barnchecklista over HTTP (issue #17 item 4): a beslut whose utredning heard the child and
+that was delgiven to ``barnet`` is hört and informerat; one delgiven only to a vårdnadshavare and
+never heard is neither; both are berörda (POL-BARNCHECK-BEROR), and the enhet's summary counts
+them. The half-year is the one of today (``?half=``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from domain.calendar import legal_date
+from tests.api.conftest import Token, new_pnr, new_ref
+from tests.factories import earlier_today, line, stockholm_now
+
+
+def _beslut(bid: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "beslut_id": bid,
+        "lagrum": "SoL 11:1",
+        "beslutstyp": "insats",
+        "insats": "kontaktperson",
+        "gynnande": True,
+        "delegat": {"id": "d1", "roll": "utskott"},
+        **extra,
+    }
+
+
+async def test_each_beslut_of_the_half_year_shows_whether_the_child_was_heard_and_informed(
+    http: httpx.AsyncClient, token: Token
+) -> None:
+    ref = new_ref()
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("anmalan_mottagen", {"anmalan_id": "a1", "anmalare_kategori": "skola",
+                              "barn": {"personnummer": new_pnr(), "kon": "flicka"},
+                              "enhet": "barn-nord"}),
+        ("skyddsbedomning_gjord", {"anmalan_id": "a1", "omedelbart_skydd": False}),
+        ("forhandsbedomning_beslutad", {"anmalan_id": "a1", "beslut": "inleda_utredning"}),
+        ("utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "a1"}),
+        ("barnet_hort", {"moment": "utredning", "satt": "samtal", "utredning_id": "u1"}),
+        ("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"}),
+        ("beslut_fattat", _beslut("b1", utredning_id="u1")),
+        ("beslut_delgivet", {"beslut_id": "b1", "part": "barnet"}),
+        ("beslut_fattat", _beslut("b2")),
+        ("beslut_delgivet", {"beslut_id": "b2", "part": "vardnadshavare_1"}),
+    ]  # fmt: skip
+    moments = earlier_today(len(steps))
+    position = 0
+    for i, (etype, data) in enumerate(steps):
+        step = line(etype, data, at=moments[i], key=f"{ref}-{i}", case_ref=ref, kommun="1280")
+        r = await http.post("/commands", json=step, headers=token("handlaggare"))
+        assert r.status_code == 201, r.text
+        position = int(r.json()["position"])
+
+    today = legal_date(stockholm_now())
+    half = f"{today.year}H{1 if today.month <= 6 else 2}"
+    r = await http.get(
+        "/reports/barnchecklista",
+        params={"half": half, "min_position": position},
+        headers=token("auditor"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["period"]["label"] == half
+    mine = {x["beslut_id"]: x for x in body["rows"] if x["case_ref"] == ref}
+    assert {b: (x["berord"], x["hord"], x["informerad"]) for b, x in mine.items()} == {
+        "b1": (True, True, True),
+        "b2": (True, False, False),
+    }
+    assert mine["b1"]["enhet"] == "barn-nord" and mine["b1"]["datum"] == today.isoformat()
+    [unit] = [u for u in body["per_enhet"] if u["enhet"] == "barn-nord"]
+    assert unit["antal_beslut"] >= 2 and unit["hord"] >= 1 and unit["informerad"] >= 1
+
+    wrong = await http.get("/reports/barnchecklista", params={"quarter": "2026Q1"}, headers=token())
+    assert wrong.status_code == 422
