@@ -127,11 +127,12 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
             raise ReportUsageError(f"--known-at: not an ISO timestamp: {args.known_at!r}") from None
         if known_at.tzinfo is None:
             raise ReportUsageError("--known-at: needs a UTC offset, e.g. +01:00")
-    _snapshot_options(args, spec.name, known_at)
+    _snapshot_options(args, known_at)
     return spec, period, known_at, ReportOptions(include_closed=args.all)
 
 
-def _snapshot_options(args: argparse.Namespace, name: str, known_at: datetime | None) -> None:
+def _snapshot_options(args: argparse.Namespace, known_at: datetime | None) -> None:
+    """``--snapshot``, ``--replace`` and ``--reason`` only where they mean something."""
     from projections.reports import SNAPSHOT_REPORTS
 
     if args.snapshot is not None:
@@ -139,6 +140,8 @@ def _snapshot_options(args: argparse.Namespace, name: str, known_at: datetime | 
             raise ReportUsageError(
                 f"--snapshot: only {', '.join(SNAPSHOT_REPORTS)} read a frozen quarter"
             )
+        if known_at is not None:
+            raise ReportUsageError("--known-at: a snapshot is as known when it was frozen")
         if args.snapshot != "latest" and not args.snapshot.isdigit():
             raise ReportUsageError(f"--snapshot: a version number: {args.snapshot!r}")
     if args.name == "freeze":
@@ -208,6 +211,12 @@ def _freeze(args: argparse.Namespace, store: Any, view: Any, lag: Any, doc: Any)
     from infra.persistence.snapshots import SnapshotError, freeze
 
     print(lag.line(), file=sys.stderr)
+    if lag.events:
+        # a freeze of lagging views would store a quarter without what was recorded since
+        print(
+            f"barnflow: the views lag {lag.events} events; freeze with --catch-up", file=sys.stderr
+        )
+        return 1
     try:
         snap = freeze(
             store,

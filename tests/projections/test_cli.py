@@ -209,6 +209,13 @@ def test_the_national_extracts_as_csv_for_swedish_excel_from_the_cli(
     assert "report: avslutade-utredningar kommun 1280 period 2026 as-of 2026-12-31" in rows.stderr
 
 
+LATE_E5 = (
+    '{"kommun":"1280","case_ref":"EVB-E5","type":"insats_verkstalld",'
+    '"occurred_at":"2026-06-15T10:00:00+02:00","actor":{"id":"hl-1","roll":"socialsekreterare"},'
+    '"idempotency_key":"EVB-E5-late","data":{"beslut_id":"B1"}}'
+)
+
+
 def test_freeze_an_evb_quarter_and_print_the_individrapport_from_the_snapshot(
     store: CaseStore, pg_url: str, schema: str, tmp_path: Path
 ) -> None:
@@ -249,3 +256,20 @@ def test_freeze_an_evb_quarter_and_print_the_individrapport_from_the_snapshot(
     assert live.stdout == golden
     wrong = _barnflow("report", "frister", "--kommun", "1280", "--snapshot", env=env)
     assert wrong.returncode == 2
+    # recorded after the freeze: E5's kontaktfamilj verkställd on 2026-06-15
+    late = tmp_path / "late.jsonl"
+    late.write_text(LATE_E5 + "\n", encoding="utf-8")
+    run = _barnflow("import", str(late), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    replace = ("report", "freeze", *quarter, "--replace", "--reason", "E5 verkställd sent")
+    lagging = _barnflow(*replace, env=env)
+    assert lagging.returncode == 1
+    assert "freeze with --catch-up" in lagging.stderr
+    second = _barnflow(*replace, "--catch-up", env=env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.startswith("frozen 1280 2026Q2 version 2: 2 evb rows")
+    for version, open_rows in (("1", "2"), ("2", "1")):
+        kf_doc = _barnflow("report", "kf-statistik", *quarter, "--snapshot", version,
+                           "--format", "document", env=env)  # fmt: skip
+        assert kf_doc.returncode == 0, kf_doc.stderr[-2000:]
+        assert json.loads(kf_doc.stdout)["summary"]["alla"]["antal"] == int(open_rows)
