@@ -154,6 +154,8 @@ def evb_report(
                 "dagar_vantat": days_between(d.since, waited_to),
                 "skal": reason[1] if reason else None,
                 "erbjudet": reason[2] if reason else None,
+                # the evb_skal_angivet's date: when the reason and offer were recorded
+                "skal_datum": reason[0] if reason else None,
                 "status": status,
                 "verkstalld_datum": d.end.isoformat() if status == VERKSTALLD and d.end else None,
                 "avslutat_datum": d.end.isoformat() if status == AVSLUTAT and d.end else None,

@@ -24,6 +24,7 @@ from projections import (
     barnchecklista,
     delegationsbeslut,
     evb,
+    evb_snapshot,
     extracts,
     frister,
     overklaganden,
@@ -34,13 +35,22 @@ from projections import (
 )
 from projections.access_reads import COLUMNS as ACCESS_COLUMNS
 from projections.access_reads import access_log_report
-from projections.periods import Period
+from projections.periods import Period, parse_period
 from projections.protection import mask_protected
 from projections.source import report_cursor
 from projections.timeline import case_timeline
 from projections.view import ReportsView, open_view
 
-__all__ = ["REPORTS", "ReportOptions", "ReportSpec", "case_timeline", "dumps", "views_config"]
+__all__ = [
+    "REPORTS",
+    "SNAPSHOT_REPORTS",
+    "ReportOptions",
+    "ReportSpec",
+    "case_timeline",
+    "dumps",
+    "from_snapshot",
+    "views_config",
+]
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,12 @@ def _kf(
     return evb.kf_statistik(c, s, k, p)
 
 
+def _individ(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return evb_snapshot.individrapport(k, p, evb.evb_report(c, s, k, p, u)["rows"])
+
+
 def _utr(
     c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
 ) -> dict[str, Any]:
@@ -253,6 +269,13 @@ REPORTS: dict[str, ReportSpec] = {
     for s in (
         ReportSpec("frister", "as_of", "Frister", frister.COLUMNS, _frister),
         ReportSpec("evb", "quarter", "Ej verkställda beslut till IVO", evb.EVB_COLUMNS, _evb),
+        ReportSpec(
+            "individrapport",
+            "quarter",
+            "Individrapport till IVO (ej verkställda beslut)",
+            evb_snapshot.INDIVIDRAPPORT_COLUMNS,
+            _individ,
+        ),
         ReportSpec(
             "kf-statistik",
             "quarter",
@@ -361,3 +384,36 @@ REPORTS: dict[str, ReportSpec] = {
         ),
     )
 }
+
+
+#: The reports a frozen EVB quarter can print (``barnflow report NAME --snapshot``).
+SNAPSHOT_REPORTS = ("evb", "individrapport", "kf-statistik")
+
+
+def from_snapshot(name: str, frozen: Mapping[str, Any], meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Report ``name`` from a frozen ``evb`` document (``frozen``: what ``REPORTS["evb"].build``
+    returned at the freeze), with ``meta`` (version, position, digest) under ``snapshot``. All
+    three are computed from the same stored rows, so they agree by construction."""
+    if name not in SNAPSHOT_REPORTS:
+        raise ValueError(f"report {name} has no snapshot (only {', '.join(SNAPSHOT_REPORTS)})")
+    spec = REPORTS[name]
+    period = parse_period("quarter", frozen["period"]["label"])
+    rows = list(frozen["rows"])
+    if name == "evb":
+        body: dict[str, Any] = {
+            k: v for k, v in frozen.items() if k in ("rows", "rapportfonster", "summary")
+        }
+    elif name == "kf-statistik":
+        body = evb_snapshot.kf_from_rows(period, rows)
+    else:
+        body = evb_snapshot.individrapport(frozen["kommun"], period, rows)
+    return {
+        "report": spec.name,
+        "title": spec.title,
+        "kommun": frozen["kommun"],
+        "period": frozen["period"],
+        "known_at": frozen["known_at"],
+        "columns": list(spec.columns),
+        "snapshot": dict(meta),
+        **body,
+    }

@@ -60,7 +60,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         epilog=f"report                 period flag\n{takes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("name", choices=sorted(REPORTS), help="which report")
+    report.add_argument(
+        "name",
+        choices=[*sorted(REPORTS), "freeze"],
+        help="which report; freeze: store the quarter's evb rows as a snapshot",
+    )
     report.add_argument("--kommun", required=True, help="4-digit kommunkod")
     for kind, flag in PERIOD_FLAGS.items():
         report.add_argument(flag, dest=kind, default=None, help=PERIOD_HELP[kind])
@@ -74,6 +78,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     report.add_argument(
         "--catch-up", action="store_true", help="run the projection runner once first"
     )
+    report.add_argument(
+        "--snapshot",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="VERSION",
+        help="evb, individrapport, kf-statistik: read the frozen quarter (default: the latest "
+        "version) instead of the live views",
+    )
+    report.add_argument(
+        "--replace", action="store_true", help="freeze: a new version of a frozen quarter"
+    )
+    report.add_argument("--reason", default=None, help="freeze --replace: why (required)")
     report.set_defaults(func=cmd_report)
 
 
@@ -89,7 +106,7 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
     from projections.periods import PeriodError, parse_period
     from projections.reports import REPORTS, ReportOptions
 
-    spec = REPORTS[args.name]
+    spec = REPORTS["evb" if args.name == "freeze" else args.name]
     if len(args.kommun) != 4 or not args.kommun.isdigit():
         raise ReportUsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
     for kind, flag in PERIOD_FLAGS.items():
@@ -110,7 +127,32 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
             raise ReportUsageError(f"--known-at: not an ISO timestamp: {args.known_at!r}") from None
         if known_at.tzinfo is None:
             raise ReportUsageError("--known-at: needs a UTC offset, e.g. +01:00")
+    _snapshot_options(args, known_at)
     return spec, period, known_at, ReportOptions(include_closed=args.all)
+
+
+def _snapshot_options(args: argparse.Namespace, known_at: datetime | None) -> None:
+    """``--snapshot``, ``--replace`` and ``--reason`` only where they mean something."""
+    from projections.reports import SNAPSHOT_REPORTS
+
+    if args.snapshot is not None:
+        if args.name not in SNAPSHOT_REPORTS:
+            raise ReportUsageError(
+                f"--snapshot: only {', '.join(SNAPSHOT_REPORTS)} read a frozen quarter"
+            )
+        if known_at is not None:
+            raise ReportUsageError("--known-at: a snapshot is as known when it was frozen")
+        if args.snapshot != "latest" and not args.snapshot.isdigit():
+            raise ReportUsageError(f"--snapshot: a version number: {args.snapshot!r}")
+    if args.name == "freeze":
+        if known_at is not None:
+            raise ReportUsageError("--known-at: a freeze stores what the views show now")
+        if args.replace and not (args.reason or "").strip():
+            raise ReportUsageError("--replace needs --reason TEXT")
+        if args.reason and not args.replace:
+            raise ReportUsageError("--reason goes with --replace")
+    elif args.replace or args.reason:
+        raise ReportUsageError("--replace and --reason go with report freeze")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -131,7 +173,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         open_store(settings, url) as (store, env),
         reading(env, store, catch_up=args.catch_up) as (view, lag),
     ):
-        doc = spec.build(view, args.kommun, period, known_at=known_at, options=options)
+        if args.name == "freeze":
+            return _freeze(args, store, view, lag, spec.build(view, args.kommun, period))
+        if args.snapshot is not None:
+            doc = _from_snapshot(args, store, view, period)
+            if doc is None:
+                return 1
+        else:
+            doc = spec.build(view, args.kommun, period, known_at=known_at, options=options)
         config = views_config(view, args.kommun)
     if args.format == "table":
         print(lag.line())
@@ -155,6 +204,63 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(render(doc["rows"], args.format, spec.columns, meta))
     return 0
+
+
+def _freeze(args: argparse.Namespace, store: Any, view: Any, lag: Any, doc: Any) -> int:
+    """``report freeze``: the quarter's evb document, stored as the next snapshot version."""
+    from infra.persistence.snapshots import SnapshotError, freeze
+
+    print(lag.line(), file=sys.stderr)
+    if lag.events:
+        # a freeze of lagging views would store a quarter without what was recorded since
+        print(
+            f"barnflow: the views lag {lag.events} events; freeze with --catch-up", file=sys.stderr
+        )
+        return 1
+    try:
+        snap = freeze(
+            store,
+            kommun=args.kommun,
+            kvartal=doc["period"]["label"],
+            position=lag.position,
+            doc=doc,
+            seal=view.seal,
+            replace_reason=args.reason.strip() if args.replace else None,
+        )
+    except SnapshotError as exc:
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"frozen {snap.kommun} {snap.kvartal} version {snap.version}: {len(doc['rows'])} evb rows "
+        f"at position {snap.position}, {snap.digest}"
+    )
+    return 0
+
+
+def _from_snapshot(
+    args: argparse.Namespace, store: Any, view: Any, period: Any
+) -> dict[str, Any] | None:
+    from infra.persistence.snapshots import SnapshotError, load
+    from projections.reports import from_snapshot
+
+    version = None if args.snapshot == "latest" else int(args.snapshot)
+    try:
+        snap = load(store, args.kommun, period.label, view.unseal, version)
+    except SnapshotError as exc:
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return None
+    meta = {
+        "version": snap.version,
+        "position": snap.position,
+        "digest": snap.digest,
+        "reason": snap.reason,
+    }
+    print(
+        f"snapshot {snap.kommun} {snap.kvartal} version {snap.version} "
+        f"(position {snap.position}, {snap.digest})",
+        file=sys.stderr,
+    )
+    return from_snapshot(args.name, snap.doc, meta)
 
 
 def _meta_line(meta: dict[str, str]) -> str:

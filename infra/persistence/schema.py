@@ -169,6 +169,35 @@ def kommun_config_table(schema: str) -> list[sql.Composed]:
     ]
 
 
+#: Frozen EVB quarters (issue 17 item 3, ``infra.persistence.snapshots``).
+EVB_SNAPSHOT = "evb_snapshot"
+
+
+def evb_snapshot_table(schema: str) -> list[sql.Composed]:
+    """Every frozen EVB quarter, append-only (a trigger refuses UPDATE and DELETE): a refreeze
+    with ``--replace`` adds the next ``version`` and keeps the old one. ``payload`` is the evb
+    rows sealed with the store's cipher (they carry the decrypted reasons); ``digest`` is the
+    sha256 of their canonical bytes; ``position`` the store position the views had reached."""
+    s, t = _s(schema), sql.Identifier(EVB_SNAPSHOT)
+    fn = sql.Identifier(f"{EVB_SNAPSHOT}_append_only")
+    return [
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} (kommun text NOT NULL, kvartal text NOT NULL, "
+            "version integer NOT NULL, position bigint NOT NULL, digest text NOT NULL, "
+            "payload bytea NOT NULL, reason text, "
+            "frozen_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (kommun, kvartal, version))"
+        ).format(s, t),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}.{}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'evb_snapshot is append-only'; END $$"
+        ).format(s, fn),
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER evb_snapshot_no_change BEFORE UPDATE OR DELETE ON {}.{} "
+            "FOR EACH ROW EXECUTE FUNCTION {}.{}()"
+        ).format(s, t, s, fn),
+    ]
+
+
 # ---------------------------------------------------------------------------- migrations
 Apply = Callable[[psycopg.Connection[Any], str, Mapping[str, str]], None]
 
@@ -246,6 +275,12 @@ def _data_keys(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str
     conn.execute(table_ddl(schema))
 
 
+def _evb_snapshots(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The append-only frozen EVB quarters (issue 17 item 3)."""
+    for stmt in evb_snapshot_table(schema):
+        conn.execute(stmt)
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
@@ -254,6 +289,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "barnflow_hem: the homes' events and their hash chain", _homes),
     Migration(4, "webhook_subscriptions.format: CloudEvents or barnflow-v1", _webhook_format),
     Migration(5, "barnflow_data_keys: per-case data keys (crypto-shredding)", _data_keys),
+    Migration(6, "evb_snapshot: frozen EVB quarters, append-only", _evb_snapshots),
 )
 LATEST = MIGRATIONS[-1].version
 

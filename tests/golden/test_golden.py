@@ -54,6 +54,8 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
         ("evb", "2026Q1"),
         ("evb", "2026Q2"),
         ("evb", "2026Q3"),
+        #: IVO's individrapport (issue 17 item 3), hand-checked in evb_snapshot.md
+        ("individrapport", "2026Q2"),
         ("kf-statistik", "2026Q1"),
         ("kf-statistik", "2026Q2"),
         ("verkstallighetstider", "2026Q1"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pty
 import subprocess
@@ -206,3 +207,69 @@ def test_the_national_extracts_as_csv_for_swedish_excel_from_the_cli(
     assert rows.returncode == 0, rows.stderr[-2000:]
     assert rows.stdout.startswith("[")  # the bare rows, as before; the metadata on stderr
     assert "report: avslutade-utredningar kommun 1280 period 2026 as-of 2026-12-31" in rows.stderr
+
+
+LATE_E5 = (
+    '{"kommun":"1280","case_ref":"EVB-E5","type":"insats_verkstalld",'
+    '"occurred_at":"2026-06-15T10:00:00+02:00","actor":{"id":"hl-1","roll":"socialsekreterare"},'
+    '"idempotency_key":"EVB-E5-late","data":{"beslut_id":"B1"}}'
+)
+
+
+def test_freeze_an_evb_quarter_and_print_the_individrapport_from_the_snapshot(
+    store: CaseStore, pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    """`barnflow report freeze`, then `report individrapport|kf-statistik --snapshot`
+    (docs/reports.md, "Frozen quarterly snapshots")."""
+    env = _cli_env(tmp_path, pg_url, schema)
+    run = _barnflow("import", str(GOLDEN / "evb.jsonl"), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    quarter = ("--kommun", "1280", "--quarter", "2026Q2")
+    before = _barnflow("report", "individrapport", *quarter, "--snapshot", env=env)
+    assert before.returncode == 1
+    assert "no snapshot frozen" in before.stderr
+    frozen = _barnflow("report", "freeze", *quarter, "--catch-up", env=env)
+    assert frozen.returncode == 0, frozen.stderr[-2000:]
+    assert frozen.stdout.startswith("frozen 1280 2026Q2 version 1: 2 evb rows at position ")
+    again = _barnflow("report", "freeze", *quarter, env=env)
+    assert again.returncode == 1
+    assert "already frozen (version 1)" in again.stderr
+    no_reason = _barnflow("report", "freeze", *quarter, "--replace", env=env)
+    assert no_reason.returncode == 2
+    doc = _barnflow("report", "individrapport", *quarter, "--snapshot", "--format", "document",
+                    env=env)  # fmt: skip
+    assert doc.returncode == 0, doc.stderr[-2000:]
+    assert "snapshot 1280 2026Q2 version 1" in doc.stderr
+    golden = (GOLDEN / "evb" / "individrapport@2026Q2.json").read_text(encoding="utf-8")
+    printed = json.loads(doc.stdout)
+    assert printed.pop("snapshot")["version"] == 1
+    assert printed == json.loads(golden)
+    kf = _barnflow("report", "kf-statistik", *quarter, "--snapshot", "1", "--format", "csv",
+                   env=env)  # fmt: skip
+    assert kf.returncode == 0, kf.stderr[-2000:]
+    counted = [ln for ln in kf.stdout.splitlines() if not ln.endswith(",0")][1:]
+    assert sorted(ln.split(",")[-3:] for ln in counted) == [
+        ["familjehem", "pojke", "1"],
+        ["kontaktfamilj", "flicka", "1"],
+    ]
+    live = _barnflow("report", "individrapport", *quarter, "--format", "document", env=env)
+    assert live.stdout == golden
+    wrong = _barnflow("report", "frister", "--kommun", "1280", "--snapshot", env=env)
+    assert wrong.returncode == 2
+    # recorded after the freeze: E5's kontaktfamilj verkställd on 2026-06-15
+    late = tmp_path / "late.jsonl"
+    late.write_text(LATE_E5 + "\n", encoding="utf-8")
+    run = _barnflow("import", str(late), "--no-workflows", env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    replace = ("report", "freeze", *quarter, "--replace", "--reason", "E5 verkställd sent")
+    lagging = _barnflow(*replace, env=env)
+    assert lagging.returncode == 1
+    assert "freeze with --catch-up" in lagging.stderr
+    second = _barnflow(*replace, "--catch-up", env=env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.startswith("frozen 1280 2026Q2 version 2: 2 evb rows")
+    for version, open_rows in (("1", "2"), ("2", "1")):
+        kf_doc = _barnflow("report", "kf-statistik", *quarter, "--snapshot", version,
+                           "--format", "document", env=env)  # fmt: skip
+        assert kf_doc.returncode == 0, kf_doc.stderr[-2000:]
+        assert json.loads(kf_doc.stdout)["summary"]["alla"]["antal"] == int(open_rows)

@@ -1,0 +1,125 @@
+"""Frozen EVB quarters (issue 17 item 3): the evb rows of one kommun and quarter as computed at
+the moment of freezing, stored append-only with the store position and a digest, so IVO's
+individrapport, the KF statistikrapport and the evb table are printed from the same rows
+(``projections.evb_snapshot``) and never disagree, however the record changes afterwards.
+
+A second freeze of a quarter is refused unless it is a replacement with a reason; the
+replacement is the next version and the old one stays readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from infra.persistence.db import connection, q
+from infra.persistence.schema import evb_snapshot_table
+from infra.persistence.store import CaseStore
+
+
+def canonical(doc: dict[str, Any]) -> bytes:
+    """The bytes a snapshot stores and digests (sorted keys)."""
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
+def digest(doc: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of the canonical bytes: what an auditor compares with a printout."""
+    return "sha256:" + hashlib.sha256(canonical(doc)).hexdigest()
+
+
+class SnapshotError(Exception):
+    """A refused freeze or a missing snapshot: one line for the user."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    kommun: str
+    kvartal: str
+    version: int
+    position: int
+    digest: str
+    reason: str | None
+    doc: dict[str, Any]
+
+
+def ensure_table(store: CaseStore) -> None:
+    """The snapshot table (a store migrated to version 6 already has it)."""
+    from infra.persistence.db import schema_of
+
+    with connection(store) as conn:
+        for stmt in evb_snapshot_table(schema_of(store)):
+            conn.execute(stmt)
+        conn.commit()
+
+
+def freeze(
+    store: CaseStore,
+    *,
+    kommun: str,
+    kvartal: str,
+    position: int,
+    doc: dict[str, Any],
+    seal: Callable[[bytes], bytes],
+    replace_reason: str | None = None,
+) -> Snapshot:
+    """Store ``doc`` (the evb report body) as the next version of the quarter's snapshot."""
+    ensure_table(store)
+    with connection(store) as conn:
+        row = conn.execute(
+            q(
+                store,
+                "SELECT max(version) AS v FROM {s}.evb_snapshot WHERE kommun = %s AND kvartal = %s",
+            ),
+            (kommun, kvartal),
+        ).fetchone()
+        latest = row["v"] if row else None
+        if latest is not None and not replace_reason:
+            raise SnapshotError(
+                f"{kommun} {kvartal} is already frozen (version {latest}); "
+                "use --replace --reason TEXT for a new version"
+            )
+        version = (latest or 0) + 1
+        dg = digest(doc)
+        conn.execute(
+            q(
+                store,
+                "INSERT INTO {s}.evb_snapshot (kommun, kvartal, version, position, digest, "
+                "payload, reason) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            ),
+            (kommun, kvartal, version, position, dg, seal(canonical(doc)), replace_reason),
+        )
+        conn.commit()
+    return Snapshot(kommun, kvartal, version, position, dg, replace_reason, doc)
+
+
+def load(
+    store: CaseStore,
+    kommun: str,
+    kvartal: str,
+    unseal: Callable[[bytes], bytes],
+    version: int | None = None,
+) -> Snapshot:
+    """The quarter's snapshot (default: the latest version); its digest is checked."""
+    ensure_table(store)
+    with connection(store) as conn:
+        row = conn.execute(
+            q(
+                store,
+                "SELECT * FROM {s}.evb_snapshot WHERE kommun = %s AND kvartal = %s "
+                "AND (%s::integer IS NULL OR version = %s) ORDER BY version DESC LIMIT 1",
+            ),
+            (kommun, kvartal, version, version),
+        ).fetchone()
+    if row is None:
+        which = f"version {version}" if version is not None else "no snapshot"
+        raise SnapshotError(f"{kommun} {kvartal}: {which} frozen (barnflow report freeze)")
+    doc = orjson.loads(unseal(bytes(row["payload"])))
+    if digest(doc) != row["digest"]:
+        raise SnapshotError(f"{kommun} {kvartal} version {row['version']}: digest mismatch")
+    return Snapshot(
+        kommun, kvartal, row["version"], row["position"], row["digest"], row["reason"], doc
+    )
