@@ -168,7 +168,14 @@ def homes_of(store: CaseStore) -> HomeStore:
         if homes is None:
             homes = HomeStore(env=dict(store.env))
             _HOMES[store] = homes
-            weakref.finalize(store, homes.close)
+
+            def close(opened: HomeStore = homes) -> None:
+                with _HOMES_LOCK:
+                    if _HOMES.get(store) is opened:
+                        del _HOMES[store]
+                opened.close()
+
+            store.on_close(close)
         return homes
 
 

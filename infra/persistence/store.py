@@ -167,6 +167,17 @@ class ChainedStore(Application[UUID]):
     events_table = EVENTS_TABLE
     chain_table = CHAIN_TABLE
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Close ``closer``'s resource with this store (the homes' store ``homes_of`` opens next
+        to it holds a connection pool of its own: left to the garbage collector, a process that
+        opens many stores runs out of PostgreSQL connections)."""
+        self.__dict__.setdefault("_closers", []).append(closer)
+
+    def close(self) -> None:
+        for closer in self.__dict__.pop("_closers", []):
+            closer()
+        super().close()
+
     def locate(self, envelope: dict[str, Any]) -> str:
         """Where an event belongs, for a finding: ``kommun/case_ref``."""
         return f"{envelope.get('kommun')}/{envelope.get('case_ref')}"

@@ -1,0 +1,47 @@
+"""Closing a cases' store closes the homes' store opened next to it (``homes_of``).
+
+Each store holds a pool of PostgreSQL connections; the homes' store was closed only when the
+garbage collector found the cases' store, so a process (the test run, an API serving many
+requests) that opened stores kept their homes' pools and ran the server out of connections
+("sorry, too many clients already": a runner that never took the writer lock).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from infra.persistence.homes import homes_of
+from infra.persistence.store import CaseStore, eventsourcing_env
+from tests.conftest import CIPHER_KEY
+
+
+def _connections(pg_url: str, app: str) -> int:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+            " AND pid <> pg_backend_pid()",
+            (app,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_closing_a_store_releases_its_homes_connections(
+    pg_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = f"conn-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", app)
+    stores = [CaseStore(env=eventsourcing_env(pg_url, schema, CIPHER_KEY)) for _ in range(2)]
+    for store in stores:
+        homes_of(store).state("1280", "FH-1")
+        store.max_position()
+    assert _connections(pg_url, app) > 0
+    for store in stores:
+        store.close()
+    deadline = time.monotonic() + 10
+    while _connections(pg_url, app) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _connections(pg_url, app) == 0
