@@ -34,11 +34,14 @@ from domain.aggregate import ChildCase
 from domain.calendar import legal_date
 from domain.case import CaseState
 from domain.delegation_record import judge
-from domain.errors import DomainError
+from domain.errors import DomainError, RuleViolation
 from domain.events import CaseEvent, parse_event
+from domain.homes import HomeState
 from domain.ids import case_id_for
 from domain.kommun import KommunConfig
 from domain.lagrum import event_problem as lagrum_problem
+from domain.placement import PLACEMENT_TYPES, check_placement
+from infra.persistence.homes import homes_of
 from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import CaseStore, body_digest
 
@@ -153,6 +156,14 @@ class _Configs:
         self._store = store
         self._versions = versions_in(store.env)
         self._loaded: dict[str, KommunConfig | None] = {}
+        self._homes: dict[tuple[str, str], HomeState | None] = {}
+
+    def home(self, kommun: str, hem_id: str) -> HomeState | None:
+        """The home's record as stored (``None``: barnflow does not know the home)."""
+        key = (kommun, hem_id)
+        if key not in self._homes:
+            self._homes[key] = homes_of(self._store).state(kommun, hem_id)
+        return self._homes[key]
 
     def of(self, kommun: str) -> KommunConfig | None:
         if kommun not in self._loaded:
@@ -171,6 +182,31 @@ def _judged(ev: CaseEvent, state: CaseState, configs: _Configs) -> CaseEvent:
         return ev  # judged when it was first recorded (an export of barnflow's record)
     judgement = judge(ev, state, configs.of(ev.kommun))
     return ev if judgement is None else replace(ev, delegation=judgement.record)
+
+
+def _placement_flag(
+    number: int, ev: CaseEvent, case: _Case, configs: _Configs
+) -> ImportFlag | None:
+    """The placement guard of the command path (HEM1-HEM6, ``domain.placement.check_placement``)
+    on a historical placement line: a placement in a home the record does not know, or without
+    the utredning/registerkontroll the law asks for, is recorded as it happened and listed, like a
+    lagrum not in force (POL-IMPORT-PLACERING, docs/law.md §11). An incomplete exception pair is a
+    malformed line and refuses the file."""
+    if ev.type not in PLACEMENT_TYPES:
+        return None
+    hem_id = ev.data.get("hem_id")
+    home = configs.home(ev.kommun, hem_id) if isinstance(hem_id, str) else None
+    config = configs.of(ev.kommun)
+    krav = config.policy.hem_id_krav_fran if config is not None else None
+    try:
+        check_placement(list(case.known.values()), ev, home, hem_id_krav_fran=krav)
+    except RuleViolation as refusal:
+        return ImportFlag(
+            number, ev.kommun, ev.case_ref, ev.idempotency_key, refusal.rule, refusal.sv, refusal.en
+        )
+    except DomainError as exc:
+        raise ImportRejected(number, str(exc)) from None
+    return None
 
 
 @dataclass
@@ -226,6 +262,9 @@ def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = N
                     refusal.en,
                 )
             )
+        placement = _placement_flag(number, ev, case, configs)
+        if placement is not None:
+            flagged.append(placement)
         judged = _judged(ev, case.state, configs)
         case.state.apply(judged)
         case.known[judged.idempotency_key] = judged
