@@ -421,6 +421,10 @@ class RebuildResult:
 PARALLEL_FROM = 20_000
 
 
+#: The longest a rebuild's transaction may sit idle (see ``rebuild``).
+REBUILD_IDLE = "5min"
+
+
 def rebuild(
     env: Mapping[str, str],
     progress: Progress | None = None,
@@ -458,6 +462,13 @@ def rebuild(
             view.cursor(commit=True) as wcurs,
         ):
             rconn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # The store's connections end a transaction idle for 5 s (eventsourcing's
+            # POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT, a guard against leaked transactions).
+            # A rebuild's two transactions are deliberately long and wait on each other and on
+            # the fold processes (starting them takes seconds on a busy machine): idle gaps of
+            # minutes are expected here, never hours.
+            for conn in (rconn, wcurs.connection):
+                conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{REBUILD_IDLE}'")
             head_row = rconn.execute(
                 sql.SQL("SELECT max(notification_id) AS m FROM {}.{}").format(
                     sql.Identifier(schema), sql.Identifier(EVENTS_TABLE)
