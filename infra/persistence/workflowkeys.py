@@ -140,6 +140,12 @@ class WorkflowKeys:
             cache.move_to_end(name)
             return hit[0]
 
+    def clear_cache(self) -> None:
+        """Forget every unwrapped key (the next look reads the table, as a new process would)."""
+        with self._lock:
+            self._by_id.clear()
+            self._live.clear()
+
     # ------------------------------------------------------------------ codec
     def live_key(self, workflow_id: str) -> WorkflowKey:
         """The workflow's live key, created if it has none (a new generation after gallring)."""

@@ -158,7 +158,8 @@ async def test_gallring_makes_a_closed_cases_temporal_history_unreadable(
             for assoc in (None, aad(closed), aad(still_open)):
                 with pytest.raises(InvalidTag):
                     AESGCM(key).decrypt(p.data[:12], p.data[12:], assoc)
-    fresh = EncryptionCodec(CODEC_KEY, workflow_keys=type(wkeys)(*_key_store_args(store)))
+    wkeys.clear_cache()  # as another process (the worker, the codec server) reads the table
+    fresh = EncryptionCodec(CODEC_KEY, workflow_keys=wkeys)
     with pytest.raises(PayloadGallrad, match="gallrad"):
         await fresh.decode(encrypted)
     markers = await EncryptionCodec(CODEC_KEY, workflow_keys=wkeys, gallrad_markers=True).decode(
@@ -193,16 +194,7 @@ async def test_gallring_makes_a_closed_cases_temporal_history_unreadable(
 
     # the open case's workflow still decodes
     open_payloads = [
-        p
-        for p in await stored_payloads(raw, still_open)
-        if p.metadata.get("encoding") == ENCODING
+        p for p in await stored_payloads(raw, still_open) if p.metadata.get("encoding") == ENCODING
     ]
     assert open_payloads
     assert b"VS-O" in b"".join(p.data for p in await fresh.decode(open_payloads))
-
-
-def _key_store_args(store: CaseStore) -> tuple[object, ...]:
-    """A second WorkflowKeys on the same table (no cache shared with the run's)."""
-    keys = store.workflow_keys
-    assert keys is not None
-    return (keys._connect, keys._schema, keys._keyring)  # noqa: SLF001 - a cold cache
