@@ -173,7 +173,11 @@ def _plan_workflows(
             for r in refs:
                 if r in identity:
                     out.held.append(
-                        (r, "temporal", "the child's workflow also carries a case not yet due")
+                        (
+                            r,
+                            "temporal",
+                            "the child's workflow also carries a case to keep or not yet due",
+                        )
                     )
     for i, t in enumerate(out.targets):  # resumed: the identity is gone, the link is stored
         if t.bucket == IDENTITY and t.workflow_id is None and not t.key_live:
@@ -217,7 +221,12 @@ def _plan_case(  # noqa: PLR0917 - one case's share of the plan
     for (bucket, key_id), ps in ordered:
         if not live.get(key_id, False) and key_id in done:
             continue
-        if bucket == IDENTITY:
+        if not live.get(key_id, False):
+            # destroyed by a run that stopped before its event (only gallring destroys keys):
+            # record it now, even though the plan can no longer judge an identity it cannot read
+            # (a person without a birth date is kept as if in the research sample)
+            ok, why = True, ""
+        elif bucket == IDENTITY:
             ok = whole_case_due
             why = "the case still holds entries to keep or not yet due"
         else:

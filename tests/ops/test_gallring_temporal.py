@@ -21,9 +21,9 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.ids import case_id_for
+from domain.ids import case_id_for, workflow_id_for
 from domain.sealing import SHREDDED
-from infra.ops.gallring import run
+from infra.ops.gallring import plan_run, run
 from infra.persistence.store import CaseStore
 from infra.persistence.workflowkeys import aad
 from infra.temporal.codec import (
@@ -34,7 +34,7 @@ from infra.temporal.codec import (
     data_converter,
 )
 from infra.temporal.codec_server import AccessLog, CodecServerConfig, _digest, create_app
-from infra.temporal.commands import adopt
+from infra.temporal.commands import adopt, child_pseudonym
 from infra.temporal.worker import running_worker
 from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
 from tests.domain.test_retention import Case
@@ -198,3 +198,70 @@ async def test_gallring_makes_a_closed_cases_temporal_history_unreadable(
     ]
     assert open_payloads
     assert b"VS-O" in b"".join(p.data for p in await fresh.decode(open_payloads))
+
+
+def test_an_interrupted_run_still_names_the_temporal_key(cases: CaseStore) -> None:
+    """Interrupted after both keys were destroyed and before the event: the identity is gone,
+    so the workflow cannot be found from it; the key's link to the case names it."""
+    store = cases
+    wkeys, keys = store.workflow_keys, store.data_keys
+    assert wkeys is not None and keys is not None
+    opening = store.case_events(case_id_for("1280", "VS-T"))[0]
+    wid = workflow_id_for("1280", child_pseudonym(opening, PSEUDONYM_KEY))
+    wkey = wkeys.live_key(wid)  # as the worker made it
+    [target] = [
+        t for t in plan_run(store, "1280", AS_OF, PSEUDONYM_KEY).targets if t.bucket == "identitet"
+    ]
+    assert target.temporal_keys == (wkey.key_id,) and target.workflow_id == wid
+    # the run stopped here: both keys destroyed, no event yet
+    wkeys.link(wkey.key_id, [target.case_id])
+    wkeys.shred(wkey.key_id, "GN 2026-11 §42")
+    keys.shred(target.key_id, "GN 2026-11 §42")
+
+    again = run(store, "1280", "GN 2026-11 §42", as_of=AS_OF, now=NOW, apply=True,
+                pseudonym_key=PSEUDONYM_KEY)  # fmt: skip
+    recorded = [e for e in store.case_events(case_id_for("1280", "VS-T"))
+                if e.type == "gallring_verkstalld" and e.data["klass"] == "identitet"]  # fmt: skip
+    assert [e.data.get("temporal_nyckel") for e in recorded] == [wkey.key_id]
+    assert again.destroyed == len(again.plan.targets) - 1  # all but the identity key, gone
+
+
+def test_the_workflow_key_is_held_while_the_child_has_a_case_to_keep(
+    cases: CaseStore,
+) -> None:
+    """The workflow is the child's: VS-T is wholly due, but the same child's placement case
+    (kept forever, G-PLACERING) runs in the same workflow, so its key is held."""
+    store = cases
+    wkeys = store.workflow_keys
+    assert wkeys is not None
+    placed = Case(ref="VS-TP", born=date(2010, 3, 4)).anmalan(date(2012, 1, 10))
+    placed.add("skyddsbedomning_gjord", date(2012, 1, 10), anmalan_id="a1",
+               omedelbart_skydd=False)  # fmt: skip
+    placed.add("forhandsbedomning_beslutad", date(2012, 1, 11), anmalan_id="a1",
+               beslut="inleda_utredning")  # fmt: skip
+    placed.add("utredning_inledd", date(2012, 1, 11), utredning_id="u1", grund="anmalan",
+               anmalan_id="a1")  # fmt: skip
+    placed.add("utredning_avslutad", date(2012, 2, 28), utredning_id="u1", utfall="insats")
+    placed.add("beslut_fattat", date(2012, 3, 1), beslut_id="b9", lagrum="SoL 4:1",
+               beslutstyp="bistand", insats="familjehem", gynnande=True,
+               delegat={"id": "u1", "roll": "socialsekreterare"})  # fmt: skip
+    placed.add("beslut_avslutat", date(2014, 3, 3), beslut_id="b9", orsak="hemflytt")
+    placed.add("arende_avslutat", date(2014, 4, 1), orsak="klar")
+    for ev in placed.events:
+        store.record(ev, lagrum=False)
+    opening = store.case_events(case_id_for("1280", "VS-T"))[0]
+    wid = workflow_id_for("1280", child_pseudonym(opening, PSEUDONYM_KEY))
+    wkey = wkeys.live_key(wid)
+    plan = plan_run(store, "1280", AS_OF, PSEUDONYM_KEY)
+    identity = {t.case_ref for t in plan.targets if t.bucket == "identitet"}
+    assert "VS-T" in identity and "VS-TP" not in identity
+    assert not any(t.temporal_keys for t in plan.targets)
+    assert (
+        "VS-T",
+        "temporal",
+        "the child's workflow also carries a case to keep or not yet due",
+    ) in (plan.held)
+    run(store, "1280", "GN 2026-11 §42", as_of=AS_OF, now=NOW, apply=True,
+        pseudonym_key=PSEUDONYM_KEY)  # fmt: skip
+    wkeys.clear_cache()
+    assert wkeys.key(wkey.key_id).key is not None
