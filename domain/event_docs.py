@@ -297,6 +297,8 @@ FIELD_DOCS: dict[str, str] = {
     "gallringsbeslut": "Gallringsbeslut — the reference of the decision to destroy",
     "klass": "Klass — the class of records destroyed",
     "nyckel": "Nyckel — the id of the destroyed key (crypto-shredding)",
+    "temporal_nyckel": "Temporal-nyckel — the ids of the child's workflow keys destroyed with "
+    "the identity key (Temporal payloads; comma-separated)",
     "obehovlig": "Obehövlig — the nämnd found the health examination unnecessary",
     "plan": "Plan — which plan was agreed",
     "anledning": "Anledning — why Försäkringskassan was told",
@@ -389,6 +391,7 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "fortsatter_beslut_id": "BES-2025-0412",
     "gallringsbeslut": "GB-2026-01",
     "nyckel": "k-7f3a9c",
+    "temporal_nyckel": "wk-3c9e1f0a7b2d4e65",
     "socialsekreterare_id": "ss-1042",
     "hem_id": "HEM-1280-0042",
     "hem_undantag_skal": "akut placering i väntan på registerkontroll",

@@ -473,6 +473,8 @@ GALLRING_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "paragraf": _req(),
         "gallringsbeslut": _req(),
         "nyckel": _req(),
+        # the identity key's run also destroys the child's workflow keys (Temporal payloads)
+        "temporal_nyckel": _opt(),
     },
 }
 EVENT_TYPES.update(GALLRING_EVENT_TYPES)

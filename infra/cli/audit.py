@@ -78,7 +78,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             address = settings.temporal_address or "127.0.0.1:7233"
 
             async def against_temporal() -> None:
-                client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
+                client = await connect_configured(
+                    settings, wait=TEMPORAL_CONNECT_CLI, workflow_keys=store.workflow_keys
+                )
                 heads = store.case_heads()
                 report.open_cases = sum(1 for h in heads if not h.closed)
                 report.findings += await verify_temporal(client, heads, settings.keys.pseudonym)

@@ -160,7 +160,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             with open_store(
                 settings, url, wait_for_database=120, migrate_schema=not settings.production
             ) as (store, env):
-                client = await connect_configured(settings)
+                client = await connect_configured(settings, workflow_keys=store.workflow_keys)
                 await require_ready(client, settings.temporal_namespace, store, url)
                 with contextlib.ExitStack() as stack:
                     if not args.no_projections:

@@ -246,7 +246,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             from temporalio.exceptions import WorkflowAlreadyStartedError
 
             async def adopt_all() -> int:
-                client = await connect_configured(settings, wait=5.0)
+                client = await connect_configured(
+                    settings, wait=5.0, workflow_keys=store.workflow_keys
+                )
                 n = 0
                 for kommun, case_ref in summary.open_cases:
                     with contextlib.suppress(WorkflowAlreadyStartedError):

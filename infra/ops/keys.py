@@ -17,6 +17,7 @@ from infra.persistence.cipher import HEADER_LEN, MAGIC, CipherKeyError, Keyring
 from infra.persistence.datakeys import rewrap as rewrap_data_keys
 from infra.persistence.schema import HOMES_APP
 from infra.persistence.store import APP_NAME, EVENTS_TABLE
+from infra.persistence.workflowkeys import TABLE as WORKFLOW_KEYS_TABLE
 
 #: Tables whose ``state`` column eventsourcing encrypts (snapshots exist only if enabled).
 #: the homes' events (``infra.persistence.homes``) are sealed with the same keys
@@ -176,6 +177,7 @@ def rotate(
                         progress(rotated)
         if apply:  # the data keys gallring destroys are wrapped by the same key
             rewrap_data_keys(conn, schema, keyring)
+            rewrap_data_keys(conn, schema, keyring, WORKFLOW_KEYS_TABLE)
         after = inventory(conn, schema, keyring) if apply else before
     return RotationResult(before, rotated, batches, after)
 

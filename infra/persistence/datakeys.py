@@ -232,11 +232,13 @@ def _col(row: Any, name: str) -> Any:
     return row[name]
 
 
-def rewrap(conn: psycopg.Connection[Any], schema: str, keyring: Keyring) -> int:
+def rewrap(conn: psycopg.Connection[Any], schema: str, keyring: Keyring, table: str = TABLE) -> int:
     """Re-wrap every live data key not under the keyring's current key (``barnflow keys
-    rotate --apply``), so the retired cipher key can be dropped. Destroyed keys stay NULL."""
-    ident = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(TABLE))
-    exists = conn.execute("SELECT to_regclass(%s)", [f'"{schema}".{TABLE}']).fetchone()
+    rotate --apply``), so the retired cipher key can be dropped. Destroyed keys stay NULL.
+    ``table`` is this module's table or the workflow keys' (``infra.persistence.workflowkeys``),
+    which have the same ``key_id``/``wrapped`` columns."""
+    ident = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    exists = conn.execute("SELECT to_regclass(%s)", [f'"{schema}".{table}']).fetchone()
     if exists is None or exists[0] is None:
         return 0
     header = keyring.current_header

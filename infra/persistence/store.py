@@ -37,6 +37,7 @@ from infra.config.retry import retry_at_once
 from infra.persistence.cipher import KeyringCipher
 from infra.persistence.datakeys import DataKeys
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
+from infra.persistence.workflowkeys import WorkflowKeys
 from infra.telemetry import appended, db_append_span
 
 APP_NAME = "barnflow"
@@ -387,6 +388,15 @@ class CaseStore(ChainedStore):
         if not isinstance(cipher, KeyringCipher):
             return None
         return DataKeys(self._connect, self._schema, cipher.keyring)
+
+    @functools.cached_property
+    def workflow_keys(self) -> WorkflowKeys | None:
+        """The case workflows' keys for Temporal payloads (``infra.persistence.workflowkeys``),
+        wrapped like the data keys; ``None`` where the store has no data keys."""
+        cipher = self.mapper.cipher
+        if not isinstance(cipher, KeyringCipher):
+            return None
+        return WorkflowKeys(self._connect, self._schema, cipher.keyring)
 
     def _sealer(self, state: CaseState, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
         """Seal the event's identity and free text under its case's data keys (the aggregate
