@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from infra.temporal.operator_payloads import OperatorPayloadConverter, is_operator_text
+
 ENCODING = b"binary/encrypted"
 #: Payload types left readable: the SDK's answer to the Web UI's ``__temporal_workflow_metadata``
 #: query (the current-details line "förhandsbedömning: dag 12 av 14 (förfaller …)" and the names
@@ -39,7 +41,9 @@ class EncryptionCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for p in payloads:
-            if p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES:
+            # also left readable: a run's static summary, marked by OperatorPayloadConverter
+            # (the same class of data; domain.operator_view)
+            if p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES or is_operator_text(p):
                 out.append(p)
                 continue
             nonce = os.urandom(12)
@@ -76,6 +80,7 @@ def data_converter(
     """
     return dataclasses.replace(
         temporalio.converter.default(),
+        payload_converter_class=OperatorPayloadConverter,
         payload_codec=EncryptionCodec(key, old_keys),
         failure_converter_class=temporalio.converter.DefaultFailureConverterWithEncodedAttributes,
     )

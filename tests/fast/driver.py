@@ -122,6 +122,8 @@ class FastCase:
                     CaseWorkflowInput(
                         kommun=self.kommun,
                         child_pseudonym=self.child,
+                        case_ref=self.case_ref,
+                        only_if_open=True,
                         continue_as_new_after=self.continue_as_new_after,
                         kommun_config=self.kommun_config,
                     ),
