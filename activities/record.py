@@ -9,13 +9,13 @@ appending twice. A rule violation is final (non-retryable) and names the rule.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from temporalio import activity
 
 from domain.case import fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import parse_event
-from domain.ids import case_id_for
 from infra.persistence.store import CaseStore
 from workflows.messages import (
     APPEND_ACTIVITY,
@@ -54,7 +54,7 @@ class RecordActivities:
 
         Empty for a case not recorded yet, and, with ``only_if_open``, for one the record holds
         closed: an opening command then starts a new run instead of adopting a closed case."""
-        events = self._store.case_events(case_id_for(ref.kommun, ref.case_ref))
+        events = self._store.case_events(UUID(ref.case_id))
         if ref.only_if_open and events and fold(events).closed_on is not None:
             return CaseEvents(events=[])
         return CaseEvents(events=[e.redacted().to_json() for e in events])

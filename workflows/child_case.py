@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import EventValidationError, RuleViolation
     from domain.events import CaseEvent, event_from_json, parse_event
     from domain.frister import MET, MISSED, OPEN, OVERDUE, Frist, compute_frister
+    from domain.ids import case_id_for
     from domain.kommun import KommunConfig, kommun_config_from_document
     from domain.operator_view import details_footer
     from domain.rules import KommunPolicy
@@ -143,7 +144,7 @@ CARE_GUARDS_PATCH = "placed-child-guards"
 #: workflow.patched id: continue-as-new carries the case's reference, not its events; the new
 #: run reads them through ``LOAD_CASE_ACTIVITY`` (issue #18 item 6: no case content in an
 #: input). A run recorded before carried the events and replays so. Whether a run *reads* its
-#: case is decided by its input alone (``case_ref``), which no earlier history has.
+#: case is decided by its input alone (``case_id``), which no earlier history has.
 MINIMAL_INPUT_PATCH = "minimal-input-by-reference"
 #: Loading the record cannot fail for a reason a retry would not cure (a database that is
 #: back): retried until it succeeds, visible to ``ops stuck`` meanwhile.
@@ -212,9 +213,7 @@ class ChildCaseWorkflow:
         #: The case to read through ``LOAD_CASE_ACTIVITY`` before anything judges or computes
         #: (``_resolve``); ``None`` once read, or for a run whose input carried the events.
         self._unresolved: CaseRef | None = (
-            None
-            if inp.case_ref is None
-            else CaseRef(inp.kommun, inp.case_ref, only_if_open=inp.only_if_open)
+            None if inp.case_id is None else CaseRef(inp.case_id, only_if_open=inp.only_if_open)
         )
 
     # ------------------------------------------------------------------ main loop
@@ -277,7 +276,7 @@ class ChildCaseWorkflow:
             kommun=inp.kommun,
             child_pseudonym=inp.child_pseudonym,
             events=[] if by_reference else [e.to_json() for e in self._events],
-            case_ref=self._state.case_ref if by_reference else None,
+            case_id=str(case_id_for(inp.kommun, self._state.case_ref)) if by_reference else None,
             continue_as_new_after=inp.continue_as_new_after,
             transfer_done=inp.transfer_done,
             alert_settle_seconds=self._settle.total_seconds(),

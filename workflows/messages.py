@@ -35,19 +35,23 @@ DEFAULT_ALERT_SETTLE_SECONDS = 300.0
 class CaseWorkflowInput:
     """Start (or continue-as-new / adopt) a child's case.
 
-    The input names the case (``case_ref``) and the workflow reads its recorded events through
+    The input names the case (``case_id``) and the workflow reads its recorded events through
     ``LOAD_CASE_ACTIVITY`` (a local activity), so no case content is in the input the Temporal
-    Web UI shows first, nor in a continue-as-new's. ``events`` is how runs started before that
-    carried the case's stored events (redacted of the child's identity); kept so they replay.
+    Web UI shows first, nor in a continue-as-new's: such an input holds only operational facts
+    (kommun, the pseudonym the workflow id has, the case's opaque id, timing settings, the
+    configuration version) and is left readable by the codec
+    (``infra.temporal.operator_payloads``). ``events`` is how runs started before that carried
+    the case's stored events (redacted of the child's identity); kept so they replay.
     """
 
     kommun: str
     child_pseudonym: str
     events: list[dict[str, Any]] = field(default_factory=list)
-    #: The case's reference in the kommun (``domain.ids.case_id_for``); ``None``: a run started
-    #: before references (its content in ``events``), or a new case not yet named.
-    case_ref: str | None = None
-    #: With ``case_ref``: read the record only if it holds the case open (an opening command's
+    #: The case's id (``domain.ids.case_id_for(kommun, case_ref)``, a UUID: opaque, unlike a
+    #: case_ref a verksamhetssystem chose); ``None``: a run started before references (its
+    #: content in ``events``).
+    case_id: str | None = None
+    #: With ``case_id``: read the record only if it holds the case open (an opening command's
     #: start; a closed case with the same reference starts empty, as before).
     only_if_open: bool = False
     #: Continue-as-new at the next stage boundary once the history is longer than this (the
@@ -75,8 +79,7 @@ class CaseWorkflowInput:
 class CaseRef:
     """Which case ``LOAD_CASE_ACTIVITY`` reads (see ``CaseWorkflowInput.only_if_open``)."""
 
-    kommun: str
-    case_ref: str
+    case_id: str
     only_if_open: bool = False
 
 

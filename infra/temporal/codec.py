@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from infra.temporal.operator_payloads import OperatorPayloadConverter, is_operator_text
+from infra.temporal.operator_payloads import OperatorPayloadConverter, is_operator_visible
 
 ENCODING = b"binary/encrypted"
 #: Payload types left readable: the SDK's answer to the Web UI's ``__temporal_workflow_metadata``
@@ -41,9 +41,10 @@ class EncryptionCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for p in payloads:
-            # also left readable: a run's static summary, marked by OperatorPayloadConverter
-            # (the same class of data; domain.operator_view)
-            if p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES or is_operator_text(p):
+            # also left readable: what OperatorPayloadConverter marked (the static summary and a
+            # minimal input by reference: the same class of data as the search attributes)
+            plain = p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES
+            if plain or is_operator_visible(p):
                 out.append(p)
                 continue
             nonce = os.urandom(12)

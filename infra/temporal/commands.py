@@ -95,7 +95,7 @@ async def adopt(
         CaseWorkflowInput(
             kommun=kommun,
             child_pseudonym=child,
-            case_ref=case_ref,
+            case_id=str(case_id_for(kommun, case_ref)),
             alert_settle_seconds=alert_settle_seconds,
             kommun_config=kommun_config_of(store, kommun),
         ),
@@ -201,7 +201,7 @@ async def send_command(
                 CaseWorkflowInput(
                     kommun=ev.kommun,
                     child_pseudonym=child,
-                    case_ref=ev.case_ref,
+                    case_id=str(case_id_for(ev.kommun, ev.case_ref)),
                     only_if_open=True,
                     alert_settle_seconds=alert_settle_seconds,
                     kommun_config=config,

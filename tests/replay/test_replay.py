@@ -261,9 +261,18 @@ async def test_a_history_started_by_reference_carries_no_case_content() -> None:
         inputs = await _started_inputs(path)
         assert inputs, path.name
         for inp in inputs:
-            assert inp["events"] == [] and inp["case_ref"], path.name
+            assert inp["events"] == [] and inp["case_id"], path.name
             assert "anmalan_mottagen" not in json.dumps(inp)
         assert _local_activities(path)[0] == "load_case_events", path.name
+        # readable in the Web UI without a codec server: plaintext JSON, marked for the codec
+        for ev in json.loads(path.read_text())["events"]:
+            attrs = ev.get("workflowExecutionStartedEventAttributes") or ev.get(
+                "workflowExecutionContinuedAsNewEventAttributes"
+            )
+            if attrs:
+                [meta] = [p["metadata"] for p in attrs["input"]["payloads"]]
+                assert base64.b64decode(meta["encoding"]) == b"json/plain", path.name
+                assert base64.b64decode(meta["barnflow-visibility"]) == b"operator"
     marked = [p.name for p in HISTORIES if '"id":"minimal-input-by-reference"' in _patch_ids(p)]
     assert marked and all(name.startswith("v7-placement") for name in marked)
     # before the patch, a continue-as-new carried the case's events
