@@ -36,6 +36,7 @@ from temporalio.converter import (
 
 from domain.sealing import SHREDDED
 from infra.persistence.workflowkeys import KEY_ID_PREFIX, WorkflowKey, aad, is_case_workflow
+from infra.temporal.operator_payloads import OperatorPayloadConverter, is_operator_visible
 
 ENCODING = b"binary/encrypted"
 #: Payload types left readable: the SDK's answer to the Web UI's ``__temporal_workflow_metadata``
@@ -141,7 +142,10 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         out = []
         chosen: tuple[bytes, AESGCM, bytes | None] | None = None
         for p in payloads:
-            if p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES:
+            # also left readable: what OperatorPayloadConverter marked (the static summary and a
+            # minimal input by reference: the same class of data as the search attributes)
+            plain = p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES
+            if plain or is_operator_visible(p):
                 out.append(p)
                 continue
             if chosen is None:
@@ -198,6 +202,7 @@ def data_converter(
     """
     return dataclasses.replace(
         temporalio.converter.default(),
+        payload_converter_class=OperatorPayloadConverter,
         payload_codec=EncryptionCodec(key, old_keys, workflow_keys),
         failure_converter_class=temporalio.converter.DefaultFailureConverterWithEncodedAttributes,
     )

@@ -69,6 +69,7 @@ async def running_worker(
             workflows=[ChildCaseWorkflow, WebhookDispatchWorkflow],
             activities=[
                 activities.append_event,
+                activities.load_case_events,
                 transfers.transfer_case,
                 configs.load_kommun_config,
                 webhooks.poll,
