@@ -44,6 +44,7 @@ from psycopg import sql
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from bench.rebuild import _case
@@ -175,7 +176,8 @@ async def start_all(client: Client, seeded: Seeded, positions: dict[str, int]) -
 async def bare_list(client: Client) -> int:
     """The baseline: one paginated visibility list of the running case workflows, ids only."""
     query = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
-    return len([wf.id async for wf in client.list_workflows(query, page_size=1000)])
+    listed = client.list_workflows(query, page_size=1000, rpc_timeout=timedelta(seconds=120))
+    return len([wf.id async for wf in listed])
 
 
 async def measure(address: str, url: str, n: int, runs: int) -> int:
@@ -209,7 +211,16 @@ async def measure(address: str, url: str, n: int, runs: int) -> int:
                 listed = await bare_list(client)
                 base = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                rows = await find_stuck(client, store, KEY, StuckOptions())
+                try:
+                    rows = await find_stuck(client, store, KEY, StuckOptions())
+                except RPCError as exc:  # a visibility page beyond OPS_RPC_TIMEOUT: say so
+                    print(
+                        f"run {run}: find_stuck failed after {time.perf_counter() - t0:.1f}s "
+                        f"(bare list {base:.2f}s): {exc}",
+                        flush=True,
+                    )
+                    failures += 1
+                    continue
                 took = time.perf_counter() - t0
                 found = {k: {r.workflow_id for r in rows if r.kind == k} for k in seeded.faults}
                 right = found == seeded.faults
@@ -223,6 +234,8 @@ async def measure(address: str, url: str, n: int, runs: int) -> int:
                     f"ratio {took / base:.2f}",
                     flush=True,
                 )
+            if not results:
+                return failures
             med = statistics.median(t for t, _ in results)
             ratio = statistics.median(t / b for t, b in results)
             print(
