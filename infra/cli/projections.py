@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +138,31 @@ def cmd_run(args: argparse.Namespace) -> int:
                 after_batch=trace("committed"),
             )
 
+        standby_since: float | None = None
+        taken = 0
+
         def write_next() -> int | None:
             """The next batch's number of events, or None while another runner writes."""
+            nonlocal standby_since, taken
+            fresh = not runner.lock.acquired
             if not runner.become_writer():
+                if standby_since is None:
+                    standby_since = time.monotonic()
                 return None
+            if fresh:  # one line per taking of the lock: operators see who writes since when
+                if standby_since is not None:
+                    waited = f"after {time.monotonic() - standby_since:.2f}s as standby"
+                else:
+                    waited = "again, after losing it" if taken else "at start"
+                taken += 1
+                print(
+                    f"writer: took the views' writer lock at "
+                    f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {waited}, "
+                    f"views at position {runner.view.position()}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                standby_since = None
             return runner.process_next()
 
         try:
