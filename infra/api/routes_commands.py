@@ -18,7 +18,7 @@ from fastapi import APIRouter, Response
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
-from domain.case import fold
+from domain.case import named_enhet
 from domain.errors import EventValidationError
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.ids import case_id_for
@@ -38,8 +38,10 @@ WORKFLOW_MISSING_RETRY_AFTER = 60
 
 
 def _case_enhet(services: Services, ev: CaseEvent) -> tuple[bool, str | None]:
+    """Whether the case exists, and its enhet (``named_enhet``: its opening events, not a fold
+    of the whole case on every command of a unit-bound caller)."""
     events = services.store.case_events(case_id_for(ev.kommun, ev.case_ref))
-    return bool(events), fold(events).enhet if events else None
+    return bool(events), named_enhet(events)
 
 
 async def check_scope(services: Services, principal: Principal, ev: CaseEvent) -> None:
