@@ -254,7 +254,7 @@ async def _profile_http(directory: Path, http: httpx.AsyncClient, at: datetime, 
             raise RuntimeError(f"POST /commands: {r.status_code} {r.text}")
 
     directory.mkdir(parents=True, exist_ok=True)
-    profiler = pyinstrument.Profiler(interval=0.0005, async_mode="disabled")
+    profiler = pyinstrument.Profiler(interval=0.0005, async_mode="disabled", use_timing_thread=True)
     profiler.start()
     await _latencies(range(PROFILE, PROFILE + n), 1, at, post, post)
     profiler.stop()

@@ -64,6 +64,14 @@ MB = 1024 * 1024
 WARM, CACHED, IDLE, SOAK = 0, 1_000, 5_000, 12_000
 
 
+class _Report(list[str]):
+    """The result lines, each printed as soon as it is known (a long run shows progress)."""
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+        super().append(line)
+
+
 def _b64(key: bytes) -> str:
     return base64.b64encode(key).decode()
 
@@ -205,7 +213,7 @@ def bench(args: argparse.Namespace) -> None:
             asyncio.run(open_cases(server.address, codec, store, cases, tq=tq, pseudonym=pseudonym))
             return time.perf_counter() - started
 
-        report: list[str] = []
+        report = _Report()
         worker = ["worker", "--no-projections", "--max-cached-workflows"]
         ready = "barnflow worker on"
         # 1. cached
@@ -282,7 +290,6 @@ def bench(args: argparse.Namespace) -> None:
         )
         plot(args.png, series, note)
         report.append(f"plot: {args.png}")
-    print("\n".join(report))
 
 
 async def open_cases(

@@ -256,7 +256,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- parser
 #: Above this the sticky cache would hold more case workflows than a worker's memory should
-#: (docs/operations.md "Memory": about 0.1-0.2 MB each).
+#: (docs/operations.md "Memory": about 0.3 MB each).
 MAX_CACHED_WORKFLOWS = 100_000
 
 
