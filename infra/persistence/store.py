@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -127,6 +129,38 @@ class AppendResult:
 
 #: Cases whose first event ``CaseStore.first_event`` keeps (one per command is asked for).
 FIRST_EVENTS_CACHED = 20_000
+
+
+class FirstEvents:
+    """A bounded, thread-safe least-recently-used cache of cases' first events in front of
+    ``read``, which also answers whether it holds a case without reading (``peek``)."""
+
+    def __init__(self, read: Callable[[UUID], CaseEvent], size: int) -> None:
+        self._read = read
+        self._size = size
+        self._items: OrderedDict[UUID, CaseEvent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, case_id: UUID) -> CaseEvent | None:
+        with self._lock:
+            found = self._items.get(case_id)
+            if found is not None:
+                self._items.move_to_end(case_id)
+            return found
+
+    def __call__(self, case_id: UUID) -> CaseEvent:
+        found = self.peek(case_id)
+        if found is not None:
+            return found
+        found = self._read(case_id)  # LookupError passes through: an empty case is not kept
+        with self._lock:
+            self._items[case_id] = found
+            self._items.move_to_end(case_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return found
+
+
 #: How often an append is judged again after another writer appended to the case first.
 CONFLICT_ATTEMPTS = 20
 
@@ -431,7 +465,7 @@ class CaseStore(ChainedStore):
             return None
 
     @functools.cached_property
-    def _first_events(self) -> Callable[[UUID], CaseEvent]:
+    def _first_events(self) -> FirstEvents:
         """A case's first event, read once per case in this process (an append-only stream's
         first event never changes), the least recently used forgotten beyond
         ``FIRST_EVENTS_CACHED`` cases; ``LookupError`` (never cached) while the case is empty."""
@@ -442,7 +476,7 @@ class CaseStore(ChainedStore):
                 raise LookupError(case_id)
             return events[0]
 
-        return functools.lru_cache(maxsize=FIRST_EVENTS_CACHED)(read)
+        return FirstEvents(read, FIRST_EVENTS_CACHED)
 
     def first_event(self, case_id: UUID) -> CaseEvent | None:
         """The event that opened the case (it names the child), or None for no such case."""
@@ -450,6 +484,11 @@ class CaseStore(ChainedStore):
             return self._first_events(case_id)
         except LookupError:
             return None
+
+    def known_first_event(self, case_id: UUID) -> CaseEvent | None:
+        """``first_event`` if this process has already read it, else None; never reads, so an
+        async caller (the API) can skip the hand-off to a thread for a case it has seen."""
+        return self._first_events.peek(case_id)
 
     def case_events(
         self,

@@ -183,8 +183,12 @@ async def send_command(
     config = kommun_config_of(store, ev.kommun)
     command = CommandInput(event=ev.to_json(), kommun_config=config)
     # store reads run in a worker thread: they read and fold whole streams, and a blocking
-    # read on the API's event loop would stall every other request meanwhile
-    child = child_pseudonym(await asyncio.to_thread(opening_event, ev, store), pseudonym_key)
+    # read on the API's event loop would stall every other request meanwhile; a case this
+    # process has seen needs no read (and no hand-off to a thread: docs/operations.md)
+    opening = store.known_first_event(case_id_for(ev.kommun, ev.case_ref))
+    if opening is None:
+        opening = await asyncio.to_thread(opening_event, ev, store)
+    child = child_pseudonym(opening, pseudonym_key)
     wid = workflow_id_for(ev.kommun, child)
     if ev.type in PLACEMENT_TYPES:  # H1-H6: the home as recorded on the placement's date
         try:
