@@ -229,7 +229,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if args.name == "freeze":
             return _freeze(args, store, view, lag, spec.build(view, args.kommun, period))
         if args.output is not None:
-            return _return_file(args, store, view, lag, period)
+            return _return_file(args, store, view, lag, period, settings)
         if args.snapshot is not None:
             doc = _from_snapshot(args, store, view, period)
             if doc is None:
@@ -349,7 +349,9 @@ def dumps_fel(doc: dict[str, Any]) -> str:
     return dumps({k: doc[k] for k in keep if k in doc}).decode()
 
 
-def _return_file(args: argparse.Namespace, store: Any, view: Any, lag: Any, period: Any) -> int:
+def _return_file(  # noqa: PLR0917 - the pieces cmd_report holds open
+    args: argparse.Namespace, store: Any, view: Any, lag: Any, period: Any, settings: Any
+) -> int:
     """``arsstatistik --output FILE``: the file for Socialstyrelsen (infra.audit.arsstatistik)."""
     import getpass
     from datetime import UTC
@@ -357,6 +359,7 @@ def _return_file(args: argparse.Namespace, store: Any, view: Any, lag: Any, peri
 
     from domain.returns.layout import LayoutError
     from infra.audit.arsstatistik import ReturnNotReady, return_file
+    from infra.audit.protection import ProtectedCase
 
     print(lag.line(), file=sys.stderr)
     if lag.events:
@@ -378,8 +381,9 @@ def _return_file(args: argparse.Namespace, store: Any, view: Any, lag: Any, peri
             who=args.actor or getpass.getuser(),
             role=args.role,
             at=datetime.now(UTC),
+            skydd_roles=settings.kommun_configs.skydd_roles(args.kommun),
         )
-    except (ReturnNotReady, LayoutError) as exc:
+    except (ReturnNotReady, LayoutError, ProtectedCase) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 1
     try:

@@ -78,6 +78,18 @@ def test_the_return_is_validated_then_written_with_personnummer_and_each_read_lo
     assert "AR-3" not in table.stdout and "⟨skyddad⟩" in table.stdout  # POL-SKYDD-RAPPORT
     assert "201205102385" not in table.stdout  # the report never shows a personnummer
 
+    # AR-3 is protected: only a role the kommun names for protected cases writes the file
+    out = tmp_path / "fil.csv"
+    refused = _barnflow(*REPORT, "--year", "2026", "--output", str(out), env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[-1] == (
+        "barnflow: skyddade personuppgifter: rollen 'statistikansvarig' får inte läsa ärendets "
+        "innehåll / protected personal data: role 'statistikansvarig' may not read the case's "
+        "content (POL-SKYDD-ATKOMST)"
+    )
+    assert not out.exists()
+    assert _log(pg_url, schema) == []
+
     for year, layout, suffix in (
         ("2026", "csv", "csv"),
         ("2026", "fast", "txt"),
@@ -85,6 +97,7 @@ def test_the_return_is_validated_then_written_with_personnummer_and_each_read_lo
     ):
         out = tmp_path / f"fil-{year}.{suffix}"
         args = ("--year", year, "--output", str(out), "--actor", "stat-1")
+        args = (*args, "--role", "handlaggare_skydd")
         wrote = _barnflow(*REPORT, *args, "--layout", layout, env=env)
         assert wrote.returncode == 0, wrote.stderr[-2000:]
         assert wrote.stdout.startswith(f"wrote {out}: "), wrote.stdout
@@ -94,7 +107,7 @@ def test_the_return_is_validated_then_written_with_personnummer_and_each_read_lo
     # 2026: AR-1, AR-2, AR-3 (twice: csv and fast); 2025: AR-1, AR-2, AR-4
     assert len(log) == 3 + 3 + 3
     assert {who for who, _, _ in log} == {"stat-1"}
-    assert {role for _, role, _ in log} == {"statistikansvarig"}
+    assert {role for _, role, _ in log} == {"handlaggare_skydd"}
     marked = [p for _, _, p in log if p.endswith("[skyddade personuppgifter]")]
     assert len(marked) == 2  # AR-3 in the two 2026 files
     assert all(p.startswith("arsstatistik: uppgiftsskyldighet") for _, _, p in log)
