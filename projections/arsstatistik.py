@@ -49,6 +49,9 @@ COLUMNS = (
     "ensamkommande",
     "fel",
 )
+#: Every column some year's rows have (the registry's, the API schema's): ``COLUMNS`` and the
+#: variables a later rule set adds.
+ALL_COLUMNS = (*COLUMNS, "vistelsekommun")
 #: The columns of the validator's findings (``--validate``).
 FEL_COLUMNS = ("kod", "allvar", "case_ref", "post", "meddelande")
 

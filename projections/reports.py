@@ -407,7 +407,7 @@ REPORTS: dict[str, ReportSpec] = {
             "arsstatistik",
             "year",
             "Årlig statistik till Socialstyrelsen: barn och unga med insatser (SFS 1981:1370)",
-            arsstatistik.COLUMNS,
+            arsstatistik.ALL_COLUMNS,
             _arsstatistik,
             period_check=_return_year,
         ),
