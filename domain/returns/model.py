@@ -11,7 +11,7 @@ Records are pure data: the child's identifier is added only when the file is wri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -93,7 +93,9 @@ class RuleSet:
     ej_i_kontraktet: tuple[str, ...]
     #: the oldest age (completed years) a child may have on a record's first day in the year
     max_alder: int = 20
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    #: set when no module of its own exists for ``year``: the year whose rule set is used (the
+    #: report may be read, the file is refused until ``year_<YYYY>.py`` is written)
+    harledd_fran: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,4 +106,5 @@ class RuleSet:
             "obligatoriska": list(self.required),
             "ej_i_kontraktet": list(self.ej_i_kontraktet),
             "max_alder": self.max_alder,
+            "harledd_fran": self.harledd_fran,
         }

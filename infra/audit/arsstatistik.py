@@ -22,7 +22,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.protection import DEFAULT_ROLES
-from domain.returns import Finding, RuleSet, rule_set
+from domain.returns import Finding, RuleSet, own_rule_set
 from domain.returns.checks import validate
 from domain.returns.identity import return_id
 from domain.returns.layout import LAYOUTS, file_line
@@ -78,7 +78,7 @@ def return_file(
     (a protected child and ``role`` not among ``skydd_roles``; ``None``: the default roles),
     ``KeyError`` for an unknown layout, ``UnknownReturnYear`` for a year without a rule set."""
     writer = LAYOUTS[layout]
-    rules = rule_set(period.start.year)
+    rules = own_rule_set(period.start.year)
     with report_cursor(view, kommun, None) as (curs, schema):
         records = year_records(curs, schema, kommun, rules, view.unseal)
     findings = validate(rules, records)

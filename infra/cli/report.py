@@ -182,6 +182,13 @@ def _return_options(args: argparse.Namespace, known_at: datetime | None) -> None
         raise ReportUsageError(f"{'--layout' if args.layout else '--actor'} goes with --output")
     if args.output and known_at is not None:
         raise ReportUsageError("--known-at: the file is written from the record as it is now")
+    if args.output and args.year is not None and args.year.isdigit():
+        from domain.returns import UnknownReturnYear, own_rule_set
+
+        try:
+            own_rule_set(int(args.year))
+        except UnknownReturnYear as exc:
+            raise ReportUsageError(f"--year: {exc}") from None
 
 
 def _snapshot_options(args: argparse.Namespace, known_at: datetime | None) -> None:
@@ -357,6 +364,7 @@ def _return_file(  # noqa: PLR0917 - the pieces cmd_report holds open
     from datetime import UTC
     from pathlib import Path
 
+    from domain.returns import UnknownReturnYear
     from domain.returns.layout import LayoutError
     from infra.audit.arsstatistik import ReturnNotReady, return_file
     from infra.audit.protection import ProtectedCase
@@ -383,7 +391,7 @@ def _return_file(  # noqa: PLR0917 - the pieces cmd_report holds open
             at=datetime.now(UTC),
             skydd_roles=settings.kommun_configs.skydd_roles(args.kommun),
         )
-    except (ReturnNotReady, LayoutError, ProtectedCase) as exc:
+    except (ReturnNotReady, LayoutError, ProtectedCase, UnknownReturnYear) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 1
     try:

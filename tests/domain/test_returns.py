@@ -13,7 +13,14 @@ import pytest
 
 from domain.events import parse_event
 from domain.identity import InvalidIdentity, luhn_check_digit
-from domain.returns import RULE_SETS, Record, UnknownReturnYear, rule_set, year_2025
+from domain.returns import (
+    RULE_SETS,
+    Record,
+    UnknownReturnYear,
+    own_rule_set,
+    rule_set,
+    year_2025,
+)
 from domain.returns.checks import validate
 from domain.returns.collect import case_records
 from domain.returns.identity import return_id
@@ -55,6 +62,17 @@ def test_one_rule_set_per_reporting_year_and_an_unknown_year_names_the_ones_ther
     assert rule_set(2026).variables == (*year_2025.RULES.variables, "vistelsekommun")
     with pytest.raises(UnknownReturnYear, match=r"year 2024 \(rule sets: 2025, 2026\)"):
         rule_set(2024)
+
+
+def test_a_year_after_the_latest_module_is_read_with_it_but_gets_no_file() -> None:
+    """In January 2027 the 2027 statistics can be looked at before year_2027.py exists; the
+    file, which is handed in, needs the year's own rule set."""
+    later = rule_set(2027)
+    assert (later.year, later.version, later.harledd_fran) == (2027, "2026.1+2027", 2026)
+    assert later.variables == rule_set(2026).variables
+    assert own_rule_set(2026) is RULE_SETS[2026]
+    with pytest.raises(UnknownReturnYear, match=r"the file needs domain/returns/year_2027\.py"):
+        own_rule_set(2027)
 
 
 def test_the_2025_rule_set_is_pinned() -> None:

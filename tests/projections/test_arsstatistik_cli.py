@@ -146,6 +146,9 @@ def test_bad_options_are_one_line_and_exit_2(
         "(rule sets: 2025, 2026)",
         ("--year", "26"): "barnflow: --year: expected e.g. 2026, got '26'",
         ("--year", "2026", "--layout", "fast"): "barnflow: --layout goes with --output",
+        ("--year", "2027", "--output", "x.csv"): "barnflow: --year: reporting year 2027 has no "
+        "rule set of its own (the report reads it with 2026's); the file needs "
+        "domain/returns/year_2027.py",
         ("--year", "2026", "--validate", "--output", "x.csv"): "barnflow: --validate and "
         "--output: one at a time (--output validates too)",
     }
