@@ -19,8 +19,10 @@ import orjson
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from domain.returns import rule_set
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections import (
+    arsstatistik,
     barnchecklista,
     delegationsbeslut,
     evb,
@@ -89,6 +91,16 @@ class ReportSpec:
     builder: Builder
     #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
     time_travel: bool = True
+    #: Raises ``ValueError`` (one line) for a period of the right kind the report cannot serve
+    #: (``arsstatistik``: a year without a rule set); the CLI and API ask before building.
+    period_check: Callable[[Period], None] | None = None
+
+    def check_period(self, period: Period) -> None:
+        """``ValueError`` when the report cannot serve ``period`` (see ``period_check``)."""
+        if period.kind != self.period:
+            raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
+        if self.period_check is not None:
+            self.period_check(period)
 
     def build(
         self,
@@ -100,8 +112,7 @@ class ReportSpec:
         options: ReportOptions | None = None,
     ) -> dict[str, Any]:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
-        if period.kind != self.period:
-            raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
+        self.check_period(period)
         opts = options or ReportOptions()
         with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
             if opts.policy is None:
@@ -262,6 +273,16 @@ def _avslutade(
     return extracts.avslutade_utredningar(c, s, k, p)
 
 
+def _arsstatistik(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return arsstatistik.arsstatistik(c, s, k, p, u)
+
+
+def _return_year(p: Period) -> None:
+    rule_set(p.start.year)  # UnknownReturnYear (a ValueError) names the years there are
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -381,6 +402,14 @@ REPORTS: dict[str, ReportSpec] = {
             "Avslutade utredningar (uppföljning: längd och utfall)",
             extracts.AVSLUTADE_COLUMNS,
             _avslutade,
+        ),
+        ReportSpec(
+            "arsstatistik",
+            "year",
+            "Årlig statistik till Socialstyrelsen: barn och unga med insatser (SFS 1981:1370)",
+            arsstatistik.ALL_COLUMNS,
+            _arsstatistik,
+            period_check=_return_year,
         ),
     )
 }

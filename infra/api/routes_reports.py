@@ -91,7 +91,8 @@ def _build(
     raw = given.get(kind)
     try:
         period = periods.parse_period(kind, raw if raw is not None else _current(kind))
-    except periods.PeriodError as exc:
+        spec.check_period(period)
+    except ValueError as exc:  # a PeriodError, or a period the report cannot serve
         raise Problem(422, "validation", str(exc), field=kind) from None
     source = services.report_source or services.store.env
     result: dict[str, Any] = spec.build(source, principal.kommun, period, known_at=known_at)

@@ -112,6 +112,12 @@ GOLDEN: dict[str, tuple[tuple[str, str], ...]] = {
     #: half-year; told to the child, to a vårdnadshavare, without a part; an LVU beslut
     #: (barncheck.md)
     "barncheck": (("barnchecklista", "2026H1"),),
+    #: Socialstyrelsen's yearly return (issue #17 item 1): SoL placements over two years with
+    #: omplaceringar, LVU placements resting on an omhändertagande and a dom, a temporary id, a
+    #: samordningsnummer; 2025 pinned by its own rule set (arsstatistik.md)
+    "arsstatistik": (("arsstatistik", "2025"), ("arsstatistik", "2026")),
+    #: the validator's findings on planted errors (arsstatistik.md, "arsstatistik_fel")
+    "arsstatistik_fel": (("arsstatistik", "2026"),),
     #: LVU frister before 2027-01-01, both acts side by side after it (docs/law-2027.md)
     "lvu2027": (
         ("frister", "2026-12-20"),
