@@ -27,6 +27,7 @@ from projections import (
     evb_snapshot,
     extracts,
     frister,
+    klagomal,
     overklaganden,
     placed,
     placeringar,
@@ -78,6 +79,18 @@ class Builder(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class RecordBuilder(Protocol):
+    def __call__(
+        self,
+        env: Mapping[str, str],
+        kommun: str,
+        period: Period,
+        options: ReportOptions,
+        known_at: datetime | None,
+        /,
+    ) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     """A report: its name, the period kind it takes, its table/CSV columns and its builder."""
@@ -86,9 +99,12 @@ class ReportSpec:
     period: str  # as_of | quarter | half | month | year
     title: str
     columns: tuple[str, ...]
-    builder: Builder
+    builder: Builder | None
     #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
     time_travel: bool = True
+    #: A report on the complaints' and lex Sarah record instead of the views (``builder`` None):
+    #: it reads that record (``infra.persistence.kvalitet``) and is masked like the others.
+    record_builder: RecordBuilder | None = None
 
     def build(
         self,
@@ -106,14 +122,18 @@ class ReportSpec:
         with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
             if opts.policy is None:
                 opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
-            body = self.builder(
-                curs,
-                schema if self.time_travel else view.schema,
-                kommun,
-                period,
-                opts,
-                u=view.unseal,
-            )
+            if self.record_builder is not None:
+                body = self.record_builder(view.store_env, kommun, period, opts, known_at)
+            else:
+                assert self.builder is not None, f"report {self.name} has no builder"
+                body = self.builder(
+                    curs,
+                    schema if self.time_travel else view.schema,
+                    kommun,
+                    period,
+                    opts,
+                    u=view.unseal,
+                )
             mask_protected(body, curs, view.schema, kommun, view.unseal)
         return {
             "report": self.name,
@@ -262,6 +282,61 @@ def _avslutade(
     return extracts.avslutade_utredningar(c, s, k, p)
 
 
+def _kvalitet_events(env: Mapping[str, str], kommun: str) -> list[Any]:
+    """The kommun's complaints' and lex Sarah events, from a store opened for this report."""
+    from infra.persistence.kvalitet import open_kvalitet
+
+    store = open_kvalitet(env)
+    try:
+        return store.kommun_events(kommun)
+    finally:
+        store.close()
+
+
+def _as_of(period: Period, known_at: datetime | None) -> Any:
+    from infra.config.clock import today_stockholm
+
+    return klagomal.report_as_of(period.end, today_stockholm(), known_at)
+
+
+def _klagomal(
+    env: Mapping[str, str],
+    k: str,
+    p: Period,
+    o: ReportOptions,
+    known_at: datetime | None,
+    /,
+) -> dict[str, Any]:
+    return klagomal.klagomal_report(
+        _kvalitet_events(env, k),
+        k,
+        p.start,
+        p.end,
+        policy=o.kommun_policy,
+        as_of=_as_of(p, known_at),
+        known_at=known_at,
+    )
+
+
+def _lex_sarah(
+    env: Mapping[str, str],
+    k: str,
+    p: Period,
+    o: ReportOptions,
+    known_at: datetime | None,
+    /,
+) -> dict[str, Any]:
+    return klagomal.lex_sarah_report(
+        _kvalitet_events(env, k),
+        k,
+        p.start,
+        p.end,
+        policy=o.kommun_policy,
+        as_of=_as_of(p, known_at),
+        known_at=known_at,
+    )
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -381,6 +456,22 @@ REPORTS: dict[str, ReportSpec] = {
             "Avslutade utredningar (uppföljning: längd och utfall)",
             extracts.AVSLUTADE_COLUMNS,
             _avslutade,
+        ),
+        ReportSpec(
+            "klagomal",
+            "year",
+            "Synpunkter och klagomål: sammanställning för kvalitetsberättelsen",
+            klagomal.KLAGOMAL_COLUMNS,
+            None,
+            record_builder=_klagomal,
+        ),
+        ReportSpec(
+            "lex-sarah",
+            "year",
+            "Lex Sarah: rapporter, utredningar, bedömningar och anmälan till IVO",
+            klagomal.LEX_SARAH_COLUMNS,
+            None,
+            record_builder=_lex_sarah,
         ),
     )
 }
