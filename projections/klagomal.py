@@ -24,6 +24,7 @@ from domain.kvalitet import (
     AVSANDARE,
     AVSER,
     KLAGOMAL_KATEGORIER,
+    SLAG,
     KvalitetEvent,
     KvalitetFrist,
     KvalitetState,
@@ -111,7 +112,9 @@ def _klagomal_figures(
         "kategori": _groups(states, policy, as_of, fact("kategori"), KLAGOMAL_KATEGORIER),
         "enhet": _groups(states, policy, as_of, fact("enhet")),
         "avsandare": _groups(states, policy, as_of, fact("avsandare"), AVSANDARE),
-        "slag": _groups(states, policy, as_of, lambda s: str(s.facts.get("slag") or "klagomal")),
+        "slag": _groups(
+            states, policy, as_of, lambda s: str(s.facts.get("slag") or "klagomal"), SLAG
+        ),
         "utfall": dict(
             sorted(Counter(s.aterkopplat[1] for s in answered if s.aterkopplat).items())
         ),
