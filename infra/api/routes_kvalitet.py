@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain import kvalitet as kv
 from domain.errors import EventValidationError, RuleViolation
+from domain.event_docs import field_doc
 from domain.kvalitet import Flow, parse_kvalitet_event
 from infra.api.deps import PrincipalDep, ServicesDep
 from infra.api.models import ActorIn
@@ -109,6 +110,28 @@ class LexSarahAnmaldIvoData(_Data):
 
 class LexSarahAvslutadData(_Data):
     kommentar: FreeText | None = None
+
+
+def _describe(model: type[_Data], etype: str) -> None:
+    """Every data field described as the event contract describes it (``domain.event_docs``),
+    where the model does not say more itself."""
+    for name, info in model.model_fields.items():
+        if not info.description:
+            info.description = field_doc(etype, name)
+    model.model_rebuild(force=True)
+
+
+for _model, _etype in (
+    (KlagomalInkommetData, "klagomal_inkommet"),
+    (KlagomalAtgardData, "klagomal_atgard"),
+    (KlagomalAterkopplatData, "klagomal_aterkopplat"),
+    (LexSarahRapporteradData, "lex_sarah_rapporterad"),
+    (LexSarahUtredningStartadData, "lex_sarah_utredning_startad"),
+    (LexSarahBedomdData, "lex_sarah_bedomd"),
+    (LexSarahAnmaldIvoData, "lex_sarah_anmald_ivo"),
+    (LexSarahAvslutadData, "lex_sarah_avslutad"),
+):
+    _describe(_model, _etype)
 
 
 class _Line(BaseModel):
