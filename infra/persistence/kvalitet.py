@@ -17,8 +17,10 @@ import weakref
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, cast
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from psycopg import sql
 
 from domain.calendar import legal_date
 from domain.errors import RuleViolation
@@ -69,7 +71,9 @@ class KvalitetStore(ChainedStore):
                 stored = self.stream_events(ev.kommun, ev.flow, ev.arende_id)[previous - 1]
                 if stored.body_digest() != ev.body_digest():
                     raise KvalitetIdempotencyConflict(ev.idempotency_key)
-                return stored.to_json(), True
+                out = stored.to_json()
+                out["position"] = self._position(stream.id, previous)
+                return out, True
             stream.append(ev, today)
         else:
             stream = KvalitetStream.open(ev, today)
@@ -81,6 +85,15 @@ class KvalitetStore(ChainedStore):
         out["position"] = last.notification.id
         out["recorded_at"] = domain_event.timestamp.isoformat()
         return out, False
+
+    def _position(self, stream_id: UUID, version: int) -> int | None:
+        """The store position of one stored event (a retry answers with the original's)."""
+        query = sql.SQL(
+            "SELECT notification_id FROM {}.{} WHERE originator_id = %s AND originator_version = %s"
+        ).format(sql.Identifier(self._schema), sql.Identifier(self.events_table))
+        with self._connect() as conn:
+            row = conn.execute(query, (stream_id, version)).fetchone()
+        return None if row is None else int(row["notification_id"])
 
     def stream(self, kommun: str, flow: Flow, arende_id: str) -> KvalitetStream | None:
         try:
