@@ -39,6 +39,7 @@ from domain.events import (
     parse_datetime,
     parse_hem_id,
 )
+from domain.identity import contains_identity_number
 from domain.rules import KommunPolicy
 
 Flow = Literal["klagomal", "lex_sarah"]
@@ -188,7 +189,7 @@ def parse_kvalitet_event(obj: object, flow: Flow | None = None) -> KvalitetEvent
     kommun = _text(obj.get("kommun"), "kommun", max_len=4)
     if not KOMMUN_RE.match(kommun):
         raise EventValidationError("kommun", "must be a 4-digit kommunkod")
-    arende_id = parse_hem_id(obj.get("arende_id"), "arende_id")
+    arende_id = _code(obj.get("arende_id"), "arende_id")
     etype = _text(obj.get("type"), "type", max_len=64)
     spec = KVALITET_EVENT_TYPES.get(etype)
     if spec is None or (flow is not None and flow_of(etype) != flow):
@@ -217,8 +218,20 @@ def parse_kvalitet_event(obj: object, flow: Flow | None = None) -> KvalitetEvent
             if fspec.required:
                 raise EventValidationError(f"data.{name}", f"required for {etype}")
             continue
-        data[name] = _value(fspec, raw, f"data.{name}", day)
+        value = _value(fspec, raw, f"data.{name}", day)
+        if fspec.kind == "hem_id":
+            value = _code(value, f"data.{name}")
+        data[name] = value
     return KvalitetEvent(kommun, arende_id, etype, occurred_at, actor, key, data)
+
+
+def _code(value: object, where: str) -> str:
+    """An id or a unit's code (letters, digits, ``_.:-``) that is not a personnummer: it is
+    stored in the stream's id, listed and reported."""
+    text = parse_hem_id(value, where)
+    if contains_identity_number(text):
+        raise EventValidationError(where, "must not contain a personnummer or samordningsnummer")
+    return text
 
 
 def kvalitet_event_from_json(obj: Mapping[str, Any]) -> KvalitetEvent:

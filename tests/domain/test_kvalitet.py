@@ -169,12 +169,20 @@ def test_a_step_in_the_future_or_before_the_flow_began_is_refused() -> None:
     assert before.value.rule == "P-BEFORE-CASE"
 
 
+def _dashed_pnr() -> str:
+    """A personnummer written as a code would be (YYYYMMDD-NNNN)."""
+    pnr = new_pnr()
+    return f"{pnr[:8]}-{pnr[8:]}"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         (lambda d: d["data"].update(beskrivning=f"Gäller barnet {new_pnr()}"), "data.beskrivning"),
         (lambda d: d["data"].update(case_ref=new_pnr()), "data.case_ref"),
         (lambda d: d["data"].update(avsandare="Anna Andersson"), "data.avsandare"),
+        (lambda d: d["data"].update(enhet=_dashed_pnr()), "data.enhet"),
+        (lambda d: d.update(arende_id=_dashed_pnr()), "arende_id"),
         (lambda d: d["data"].pop("enhet"), "data.enhet"),
         (lambda d: d["data"].update(namn="x"), "data.namn"),
         (lambda d: d.update(type="lex_sarah_rapporterad"), "type"),
