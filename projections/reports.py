@@ -82,7 +82,7 @@ class Builder(Protocol):
 class RecordBuilder(Protocol):
     def __call__(
         self,
-        env: Mapping[str, str],
+        events: list[Any],
         kommun: str,
         period: Period,
         options: ReportOptions,
@@ -119,11 +119,27 @@ class ReportSpec:
         if period.kind != self.period:
             raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
         opts = options or ReportOptions()
-        with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
+        with _view(source) as view:
+            # the complaints' record is read before the views' transaction opens: opening its
+            # store inside it would leave that transaction idle (idle_in_transaction timeout)
+            events = None if self.record_builder is None else _kvalitet_events(view, kommun)
+            return self._build(view, events, kommun, period, known_at=known_at, opts=opts)
+
+    def _build(
+        self,
+        view: ReportsView,
+        events: list[Any] | None,
+        kommun: str,
+        period: Period,
+        *,
+        known_at: datetime | None,
+        opts: ReportOptions,
+    ) -> dict[str, Any]:
+        with report_cursor(view, kommun, known_at) as (curs, schema):
             if opts.policy is None:
                 opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
             if self.record_builder is not None:
-                body = self.record_builder(view.store_env, kommun, period, opts, known_at)
+                body = self.record_builder(events or [], kommun, period, opts, known_at)
             else:
                 assert self.builder is not None, f"report {self.name} has no builder"
                 body = self.builder(
@@ -282,11 +298,11 @@ def _avslutade(
     return extracts.avslutade_utredningar(c, s, k, p)
 
 
-def _kvalitet_events(env: Mapping[str, str], kommun: str) -> list[Any]:
+def _kvalitet_events(view: ReportsView, kommun: str) -> list[Any]:
     """The kommun's complaints' and lex Sarah events, from a store opened for this report."""
     from infra.persistence.kvalitet import open_kvalitet
 
-    store = open_kvalitet(env)
+    store = open_kvalitet(view.store_env)
     try:
         return store.kommun_events(kommun)
     finally:
@@ -300,7 +316,7 @@ def _as_of(period: Period, known_at: datetime | None) -> Any:
 
 
 def _klagomal(
-    env: Mapping[str, str],
+    events: list[Any],
     k: str,
     p: Period,
     o: ReportOptions,
@@ -308,7 +324,7 @@ def _klagomal(
     /,
 ) -> dict[str, Any]:
     return klagomal.klagomal_report(
-        _kvalitet_events(env, k),
+        events,
         k,
         p.start,
         p.end,
@@ -319,7 +335,7 @@ def _klagomal(
 
 
 def _lex_sarah(
-    env: Mapping[str, str],
+    events: list[Any],
     k: str,
     p: Period,
     o: ReportOptions,
@@ -327,7 +343,7 @@ def _lex_sarah(
     /,
 ) -> dict[str, Any]:
     return klagomal.lex_sarah_report(
-        _kvalitet_events(env, k),
+        events,
         k,
         p.start,
         p.end,
