@@ -29,6 +29,7 @@ from projections import (
     evb_snapshot,
     extracts,
     frister,
+    klagomal,
     overklaganden,
     placed,
     placeringar,
@@ -80,6 +81,18 @@ class Builder(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class RecordBuilder(Protocol):
+    def __call__(
+        self,
+        events: list[Any],
+        kommun: str,
+        period: Period,
+        options: ReportOptions,
+        known_at: datetime | None,
+        /,
+    ) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     """A report: its name, the period kind it takes, its table/CSV columns and its builder."""
@@ -88,12 +101,15 @@ class ReportSpec:
     period: str  # as_of | quarter | half | month | year
     title: str
     columns: tuple[str, ...]
-    builder: Builder
+    builder: Builder | None
     #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
     time_travel: bool = True
     #: Raises ``ValueError`` (one line) for a period of the right kind the report cannot serve
     #: (``arsstatistik``: a year without a rule set); the CLI and API ask before building.
     period_check: Callable[[Period], None] | None = None
+    #: A report on the complaints' and lex Sarah record instead of the views (``builder`` None):
+    #: it reads that record (``infra.persistence.kvalitet``) and is masked like the others.
+    record_builder: RecordBuilder | None = None
 
     def check_period(self, period: Period) -> None:
         """``ValueError`` when the report cannot serve ``period`` (see ``period_check``)."""
@@ -114,17 +130,37 @@ class ReportSpec:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
         self.check_period(period)
         opts = options or ReportOptions()
-        with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
+        with _view(source) as view:
+            # the complaints' record is read before the views' transaction opens: opening its
+            # store inside it would leave that transaction idle (idle_in_transaction timeout)
+            events = None if self.record_builder is None else _kvalitet_events(view, kommun)
+            return self._build(view, events, kommun, period, known_at=known_at, opts=opts)
+
+    def _build(
+        self,
+        view: ReportsView,
+        events: list[Any] | None,
+        kommun: str,
+        period: Period,
+        *,
+        known_at: datetime | None,
+        opts: ReportOptions,
+    ) -> dict[str, Any]:
+        with report_cursor(view, kommun, known_at) as (curs, schema):
             if opts.policy is None:
                 opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
-            body = self.builder(
-                curs,
-                schema if self.time_travel else view.schema,
-                kommun,
-                period,
-                opts,
-                u=view.unseal,
-            )
+            if self.record_builder is not None:
+                body = self.record_builder(events or [], kommun, period, opts, known_at)
+            else:
+                assert self.builder is not None, f"report {self.name} has no builder"
+                body = self.builder(
+                    curs,
+                    schema if self.time_travel else view.schema,
+                    kommun,
+                    period,
+                    opts,
+                    u=view.unseal,
+                )
             mask_protected(body, curs, view.schema, kommun, view.unseal)
         return {
             "report": self.name,
@@ -283,6 +319,61 @@ def _return_year(p: Period) -> None:
     rule_set(p.start.year)  # UnknownReturnYear (a ValueError) names the years there are
 
 
+def _kvalitet_events(view: ReportsView, kommun: str) -> list[Any]:
+    """The kommun's complaints' and lex Sarah events, from a store opened for this report."""
+    from infra.persistence.kvalitet import open_kvalitet
+
+    store = open_kvalitet(view.store_env)
+    try:
+        return store.kommun_events(kommun)
+    finally:
+        store.close()
+
+
+def _as_of(period: Period, known_at: datetime | None) -> Any:
+    from infra.config.clock import today_stockholm
+
+    return klagomal.report_as_of(period.end, today_stockholm(), known_at)
+
+
+def _klagomal(
+    events: list[Any],
+    k: str,
+    p: Period,
+    o: ReportOptions,
+    known_at: datetime | None,
+    /,
+) -> dict[str, Any]:
+    return klagomal.klagomal_report(
+        events,
+        k,
+        p.start,
+        p.end,
+        policy=o.kommun_policy,
+        as_of=_as_of(p, known_at),
+        known_at=known_at,
+    )
+
+
+def _lex_sarah(
+    events: list[Any],
+    k: str,
+    p: Period,
+    o: ReportOptions,
+    known_at: datetime | None,
+    /,
+) -> dict[str, Any]:
+    return klagomal.lex_sarah_report(
+        events,
+        k,
+        p.start,
+        p.end,
+        policy=o.kommun_policy,
+        as_of=_as_of(p, known_at),
+        known_at=known_at,
+    )
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -410,6 +501,22 @@ REPORTS: dict[str, ReportSpec] = {
             arsstatistik.ALL_COLUMNS,
             _arsstatistik,
             period_check=_return_year,
+        ),
+        ReportSpec(
+            "klagomal",
+            "year",
+            "Synpunkter och klagomål: sammanställning för kvalitetsberättelsen",
+            klagomal.KLAGOMAL_COLUMNS,
+            None,
+            record_builder=_klagomal,
+        ),
+        ReportSpec(
+            "lex-sarah",
+            "year",
+            "Lex Sarah: rapporter, utredningar, bedömningar och anmälan till IVO",
+            klagomal.LEX_SARAH_COLUMNS,
+            None,
+            record_builder=_lex_sarah,
         ),
     )
 }

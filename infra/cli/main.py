@@ -29,6 +29,7 @@ from infra.cli import (
     homes,
     keys,
     kommun,
+    kvalitet,
     ops,
     projections,
     report,
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)  # audit verify
     kommun.register(sub)  # kommun check/list/show
     homes.register(sub)  # homes send/list (issue 15)
+    kvalitet.register(sub)  # klagomal, lex-sarah send/list (issue 17 item 4)
     api.register(sub)  # api, case send/state, export, token, api-key
     setup.register(sub)  # setup: schema, search attributes, retention (issue 21)
     gallring.register(sub)  # gallring plan (issue 16)

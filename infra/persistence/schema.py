@@ -316,6 +316,21 @@ def _temporal_keys(conn: psycopg.Connection[Any], schema: str, env: Mapping[str,
         conn.execute(stmt)
 
 
+#: Complaints and lex Sarah (issue 17 item 4): ``barnflow_kvalitet_events`` and its chain.
+KVALITET_APP = "barnflow_kvalitet"
+
+
+def _kvalitet(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The record of complaints and lex Sarah rapporter (``infra.persistence.kvalitet``), created
+    by its recorder like the homes' tables (migration 3)."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    factory = InfrastructureFactory.construct(env=Environment(KVALITET_APP, dict(env)))
+    recorder: Any = factory.application_recorder()
+    recorder.datastore.close()
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
@@ -325,8 +340,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "webhook_subscriptions.format: CloudEvents or barnflow-v1", _webhook_format),
     Migration(5, "barnflow_data_keys: per-case data keys (crypto-shredding)", _data_keys),
     Migration(6, "evb_snapshot: frozen EVB quarters, append-only", _evb_snapshots),
+    Migration(7, "barnflow_kvalitet: complaints' and lex Sarah events and their chain", _kvalitet),
     Migration(
-        9, "barnflow_temporal_keys; evb_snapshot gallring columns (issue 16)", _temporal_keys
+        8, "barnflow_temporal_keys; evb_snapshot gallring columns (issue 16)", _temporal_keys
     ),
 )
 LATEST = MIGRATIONS[-1].version

@@ -7,7 +7,7 @@ A second freeze of a quarter is refused unless it is a replacement with a reason
 replacement is the next version and the old one stays readable.
 
 Gallring anonymises the rows of a person whose identity it destroyed (``anonymise_snapshots``):
-the only change the table lets through (migration 9), recorded on the row with the digest it
+the only change the table lets through (migration 8), recorded on the row with the digest it
 had when frozen.
 """
 
@@ -162,7 +162,7 @@ def anonymise_snapshots(
     """Anonymise the frozen quarters' rows of cases whose identity gallring destroyed (every
     version of every quarter of ``kommun``); the rows stay, so the quarter's counts do not
     change. The payload and digest are replaced in one transaction that the append-only trigger
-    lets through (migration 9); the digest at freezing stays in ``frozen_digest``. Idempotent:
+    lets through (migration 8); the digest at freezing stays in ``frozen_digest``. Idempotent:
     rows already anonymised are left. Returns how many snapshot versions changed."""
     if not case_refs:
         return 0

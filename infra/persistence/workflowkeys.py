@@ -113,7 +113,7 @@ class WorkflowKeys:
             sql.Identifier(self._schema), sql.Identifier(TABLE)))  # fmt: skip
 
     def ensure(self) -> None:
-        """Create the table once per process (migration 9 also creates it)."""
+        """Create the table once per process (migration 8 also creates it)."""
         if not self._ready:
             with self._connect() as conn:
                 for stmt in table_ddl(self._schema):
