@@ -71,8 +71,8 @@ class ChildCase(Aggregate):
         """Open a case with its first anmälan/ansökan (guards: P-OPEN, P-FUTURE)."""
         state = CaseState()
         state.check(ev, today, lagrum=lagrum)
-        envelope = _envelope(ev) if seal is None else seal(state, ev, _envelope(ev))
-        return cls(envelope=_chained(STREAM_GENESIS, envelope))
+        envelope = envelope_of(ev) if seal is None else seal(state, ev, envelope_of(ev))
+        return cls(envelope=chained(STREAM_GENESIS, envelope))
 
     def append(
         self, ev: CaseEvent, today: date, *, lagrum: bool = True, seal: Sealer | None = None
@@ -80,12 +80,14 @@ class ChildCase(Aggregate):
         """Record one more event after the guards of ``CaseState.check`` allow it
         (``lagrum=False``: recorded history, docs/domain.md §7.1 ``P-LAGRUM``)."""
         self.state.check(ev, today, lagrum=lagrum)
-        envelope = _envelope(ev) if seal is None else seal(self.state, ev, _envelope(ev))
+        envelope = envelope_of(ev) if seal is None else seal(self.state, ev, envelope_of(ev))
         # Streams recorded before the chain existed start their chain at the first new event.
-        self._record(envelope=_chained(self.digest or STREAM_GENESIS, envelope))
+        self._record(envelope=chained(self.digest or STREAM_GENESIS, envelope))
 
 
-def _envelope(ev: CaseEvent) -> dict[str, Any]:
+def envelope_of(ev: CaseEvent) -> dict[str, Any]:
+    """What a case stream stores for ``ev`` before sealing and chaining (no store ids/times);
+    ``open``/``append`` and the bulk import (``infra.persistence.bulk``) build it alike."""
     out = ev.to_json()
     out["case_id"] = str(case_id_for(ev.kommun, ev.case_ref))
     out.pop("position", None)
@@ -94,5 +96,6 @@ def _envelope(ev: CaseEvent) -> dict[str, Any]:
     return out
 
 
-def _chained(prev: str, envelope: dict[str, Any]) -> dict[str, Any]:
+def chained(prev: str, envelope: dict[str, Any]) -> dict[str, Any]:
+    """``envelope`` with its stream digest after ``prev`` (the per-stream hash chain)."""
     return {**envelope, "digest": stream_digest(prev, envelope)}

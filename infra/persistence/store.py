@@ -391,10 +391,15 @@ class CaseStore(ChainedStore):
     def _sealer(self, state: CaseState, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
         """Seal the event's identity and free text under its case's data keys (the aggregate
         chains the result: ``domain.aggregate.Sealer``)."""
+        return self.seal_in(key_bucket(state, ev), ev, envelope)
+
+    def seal_in(self, bucket: str, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
+        """``_sealer`` with the event's key bucket already judged (a bulk import judges it
+        while it validates the file, so it does not fold each case a second time)."""
         keys = self.data_keys
         if keys is None:
             return envelope
-        stored, secrets = split(envelope, key_bucket(state, ev))
+        stored, secrets = split(envelope, bucket)
         if not secrets:
             return envelope
         case_id = str(envelope["case_id"])

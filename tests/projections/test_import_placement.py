@@ -19,9 +19,7 @@ from tests.projections.test_hem_id_policy import _case
 
 def test_a_placement_in_an_unknown_home_is_recorded_and_flagged(store: CaseStore) -> None:
     case = _case()
-    case.add(
-        date(2026, 10, 5), "insats_verkstalld", {"beslut_id": "B1", "hem_id": "HEM-OKANT-1"}
-    )
+    case.add(date(2026, 10, 5), "insats_verkstalld", {"beslut_id": "B1", "hem_id": "HEM-OKANT-1"})
     summary = import_lines(store, case.jsonl(), now=LOADED)
     [flag] = summary.flagged
     assert flag.rule == "HEM2"
