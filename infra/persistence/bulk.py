@@ -7,7 +7,7 @@ The importer has already judged every line against the stored case (``importer.v
 this module only turns each judged event into exactly the row the aggregate would have stored:
 
 * the envelope (``domain.aggregate.envelope_of``) sealed under the case's data keys with the key
-  bucket the validation judged (``CaseStore.seal_in``; the keys of a whole batch are created and
+  bucket the validation judged (``CaseStore.seal_split``; the keys of a whole batch are created and
   read in two statements, ``DataKeys.prepare``);
 * chained onto its stream's previous digest (``domain.aggregate.chained``), as version n+1;
 * mapped and encrypted by the store's own eventsourcing mapper (``ChildCase.Opened`` for a
@@ -82,17 +82,18 @@ def _stored(store: CaseStore, planned: Sequence[Planned], heads: dict[UUID, str 
     """The rows and stream digests of one batch; ``heads`` moves to each stream's new digest."""
     keys = store.data_keys
     envelopes = [envelope_of(p.event) for p in planned]
+    parts = [split(env, p.bucket) for p, env in zip(planned, envelopes, strict=True)]
     if keys is not None:
         keys.prepare(
             (p.event.kommun, str(p.case_id), bucket)
-            for p, env in zip(planned, envelopes, strict=True)
-            for bucket in split(env, p.bucket)[1]
+            for p, (_, secrets) in zip(planned, parts, strict=True)
+            for bucket in secrets
         )
     rows: list[StoredEvent] = []
     digests: list[str] = []
     timestamp = ChildCase.Event.create_timestamp
-    for p, env in zip(planned, envelopes, strict=True):
-        sealed = store.seal_in(p.bucket, p.event, env)
+    for p, env, part in zip(planned, envelopes, parts, strict=True):
+        sealed = store.seal_split(p.event, env, part)
         stored = chained(heads.get(p.case_id) or STREAM_GENESIS, sealed)
         digest = str(stored["digest"])
         heads[p.case_id] = digest
