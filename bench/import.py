@@ -141,9 +141,11 @@ async def _adoption(
         serial_secs = time.perf_counter() - started
         again = await adopt_all(client, store, summary.open_cases, **common)  # a re-run
     for name, r in (("adopt_all", done), ("one at a time", one)):
-        if r.failed or r.already_running:
-            raise RuntimeError(f"{name}: {r.failed[:3]} failed, {r.already_running} running")
-    if again.started or again.already_running != args.adopt:
+        if r.failed:  # counted out of the rate and shown, never hidden
+            print(f"{name}: {len(r.failed)} start(s) failed, first: {r.failed[0]}")
+        if r.already_running:
+            raise RuntimeError(f"{name}: {r.already_running} cases already running")
+    if again.started > len(done.failed):
         raise RuntimeError(f"a re-run started {again.started} workflows again")
     return secs, done.started, serial_secs, one.started
 
