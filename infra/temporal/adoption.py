@@ -38,7 +38,12 @@ ADOPT_CONCURRENCY = 32
 ADOPT_RETRY_SECONDS = 60.0
 ADOPT_RETRY_EVERY = 1.0
 _TRANSIENT = frozenset(
-    {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.RESOURCE_EXHAUSTED}
+    {
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,  # the client's rpc_timeout ("Timeout expired")
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    }
 )
 
 
