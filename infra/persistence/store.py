@@ -435,11 +435,26 @@ class CaseStore(ChainedStore):
     def _sealer(self, state: CaseState, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
         """Seal the event's identity and free text under its case's data keys (the aggregate
         chains the result: ``domain.aggregate.Sealer``)."""
-        keys = self.data_keys
-        if keys is None:
+        return self.seal_in(key_bucket(state, ev), ev, envelope)
+
+    def seal_in(self, bucket: str, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
+        """``_sealer`` with the event's key bucket already judged (a bulk import judges it
+        while it validates the file, so it does not fold each case a second time)."""
+        if self.data_keys is None:
             return envelope
-        stored, secrets = split(envelope, key_bucket(state, ev))
-        if not secrets:
+        return self.seal_split(ev, envelope, split(envelope, bucket))
+
+    def seal_split(
+        self,
+        ev: CaseEvent,
+        envelope: dict[str, Any],
+        parts: tuple[dict[str, Any], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``seal_in`` given ``domain.sealing.split``'s result (the bulk import splits each
+        envelope once: to create the batch's data keys, then to seal)."""
+        keys = self.data_keys
+        stored, secrets = parts
+        if keys is None or not secrets:
             return envelope
         case_id = str(envelope["case_id"])
         tokens = {b: keys.seal(ev.kommun, case_id, b, f) for b, f in sorted(secrets.items())}
