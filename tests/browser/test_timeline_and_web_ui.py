@@ -176,10 +176,11 @@ async def _open_both(
     # the detail page: the current-details line (the workflow-metadata query answer, left
     # readable by the payload codec: stage, day counts, due date only) ...
     await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{wid}")
-    # (tab "User Metadata"; the UI renders the markdown line in a sandboxed iframe)
+    # (tab "User Metadata"; the UI renders each markdown text in a sandboxed iframe: the static
+    # summary's first, the current details' last)
     details = f"Förhandsbedömning: dag {DAYS_AGO} av 14 (förfaller {due})"
     await page.get_by_text("User Metadata").first.click()
-    rendered = page.frame_locator("iframe").first.get_by_text(details)
+    rendered = page.frame_locator("iframe").last.get_by_text(details)
     await rendered.first.wait_for(timeout=30_000)
     await page.screenshot(path=str(out / "web-ui-current-details.png"), full_page=True)
     # ... and the plaintext search attributes

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
 
 from infra.persistence.store import CaseStore
+from infra.temporal.client import connect
 from infra.temporal.devserver import DevServer, free_port
 from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
@@ -75,7 +75,6 @@ async def test_rejection_and_idempotency_conflict_are_one_line_and_logged_withou
     pg_url: str,
     schema: str,
     dev_temporal: DevServer,
-    dev_client: Client,
     task_queue: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -85,7 +84,12 @@ async def test_rejection_and_idempotency_conflict_are_one_line_and_logged_withou
     at = datetime.now(UTC) - timedelta(minutes=5)
     opening = anmalan(at, pnr=PNR_THIRD, kommun="9921", case_ref=ref, key=f"{ref}-1")
     caplog.set_level(logging.INFO)  # what a service logs (DEBUG is for developers)
-    async with running_worker(dev_client, store, task_queue, pseudonym_key=PSEUDONYM_KEY):
+    # the worker's client has the store's workflow keys, as `barnflow worker` (the CLI's client
+    # encrypts a case workflow's payloads under its own key; docs/security.md)
+    client = await connect(
+        dev_temporal.address, "default", CODEC_KEY, workflow_keys=store.workflow_keys
+    )
+    async with running_worker(client, store, task_queue, pseudonym_key=PSEUDONYM_KEY):
         # a rule's "no": a step for a case that was never opened
         orphan = line(
             "skyddsbedomning_gjord",
