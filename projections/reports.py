@@ -89,6 +89,15 @@ class ReportSpec:
     builder: Builder
     #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
     time_travel: bool = True
+    #: Other period kinds the report also takes: the half-yearly and yearly figures of the
+    #: nämnd's quarterly report (``projections.kvartal``) are these reports over a quarter, and
+    #: ``--quarter`` prints the very table the page shows.
+    also: tuple[str, ...] = ()
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        """Every period kind the report takes, its own first."""
+        return (self.period, *self.also)
 
     def build(
         self,
@@ -100,7 +109,7 @@ class ReportSpec:
         options: ReportOptions | None = None,
     ) -> dict[str, Any]:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
-        if period.kind != self.period:
+        if period.kind not in self.periods:
             raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
         opts = options or ReportOptions()
         with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
@@ -296,6 +305,7 @@ REPORTS: dict[str, ReportSpec] = {
                 "andel_samma_dag",
             ),
             _utr,
+            also=("quarter",),
         ),
         ReportSpec(
             "verkstallighetstider",
@@ -310,6 +320,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Barnets röst",
             (*_SPLIT_COLUMNS, "andel_hort", "antal_6_17_ar", "andel_erbjuden"),
             _rost,
+            also=("quarter",),
         ),
         ReportSpec(
             "barnchecklista",
@@ -317,6 +328,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Barnchecklista: berört, hört och informerat per beslut",
             barnchecklista.COLUMNS,
             _barncheck,
+            also=("quarter",),
         ),
         ReportSpec(
             "delegationsbeslut",
@@ -381,6 +393,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Avslutade utredningar (uppföljning: längd och utfall)",
             extracts.AVSLUTADE_COLUMNS,
             _avslutade,
+            also=("quarter",),
         ),
     )
 }

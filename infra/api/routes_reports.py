@@ -81,13 +81,19 @@ def _build(
             "forbidden-unit",
             f"report {name} covers every unit of the kommun; the caller is bound to units",
         )
-    kind = str(spec.period)
     given = {k: v for k, v in options.items() if v is not None}
-    other = sorted(set(given) - {kind})
+    other = sorted(set(given) - set(spec.periods))
     if other:
         raise Problem(
-            422, "validation", f"{other[0]}: report {name} takes {kind} only", field=other[0]
+            422,
+            "validation",
+            f"{other[0]}: report {name} takes {' or '.join(spec.periods)} only",
+            field=other[0],
         )
+    if len(given) > 1:
+        raise Problem(422, "validation", f"report {name} takes one period", field=sorted(given)[1])
+    # the report's own period, or one of the others it also takes (utredningstider quarter=)
+    kind = next((k for k in spec.periods if k in given), str(spec.period))
     raw = given.get(kind)
     try:
         period = periods.parse_period(kind, raw if raw is not None else _current(kind))

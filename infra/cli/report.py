@@ -62,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     report.add_argument(
         "name",
-        choices=[*sorted(REPORTS), "freeze"],
-        help="which report; freeze: store the quarter's evb rows as a snapshot",
+        choices=[*sorted(REPORTS), "freeze", "kvartal"],
+        help="which report; freeze: store the quarter's evb rows as a snapshot; kvartal: the "
+        "nämnd's quarterly report as an HTML page (--output) and a PDF (--pdf)",
     )
     report.add_argument("--kommun", required=True, help="4-digit kommunkod")
     for kind, flag in PERIOD_FLAGS.items():
@@ -91,6 +92,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--replace", action="store_true", help="freeze: a new version of a frozen quarter"
     )
     report.add_argument("--reason", default=None, help="freeze --replace: why (required)")
+    report.add_argument(
+        "--output", default=None, metavar="FILE", help="kvartal: write the HTML page here"
+    )
+    report.add_argument("--pdf", default=None, metavar="FILE", help="kvartal: and a PDF of it")
     report.set_defaults(func=cmd_report)
 
 
@@ -110,13 +115,15 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
     if len(args.kommun) != 4 or not args.kommun.isdigit():
         raise ReportUsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
     for kind, flag in PERIOD_FLAGS.items():
-        if getattr(args, kind) is not None and kind != spec.period:
+        if getattr(args, kind) is not None and kind not in spec.periods:
             raise ReportUsageError(
                 f"{flag}: report {spec.name} takes {PERIOD_FLAGS[spec.period]}, not {flag}"
             )
-    raw = getattr(args, spec.period) or current_period(spec.period)
+    # the report's own period, or one of the others it also takes (utredningstider --quarter)
+    kind = next((k for k in spec.periods if getattr(args, k) is not None), spec.period)
+    raw = getattr(args, kind) or current_period(kind)
     try:
-        period = parse_period(spec.period, raw)
+        period = parse_period(kind, raw)
     except PeriodError as exc:
         raise ReportUsageError(str(exc)) from None
     known_at = None
@@ -163,6 +170,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from projections.runner import CATCH_UP_HINT, reading
 
     settings = load_settings()
+    if args.name == "kvartal":
+        from infra.cli.kvartal import cmd_kvartal
+
+        return cmd_kvartal(args, settings)
+    if args.output is not None or args.pdf is not None:
+        print("barnflow: --output and --pdf go with report kvartal", file=sys.stderr)
+        return 2
     try:
         spec, period, known_at, options = _options(args)
     except ReportUsageError as exc:
