@@ -49,6 +49,7 @@ __all__ = [
     "case_timeline",
     "dumps",
     "from_snapshot",
+    "opened",
     "views_config",
 ]
 
@@ -137,6 +138,7 @@ class ReportSpec:
 
 @contextmanager
 def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
+    """The views themselves, or views opened from an environment for the block (and closed)."""
     if isinstance(source, ReportsView):
         yield source
         return
@@ -145,6 +147,10 @@ def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
         yield view
     finally:
         view.datastore.close()
+
+
+#: What every reader of the views opens them with (the reports, the quarterly page).
+opened = _view
 
 
 def views_config(source: ReportsView | Mapping[str, str], kommun: str) -> str | None:

@@ -13,6 +13,7 @@ documents the figures come from are masked as every report is (POL-SKYDD-RAPPORT
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -20,6 +21,7 @@ from html import escape
 from projections.kvartal.model import Context, Section, SectionBuilder, Table
 from projections.kvartal.sections import SECTIONS
 from projections.periods import Period
+from projections.reports import opened
 from projections.view import ReportsView
 
 TITLE = "Kvartalsrapport till nämnden: barn och unga"
@@ -36,7 +38,7 @@ class Page:
 
 
 def build_page(
-    view: ReportsView,
+    source: ReportsView | Mapping[str, str],
     kommun: str,
     period: Period,
     *,
@@ -44,9 +46,12 @@ def build_page(
     position: int | None = None,
     sections: tuple[SectionBuilder, ...] = SECTIONS,
 ) -> Page:
-    """Every section of ``sections`` for ``kommun`` and ``period`` as known at ``known_at``."""
-    ctx = Context(view, kommun, period, known_at)
-    return Page(kommun, period, known_at, position, tuple(build(ctx) for build in sections))
+    """Every section of ``sections`` for ``kommun`` and ``period`` as known at ``known_at``
+    (``source``: the views, or the environment to open them from, as ``ReportSpec.build``)."""
+    with opened(source) as view:
+        ctx = Context(view, kommun, period, known_at)
+        built = tuple(build(ctx) for build in sections)
+    return Page(kommun, period, known_at, position, built)
 
 
 CSS = """
