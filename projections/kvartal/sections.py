@@ -160,7 +160,8 @@ def utredningstider(ctx: Context) -> Section:
         "utredningstider",
         "Utredningstider",
         "Utredningar avslutade under perioden, längd i dagar mot fyramånadersgränsen "
-        "(SoL 11:2; över 4 månader räknas mot utredningens lagstadgade slutdatum).",
+        "(SoL 2025:400 20 kap. 3 §, tidigare SoL 2001:453 11 kap. 2 §; över 4 månader räknas "
+        "mot utredningens lagstadgade slutdatum).",
         chart,
         (by_kon, dist),
     )
@@ -214,8 +215,9 @@ def forhandsbedomning(ctx: Context) -> Section:
     return Section(
         "forhandsbedomning",
         "Förhandsbedömning i tid",
-        "Förhandsbedömningar beslutade under perioden: inom 14 dagar från anmälan (SoL 11:1 a) "
-        "eller senare; anmälningar med skyddsbedömning samma dag.",
+        "Förhandsbedömningar beslutade under perioden: inom 14 dagar från anmälan (SoL 2025:400 "
+        "20 kap. 2 §, tidigare 11 kap. 1 a §) eller senare; anmälningar med skyddsbedömning "
+        "samma dag.",
         chart,
         (table,),
     )

@@ -176,6 +176,3 @@ def test_the_quarterly_page_in_a_browser_and_as_pdf_shows_the_reports_figures(
     assert "Kvartalsrapport till nämnden" in words and "2026-06-30" in words
     for heading in HEADINGS:
         assert heading in words
-    if os.environ.get("BARNFLOW_KVARTAL_DOCS_PNG"):  # how docs/img/ was made
-        shutil.copy(shot, Path(os.environ["BARNFLOW_KVARTAL_DOCS_PNG"]) / "kvartal-browser.png")
-        shutil.copy(pngs[0], Path(os.environ["BARNFLOW_KVARTAL_DOCS_PNG"]) / "kvartal-pdf-1.png")
