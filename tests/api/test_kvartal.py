@@ -74,6 +74,21 @@ async def test_the_quarterly_page_as_html_and_pdf_with_the_evb_reports_count(
     [row] = [row for row in cells.rows if row and row[0] == q]
     assert row[1] == str(evb.json()["summary"]["alla"]["antal"])
 
+    cut = await http.get(
+        "/reports/kvartal",
+        params={
+            "quarter": "2026Q3",
+            "as_of": "2026-08-15",
+            "known_at": "2026-10-05T08:00:00+02:00",
+        },
+        headers=token("auditor"),
+    )
+    assert cut.status_code == 200, cut.text
+    assert "<dt>Period</dt><dd>2026Q3 (2026-07-01 – 2026-08-15)</dd>" in cut.text
+    assert "<dt>Per datum</dt><dd>2026-08-15</dd>" in cut.text
+    assert "<dt>Känt per</dt><dd>2026-10-05T08:00:00+02:00</dd>" in cut.text
+    assert "--quarter 2026Q3 --known-at 2026-10-05T08:00:00+02:00 (t.o.m. 2026-08-15)" in cut.text
+
     pdf = await http.get(
         "/reports/kvartal", params={"quarter": q, "format": "pdf"}, headers=token("auditor")
     )
