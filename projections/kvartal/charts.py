@@ -1,14 +1,16 @@
 """Charts of the quarterly page, drawn by matplotlib (Agg, SVG out) and never by hand.
 
-Each chart is its own ``Figure`` (no pyplot state), so pages may be drawn in threads (the API
-does). The SVG is deterministic for the same figures: text as paths (``svg.fonttype`` path, the
-same glyphs in a browser and in the PDF without a font to fetch), a fixed ``svg.hashsalt`` and no
-date in the metadata. Colours are Okabe-Ito (readable with colour blindness), kön in a fixed order.
+Each chart is its own ``Figure`` (no pyplot state); the style is matplotlib's global rcParams,
+set for the drawing under one lock, so pages may be drawn in threads (the API does). The SVG is
+deterministic for the same figures: text as paths (``svg.fonttype`` path, the same glyphs in a
+browser and in the PDF without a font to fetch), a fixed ``svg.hashsalt`` and no date in the
+metadata. Colours are Okabe-Ito (readable with colour blindness), kön in a fixed order.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,6 +32,7 @@ RC: dict[RcKeyType, Any] = {
 }
 PALETTE = ("#E69F00", "#0072B2", "#009E73", "#999999", "#CC79A7", "#56B4E9", "#D55E00")
 WIDTH, HEIGHT = 7.2, 2.9  # inches: an A4 column with margins
+_STYLE = threading.Lock()  # rc_context changes process-wide rcParams
 
 
 def _svg(fig: Figure) -> bytes:
@@ -54,7 +57,7 @@ def bars(
     ``vline`` draws a dashed reference line at a category position (e.g. the four-month line
     between two length bands) with its label; ``None`` values are drawn as no bar.
     """
-    with matplotlib.rc_context(RC):
+    with _STYLE, matplotlib.rc_context(RC):
         fig = Figure(figsize=(WIDTH, HEIGHT))
         ax = fig.add_subplot()
         n = max(len(series), 1)
