@@ -75,3 +75,19 @@ def test_the_half_yearly_reports_of_the_page_take_a_quarter_too() -> None:
         "barnchecklista": ("half", "quarter"),
         "avslutade-utredningar": ("year", "quarter"),
     }
+
+
+def test_a_chart_is_the_same_svg_for_the_same_figures_and_says_when_it_is_empty() -> None:
+    from projections.kvartal import charts
+
+    def draw(values: list[float | None]) -> bytes:
+        return charts.bars(["2026Q1", "2026Q2"], {"Flickor": values}, ylabel="beslut")
+
+    one = draw([1, 2])
+    assert one == draw([1, 2]) and one != draw([2, 1])
+    assert one.startswith(b"<?xml") and b"<script" not in one and b"<image" not in one
+    # text is drawn as glyph paths (matplotlib names each text in a comment)
+    assert b"<text" not in one and b"<!-- 2026Q2 -->" in one
+    empty = draw([0, None])
+    assert b"<!-- Inga uppgifter under perioden -->" in empty
+    assert b"Inga uppgifter" not in one
