@@ -49,6 +49,7 @@ __all__ = [
     "case_timeline",
     "dumps",
     "from_snapshot",
+    "many",
     "opened",
     "views_config",
 ]
@@ -110,21 +111,33 @@ class ReportSpec:
         options: ReportOptions | None = None,
     ) -> dict[str, Any]:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
+        with many(source, kommun, known_at=known_at) as build:
+            return build(self.name, period, options)
+
+    def _document(
+        self,
+        view: ReportsView,
+        curs: Cursor[DictRow],
+        schema: str,
+        *,
+        kommun: str,
+        period: Period,
+        known_at: datetime | None,
+        opts: ReportOptions,
+    ) -> dict[str, Any]:
         if period.kind not in self.periods:
             raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
-        opts = options or ReportOptions()
-        with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
-            if opts.policy is None:
-                opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
-            body = self.builder(
-                curs,
-                schema if self.time_travel else view.schema,
-                kommun,
-                period,
-                opts,
-                u=view.unseal,
-            )
-            mask_protected(body, curs, view.schema, kommun, view.unseal)
+        if opts.policy is None:
+            opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
+        body = self.builder(
+            curs,
+            schema if self.time_travel else view.schema,
+            kommun,
+            period,
+            opts,
+            u=view.unseal,
+        )
+        mask_protected(body, curs, view.schema, kommun, view.unseal)
         return {
             "report": self.name,
             "title": self.title,
@@ -151,6 +164,30 @@ def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
 
 #: What every reader of the views opens them with (the reports, the quarterly page).
 opened = _view
+
+#: ``build(name, period, options=None)``: one report's document (as ``ReportSpec.build``).
+ManyBuilder = Callable[[str, Period, ReportOptions | None], dict[str, Any]]
+
+
+@contextmanager
+def many(
+    source: ReportsView | Mapping[str, str], kommun: str, *, known_at: datetime | None = None
+) -> Iterator[ManyBuilder]:
+    """Several reports of ``kommun`` over one cursor: as known at ``known_at`` the record is
+    folded into temporary tables once, not once per report (the quarterly page builds fourteen).
+    Each document is exactly what ``ReportSpec.build`` returns (it is built through here)."""
+    with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
+
+        def build(
+            name: str, period: Period, options: ReportOptions | None = None
+        ) -> dict[str, Any]:
+            spec = REPORTS[name]
+            opts = options or ReportOptions()
+            return spec._document(
+                view, curs, schema, kommun=kommun, period=period, known_at=known_at, opts=opts
+            )
+
+        yield build
 
 
 def views_config(source: ReportsView | Mapping[str, str], kommun: str) -> str | None:

@@ -10,8 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from projections.periods import Period, quarter
-from projections.reports import REPORTS
-from projections.view import ReportsView
+from projections.reports import ManyBuilder
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,12 @@ class Section:
 
 @dataclass
 class Context:
-    """What a section builder reads from: the views, the kommun, the quarter (cut at ``as_of``)
-    and the known-at time. ``report`` is the one way to a figure: the registered report, built
-    (and masked) exactly as ``barnflow report NAME`` builds it, cached per period."""
+    """What a section builder reads from: the reports (``projections.reports.many``: one
+    cursor), the kommun, the quarter (cut at ``as_of``) and the known-at time. ``report`` is the
+    one way to a figure: the registered report, built (and masked) exactly as ``barnflow report
+    NAME`` builds it, cached per period."""
 
-    view: ReportsView
+    build: ManyBuilder
     kommun: str
     period: Period
     known_at: datetime | None
@@ -58,9 +58,7 @@ class Context:
         p = period or self.period
         key = (name, p)
         if key not in self._cache:
-            self._cache[key] = REPORTS[name].build(
-                self.view, self.kommun, p, known_at=self.known_at
-            )
+            self._cache[key] = self.build(name, p, None)
         return self._cache[key]
 
     def source(self, name: str, period: Period | None = None) -> str:
