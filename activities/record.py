@@ -1,4 +1,5 @@
-"""The append activity: the only way a workflow writes to the record.
+"""The append activity: the only way a workflow writes to the record; and the read of a case's
+record by reference, with which a workflow resolves its minimal start input.
 
 Idempotent by construction: the store keys every event by its idempotency key, so a retried
 activity (worker crash after commit, lost completion) returns the original result instead of
@@ -8,13 +9,23 @@ appending twice. A rule violation is final (non-retryable) and names the rule.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from temporalio import activity
 
+from domain.case import fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import parse_event
 from infra.persistence.store import CaseStore
-from workflows.messages import APPEND_ACTIVITY, AppendInput, CommandResult, rejection
+from workflows.messages import (
+    APPEND_ACTIVITY,
+    LOAD_CASE_ACTIVITY,
+    AppendInput,
+    CaseEvents,
+    CaseRef,
+    CommandResult,
+    rejection,
+)
 
 
 class RecordActivities:
@@ -36,3 +47,14 @@ class RecordActivities:
             event=result.event,
             duplicate=result.duplicate,
         )
+
+    @activity.defn(name=LOAD_CASE_ACTIVITY)
+    def load_case_events(self, ref: CaseRef) -> CaseEvents:
+        """The case's recorded events, redacted of the child's identity (a read: idempotent).
+
+        Empty for a case not recorded yet, and, with ``only_if_open``, for one the record holds
+        closed: an opening command then starts a new run instead of adopting a closed case."""
+        events = self._store.case_events(UUID(ref.case_id))
+        if ref.only_if_open and events and fold(events).closed_on is not None:
+            return CaseEvents(events=[])
+        return CaseEvents(events=[e.redacted().to_json() for e in events])

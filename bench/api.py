@@ -1,17 +1,24 @@
-"""Command latency over HTTP against a raw Temporal update, and import throughput against a raw
-PostgreSQL insert of the same lines, in one run.
+"""Command latency over HTTP against the floor of any Temporal + PostgreSQL design, and import
+throughput against a raw PostgreSQL insert of the same lines, in one run.
 
-    .venv/bin/python bench/api.py [--cases 40] [--concurrency 4] [--import-cases 300]
-                                  [--database-url URL]
+    .venv/bin/python bench/api.py [--cases 40] [--concurrency 1,4] [--rounds 4]
+                                  [--import-cases 300] [--database-url URL] [--profile DIR]
 
 Starts its own Temporal dev server (a temporary database file) and, unless a database URL is
 given, an embedded PostgreSQL in a temporary directory; both are stopped by pid at the end. The
 API is the real app served by uvicorn on loopback, with a real worker on the same dev server.
 
-* **latency** (p50/p99 per command, ``--concurrency`` cases at a time, each case's 11 commands in
-  order): ``POST /commands`` over HTTP; the same commands through ``send_command`` in process
-  (no HTTP); and a bare Temporal update round trip (a workflow whose update handler only counts,
-  no activity, no database: bench/bare_update_workflow.py).
+* **latency** (p50/p99 per command, at each ``--concurrency``: that many cases at a time, each
+  case's 11 commands in order): ``POST /commands`` over HTTP; the same commands through
+  ``send_command`` in process (no HTTP); the **baseline**, a bare update whose handler runs one
+  local activity inserting one row into PostgreSQL (bench/bare_workflow.py: the floor of any
+  Temporal + PostgreSQL design); and a bare update that only counts (no activity, no database:
+  bench/bare_update_workflow.py). The four are measured in ``--rounds`` interleaved rounds, so a
+  machine shared with other work slows them alike. Targets: HTTP p50 <= 1.5x and p99 <= 2x the
+  baseline; the HTTP layer (HTTP p50 - ``send_command`` p50) <= 5 ms.
+* **profile** (``--profile DIR``): one more HTTP round at concurrency 1 (not counted) under
+  pyinstrument (``DIR/api-http.txt`` and ``.html``: the event loop's wall time per call tree)
+  and under yappi (``DIR/api-http-cpu.txt``: CPU seconds per function over every thread).
 * **import** (events/s): ``infra.persistence.importer.import_lines`` in process, ``POST /import``
   over HTTP, and the floor: the same JSON lines into a plain table with psycopg ``COPY`` and with
   ``executemany``.
@@ -29,7 +36,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,12 +49,14 @@ import httpx
 import orjson
 import psycopg
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from bench.bare_update_workflow import BareUpdateWorkflow
-from bench.workflow import lifecycle
+from bench.bare_workflow import BareWorkflow
+from bench.workflow import BareActivities, lifecycle
 from domain.events import parse_event
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
@@ -68,13 +78,21 @@ KEYS = Keys(
 )
 JWT_KEY = secrets.token_bytes(32)
 #: Case number ranges per phase: distinct children (workflow ids) and case refs.
-WARM, HTTP, DIRECT, BARE, IMPORT, HTTP_IMPORT = 0, 1000, 3000, 5000, 7000, 10000
+WARM, HTTP, DIRECT, BARE, IMPORT, HTTP_IMPORT, PROFILE = 0, 1000, 3000, 5000, 7000, 10000, 12000
+#: The latency phases, measured in interleaved rounds; "baseline" is the floor of the targets.
+PHASES = ("http", "direct", "baseline", "bare")
+LABELS = {
+    "http": "POST /commands (HTTP)",
+    "direct": "send_command (no HTTP)",
+    "baseline": "baseline: update + insert",
+    "bare": "bare update (no insert)",
+}
 
 Command = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def _latencies(
-    cases: range, concurrency: int, at: datetime, first: Command, rest: Command
+    cases: Sequence[int], concurrency: int, at: datetime, first: Command, rest: Command
 ) -> list[float]:
     """Seconds per command; ``first`` sends a case's opening command, ``rest`` the others."""
     gate = asyncio.Semaphore(concurrency)
@@ -126,6 +144,159 @@ def _raw_inserts(url: str, schema: str, lines: list[str]) -> tuple[float, float]
     return copy_secs, many_secs
 
 
+Phases = dict[tuple[str, int], list[float]]
+
+
+async def _latency_phases(
+    args: argparse.Namespace,
+    *,
+    client: Client,
+    store: CaseStore,
+    url: str,
+    schema: str,
+    http: httpx.AsyncClient,
+    tq: str,
+    at: datetime,
+) -> Phases:
+    """Seconds per command of each phase at each concurrency, keyed ``(phase, concurrency)``.
+
+    The phases alternate in ``args.rounds`` rounds (each a slice of the cases), so a load that
+    comes and goes on a shared machine falls on all four rather than on whichever ran then.
+    """
+
+    async def post(ev: dict[str, Any]) -> None:
+        r = await http.post("/commands", json=ev)
+        if r.status_code != 201:
+            raise RuntimeError(f"POST /commands: {r.status_code} {r.text}")
+
+    async def direct(ev: dict[str, Any]) -> None:
+        await send_command(
+            client, store, parse_event(ev), pseudonym_key=KEYS.pseudonym, task_queue=tq
+        )
+
+    table = "bare_events"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE TABLE {} (id bigserial PRIMARY KEY, body jsonb)").format(
+                sql.Identifier(schema, table)
+            )
+        )
+    iq, bq = "bench-bare-insert", "bench-bare-update"
+    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+        url, min_size=2, max_size=8, kwargs={"options": f"-c search_path={schema}"}, open=True
+    )
+    inserts = BareActivities(pool, table)
+
+    def updates(workflow: Any, queue: str, prefix: str) -> tuple[Command, Command]:
+        async def first(ev: dict[str, Any]) -> None:
+            start = WithStartWorkflowOperation(
+                workflow.run,
+                id=f"{prefix}-{ev['case_ref']}",
+                task_queue=queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            await client.execute_update_with_start_workflow(
+                workflow.command, ev, start_workflow_operation=start
+            )
+
+        async def rest(ev: dict[str, Any]) -> None:
+            handle = client.get_workflow_handle(f"{prefix}-{ev['case_ref']}")
+            await handle.execute_update(workflow.command, ev)
+
+        return first, rest
+
+    senders: dict[str, tuple[Command, Command]] = {
+        "http": (post, post),
+        "direct": (direct, direct),
+        "baseline": updates(BareWorkflow, iq, "bare-ins"),
+        "bare": updates(BareUpdateWorkflow, bq, "bare"),
+    }
+    bases = {"http": HTTP, "direct": DIRECT, "baseline": BARE, "bare": BARE}
+    n, rounds = args.cases, args.rounds
+    out: Phases = {}
+    try:
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            async with (
+                Worker(
+                    client,
+                    task_queue=iq,
+                    workflows=[BareWorkflow],
+                    activities=[inserts.bare_insert],
+                    activity_executor=ex,
+                ),
+                Worker(client, task_queue=bq, workflows=[BareUpdateWorkflow]),
+            ):
+                for phase in PHASES:  # warm-up: imports, connections, the workflow caches
+                    warm = range(
+                        WARM + 100 * PHASES.index(phase), WARM + 100 * PHASES.index(phase) + 4
+                    )
+                    await _latencies(warm, 4, at, *senders[phase])
+                for k, c in enumerate(args.concurrency):
+                    for r in range(rounds):
+                        for phase in PHASES:
+                            cases = range(bases[phase] + k * n, bases[phase] + (k + 1) * n)
+                            got = await _latencies(cases[r::rounds], c, at, *senders[phase])
+                            out.setdefault((phase, c), []).extend(got)
+    finally:
+        pool.close()
+    return out
+
+
+async def _profile_http(directory: Path, http: httpx.AsyncClient, at: datetime, n: int) -> None:
+    """One more HTTP round at concurrency 1 under pyinstrument (the event loop's wall time per
+    call tree) and then yappi (CPU per function, every thread); written to ``directory``."""
+    import pyinstrument
+    import yappi
+
+    async def post(ev: dict[str, Any]) -> None:
+        r = await http.post("/commands", json=ev)
+        if r.status_code != 201:
+            raise RuntimeError(f"POST /commands: {r.status_code} {r.text}")
+
+    directory.mkdir(parents=True, exist_ok=True)
+    profiler = pyinstrument.Profiler(interval=0.0005, async_mode="disabled", use_timing_thread=True)
+    profiler.start()
+    await _latencies(range(PROFILE, PROFILE + n), 1, at, post, post)
+    profiler.stop()
+    (directory / "api-http.txt").write_text(
+        profiler.output_text(unicode=True, show_all=False, short_mode=False)
+    )
+    (directory / "api-http.html").write_text(profiler.output_html())
+    if profiler.last_session is not None:  # re-render: pyinstrument --load api-http.pyisession
+        profiler.last_session.save(str(directory / "api-http.pyisession"))
+    yappi.set_clock_type("cpu")
+    yappi.start(builtins=False, profile_threads=True)
+    await _latencies(range(PROFILE + n, PROFILE + 2 * n), 1, at, post, post)
+    yappi.stop()
+    with (directory / "api-http-cpu.txt").open("w") as f:
+        stats = yappi.get_func_stats()
+        stats.sort("ttot", "desc")
+        stats.print_all(
+            out=f,
+            columns={0: ("name", 100), 1: ("ncall", 8), 2: ("tsub", 8), 3: ("ttot", 8)},
+        )
+    yappi.clear_stats()
+    print(f"profiles of {n} cases x 11 commands over HTTP in {directory}/api-http*.txt")
+
+
+def _print_latency(args: argparse.Namespace, lat: Phases, per_case: int) -> None:
+    n = args.cases
+    print(f"commands: {n} cases x {per_case} commands, in {args.rounds} interleaved rounds")
+    for c in args.concurrency:
+        print(f"\nconcurrency {c} (cases at a time){'p50 ms':>10}{'p99 ms':>10}")
+        for phase in PHASES:
+            p50, p99 = _pct(lat[phase, c])
+            print(f"{LABELS[phase]:32}{p50:10.1f}{p99:10.1f}")
+        h50, h99 = _pct(lat["http", c])
+        d50, _ = _pct(lat["direct", c])
+        b50, b99 = _pct(lat["baseline", c])
+        print(
+            f"HTTP / baseline: p50 {h50 / b50:.2f}x (target <= 1.5), "
+            f"p99 {h99 / b99:.2f}x (target <= 2)"
+        )
+        print(f"HTTP layer (HTTP p50 - send_command p50): {h50 - d50:.1f} ms (target <= 5)")
+
+
 async def bench(args: argparse.Namespace) -> None:
     at = datetime.now(UTC) - timedelta(hours=1)
     async with AsyncExitStack() as stack:
@@ -160,50 +331,18 @@ async def bench(args: argparse.Namespace) -> None:
             running_worker(client, store, tq, pseudonym_key=KEYS.pseudonym)
         )
         base = await stack.enter_async_context(serving(create_app(services)))
-        token = create_jwt(
-            JWT_KEY, subject="bench", role="system", kommun="1280", ttl_seconds=86400
-        )
+        token = create_jwt(JWT_KEY, subject="bench", role="system", kommun="1280", ttl_seconds=3600)
         http = await stack.enter_async_context(
             httpx.AsyncClient(
                 base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}
             )
         )
 
-        async def post(ev: dict[str, Any]) -> None:
-            r = await http.post("/commands", json=ev)
-            if r.status_code != 201:
-                raise RuntimeError(f"POST /commands: {r.status_code} {r.text}")
-
-        async def direct(ev: dict[str, Any]) -> None:
-            await send_command(
-                client, store, parse_event(ev), pseudonym_key=KEYS.pseudonym, task_queue=tq
-            )
-
-        n, c = args.cases, args.concurrency
-        await _latencies(range(WARM, WARM + min(n, 4)), c, at, post, post)
-        http_lat = await _latencies(range(HTTP, HTTP + n), c, at, post, post)
-        direct_lat = await _latencies(range(DIRECT, DIRECT + n), c, at, direct, direct)
-
-        bq = "bench-bare-update"
-        async with Worker(client, task_queue=bq, workflows=[BareUpdateWorkflow]):
-
-            async def bare_first(ev: dict[str, Any]) -> None:
-                start = WithStartWorkflowOperation(
-                    BareUpdateWorkflow.run,
-                    id=f"bare-{ev['case_ref']}",
-                    task_queue=bq,
-                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                )
-                await client.execute_update_with_start_workflow(
-                    BareUpdateWorkflow.command, ev, start_workflow_operation=start
-                )
-
-            async def bare_rest(ev: dict[str, Any]) -> None:
-                handle = client.get_workflow_handle(f"bare-{ev['case_ref']}")
-                await handle.execute_update(BareUpdateWorkflow.command, ev)
-
-            await _latencies(range(WARM, WARM + min(n, 4)), c, at, bare_first, bare_rest)
-            bare_lat = await _latencies(range(BARE, BARE + n), c, at, bare_first, bare_rest)
+        lat = await _latency_phases(
+            args, client=client, store=store, url=url, schema=schema, http=http, tq=tq, at=at
+        )
+        if args.profile is not None:
+            await _profile_http(args.profile, http, at, min(args.cases, 10))
 
         m = args.import_cases
         lines = _lines(range(IMPORT, IMPORT + m), at)
@@ -226,20 +365,7 @@ async def bench(args: argparse.Namespace) -> None:
 
         copy_secs, many_secs = await asyncio.to_thread(_raw_inserts, url, schema, lines)
 
-    per_case = len(lifecycle(0, at))
-    print(f"commands: {n} cases x {per_case} commands, {c} cases at a time")
-    print(f"{'':24}{'p50 ms':>10}{'p99 ms':>10}")
-    rows = (
-        ("POST /commands (HTTP)", http_lat),
-        ("send_command (no HTTP)", direct_lat),
-        ("bare Temporal update", bare_lat),
-    )
-    for name, lat in rows:
-        p50, p99 = _pct(lat)
-        print(f"{name:24}{p50:10.1f}{p99:10.1f}")
-    h50, h99 = _pct(http_lat)
-    b50, b99 = _pct(bare_lat)
-    print(f"HTTP command / bare update: p50 {h50 / b50:.1f}x, p99 {h99 / b99:.1f}x")
+    _print_latency(args, lat, len(lifecycle(0, at)))
     events = len(lines)
     print(f"\nimport: {m} cases, {events} event lines")
     rates = (
@@ -257,15 +383,26 @@ async def bench(args: argparse.Namespace) -> None:
     )
 
 
+def _concurrencies(text: str) -> list[int]:
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive integers like 1,4; got {text!r}")
+    return values
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", type=int, default=40, help="cases per latency phase (11 commands)")
-    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--concurrency", type=_concurrencies, default=[1, 4], help="e.g. 1,4")
+    p.add_argument("--rounds", type=int, default=4, help="interleaved rounds of the phases")
     p.add_argument("--import-cases", type=int, default=300)
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
+    p.add_argument("--profile", type=Path, default=None, help="write HTTP profiles to this dir")
     args = p.parse_args()
-    if args.cases > 2000 or args.import_cases > 2000:
+    if args.cases * len(args.concurrency) > 2000 or args.import_cases > 2000:
         p.error("at most 2000 cases per phase (the phases' case numbers must not overlap)")
+    if not 1 <= args.rounds <= args.cases:
+        p.error("--rounds: between 1 and --cases")
     asyncio.run(bench(args))
 
 

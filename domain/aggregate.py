@@ -33,11 +33,14 @@ STREAM_GENESIS = "0" * 64
 Sealer = Callable[[CaseState, CaseEvent, dict[str, Any]], dict[str, Any]]
 
 
+#: ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` built once: the
+#: same bytes, without a new encoder per event (a bulk import hashes every line).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(envelope: dict[str, Any]) -> bytes:
     """The bytes the chain hashes: sorted keys, no whitespace, UTF-8 (stable across Pythons)."""
-    return json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return _CANONICAL.encode(envelope).encode("utf-8")
 
 
 def stream_digest(prev: str, envelope: dict[str, Any]) -> str:
@@ -71,8 +74,8 @@ class ChildCase(Aggregate):
         """Open a case with its first anmälan/ansökan (guards: P-OPEN, P-FUTURE)."""
         state = CaseState()
         state.check(ev, today, lagrum=lagrum)
-        envelope = _envelope(ev) if seal is None else seal(state, ev, _envelope(ev))
-        return cls(envelope=_chained(STREAM_GENESIS, envelope))
+        envelope = envelope_of(ev) if seal is None else seal(state, ev, envelope_of(ev))
+        return cls(envelope=chained(STREAM_GENESIS, envelope))
 
     def append(
         self, ev: CaseEvent, today: date, *, lagrum: bool = True, seal: Sealer | None = None
@@ -80,12 +83,14 @@ class ChildCase(Aggregate):
         """Record one more event after the guards of ``CaseState.check`` allow it
         (``lagrum=False``: recorded history, docs/domain.md §7.1 ``P-LAGRUM``)."""
         self.state.check(ev, today, lagrum=lagrum)
-        envelope = _envelope(ev) if seal is None else seal(self.state, ev, _envelope(ev))
+        envelope = envelope_of(ev) if seal is None else seal(self.state, ev, envelope_of(ev))
         # Streams recorded before the chain existed start their chain at the first new event.
-        self._record(envelope=_chained(self.digest or STREAM_GENESIS, envelope))
+        self._record(envelope=chained(self.digest or STREAM_GENESIS, envelope))
 
 
-def _envelope(ev: CaseEvent) -> dict[str, Any]:
+def envelope_of(ev: CaseEvent) -> dict[str, Any]:
+    """What a case stream stores for ``ev`` before sealing and chaining (no store ids/times);
+    ``open``/``append`` and the bulk import (``infra.persistence.bulk``) build it alike."""
     out = ev.to_json()
     out["case_id"] = str(case_id_for(ev.kommun, ev.case_ref))
     out.pop("position", None)
@@ -94,5 +99,6 @@ def _envelope(ev: CaseEvent) -> dict[str, Any]:
     return out
 
 
-def _chained(prev: str, envelope: dict[str, Any]) -> dict[str, Any]:
+def chained(prev: str, envelope: dict[str, Any]) -> dict[str, Any]:
+    """``envelope`` with its stream digest after ``prev`` (the per-stream hash chain)."""
     return {**envelope, "digest": stream_digest(prev, envelope)}

@@ -415,6 +415,17 @@ def fold(events: Iterable[CaseEvent]) -> CaseState:
     return state
 
 
+def named_enhet(events: Iterable[CaseEvent]) -> str | None:
+    """The case's enhet as ``fold`` has it, without folding: only its opening events (an
+    anmälan or ansökan) name it, the last naming one wins. The API's scope check asks this on
+    every command of a unit-bound caller, where a whole fold (rules, frister) was the cost."""
+    enhet: str | None = None
+    for ev in events:
+        if ev.type in OPENING_TYPES:
+            enhet = ev.data.get("enhet", enhet)
+    return enhet
+
+
 def _deny(rule: str, sv: str, en: str) -> NoReturn:
     raise RuleViolation(rule, sv, en)
 

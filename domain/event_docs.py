@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.events import EVENT_TYPES, FieldSpec
 from domain.homes import HOME_EVENT_TYPES
+from domain.kvalitet import KVALITET_EVENT_TYPES
 
 #: Each event type: "Swedish term — English meaning".
 TYPE_DOCS: dict[str, str] = {
@@ -195,6 +196,20 @@ TYPE_DOCS: dict[str, str] = {
     "in the home",
     "hem_avtal_tecknat": "Avtal tecknat — an avtal with a konsulentstött familjehem, for a period",
     "hem_avslutat": "Hem avslutat — the home leaves the register",
+    # complaints and lex Sarah, flows of their own (docs/domain.md §4.12)
+    "klagomal_inkommet": "Klagomål inkommet — a synpunkt, klagomål or beröm came in from a "
+    "child, a vårdnadshavare or anyone (starts KL1)",
+    "klagomal_atgard": "Åtgärd beslutad — an åtgärd decided because of the complaint",
+    "klagomal_aterkopplat": "Återkopplat — the sender was answered; the complaint is closed "
+    "(meets KL1)",
+    "lex_sarah_rapporterad": "Lex Sarah-rapport — a missförhållande or a påtaglig risk for one "
+    "was reported to the nämnd (starts LS1, LS2)",
+    "lex_sarah_utredning_startad": "Utredning påbörjad — the rapport's utredning began (meets LS1)",
+    "lex_sarah_bedomd": "Bedömd — the utredning judged whether it is an allvarligt "
+    "missförhållande (meets LS2; starts LS3 if so)",
+    "lex_sarah_anmald_ivo": "Anmäld till IVO — the allvarligt missförhållande was reported to "
+    "IVO with the utredning (meets LS3)",
+    "lex_sarah_avslutad": "Avslutad — the rapport's handling is closed",
 }
 
 #: Each data field name, the same meaning in every type: "Swedish term — English meaning".
@@ -297,6 +312,8 @@ FIELD_DOCS: dict[str, str] = {
     "gallringsbeslut": "Gallringsbeslut — the reference of the decision to destroy",
     "klass": "Klass — the class of records destroyed",
     "nyckel": "Nyckel — the id of the destroyed key (crypto-shredding)",
+    "temporal_nyckel": "Temporal-nyckel — the ids of the child's workflow keys destroyed with "
+    "the identity key (Temporal payloads; comma-separated)",
     "obehovlig": "Obehövlig — the nämnd found the health examination unnecessary",
     "plan": "Plan — which plan was agreed",
     "anledning": "Anledning — why Försäkringskassan was told",
@@ -309,6 +326,25 @@ FIELD_DOCS: dict[str, str] = {
     "socialsekreterare_id": "Socialsekreterare — the responsible social worker's staff id "
     "(never a name)",
 }
+
+#: The fields of the complaints' and lex Sarah flows (docs/domain.md §4.12).
+FIELD_DOCS.update(
+    {
+        "avsandare": "Avsändare — who sent the complaint, as a category (never a name)",
+        "kategori": "Kategori — what the complaint is about",
+        "kanal": "Kanal — how it came in or was answered",
+        "beskrivning": "Beskrivning — free text (no personnummer)",
+        "atgard": "Åtgärd — the kind of åtgärd decided",
+        "kommentar": "Kommentar — free text (no personnummer)",
+        "rapportor": "Rapportör — the role of who reported (a label, never a name)",
+        "utredare": "Utredare — the role of who investigates (a label)",
+        "allvarligt": "Allvarligt — an allvarligt missförhållande or a påtaglig risk for one",
+        "avhjalpt": "Avhjälpt — the missförhållande has been remedied",
+        "motivering": "Motivering — why the bedömning came out so (no personnummer)",
+        "utredning_bifogad": "Utredning bifogad — the utredning is attached to the anmälan",
+        "ivo_diarienummer": "IVO:s diarienummer — IVO's reference of the anmälan",
+    }
+)
 
 #: Where a field's meaning depends on the type: (type, field) -> description.
 TYPE_FIELD_DOCS: dict[tuple[str, str], str] = {
@@ -333,6 +369,11 @@ TYPE_FIELD_DOCS: dict[tuple[str, str], str] = {
     ("hem_avtal_tecknat", "till"): "Till — the last day the avtal runs",
     ("medgivande_lamnat", "case_ref"): "Ärendereferens — the case of the child the medgivande "
     "is for, when known",
+    ("klagomal_inkommet", "slag"): "Slag — klagomål, synpunkt or beröm",
+    ("klagomal_inkommet", "case_ref"): "Ärendereferens — the case the complaint concerns, if any",
+    ("klagomal_aterkopplat", "utfall"): "Utfall — whether the complaint was founded",
+    ("lex_sarah_rapporterad", "avser"): "Avser — a missförhållande or a påtaglig risk for one",
+    ("lex_sarah_rapporterad", "case_ref"): "Ärendereferens — the case the rapport concerns, if any",
 }
 
 #: An example value of each field whose kind or enum does not give one.
@@ -389,6 +430,7 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "fortsatter_beslut_id": "BES-2025-0412",
     "gallringsbeslut": "GB-2026-01",
     "nyckel": "k-7f3a9c",
+    "temporal_nyckel": "wk-3c9e1f0a7b2d4e65",
     "socialsekreterare_id": "ss-1042",
     "hem_id": "HEM-1280-0042",
     "hem_undantag_skal": "akut placering i väntan på registerkontroll",
@@ -407,6 +449,19 @@ TYPE_FIELD_EXAMPLES: dict[tuple[str, str], Any] = {
     ("gallring_verkstalld", "paragraf"): "SoL 16:1",
     ("hem_avtal_tecknat", "till"): "2027-08-31",
     ("medgivande_lamnat", "case_ref"): "VS-2026-00417",
+    ("klagomal_inkommet", "case_ref"): "VS-2026-00417",
+    ("lex_sarah_rapporterad", "case_ref"): "VS-2026-00417",
+    ("klagomal_inkommet", "enhet"): "barn-ost",
+    ("lex_sarah_rapporterad", "enhet"): "hvb-norr",
+    ("klagomal_inkommet", "beskrivning"): "Barnet upplevde att ingen lyssnade på mötet.",
+    ("klagomal_atgard", "beskrivning"): "Samtal med handläggaren och enhetschefen.",
+    ("lex_sarah_rapporterad", "beskrivning"): "Tillsynen nattetid brast två nätter i rad.",
+    ("klagomal_aterkopplat", "kommentar"): "Återkopplat per telefon.",
+    ("lex_sarah_avslutad", "kommentar"): "Åtgärderna följs upp i egenkontrollen.",
+    ("lex_sarah_rapporterad", "rapportor"): "behandlingsassistent",
+    ("lex_sarah_utredning_startad", "utredare"): "kvalitetsutvecklare",
+    ("lex_sarah_bedomd", "motivering"): "Upprepad brist som kunde skada den unge.",
+    ("lex_sarah_anmald_ivo", "ivo_diarienummer"): "3.5.1-12345-2026",
 }
 
 _BOOL_EXAMPLE = True
@@ -434,7 +489,7 @@ def field_example(etype: str, name: str, spec: FieldSpec) -> Any:
 
 def example_data(etype: str) -> dict[str, Any]:
     """An example ``data`` of ``etype`` (a case's or a home's type) with every field."""
-    spec = EVENT_TYPES[etype] if etype in EVENT_TYPES else HOME_EVENT_TYPES[etype]
+    spec = {**HOME_EVENT_TYPES, **KVALITET_EVENT_TYPES, **EVENT_TYPES}[etype]
     return {name: field_example(etype, name, f) for name, f in spec.items()}
 
 
@@ -444,7 +499,11 @@ def missing_docs() -> list[str]:
     Empty when the contract is fully documented; the drift test prints this list.
     """
     missing: list[str] = []
-    for etype, spec in (*EVENT_TYPES.items(), *HOME_EVENT_TYPES.items()):
+    for etype, spec in (
+        *EVENT_TYPES.items(),
+        *HOME_EVENT_TYPES.items(),
+        *KVALITET_EVENT_TYPES.items(),
+    ):
         if etype not in TYPE_DOCS:
             missing.append(f"{etype}: no description in TYPE_DOCS")
         for name, fspec in spec.items():

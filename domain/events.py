@@ -473,6 +473,8 @@ GALLRING_EVENT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "paragraf": _req(),
         "gallringsbeslut": _req(),
         "nyckel": _req(),
+        # the identity key's run also destroys the child's workflow keys (Temporal payloads)
+        "temporal_nyckel": _opt(),
     },
 }
 EVENT_TYPES.update(GALLRING_EVENT_TYPES)
@@ -576,12 +578,7 @@ class CaseEvent:
         }
         if self.case_id is not None:
             out["case_id"] = self.case_id
-        if self.position is not None:
-            out["position"] = self.position
-        if self.recorded_at is not None:
-            out["recorded_at"] = self.recorded_at.isoformat()
-        if self.digest is not None:
-            out["digest"] = self.digest
+        store_fields_json(out, self.position, self.recorded_at, self.digest)
         if self.delegation is not None:
             out[DELEGATION_FIELD] = self.delegation
         return out
@@ -813,6 +810,61 @@ def _value(
     return text
 
 
+def parse_actor(value: object) -> Actor:
+    """The envelope's ``actor`` (id and roll), shared by every stream's lines."""
+    if not isinstance(value, Mapping):
+        raise EventValidationError("actor", "must be an object with id and roll")
+    unknown = sorted(set(value) - {"id", "roll"})
+    if unknown:
+        raise EventValidationError(f"actor.{unknown[0]}", "unknown field")
+    return Actor(
+        _text(value.get("id"), "actor.id", max_len=128),
+        _text(value.get("roll"), "actor.roll", max_len=64),
+    )
+
+
+def parse_data(
+    value: object,
+    spec: Mapping[str, FieldSpec],
+    etype: str,
+    reference: date,
+    *,
+    legacy_values: bool = False,
+) -> dict[str, Any]:
+    """An event's ``data`` checked against its type's field specs (shared by every stream).
+
+    ``reference`` is the event's legal date: relative checks (a 10-digit personnummer's century,
+    plausible dates) are made against it, so every entry point and a replay give one answer.
+    """
+    if not isinstance(value, Mapping):
+        raise EventValidationError("data", "must be an object")
+    unknown = sorted(set(value) - set(spec))
+    if unknown:
+        raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
+    data: dict[str, Any] = {}
+    for name, fspec in spec.items():
+        raw = value.get(name)
+        if raw is None:
+            if fspec.required:
+                raise EventValidationError(f"data.{name}", f"required for {etype}")
+            continue
+        data[name] = _value(fspec, raw, f"data.{name}", reference, legacy_values=legacy_values)
+    return data
+
+
+def store_fields_json(
+    out: dict[str, Any], position: int | None, recorded_at: datetime | None, digest: str | None
+) -> dict[str, Any]:
+    """Add the fields the store gave a line (position, recorded_at, digest) when known."""
+    if position is not None:
+        out["position"] = position
+    if recorded_at is not None:
+        out["recorded_at"] = recorded_at.isoformat()
+    if digest is not None:
+        out["digest"] = digest
+    return out
+
+
 def parse_event(
     obj: object, *, allow_system: bool = False, legacy_values: bool = False
 ) -> CaseEvent:
@@ -845,32 +897,12 @@ def parse_event(
     if etype in SYSTEM_TYPES and not allow_system:
         raise EventValidationError("type", f"{etype} is written by barnflow only")
     occurred_at = parse_datetime(obj.get("occurred_at"), "occurred_at")
-    actor_raw = obj.get("actor")
-    if not isinstance(actor_raw, Mapping):
-        raise EventValidationError("actor", "must be an object with id and roll")
-    unknown = sorted(set(actor_raw) - {"id", "roll"})
-    if unknown:
-        raise EventValidationError(f"actor.{unknown[0]}", "unknown field")
-    actor = Actor(
-        _text(actor_raw.get("id"), "actor.id", max_len=128),
-        _text(actor_raw.get("roll"), "actor.roll", max_len=64),
-    )
+    actor = parse_actor(obj.get("actor"))
     key = _text(obj.get("idempotency_key"), "idempotency_key", max_len=200)
-    data_raw = obj.get("data", {})
-    if not isinstance(data_raw, Mapping):
-        raise EventValidationError("data", "must be an object")
-    unknown = sorted(set(data_raw) - set(spec))
-    if unknown:
-        raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
-    data: dict[str, Any] = {}
-    reference = legal_date(occurred_at)  # a 10-digit personnummer's century, never the clock
-    for name, fspec in spec.items():
-        raw = data_raw.get(name)
-        if raw is None:
-            if fspec.required:
-                raise EventValidationError(f"data.{name}", f"required for {etype}")
-            continue
-        data[name] = _value(fspec, raw, f"data.{name}", reference, legacy_values=legacy_values)
+    # a 10-digit personnummer's century comes from the legal date, never the clock
+    data = parse_data(
+        obj.get("data", {}), spec, etype, legal_date(occurred_at), legacy_values=legacy_values
+    )
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")

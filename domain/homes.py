@@ -32,9 +32,11 @@ from domain.events import (
     _opt,
     _req,
     _text,
-    _value,
+    parse_actor,
+    parse_data,
     parse_datetime,
     parse_hem_id,
+    store_fields_json,
 )
 
 #: The kinds of home a child is placed in that barnflow keeps a record of (SoL 2025:400 9 kap.
@@ -116,13 +118,7 @@ class HomeEvent:
             "idempotency_key": self.idempotency_key,
             "data": self.data,
         }
-        if self.position is not None:
-            out["position"] = self.position
-        if self.recorded_at is not None:
-            out["recorded_at"] = self.recorded_at.isoformat()
-        if self.digest is not None:
-            out["digest"] = self.digest
-        return out
+        return store_fields_json(out, self.position, self.recorded_at, self.digest)
 
     def body_digest(self) -> str:
         """What a command says (no store fields): the same key and body is a retry."""
@@ -148,29 +144,9 @@ def parse_home_event(obj: object) -> HomeEvent:
     if spec is None:
         raise EventValidationError("type", f"unknown home event type {etype!r}")
     occurred_at = parse_datetime(obj.get("occurred_at"), "occurred_at")
-    actor_raw = obj.get("actor")
-    if not isinstance(actor_raw, Mapping) or set(actor_raw) - {"id", "roll"}:
-        raise EventValidationError("actor", "must be an object with id and roll")
-    actor = Actor(
-        _text(actor_raw.get("id"), "actor.id", max_len=128),
-        _text(actor_raw.get("roll"), "actor.roll", max_len=64),
-    )
+    actor = parse_actor(obj.get("actor"))
     key = _text(obj.get("idempotency_key"), "idempotency_key", max_len=200)
-    data_raw = obj.get("data", {})
-    if not isinstance(data_raw, Mapping):
-        raise EventValidationError("data", "must be an object")
-    unknown = sorted(set(data_raw) - set(spec))
-    if unknown:
-        raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
-    day = legal_date(occurred_at)
-    data: dict[str, Any] = {}
-    for name, fspec in spec.items():
-        raw = data_raw.get(name)
-        if raw is None:
-            if fspec.required:
-                raise EventValidationError(f"data.{name}", f"required for {etype}")
-            continue
-        data[name] = _value(fspec, raw, f"data.{name}", day)
+    data = parse_data(obj.get("data", {}), spec, etype, legal_date(occurred_at))
     if "belagen_i_kommun" in data and not KOMMUN_RE.match(data["belagen_i_kommun"]):
         raise EventValidationError("data.belagen_i_kommun", "must be a 4-digit kommunkod")
     return HomeEvent(kommun, hem_id, etype, occurred_at, actor, key, data)

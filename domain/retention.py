@@ -25,7 +25,7 @@ and Västernorrlands län and in Göteborg.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -250,19 +250,26 @@ def classify_case(events: Sequence[CaseEvent]) -> list[str]:
         if ev.type == "forhandsbedomning_beslutad"
         and ev.data.get("beslut") == "inte_inleda_utredning"
     }
-    out: list[str] = []
-    for ev in events:
-        out.append(_classify(ev, placed_beslut, lvu_placed, utredningar, not_investigated))
-    return out
+
+    def intake(ev: CaseEvent) -> str:
+        anmalan = ev.data.get("anmalan_id")
+        if anmalan is not None and str(anmalan) in not_investigated:
+            return PERSONAKT  # 16:2 a andra st.: five years (G-PERSONAKT)
+        return UTREDNING if utredningar else PERSONAKT
+
+    return [_classify(ev, placed_beslut, lvu_placed, utredningar, intake) for ev in events]
 
 
 def _classify(
     ev: CaseEvent,
-    placed_beslut: frozenset[str],
+    placed_beslut: Collection[str],
     lvu_placed: bool,
-    utredningar: set[str],
-    not_investigated: set[str],
+    utredningar: Collection[str],
+    intake: Callable[[CaseEvent], str],
 ) -> str:
+    """The class of one event; the whole-case reading (``classify_case``) and the reading at the
+    time of writing (``key_bucket``) differ only in what they know, passed in, and in how they
+    judge an intake entry (``intake``)."""
     data = ev.data
     beslut_id = data.get("beslut_id")
     if ev.type == "beslut_fattat" and data.get("insats") in PLACEMENT_INSATSER:
@@ -280,10 +287,7 @@ def _classify(
     if ev.type == "beslut_fattat" and data.get("utredning_id"):
         return UTREDNING
     if ev.type in _INTAKE_TYPES:
-        anmalan = data.get("anmalan_id")
-        if anmalan is not None and str(anmalan) in not_investigated:
-            return PERSONAKT  # 16:2 a andra st.: five years (G-PERSONAKT)
-        return UTREDNING if utredningar else PERSONAKT
+        return intake(ev)
     return PERSONAKT
 
 
@@ -438,26 +442,12 @@ def key_bucket(state: CaseState, ev: CaseEvent) -> str:
     when every entry in it is due under the final classification (POL-GALLRING-NYCKEL), so a
     late reclassification can delay gallring but never destroy what must be kept.
     """
-    data = ev.data
-    beslut_id = data.get("beslut_id")
     placed = {b.id for b in state.beslut.values() if b.insats in PLACEMENT_INSATSER}
     lvu_placed = state.lvu_omhandertagande is not None or ev.type in _LVU_PLACED_TYPES
-    if ev.type == "beslut_fattat" and data.get("insats") in PLACEMENT_INSATSER:
-        return PLACERING
-    if beslut_id is not None and str(beslut_id) in placed:
-        return PLACERING
-    if ev.type in _PLACEMENT_ONLY_TYPES:
-        return PLACERING
-    if ev.type in _LVU_CARE_TYPES:
-        return PLACERING if lvu_placed else UTREDNING
-    if ev.type in _UTREDNING_TYPES:
-        return UTREDNING
-    if ev.type in ("barnet_hort", "barnet_ej_hort") and data.get("utredning_id"):
-        return UTREDNING if str(data["utredning_id"]) in state.utredningar else PERSONAKT
-    if ev.type == "beslut_fattat" and data.get("utredning_id"):
-        return UTREDNING
-    if ev.type in _INTAKE_TYPES:
+
+    def intake(ev: CaseEvent) -> str:
         if ev.type == "forhandsbedomning_beslutad":
-            return UTREDNING if data.get("beslut") == "inleda_utredning" else PERSONAKT
+            return UTREDNING if ev.data.get("beslut") == "inleda_utredning" else PERSONAKT
         return UTREDNING if state.pending_utredning is not None else PERSONAKT
-    return PERSONAKT
+
+    return _classify(ev, placed, lvu_placed, state.utredningar.keys(), intake)

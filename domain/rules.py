@@ -1542,6 +1542,87 @@ PLACEMENT_RULES: tuple[Rule, ...] = (
     ),
 )
 RULES = (*RULES, *PLACEMENT_RULES)
+# --- complaints and lex Sarah as flows of their own (issue 17 item 4, docs/law.md §14) --------
+P_KLAGOMAL_FRIST = UncertainPolicy(
+    "POL-KLAGOMAL-FRIST",
+    "14 dagar (klagomal.dagar)",
+    "Ingen lag sätter en tid för att besvara synpunkter och klagomål; kommunens rutin gör det "
+    "(Malmö: återkoppling inom 14 kalenderdagar från att det inkommit, seed 003). barnflow "
+    "räknar kalenderdagar från dagen det inkom till återkopplingen, kommunens klagomal.dagar.",
+)
+P_LEXSARAH_UTAN_DROJSMAL = UncertainPolicy(
+    "POL-LEXSARAH-UTAN-DROJSMAL",
+    "1 dag (policy.lex_sarah_utredning_start_dagar)",
+    'Ett rapporterat missförhållande ska "genast" dokumenteras och utredas (SoL 2025:400 27 kap. '
+    '5 §; gamla 14 kap. 6 § "utan dröjsmål"). barnflow räknar det som att utredningen påbörjas '
+    "senast dagen efter rapporten; kommunen kan ange ett annat antal dagar.",
+)
+P_LEXSARAH_UTREDNING = UncertainPolicy(
+    "POL-LEXSARAH-UTREDNING",
+    "14 dagar (policy.lex_sarah_utredning_dagar)",
+    "Lagen anger ingen tid för när utredningen ska vara klar och bedömd; barnflow följer "
+    "kommunens rutin, 14 kalenderdagar från rapporten om kommunen inget annat anger.",
+)
+P_LEXSARAH_SNARAST = UncertainPolicy(
+    "POL-LEXSARAH-SNARAST",
+    "7 dagar (policy.lex_sarah_ivo_dagar)",
+    'Ett allvarligt missförhållande ska "snarast" anmälas till IVO med utredningen bifogad '
+    "(SoL 2025:400 27 kap. 6 §; gamla 14 kap. 7 §). barnflow räknar snarast som högst sju "
+    "kalenderdagar från bedömningen att missförhållandet är allvarligt.",
+)
+KVALITET_RULES: tuple[Rule, ...] = (
+    Rule(
+        "KL1",
+        "Synpunkt eller klagomål återkopplat",
+        ("klagomal_inkommet",),
+        ("klagomal_aterkopplat",),
+        14,
+        "days",
+        old_ref=None,
+        new_ref=LawRef(LOCAL, "POL-KLAGOMAL-FRIST"),
+        blocks_closing=False,
+        uncertain=(P_KLAGOMAL_FRIST,),
+        note="Eget flöde, utan ärende (domain/kvalitet.py); antal dagar i klagomal.dagar.",
+    ),
+    Rule(
+        "LS1",
+        "Lex Sarah: utredningen påbörjad",
+        ("lex_sarah_rapporterad",),
+        ("lex_sarah_utredning_startad",),
+        1,
+        "days",
+        **_sol("14 kap. 6 §", "27 kap. 5 §"),
+        blocks_closing=False,
+        uncertain=(P_LEXSARAH_UTAN_DROJSMAL,),
+        note='"Genast" (gamla: "utan dröjsmål"); antal dagar i '
+        "policy.lex_sarah_utredning_start_dagar.",
+    ),
+    Rule(
+        "LS2",
+        "Lex Sarah: utredningen bedömd (allvarligt eller inte)",
+        ("lex_sarah_rapporterad",),
+        ("lex_sarah_bedomd",),
+        14,
+        "days",
+        **_sol("14 kap. 6 §", "27 kap. 5 §"),
+        blocks_closing=False,
+        uncertain=(P_LEXSARAH_UTREDNING,),
+        note="Räknas från rapporten; antal dagar i policy.lex_sarah_utredning_dagar.",
+    ),
+    Rule(
+        "LS3",
+        "Lex Sarah: allvarligt missförhållande anmält till IVO",
+        ("lex_sarah_bedomd",),
+        ("lex_sarah_anmald_ivo",),
+        7,
+        "days",
+        **_sol("14 kap. 7 §", "27 kap. 6 §"),
+        blocks_closing=False,
+        uncertain=(P_LEXSARAH_SNARAST,),
+        note="Bara när bedömningen är allvarligt; antal dagar i policy.lex_sarah_ivo_dagar.",
+    ),
+)
+RULES = (*RULES, *KVALITET_RULES)
 
 #: U-point policies that apply across the catalogue rather than to one rule.
 GLOBAL_POLICIES: tuple[UncertainPolicy, ...] = (P_SONDAG, P_H3)
@@ -1606,6 +1687,10 @@ class KommunPolicy:
     alder18_varning_manader: int = 6
     #: POL-AVVIKNING-LVU: days for the LVU 6 § assessment after an avvikning (V3)
     avvikning_lvu_bedomning_dagar: int = 1
+    #: POL-LEXSARAH-UTAN-DROJSMAL, POL-LEXSARAH-UTREDNING, POL-LEXSARAH-SNARAST (LS1-LS3)
+    lex_sarah_utredning_start_dagar: int = 1
+    lex_sarah_utredning_dagar: int = 14
+    lex_sarah_ivo_dagar: int = 7
 
     def nasta_sammantrade(self, day: date) -> date | None:
         """The first sammanträde after ``day`` (``None``: the calendar has none)."""
@@ -1660,6 +1745,9 @@ def policy_from_mapping(raw: Mapping[str, Any]) -> KommunPolicy:
         besok_senare_intervall_manader=_int_or(pol, "besok_senare_intervall_manader", 3),
         alder18_varning_manader=_int_or(pol, "alder18_varning_manader", 6),
         avvikning_lvu_bedomning_dagar=_int_or(pol, "avvikning_lvu_bedomning_dagar", 1),
+        lex_sarah_utredning_start_dagar=_int_or(pol, "lex_sarah_utredning_start_dagar", 1),
+        lex_sarah_utredning_dagar=_int_or(pol, "lex_sarah_utredning_dagar", 14),
+        lex_sarah_ivo_dagar=_int_or(pol, "lex_sarah_ivo_dagar", 7),
     )
 
 

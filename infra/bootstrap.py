@@ -172,6 +172,7 @@ async def local_stack(
             settings.temporal_namespace,
             settings.keys.codec,
             settings.keys.codec_old,
+            workflow_keys=store.workflow_keys,
         )
         await stack.enter_async_context(
             running_worker(

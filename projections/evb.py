@@ -199,6 +199,13 @@ def kf_statistik(curs: Cursor[DictRow], schema: str, kommun: str, q: Period) -> 
                 "avbrott": d.avbrott is not None,
             }
         )
+    return kf_tally(items)
+
+
+def kf_tally(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The KF statistikrapport's counts from its items (insatstyp, kon, aldersgrupp, vantetid,
+    avbrott): one function, so the report from the views and the report from a frozen snapshot
+    (projections/evb_snapshot.py) can never count differently."""
     rows = [
         {
             "insatstyp": t,

@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.evb import AVSLUTAT, VERKSTALLD, WAIT_BANDS, wait_band
-from domain.events import INSATSTYPER, KON
+from domain.evb import AVSLUTAT, VERKSTALLD, wait_band
+from projections.evb import kf_tally
 from projections.periods import Period
-from projections.stats import split
 
 #: The flat columns of the individrapport (table and CSV); the document keeps IVO's sections.
 INDIVIDRAPPORT_COLUMNS = (
@@ -116,24 +115,4 @@ def kf_from_rows(q: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
         for r in rows
         if still_open(r)
     ]
-    out = [
-        {
-            "insatstyp": t,
-            "kon": k,
-            "antal": sum(1 for i in items if i["insatstyp"] == t and i["kon"] == k),
-        }
-        for t in INSATSTYPER
-        for k in KON
-    ]
-
-    def measure(group: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "antal": len(group),
-            **{f"vantat_{b}_man": sum(1 for i in group if i["vantetid"] == b) for b in WAIT_BANDS},
-            "varav_avbrott": sum(1 for i in group if i["avbrott"]),
-        }
-
-    return {
-        "rows": out,
-        "summary": split(items, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure),
-    }
+    return kf_tally(items)

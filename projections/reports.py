@@ -19,14 +19,17 @@ import orjson
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from domain.returns import rule_set
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections import (
+    arsstatistik,
     barnchecklista,
     delegationsbeslut,
     evb,
     evb_snapshot,
     extracts,
     frister,
+    klagomal,
     overklaganden,
     placed,
     placeringar,
@@ -80,6 +83,18 @@ class Builder(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class RecordBuilder(Protocol):
+    def __call__(
+        self,
+        events: list[Any],
+        kommun: str,
+        period: Period,
+        options: ReportOptions,
+        known_at: datetime | None,
+        /,
+    ) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     """A report: its name, the period kind it takes, its table/CSV columns and its builder."""
@@ -88,18 +103,31 @@ class ReportSpec:
     period: str  # as_of | quarter | half | month | year
     title: str
     columns: tuple[str, ...]
-    builder: Builder
+    builder: Builder | None
     #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
     time_travel: bool = True
     #: Other period kinds the report also takes: the half-yearly and yearly figures of the
     #: nämnd's quarterly report (``projections.kvartal``) are these reports over a quarter, and
     #: ``--quarter`` prints the very table the page shows.
     also: tuple[str, ...] = ()
+    #: Raises ``ValueError`` (one line) for a period of the right kind the report cannot serve
+    #: (``arsstatistik``: a year without a rule set); the CLI and API ask before building.
+    period_check: Callable[[Period], None] | None = None
+    #: A report on the complaints' and lex Sarah record instead of the views (``builder`` None):
+    #: it reads that record (``infra.persistence.kvalitet``) and is masked like the others.
+    record_builder: RecordBuilder | None = None
 
     @property
     def periods(self) -> tuple[str, ...]:
         """Every period kind the report takes, its own first."""
         return (self.period, *self.also)
+
+    def check_period(self, period: Period) -> None:
+        """``ValueError`` when the report cannot serve ``period`` (see ``period_check``)."""
+        if period.kind not in self.periods:
+            raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
+        if self.period_check is not None:
+            self.period_check(period)
 
     def build(
         self,
@@ -111,8 +139,15 @@ class ReportSpec:
         options: ReportOptions | None = None,
     ) -> dict[str, Any]:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
+        self.check_period(period)
+        events = None
+        if self.record_builder is not None:
+            # the complaints' record is read before the views' transaction opens: opening its
+            # store inside it would leave that transaction idle (idle_in_transaction timeout)
+            with _view(source) as view:
+                events = _kvalitet_events(view, kommun)
         with many(source, kommun, known_at=known_at) as build:
-            return build(self.name, period, options)
+            return build(self.name, period, options, records=events)
 
     def _document(
         self,
@@ -124,19 +159,25 @@ class ReportSpec:
         period: Period,
         known_at: datetime | None,
         opts: ReportOptions,
+        records: list[Any] | None = None,
     ) -> dict[str, Any]:
-        if period.kind not in self.periods:
-            raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
+        self.check_period(period)
         if opts.policy is None:
             opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
-        body = self.builder(
-            curs,
-            schema if self.time_travel else view.schema,
-            kommun,
-            period,
-            opts,
-            u=view.unseal,
-        )
+        if self.record_builder is not None:
+            if records is None:  # through ``many``: read here, inside the views' transaction
+                records = _kvalitet_events(view, kommun)
+            body = self.record_builder(records, kommun, period, opts, known_at)
+        else:
+            assert self.builder is not None, f"report {self.name} has no builder"
+            body = self.builder(
+                curs,
+                schema if self.time_travel else view.schema,
+                kommun,
+                period,
+                opts,
+                u=view.unseal,
+            )
         mask_protected(body, curs, view.schema, kommun, view.unseal)
         return {
             "report": self.name,
@@ -165,8 +206,19 @@ def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
 #: What every reader of the views opens them with (the reports, the quarterly page).
 opened = _view
 
-#: ``build(name, period, options=None)``: one report's document (as ``ReportSpec.build``).
-ManyBuilder = Callable[[str, Period, ReportOptions | None], dict[str, Any]]
+
+class ManyBuilder(Protocol):
+    """``many``'s builder: one report's document over the shared cursor (``records``: the
+    complaints' events already read, for a report on that record)."""
+
+    def __call__(
+        self,
+        name: str,
+        period: Period,
+        options: ReportOptions | None = None,
+        *,
+        records: list[Any] | None = None,
+    ) -> dict[str, Any]: ...
 
 
 @contextmanager
@@ -179,12 +231,23 @@ def many(
     with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
 
         def build(
-            name: str, period: Period, options: ReportOptions | None = None
+            name: str,
+            period: Period,
+            options: ReportOptions | None = None,
+            *,
+            records: list[Any] | None = None,
         ) -> dict[str, Any]:
             spec = REPORTS[name]
             opts = options or ReportOptions()
             return spec._document(
-                view, curs, schema, kommun=kommun, period=period, known_at=known_at, opts=opts
+                view,
+                curs,
+                schema,
+                kommun=kommun,
+                period=period,
+                known_at=known_at,
+                opts=opts,
+                records=records,
             )
 
         yield build
@@ -314,6 +377,71 @@ def _avslutade(
     return extracts.avslutade_utredningar(c, s, k, p)
 
 
+def _arsstatistik(
+    c: Cursor[DictRow], s: str, k: str, p: Period, o: ReportOptions, /, *, u: Unseal
+) -> dict[str, Any]:
+    return arsstatistik.arsstatistik(c, s, k, p, u)
+
+
+def _return_year(p: Period) -> None:
+    rule_set(p.start.year)  # UnknownReturnYear (a ValueError) names the years there are
+
+
+def _kvalitet_events(view: ReportsView, kommun: str) -> list[Any]:
+    """The kommun's complaints' and lex Sarah events, from a store opened for this report."""
+    from infra.persistence.kvalitet import open_kvalitet
+
+    store = open_kvalitet(view.store_env)
+    try:
+        return store.kommun_events(kommun)
+    finally:
+        store.close()
+
+
+def _as_of(period: Period, known_at: datetime | None) -> Any:
+    from infra.config.clock import today_stockholm
+
+    return klagomal.report_as_of(period.end, today_stockholm(), known_at)
+
+
+def _klagomal(
+    events: list[Any],
+    k: str,
+    p: Period,
+    o: ReportOptions,
+    known_at: datetime | None,
+    /,
+) -> dict[str, Any]:
+    return klagomal.klagomal_report(
+        events,
+        k,
+        p.start,
+        p.end,
+        policy=o.kommun_policy,
+        as_of=_as_of(p, known_at),
+        known_at=known_at,
+    )
+
+
+def _lex_sarah(
+    events: list[Any],
+    k: str,
+    p: Period,
+    o: ReportOptions,
+    known_at: datetime | None,
+    /,
+) -> dict[str, Any]:
+    return klagomal.lex_sarah_report(
+        events,
+        k,
+        p.start,
+        p.end,
+        policy=o.kommun_policy,
+        as_of=_as_of(p, known_at),
+        known_at=known_at,
+    )
+
+
 _SPLIT_COLUMNS = ("avsnitt", "grupp", "antal")
 
 REPORTS: dict[str, ReportSpec] = {
@@ -437,6 +565,30 @@ REPORTS: dict[str, ReportSpec] = {
             extracts.AVSLUTADE_COLUMNS,
             _avslutade,
             also=("quarter",),
+        ),
+        ReportSpec(
+            "arsstatistik",
+            "year",
+            "Årlig statistik till Socialstyrelsen: barn och unga med insatser (SFS 1981:1370)",
+            arsstatistik.ALL_COLUMNS,
+            _arsstatistik,
+            period_check=_return_year,
+        ),
+        ReportSpec(
+            "klagomal",
+            "year",
+            "Synpunkter och klagomål: sammanställning för kvalitetsberättelsen",
+            klagomal.KLAGOMAL_COLUMNS,
+            None,
+            record_builder=_klagomal,
+        ),
+        ReportSpec(
+            "lex-sarah",
+            "year",
+            "Lex Sarah: rapporter, utredningar, bedömningar och anmälan till IVO",
+            klagomal.LEX_SARAH_COLUMNS,
+            None,
+            record_builder=_lex_sarah,
         ),
     )
 }

@@ -58,6 +58,24 @@ Progress = Callable[[int, int], None]
 WRITER_LOCK_CLASS = 0x62666C  # "bfl"
 
 
+#: TCP keepalives of the writer lock's session, on both ends. A SIGKILLed runner's socket is
+#: closed by its kernel and PostgreSQL frees the lock at once; a runner whose *machine* dies
+#: (power, network) sends nothing more, and without keepalives PostgreSQL would hold the lock
+#: for the kernel's default two hours. With these the server drops the session after
+#: ``idle + interval * count`` = 8 s of silence, so a standby on another machine takes over
+#: within 10 s (docs/operations.md, "More than one machine"). Ignored on a Unix socket.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 4, 2, 2
+LOCK_KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": KEEPALIVE_IDLE,
+    "keepalives_interval": KEEPALIVE_INTERVAL,
+    "keepalives_count": KEEPALIVE_COUNT,
+    "options": f"-c tcp_keepalives_idle={KEEPALIVE_IDLE} "
+    f"-c tcp_keepalives_interval={KEEPALIVE_INTERVAL} "
+    f"-c tcp_keepalives_count={KEEPALIVE_COUNT}",
+}
+
+
 def _unavailable(error: BaseException, sleep: float) -> None:
     _log.warning(
         "report views: database unavailable (%s); retry in %.1fs", type(error).__name__, sleep
@@ -98,7 +116,9 @@ class WriterLock:
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10)
+            self._conn = psycopg.connect(
+                self._conninfo, autocommit=True, connect_timeout=10, **LOCK_KEEPALIVES
+            )
         return self._conn
 
     @property
@@ -421,6 +441,10 @@ class RebuildResult:
 PARALLEL_FROM = 20_000
 
 
+#: The longest a rebuild's transaction may sit idle (see ``rebuild``).
+REBUILD_IDLE = "5min"
+
+
 def rebuild(
     env: Mapping[str, str],
     progress: Progress | None = None,
@@ -458,6 +482,13 @@ def rebuild(
             view.cursor(commit=True) as wcurs,
         ):
             rconn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # The store's connections end a transaction idle for 5 s (eventsourcing's
+            # POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT, a guard against leaked transactions).
+            # A rebuild's two transactions are deliberately long and wait on each other and on
+            # the fold processes (starting them takes seconds on a busy machine): idle gaps of
+            # minutes are expected here, never hours.
+            for conn in (rconn, wcurs.connection):
+                conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{REBUILD_IDLE}'")
             head_row = rconn.execute(
                 sql.SQL("SELECT max(notification_id) AS m FROM {}.{}").format(
                     sql.Identifier(schema), sql.Identifier(EVENTS_TABLE)

@@ -45,6 +45,9 @@ class ReportsView(PostgresTrackingRecorder):
     """Tables of every read model (``projections.tables``) with tracking in the same transaction."""
 
     ivo_key: bytes = b""
+    #: The store environment the view was opened on (set by open_view): the reports on the
+    #: complaints' and lex Sarah record (``projections.klagomal``) open that store from it.
+    store_env: Mapping[str, str] = {}
     #: The store's cipher: seals the views' free text and the cached events (set by open_view).
     cipher: Cipher
     #: Views this version has that the schema's views did not (filled by ``backfill``).
@@ -367,6 +370,7 @@ def open_view(env: Mapping[str, str]) -> ReportsView:
     )
     view = factory.tracking_recorder(ReportsView)
     view.ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
+    view.store_env = dict(env)
     view.cipher = view_cipher(env)
     view.backfill()
     return view

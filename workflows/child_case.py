@@ -19,8 +19,10 @@ per run through an activity. Frister and alerts use the policy of the version la
 a beslut is judged against the delegationsordning of the version its command names
 (docs/rules.md, "Which configuration version applies").
 
-Operators see the case through typed search attributes and the current-details line, never
-through identity or content (``workflows.search``).
+Operators see the case through typed search attributes, the static summary its starter gives and
+the current-details line, never through identity or content (``workflows.search``,
+``domain.operator_view``). The input names the case and the workflow reads its record through a
+local activity (``LOAD_CASE_ACTIVITY``), so the Web UI's input panel holds no case content.
 """
 
 from __future__ import annotations
@@ -44,18 +46,23 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import EventValidationError, RuleViolation
     from domain.events import CaseEvent, event_from_json, parse_event
     from domain.frister import MET, MISSED, OPEN, OVERDUE, Frist, compute_frister
+    from domain.ids import case_id_for
     from domain.kommun import KommunConfig, kommun_config_from_document
+    from domain.operator_view import details_footer
     from domain.rules import KommunPolicy
     from workflows import search
     from workflows.messages import (
         APPEND_ACTIVITY,
         COMMAND_UPDATE,
         KOMMUN_CONFIG_ACTIVITY,
+        LOAD_CASE_ACTIVITY,
         REJECTION_TYPES,
         STATE_QUERY,
         TRANSFER_ACTIVITY,
         WORKFLOW_NAME,
         AppendInput,
+        CaseEvents,
+        CaseRef,
         CaseSummary,
         CaseWorkflowInput,
         CommandInput,
@@ -134,6 +141,18 @@ LAW_TRANSITIONS_PATCH = "law-transitions-exact"
 #: workflow.patched id: the guards of the placed child (issue #15 B, ``domain.case_care``: LVU's
 #: age limits, avvikning) judge a command; one accepted before them replays as it was judged.
 CARE_GUARDS_PATCH = "placed-child-guards"
+#: workflow.patched id: continue-as-new carries the case's reference, not its events; the new
+#: run reads them through ``LOAD_CASE_ACTIVITY`` (issue #18 item 6: no case content in an
+#: input). A run recorded before carried the events and replays so. Whether a run *reads* its
+#: case is decided by its input alone (``case_id``), which no earlier history has.
+MINIMAL_INPUT_PATCH = "minimal-input-by-reference"
+#: Loading the record cannot fail for a reason a retry would not cure (a database that is
+#: back): retried until it succeeds, visible to ``ops stuck`` meanwhile.
+LOAD_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+)
 #: The store's limit on an idempotency key (``domain.events.parse_event``).
 MAX_IDEMPOTENCY_KEY = 200
 #: Hex digits of sha256(frist key) that stand for a frist key too long to fit (160 bits).
@@ -191,6 +210,11 @@ class ChildCaseWorkflow:
         self._configs: dict[str, KommunConfig] = {}
         #: LAW_TRANSITIONS_PATCH, asked at the start of ``run`` (queries cannot ask it).
         self._transitions = False
+        #: The case to read through ``LOAD_CASE_ACTIVITY`` before anything judges or computes
+        #: (``_resolve``); ``None`` once read, or for a run whose input carried the events.
+        self._unresolved: CaseRef | None = (
+            None if inp.case_id is None else CaseRef(inp.case_id, only_if_open=inp.only_if_open)
+        )
 
     # ------------------------------------------------------------------ main loop
     @workflow.run
@@ -247,10 +271,12 @@ class ChildCaseWorkflow:
         return self._state.stage != self._stage_at_start and length > inp.continue_as_new_after
 
     def _carry_over(self, inp: CaseWorkflowInput) -> CaseWorkflowInput:
+        by_reference = bool(self._state.case_ref) and workflow.patched(MINIMAL_INPUT_PATCH)
         return CaseWorkflowInput(
             kommun=inp.kommun,
             child_pseudonym=inp.child_pseudonym,
-            events=[e.to_json() for e in self._events],
+            events=[] if by_reference else [e.to_json() for e in self._events],
+            case_id=str(case_id_for(inp.kommun, self._state.case_ref)) if by_reference else None,
             continue_as_new_after=inp.continue_as_new_after,
             transfer_done=inp.transfer_done,
             alert_settle_seconds=self._settle.total_seconds(),
@@ -278,6 +304,7 @@ class ChildCaseWorkflow:
     @workflow.update(name=COMMAND_UPDATE)
     async def command(self, cmd: CommandInput) -> CommandResult:
         async with self._lock:
+            await self._resolve()
             # the version the command names is judged with; the validator could not load it if
             # this run had not seen it yet, so its delegation check is made here in that case
             await self._load_config(cmd.kommun_config)
@@ -315,6 +342,8 @@ class ChildCaseWorkflow:
 
     @command.validator
     def validate_command(self, cmd: CommandInput) -> None:
+        if self._unresolved is not None:
+            return  # the case is not read yet in this run: the handler reads it, then judges
         self._judge(cmd)
 
     def _judge(
@@ -385,6 +414,27 @@ class ChildCaseWorkflow:
         if cmd.delegationsordning is not None:
             return _inline_ordning(cmd.delegationsordning, kommun)
         return None
+
+    # ------------------------------------------------------------------ the case's record
+    async def _resolve(self) -> None:
+        """Read the case the input names, once per run, before anything is judged or computed
+        (called under the lock by the first command and by the loop, whichever comes first)."""
+        ref = self._unresolved
+        if ref is None:
+            return
+        loaded: CaseEvents = await workflow.execute_local_activity(
+            LOAD_CASE_ACTIVITY,
+            ref,
+            result_type=CaseEvents,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOAD_RETRY,
+        )
+        self._events = [event_from_json(e) for e in loaded.events]
+        self._state = fold(self._events)
+        self._last_position = max((e.position or 0 for e in self._events), default=0)
+        self._stage_at_start = self._state.stage
+        self._frister_cache = None
+        self._unresolved = None
 
     # ------------------------------------------------------------------ configuration
     async def _load_config(self, version: str | None) -> None:
@@ -478,6 +528,7 @@ class ChildCaseWorkflow:
 
         A closed case takes no more commands, so it does not wait for the window."""
         async with self._lock:
+            await self._resolve()
             await self._load_config(self._config_ref)
             if workflow.patched(ALERT_WITHDRAWAL_PATCH):
                 await self._withdraw_false_alerts()
@@ -612,7 +663,7 @@ class ChildCaseWorkflow:
             day = days_between(first.trigger_date, today)
             total = days_between(first.trigger_date, first.due)
             details = f"{first.name}: dag {day} av {total} (förfaller {first.due.isoformat()})"
-        workflow.set_current_details(details)
+        workflow.set_current_details(f"{details}\n\n{details_footer(self._state)}")
         next_due = min((f.due for f in open_), default=None)
         values: dict[str, Any] = {
             search.KOMMUN.name: self._kommun,

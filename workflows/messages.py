@@ -17,6 +17,9 @@ APPEND_ACTIVITY = "append_event"
 TRANSFER_ACTIVITY = "transfer_case"
 #: Reads one version of a kommun's configuration (the document) by its version id.
 KOMMUN_CONFIG_ACTIVITY = "load_kommun_config"
+#: Reads a case's recorded events (redacted) by reference: a local activity, so the workflow's
+#: start and continue-as-new input name the case instead of carrying its content (issue #18).
+LOAD_CASE_ACTIVITY = "load_case_events"
 WORKFLOW_NAME = "ChildCaseWorkflow"
 COMMAND_UPDATE = "command"
 STATE_QUERY = "state"
@@ -32,13 +35,25 @@ DEFAULT_ALERT_SETTLE_SECONDS = 300.0
 class CaseWorkflowInput:
     """Start (or continue-as-new / adopt) a child's case.
 
-    ``events`` are the case's stored events, redacted of the child's identity: empty for a new
-    case, the store's history when a case is adopted, the carried state on continue-as-new.
+    The input names the case (``case_id``) and the workflow reads its recorded events through
+    ``LOAD_CASE_ACTIVITY`` (a local activity), so no case content is in the input the Temporal
+    Web UI shows first, nor in a continue-as-new's: such an input holds only operational facts
+    (kommun, the pseudonym the workflow id has, the case's opaque id, timing settings, the
+    configuration version) and is left readable by the codec
+    (``infra.temporal.operator_payloads``). ``events`` is how runs started before that carried
+    the case's stored events (redacted of the child's identity); kept so they replay.
     """
 
     kommun: str
     child_pseudonym: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: The case's id (``domain.ids.case_id_for(kommun, case_ref)``, a UUID: opaque, unlike a
+    #: case_ref a verksamhetssystem chose); ``None``: a run started before references (its
+    #: content in ``events``).
+    case_id: str | None = None
+    #: With ``case_id``: read the record only if it holds the case open (an opening command's
+    #: start; a closed case with the same reference starts empty, as before).
+    only_if_open: bool = False
     #: Continue-as-new at the next stage boundary once the history is longer than this (the
     #: server's own suggestion and a hard cap apply as well). Tests lower it to force one.
     continue_as_new_after: int = 200
@@ -58,6 +73,21 @@ class CaseWorkflowInput:
     #: when the workflow was started, adopted or continued; ``None``: the documented defaults.
     #: The workflow loads the document by this reference (``KOMMUN_CONFIG_ACTIVITY``).
     kommun_config: str | None = None
+
+
+@dataclass
+class CaseRef:
+    """Which case ``LOAD_CASE_ACTIVITY`` reads (see ``CaseWorkflowInput.only_if_open``)."""
+
+    case_id: str
+    only_if_open: bool = False
+
+
+@dataclass
+class CaseEvents:
+    """A case's recorded events in stream order, redacted of the child's identity."""
+
+    events: list[dict[str, Any]]
 
 
 @dataclass

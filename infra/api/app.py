@@ -30,6 +30,7 @@ from infra.api.routes_feed import router as feed_router
 from infra.api.routes_health import router as health_router
 from infra.api.routes_homes import router as homes_router
 from infra.api.routes_io import router as io_router
+from infra.api.routes_kvalitet import klagomal_router, lex_sarah_router
 from infra.api.routes_kvartal import router as kvartal_router
 from infra.api.routes_registerutdrag import router as registerutdrag_router
 from infra.api.routes_reports import router as reports_router
@@ -54,6 +55,8 @@ _PUBLIC_PATHS = frozenset({"/health", "/health/live", "/health/ready"})
 _ROUTE_ERRORS = {
     "/commands": {"409": "rejected by a rule (rule, sv, en)", "429": "too many in flight"},
     "/homes/commands": {"409": "rejected by a home's rule (rule, sv, en)"},
+    "/klagomal/commands": {"409": "rejected by a complaint's rule (rule, sv, en)"},
+    "/lex-sarah/commands": {"409": "rejected by a lex Sarah rule (rule, sv, en)"},
 }
 
 
@@ -145,6 +148,8 @@ def create_app(services: Services | None) -> FastAPI:
         io_router,
         webhooks_router,
         homes_router,
+        klagomal_router,
+        lex_sarah_router,
     ):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -8,6 +8,7 @@ but never case content; auditors read everything in their kommun and change noth
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -162,6 +163,27 @@ def _api_key(store: CaseStore, token: str) -> Principal:
 TTL_LEEWAY_SECONDS = 60
 
 
+#: Verified JWTs kept per process: a caller sends the same token with every command, and its
+#: signature and claims need checking once (bench/api.py --profile). Bounded; a token that fails
+#: is not kept (the exception passes through the cache), and expiry is judged on every use.
+JWT_CACHE_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=JWT_CACHE_SIZE)
+def _verified_jwt(key: bytes, token: str) -> tuple[Principal, float]:
+    """The caller a JWT names and when it expires, once its signature and claims are checked."""
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Problem(401, "unauthorized", "token expired", headers=_BEARER) from None
+    except jwt.InvalidTokenError:
+        raise Problem(401, "unauthorized", "invalid token", headers=_BEARER) from None
+    principal = _claims(
+        claims.get("role"), claims.get("kommun"), claims.get("units", []), claims.get("sub")
+    )
+    return principal, float(claims["exp"])
+
+
 def authenticate(
     store: CaseStore,
     key: bytes,
@@ -182,18 +204,13 @@ def authenticate(
         )
     if token.startswith(API_KEY_PREFIX):
         return _api_key(store, token)
-    try:
-        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-    except jwt.ExpiredSignatureError:
-        raise Problem(401, "unauthorized", "token expired", headers=_BEARER) from None
-    except jwt.InvalidTokenError:
-        raise Problem(401, "unauthorized", "invalid token", headers=_BEARER) from None
-    principal = _claims(
-        claims.get("role"), claims.get("kommun"), claims.get("units", []), claims.get("sub")
-    )
+    principal, expires = _verified_jwt(key, token)
+    now = time.time()
+    if expires <= now:  # as jwt.decode judges it; checked on every use, not only the first
+        raise Problem(401, "unauthorized", "token expired", headers=_BEARER)
     if lifetimes is not None:
         allowed = lifetimes.for_role(principal.role)
-        if claims["exp"] - time.time() > allowed + TTL_LEEWAY_SECONDS:
+        if expires - now > allowed + TTL_LEEWAY_SECONDS:
             raise Problem(
                 401,
                 "unauthorized",

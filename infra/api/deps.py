@@ -15,18 +15,27 @@ from infra.api.services import Services
 _bearer = HTTPBearer(auto_error=False, description="JWT (HS256) or API key (bfk_…)")
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
+    """The app's services, or 503 for an app built only for its OpenAPI document."""
     services: Services | None = request.app.state.services
     if services is None:
         raise unavailable("this app was built for its OpenAPI document only")
     return services
 
 
+async def get_services(request: Request) -> Services:
+    """``services_of`` as a dependency. ``async`` although it awaits nothing: FastAPI runs a
+    plain ``def`` dependency in a worker thread, and that hand-off (there and back on every
+    request) was the largest single cost of the HTTP layer (docs/operations.md, "Command
+    latency")."""
+    return services_of(request)
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    services = get_services(request)
+    services = services_of(request)
     header = None if credentials is None else f"Bearer {credentials.credentials}"
     if (
         header is not None
@@ -39,7 +48,7 @@ async def current_principal(
     return authenticate(services.store, services.config.jwt_key, header, services.config.token_ttl)
 
 
-def purpose(
+async def purpose(
     x_barnflow_purpose: Annotated[
         str | None,
         Header(

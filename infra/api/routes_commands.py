@@ -18,7 +18,7 @@ from fastapi import APIRouter, Response
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
-from domain.case import fold
+from domain.case import named_enhet
 from domain.errors import EventValidationError
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.ids import case_id_for
@@ -38,8 +38,10 @@ WORKFLOW_MISSING_RETRY_AFTER = 60
 
 
 def _case_enhet(services: Services, ev: CaseEvent) -> tuple[bool, str | None]:
+    """Whether the case exists, and its enhet (``named_enhet``: its opening events, not a fold
+    of the whole case on every command of a unit-bound caller)."""
     events = services.store.case_events(case_id_for(ev.kommun, ev.case_ref))
-    return bool(events), fold(events).enhet if events else None
+    return bool(events), named_enhet(events)
 
 
 async def check_scope(services: Services, principal: Principal, ev: CaseEvent) -> None:
@@ -141,19 +143,23 @@ async def execute(services: Services, principal: Principal, raw: dict[str, Any])
     "/commands",
     status_code=201,
     summary="Send one command (a docs/domain.md §4 event line)",
+    response_model=CommandAccepted,
     responses={200: {"model": CommandAccepted, "description": "a retry: the original result"}},
 )
-async def post_command(
-    body: CommandIn, response: Response, services: ServicesDep, principal: PrincipalDep
-) -> CommandAccepted:
+async def post_command(body: CommandIn, services: ServicesDep, principal: PrincipalDep) -> Response:
     result = await execute(services, principal, body.model_dump())
-    if result.duplicate:
-        response.status_code = 200
-    return CommandAccepted.model_validate(
+    accepted = CommandAccepted.model_validate(
         {
             "case_id": result.case_id,
             "position": result.position,
             "event": result.event,
             "duplicate": result.duplicate,
         }
+    )
+    # rendered here, once: returning the model would have FastAPI dump, validate and serialise
+    # it again (the same JSON; bench/api.py --profile, docs/operations.md "Command latency")
+    return Response(
+        accepted.model_dump_json(),
+        status_code=200 if result.duplicate else 201,
+        media_type="application/json",
     )

@@ -11,13 +11,11 @@ content, so every exported case is in the access log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.errors import DomainError
 from domain.ids import case_id_for
@@ -36,7 +34,7 @@ from infra.api.problems import Problem
 from infra.api.routes_feed import visible
 from infra.api.services import Services
 from infra.audit.protection import PROTECTED_PURPOSE
-from infra.temporal.commands import adopt_case
+from infra.temporal.adoption import adopt_all
 
 router = APIRouter(tags=["import-export"])
 NDJSON = "application/x-ndjson"
@@ -95,11 +93,25 @@ async def import_events(
     principal.require_role(("system",))
     body = await request.body()
     summary = await asyncio.to_thread(_import, services, principal, body)
-    adopted = 0
-    for kommun, case_ref in summary.open_cases:
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await adopt_case(services.client, services.store, services.settings, kommun, case_ref)
-            adopted += 1
+    settings = services.settings
+    adoption = await adopt_all(
+        services.client,
+        services.store,
+        summary.open_cases,
+        pseudonym_key=settings.keys.pseudonym,
+        task_queue=settings.task_queue,
+        alert_settle_seconds=settings.alert_settle_seconds,
+    )
+    if adoption.failed:  # the events are stored; a re-sent import starts the missing workflows
+        _kommun, case_ref, reason = adoption.failed[0]
+        raise Problem(
+            503,
+            "adoption-failed",
+            f"{summary.appended} events stored, but {len(adoption.failed)} open case(s) could "
+            f"not be adopted into workflows (first: {case_ref}: {reason}); send the import "
+            "again: stored lines are skipped and running workflows are left alone",
+        )
+    adopted = adoption.started
     return ImportOut(
         lines=summary.lines,
         appended=summary.appended,

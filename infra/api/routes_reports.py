@@ -77,7 +77,9 @@ def _build(
     spec = REPORTS.get(name)
     if spec is None:
         raise Problem(404, "not-found", f"no report {name!r}; reports: {', '.join(REPORTS)}")
-    if not principal.sees_unit(None) and "enhet" not in spec.columns:
+    # a report on the complaints' and lex Sarah record sums every unit in its summary
+    whole_kommun = "enhet" not in spec.columns or spec.record_builder is not None
+    if not principal.sees_unit(None) and whole_kommun:
         raise Problem(
             403,
             "forbidden-unit",
@@ -99,7 +101,8 @@ def _build(
     raw = given.get(kind)
     try:
         period = periods.parse_period(kind, raw if raw is not None else _current(kind))
-    except periods.PeriodError as exc:
+        spec.check_period(period)
+    except ValueError as exc:  # a PeriodError, or a period the report cannot serve
         raise Problem(422, "validation", str(exc), field=kind) from None
     source = services.report_source or services.store.env
     if snapshot is not None:

@@ -288,23 +288,29 @@ async def running_case_workflows(client: Client, extra: str = "") -> dict[str, R
 
 
 def verify_store(
-    store: CaseStore, expect: Checkpoint | None = None, homes: ChainedStore | None = None
+    store: CaseStore,
+    expect: Checkpoint | None = None,
+    homes: ChainedStore | None = None,
+    kvalitet: ChainedStore | None = None,
 ) -> VerifyReport:
-    """The cases' chains (and the checkpoint) and, given ``homes``, the homes' chains too: their
-    findings name the home (``where``: ``kommun/hem:<id>``) and count in ``streams``/``events``
-    (the checkpoint stays the cases' global chain)."""
+    """The cases' chains (and the checkpoint) and, given ``homes`` and ``kvalitet``, the homes'
+    and the complaints' and lex Sarah chains too: their findings name the stream (``where``:
+    ``kommun/hem:<id>``, ``kommun/klagomal:<id>``, ``kommun/lex-sarah:<id>``) and count in
+    ``streams``/``events`` (the checkpoint stays the cases' global chain)."""
     stream_findings, streams, events = verify_streams(store)
     global_findings, checkpoint = verify_global(store, expect)
     findings = stream_findings + global_findings
-    if homes is not None:
-        home_findings, home_streams, home_events = verify_streams(homes)
-        home_global, _ = verify_global(homes)
-        findings += home_findings + [_homes_chain(f) for f in home_global]
-        # a home's stream finding already says where: kommun/hem:<id>
-        streams, events = streams + home_streams, events + home_events
+    for label, other in (("homes", homes), ("kvalitet", kvalitet)):
+        if other is None:
+            continue
+        other_findings, other_streams, other_events = verify_streams(other)
+        other_global, _ = verify_global(other)
+        findings += other_findings + [_other_chain(f, label) for f in other_global]
+        # a stream finding already says where: kommun/hem:<id>, kommun/klagomal:<id>
+        streams, events = streams + other_streams, events + other_events
     return VerifyReport(findings, streams, events, checkpoint)
 
 
-def _homes_chain(finding: Finding) -> Finding:
-    """A finding of the homes' global chain, told apart from the cases' one."""
-    return replace(finding, where=finding.where or "homes")
+def _other_chain(finding: Finding, label: str) -> Finding:
+    """A finding of another record's global chain, told apart from the cases' one."""
+    return replace(finding, where=finding.where or label)

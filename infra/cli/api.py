@@ -147,7 +147,7 @@ async def _serve(host: str, port: int) -> int:
             if not settings.production:
                 ensure_tables(store)
             view = _view(env)
-        client = await connect_configured(settings)
+        client = await connect_configured(settings, workflow_keys=store.workflow_keys)
         await require_ready(client, settings.temporal_namespace, store, url)
         services = Services(
             store,
@@ -228,8 +228,10 @@ def cmd_case_send(args: argparse.Namespace) -> int:
             return 2
 
     async def main() -> int:
-        client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
         with _store() as store:
+            client = await connect_configured(
+                settings, wait=TEMPORAL_CONNECT_CLI, workflow_keys=store.workflow_keys
+            )
             for number, ev in events:
                 try:
                     result = await send_command(

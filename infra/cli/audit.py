@@ -65,6 +65,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from infra.cli.errors import UsageError
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
     from infra.persistence.homes import homes_of
+    from infra.persistence.kvalitet import kvalitet_of
     from infra.temporal.client import connect_configured
 
     try:
@@ -73,12 +74,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--checkpoint: {exc}") from None
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (store, _env):
-        report = verify_store(store, expect, homes=homes_of(store))
+        report = verify_store(store, expect, homes=homes_of(store), kvalitet=kvalitet_of(store))
         if not args.no_temporal:
             address = settings.temporal_address or "127.0.0.1:7233"
 
             async def against_temporal() -> None:
-                client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
+                client = await connect_configured(
+                    settings, wait=TEMPORAL_CONNECT_CLI, workflow_keys=store.workflow_keys
+                )
                 heads = store.case_heads()
                 report.open_cases = sum(1 for h in heads if not h.closed)
                 report.findings += await verify_temporal(client, heads, settings.keys.pseudonym)

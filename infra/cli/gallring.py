@@ -83,7 +83,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     with database(settings) as url, open_store(settings, url) as (store, env):
         try:
-            result = run(store, args.kommun, args.beslut, as_of=as_of, apply=args.apply)
+            result = run(
+                store,
+                args.kommun,
+                args.beslut,
+                as_of=as_of,
+                apply=args.apply,
+                pseudonym_key=settings.keys.pseudonym,  # the children's Temporal keys too
+            )
         except GallringError as exc:
             raise UsageError(str(exc)) from None
         rebuilt = False
@@ -98,7 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         {
             "case_ref": t.case_ref,
             "klass": t.bucket,
-            "nyckel": t.key_id,
+            "nyckel": t.key_id + "".join(f" + temporal {k}" for k in t.temporal_keys),
             "entries": t.entries,
             "rule": t.rule,
             "paragraph": t.paragraph,

@@ -29,6 +29,7 @@ from infra.cli import (
     homes,
     keys,
     kommun,
+    kvalitet,
     ops,
     projections,
     report,
@@ -160,7 +161,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             with open_store(
                 settings, url, wait_for_database=120, migrate_schema=not settings.production
             ) as (store, env):
-                client = await connect_configured(settings)
+                client = await connect_configured(settings, workflow_keys=store.workflow_keys)
                 await require_ready(client, settings.temporal_namespace, store, url)
                 with contextlib.ExitStack() as stack:
                     if not args.no_projections:
@@ -172,6 +173,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
                         settings.task_queue,
                         pseudonym_key=settings.keys.pseudonym,
                         alert_settle_seconds=settings.alert_settle_seconds,
+                        max_cached_workflows=args.max_cached_workflows,
                     ):
                         setup.close()  # every table exists: the next service may set up
                         print(
@@ -254,6 +256,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
+#: Above this the sticky cache would hold more case workflows than a worker's memory should
+#: (docs/operations.md "Memory": about 0.3 MB each).
+MAX_CACHED_WORKFLOWS = 100_000
+
+
+def _cache_size(text: str) -> int:
+    """``--max-cached-workflows``: a whole number from 0 (no sticky cache) to the bound."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_CACHED_WORKFLOWS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {MAX_CACHED_WORKFLOWS}, got {text!r}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="barnflow", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -270,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a worker against the configured Temporal")
     worker.add_argument("--no-projections", action="store_true")
+    worker.add_argument(
+        "--max-cached-workflows",
+        type=_cache_size,
+        default=1000,
+        metavar="N",
+        help="case workflows kept in memory between commands (sticky cache; default 1000, "
+        "docs/operations.md 'Memory')",
+    )
     worker.set_defaults(func=cmd_worker)
 
     rules.register(sub)  # rules explain/preview
@@ -280,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)  # audit verify
     kommun.register(sub)  # kommun check/list/show
     homes.register(sub)  # homes send/list (issue 15)
+    kvalitet.register(sub)  # klagomal, lex-sarah send/list (issue 17 item 4)
     api.register(sub)  # api, case send/state, export, token, api-key
     setup.register(sub)  # setup: schema, search attributes, retention (issue 21)
     gallring.register(sub)  # gallring plan (issue 16)

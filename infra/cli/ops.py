@@ -87,7 +87,9 @@ def cmd_stuck(args: argparse.Namespace) -> int:
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> list[Any]:
-            client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
+            client = await connect_configured(
+                settings, wait=TEMPORAL_CONNECT_CLI, workflow_keys=store.workflow_keys
+            )
             opts = StuckOptions(
                 args.max_attempts,
                 args.no_progress_days,
@@ -125,7 +127,9 @@ def cmd_repair(args: argparse.Namespace) -> int:
     with database(settings) as url, open_store(settings, url) as (store, _env):
 
         async def main() -> Any:
-            client = await connect_configured(settings, wait=TEMPORAL_CONNECT_CLI)
+            client = await connect_configured(
+                settings, wait=TEMPORAL_CONNECT_CLI, workflow_keys=store.workflow_keys
+            )
             return await repair(
                 client,
                 store,

@@ -22,6 +22,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     imp.add_argument(
         "--no-workflows", action="store_true", help="store only; do not adopt open cases"
     )
+    imp.add_argument(
+        "--batch-size", type=_positive, default=None, help="events per transaction (default 2000)"
+    )
+    imp.add_argument(
+        "--concurrency", type=_positive, default=None, help="workflow starts in flight (default 32)"
+    )
+    imp.add_argument("--quiet", action="store_true", help="no progress bars on a terminal")
+    # print "committed <done> <total>" after each batch, and wait --hold seconds after the first
+    # one: lets a crash test kill the import by its pid between two committed batches
+    imp.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    imp.add_argument("--hold", type=float, default=0.0, help=argparse.SUPPRESS)
     imp.set_defaults(func=cmd_import)
 
 
@@ -137,10 +150,31 @@ def cmd_run(args: argparse.Namespace) -> int:
                 after_batch=trace("committed"),
             )
 
+        standby_since: float | None = None
+        taken = 0
+
         def write_next() -> int | None:
             """The next batch's number of events, or None while another runner writes."""
+            nonlocal standby_since, taken
+            fresh = not runner.lock.acquired
             if not runner.become_writer():
+                if standby_since is None:
+                    standby_since = time.monotonic()
                 return None
+            if fresh:  # one line per taking of the lock: operators see who writes since when
+                if standby_since is not None:
+                    waited = f"after {time.monotonic() - standby_since:.2f}s as standby"
+                else:
+                    waited = "again, after losing it" if taken else "at start"
+                taken += 1
+                print(
+                    f"writer: took the views' writer lock at "
+                    f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {waited}, "
+                    f"views at position {runner.view.position()}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                standby_since = None
             return runner.process_next()
 
         try:
@@ -218,9 +252,11 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.cli.progress import progress_bar
+    from infra.persistence.bulk import BULK_BATCH
     from infra.persistence.importer import ImportRejected, import_lines
+    from infra.temporal.adoption import ADOPT_CONCURRENCY, AdoptionResult, adopt_all
     from infra.temporal.client import connect_configured
-    from infra.temporal.commands import adopt_case
 
     settings = load_settings()
     path = Path(args.file)
@@ -233,36 +269,73 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise SettingsError(
             "BARNFLOW_TEMPORAL_ADDRESS: required to adopt open cases (or use --no-workflows)"
         )
+    committed = 0
+
+    def traced(report: Callable[[int, int], None]) -> Callable[[int, int], None]:
+        def progress(done: int, total: int) -> None:
+            nonlocal committed
+            report(done, total)
+            committed += 1
+            if args.trace:
+                print(f"committed {done} {total}", flush=True)
+            if committed == 1 and args.hold > 0:
+                time.sleep(args.hold)
+
+        return progress
+
     with database(settings) as url, open_store(settings, url) as (store, _env):
         try:
-            summary = import_lines(store, lines)
+            with progress_bar("import", enabled=not args.quiet) as bar:
+                summary = import_lines(
+                    store, lines, progress=traced(bar), batch=args.batch_size or BULK_BATCH
+                )
         except ImportRejected as exc:
             first, *rest = str(exc).splitlines()  # each bad line also in Swedish
             rows = [bilingual(f"{path.name} {first}"), *(bilingual(r) for r in rest)]
             print("barnflow: " + "\n".join(rows), file=sys.stderr)
             return 2
-        adopted = 0
+        adopted = AdoptionResult()
         if not args.no_workflows and summary.open_cases:
-            from temporalio.exceptions import WorkflowAlreadyStartedError
 
-            async def adopt_all() -> int:
-                client = await connect_configured(settings, wait=5.0)
-                n = 0
-                for kommun, case_ref in summary.open_cases:
-                    with contextlib.suppress(WorkflowAlreadyStartedError):
-                        await adopt_case(client, store, settings, kommun, case_ref)
-                        n += 1
-                return n
+            async def adopt_open() -> AdoptionResult:
+                client = await connect_configured(
+                    settings, wait=5.0, workflow_keys=store.workflow_keys
+                )
+                with progress_bar("adopt", enabled=not args.quiet) as bar:
+                    return await adopt_all(
+                        client,
+                        store,
+                        summary.open_cases,
+                        pseudonym_key=settings.keys.pseudonym,
+                        task_queue=settings.task_queue,
+                        alert_settle_seconds=settings.alert_settle_seconds,
+                        concurrency=args.concurrency or ADOPT_CONCURRENCY,
+                        progress=bar,
+                    )
 
-            adopted = asyncio.run(adopt_all())
+            adopted = asyncio.run(adopt_open())
     print(
         f"imported {path.name}: {summary.lines} lines, {summary.cases} cases, "
         f"{summary.appended} appended, {summary.skipped_duplicates} duplicates skipped, "
         f"{len(summary.open_cases)} open cases"
-        + ("" if args.no_workflows else f", {adopted} adopted into workflows")
+        + (
+            ""
+            if args.no_workflows
+            else f", {adopted.started} adopted into workflows"
+            + (f" ({adopted.already_running} already running)" if adopted.already_running else "")
+        )
         + (f", {len(summary.flagged)} flagged" if summary.flagged else "")
     )
     for flag in summary.flagged:
         # recorded as history, listed for review (docs/domain.md §7.1 P-LAGRUM)
         print(f"  line {flag.line}: {flag.kommun} {flag.case_ref} [{flag.rule}] {flag.sv}")
+    for kommun, case_ref, reason in adopted.failed:
+        print(f"barnflow: could not adopt {kommun} {case_ref}: {reason}", file=sys.stderr)
+    if adopted.failed:
+        print(
+            f"barnflow: {len(adopted.failed)} open case(s) not adopted; run the import again to "
+            "start them (cases already running are skipped)",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -92,8 +92,29 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--replace", action="store_true", help="freeze: a new version of a frozen quarter"
     )
     report.add_argument("--reason", default=None, help="freeze --replace: why (required)")
-    report.add_argument(
-        "--output", default=None, metavar="FILE", help="kvartal: write the HTML page here"
+    ars = report.add_argument_group("arsstatistik (Socialstyrelsen's yearly return)")
+    ars.add_argument(
+        "--validate",
+        action="store_true",
+        help="print the validator's findings; exit 1 when it finds errors (fel)",
+    )
+    ars.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        metavar="FILE",
+        help="arsstatistik: write the file for Socialstyrelsen (with personnummer; refused while "
+        "the validator finds errors; every case's read is logged); kvartal: write the HTML page",
+    )
+    ars.add_argument(
+        "--layout",
+        choices=("csv", "fast"),
+        default=None,
+        help="--output: the file layout (default csv; docs/reports.md)",
+    )
+    ars.add_argument("--actor", default=None, help="--output: who writes it (access log)")
+    ars.add_argument(
+        "--role", default="statistikansvarig", help="--output: the writer's role (access log)"
     )
     report.add_argument("--pdf", default=None, metavar="FILE", help="kvartal: and a PDF of it")
     report.set_defaults(func=cmd_report)
@@ -135,7 +156,45 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
         if known_at.tzinfo is None:
             raise ReportUsageError("--known-at: needs a UTC offset, e.g. +01:00")
     _snapshot_options(args, known_at)
+    _return_options(args, known_at)
+    try:
+        spec.check_period(period)
+    except ValueError as exc:
+        raise ReportUsageError(f"{PERIOD_FLAGS[spec.period]}: {exc}") from None
     return spec, period, known_at, ReportOptions(include_closed=args.all)
+
+
+def _return_options(args: argparse.Namespace, known_at: datetime | None) -> None:
+    """``--validate``, ``--output``, ``--layout`` and ``--actor`` go with arsstatistik only."""
+    given = [
+        flag
+        for flag, value in (
+            ("--validate", args.validate),
+            ("--output", args.output),
+            ("--layout", args.layout),
+            ("--actor", args.actor),
+        )
+        if value
+    ]
+    if args.name != "arsstatistik":
+        if given == ["--output"]:
+            raise ReportUsageError("--output: only reports arsstatistik and kvartal take it")
+        if given:
+            raise ReportUsageError(f"{given[0]}: only report arsstatistik takes it")
+        return
+    if args.validate and args.output:
+        raise ReportUsageError("--validate and --output: one at a time (--output validates too)")
+    if (args.layout or args.actor) and not args.output:
+        raise ReportUsageError(f"{'--layout' if args.layout else '--actor'} goes with --output")
+    if args.output and known_at is not None:
+        raise ReportUsageError("--known-at: the file is written from the record as it is now")
+    if args.output and args.year is not None and args.year.isdigit():
+        from domain.returns import UnknownReturnYear, own_rule_set
+
+        try:
+            own_rule_set(int(args.year))
+        except UnknownReturnYear as exc:
+            raise ReportUsageError(f"--year: {exc}") from None
 
 
 def _snapshot_options(args: argparse.Namespace, known_at: datetime | None) -> None:
@@ -174,8 +233,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         from infra.cli.kvartal import cmd_kvartal
 
         return cmd_kvartal(args, settings)
-    if args.output is not None or args.pdf is not None:
-        print("barnflow: --output and --pdf go with report kvartal", file=sys.stderr)
+    if args.pdf is not None:
+        print("barnflow: --pdf goes with report kvartal", file=sys.stderr)
         return 2
     try:
         spec, period, known_at, options = _options(args)
@@ -189,6 +248,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     ):
         if args.name == "freeze":
             return _freeze(args, store, view, lag, spec.build(view, args.kommun, period))
+        if args.output is not None:
+            return _return_file(args, store, view, lag, period, settings)
         if args.snapshot is not None:
             doc = _from_snapshot(args, store, view, period)
             if doc is None:
@@ -205,18 +266,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     if config is not None:
         print(f"kommun configuration: {config}", file=sys.stderr)
     meta = report_meta(doc)
+    if args.validate:
+        return _validate(args, doc, meta)
     if args.format == "json":
         print(_meta_line(meta), file=sys.stderr)
     if args.format == "document":
         print(dumps(doc).decode())
     elif args.format == "csv-excel":
         # bytes, not print(): the BOM and CRLF must reach the file whatever the locale says
-        out = render(doc["rows"], args.format, spec.columns, meta) + "\r\n"
+        out = render(doc["rows"], args.format, doc["columns"], meta) + "\r\n"
         sys.stdout.flush()
         sys.stdout.buffer.write(out.encode("utf-8"))
         sys.stdout.buffer.flush()
     else:
-        print(render(doc["rows"], args.format, spec.columns, meta))
+        print(render(doc["rows"], args.format, doc["columns"], meta))
     return 0
 
 
@@ -275,6 +338,86 @@ def _from_snapshot(
         file=sys.stderr,
     )
     return from_snapshot(args.name, snap.doc, meta)
+
+
+def _validate(args: argparse.Namespace, doc: dict[str, Any], meta: dict[str, str]) -> int:
+    """``arsstatistik --validate``: the findings in the chosen format; 1 when any is a fel."""
+    from infra.cli.formats import render
+    from projections.arsstatistik import FEL_COLUMNS
+
+    summa = doc["summa"]
+    line = (
+        f"arsstatistik {doc['kommun']} {doc['period']['label']} (regelverk "
+        f"{doc['regelverk']['version']}): {summa['alla']['poster']} poster, {summa['fel']} fel, "
+        f"{summa['varningar']} varningar"
+    )
+    if args.format == "table":
+        print(line)
+    else:
+        print(line, file=sys.stderr)
+    if args.format == "document":
+        print(dumps_fel(doc))
+    else:
+        print(render(doc["fel"], args.format, FEL_COLUMNS, meta))
+    return 1 if summa["fel"] else 0
+
+
+def dumps_fel(doc: dict[str, Any]) -> str:
+    from projections.reports import dumps
+
+    keep = ("report", "title", "kommun", "period", "known_at", "regelverk", "fel", "summa")
+    return dumps({k: doc[k] for k in keep if k in doc}).decode()
+
+
+def _return_file(  # noqa: PLR0917 - the pieces cmd_report holds open
+    args: argparse.Namespace, store: Any, view: Any, lag: Any, period: Any, settings: Any
+) -> int:
+    """``arsstatistik --output FILE``: the file for Socialstyrelsen (infra.audit.arsstatistik)."""
+    import getpass
+    from datetime import UTC
+    from pathlib import Path
+
+    from domain.returns import UnknownReturnYear
+    from domain.returns.layout import LayoutError
+    from infra.audit.arsstatistik import ReturnNotReady, return_file
+    from infra.audit.protection import ProtectedCase
+
+    print(lag.line(), file=sys.stderr)
+    if lag.events:
+        print(
+            f"barnflow: the views lag {lag.events} events; write with --catch-up", file=sys.stderr
+        )
+        return 1
+    out = Path(args.output)
+    if out.is_dir():
+        print(f"barnflow: --output: is a directory: {out}", file=sys.stderr)
+        return 2
+    try:
+        written = return_file(
+            store,
+            view,
+            args.kommun,
+            period,
+            layout=args.layout or "csv",
+            who=args.actor or getpass.getuser(),
+            role=args.role,
+            at=datetime.now(UTC),
+            skydd_roles=settings.kommun_configs.skydd_roles(args.kommun),
+        )
+    except (ReturnNotReady, LayoutError, ProtectedCase, UnknownReturnYear) as exc:
+        print(f"barnflow: {exc}", file=sys.stderr)
+        return 1
+    try:
+        out.write_bytes(written.data)
+    except OSError as exc:
+        print(f"barnflow: --output: {exc.strerror}: {out}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {out}: {written.lines} poster, {written.children} barn ({written.protected} med "
+        f"skyddade personuppgifter), {written.warnings} varningar; layout "
+        f"{args.layout or 'csv'}, regelverk {written.rules.version}"
+    )
+    return 0
 
 
 def _meta_line(meta: dict[str, str]) -> str:

@@ -361,6 +361,9 @@ class PolicyChoices(_Model):
             "besok_senare_intervall_manader",
             "alder18_varning_manader",
             "avvikning_lvu_bedomning_dagar",
+            "lex_sarah_utredning_start_dagar",
+            "lex_sarah_utredning_dagar",
+            "lex_sarah_ivo_dagar",
         }
     )
     placering_krav_fran: date | None = None
@@ -372,6 +375,10 @@ class PolicyChoices(_Model):
     besok_senare_intervall_manader: Annotated[int, Field(ge=1, le=12)] | None = None
     alder18_varning_manader: Annotated[int, Field(ge=1, le=24)] | None = None
     avvikning_lvu_bedomning_dagar: Annotated[int, Field(ge=0, le=14)] | None = None
+    # lex Sarah (issue 17 item 4; docs/law.md §14): LS1, LS2, LS3
+    lex_sarah_utredning_start_dagar: Annotated[int, Field(ge=0, le=14)] | None = None
+    lex_sarah_utredning_dagar: Annotated[int, Field(ge=1, le=180)] | None = None
+    lex_sarah_ivo_dagar: Annotated[int, Field(ge=0, le=60)] | None = None
 
 
 class SkyddModel(_Model):

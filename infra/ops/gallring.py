@@ -11,22 +11,34 @@ destroyed. The child's identity key of a case goes last, only when every entry o
 interrupted run is resumed by running it again: a destroyed key without its event gets the event
 (with the beslut stored on the key), a key with both is done. The views are folded again
 afterwards by the caller, so reports drop what was gallrat.
+
+Temporal (docs/security.md "Temporal payloads under data keys"): a case workflow's payloads are
+encrypted under the workflow's own key (``infra.persistence.workflowkeys``). The workflow is the
+child's in the kommun and may carry several cases, so its key goes with the identity key of the
+last of them: when every case of the workflow whose identity is still readable has its identity
+key in this run. The identity target then also destroys the workflow key (first, so that an
+interrupted run can still find the workflow from the child's identity), and its
+``gallring_verkstalld`` names it in ``temporal_nyckel``. The frozen EVB quarters' rows of a case
+whose identity is destroyed are anonymised (``anonymise_snapshots``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.calendar import legal_date
 from domain.events import CaseEvent, parse_event
+from domain.ids import workflow_id_for
 from domain.retention import IDENTITY, ClassPlan
 from domain.sealing import SEALED_KEY, holds_clear_personal
 from infra.persistence.datakeys import DataKeys, token_key_id
+from infra.persistence.snapshots import anonymise_snapshots
 from infra.persistence.store import CaseStore
+from infra.temporal.commands import child_pseudonym
 from projections.retention import plans
 
 #: The actor barnflow records its own gallring events under.
@@ -50,6 +62,9 @@ class ShredTarget:
     rule: str
     paragraph: str
     key_live: bool
+    #: the identity target only: the child's workflow keys destroyed with it (Temporal)
+    workflow_id: str | None = None
+    temporal_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -93,8 +108,11 @@ def _scan(
     return events, sealed, clear
 
 
-def plan_run(store: CaseStore, kommun: str, as_of: date) -> RunPlan:
-    """The keys a run on ``as_of`` destroys (POL-GALLRING-NYCKEL), and what it holds back."""
+def plan_run(
+    store: CaseStore, kommun: str, as_of: date, pseudonym_key: bytes | None = None
+) -> RunPlan:
+    """The keys a run on ``as_of`` destroys (POL-GALLRING-NYCKEL), and what it holds back.
+    With ``pseudonym_key`` the children's workflow keys are planned too (Temporal)."""
     keys = _keys(store)
     events, sealed, clear = _scan(store, kommun)
     done = {str(ev.data.get("nyckel")) for ev in events if ev.type == "gallring_verkstalld"}
@@ -111,7 +129,65 @@ def plan_run(store: CaseStore, kommun: str, as_of: date) -> RunPlan:
     out.unsealed_due = sum(
         1 for ev in events if ev.position in clear and _due(ev.position, every, as_of)
     )
+    if pseudonym_key is not None and store.workflow_keys is not None:
+        _plan_workflows(store, out, events, pseudonym_key)
     return out
+
+
+def _plan_workflows(
+    store: CaseStore, out: RunPlan, events: list[CaseEvent], pseudonym_key: bytes
+) -> None:
+    """Attach each child's workflow keys to the identity target of its cases, when every case
+    of the workflow whose identity is still readable is in the run (else the key is held)."""
+    wkeys = store.workflow_keys
+    if wkeys is None:
+        return
+    first: dict[str, CaseEvent] = {}
+    for ev in sorted(events, key=lambda e: e.position or 0):
+        first.setdefault(ev.case_ref, ev)
+    workflow_of: dict[str, str] = {}
+    for case_ref, opening in first.items():
+        barn = opening.data.get("barn") or {}
+        if isinstance(barn, dict) and (barn.get("personnummer") or barn.get("tillfalligt_id")):
+            workflow_of[case_ref] = workflow_id_for(
+                opening.kommun, child_pseudonym(opening, pseudonym_key)
+            )
+    identity = {t.case_ref: i for i, t in enumerate(out.targets) if t.bucket == IDENTITY}
+    cases_of: dict[str, list[str]] = defaultdict(list)
+    for case_ref, wid in workflow_of.items():
+        cases_of[wid].append(case_ref)
+    live: dict[str, list[str]] = defaultdict(list)
+    for row in wkeys.rows(list(cases_of)):
+        if row.shredded_at is None:
+            live[row.workflow_id].append(row.key_id)
+    for wid, refs in sorted(cases_of.items()):
+        if not live.get(wid):
+            continue
+        if all(r in identity for r in refs):
+            for r in refs:
+                i = identity[r]
+                out.targets[i] = replace(
+                    out.targets[i], workflow_id=wid, temporal_keys=tuple(live[wid])
+                )
+        else:
+            for r in refs:
+                if r in identity:
+                    out.held.append(
+                        (
+                            r,
+                            "temporal",
+                            "the child's workflow also carries a case to keep or not yet due",
+                        )
+                    )
+    for i, t in enumerate(out.targets):  # resumed: the identity is gone, the link is stored
+        if t.bucket == IDENTITY and t.workflow_id is None and not t.key_live:
+            linked = wkeys.rows(case_id=t.case_id)
+            if linked:
+                out.targets[i] = replace(
+                    t,
+                    workflow_id=linked[0].workflow_id,
+                    temporal_keys=tuple(r.key_id for r in linked),
+                )
 
 
 def plans_status(events: list[CaseEvent]) -> dict[int, ClassPlan]:
@@ -145,7 +221,12 @@ def _plan_case(  # noqa: PLR0917 - one case's share of the plan
     for (bucket, key_id), ps in ordered:
         if not live.get(key_id, False) and key_id in done:
             continue
-        if bucket == IDENTITY:
+        if not live.get(key_id, False):
+            # destroyed by a run that stopped before its event (only gallring destroys keys):
+            # record it now, even though the plan can no longer judge an identity it cannot read
+            # (a person without a birth date is kept as if in the research sample)
+            ok, why = True, ""
+        elif bucket == IDENTITY:
             ok = whole_case_due
             why = "the case still holds entries to keep or not yet due"
         else:
@@ -189,20 +270,28 @@ def run(
     apply: bool = False,
     now: datetime | None = None,
     progress: Callable[[ShredTarget], None] | None = None,
+    pseudonym_key: bytes | None = None,
 ) -> RunResult:
-    """Plan, and with ``apply`` destroy every target key and record one event per key."""
+    """Plan, and with ``apply`` destroy every target key and record one event per key. With
+    ``pseudonym_key`` the children's workflow keys (Temporal) go with their identity keys."""
     if not gallringsbeslut.strip():
         raise GallringError("a gallringsbeslut reference is required (--beslut)")
     moment = now or datetime.now(UTC)
     if as_of > legal_date(moment):
         raise GallringError(f"--as-of {as_of} lies in the future")
-    plan = plan_run(store, kommun, as_of)
+    plan = plan_run(store, kommun, as_of, pseudonym_key)
     destroyed = recorded = 0
     if not apply:
         return RunResult(plan, 0, 0)
     keys = _keys(store)
     beslut_of = {r.key_id: r.gallringsbeslut for r in keys.rows()}
+    wkeys = store.workflow_keys
+    temporal_destroyed = False
     for t in plan.targets:
+        if wkeys is not None and t.temporal_keys:
+            for wk in t.temporal_keys:  # first: an interrupted run finds them by the case
+                wkeys.link(wk, [t.case_id])
+                temporal_destroyed |= wkeys.shred(wk, gallringsbeslut)
         if keys.shred(t.key_id, gallringsbeslut):
             destroyed += 1
             beslut_of[t.key_id] = gallringsbeslut
@@ -213,6 +302,11 @@ def run(
             progress(t)
     if destroyed:
         keys.vacuum()
+    if wkeys is not None and temporal_destroyed:
+        wkeys.vacuum()
+    gone = [t for t in plan.targets if t.bucket == IDENTITY]
+    if gone:
+        anonymise_snapshots(store, kommun, {t.case_ref for t in gone}, gallringsbeslut, moment)
     return RunResult(plan, destroyed, recorded)
 
 
@@ -232,4 +326,6 @@ def _event(t: ShredTarget, beslut: str, moment: datetime) -> CaseEvent:
             "nyckel": t.key_id,
         },
     }
+    if t.temporal_keys:
+        line["data"]["temporal_nyckel"] = ",".join(t.temporal_keys)
     return parse_event(line, allow_system=True)

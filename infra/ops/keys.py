@@ -15,12 +15,19 @@ from psycopg import sql
 
 from infra.persistence.cipher import HEADER_LEN, MAGIC, CipherKeyError, Keyring
 from infra.persistence.datakeys import rewrap as rewrap_data_keys
-from infra.persistence.schema import HOMES_APP
+from infra.persistence.schema import HOMES_APP, KVALITET_APP
 from infra.persistence.store import APP_NAME, EVENTS_TABLE
+from infra.persistence.workflowkeys import TABLE as WORKFLOW_KEYS_TABLE
 
 #: Tables whose ``state`` column eventsourcing encrypts (snapshots exist only if enabled).
-#: the homes' events (``infra.persistence.homes``) are sealed with the same keys
-ENCRYPTED_TABLES = (EVENTS_TABLE, f"{APP_NAME}_snapshots", f"{HOMES_APP}_events")
+#: the homes' events (``infra.persistence.homes``) and the complaints' and lex Sarah events
+#: (``infra.persistence.kvalitet``) are sealed with the same keys
+ENCRYPTED_TABLES = (
+    EVENTS_TABLE,
+    f"{APP_NAME}_snapshots",
+    f"{HOMES_APP}_events",
+    f"{KVALITET_APP}_events",
+)
 DEFAULT_BATCH = 500
 LOCK_TIMEOUT = "10s"
 _FIRST = (UUID(int=0), -1)
@@ -176,6 +183,7 @@ def rotate(
                         progress(rotated)
         if apply:  # the data keys gallring destroys are wrapped by the same key
             rewrap_data_keys(conn, schema, keyring)
+            rewrap_data_keys(conn, schema, keyring, WORKFLOW_KEYS_TABLE)
         after = inventory(conn, schema, keyring) if apply else before
     return RotationResult(before, rotated, batches, after)
 

@@ -7,7 +7,9 @@ stage, overdue flag, next due date and last position), one visibility query for 
 problem flag (``TemporalReportedProblems``: failing workflow tasks), one ``describe_task_queue``
 per task queue, one SELECT of the activity retries the workers recorded
 (``infra.temporal.attempts``:
-visibility has no attempt counts) and one scan of the store's case heads. No call per workflow.
+visibility has no attempt counts) and one light scan of the store for what it expects of each
+case's workflow (``store_expectations``: decrypt and parse, no event objects), run in a thread
+while visibility is paged. No call per workflow.
 ``deep`` adds one ``describe_workflow`` per running workflow (bounded by ``describe_limit``, 32
 at a time), for clusters without the problem flag or workers without the attempt recorder.
 
@@ -24,20 +26,23 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 from psycopg import sql
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.events import event_from_json
 from domain.ids import workflow_id_for
 from infra.audit.verify import RunningWorkflow, running_case_workflows
 from infra.config.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
-from infra.persistence.store import CaseHead, CaseStore
+from infra.persistence.store import CLOSING_TYPES, CaseHead, CaseStore
 from infra.temporal.attempts import retrying
 from infra.temporal.commands import child_pseudonym
+from projections.decode import StateDecoder
 
 RETRYING = "retrying-activity"
 FAILING_TASK = "failing-workflow-task"
@@ -117,18 +122,22 @@ async def find_stuck(
     pseudonym_key: bytes,
     options: StuckOptions | None = None,
 ) -> list[StuckRow]:
-    """Every stuck case, in kind order (see the module doc for what each costs)."""
+    """Every stuck case, in kind order (see the module doc for what each costs).
+
+    The store's expectations (a thread: decrypting is CPU and I/O the event loop need not wait
+    for) are read while visibility is paged, so the whole costs about the longer of the two."""
     opts = options or StuckOptions()
     now = opts.now or datetime.now(UTC)
-    running = await running_case_workflows(client)
-    heads = store.case_heads()
-    # a workflow id is shared by a child's cases in one kommun: its open case wins (it is the
-    # one the workflow drives); closed ones only where the child has no open case
-    by_wid = {
-        workflow_id_of(h, pseudonym_key): h for h in sorted(heads, key=lambda h: not h.closed)
-    }
-    rows: list[StuckRow] = []
-    rows += await _failing_tasks(client, by_wid)
+    expected = asyncio.create_task(asyncio.to_thread(store_expectations, store, pseudonym_key))
+    try:
+        running = await running_case_workflows(client)
+        failing = await _failing_tasks(client)
+    finally:
+        by_wid = await expected
+    rows: list[StuckRow] = [
+        _row(FAILING_TASK, wf.id, by_wid.get(wf.id), since, evidence)
+        for wf, since, evidence in failing
+    ]
     rows += _retrying(store, running, by_wid, opts)
     if opts.deep:
         seen = {(r.kind, r.workflow_id) for r in rows}
@@ -145,13 +154,81 @@ async def find_stuck(
     return sorted(rows, key=lambda r: (order[r.kind], r.workflow_id or ""))
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """What the store says one case's workflow should be: its id, the position it should have
+    published (``BarnflowLastPosition``), when the case last moved, and whether a workflow
+    should run for it at all (not when the case is closed)."""
+
+    case_id: UUID
+    kommun: str
+    case_ref: str
+    workflow_id: str
+    last_position: int
+    last_recorded_at: datetime | None
+    closed: bool
+
+
+def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expectation]:
+    """Workflow id -> the store's expectation, from one streamed scan of the events table.
+
+    Cheaper than ``CaseStore.case_heads`` by a wide margin: each row is only decrypted and
+    parsed (``projections.decode.StateDecoder``, no event objects), and only a case's opening
+    event is unsealed (it names the child, whose pseudonym is the workflow id). A workflow id is
+    shared by a child's cases in one kommun: its open case wins (the one the workflow drives);
+    a closed one only where the child has no open case."""
+    plain = StateDecoder(store.mapper.cipher, store.mapper.compressor)
+    opening_decoder = StateDecoder.of(store)
+    out: dict[str, Expectation] = {}
+
+    def done(case_id: UUID, opening: dict[str, Any], last: dict[str, Any], closed: bool) -> None:
+        wid = workflow_id_for(
+            str(opening["kommun"]), child_pseudonym(event_from_json(opening), pseudonym_key)
+        )
+        exp = Expectation(
+            case_id=case_id,
+            kommun=str(opening["kommun"]),
+            case_ref=str(opening["case_ref"]),
+            workflow_id=wid,
+            last_position=int(last["position"]),
+            last_recorded_at=_recorded_at(last.get("recorded_at")),
+            closed=closed,
+        )
+        if wid not in out or out[wid].closed:
+            out[wid] = exp
+
+    current: UUID | None = None
+    opening: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    closed = False
+    for row in store.stored_rows():
+        if row.originator_id != current:
+            if current is not None:
+                done(current, opening, last, closed)
+            current, closed = row.originator_id, False
+            opening = last = opening_decoder.envelope(row.state, row.position)
+        else:
+            last = plain.envelope(row.state, row.position)
+        closed = closed or last.get("type") in CLOSING_TYPES
+    if current is not None:
+        done(current, opening, last, closed)
+    return out
+
+
+def _recorded_at(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    stamp = datetime.fromisoformat(str(value))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def workflow_id_of(head: CaseHead, pseudonym_key: bytes) -> str:
     """The workflow id of a stored case (its child's pseudonym under the key)."""
     return workflow_id_for(head.kommun, child_pseudonym(head.opening, pseudonym_key))
 
 
 def _row(
-    kind: str, wid: str | None, head: CaseHead | None, since: datetime | None, evidence: str
+    kind: str, wid: str | None, head: Expectation | None, since: datetime | None, evidence: str
 ) -> StuckRow:
     action = ACTIONS[kind]
     # the exact command: repair accepts what stuck prints; the case id names one case, while a
@@ -226,23 +303,17 @@ def _first(row: Any) -> Any:
     return _columns(row)[0]
 
 
-async def _failing_tasks(client: Client, by_wid: dict[str, CaseHead]) -> list[StuckRow]:
+async def _failing_tasks(client: Client) -> list[tuple[WorkflowExecution, datetime, str]]:
+    """Workflows Temporal itself flags (failing workflow tasks): one narrowed query."""
     query = f"ExecutionStatus = 'Running' AND {REPORTED_PROBLEMS} IS NOT NULL"
-    rows = []
+    found = []
     async for wf in client.list_workflows(
         query, page_size=1000, rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT)
     ):
         problems = wf.search_attributes.get(REPORTED_PROBLEMS) or []
-        rows.append(
-            _row(
-                FAILING_TASK,
-                wf.id,
-                by_wid.get(wf.id),
-                wf.start_time,
-                f"{wf.workflow_type}: " + ", ".join(str(p) for p in problems),
-            )
-        )
-    return rows
+        evidence = f"{wf.workflow_type}: " + ", ".join(str(p) for p in problems)
+        found.append((wf, wf.start_time, evidence))
+    return found
 
 
 #: An attempt that started but was never seen to fail: its worker died or it timed out.
@@ -252,7 +323,7 @@ LOST = "timeout or lost worker"
 def _retrying(
     store: CaseStore,
     running: dict[str, RunningWorkflow],
-    by_wid: dict[str, CaseHead],
+    by_wid: dict[str, Expectation],
     opts: StuckOptions,
 ) -> list[StuckRow]:
     """Activities past ``max_attempts``, as the workers recorded them (one SELECT)."""
@@ -272,7 +343,7 @@ def _retrying(
 async def _described(
     client: Client,
     running: dict[str, RunningWorkflow],
-    by_wid: dict[str, CaseHead],
+    by_wid: dict[str, Expectation],
     opts: StuckOptions,
 ) -> list[StuckRow]:
     """``deep``: pending activities past ``max_attempts`` and repeatedly failing workflow tasks,
@@ -327,7 +398,7 @@ async def _described(
     return [r for rs in results for r in rs]
 
 
-def _overdue(running: dict[str, RunningWorkflow], by_wid: dict[str, CaseHead]) -> list[StuckRow]:
+def _overdue(running: dict[str, RunningWorkflow], by_wid: dict[str, Expectation]) -> list[StuckRow]:
     return [
         _row(
             OVERDUE,
@@ -342,7 +413,7 @@ def _overdue(running: dict[str, RunningWorkflow], by_wid: dict[str, CaseHead]) -
 
 
 async def _no_poller(
-    client: Client, running: dict[str, RunningWorkflow], by_wid: dict[str, CaseHead]
+    client: Client, running: dict[str, RunningWorkflow], by_wid: dict[str, Expectation]
 ) -> list[StuckRow]:
     queues = sorted({wf.task_queue for wf in running.values()})
     empty = set()
@@ -366,7 +437,7 @@ async def _no_poller(
 
 def _store_vs_temporal(
     running: dict[str, RunningWorkflow],
-    by_wid: dict[str, CaseHead],
+    by_wid: dict[str, Expectation],
     now: datetime,
     opts: StuckOptions,
 ) -> list[StuckRow]:
@@ -375,7 +446,7 @@ def _store_vs_temporal(
         if head.closed:
             continue
         wf = running.get(wid)
-        last_at = head.last.recorded_at
+        last_at = head.last_recorded_at
         if wf is None:
             rows.append(
                 _row(

@@ -95,9 +95,55 @@ class DataKeys:
     def seal(self, kommun: str, case_id: str, bucket: str, fields: dict[str, Any]) -> str:
         """Encrypt ``fields`` under the case's key for ``bucket`` (created if missing)."""
         key_id, key = self._key_for(kommun, case_id, bucket)
-        nonce = os.urandom(NONCE_LEN)
-        body = AESGCM(key).encrypt(nonce, orjson.dumps(fields), _aad(case_id, bucket))
+        plain = orjson.dumps(fields)
+        nonce = self._nonce(case_id, bucket, plain)
+        body = AESGCM(key).encrypt(nonce, plain, _aad(case_id, bucket))
         return f"{SEAL_MAGIC}.{key_id}.{base64.b64encode(nonce + body).decode()}"
+
+    def _nonce(self, case_id: str, bucket: str, plaintext: bytes) -> bytes:
+        """A fresh GCM nonce (random; a test overrides it to compare two imports' chains)."""
+        return os.urandom(NONCE_LEN)
+
+    def _new_key(self, case_id: str, bucket: str) -> tuple[str, bytes]:
+        """A new data key and its id (random; a test overrides it like ``_nonce``)."""
+        return uuid.uuid4().hex[:16], AESGCM.generate_key(bit_length=256)
+
+    def prepare(self, wanted: Iterable[tuple[str, str, str]]) -> None:
+        """Make sure the data keys of many ``(kommun, case_id, bucket)`` exist and sit in this
+        process's cache, in two statements instead of two per key (a bulk import seals the
+        events of thousands of cases). Keys are created exactly as ``seal`` creates one, and a
+        key destroyed by gallring stays destroyed: ``seal`` refuses it as before."""
+        todo = {(c, b): k for k, c, b in wanted if (c, b) not in self._by_bucket}
+        if not todo:
+            return
+        self.ensure()
+        fresh = []
+        for (case_id, bucket), kommun in todo.items():
+            key_id, key = self._new_key(case_id, bucket)
+            fresh.append((key_id, kommun, case_id, bucket, self._keyring.encrypt(key)))
+        case_ids = sorted({uuid.UUID(c) for c, _ in todo})
+        with self._connect() as conn:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    self._q(
+                        "INSERT INTO {t} (key_id, kommun, case_id, bucket, wrapped) "
+                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id, bucket) DO NOTHING"
+                    ),
+                    fresh,
+                )
+            found = conn.execute(
+                self._q("SELECT key_id, case_id, bucket, wrapped FROM {t} WHERE case_id = ANY(%s)"),
+                [case_ids],
+            ).fetchall()
+        expires = time.monotonic() + CACHE_SECONDS
+        for row in found:
+            pair = (str(_col(row, "case_id")), str(_col(row, "bucket")))
+            wrapped = _col(row, "wrapped")
+            if pair not in todo or wrapped is None:
+                continue
+            key_id = str(_col(row, "key_id"))
+            self._by_bucket[pair] = key_id
+            self._cache[key_id] = (self._keyring.decrypt(bytes(wrapped)), expires)
 
     def open(self, token: str, case_id: str, bucket: str) -> dict[str, Any] | None:
         """The sealed fields, or ``None`` when the bucket's key was destroyed by gallring."""
@@ -136,7 +182,7 @@ class DataKeys:
             if key is not None:
                 return known, key
         self.ensure()
-        new_id, new_key = uuid.uuid4().hex[:16], AESGCM.generate_key(bit_length=256)
+        new_id, new_key = self._new_key(case_id, bucket)
         with self._connect() as conn:
             conn.execute(
                 self._q(
@@ -232,11 +278,13 @@ def _col(row: Any, name: str) -> Any:
     return row[name]
 
 
-def rewrap(conn: psycopg.Connection[Any], schema: str, keyring: Keyring) -> int:
+def rewrap(conn: psycopg.Connection[Any], schema: str, keyring: Keyring, table: str = TABLE) -> int:
     """Re-wrap every live data key not under the keyring's current key (``barnflow keys
-    rotate --apply``), so the retired cipher key can be dropped. Destroyed keys stay NULL."""
-    ident = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(TABLE))
-    exists = conn.execute("SELECT to_regclass(%s)", [f'"{schema}".{TABLE}']).fetchone()
+    rotate --apply``), so the retired cipher key can be dropped. Destroyed keys stay NULL.
+    ``table`` is this module's table or the workflow keys' (``infra.persistence.workflowkeys``),
+    which have the same ``key_id``/``wrapped`` columns."""
+    ident = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    exists = conn.execute("SELECT to_regclass(%s)", [f'"{schema}".{table}']).fetchone()
     if exists is None or exists[0] is None:
         return 0
     header = keyring.current_header

@@ -4,8 +4,9 @@ The whole file is judged before anything is appended: every line is parsed like 
 (``domain.events.parse_event``) and every case is folded dry through the same guards as the
 aggregate (``domain.case.CaseState.check``), starting from what the store already holds. A bad
 line stops the import with its line number and nothing from the file is stored. Appends then go
-through ``CaseStore.record``, idempotent by ``idempotency_key``, so re-running an interrupted
-import appends exactly the lines that are still missing.
+in batches of many cases by ``infra.persistence.bulk`` (sealed, chained and positioned exactly as
+one append at a time would, written with ``COPY``), idempotent by ``idempotency_key``, so
+re-running an interrupted import appends exactly the lines that are still missing.
 
 Every decision line is judged against the kommun's delegationsordning in force on its own legal
 date (its era), in the configuration version in force in the importing process, and stored with
@@ -22,23 +23,29 @@ decisions an auditor must look at instead of rewriting or dropping them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError
+from psycopg import sql
 
 from domain.aggregate import ChildCase
 from domain.calendar import legal_date
 from domain.case import CaseState
 from domain.delegation_record import judge
-from domain.errors import DomainError
+from domain.errors import DomainError, RuleViolation
 from domain.events import CaseEvent, parse_event
+from domain.homes import HomeState
 from domain.ids import case_id_for
 from domain.kommun import KommunConfig
 from domain.lagrum import event_problem as lagrum_problem
+from domain.placement import PLACEMENT_TYPES, check_placement
+from domain.retention import key_bucket
+from infra.persistence.bulk import BULK_BATCH, Planned, append_planned
+from infra.persistence.homes import homes_of
 from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import CaseStore, body_digest
 
@@ -112,6 +119,8 @@ class ImportSummary:
 class _Case:
     state: CaseState
     known: dict[str, CaseEvent]  # idempotency key → event (stored or earlier in the file)
+    version: int = 0  # the stream's last version (stored, then planned)
+    digest: str | None = None  # the stream's last stored digest (None: new or unchained)
 
 
 def _parse(lines: Iterable[str]) -> list[tuple[int, CaseEvent]]:
@@ -143,7 +152,30 @@ def _load(store: CaseStore, case_id: UUID) -> _Case:
     except AggregateNotFoundError:
         return _Case(CaseState(), {})
     stored = store.case_events(case_id)
-    return _Case(copy.deepcopy(aggregate.state), {e.idempotency_key: e for e in stored})
+    return _Case(
+        copy.deepcopy(aggregate.state),
+        {e.idempotency_key: e for e in stored},
+        aggregate.version,
+        aggregate.digest,
+    )
+
+
+#: Case ids asked for per query when finding which of a file's cases the store already holds.
+_STORED_CHUNK = 5000
+
+
+def _stored_cases(store: CaseStore, case_ids: Sequence[UUID]) -> set[UUID]:
+    """Which of ``case_ids`` the store holds, in one query per ``_STORED_CHUNK``: a new case
+    (a kommun's history is mostly new cases) needs no load of its own."""
+    query = sql.SQL(
+        "SELECT DISTINCT originator_id FROM {}.{} WHERE originator_id = ANY(%s)"
+    ).format(sql.Identifier(store.schema), sql.Identifier(store.events_table))
+    found: set[UUID] = set()
+    with store.pooled_connection() as conn:
+        for start in range(0, len(case_ids), _STORED_CHUNK):
+            rows = conn.execute(query, [list(case_ids[start : start + _STORED_CHUNK])])
+            found.update(row["originator_id"] for row in rows.fetchall())
+    return found
 
 
 class _Configs:
@@ -153,6 +185,14 @@ class _Configs:
         self._store = store
         self._versions = versions_in(store.env)
         self._loaded: dict[str, KommunConfig | None] = {}
+        self._homes: dict[tuple[str, str], HomeState | None] = {}
+
+    def home(self, kommun: str, hem_id: str) -> HomeState | None:
+        """The home's record as stored (``None``: barnflow does not know the home)."""
+        key = (kommun, hem_id)
+        if key not in self._homes:
+            self._homes[key] = homes_of(self._store).state(kommun, hem_id)
+        return self._homes[key]
 
     def of(self, kommun: str) -> KommunConfig | None:
         if kommun not in self._loaded:
@@ -173,6 +213,31 @@ def _judged(ev: CaseEvent, state: CaseState, configs: _Configs) -> CaseEvent:
     return ev if judgement is None else replace(ev, delegation=judgement.record)
 
 
+def _placement_flag(
+    number: int, ev: CaseEvent, case: _Case, configs: _Configs
+) -> ImportFlag | None:
+    """The placement guard of the command path (HEM1-HEM6, ``domain.placement.check_placement``)
+    on a historical placement line: a placement in a home the record does not know, or without
+    the utredning/registerkontroll the law asks for, is recorded as it happened and listed, like a
+    lagrum not in force (POL-IMPORT-PLACERING, docs/law.md §11). An incomplete exception pair is a
+    malformed line and refuses the file."""
+    if ev.type not in PLACEMENT_TYPES:
+        return None
+    hem_id = ev.data.get("hem_id")
+    home = configs.home(ev.kommun, hem_id) if isinstance(hem_id, str) else None
+    config = configs.of(ev.kommun)
+    krav = config.policy.hem_id_krav_fran if config is not None else None
+    try:
+        check_placement(list(case.known.values()), ev, home, hem_id_krav_fran=krav)
+    except RuleViolation as refusal:
+        return ImportFlag(
+            number, ev.kommun, ev.case_ref, ev.idempotency_key, refusal.rule, refusal.sv, refusal.en
+        )
+    except DomainError as exc:
+        raise ImportRejected(number, str(exc)) from None
+    return None
+
+
 @dataclass
 class Validated:
     """What ``validate`` found: the events to append (file order), the duplicates, the cases
@@ -182,6 +247,11 @@ class Validated:
     skipped: int
     cases: dict[UUID, _Case]
     flagged: list[ImportFlag]
+    planned: list[Planned] = field(default_factory=list)
+
+    def heads(self) -> dict[UUID, str | None]:
+        """Each stored case's last stream digest, where the bulk append chains on."""
+        return {cid: c.digest for cid, c in self.cases.items() if c.digest is not None}
 
 
 def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = None) -> Validated:
@@ -190,14 +260,17 @@ def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = N
     parsed = _parse(lines)
     configs = _Configs(store)
     cases: dict[UUID, _Case] = {}
+    ids = {case_id_for(ev.kommun, ev.case_ref) for _, ev in parsed}
+    stored = _stored_cases(store, sorted(ids))
     todo: list[CaseEvent] = []
+    planned: list[Planned] = []
     flagged: list[ImportFlag] = []
     skipped = 0
     for number, ev in parsed:
         cid = case_id_for(ev.kommun, ev.case_ref)
         case = cases.get(cid)
         if case is None:
-            case = cases[cid] = _load(store, cid)
+            case = cases[cid] = _load(store, cid) if cid in stored else _Case(CaseState(), {})
         earlier = case.known.get(ev.idempotency_key)
         if earlier is not None:
             if body_digest(earlier) != body_digest(ev):
@@ -226,29 +299,17 @@ def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = N
                     refusal.en,
                 )
             )
+        placement = _placement_flag(number, ev, case, configs)
+        if placement is not None:
+            flagged.append(placement)
         judged = _judged(ev, case.state, configs)
+        bucket = key_bucket(case.state, judged)  # judged before the event, as the sealer does
         case.state.apply(judged)
         case.known[judged.idempotency_key] = judged
+        case.version += 1
         todo.append(judged)
-    return Validated(todo, skipped, cases, flagged)
-
-
-#: Events of one case appended per transaction (the file's order is kept across cases).
-BATCH = 500
-
-
-def _runs_of_one_case(events: list[CaseEvent], size: int) -> Iterator[list[CaseEvent]]:
-    """Consecutive events of the same case, at most ``size`` at a time, in file order."""
-    run: list[CaseEvent] = []
-    for ev in events:
-        if run and (
-            (ev.kommun, ev.case_ref) != (run[0].kommun, run[0].case_ref) or len(run) >= size
-        ):
-            yield run
-            run = []
-        run.append(ev)
-    if run:
-        yield run
+        planned.append(Planned(judged, cid, case.version, bucket))
+    return Validated(todo, skipped, cases, flagged, planned)
 
 
 def import_lines(
@@ -257,21 +318,18 @@ def import_lines(
     *,
     progress: Progress | None = None,
     now: datetime | None = None,
+    batch: int = BULK_BATCH,
 ) -> ImportSummary:
-    """Validate all ``lines``, then append them in order; ``ImportRejected`` names a bad line."""
+    """Validate all ``lines``, then append them in order, ``batch`` events per transaction
+    (``infra.persistence.bulk``); ``ImportRejected`` names a bad line."""
     materialised = list(lines)
     checked = validate(store, materialised, now=now)
-    todo, skipped, cases = checked.todo, checked.skipped, checked.cases
-    appended = done = 0
-    for batch in _runs_of_one_case(todo, BATCH):
-        for result in store.record_batch(batch, now=now, lagrum=False):
-            if result.duplicate:
-                skipped += 1  # another writer stored it between validation and now
-            else:
-                appended += 1
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(todo))
+    cases = checked.cases
+    written = append_planned(
+        store, checked.planned, checked.heads(), batch=batch, now=now, progress=progress
+    )
+    appended = written.appended
+    skipped = checked.skipped + written.duplicates  # another writer stored it meanwhile
     open_cases = sorted(
         (c.state.kommun, c.state.case_ref) for c in cases.values() if c.state.is_open
     )

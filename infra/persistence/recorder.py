@@ -26,7 +26,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -81,6 +82,16 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             "(position, originator_id, originator_version, event_digest, digest) "
             "VALUES (%s, %s, %s, %s, %s)"
         ).format(schema=schema, chain=chain)
+        self._sql_copy_events = SQL(
+            "COPY {schema}.{table} "
+            "(originator_id, originator_version, topic, state, notification_id) "
+            "FROM STDIN (FORMAT BINARY)"
+        ).format(schema=schema, table=table)
+        self._sql_copy_chain = SQL(
+            "COPY {schema}.{chain} "
+            "(position, originator_id, originator_version, event_digest, digest) "
+            "FROM STDIN (FORMAT BINARY)"
+        ).format(schema=schema, chain=chain)
         self._sql_insert_positioned = SQL(
             "INSERT INTO {schema}.{table} "
             "(originator_id, originator_version, topic, state, notification_id) "
@@ -108,6 +119,51 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             ]
         super().create_table()
 
+    def _links(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], digests: Sequence[str]
+    ) -> tuple[int, list[tuple[int, Any, int, str, str]]]:
+        """The last position before these events and their chain rows, read under the table
+        lock: what one append and a bulk append (``copy_events``) link alike."""
+        curs.execute(self._sql_tail)
+        tail = curs.fetchone()
+        last = int(tail["position"] or 0) if tail else 0
+        prev = str(tail["digest"]) if tail and tail["digest"] else GENESIS
+        links = []
+        for offset, (e, digest) in enumerate(zip(stored_events, digests, strict=True), start=1):
+            position = last + offset
+            prev = global_link(prev, position, str(e.originator_id), e.originator_version, digest)
+            links.append((position, e.originator_id, e.originator_version, digest, prev))
+        return last, links
+
+    def copy_events(self, stored_events: Sequence[StoredEvent], digests: Sequence[str]) -> int:
+        """Append many events (of many streams, in this order) in one transaction with ``COPY``:
+        the bulk import's write (``infra.persistence.bulk``). Same table lock, same max+1
+        positions and the same global chain links as appending them one by one, so the chain
+        cannot tell the two apart; a stream version already taken raises ``IntegrityError``
+        (eventsourcing's) and nothing of the batch is stored. Returns the first position."""
+        if len(digests) != len(stored_events):
+            raise MissingDigests(f"{len(stored_events)} event(s), {len(digests)} digest(s)")
+        if not stored_events:
+            return 0
+        try:
+            with self.datastore.transaction(commit=True) as curs:
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                last, links = self._links(curs, stored_events, digests)
+                with curs.copy(self._sql_copy_events) as copy:
+                    copy.set_types(["uuid", "int8", "text", "bytea", "int8"])
+                    for position, e in enumerate(stored_events, start=last + 1):
+                        copy.write_row(
+                            (e.originator_id, e.originator_version, e.topic, e.state, position)
+                        )
+                with curs.copy(self._sql_copy_chain) as copy:
+                    copy.set_types(["int8", "uuid", "int8", "text", "text"])
+                    for link in links:
+                        copy.write_row(link)
+        except psycopg.errors.UniqueViolation as exc:
+            raise IntegrityError(exc) from exc
+        return last + 1
+
     def _insert_stored_events(
         self,
         curs: Cursor[DictRow],
@@ -125,15 +181,7 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         # A version conflict is caught by the stream's primary key when the insert is synced:
         # the transaction rolls back, and since positions are max+1 (not a sequence) nothing
         # is burnt. Not asking first keeps one round trip out of the table lock.
-        curs.execute(self._sql_tail)
-        tail = curs.fetchone()
-        last = int(tail["position"] or 0) if tail else 0
-        prev = str(tail["digest"]) if tail and tail["digest"] else GENESIS
-        links = []
-        for offset, (e, digest) in enumerate(zip(stored_events, digests, strict=True), start=1):
-            position = last + offset
-            prev = global_link(prev, position, str(e.originator_id), e.originator_version, digest)
-            links.append((position, e.originator_id, e.originator_version, digest, prev))
+        last, links = self._links(curs, stored_events, digests)
         with curs.connection.cursor() as chain_curs:
             chain_curs.executemany(self._sql_insert_chain, links)
         pg_events = [

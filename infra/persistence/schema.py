@@ -281,6 +281,56 @@ def _evb_snapshots(conn: psycopg.Connection[Any], schema: str, env: Mapping[str,
         conn.execute(stmt)
 
 
+def evb_snapshot_gallring(schema: str) -> list[sql.Composed]:
+    """Gallring may anonymise a frozen quarter's rows of a person whose data keys it destroyed
+    (``infra.ops.snapshot_gallring``): the append-only trigger lets an UPDATE through only in a
+    transaction that set ``barnflow.gallring`` and only of the payload, its digest and the
+    gallring columns; DELETE stays refused. The digest at freezing is kept in ``frozen_digest``."""
+    s, t = _s(schema), sql.Identifier(EVB_SNAPSHOT)
+    fn = sql.Identifier(f"{EVB_SNAPSHOT}_append_only")
+    return [
+        sql.SQL(
+            "ALTER TABLE {}.{} ADD COLUMN IF NOT EXISTS frozen_digest text, "
+            "ADD COLUMN IF NOT EXISTS gallrad_at timestamptz, "
+            "ADD COLUMN IF NOT EXISTS gallringsbeslut text"
+        ).format(s, t),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}.{}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF TG_OP = 'UPDATE' AND current_setting('barnflow.gallring', true) = 'on' "
+            "AND NEW.kommun = OLD.kommun AND NEW.kvartal = OLD.kvartal "
+            "AND NEW.version = OLD.version AND NEW.position = OLD.position "
+            "AND NEW.frozen_at = OLD.frozen_at AND NEW.reason IS NOT DISTINCT FROM OLD.reason "
+            "AND NEW.frozen_digest IS NOT DISTINCT FROM coalesce(OLD.frozen_digest, OLD.digest) "
+            "THEN RETURN NEW; END IF; "
+            "RAISE EXCEPTION 'evb_snapshot is append-only'; END $$"
+        ).format(s, fn),
+    ]
+
+
+def _temporal_keys(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """Per-workflow keys of Temporal payloads (issue 16: shredding reaches Temporal), and the
+    frozen EVB quarters' gallring columns (a shredded person's rows are anonymised)."""
+    from infra.persistence.workflowkeys import table_ddl
+
+    for stmt in (*table_ddl(schema), *evb_snapshot_gallring(schema)):
+        conn.execute(stmt)
+
+
+#: Complaints and lex Sarah (issue 17 item 4): ``barnflow_kvalitet_events`` and its chain.
+KVALITET_APP = "barnflow_kvalitet"
+
+
+def _kvalitet(conn: psycopg.Connection[Any], schema: str, env: Mapping[str, str]) -> None:
+    """The record of complaints and lex Sarah rapporter (``infra.persistence.kvalitet``), created
+    by its recorder like the homes' tables (migration 3)."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    factory = InfrastructureFactory.construct(env=Environment(KVALITET_APP, dict(env)))
+    recorder: Any = factory.application_recorder()
+    recorder.datastore.close()
+
+
 #: Every migration in order. Add one by appending ``Migration(n + 1, "what and why", fn)``:
 #: never edit or remove an applied one (docs/operations.md, "Schema migrations").
 MIGRATIONS: tuple[Migration, ...] = (
@@ -290,6 +340,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "webhook_subscriptions.format: CloudEvents or barnflow-v1", _webhook_format),
     Migration(5, "barnflow_data_keys: per-case data keys (crypto-shredding)", _data_keys),
     Migration(6, "evb_snapshot: frozen EVB quarters, append-only", _evb_snapshots),
+    Migration(7, "barnflow_kvalitet: complaints' and lex Sarah events and their chain", _kvalitet),
+    Migration(
+        8, "barnflow_temporal_keys; evb_snapshot gallring columns (issue 16)", _temporal_keys
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

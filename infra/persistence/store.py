@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -37,6 +39,7 @@ from infra.config.retry import retry_at_once
 from infra.persistence.cipher import KeyringCipher
 from infra.persistence.datakeys import DataKeys
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
+from infra.persistence.workflowkeys import WorkflowKeys
 from infra.telemetry import appended, db_append_span
 
 APP_NAME = "barnflow"
@@ -126,6 +129,38 @@ class AppendResult:
 
 #: Cases whose first event ``CaseStore.first_event`` keeps (one per command is asked for).
 FIRST_EVENTS_CACHED = 20_000
+
+
+class FirstEvents:
+    """A bounded, thread-safe least-recently-used cache of cases' first events in front of
+    ``read``, which also answers whether it holds a case without reading (``peek``)."""
+
+    def __init__(self, read: Callable[[UUID], CaseEvent], size: int) -> None:
+        self._read = read
+        self._size = size
+        self._items: OrderedDict[UUID, CaseEvent] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, case_id: UUID) -> CaseEvent | None:
+        with self._lock:
+            found = self._items.get(case_id)
+            if found is not None:
+                self._items.move_to_end(case_id)
+            return found
+
+    def __call__(self, case_id: UUID) -> CaseEvent:
+        found = self.peek(case_id)
+        if found is not None:
+            return found
+        found = self._read(case_id)  # LookupError passes through: an empty case is not kept
+        with self._lock:
+            self._items[case_id] = found
+            self._items.move_to_end(case_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return found
+
+
 #: How often an append is judged again after another writer appended to the case first.
 CONFLICT_ATTEMPTS = 20
 
@@ -388,14 +423,38 @@ class CaseStore(ChainedStore):
             return None
         return DataKeys(self._connect, self._schema, cipher.keyring)
 
+    @functools.cached_property
+    def workflow_keys(self) -> WorkflowKeys | None:
+        """The case workflows' keys for Temporal payloads (``infra.persistence.workflowkeys``),
+        wrapped like the data keys; ``None`` where the store has no data keys."""
+        cipher = self.mapper.cipher
+        if not isinstance(cipher, KeyringCipher):
+            return None
+        return WorkflowKeys(self._connect, self._schema, cipher.keyring)
+
     def _sealer(self, state: CaseState, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
         """Seal the event's identity and free text under its case's data keys (the aggregate
         chains the result: ``domain.aggregate.Sealer``)."""
-        keys = self.data_keys
-        if keys is None:
+        return self.seal_in(key_bucket(state, ev), ev, envelope)
+
+    def seal_in(self, bucket: str, ev: CaseEvent, envelope: dict[str, Any]) -> dict[str, Any]:
+        """``_sealer`` with the event's key bucket already judged (a bulk import judges it
+        while it validates the file, so it does not fold each case a second time)."""
+        if self.data_keys is None:
             return envelope
-        stored, secrets = split(envelope, key_bucket(state, ev))
-        if not secrets:
+        return self.seal_split(ev, envelope, split(envelope, bucket))
+
+    def seal_split(
+        self,
+        ev: CaseEvent,
+        envelope: dict[str, Any],
+        parts: tuple[dict[str, Any], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``seal_in`` given ``domain.sealing.split``'s result (the bulk import splits each
+        envelope once: to create the batch's data keys, then to seal)."""
+        keys = self.data_keys
+        stored, secrets = parts
+        if keys is None or not secrets:
             return envelope
         case_id = str(envelope["case_id"])
         tokens = {b: keys.seal(ev.kommun, case_id, b, f) for b, f in sorted(secrets.items())}
@@ -421,7 +480,7 @@ class CaseStore(ChainedStore):
             return None
 
     @functools.cached_property
-    def _first_events(self) -> Callable[[UUID], CaseEvent]:
+    def _first_events(self) -> FirstEvents:
         """A case's first event, read once per case in this process (an append-only stream's
         first event never changes), the least recently used forgotten beyond
         ``FIRST_EVENTS_CACHED`` cases; ``LookupError`` (never cached) while the case is empty."""
@@ -432,7 +491,7 @@ class CaseStore(ChainedStore):
                 raise LookupError(case_id)
             return events[0]
 
-        return functools.lru_cache(maxsize=FIRST_EVENTS_CACHED)(read)
+        return FirstEvents(read, FIRST_EVENTS_CACHED)
 
     def first_event(self, case_id: UUID) -> CaseEvent | None:
         """The event that opened the case (it names the child), or None for no such case."""
@@ -440,6 +499,11 @@ class CaseStore(ChainedStore):
             return self._first_events(case_id)
         except LookupError:
             return None
+
+    def known_first_event(self, case_id: UUID) -> CaseEvent | None:
+        """``first_event`` if this process has already read it, else None; never reads, so an
+        async caller (the API) can skip the hand-off to a thread for a case it has seen."""
+        return self._first_events.peek(case_id)
 
     def case_events(
         self,

@@ -21,7 +21,7 @@ from infra.config.settings import Settings
 from infra.config.timeouts import TEMPORAL_CONNECT_SERVICE, DependencyUnavailable
 from infra.config.transport import TemporalTransport
 from infra.telemetry import client_interceptors
-from infra.temporal.codec import data_converter
+from infra.temporal.codec import WorkflowKeySource, data_converter
 from workflows import search
 
 SEARCH_ATTRIBUTES = search.CLI_TYPES
@@ -57,8 +57,10 @@ async def connect(
     *,
     wait: float = TEMPORAL_CONNECT_SERVICE,
     transport: TemporalTransport | None = None,
+    workflow_keys: WorkflowKeySource | None = None,
 ) -> Client:
-    """A client whose payloads are encrypted by the codec (old keys still decrypt: rotation);
+    """A client whose payloads are encrypted by the codec (old keys still decrypt: rotation;
+    ``workflow_keys``, the store's, encrypt a case workflow's payloads under its own key);
     retries while the server boots, for up to ``wait`` seconds (one-shot CLI commands pass
     ``TEMPORAL_CONNECT_CLI``), then ``DependencyUnavailable`` naming the address.
 
@@ -84,7 +86,7 @@ async def connect(
             Client.connect(
                 address,
                 namespace=namespace,
-                data_converter=data_converter(codec_key, old_codec_keys),
+                data_converter=data_converter(codec_key, old_codec_keys, workflow_keys),
                 interceptors=client_interceptors(),  # OPS: tracing + command metrics
                 tls=tls,
                 api_key=transport.api_key,
@@ -197,9 +199,13 @@ def closed_after_handshake(exc: BaseException, transport: TemporalTransport) -> 
 
 
 async def connect_configured(
-    settings: Settings, *, wait: float = TEMPORAL_CONNECT_SERVICE
+    settings: Settings,
+    *,
+    wait: float = TEMPORAL_CONNECT_SERVICE,
+    workflow_keys: WorkflowKeySource | None = None,
 ) -> Client:
-    """``connect`` with everything from the settings: address, namespace, codec keys, transport."""
+    """``connect`` with everything from the settings: address, namespace, codec keys, transport.
+    Every process that reads or writes case workflows passes its store's ``workflow_keys``."""
     return await connect(
         settings.temporal_target,
         settings.temporal_namespace,
@@ -207,4 +213,5 @@ async def connect_configured(
         settings.keys.codec_old,
         wait=wait,
         transport=settings.temporal_transport,
+        workflow_keys=workflow_keys,
     )

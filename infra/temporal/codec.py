@@ -2,19 +2,41 @@
 
 AES-256-GCM with a random 96-bit nonce per payload; the key id travels in the metadata so a key
 rotation can decrypt old histories with the previous key (pass it in ``old_keys``).
+
+A case workflow's payloads (``barnarende-<kommun>-<pseudonym>``) are encrypted under that
+workflow's own data key (``infra.persistence.workflowkeys``) when the codec has the key store:
+the SDK hands the codec each payload's workflow id through its serialization context
+(``with_context``), and gallring destroys the key with the child's identity key, so the history
+becomes unreadable with every key barnflow holds (docs/security.md "Temporal payloads under data
+keys"). Other workflows (webhook dispatch) and payloads without a workflow keep the cluster key.
+The metadata's key id tells which: ``wk-…`` for a workflow key, a cluster key's fingerprint
+otherwise, so histories written before workflow keys still decode.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
+from typing import Protocol, Self
 
+import orjson
 import temporalio.converter
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.converter import (
+    ActivitySerializationContext,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
+
+from domain.sealing import SHREDDED
+from infra.persistence.workflowkeys import KEY_ID_PREFIX, WorkflowKey, aad, is_case_workflow
+from infra.temporal.operator_payloads import OperatorPayloadConverter, is_operator_visible
 
 ENCODING = b"binary/encrypted"
 #: Payload types left readable: the SDK's answer to the Web UI's ``__temporal_workflow_metadata``
@@ -30,25 +52,109 @@ def key_id(key: bytes) -> bytes:
     return hashlib.sha256(b"barnflow-codec:" + key).hexdigest()[:16].encode()
 
 
-class EncryptionCodec(PayloadCodec):
-    def __init__(self, key: bytes, old_keys: Sequence[bytes] = ()) -> None:
+#: Metadata of the marker payload the codec server answers for a gallrad payload.
+GALLRAD_METADATA = "barnflow-gallrad"
+
+
+class WorkflowKeySource(Protocol):
+    """Where the codec finds workflow keys (``infra.persistence.workflowkeys.WorkflowKeys``)."""
+
+    def live_key(self, workflow_id: str) -> WorkflowKey: ...
+
+    def key(self, key_id: str) -> WorkflowKey: ...
+
+
+class PayloadGallrad(ValueError):
+    """The payload's workflow key was destroyed by gallring: its content no longer exists."""
+
+    def __init__(self, key: WorkflowKey) -> None:
+        self.key = key
+        beslut = f" (gallringsbeslut {key.gallringsbeslut})" if key.gallringsbeslut else ""
+        super().__init__(
+            f"gallrad: the payload of workflow {key.workflow_id} was encrypted under data key "
+            f"{key.key_id}, destroyed by gallring{beslut}; its content cannot be read"
+        )
+
+
+def gallrad_marker(key: WorkflowKey) -> Payload:
+    """What the codec server shows for a gallrad payload: a JSON string, and the key id."""
+    return Payload(
+        metadata={"encoding": b"json/plain", GALLRAD_METADATA: key.key_id.encode()},
+        data=orjson.dumps(SHREDDED),
+    )
+
+
+def _workflow_of(context: SerializationContext) -> str | None:
+    if isinstance(context, (WorkflowSerializationContext, ActivitySerializationContext)):
+        return context.workflow_id
+    return None
+
+
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
+    """AES-256-GCM under the cluster key, or a case workflow's key (``workflow_keys``)."""
+
+    def __init__(
+        self,
+        key: bytes,
+        old_keys: Sequence[bytes] = (),
+        workflow_keys: WorkflowKeySource | None = None,
+        *,
+        workflow_id: str | None = None,
+        gallrad_markers: bool = False,
+    ) -> None:
+        self._cluster_key = key
+        self._old_keys = tuple(old_keys)
         self._key_id = key_id(key)
         self._cipher = AESGCM(key)
         self._decrypters: Mapping[bytes, AESGCM] = {key_id(k): AESGCM(k) for k in (key, *old_keys)}
+        self._workflow_keys = workflow_keys
+        self._workflow_id = workflow_id
+        self._markers = gallrad_markers
+
+    def with_context(self, context: SerializationContext) -> Self:
+        """This codec bound to the workflow the SDK is encoding for (its key, if a case's)."""
+        wid = _workflow_of(context)
+        if self._workflow_keys is None or wid == self._workflow_id:
+            return self
+        return type(self)(
+            self._cluster_key,
+            self._old_keys,
+            self._workflow_keys,
+            workflow_id=wid,
+            gallrad_markers=self._markers,
+        )
+
+    @property
+    def workflow_keys(self) -> WorkflowKeySource | None:
+        return self._workflow_keys
+
+    async def _encrypter(self) -> tuple[bytes, AESGCM, bytes | None]:
+        """(key id, cipher, associated data) for this codec's workflow."""
+        wid = self._workflow_id
+        if self._workflow_keys is None or wid is None or not is_case_workflow(wid):
+            return self._key_id, self._cipher, None
+        found = await asyncio.to_thread(self._workflow_keys.live_key, wid)
+        if found.key is None:  # live_key never answers a destroyed key
+            raise PayloadGallrad(found)
+        return found.key_id.encode(), AESGCM(found.key), aad(wid)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
+        chosen: tuple[bytes, AESGCM, bytes | None] | None = None
         for p in payloads:
-            if p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES:
+            # also left readable: what OperatorPayloadConverter marked (the static summary and a
+            # minimal input by reference: the same class of data as the search attributes)
+            plain = p.metadata.get("messageType", b"") in PLAINTEXT_MESSAGE_TYPES
+            if plain or is_operator_visible(p):
                 out.append(p)
                 continue
+            if chosen is None:
+                chosen = await self._encrypter()
+            kid, cipher, assoc = chosen
             nonce = os.urandom(12)
-            data = nonce + self._cipher.encrypt(nonce, p.SerializeToString(), None)
-            out.append(
-                Payload(
-                    metadata={"encoding": ENCODING, "encryption-key-id": self._key_id}, data=data
-                )
-            )
+            data = nonce + cipher.encrypt(nonce, p.SerializeToString(), assoc)
+            meta = {"encoding": ENCODING, "encryption-key-id": kid}
+            out.append(Payload(metadata=meta, data=data))
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -58,6 +164,9 @@ class EncryptionCodec(PayloadCodec):
                 out.append(p)
                 continue
             kid = p.metadata.get("encryption-key-id", b"")
+            if kid.startswith(KEY_ID_PREFIX.encode()):
+                out.append(await self._decode_workflow_payload(kid.decode(), p))
+                continue
             cipher = self._decrypters.get(kid)
             if cipher is None:
                 raise ValueError(f"payload encrypted with unknown key id {kid.decode()!r}")
@@ -65,17 +174,35 @@ class EncryptionCodec(PayloadCodec):
             out.append(Payload.FromString(plain))
         return out
 
+    async def _decode_workflow_payload(self, kid: str, p: Payload) -> Payload:
+        if self._workflow_keys is None:
+            raise ValueError(
+                f"payload encrypted with workflow data key {kid!r}: this codec has no key store "
+                "(connect the client with the store's workflow keys)"
+            )
+        found = await asyncio.to_thread(self._workflow_keys.key, kid)
+        if found.key is None:
+            if self._markers:
+                return gallrad_marker(found)
+            raise PayloadGallrad(found)
+        plain = AESGCM(found.key).decrypt(p.data[:12], p.data[12:], aad(found.workflow_id))
+        return Payload.FromString(plain)
+
 
 def data_converter(
-    key: bytes, old_keys: Sequence[bytes] = ()
+    key: bytes,
+    old_keys: Sequence[bytes] = (),
+    workflow_keys: WorkflowKeySource | None = None,
 ) -> temporalio.converter.DataConverter:
     """The production data converter: default JSON conversion + the encryption codec.
 
     Failure messages and stack traces are encoded too: an error text could otherwise carry case
-    content into the history in plaintext.
+    content into the history in plaintext. With ``workflow_keys`` a case workflow's payloads are
+    encrypted under its own data key (gallring destroys it).
     """
     return dataclasses.replace(
         temporalio.converter.default(),
-        payload_codec=EncryptionCodec(key, old_keys),
+        payload_converter_class=OperatorPayloadConverter,
+        payload_codec=EncryptionCodec(key, old_keys, workflow_keys),
         failure_converter_class=temporalio.converter.DefaultFailureConverterWithEncodedAttributes,
     )

@@ -11,6 +11,11 @@ codec server protocol: ``POST /encode`` and ``POST /decode`` with proto3-JSON ``
 The browser UI cannot add an ``Authorization`` header unless it runs with OIDC ("pass access
 token"), so a token may also travel as the first path segment, ``/t/<token>/decode``: each staff
 member then configures their personal endpoint URL in the UI's codec settings.
+
+A case workflow's payloads are decoded with its own data key (``infra.persistence.workflowkeys``);
+once gallring destroyed it the answer holds, in each such payload's place, the JSON string
+``"⟨gallrad⟩"`` with metadata ``barnflow-gallrad: <key id>`` (the access log counts them), so the
+UI shows what happened instead of an error for the whole history.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from domain.protection import DEFAULT_ROLES as DEFAULT_SKYDD_ROLES
 from domain.protection import may_read
 from infra.config.settings import SettingsError, load_settings
-from infra.temporal.codec import EncryptionCodec
+from infra.temporal.codec import GALLRAD_METADATA, EncryptionCodec
 from infra.temporal.codec_protection import ProtectedCases, named_cases
 
 ENV_TOKENS = "BARNFLOW_CODEC_SERVER_TOKENS"
@@ -243,6 +248,9 @@ def create_app(
                     status_code=403,
                     media_type="application/problem+json",
                 )
+        gallrad = sum(1 for p in out if GALLRAD_METADATA in p.metadata)
+        if gallrad:  # the answer holds markers where gallring destroyed the content
+            record["gallrad"] = gallrad
         log.write({**record, "result": "ok", "status": 200})
         return Response(
             json_format.MessageToJson(Payloads(payloads=out)), media_type="application/json"
@@ -285,7 +293,6 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     config = load_config(os.environ, settings.home)
-    codec = EncryptionCodec(settings.keys.codec, settings.keys.codec_old)
     with contextlib.ExitStack() as stack:
         # the store tells which cases are protected now (POL-SKYDD-CODEC)
         url = settings.database.url or stack.enter_context(embedded_postgres(settings.home))
@@ -295,6 +302,10 @@ def cmd_codec_server(args: argparse.Namespace) -> int:
             env=eventsourcing_env(url, settings.database.schema, keys.cipher, keys.cipher_old)
         )
         stack.callback(store.close)
+        # a case workflow's payloads open with its data key; a gallrad one reads ⟨gallrad⟩
+        codec = EncryptionCodec(
+            keys.codec, keys.codec_old, store.workflow_keys, gallrad_markers=True
+        )
         log = AccessLog(config.log_path)
         stack.callback(log.close)
         protection = ProtectedCases(store, keys.pseudonym)

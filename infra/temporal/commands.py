@@ -5,6 +5,10 @@ A command arrives here already validated into its canonical ``CaseEvent`` (parse
 edge: the HTTP route or ``barnflow case send``). It names the kommun's configuration in force by
 version id (``infra.persistence.kommun_config``, from the store's environment), never the
 document. A refusal comes back as ``CommandRejected`` (``infra.temporal.rejections``).
+
+A workflow is started with a reference to its case, never its content (the workflow reads the
+record through a local activity), and with a static summary an operator reads at the top of the
+Web UI's workflow page (``domain.operator_view``: what the search attributes hold, no more).
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from domain.case import fold
+from domain.case import CaseState, fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
+from domain.operator_view import summary
 from domain.placement import PLACEMENT_TYPES
 from infra.config.settings import Settings
 from infra.config.timeouts import START_RPC_TIMEOUT
@@ -74,10 +79,11 @@ async def adopt(
 ) -> str:
     """Start a case's workflow from the store's record of it (import, transfer, repair).
 
-    The workflow gets the kommun's configuration in force by version id. It folds the recorded
-    (redacted) events and then behaves as if it had lived through them: frister already met stay
-    quiet, expired unmet ones alert at once (unless the record already holds their alert), open
-    ones get timers. Returns the workflow id.
+    The workflow gets the case's reference and the kommun's configuration in force by version
+    id. It reads the recorded (redacted) events through a local activity, folds them and then
+    behaves as if it had lived through them: frister already met stay quiet, expired unmet ones
+    alert at once (unless the record already holds their alert), open ones get timers. Returns
+    the workflow id.
     """
     events = store.case_events(case_id_for(kommun, case_ref))
     if not events:
@@ -89,11 +95,12 @@ async def adopt(
         CaseWorkflowInput(
             kommun=kommun,
             child_pseudonym=child,
-            events=[e.redacted().to_json() for e in events],
+            case_id=str(case_id_for(kommun, case_ref)),
             alert_settle_seconds=alert_settle_seconds,
             kommun_config=kommun_config_of(store, kommun),
         ),
         id=wid,
+        static_summary=summary(kommun, child, fold(events)),
         task_queue=task_queue,
         id_conflict_policy=conflict,
         rpc_timeout=timedelta(seconds=START_RPC_TIMEOUT),
@@ -176,8 +183,12 @@ async def send_command(
     config = kommun_config_of(store, ev.kommun)
     command = CommandInput(event=ev.to_json(), kommun_config=config)
     # store reads run in a worker thread: they read and fold whole streams, and a blocking
-    # read on the API's event loop would stall every other request meanwhile
-    child = child_pseudonym(await asyncio.to_thread(opening_event, ev, store), pseudonym_key)
+    # read on the API's event loop would stall every other request meanwhile; a case this
+    # process has seen needs no read (and no hand-off to a thread: docs/operations.md)
+    opening = store.known_first_event(case_id_for(ev.kommun, ev.case_ref))
+    if opening is None:
+        opening = await asyncio.to_thread(opening_event, ev, store)
+    child = child_pseudonym(opening, pseudonym_key)
     wid = workflow_id_for(ev.kommun, child)
     if ev.type in PLACEMENT_TYPES:  # H1-H6: the home as recorded on the placement's date
         try:
@@ -188,17 +199,19 @@ async def send_command(
             raise CommandRejected(exc) from None
     try:
         if ev.type in OPENING_TYPES:
-            recorded = await asyncio.to_thread(_recorded_if_open, store, ev)
+            state = await asyncio.to_thread(_state_if_open, store, ev)
             start = WithStartWorkflowOperation(
                 ChildCaseWorkflow.run,
                 CaseWorkflowInput(
                     kommun=ev.kommun,
                     child_pseudonym=child,
-                    events=recorded,
+                    case_id=str(case_id_for(ev.kommun, ev.case_ref)),
+                    only_if_open=True,
                     alert_settle_seconds=alert_settle_seconds,
                     kommun_config=config,
                 ),
                 id=wid,
+                static_summary=summary(ev.kommun, child, state),
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
@@ -234,19 +247,20 @@ async def send_command(
         raise
 
 
-def _recorded_if_open(store: CaseStore, ev: CaseEvent) -> list[dict[str, Any]]:
-    """The start input's history for an opening command: the case's recorded (redacted) events
-    when the record already holds it open, else none.
+def _state_if_open(store: CaseStore, ev: CaseEvent) -> CaseState:
+    """The case as a run started by an opening command will find it, for the static summary:
+    the record folded when it holds the case open, else the opening command alone.
 
-    A running workflow ignores the start input (``USE_EXISTING``). When the workflow was lost
-    while the record says the case is open, the anmälan that joins the case adopts the record
-    instead of starting an empty workflow that would judge later commands against a case it
-    never saw (issue #12: say what is true). A new case reads one empty stream.
+    A running workflow ignores the start (``USE_EXISTING``). When the workflow was lost while
+    the record says the case is open, the anmälan that joins the case adopts the record (the
+    workflow reads it, ``only_if_open``) instead of starting an empty workflow that would judge
+    later commands against a case it never saw (issue #12: say what is true).
     """
     events = store.case_events(case_id_for(ev.kommun, ev.case_ref))
-    if not events or fold(events).closed_on is not None:
-        return []
-    return [e.redacted().to_json() for e in events]
+    state = fold(events) if events else None
+    if state is None or state.closed_on is not None:
+        return fold([ev])
+    return state
 
 
 def _open_in_store(store: CaseStore, ev: CaseEvent) -> bool:

@@ -27,6 +27,9 @@ from workflows.messages import (
 )
 from workflows.webhooks import WebhookDispatchWorkflow
 
+#: temporalio's own default; bench/memory.py measures what a cached case workflow costs
+DEFAULT_MAX_CACHED_WORKFLOWS = 1000
+
 
 @contextlib.asynccontextmanager
 async def running_worker(
@@ -36,11 +39,15 @@ async def running_worker(
     *,
     pseudonym_key: bytes | None = None,
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
+    max_cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS,
 ) -> AsyncIterator[Worker]:
     """A worker for ChildCaseWorkflow and its activities, shut down on exit.
 
     ``pseudonym_key`` lets the transfer activity start the receiving kommun's workflow; a
     worker without it retries transfers until one with the key picks them up.
+    ``max_cached_workflows`` is the sticky cache: case workflows kept in memory between
+    commands (``barnflow worker --max-cached-workflows``; sizing in docs/operations.md,
+    "Memory"). A workflow not in it is replayed from its history on its next command.
     """
     activities = RecordActivities(store)
     adopter: Adopt | None = None
@@ -69,6 +76,7 @@ async def running_worker(
             workflows=[ChildCaseWorkflow, WebhookDispatchWorkflow],
             activities=[
                 activities.append_event,
+                activities.load_case_events,
                 transfers.transfer_case,
                 configs.load_kommun_config,
                 webhooks.poll,
@@ -76,6 +84,7 @@ async def running_worker(
             ],
             activity_executor=pool,
             interceptors=[AttemptRecorder(store)],  # OPS: activity retries for `ops stuck`
+            max_cached_workflows=max_cached_workflows,
         )
         async with worker:
             yield worker

@@ -270,6 +270,14 @@ CONFIG_ERRORS = [
     ),
     (_set(["klagomal", "dagar"], 0), "klagomal.dagar: Input should be greater than or equal to 1"),
     (_set(["klagomal", "timmar"], 3), "klagomal.timmar: unknown key"),
+    (
+        _set(["policy", "lex_sarah_ivo_dagar"], -1),
+        "policy.lex_sarah_ivo_dagar: Input should be greater than or equal to 0",
+    ),
+    (
+        _set(["policy", "lex_sarah_utredning_dagar"], "14"),
+        "policy.lex_sarah_utredning_dagar: Input should be a valid integer, got '14'",
+    ),
     (_set(["verkstallighet", "raket"], 3), "verkstallighet.raket: unknown insatstyp"),
     (
         _set(["verkstallighet", "oppenvard"], -1),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.events import EVENT_TYPES
+from domain.kvalitet import KVALITET_EVENT_TYPES
 from domain.rules import (
     DEFAULT_POLICY,
     GLOBAL_POLICIES,
@@ -37,6 +38,8 @@ EXPECTED_IDS = {
     "O1", "O2", "H4", "B8",
     # the placed child (issue #15 B): what a placement requires, the 18th birthday, avvikning
     "D1", "D1G", "D1A", "D6", "D8", "D9", "D9S", "D9K", "D11V", "D11", "V1", "V2", "V3",
+    # complaints and lex Sarah as flows of their own (issue #17 item 4, docs/law.md §14)
+    "KL1", "LS1", "LS2", "LS3",
 }  # fmt: skip
 
 
@@ -52,7 +55,8 @@ def test_rule_event_types_exist_or_are_declared_missing(r: object) -> None:
     assert isinstance(r, Rule)
     for etype in (*r.trigger_types, *r.fulfilled_by):
         if etype not in r.missing_event_types:
-            assert etype in EVENT_TYPES, f"{r.id}: {etype}"
+            # a case's event, or one of the complaints' and lex Sarah flows (domain.kvalitet)
+            assert etype in EVENT_TYPES or etype in KVALITET_EVENT_TYPES, f"{r.id}: {etype}"
     assert r.name and r.new_ref is not None
     assert r.alert_event in ("frist_overskriden", "evb_rapporteringsskyldighet_uppstod")
     assert r.sondagsregel is False  # off by default for the authority's own deadlines

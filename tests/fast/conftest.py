@@ -149,6 +149,7 @@ async def fast_worker(
                 fake_store.append_event,
                 fake_store.transfer_case,
                 fake_store.load_kommun_config,
+                fake_store.load_case_events,
             ],
             workflow_task_executor=pool,
         ):

@@ -25,7 +25,7 @@ from domain.calendar import legal_date
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent, parse_event
 from domain.identity import pseudonym
-from domain.ids import workflow_id_for
+from domain.ids import case_id_for, workflow_id_for
 from tests.factories import PNR_GIRL, line
 from tests.fast.fakes import InMemoryStore
 from workflows.child_case import ChildCaseWorkflow
@@ -122,6 +122,8 @@ class FastCase:
                     CaseWorkflowInput(
                         kommun=self.kommun,
                         child_pseudonym=self.child,
+                        case_id=str(case_id_for(self.kommun, self.case_ref)),
+                        only_if_open=True,
                         continue_as_new_after=self.continue_as_new_after,
                         kommun_config=self.kommun_config,
                     ),

@@ -23,23 +23,27 @@ from temporalio import activity
 
 from domain.aggregate import ChildCase
 from domain.calendar import legal_date
+from domain.case import fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import CaseEvent, event_from_json, parse_event
 from domain.ids import case_id_for
 from workflows.messages import (
     APPEND_ACTIVITY,
     KOMMUN_CONFIG_ACTIVITY,
+    LOAD_CASE_ACTIVITY,
     TRANSFER_ACTIVITY,
     AppendInput,
+    CaseEvents,
+    CaseRef,
     CommandResult,
     TransferInput,
     TransferResult,
     rejection,
 )
 
-#: What the production worker registers besides the three faked here: the webhook activities
+#: What the production worker registers besides the four faked here: the webhook activities
 #: belong to ``WebhookDispatchWorkflow``, which the case workflow never calls.
-FAKED_ACTIVITIES = (APPEND_ACTIVITY, TRANSFER_ACTIVITY, KOMMUN_CONFIG_ACTIVITY)
+FAKED_ACTIVITIES = (APPEND_ACTIVITY, TRANSFER_ACTIVITY, KOMMUN_CONFIG_ACTIVITY, LOAD_CASE_ACTIVITY)
 
 
 def _body_digest(envelope: dict[str, Any]) -> str:
@@ -72,6 +76,8 @@ class InMemoryStore:
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Every version the configuration activity was asked for, in order.
     config_loads: list[str] = field(default_factory=list)
+    #: Every case the workflow read by reference, in order.
+    case_loads: list[CaseRef] = field(default_factory=list)
 
     def events(self, kommun: str, case_ref: str) -> list[CaseEvent]:
         stream = self.streams.get(case_id_for(kommun, case_ref))
@@ -113,6 +119,16 @@ class InMemoryStore:
             return self.record(ev, datetime.fromisoformat(inp.now))
         except (RuleViolation, EventValidationError) as exc:
             raise rejection(exc) from exc
+
+    @activity.defn(name=LOAD_CASE_ACTIVITY)
+    async def load_case_events(self, ref: CaseRef) -> CaseEvents:
+        """The case's stream, redacted, as ``activities.record`` reads it from the table."""
+        self.case_loads.append(ref)
+        stream = self.streams.get(UUID(ref.case_id))
+        events = [] if stream is None else [event_from_json(e) for e in stream.events]
+        if ref.only_if_open and events and fold(events).closed_on is not None:
+            return CaseEvents(events=[])
+        return CaseEvents(events=[e.redacted().to_json() for e in events])
 
     @activity.defn(name=KOMMUN_CONFIG_ACTIVITY)
     async def load_kommun_config(self, version: str) -> dict[str, Any]:

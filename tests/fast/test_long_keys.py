@@ -101,7 +101,7 @@ async def test_a_refused_alert_never_fails_the_case_workflow(
             fast_env.client,
             task_queue=queue,
             workflows=[ChildCaseWorkflow],
-            activities=[store.append_event, store.transfer_case],
+            activities=[store.append_event, store.transfer_case, store.load_case_events],
             workflow_task_executor=pool,
         ):
             d = FastCase(fast_env, store, queue)

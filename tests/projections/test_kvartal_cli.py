@@ -53,7 +53,16 @@ def test_output_and_pdf_belong_to_kvartal(tmp_path: Path, pg_url: str, schema: s
         env=_cli_env(tmp_path, pg_url, schema),
     )  # fmt: skip
     assert run.returncode == 2
-    assert run.stderr.strip() == "barnflow: --output and --pdf go with report kvartal"
+    assert run.stderr.strip() == (
+        "barnflow: --output: only reports arsstatistik and kvartal take it"
+    )
+    run = _barnflow(
+        "report", "evb", "--kommun", "1280", "--pdf", str(tmp_path / "x.pdf"),
+        env=_cli_env(tmp_path, pg_url, schema),
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.strip() == "barnflow: --pdf goes with report kvartal"
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "x.pdf").exists()
 
 
 def test_the_page_period_is_the_quarter_or_the_quarter_so_far() -> None:

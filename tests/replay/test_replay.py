@@ -20,6 +20,7 @@ from temporalio.workflow import NondeterminismError
 from domain.kommun import config_version, kommun_config_from_document
 from infra.temporal.codec import data_converter
 from tests.conftest import CODEC_KEY
+from tests.factories import PNR_FOURTH
 from workflows.child_case import ChildCaseWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +206,7 @@ async def test_a_history_of_the_placed_child_carries_its_patch_and_alerts() -> N
     assert all(
         '"id":"placed-child-guards"' not in _patch_ids(p)
         for p in HISTORIES
-        if not p.name.startswith("v6-")
+        if not p.name.startswith(("v6-", "v7-"))  # recorded before it
     )
     codec = data_converter(CODEC_KEY).payload_codec
     assert codec is not None
@@ -219,3 +220,73 @@ async def test_a_history_of_the_placed_child_carries_its_patch_and_alerts() -> N
     assert alerts == ["D1", "D1G", "D6", "D8", "V1", "V3"]
     types = [e["type"] for e in appended]
     assert "arende_avslutat" not in types and types[-1] != "avvikning_anmald"
+
+
+async def _started_inputs(path: Path) -> list[dict[str, Any]]:
+    codec = data_converter(CODEC_KEY).payload_codec
+    assert codec is not None
+    out = []
+    for ev in _load(path).events:
+        if ev.HasField("workflow_execution_started_event_attributes"):
+            inp = ev.workflow_execution_started_event_attributes.input.payloads
+            out += [json.loads(p.data) for p in await codec.decode(list(inp))]
+        if ev.HasField("workflow_execution_continued_as_new_event_attributes"):
+            inp = ev.workflow_execution_continued_as_new_event_attributes.input.payloads
+            out += [json.loads(p.data) for p in await codec.decode(list(inp))]
+    return out
+
+
+def _local_activities(path: Path) -> list[str]:
+    """The activity types of a history's local-activity markers, in order."""
+    out = []
+    for ev in json.loads(path.read_text())["events"]:
+        marker = ev.get("markerRecordedEventAttributes") or {}
+        if marker.get("markerName") == "core_local_activity":
+            [payload] = marker["details"]["data"]["payloads"]
+            out.append(json.loads(base64.b64decode(payload["data"]))["activity_type"])
+    return out
+
+
+async def test_a_history_started_by_reference_carries_no_case_content() -> None:
+    """`minimal-input-by-reference` (issue #18 item 6): recorded after it, every run of a case
+    (started by update-with-start, started explicitly, continued-as-new) has an input that names
+    the case and carries no event, and reads the case through its first local activity. Runs
+    recorded before carried the events in their input and replay above."""
+    v7 = [p for p in HISTORIES if p.name.startswith("v7-")]
+    assert {p.name.split(".")[0] for p in v7} == {
+        "v7-placement_continue_as_new",
+        "v7-late_registration_withdrawn",
+    }
+    for path in v7:
+        inputs = await _started_inputs(path)
+        assert inputs, path.name
+        for inp in inputs:
+            assert inp["events"] == [] and inp["case_id"], path.name
+            assert "anmalan_mottagen" not in json.dumps(inp)
+        assert _local_activities(path)[0] == "load_case_events", path.name
+        # readable in the Web UI without a codec server: plaintext JSON, marked for the codec
+        for ev in json.loads(path.read_text())["events"]:
+            attrs = ev.get("workflowExecutionStartedEventAttributes") or ev.get(
+                "workflowExecutionContinuedAsNewEventAttributes"
+            )
+            if attrs:
+                [meta] = [p["metadata"] for p in attrs["input"]["payloads"]]
+                assert base64.b64decode(meta["encoding"]) == b"json/plain", path.name
+                assert base64.b64decode(meta["barnflow-visibility"]) == b"operator"
+    marked = [p.name for p in HISTORIES if '"id":"minimal-input-by-reference"' in _patch_ids(p)]
+    assert marked and all(name.startswith("v7-placement") for name in marked)
+    # before the patch, a continue-as-new carried the case's events
+    [old] = [p for p in HISTORIES if p.name == "v3-placement_continue_as_new.0.json"]
+    assert any(inp["events"] for inp in await _started_inputs(old))
+
+
+def test_the_static_summary_is_readable_and_names_no_one() -> None:
+    """The run started by a command carries its static summary as plaintext JSON (marked for
+    the codec), with what the search attributes hold: kommun, pseudonym prefix, stage."""
+    [path] = [p for p in HISTORIES if p.name == "v7-late_registration_withdrawn.0.json"]
+    started = json.loads(path.read_text())["events"][0]
+    payload = started["userMetadata"]["summary"]
+    assert base64.b64decode(payload["metadata"]["encoding"]) == b"json/plain"
+    text = json.loads(base64.b64decode(payload["data"]))
+    assert text.startswith("barnärende 1280-") and "steg vid start: forhandsbedomning" in text
+    assert PNR_FOURTH not in text and PNR_FOURTH.replace("-", "") not in text

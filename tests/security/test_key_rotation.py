@@ -197,3 +197,39 @@ def test_keys_rotate_command_dry_run_apply_and_wrong_key(
     assert applied.returncode == 0, applied.stderr
     assert f"re-encrypted {len(original)} event(s) in 3 batch(es); 0 remain" in applied.stdout
     assert _kids(pg_url, schema) == [key_id(KEY_B).hex()]
+
+
+async def test_rotation_rewraps_the_temporal_workflow_keys(pg_url: str, schema: str) -> None:
+    """A case workflow's payload encrypted under its workflow key (wrapped by cipher key A)
+    still decodes after `keys rotate --apply` to B with A dropped; a destroyed key stays so."""
+    from temporalio.converter import WorkflowSerializationContext
+
+    from infra.temporal.codec import PayloadGallrad, data_converter
+
+    wid, gone = (
+        "barnarende-1280-abcdefghijklmnopqrstuvwx",
+        "barnarende-1280-zyxwvutsrqponmlkjihgfedc",
+    )
+    store_a = _store(pg_url, schema, KEY_A)
+    try:
+        keys_a = store_a.workflow_keys
+        assert keys_a is not None
+        encoded = {}
+        for w in (wid, gone):
+            conv = data_converter(b"c" * 32, workflow_keys=keys_a).with_context(
+                WorkflowSerializationContext(namespace="default", workflow_id=w)
+            )
+            encoded[w] = await conv.encode([{"orsak": "hemlig"}])
+        keys_a.shred(keys_a.live_key(gone).key_id, "GB-1")
+    finally:
+        store_a.close()
+
+    rotate(pg_url, schema, Keyring(KEY_B, [KEY_A]), apply=True)
+    store_b = _store(pg_url, schema, KEY_B)  # A is gone
+    try:
+        conv = data_converter(b"c" * 32, workflow_keys=store_b.workflow_keys)
+        assert await conv.decode(encoded[wid], [dict]) == [{"orsak": "hemlig"}]
+        with pytest.raises(PayloadGallrad):
+            await conv.decode(encoded[gone], [dict])
+    finally:
+        store_b.close()

@@ -68,6 +68,7 @@ class CaseDriver:
             CaseWorkflowInput(
                 kommun=self.kommun,
                 child_pseudonym=pseudonym(PSEUDONYM_KEY, self.kommun, self.pnr),
+                case_id=str(case_id_for(self.kommun, self.case_ref)),
                 continue_as_new_after=continue_as_new_after,
                 alert_settle_seconds=self.alert_settle_seconds,
                 kommun_config=kommun_config_of(self.store, self.kommun),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 from temporalio.exceptions import ApplicationError
@@ -47,3 +49,29 @@ async def test_only_the_web_uis_details_line_stays_readable() -> None:
     assert PNR_GIRL.encode() not in encoded[1].SerializeToString()
     decoded = await conv.decode(encoded, [WorkflowMetadata, Failure])
     assert decoded[0].current_details == meta.current_details
+
+
+async def test_the_summary_and_a_minimal_input_stay_readable_and_nothing_else() -> None:
+    """Issue #18 item 6: the static summary and an input by reference (no events) are left
+    readable for the Web UI; a plain string and an input carrying events are encrypted."""
+    from domain.operator_view import OperatorText
+    from workflows.messages import CaseWorkflowInput
+
+    conv = data_converter(KEY)
+    summary = OperatorText("barnärende 1280-abcdefgh · steg vid start: utredning")
+    minimal = CaseWorkflowInput(kommun="1280", child_pseudonym="abc", case_id="c-1")
+    legacy = CaseWorkflowInput(
+        kommun="1280", child_pseudonym="abc", events=[{"barn": {"personnummer": PNR_GIRL}}]
+    )
+    encoded = await conv.encode([summary, minimal, legacy, f"text {PNR_GIRL}"])
+    assert [p.metadata["encoding"] for p in encoded] == [
+        b"json/plain",
+        b"json/plain",
+        ENCODING,
+        ENCODING,
+    ]
+    assert json.loads(encoded[0].data) == summary
+    assert b'"case_id":"c-1"' in encoded[1].data and b'"events":[]' in encoded[1].data
+    assert all(PNR_GIRL.encode() not in p.SerializeToString() for p in encoded)
+    decoded = await conv.decode(encoded, [str, CaseWorkflowInput, CaseWorkflowInput, str])
+    assert decoded[:2] == [summary, minimal] and decoded[2] == legacy

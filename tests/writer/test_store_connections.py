@@ -45,3 +45,24 @@ def test_closing_a_store_releases_its_homes_connections(
     while _connections(pg_url, app) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _connections(pg_url, app) == 0
+
+
+def test_closing_a_store_releases_its_complaints_connections(
+    pg_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The complaints' and lex Sarah store (``kvalitet_of``) is closed with its cases' store too."""
+    from infra.persistence.kvalitet import kvalitet_of
+
+    app = f"conn-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PGAPPNAME", app)
+    stores = [CaseStore(env=eventsourcing_env(pg_url, schema, CIPHER_KEY)) for _ in range(2)]
+    for store in stores:
+        assert kvalitet_of(store).kommun_events("1280") == []
+        assert kvalitet_of(store) is kvalitet_of(store)
+    assert _connections(pg_url, app) > 0
+    for store in stores:
+        store.close()
+    deadline = time.monotonic() + 10
+    while _connections(pg_url, app) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _connections(pg_url, app) == 0
