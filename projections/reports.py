@@ -140,14 +140,11 @@ class ReportSpec:
     ) -> dict[str, Any]:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
         self.check_period(period)
-        events = None
-        if self.record_builder is not None:
-            # the complaints' record is read before the views' transaction opens: opening its
-            # store inside it would leave that transaction idle (idle_in_transaction timeout)
-            with _view(source) as view:
-                events = _kvalitet_events(view, kommun)
-        with many(source, kommun, known_at=known_at) as build:
-            return build(self.name, period, options, records=events)
+        # the complaints' record is read before the views' transaction opens: opening its
+        # store inside it would leave that transaction idle (idle_in_transaction timeout)
+        events = None if self.record_builder is None else kvalitet_events(source, kommun)
+        with many(source, kommun, known_at=known_at, records=events) as build:
+            return build(self.name, period, options)
 
     def _document(
         self,
@@ -207,35 +204,29 @@ def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
 opened = _view
 
 
-class ManyBuilder(Protocol):
-    """``many``'s builder: one report's document over the shared cursor (``records``: the
-    complaints' events already read, for a report on that record)."""
-
-    def __call__(
-        self,
-        name: str,
-        period: Period,
-        options: ReportOptions | None = None,
-        *,
-        records: list[Any] | None = None,
-    ) -> dict[str, Any]: ...
+#: ``build(name, period, options=None)``: one report's document (as ``ReportSpec.build``).
+ManyBuilder = Callable[..., dict[str, Any]]
 
 
 @contextmanager
 def many(
-    source: ReportsView | Mapping[str, str], kommun: str, *, known_at: datetime | None = None
+    source: ReportsView | Mapping[str, str],
+    kommun: str,
+    *,
+    known_at: datetime | None = None,
+    records: list[Any] | None = None,
 ) -> Iterator[ManyBuilder]:
     """Several reports of ``kommun`` over one cursor: as known at ``known_at`` the record is
     folded into temporary tables once, not once per report (the quarterly page builds fourteen).
-    Each document is exactly what ``ReportSpec.build`` returns (it is built through here)."""
+    Each document is exactly what ``ReportSpec.build`` returns (it is built through here).
+
+    ``records``: the kommun's complaints' and lex Sarah events (``kvalitet_events``), read
+    before the views' transaction opens; a report on that record built without them reads them
+    inside it."""
     with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
 
         def build(
-            name: str,
-            period: Period,
-            options: ReportOptions | None = None,
-            *,
-            records: list[Any] | None = None,
+            name: str, period: Period, options: ReportOptions | None = None
         ) -> dict[str, Any]:
             spec = REPORTS[name]
             opts = options or ReportOptions()
@@ -251,6 +242,12 @@ def many(
             )
 
         yield build
+
+
+def kvalitet_events(source: ReportsView | Mapping[str, str], kommun: str) -> list[Any]:
+    """The kommun's complaints' and lex Sarah events (for ``many``'s ``records``)."""
+    with _view(source) as view:
+        return _kvalitet_events(view, kommun)
 
 
 def views_config(source: ReportsView | Mapping[str, str], kommun: str) -> str | None:
@@ -581,6 +578,7 @@ REPORTS: dict[str, ReportSpec] = {
             klagomal.KLAGOMAL_COLUMNS,
             None,
             record_builder=_klagomal,
+            also=("quarter",),
         ),
         ReportSpec(
             "lex-sarah",
@@ -589,6 +587,7 @@ REPORTS: dict[str, ReportSpec] = {
             klagomal.LEX_SARAH_COLUMNS,
             None,
             record_builder=_lex_sarah,
+            also=("quarter",),
         ),
     )
 }

@@ -21,7 +21,7 @@ from html import escape
 from projections.kvartal.model import Context, Section, SectionBuilder, Table
 from projections.kvartal.sections import SECTIONS
 from projections.periods import Period
-from projections.reports import many
+from projections.reports import kvalitet_events, many
 from projections.view import ReportsView
 
 TITLE = "Kvartalsrapport till nämnden: barn och unga"
@@ -48,7 +48,8 @@ def build_page(
 ) -> Page:
     """Every section of ``sections`` for ``kommun`` and ``period`` as known at ``known_at``
     (``source``: the views, or the environment to open them from, as ``ReportSpec.build``)."""
-    with many(source, kommun, known_at=known_at) as reports:
+    records = kvalitet_events(source, kommun)  # before the views' transaction opens
+    with many(source, kommun, known_at=known_at, records=records) as reports:
         ctx = Context(reports, kommun, period, known_at)
         built = tuple(build(ctx) for build in sections)
     return Page(kommun, period, known_at, position, built)

@@ -3,9 +3,8 @@
 through ``Context.report``, the same document ``barnflow report NAME`` prints, so the page and
 the reports never disagree (tests/browser/test_kvartal.py compares them).
 
-To add a section (the complaints and lex Sarah one once ``klagomal`` is a registered report):
-write a builder ``def klagomal(ctx: Context) -> Section`` reading ``ctx.report("klagomal")``
-and append it to ``SECTIONS``.
+To add a section: write a builder ``def name(ctx: Context) -> Section`` reading
+``ctx.report(NAME)`` and append it to ``SECTIONS``.
 
 By kön throughout: seed 000 asks for könsuppdelad statistik in every aggregated follow-up.
 """
@@ -426,8 +425,95 @@ def placeringar(ctx: Context) -> Section:
     )
 
 
-#: The page's sections in order. Complaints and lex Sarah are not here yet: they need their
-#: report (wip/complaints, ``projections/klagomal.py``) registered first.
+def klagomal_och_lex_sarah(ctx: Context) -> Section:
+    """Complaints answered in time per kategori (klagomal) and the lex Sarah rapporter with
+    their frister (lex-sarah): counts only, never a case_ref or free text."""
+    kl = ctx.report("klagomal")
+    per_kategori = [r for r in kl["rows"] if r["avsnitt"] == "kategori" and r["antal"]]
+    alla = next(r for r in kl["rows"] if r["avsnitt"] == "alla")
+    names = [r["grupp"] for r in per_kategori]
+    chart = Chart(
+        charts.bars(
+            names,
+            {
+                "Besvarade i tid": [r["i_tid"] for r in per_kategori],
+                "Besvarade sent": [r["sena"] for r in per_kategori],
+                "Obesvarade": [r["oppna"] for r in per_kategori],
+            },
+            ylabel="klagomål",
+            stacked=True,
+            horizontal=True,
+            empty="Inga klagomål under perioden",
+        ),
+        f"Klagomål under perioden: {alla['antal']}, varav {alla['i_tid']} besvarade inom "
+        f"{kl['frist_dagar']} dagar, per kategori",
+    )
+
+    def row(label: str, r: Mapping[str, Any]) -> tuple[str, ...]:
+        return (
+            label,
+            num(r["antal"]),
+            num(r["besvarade"]),
+            num(r["i_tid"]),
+            pct(r["andel_i_tid"]),
+            num(r["median_dagar"]),
+            num(r["oppna"]),
+            num(r["forsenade"]),
+        )
+
+    complaints = Table(
+        f"Synpunkter och klagomål efter kategori (frist {kl['frist_dagar']} dagar)",
+        (
+            "kategori",
+            "inkomna",
+            "besvarade",
+            "i tid",
+            "andel i tid",
+            "median dagar",
+            "obesvarade",
+            "försenade",
+        ),
+        (row("Alla", alla), *(row(r["grupp"], r) for r in per_kategori)),
+        ctx.source("klagomal"),
+    )
+    ls = ctx.report("lex-sarah")["summary"]
+    frister = ls["frister"]
+    lex_sarah = Table(
+        "Lex Sarah: rapporter under perioden och deras frister",
+        ("", "antal", "i tid", "sena", "pågår", "försenade"),
+        (
+            ("Rapporter", num(ls["antal"]), "", "", num(ls["oppna"]), ""),
+            ("Bedömda / allvarliga", f"{ls['bedomda']} / {ls['allvarliga']}", "", "", "", ""),
+            ("Anmälda till IVO", num(ls["anmalda_ivo"]), "", "", "", ""),
+            *(
+                (
+                    label,
+                    "",
+                    num(frister[rule]["i_tid"]),
+                    num(frister[rule]["sen"]),
+                    num(frister[rule]["oppen"]),
+                    num(frister[rule]["forsenad"]),
+                )
+                for rule, label in (
+                    ("LS1", "LS1 utredning påbörjad"),
+                    ("LS2", "LS2 bedömning gjord"),
+                    ("LS3", "LS3 anmälan till IVO"),
+                )
+            ),
+        ),
+        ctx.source("lex-sarah"),
+    )
+    return Section(
+        "klagomal",
+        "Klagomål och lex Sarah",
+        "Synpunkter och klagomål som kommit in under perioden, besvarade inom kommunens frist; "
+        "lex Sarah-rapporter, deras utredning, bedömning och anmälan till IVO.",
+        chart,
+        (complaints, lex_sarah),
+    )
+
+
+#: The page's sections in order.
 SECTIONS: tuple[SectionBuilder, ...] = (
     evb,
     utredningstider,
@@ -435,4 +521,5 @@ SECTIONS: tuple[SectionBuilder, ...] = (
     verkstallighet,
     barnets_rost,
     placeringar,
+    klagomal_och_lex_sarah,
 )

@@ -16,6 +16,7 @@ import httpx
 from domain.calendar import legal_date
 from infra.persistence.snapshots import freeze
 from infra.persistence.store import CaseStore
+from projections.kvartal.sections import SECTIONS
 from projections.periods import parse_period, period_containing
 from projections.reports import REPORTS
 from projections.runner import ReportsRunner
@@ -66,7 +67,9 @@ async def test_the_quarterly_page_as_html_and_pdf_with_the_evb_reports_count(
     period = parse_period("quarter", q)
     assert "<dt>Kommun</dt><dd>1280</dd>" in page
     assert f"<dt>Per datum</dt><dd>{period.end.isoformat()}</dd>" in page
-    assert len(re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,', page)) == 6
+    assert len(re.findall(r'<img class="chart" src="data:image/svg\+xml;base64,', page)) == len(
+        SECTIONS
+    )
 
     evb = await http.get("/reports/evb", params={"quarter": q}, headers=token("auditor"))
     cells = _Cells("evb")

@@ -83,6 +83,8 @@ def test_the_half_yearly_reports_of_the_page_take_a_quarter_too() -> None:
         "barnets-rost": ("half", "quarter"),
         "barnchecklista": ("half", "quarter"),
         "avslutade-utredningar": ("year", "quarter"),
+        "klagomal": ("year", "quarter"),
+        "lex-sarah": ("year", "quarter"),
     }
 
 
