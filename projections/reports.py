@@ -52,6 +52,8 @@ __all__ = [
     "case_timeline",
     "dumps",
     "from_snapshot",
+    "many",
+    "opened",
     "views_config",
 ]
 
@@ -104,6 +106,10 @@ class ReportSpec:
     builder: Builder | None
     #: True if ``--known-at`` changes the answer (it needs the record, not only the views).
     time_travel: bool = True
+    #: Other period kinds the report also takes: the half-yearly and yearly figures of the
+    #: nämnd's quarterly report (``projections.kvartal``) are these reports over a quarter, and
+    #: ``--quarter`` prints the very table the page shows.
+    also: tuple[str, ...] = ()
     #: Raises ``ValueError`` (one line) for a period of the right kind the report cannot serve
     #: (``arsstatistik``: a year without a rule set); the CLI and API ask before building.
     period_check: Callable[[Period], None] | None = None
@@ -111,9 +117,14 @@ class ReportSpec:
     #: it reads that record (``infra.persistence.kvalitet``) and is masked like the others.
     record_builder: RecordBuilder | None = None
 
+    @property
+    def periods(self) -> tuple[str, ...]:
+        """Every period kind the report takes, its own first."""
+        return (self.period, *self.also)
+
     def check_period(self, period: Period) -> None:
         """``ValueError`` when the report cannot serve ``period`` (see ``period_check``)."""
-        if period.kind != self.period:
+        if period.kind not in self.periods:
             raise ValueError(f"report {self.name} takes a {self.period} period, not {period.kind}")
         if self.period_check is not None:
             self.period_check(period)
@@ -129,39 +140,42 @@ class ReportSpec:
     ) -> dict[str, Any]:
         """The report document for ``kommun`` and ``period`` (as known at ``known_at``)."""
         self.check_period(period)
-        opts = options or ReportOptions()
-        with _view(source) as view:
-            # the complaints' record is read before the views' transaction opens: opening its
-            # store inside it would leave that transaction idle (idle_in_transaction timeout)
-            events = None if self.record_builder is None else _kvalitet_events(view, kommun)
-            return self._build(view, events, kommun, period, known_at=known_at, opts=opts)
+        # the complaints' record is read before the views' transaction opens: opening its
+        # store inside it would leave that transaction idle (idle_in_transaction timeout)
+        events = None if self.record_builder is None else kvalitet_events(source, kommun)
+        with many(source, kommun, known_at=known_at, records=events) as build:
+            return build(self.name, period, options)
 
-    def _build(
+    def _document(
         self,
         view: ReportsView,
-        events: list[Any] | None,
+        curs: Cursor[DictRow],
+        schema: str,
+        *,
         kommun: str,
         period: Period,
-        *,
         known_at: datetime | None,
         opts: ReportOptions,
+        records: list[Any] | None = None,
     ) -> dict[str, Any]:
-        with report_cursor(view, kommun, known_at) as (curs, schema):
-            if opts.policy is None:
-                opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
-            if self.record_builder is not None:
-                body = self.record_builder(events or [], kommun, period, opts, known_at)
-            else:
-                assert self.builder is not None, f"report {self.name} has no builder"
-                body = self.builder(
-                    curs,
-                    schema if self.time_travel else view.schema,
-                    kommun,
-                    period,
-                    opts,
-                    u=view.unseal,
-                )
-            mask_protected(body, curs, view.schema, kommun, view.unseal)
+        self.check_period(period)
+        if opts.policy is None:
+            opts = replace(opts, policy=view.policies(curs).get(kommun, DEFAULT_POLICY))
+        if self.record_builder is not None:
+            if records is None:  # through ``many``: read here, inside the views' transaction
+                records = _kvalitet_events(view, kommun)
+            body = self.record_builder(records, kommun, period, opts, known_at)
+        else:
+            assert self.builder is not None, f"report {self.name} has no builder"
+            body = self.builder(
+                curs,
+                schema if self.time_travel else view.schema,
+                kommun,
+                period,
+                opts,
+                u=view.unseal,
+            )
+        mask_protected(body, curs, view.schema, kommun, view.unseal)
         return {
             "report": self.name,
             "title": self.title,
@@ -175,6 +189,7 @@ class ReportSpec:
 
 @contextmanager
 def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
+    """The views themselves, or views opened from an environment for the block (and closed)."""
     if isinstance(source, ReportsView):
         yield source
         return
@@ -183,6 +198,56 @@ def _view(source: ReportsView | Mapping[str, str]) -> Iterator[ReportsView]:
         yield view
     finally:
         view.datastore.close()
+
+
+#: What every reader of the views opens them with (the reports, the quarterly page).
+opened = _view
+
+
+#: ``build(name, period, options=None)``: one report's document (as ``ReportSpec.build``).
+ManyBuilder = Callable[..., dict[str, Any]]
+
+
+@contextmanager
+def many(
+    source: ReportsView | Mapping[str, str],
+    kommun: str,
+    *,
+    known_at: datetime | None = None,
+    records: list[Any] | None = None,
+) -> Iterator[ManyBuilder]:
+    """Several reports of ``kommun`` over one cursor: as known at ``known_at`` the record is
+    folded into temporary tables once, not once per report (the quarterly page builds fourteen).
+    Each document is exactly what ``ReportSpec.build`` returns (it is built through here).
+
+    ``records``: the kommun's complaints' and lex Sarah events (``kvalitet_events``), read
+    before the views' transaction opens; a report on that record built without them reads them
+    inside it."""
+    with _view(source) as view, report_cursor(view, kommun, known_at) as (curs, schema):
+
+        def build(
+            name: str, period: Period, options: ReportOptions | None = None
+        ) -> dict[str, Any]:
+            spec = REPORTS[name]
+            opts = options or ReportOptions()
+            return spec._document(
+                view,
+                curs,
+                schema,
+                kommun=kommun,
+                period=period,
+                known_at=known_at,
+                opts=opts,
+                records=records,
+            )
+
+        yield build
+
+
+def kvalitet_events(source: ReportsView | Mapping[str, str], kommun: str) -> list[Any]:
+    """The kommun's complaints' and lex Sarah events (for ``many``'s ``records``)."""
+    with _view(source) as view:
+        return _kvalitet_events(view, kommun)
 
 
 def views_config(source: ReportsView | Mapping[str, str], kommun: str) -> str | None:
@@ -408,6 +473,7 @@ REPORTS: dict[str, ReportSpec] = {
                 "andel_samma_dag",
             ),
             _utr,
+            also=("quarter",),
         ),
         ReportSpec(
             "verkstallighetstider",
@@ -422,6 +488,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Barnets röst",
             (*_SPLIT_COLUMNS, "andel_hort", "antal_6_17_ar", "andel_erbjuden"),
             _rost,
+            also=("quarter",),
         ),
         ReportSpec(
             "barnchecklista",
@@ -429,6 +496,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Barnchecklista: berört, hört och informerat per beslut",
             barnchecklista.COLUMNS,
             _barncheck,
+            also=("quarter",),
         ),
         ReportSpec(
             "delegationsbeslut",
@@ -493,6 +561,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Avslutade utredningar (uppföljning: längd och utfall)",
             extracts.AVSLUTADE_COLUMNS,
             _avslutade,
+            also=("quarter",),
         ),
         ReportSpec(
             "arsstatistik",
@@ -509,6 +578,7 @@ REPORTS: dict[str, ReportSpec] = {
             klagomal.KLAGOMAL_COLUMNS,
             None,
             record_builder=_klagomal,
+            also=("quarter",),
         ),
         ReportSpec(
             "lex-sarah",
@@ -517,6 +587,7 @@ REPORTS: dict[str, ReportSpec] = {
             klagomal.LEX_SARAH_COLUMNS,
             None,
             record_builder=_lex_sarah,
+            also=("quarter",),
         ),
     )
 }

@@ -31,6 +31,7 @@ from infra.api.routes_health import router as health_router
 from infra.api.routes_homes import router as homes_router
 from infra.api.routes_io import router as io_router
 from infra.api.routes_kvalitet import klagomal_router, lex_sarah_router
+from infra.api.routes_kvartal import router as kvartal_router
 from infra.api.routes_registerutdrag import router as registerutdrag_router
 from infra.api.routes_reports import router as reports_router
 from infra.api.routes_webhooks import router as webhooks_router
@@ -142,6 +143,7 @@ def create_app(services: Services | None) -> FastAPI:
         cases_router,
         registerutdrag_router,
         feed_router,
+        kvartal_router,  # GET /reports/kvartal before GET /reports/{name}
         reports_router,
         io_router,
         webhooks_router,

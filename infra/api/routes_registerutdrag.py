@@ -63,6 +63,15 @@ def _document(
     "/registerutdrag",
     summary="Everything stored about the case's person (GDPR art. 15), as JSON or HTML; logged",
     response_model=None,
+    responses={
+        200: {
+            "description": "the registerutdrag as JSON, or with format=html as an HTML page",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 async def case_registerutdrag(
     *,

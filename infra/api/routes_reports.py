@@ -68,6 +68,8 @@ def _build(
     principal: Principal,
     options: dict[str, str | None],
     known_at: Any,
+    *,
+    snapshot: str | None = None,
 ) -> dict[str, Any]:
     from projections import periods
     from projections.reports import REPORTS, views_config
@@ -83,13 +85,19 @@ def _build(
             "forbidden-unit",
             f"report {name} covers every unit of the kommun; the caller is bound to units",
         )
-    kind = str(spec.period)
     given = {k: v for k, v in options.items() if v is not None}
-    other = sorted(set(given) - {kind})
+    other = sorted(set(given) - set(spec.periods))
     if other:
         raise Problem(
-            422, "validation", f"{other[0]}: report {name} takes {kind} only", field=other[0]
+            422,
+            "validation",
+            f"{other[0]}: report {name} takes {' or '.join(spec.periods)} only",
+            field=other[0],
         )
+    if len(given) > 1:
+        raise Problem(422, "validation", f"report {name} takes one period", field=sorted(given)[1])
+    # the report's own period, or one of the others it also takes (utredningstider quarter=)
+    kind = next((k for k in spec.periods if k in given), str(spec.period))
     raw = given.get(kind)
     try:
         period = periods.parse_period(kind, raw if raw is not None else _current(kind))
@@ -97,11 +105,45 @@ def _build(
     except ValueError as exc:  # a PeriodError, or a period the report cannot serve
         raise Problem(422, "validation", str(exc), field=kind) from None
     source = services.report_source or services.store.env
+    if snapshot is not None:
+        return _from_snapshot(
+            services, source, name, principal.kommun, period=period, snapshot=snapshot
+        )
     result: dict[str, Any] = spec.build(source, principal.kommun, period, known_at=known_at)
     result["kommun_config"] = views_config(source, principal.kommun)
     if not principal.sees_unit(None):
         result["rows"] = [r for r in result.get("rows", []) if principal.sees_unit(r["enhet"])]
     return result
+
+
+def _from_snapshot(
+    services: Services, source: Any, name: str, kommun: str, *, period: Any, snapshot: str
+) -> dict[str, Any]:
+    """Report ``name`` from the frozen quarter (``barnflow report NAME --snapshot``): the
+    individrapport, the KF statistikrapport and the evb table from one set of stored rows."""
+    from infra.persistence.snapshots import SnapshotError, load
+    from projections.reports import SNAPSHOT_REPORTS, from_snapshot, opened
+
+    if name not in SNAPSHOT_REPORTS:
+        raise Problem(
+            422,
+            "validation",
+            f"snapshot: only {', '.join(SNAPSHOT_REPORTS)} read a frozen quarter",
+            field="snapshot",
+        )
+    version = None if snapshot == "latest" else int(snapshot)
+    with opened(source) as view:
+        try:
+            snap = load(services.store, kommun, period.label, view.unseal, version)
+        except SnapshotError as exc:
+            raise Problem(404, "not-found", str(exc)) from None
+    meta = {
+        "version": snap.version,
+        "position": snap.position,
+        "digest": snap.digest,
+        "reason": snap.reason,
+    }
+    return from_snapshot(name, snap.doc, meta)
 
 
 @router.get(
@@ -123,6 +165,14 @@ async def report(
     year: Annotated[str | None, Query(max_length=4, description="e.g. 2026")] = None,
     known_at: Annotated[datetime | None, Query(description="as known at this time")] = None,
     min_position: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    snapshot: Annotated[
+        str | None,
+        Query(
+            pattern=r"^(latest|[1-9][0-9]{0,8})$",
+            description="evb, individrapport, kf-statistik: read the frozen quarter (a version "
+            "number, or latest) instead of the live views (barnflow report freeze)",
+        ),
+    ] = None,
     format: Annotated[
         ReportFormat,
         Query(description="json (default), csv, or csv-excel (UTF-8 BOM, ';', decimal comma)"),
@@ -131,11 +181,20 @@ async def report(
     principal.require_content()
     if known_at is not None and known_at.tzinfo is None:
         raise Problem(422, "validation", "known_at: needs a UTC offset", field="known_at")
+    if snapshot is not None and known_at is not None:
+        raise Problem(
+            422,
+            "validation",
+            "known_at: a snapshot is as known when it was frozen",
+            field="known_at",
+        )
     await services.wait_for_projections(min_position)
     options = {"as_of": as_of, "quarter": quarter, "half": half, "month": month, "year": year}
     # the position before the build: the report contains at least this much
     position = await asyncio.to_thread(services.projected_position)
-    body = await asyncio.to_thread(_build, services, name, principal, options, known_at)
+    body = await asyncio.to_thread(
+        _build, services, name, principal, options, known_at, snapshot=snapshot
+    )
     head = await asyncio.to_thread(services.store.max_position)
     response.headers["Barnflow-Views-Position"] = str(position)
     response.headers["Barnflow-Store-Head"] = str(head)

@@ -62,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     report.add_argument(
         "name",
-        choices=[*sorted(REPORTS), "freeze"],
-        help="which report; freeze: store the quarter's evb rows as a snapshot",
+        choices=[*sorted(REPORTS), "freeze", "kvartal"],
+        help="which report; freeze: store the quarter's evb rows as a snapshot; kvartal: the "
+        "nämnd's quarterly report as an HTML page (--output) and a PDF (--pdf)",
     )
     report.add_argument("--kommun", required=True, help="4-digit kommunkod")
     for kind, flag in PERIOD_FLAGS.items():
@@ -102,8 +103,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "-o",
         default=None,
         metavar="FILE",
-        help="write the file for Socialstyrelsen (with personnummer; refused while the "
-        "validator finds errors; every case's read is logged)",
+        help="arsstatistik: write the file for Socialstyrelsen (with personnummer; refused while "
+        "the validator finds errors; every case's read is logged); kvartal: write the HTML page",
     )
     ars.add_argument(
         "--layout",
@@ -115,6 +116,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     ars.add_argument(
         "--role", default="statistikansvarig", help="--output: the writer's role (access log)"
     )
+    report.add_argument("--pdf", default=None, metavar="FILE", help="kvartal: and a PDF of it")
     report.set_defaults(func=cmd_report)
 
 
@@ -134,13 +136,15 @@ def _options(args: argparse.Namespace) -> tuple[Any, Any, datetime | None, Any]:
     if len(args.kommun) != 4 or not args.kommun.isdigit():
         raise ReportUsageError(f"--kommun: a kommunkod has 4 digits: {args.kommun!r}")
     for kind, flag in PERIOD_FLAGS.items():
-        if getattr(args, kind) is not None and kind != spec.period:
+        if getattr(args, kind) is not None and kind not in spec.periods:
             raise ReportUsageError(
                 f"{flag}: report {spec.name} takes {PERIOD_FLAGS[spec.period]}, not {flag}"
             )
-    raw = getattr(args, spec.period) or current_period(spec.period)
+    # the report's own period, or one of the others it also takes (utredningstider --quarter)
+    kind = next((k for k in spec.periods if getattr(args, k) is not None), spec.period)
+    raw = getattr(args, kind) or current_period(kind)
     try:
-        period = parse_period(spec.period, raw)
+        period = parse_period(kind, raw)
     except PeriodError as exc:
         raise ReportUsageError(str(exc)) from None
     known_at = None
@@ -173,6 +177,8 @@ def _return_options(args: argparse.Namespace, known_at: datetime | None) -> None
         if value
     ]
     if args.name != "arsstatistik":
+        if given == ["--output"]:
+            raise ReportUsageError("--output: only reports arsstatistik and kvartal take it")
         if given:
             raise ReportUsageError(f"{given[0]}: only report arsstatistik takes it")
         return
@@ -223,6 +229,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from projections.runner import CATCH_UP_HINT, reading
 
     settings = load_settings()
+    if args.name == "kvartal":
+        from infra.cli.kvartal import cmd_kvartal
+
+        return cmd_kvartal(args, settings)
+    if args.pdf is not None:
+        print("barnflow: --pdf goes with report kvartal", file=sys.stderr)
+        return 2
     try:
         spec, period, known_at, options = _options(args)
     except ReportUsageError as exc:

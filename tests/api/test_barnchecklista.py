@@ -71,5 +71,5 @@ async def test_each_beslut_of_the_half_year_shows_whether_the_child_was_heard_an
     [unit] = [u for u in body["per_enhet"] if u["enhet"] == "barn-nord"]
     assert unit["antal_beslut"] >= 2 and unit["hord"] >= 1 and unit["informerad"] >= 1
 
-    wrong = await http.get("/reports/barnchecklista", params={"quarter": "2026Q1"}, headers=token())
+    wrong = await http.get("/reports/barnchecklista", params={"month": "2026-01"}, headers=token())
     assert wrong.status_code == 422
