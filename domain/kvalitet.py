@@ -35,9 +35,11 @@ from domain.events import (
     _opt,
     _req,
     _text,
-    _value,
+    parse_actor,
+    parse_data,
     parse_datetime,
     parse_hem_id,
+    store_fields_json,
 )
 from domain.identity import contains_identity_number
 from domain.rules import KommunPolicy
@@ -162,13 +164,7 @@ class KvalitetEvent:
             "idempotency_key": self.idempotency_key,
             "data": self.data,
         }
-        if self.position is not None:
-            out["position"] = self.position
-        if self.recorded_at is not None:
-            out["recorded_at"] = self.recorded_at.isoformat()
-        if self.digest is not None:
-            out["digest"] = self.digest
-        return out
+        return store_fields_json(out, self.position, self.recorded_at, self.digest)
 
     def body_digest(self) -> str:
         """What a command says (no store fields): the same key and body is a retry."""
@@ -196,32 +192,12 @@ def parse_kvalitet_event(obj: object, flow: Flow | None = None) -> KvalitetEvent
         kinds = sorted(t for t in KVALITET_EVENT_TYPES if flow is None or flow_of(t) == flow)
         raise EventValidationError("type", f"unknown type {etype!r}; one of {', '.join(kinds)}")
     occurred_at = parse_datetime(obj.get("occurred_at"), "occurred_at")
-    actor_raw = obj.get("actor")
-    if not isinstance(actor_raw, Mapping) or set(actor_raw) - {"id", "roll"}:
-        raise EventValidationError("actor", "must be an object with id and roll")
-    actor = Actor(
-        _text(actor_raw.get("id"), "actor.id", max_len=128),
-        _text(actor_raw.get("roll"), "actor.roll", max_len=64),
-    )
+    actor = parse_actor(obj.get("actor"))
     key = _text(obj.get("idempotency_key"), "idempotency_key", max_len=200)
-    data_raw = obj.get("data", {})
-    if not isinstance(data_raw, Mapping):
-        raise EventValidationError("data", "must be an object")
-    unknown = sorted(set(data_raw) - set(spec))
-    if unknown:
-        raise EventValidationError(f"data.{unknown[0]}", f"unknown field for {etype}")
-    day = legal_date(occurred_at)
-    data: dict[str, Any] = {}
+    data = parse_data(obj.get("data", {}), spec, etype, legal_date(occurred_at))
     for name, fspec in spec.items():
-        raw = data_raw.get(name)
-        if raw is None:
-            if fspec.required:
-                raise EventValidationError(f"data.{name}", f"required for {etype}")
-            continue
-        value = _value(fspec, raw, f"data.{name}", day)
-        if fspec.kind == "hem_id":
-            value = _code(value, f"data.{name}")
-        data[name] = value
+        if fspec.kind == "hem_id" and name in data:  # ids and unit codes: never a personnummer
+            data[name] = _code(data[name], f"data.{name}")
     return KvalitetEvent(kommun, arende_id, etype, occurred_at, actor, key, data)
 
 
