@@ -166,7 +166,10 @@ async def services(
         api_store,
         api_client_temporal,
         api_settings,
-        ApiConfig(jwt_key=JWT_KEY, max_body=64 * 1024, max_wait=3.0),
+        # 60 s, not the production 10 s: on a loaded CI machine a lifecycle command once took
+        # longer than 10 s and the test saw the (correct) 503. Tests of the timeout itself build
+        # their own config (test_overload.py).
+        ApiConfig(jwt_key=JWT_KEY, max_body=64 * 1024, max_wait=3.0, command_timeout=60.0),
         projected=reports.view.position,
         report_source=reports.view,
         dispatch_input=DispatchInput(

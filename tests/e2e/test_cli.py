@@ -7,8 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import DemoRun
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
 
@@ -27,10 +31,10 @@ def _barnflow(
     )
 
 
-def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    run = _barnflow("demo", env=_env(home), timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
+def test_demo_prints_met_and_overdue_frister_and_leaves_nothing_running(
+    demo_run: DemoRun,
+) -> None:
+    home, run = demo_run.home, demo_run.run
     out = run.stdout
     assert "Frister i kommun 1280" in out and "Frister i kommun 0127" in out
     assert " met " in out and " overdue " in out and " missed " in out

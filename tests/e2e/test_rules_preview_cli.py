@@ -11,6 +11,7 @@ from pathlib import Path
 
 from domain.calendar import STOCKHOLM
 from infra.config.clock import today_stockholm
+from tests.e2e.conftest import DemoRun
 from tests.e2e.test_cli import _barnflow, _env
 from tests.factories import line
 
@@ -58,11 +59,8 @@ def _closed_lvu_case(path: Path) -> None:
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
 
 
-def test_preview_lists_the_demo_lvu_cases_only(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    env = _env(home)
-    demo = _barnflow("demo", env=env, timeout=300)
-    assert demo.returncode == 0, demo.stderr[-2000:]
+def test_preview_lists_the_demo_lvu_cases_only(tmp_path: Path, demo_run: DemoRun) -> None:
+    env = _env(demo_run.home)
     extra = tmp_path / "closed-lvu.jsonl"
     _closed_lvu_case(extra)
     imported = _barnflow("import", str(extra), "--no-workflows", env=env, timeout=120)
