@@ -296,7 +296,7 @@ async def open_cases(
     address: str, codec: bytes, store: CaseStore, cases: range, *, tq: str, pseudonym: bytes
 ) -> None:
     """One anmälan per case (the workflow then waits on its frister), 8 at a time."""
-    client = await connect(address, "default", codec)
+    client = await connect(address, "default", codec, workflow_keys=store.workflow_keys)
     gate = asyncio.Semaphore(8)
     at = datetime.now(UTC) - timedelta(hours=1)
 
