@@ -18,6 +18,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[test]'
   touch "$stamp"
 fi
+# The workflow sandbox executes the workflows package anew for every workflow it starts or
+# replays: without bytecode on disk (PYTHONDONTWRITEBYTECODE, or a read-only install under
+# systemd's ProtectSystem=strict) each one compiles child_case.py from source first
+# (docs/operations.md "Lifecycle throughput"). Up-to-date files are skipped.
+.venv/bin/python -m compileall -q workflows >/dev/null
 cmd=${1:-demo}
 shift || true
 case "$cmd" in

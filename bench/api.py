@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import secrets
 import statistics
 import sys
@@ -314,7 +315,11 @@ async def bench(args: argparse.Namespace) -> None:
         stack.callback(store.close)
         ensure_tables(store)
         server = stack.enter_context(dev_server(tmp / "temporal", headless=True))
-        client: Client = await connect(server.address, "default", KEYS.codec)
+        # the store's workflow keys, as the API and `barnflow worker` connect (a case workflow's
+        # payloads under its own key; the baselines' workflows keep the cluster key)
+        client: Client = await connect(
+            server.address, "default", KEYS.codec, workflow_keys=store.workflow_keys
+        )
         tq = "bench-api"
         settings = Settings(
             home=tmp,
@@ -391,6 +396,9 @@ def _concurrencies(text: str) -> list[int]:
 
 
 def main() -> None:
+    # bytecode for the package the workflow sandbox executes anew per workflow, as ./run.sh
+    # writes it for a deployment (bench/workflow.py does the same)
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "workflows", quiet=1)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", type=int, default=40, help="cases per latency phase (11 commands)")
     p.add_argument("--concurrency", type=_concurrencies, default=[1, 4], help="e.g. 1,4")

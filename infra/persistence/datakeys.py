@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -77,6 +78,7 @@ class DataKeys:
         self._schema = schema
         self._keyring = keyring
         self._ready = False
+        self._ensure_lock = threading.Lock()
         self._cache: dict[str, tuple[bytes | None, float]] = {}
         self._by_bucket: dict[tuple[str, str], str] = {}
 
@@ -85,11 +87,16 @@ class DataKeys:
             sql.Identifier(self._schema), sql.Identifier(TABLE)))  # fmt: skip
 
     def ensure(self) -> None:
-        """Create the table once per process (it is also created by the schema migration)."""
-        if not self._ready:
-            with self._connect() as conn:
-                conn.execute(table_ddl(self._schema))
-            self._ready = True
+        """Create the table once per process (it is also created by the schema migration).
+        Serialised: two threads creating it at once collide in PostgreSQL's catalogue even with
+        ``IF NOT EXISTS`` (the first appends of a new store, in parallel activities)."""
+        if self._ready:
+            return
+        with self._ensure_lock:
+            if not self._ready:
+                with self._connect() as conn:
+                    conn.execute(table_ddl(self._schema))
+                self._ready = True
 
     # ------------------------------------------------------------------ sealing
     def seal(self, kommun: str, case_id: str, bucket: str, fields: dict[str, Any]) -> str:

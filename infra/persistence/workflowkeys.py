@@ -105,6 +105,7 @@ class WorkflowKeys:
         self._keyring = keyring
         self._ready = False
         self._lock = threading.Lock()
+        self._ensure_lock = threading.Lock()
         self._by_id: OrderedDict[str, tuple[WorkflowKey, float]] = OrderedDict()
         self._live: OrderedDict[str, tuple[WorkflowKey, float]] = OrderedDict()
 
@@ -113,12 +114,18 @@ class WorkflowKeys:
             sql.Identifier(self._schema), sql.Identifier(TABLE)))  # fmt: skip
 
     def ensure(self) -> None:
-        """Create the table once per process (migration 8 also creates it)."""
-        if not self._ready:
-            with self._connect() as conn:
-                for stmt in table_ddl(self._schema):
-                    conn.execute(stmt)
-            self._ready = True
+        """Create the table once per process (migration 8 also creates it). Serialised: two
+        threads creating the same index at once would collide in PostgreSQL's catalogue, even
+        with ``IF NOT EXISTS`` (the codec asks from several threads for a new store's first
+        workflows)."""
+        if self._ready:
+            return
+        with self._ensure_lock:
+            if not self._ready:
+                with self._connect() as conn:
+                    for stmt in table_ddl(self._schema):
+                        conn.execute(stmt)
+                self._ready = True
 
     # ------------------------------------------------------------------ cache
     def _remember(
@@ -147,9 +154,18 @@ class WorkflowKeys:
             self._live.clear()
 
     # ------------------------------------------------------------------ codec
+    def cached_live_key(self, workflow_id: str) -> WorkflowKey | None:
+        """``live_key`` if this process holds it unexpired, else ``None``; never reads, so the
+        codec on the event loop needs no hand-off to a thread for a workflow it has seen."""
+        return self._cached(self._live, workflow_id)
+
+    def cached_key(self, key_id: str) -> WorkflowKey | None:
+        """``key`` if this process holds it unexpired, else ``None``; never reads."""
+        return self._cached(self._by_id, key_id)
+
     def live_key(self, workflow_id: str) -> WorkflowKey:
         """The workflow's live key, created if it has none (a new generation after gallring)."""
-        hit = self._cached(self._live, workflow_id)
+        hit = self.cached_live_key(workflow_id)
         if hit is not None:
             return hit
         match = CASE_WORKFLOW.match(workflow_id)
@@ -184,7 +200,7 @@ class WorkflowKeys:
 
     def key(self, key_id: str) -> WorkflowKey:
         """The key by id; ``key`` is ``None`` once destroyed. Unknown: ``WorkflowKeyError``."""
-        hit = self._cached(self._by_id, key_id)
+        hit = self.cached_key(key_id)
         if hit is not None:
             return hit
         self.ensure()

@@ -57,11 +57,42 @@ GALLRAD_METADATA = "barnflow-gallrad"
 
 
 class WorkflowKeySource(Protocol):
-    """Where the codec finds workflow keys (``infra.persistence.workflowkeys.WorkflowKeys``)."""
+    """Where the codec finds workflow keys (``infra.persistence.workflowkeys.WorkflowKeys``).
+
+    ``live_key`` and ``key`` may read the database (the codec calls them in a thread);
+    ``cached_live_key`` and ``cached_key`` answer only from memory, or ``None`` (the codec calls
+    them on the event loop first: a thread hand-off per payload was the largest cost of
+    encryption under workflow keys, docs/operations.md "Lifecycle throughput")."""
 
     def live_key(self, workflow_id: str) -> WorkflowKey: ...
 
     def key(self, key_id: str) -> WorkflowKey: ...
+
+    def cached_live_key(self, workflow_id: str) -> WorkflowKey | None: ...
+
+    def cached_key(self, key_id: str) -> WorkflowKey | None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _ClusterKeys:
+    """The cluster key's cipher and every decrypter, built once per data converter and shared
+    by the codecs ``with_context`` binds to workflows (the SDK binds one per payload set)."""
+
+    key: bytes
+    old_keys: tuple[bytes, ...]
+    key_id: bytes
+    cipher: AESGCM
+    decrypters: Mapping[bytes, AESGCM]
+
+    @classmethod
+    def of(cls, key: bytes, old_keys: Sequence[bytes]) -> _ClusterKeys:
+        return cls(
+            key,
+            tuple(old_keys),
+            key_id(key),
+            AESGCM(key),
+            {key_id(k): AESGCM(k) for k in (key, *old_keys)},
+        )
 
 
 class PayloadGallrad(ValueError):
@@ -101,12 +132,13 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         *,
         workflow_id: str | None = None,
         gallrad_markers: bool = False,
+        _cluster: _ClusterKeys | None = None,
     ) -> None:
-        self._cluster_key = key
-        self._old_keys = tuple(old_keys)
-        self._key_id = key_id(key)
-        self._cipher = AESGCM(key)
-        self._decrypters: Mapping[bytes, AESGCM] = {key_id(k): AESGCM(k) for k in (key, *old_keys)}
+        cluster = _cluster if _cluster is not None else _ClusterKeys.of(key, old_keys)
+        self._cluster = cluster
+        self._key_id = cluster.key_id
+        self._cipher = cluster.cipher
+        self._decrypters = cluster.decrypters
         self._workflow_keys = workflow_keys
         self._workflow_id = workflow_id
         self._markers = gallrad_markers
@@ -117,11 +149,12 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         if self._workflow_keys is None or wid == self._workflow_id:
             return self
         return type(self)(
-            self._cluster_key,
-            self._old_keys,
+            self._cluster.key,
+            self._cluster.old_keys,
             self._workflow_keys,
             workflow_id=wid,
             gallrad_markers=self._markers,
+            _cluster=self._cluster,
         )
 
     @property
@@ -133,7 +166,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         wid = self._workflow_id
         if self._workflow_keys is None or wid is None or not is_case_workflow(wid):
             return self._key_id, self._cipher, None
-        found = await asyncio.to_thread(self._workflow_keys.live_key, wid)
+        found = self._workflow_keys.cached_live_key(wid)
+        if found is None:
+            found = await asyncio.to_thread(self._workflow_keys.live_key, wid)
         if found.key is None:  # live_key never answers a destroyed key
             raise PayloadGallrad(found)
         return found.key_id.encode(), AESGCM(found.key), aad(wid)
@@ -180,7 +215,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
                 f"payload encrypted with workflow data key {kid!r}: this codec has no key store "
                 "(connect the client with the store's workflow keys)"
             )
-        found = await asyncio.to_thread(self._workflow_keys.key, kid)
+        found = self._workflow_keys.cached_key(kid)
+        if found is None:
+            found = await asyncio.to_thread(self._workflow_keys.key, kid)
         if found.key is None:
             if self._markers:
                 return gallrad_marker(found)

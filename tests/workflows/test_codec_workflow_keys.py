@@ -56,6 +56,12 @@ class MemoryKeys:
             raise WorkflowKeyError(f"workflow key {key_id} is not in the store")
         return self.by_id[key_id]
 
+    def cached_live_key(self, workflow_id: str) -> WorkflowKey | None:
+        return None  # nothing held in memory: the codec always asks ``live_key``
+
+    def cached_key(self, key_id: str) -> WorkflowKey | None:
+        return None
+
     def shred(self, workflow_id: str) -> None:
         for kid, k in list(self.by_id.items()):
             if k.workflow_id == workflow_id:
