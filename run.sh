@@ -18,11 +18,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e '.[test]'
   touch "$stamp"
 fi
-# The workflow sandbox executes the workflows package anew for every workflow it starts or
-# replays: without bytecode on disk (PYTHONDONTWRITEBYTECODE, or a read-only install under
-# systemd's ProtectSystem=strict) each one compiles child_case.py from source first
-# (docs/operations.md "Lifecycle throughput"). Up-to-date files are skipped.
-.venv/bin/python -m compileall -q workflows >/dev/null
+# Bytecode for barnflow's own packages, written here because nothing else writes it when
+# PYTHONDONTWRITEBYTECODE is set (as on these machines) or the install is read-only (systemd's
+# ProtectSystem=strict): the workflow sandbox executes the workflows package anew for every
+# workflow it starts or replays and would compile child_case.py each time (docs/operations.md
+# "Lifecycle throughput"), and every `barnflow` command would compile the modules it imports.
+# Up-to-date files are skipped.
+.venv/bin/python -m compileall -q activities domain infra projections workflows >/dev/null
 cmd=${1:-demo}
 shift || true
 case "$cmd" in
