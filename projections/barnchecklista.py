@@ -126,22 +126,28 @@ def barnchecklista(
         )
         groups[id(rows[-1])] = (kon_of(b["kon"]), age_band(b["fodelsedatum"], b["fattat"]))
 
-    def measure(items: list[dict[str, Any]]) -> dict[str, Any]:
-        n = len(items)
-        berord = sum(1 for r in items if r["berord"])
-        hord = sum(1 for r in items if r["hord"])
-        info = sum(1 for r in items if r["informerad"])
-        return {
-            "antal_beslut": n,
-            "berord": berord,
-            "hord": hord,
-            "andel_hord": share(hord, n),
-            "informerad": info,
-            "andel_informerad": share(info, n),
-            "hord_och_informerad": sum(1 for r in items if r["hord"] and r["informerad"]),
-        }
+    alla = split(rows, lambda r: groups[id(r)][0], lambda r: groups[id(r)][1], _measure)
+    return {"rows": rows, "per_enhet": per_enhet(rows), "alla": alla}
 
+
+def _measure(items: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(items)
+    berord = sum(1 for r in items if r["berord"])
+    hord = sum(1 for r in items if r["hord"])
+    info = sum(1 for r in items if r["informerad"])
+    return {
+        "antal_beslut": n,
+        "berord": berord,
+        "hord": hord,
+        "andel_hord": share(hord, n),
+        "informerad": info,
+        "andel_informerad": share(info, n),
+        "hord_och_informerad": sum(1 for r in items if r["hord"] and r["informerad"]),
+    }
+
+
+def per_enhet(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The summary per enhet of ``rows`` as they are shown: after masking, a protected case's
+    beslut count under ``⟨skyddad⟩``, not under its unit (POL-SKYDD-ENHET)."""
     units = sorted({r["enhet"] for r in rows}, key=lambda e: (e is None, e or ""))
-    per_enhet = [{"enhet": e, **measure([r for r in rows if r["enhet"] == e])} for e in units]
-    alla = split(rows, lambda r: groups[id(r)][0], lambda r: groups[id(r)][1], measure)
-    return {"rows": rows, "per_enhet": per_enhet, "alla": alla}
+    return [{"enhet": e, **_measure([r for r in rows if r["enhet"] == e])} for e in units]

@@ -222,21 +222,30 @@ def kontinuitet(
                 }
             )
 
-    def measure(items: list[dict[str, Any]]) -> dict[str, Any]:
-        years = round(sum(i["placeringsar"] for i in items), 2)
-        changes = sum(i["byten"] for i in items)
-        return {
-            "placeringar": len(items),
-            "utan_socialsekreterare": sum(1 for i in items if i["socialsekreterare"] is None),
-            "byten": changes,
-            "placeringsar": years,
-            "byten_per_placeringsar": round(changes / years, 2) if years else None,
-            "andel_utan_byte": share(sum(1 for i in items if i["byten"] == 0), len(items)),
-        }
-
-    units = sorted({r["enhet"] or "" for r in rows})
     return {
         "rows": rows,
-        "per_enhet": {u: measure([r for r in rows if (r["enhet"] or "") == u]) for u in units},
-        "summary": split(rows, lambda i: i["kon"], lambda i: i["aldersgrupp"], measure),
+        "per_enhet": kontinuitet_per_enhet(rows),
+        "summary": split(
+            rows, lambda i: i["kon"], lambda i: i["aldersgrupp"], _kontinuitet_measure
+        ),
     }
+
+
+def _kontinuitet_measure(items: list[dict[str, Any]]) -> dict[str, Any]:
+    years = round(sum(i["placeringsar"] for i in items), 2)
+    changes = sum(i["byten"] for i in items)
+    return {
+        "placeringar": len(items),
+        "utan_socialsekreterare": sum(1 for i in items if i["socialsekreterare"] is None),
+        "byten": changes,
+        "placeringsar": years,
+        "byten_per_placeringsar": round(changes / years, 2) if years else None,
+        "andel_utan_byte": share(sum(1 for i in items if i["byten"] == 0), len(items)),
+    }
+
+
+def kontinuitet_per_enhet(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The summary per enhet of ``rows`` as they are shown: after masking, a protected case's
+    placements count under ``⟨skyddad⟩``, not under its unit (POL-SKYDD-ENHET)."""
+    units = sorted({r["enhet"] or "" for r in rows})
+    return {u: _kontinuitet_measure([r for r in rows if (r["enhet"] or "") == u]) for u in units}

@@ -116,6 +116,10 @@ class ReportSpec:
     #: A report on the complaints' and lex Sarah record instead of the views (``builder`` None):
     #: it reads that record (``infra.persistence.kvalitet``) and is masked like the others.
     record_builder: RecordBuilder | None = None
+    #: Summaries that name a unit, recomputed from the rows after masking (POL-SKYDD-ENHET): a
+    #: protected case's row reads ``⟨skyddad⟩`` for its enhet, so the per-enhet table counts it
+    #: there too and never names a unit that only a protected case put in the report.
+    regroup: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def periods(self) -> tuple[str, ...]:
@@ -175,7 +179,8 @@ class ReportSpec:
                 opts,
                 u=view.unseal,
             )
-        mask_protected(body, curs, view.schema, kommun, view.unseal)
+        if mask_protected(body, curs, view.schema, kommun, view.unseal) and self.regroup:
+            self.regroup(body)
         return {
             "report": self.name,
             "title": self.title,
@@ -497,6 +502,7 @@ REPORTS: dict[str, ReportSpec] = {
             barnchecklista.COLUMNS,
             _barncheck,
             also=("quarter",),
+            regroup=lambda body: body.update(per_enhet=barnchecklista.per_enhet(body["rows"])),
         ),
         ReportSpec(
             "delegationsbeslut",
@@ -533,6 +539,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Kontinuitet: byten av socialsekreterare per placering",
             placed.KONTINUITET_COLUMNS,
             _kontinuitet,
+            regroup=lambda body: body.update(per_enhet=placed.kontinuitet_per_enhet(body["rows"])),
         ),
         ReportSpec(
             "placerade-barn",

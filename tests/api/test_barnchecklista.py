@@ -73,3 +73,45 @@ async def test_each_beslut_of_the_half_year_shows_whether_the_child_was_heard_an
 
     wrong = await http.get("/reports/barnchecklista", params={"month": "2026-01"}, headers=token())
     assert wrong.status_code == 422
+
+
+async def test_a_unit_only_a_protected_childs_beslut_put_in_the_report_is_not_named(
+    http: httpx.AsyncClient, token: Token
+) -> None:
+    """POL-SKYDD-ENHET: the protected case's row reads ⟨skyddad⟩ for its enhet, and the summary
+    per enhet is made from the rows as shown, so it neither names the child's unit nor drops the
+    beslut from the counts."""
+    ref = new_ref()
+    unit = f"enhet-{ref.lower()}"  # a unit that handles this child only
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("anmalan_mottagen", {"anmalan_id": "a1", "anmalare_kategori": "skola",
+                              "barn": {"personnummer": new_pnr(), "kon": "pojke"},
+                              "enhet": unit}),
+        ("skyddsbedomning_gjord", {"anmalan_id": "a1", "omedelbart_skydd": False}),
+        ("forhandsbedomning_beslutad", {"anmalan_id": "a1", "beslut": "inleda_utredning"}),
+        ("utredning_inledd", {"utredning_id": "u1", "grund": "anmalan", "anmalan_id": "a1"}),
+        ("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"}),
+        ("beslut_fattat", _beslut("b1", utredning_id="u1")),
+        ("skydd_markerat", {"skydd": "skyddad_folkbokforing"}),
+    ]  # fmt: skip
+    moments = earlier_today(len(steps))
+    position = 0
+    for i, (etype, data) in enumerate(steps):
+        step = line(etype, data, at=moments[i], key=f"{ref}-{i}", case_ref=ref, kommun="1280")
+        r = await http.post("/commands", json=step, headers=token("handlaggare"))
+        assert r.status_code == 201, r.text
+        position = int(r.json()["position"])
+
+    today = legal_date(stockholm_now())
+    half = f"{today.year}H{1 if today.month <= 6 else 2}"
+    r = await http.get(
+        "/reports/barnchecklista",
+        params={"half": half, "min_position": position},
+        headers=token("auditor"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert ref not in r.text and unit not in r.text
+    units = {u["enhet"]: u for u in body["per_enhet"]}
+    assert units["⟨skyddad⟩"]["antal_beslut"] >= 1
+    assert sum(u["antal_beslut"] for u in body["per_enhet"]) == len(body["rows"])
