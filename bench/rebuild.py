@@ -8,8 +8,10 @@ aged 0–12), records it as real encrypted stored events through the store's agg
 recorder (bulk saves of many cases per call), then times: a full rebuild of every report view,
 a raw psycopg sequential read + AES-GCM decrypt + orjson decode of the same rows, and the
 ``frister`` and ``evb`` reports on that data (``--all-reports``: every registered report). Each
-rebuild also prints its peak resident memory: the rebuilding process and its fold workers,
-sampled with psutil. The schema is dropped afterwards.
+rebuild also prints its peak resident memory (the rebuilding process and its fold workers,
+sampled with psutil every half second: listing the children scans /proc) and the CPU it cost
+per event beside the raw read's, the figure that holds still on a shared machine. The schema
+is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -149,10 +151,11 @@ def load(store: CaseStore, target: int, seed: int = 5) -> int:
     return total
 
 
-def raw_baseline(url: str, schema: str, store: CaseStore) -> tuple[int, float]:
+def raw_baseline(url: str, schema: str, store: CaseStore) -> tuple[int, float, float]:
     cipher = store.mapper.cipher
     assert cipher is not None
     started = time.perf_counter()
+    cpu = time.process_time()
     n = 0
     with psycopg.connect(url) as conn, conn.cursor(name="raw") as curs:
         curs.itersize = 5000
@@ -164,19 +167,25 @@ def raw_baseline(url: str, schema: str, store: CaseStore) -> tuple[int, float]:
         for (state,) in curs:
             orjson.loads(cipher.decrypt(state))
             n += 1
-    return n, time.perf_counter() - started
+    return n, time.perf_counter() - started, time.process_time() - cpu
 
 
 class PeakRss:
     """The highest resident memory of this process, and of it with its children (the fold
-    workers and their fork server), sampled every ``interval`` seconds while in the block."""
+    workers and their fork server), sampled every ``interval`` seconds while in the block; and
+    the CPU seconds the block cost (this process's, plus each child's at its last sample: a
+    worker's last half second may be missing). On a shared machine the CPU per event is the
+    steadier figure: wall time there depends on what else runs."""
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.5) -> None:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self.own = 0
         self.total = 0
+        self._child_cpu: dict[int, float] = {}
+        self._cpu0 = 0.0
+        self.cpu = 0.0
 
     def _sample(self) -> None:
         me = psutil.Process()
@@ -187,17 +196,21 @@ class PeakRss:
                 # a worker that ended between the listing and the read counts no more
                 with contextlib.suppress(psutil.NoSuchProcess):
                     total += child.memory_info().rss
+                    t = child.cpu_times()
+                    self._child_cpu[child.pid] = t.user + t.system
             self.own, self.total = max(self.own, own), max(self.total, total)
             if self._stop.wait(self._interval):
                 return
 
     def __enter__(self) -> PeakRss:
+        self._cpu0 = time.process_time()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu = time.process_time() - self._cpu0 + sum(self._child_cpu.values())
 
 
 def timed_rebuild(env: dict[str, str], workers: int | None) -> tuple[RebuildResult, PeakRss]:
@@ -269,18 +282,20 @@ def main() -> int:
         runs = []
         for n in range(1, args.repeat + 1):
             loadavg = os.getloadavg()[0]
-            raw_n, raw_s = raw_baseline(args.database_url, schema, store)
+            raw_n, raw_s, raw_cpu = raw_baseline(args.database_url, schema, store)
             res, peak = timed_rebuild(env, args.workers)
             raw_rate = raw_n / raw_s
             runs.append((res.events_per_second, raw_rate))
             print(f"run {n} (load average {loadavg:.2f} on {os.cpu_count()} cores):")
             print(
                 f"  raw read+decrypt+decode: {raw_n} events in {raw_s:.2f}s = "
-                f"{raw_rate:,.0f} events/s"
+                f"{raw_rate:,.0f} events/s, CPU {raw_cpu / raw_n * 1e6:.1f} µs/event"
             )
             print(
                 f"  full rebuild:            {res.events} events ({res.cases} cases) in "
-                f"{res.seconds:.2f}s = {res.events_per_second:,.0f} events/s"
+                f"{res.seconds:.2f}s = {res.events_per_second:,.0f} events/s, "
+                f"CPU {peak.cpu / max(res.events, 1) * 1e6:.1f} µs/event (this process and "
+                "its workers)"
             )
             print(
                 f"  rebuild peak RSS:        {peak.own / 2**20:,.0f} MiB this process, "
