@@ -223,20 +223,31 @@ def timed_rebuild(env: dict[str, str], workers: int | None) -> tuple[RebuildResu
 REPORT_DAY = TODAY - timedelta(days=1)
 
 
-def time_reports(env: dict[str, str], names: list[str]) -> None:
-    """Build each report once for kommun 1280 over the period containing ``REPORT_DAY``."""
+def time_reports(env: dict[str, str], names: list[str]) -> list[str]:
+    """Build each report once for kommun 1280 over the period containing ``REPORT_DAY``; the
+    names of the reports that failed (each printed with its error, the others still timed)."""
+    failed = []
     with caught_up(env) as runner:
         for name in names:
             spec = REPORTS[name]
-            period = parse_period(spec.period, period_containing(spec.period, REPORT_DAY))
+            text = period_containing(spec.period, REPORT_DAY)
             t = time.perf_counter()
-            doc = spec.build(runner.view, "1280", period)
+            try:
+                doc = spec.build(runner.view, "1280", parse_period(spec.period, text))
+            except Exception as exc:  # printed and counted: the exit code says it failed
+                failed.append(name)
+                print(
+                    f"report {name} ({spec.period} {text}, kommun 1280): FAILED after "
+                    f"{time.perf_counter() - t:.3f}s: {type(exc).__name__}: {exc}"
+                )
+                continue
             rows = doc.get("rows")
             print(
-                f"report {name} ({spec.period} {period_containing(spec.period, REPORT_DAY)}, "
-                f"kommun 1280): {len(rows) if isinstance(rows, list) else '-'} rows "
+                f"report {name} ({spec.period} {text}, kommun 1280): "
+                f"{len(rows) if isinstance(rows, list) else '-'} rows "
                 f"in {time.perf_counter() - t:.3f}s"
             )
+    return failed
 
 
 def main() -> int:
@@ -253,7 +264,12 @@ def main() -> int:
         default=None,
         help="load into (or reuse) this schema and keep it afterwards (for profiling runs)",
     )
-    p.add_argument("--repeat", type=int, default=1, help="time raw read and rebuild N times")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time raw read and rebuild N times (0 with --keep-schema: the reports only)",
+    )
     p.add_argument(
         "--workers", type=int, default=None, help="rebuild worker processes (default: per core)"
     )
@@ -302,20 +318,24 @@ def main() -> int:
                 f"{peak.total / 2**20:,.0f} MiB with its fold workers"
             )
             print(f"  ratio rebuild/raw: {res.events_per_second / raw_rate:.2f}")
-        rate = statistics.median(r for r, _ in runs)
-        raw = statistics.median(r for _, r in runs)
-        print(
-            f"median of {len(runs)}: rebuild {rate:,.0f} events/s, raw {raw:,.0f} events/s, "
-            f"ratio {statistics.median(r / b for r, b in runs):.2f} "
-            "(target >= 0.4)"
-        )
-        print(f"load average after the runs: {os.getloadavg()[0]:.2f}")
-        time_reports(env, list(REPORTS) if args.all_reports else ["frister", "evb"])
+        if runs:
+            rate = statistics.median(r for r, _ in runs)
+            raw = statistics.median(r for _, r in runs)
+            print(
+                f"median of {len(runs)}: rebuild {rate:,.0f} events/s, raw {raw:,.0f} "
+                f"events/s, ratio {statistics.median(r / b for r, b in runs):.2f} "
+                "(target >= 0.4)"
+            )
+        print(f"load average before the reports: {os.getloadavg()[0]:.2f}")
+        failed = time_reports(env, list(REPORTS) if args.all_reports else ["frister", "evb"])
     finally:
         store.close()
     if not args.keep_schema:
         with psycopg.connect(args.database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    if failed:
+        print(f"failed reports: {', '.join(failed)}")
+        return 1
     return 0
 
 
