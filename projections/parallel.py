@@ -42,7 +42,10 @@ class CaseFolder:
     def __init__(self, env: Mapping[str, str], policies: Policies) -> None:
         self._policies = dict(policies)
         cipher = view_cipher(env)
-        self._store = CaseStore(env=dict(env))  # its data keys open sealed fields
+        # its data keys open sealed fields. The rebuilding process has created every table:
+        # workers starting together and each running CREATE TABLE IF NOT EXISTS raced in the
+        # catalog ("tuple concurrently updated"), and the pool had to replace the worker
+        self._store = CaseStore(env={**env, "CREATE_TABLE": "n"})
         self._decoder = StateDecoder(cipher, None, self._store.unseal)
         self._seal = cipher.encrypt
         self._ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
