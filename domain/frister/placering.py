@@ -19,6 +19,8 @@ from domain.frister.context import Ctx, consume, emit, field_is, fulfilment
 from domain.placement import Placement, placements
 from domain.rules import rule
 
+#: The events that name the home of a placement's stay (``domain.placement.placements``).
+_NAMING = ("insats_verkstalld", "lvu_placering_paborjad", "placering_flyttad")
 #: POL-FK-GENAST: "genast" is the day after the placement, move or return.
 FK_GENAST_DAGAR = 1
 
@@ -26,6 +28,8 @@ FK_GENAST_DAGAR = 1
 def frister(ctx: Ctx) -> None:
     """HEM9 for every start, move and end of a named placement; HEM10 for every placement in
     a home in another kommun."""
+    if not any(ev.data.get("hem_id") for t in _NAMING for _, ev in ctx.by_type.get(t, ())):
+        return  # no home is named (a stay's home is one of these events' hem_id)
     named = [p for p in placements(ctx.evs) if any(s.hem_id for s in p.stays)]
     if not named:
         return

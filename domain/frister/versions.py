@@ -24,6 +24,9 @@ from domain.rules import RULES, KommunPolicy, Rule
 REPEATING_RULES = frozenset(
     r.id for r in RULES if r.recurrence in ("quarterly", "anniversary", "annual")
 )
+#: The rules whose duty changes on a day of its own (``LAW_DAYS``): the only ones whose frister
+#: an as-of date before such a day can show otherwise than the events alone say.
+LAW_RULES = frozenset(("A3", "D2", "D4", "E9"))
 #: Anniversary rules (D4, E9): an unmet anniversary arms the next cycle once its due date passes.
 ANNIVERSARY_RULES = frozenset(r.id for r in RULES if r.recurrence == "anniversary")
 
@@ -44,7 +47,7 @@ def _duty_changes(r: Rule) -> set[date]:
 #: any event: its start, its citation, whether it is owed (POL-IKRAFT-PAGAENDE: the D4/E9
 #: anniversaries under the three- and two-year rules, D2 and A3 from their first day). Every
 #: interval of ``frist_versions`` is cut there, so each interval is one law.
-LAW_DAYS = frozenset(d for r in RULES if r.id in ("A3", "D2", "D4", "E9") for d in _duty_changes(r))
+LAW_DAYS = frozenset(d for r in RULES if r.id in LAW_RULES for d in _duty_changes(r))
 #: Repeating frister are generated this far past a case's last event; a report as of a later
 #: date recomputes such a case (``frister_until``), so the answer is exact for any date.
 HORIZON_MONTHS = 12
@@ -144,6 +147,27 @@ def _visible_from(frister: list[Frist], events: list[CaseEvent]) -> dict[str, da
     return out
 
 
+def _law_sensitive(final: list[Frist], events: list[CaseEvent]) -> bool:
+    """Whether a law day (``LAW_DAYS``) can change one of the case's frister, so the intervals
+    must be cut there; when not, one ``compute_frister`` less per law day inside the case's
+    life (most cases: the rebuild computes every case's frister).
+
+    Only A3, D2, D4 and E9 read the law in force on a day other than their trigger's
+    (``ikraft.owed_from``, compared with ``as_of``). A3 and D2 grow with the events and
+    ``as_of`` (an earlier as-of date sees a prefix of the events and emits nothing the later
+    one does not), so when the last interval has none, no earlier interval had one. D4 and E9
+    (anniversary cycles that a later event can end) are not argued that way: a case with a
+    familjehem beslut or an LVU placement always keeps its law-day cuts.
+    """
+    if any(f.rule in LAW_RULES for f in final):
+        return True
+    return any(
+        ev.type == "lvu_placering_paborjad"
+        or (ev.type == "beslut_fattat" and ev.data.get("insats") == "familjehem")
+        for ev in events
+    )
+
+
 def _same_version(a: Frist, b: Frist, start: date) -> bool:
     """Whether ``b`` (from a later interval starting ``start``) continues ``a`` unchanged."""
     if a.fulfilled_date != b.fulfilled_date and not (
@@ -176,14 +200,21 @@ def frist_versions(
     last = max(ev.legal_date for ev in events)
     horizon = until or add_months(last, HORIZON_MONTHS)
     first = min(ev.legal_date for ev in events)
-    cuts = sorted({*_revising_dates(events), *(d for d in LAW_DAYS if first < d <= horizon)})
+    # the last interval's answer, computed first: it tells whether the law days matter
+    final = compute_frister(events, as_of=horizon, policy=policy)
+    law_days = {d for d in LAW_DAYS if first < d <= horizon}
+    if law_days and not _law_sensitive(final, events):
+        law_days = set()
+    cuts = sorted({*_revising_dates(events), *law_days})
     chains: dict[str, list[FristVersion]] = {}
     repeating = False
     starts: list[date | None] = [None, *cuts]
     for j, start in enumerate(starts):
         stop = cuts[j] if j < len(cuts) else None
-        frister = compute_frister(
-            events, as_of=add_days(stop, -1) if stop else horizon, policy=policy
+        frister = (
+            final
+            if stop is None
+            else compute_frister(events, as_of=add_days(stop, -1), policy=policy)
         )
         visible = _visible_from(frister, events)
         if stop is None:
