@@ -20,6 +20,13 @@ from projections.tables import ALL_TABLES, CASES
 from projections.view import ReportsView, write_cases
 
 TEMP_SCHEMA = "pg_temp"
+#: How long a report's read transaction may sit between two statements while the report
+#: computes (the store's connections end one idle for 5 s, eventsourcing's
+#: ``POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT``, a guard against leaked transactions). At
+#: 1,000,000 events the placement reports fold every case for several seconds after one read and
+#: failed with ``IdleInTransactionSessionTimeout`` (docs/operations.md "Rebuild"); a leaked
+#: report transaction still ends, after this.
+REPORT_IDLE = "2min"
 
 
 @contextmanager
@@ -28,6 +35,7 @@ def report_cursor(
 ) -> Iterator[tuple[Cursor[DictRow], str]]:
     """A read-only cursor and the schema to query: the views, or what was known at ``known_at``."""
     with view.cursor(commit=False) as curs:
+        curs.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{REPORT_IDLE}'")
         if known_at is None:
             yield curs, view.schema
             return

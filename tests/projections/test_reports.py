@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -232,3 +233,33 @@ def test_import_with_a_bad_line_stores_nothing_and_a_rerun_appends_no_duplicates
     assert (first.appended, again.appended, again.skipped_duplicates) == (4, 3, 4)
     assert again.open_cases == [("1280", "IMP-1")]
     assert store.max_position() == len(lines)
+
+
+def test_a_report_that_computes_longer_than_the_stores_idle_limit_still_answers(
+    env: dict[str, str], store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's connections end a transaction idle for longer than their limit (5 s in
+    production, 1 s here); a report that folds its rows for longer between two statements (the
+    placement reports at 1,000,000 events) must still answer, and with the rows it read."""
+    import time as _time
+
+    from projections import reports as reports_mod
+
+    _demo(store)
+    slow_env = {**env, "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "1"}
+    spec = REPORTS["evb"]
+    real = spec.builder
+    assert real is not None
+
+    def slow(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        body = real(*args, **kwargs)
+        _time.sleep(1.6)  # computing, between this report's statements
+        return body
+
+    period = parse_period("quarter", "2026Q3")
+    with caught_up(slow_env) as runner:
+        fast = spec.build(runner.view, "1280", period)["rows"]
+        monkeypatch.setitem(reports_mod.REPORTS, "evb", dataclasses.replace(spec, builder=slow))
+        slowly = reports_mod.REPORTS["evb"].build(runner.view, "1280", period)["rows"]
+    assert {r["case_ref"] for r in slowly} == {"EVB-1", "EVB-2"}
+    assert slowly == fast
