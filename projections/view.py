@@ -61,6 +61,30 @@ class ReportsView(PostgresTrackingRecorder):
             self.sql_create_statements.extend(table.create_indexes(schema))
         self.sql_create_statements.append(VIEW_CONFIG.create(schema))
 
+    def _complete(self, curs: Cursor[DictRow], found: Mapping[str, tuple[str, ...]]) -> bool:
+        """Whether every view, its indexes, the configuration table and the tracking table
+        exist. Then ``create_table`` runs no DDL: even ``CREATE INDEX IF NOT EXISTS`` takes a
+        SHARE lock on its table first, so a process opening the views (a CLI report, an API
+        starting) waited for a rebuild's transaction to commit."""
+        if any(t.name not in found for t in ALL_TABLES):
+            return False
+        curs.execute(
+            "SELECT array_agg(tablename::text) AS t FROM pg_tables WHERE schemaname = %s",
+            (self.schema,),
+        )
+        row = curs.fetchone()
+        tables = set((row or {}).get("t") or ())
+        if not {VIEW_CONFIG.name, self.tracking_table_name} <= tables:
+            return False
+        curs.execute(
+            "SELECT array_agg(indexname::text) AS i FROM pg_indexes WHERE schemaname = %s",
+            (self.schema,),
+        )
+        row = curs.fetchone()
+        indexes = set((row or {}).get("i") or ())
+        wanted = {f"{t.name}_{'_'.join(cols)}" for t in ALL_TABLES for cols in t.indexes}
+        return wanted <= indexes
+
     def create_table(self) -> None:
         """Create the views, first dropping any whose columns an older version defined.
 
@@ -79,6 +103,8 @@ class ReportsView(PostgresTrackingRecorder):
             found = {r["table_name"]: tuple(r["cols"]) for r in curs.fetchall()}
             stale = [t for t in ALL_TABLES if t.name in found and found[t.name] != t.column_names]
             added = [t for t in ROW_TABLES if t.name not in found] if CASES.name in found else []
+            if not stale and self._complete(curs, found):
+                return  # nothing to create: no DDL, so no lock a running rebuild holds up
             if stale:
                 added = []
                 for table in ALL_TABLES:
@@ -290,12 +316,18 @@ class ReportsView(PostgresTrackingRecorder):
                 self.truncate(curs)
 
     def truncate(self, curs: Cursor[DictRow]) -> None:
-        """Empty every view and forget the position (inside the caller's transaction)."""
-        names = sql.SQL(", ").join(
-            sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(t.name))
-            for t in ALL_TABLES
-        )
-        curs.execute(sql.SQL("TRUNCATE {}").format(names))
+        """Empty every view and forget the position (inside the caller's transaction).
+
+        ``DELETE``, not ``TRUNCATE``: a truncate holds an ACCESS EXCLUSIVE lock until the
+        rebuild commits, so every report asked during a rebuild waited for it (minutes at a
+        million events). Deleted rows stay visible to other transactions until the commit, so
+        reports keep answering from the old views; autovacuum reclaims the space afterwards."""
+        for t in ALL_TABLES:
+            curs.execute(
+                sql.SQL("DELETE FROM {}.{}").format(
+                    sql.Identifier(self.schema), sql.Identifier(t.name)
+                )
+            )
         curs.execute(
             sql.SQL("DELETE FROM {}.{} WHERE application_name = %s").format(
                 sql.Identifier(self.schema), sql.Identifier(self.tracking_table_name)

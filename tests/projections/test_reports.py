@@ -263,3 +263,37 @@ def test_a_report_that_computes_longer_than_the_stores_idle_limit_still_answers(
         slowly = reports_mod.REPORTS["evb"].build(runner.view, "1280", period)["rows"]
     assert {r["case_ref"] for r in slowly} == {"EVB-1", "EVB-2"}
     assert slowly == fast
+
+
+def test_reports_answer_from_the_old_views_while_a_rebuild_runs(
+    env: dict[str, str], store: CaseStore
+) -> None:
+    """A rebuild writes the views in one transaction; until it commits, a report asked meanwhile
+    answers at once from the views as they were (a rebuild after a deploy must not take the
+    reports offline), and afterwards from the rebuilt ones: the same rows."""
+    import threading
+
+    _demo(store)
+    period = parse_period("quarter", "2026Q3")
+    with caught_up(env) as runner:
+        before = REPORTS["evb"].build(runner.view, "1280", period)["rows"]
+    assert before
+
+    during: list[Any] = []
+
+    def ask() -> None:
+        during.append(REPORTS["evb"].build(env, "1280", period)["rows"])
+
+    def progress(done: int, total: int) -> None:
+        if during:
+            return
+        asker = threading.Thread(target=ask, daemon=True)
+        asker.start()
+        asker.join(timeout=15)  # the rebuild's transaction is open and has written
+        during.append(None if asker.is_alive() else "answered")
+
+    rebuild(env, progress, workers=0)
+    assert during and during[-1] == "answered", "a report waited for the rebuild to commit"
+    assert during[0] == before
+    with caught_up(env) as runner:
+        assert REPORTS["evb"].build(runner.view, "1280", period)["rows"] == before
