@@ -21,8 +21,6 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from infra.config.settings import load_settings
-
 FORMATS = ("table", "json", "csv", "csv-excel", "document")
 PERIOD_FLAGS = {
     "as_of": "--as-of",
@@ -224,6 +222,7 @@ def _snapshot_options(args: argparse.Namespace, known_at: datetime | None) -> No
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.formats import render
+    from infra.config.settings import load_settings
     from projections.report_csv import report_meta
     from projections.reports import dumps, views_config
     from projections.runner import CATCH_UP_HINT, reading
