@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from infra.cli.lazy import lazy_choices
+
 DEFAULT_OPENAPI = Path("docs/openapi.json")
 
 
@@ -82,10 +84,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     kcreate.set_defaults(func=cmd_api_key_create)
 
 
-def _claim_args(p: argparse.ArgumentParser) -> None:
+def _roles() -> tuple[str, ...]:
     from infra.config.api import ROLES
 
-    p.add_argument("--role", choices=ROLES, required=True)
+    return ROLES
+
+
+def _claim_args(p: argparse.ArgumentParser) -> None:
+    lazy_choices(p.add_argument("--role", required=True), _roles)
     p.add_argument("--kommun", type=_kommun, required=True)
     p.add_argument("--units", default="", help="comma-separated enheter (empty: all)")
     p.add_argument("--subject", required=True, help="who: system or person id")

@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from temporalio.api.common.v1 import Payload
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+    from temporalio.api.common.v1 import Payload
 
     from infra.temporal.codec import EncryptionCodec
     from infra.temporal.codec_protection import ProtectedCases
@@ -156,7 +156,7 @@ def _problem(status: int, title: str, detail: str, **headers: str) -> JSONRespon
     )
 
 
-Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+Transform = Callable[[Sequence["Payload"]], Awaitable[list["Payload"]]]
 
 
 def create_app(
