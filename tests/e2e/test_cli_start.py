@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.cli.errors import if_imported
 from infra.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +84,11 @@ def test_report_help_and_choices_still_list_every_report() -> None:
     )
     assert code == 2
     assert "invalid choice: 'chef' (choose from 'system', 'handlaggare'" in err
+
+
+def test_if_imported_names_only_classes_of_loaded_modules() -> None:
+    """The entry point's ``except`` clauses: a module never imported has raised nothing."""
+    assert if_imported(("json", "JSONDecodeError"), ("barnflow_no_such_module", "Error")) == (
+        json.JSONDecodeError,
+    )
+    assert if_imported(("barnflow_no_such_module", "Error")) == ()
