@@ -348,9 +348,10 @@ def entry() -> NoReturn:
     may abort it there (``infra.temporal.client.connected``). Every context has exited by now; the
     exit hooks (telemetry's final export) run, the streams are flushed, then ``os._exit``."""
     code = main()
-    from infra.temporal.client import connected
-
-    if connected():
+    # a command that never imported the client module connected nothing (and must not pay ~0.5 s
+    # for importing it now)
+    client = sys.modules.get("infra.temporal.client")
+    if client is not None and client.connected():
         atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()
