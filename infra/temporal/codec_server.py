@@ -34,17 +34,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.requests import Request  # = fastapi's: the routes' annotations name it at runtime
+from starlette.responses import JSONResponse, Response  # = fastapi.responses'
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
+    from fastapi import FastAPI
     from temporalio.api.common.v1 import Payload
 
     from infra.temporal.codec import EncryptionCodec
     from infra.temporal.codec_protection import ProtectedCases
 
 # fastapi, uvicorn and the settings are imported where they are used: ``register`` runs for
-# every barnflow command, which must not pay for the web framework (docs/operations.md).
+# every barnflow command, which must not pay for the web framework (docs/operations.md "CLI
+# start-up"); starlette's request and responses (fastapi re-exports them) are cheap.
 
 
 ENV_TOKENS = "BARNFLOW_CODEC_SERVER_TOKENS"
@@ -146,8 +148,6 @@ def _header(request: Request, name: str) -> str | None:
 
 
 def _problem(status: int, title: str, detail: str, **headers: str) -> JSONResponse:
-    from fastapi.responses import JSONResponse
-
     return JSONResponse(
         {"type": "about:blank", "title": title, "status": status, "detail": detail},
         status_code=status,
@@ -174,7 +174,6 @@ def create_app(
     from cryptography.exceptions import InvalidTag
     from fastapi import FastAPI
     from fastapi.middleware.cors import CORSMiddleware
-    from fastapi.responses import JSONResponse, Response
     from google.protobuf import json_format
     from google.protobuf.message import DecodeError
     from temporalio.api.common.v1 import Payloads
