@@ -10,10 +10,9 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import psycopg
-from temporalio.client import Client
 
 from infra.config.retry import retry_for
 from infra.config.settings import Settings
@@ -22,10 +21,10 @@ from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.kommun_config import store_versions, with_versions
 from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, eventsourcing_env
-from infra.temporal.client import connect
-from infra.temporal.devserver import dev_server
-from infra.temporal.worker import running_worker
 from projections.runner import ReportsRunner, all_runners
+
+if TYPE_CHECKING:  # Temporal only for the local stack: a store-only command does not import it
+    from temporalio.client import Client
 
 _log = logging.getLogger("barnflow")
 T = TypeVar("T")
@@ -158,6 +157,10 @@ async def local_stack(
 ) -> AsyncIterator[Stack]:
     """Embedded PostgreSQL (unless configured) + Temporal dev server + worker + projections.
     The HTTP API sits above this (``infra.api.dev.dev_stack`` serves it on the stack)."""
+    from infra.temporal.client import connect
+    from infra.temporal.devserver import dev_server
+    from infra.temporal.worker import running_worker
+
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
         store, env = stack.enter_context(open_store(settings, url))

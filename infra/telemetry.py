@@ -25,18 +25,20 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import Observation
-from temporalio import client as temporal_client
-from temporalio import worker as temporal_worker
-from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
-from temporalio.contrib.opentelemetry._context import attached_context
 
 from domain.errors import RuleViolation
-from infra.config.settings import SettingsError
-from workflows.messages import rejected
+
+if TYPE_CHECKING:
+    from temporalio import client as temporal_client
+
+# temporalio (client, worker, contrib.opentelemetry), pydantic settings and the workflow package
+# are imported where they are used, not here: every CLI command imports this module (``setup``),
+# and a store-only command (a report) must not pay their ~0.5 s of start-up for a span.
 
 TRACER_NAME = "barnflow"
 MODES = ("off", "console", "otlp")
@@ -64,6 +66,8 @@ def mode_from_env(env: Mapping[str, str] | None = None) -> str:
     if not raw:
         return "otlp" if e.get("OTEL_EXPORTER_OTLP_ENDPOINT") else "off"
     if raw not in MODES:
+        from infra.config.settings import SettingsError
+
         raise SettingsError(f"BARNFLOW_TELEMETRY: expected one of {', '.join(MODES)}, got {raw!r}")
     return raw
 
@@ -94,6 +98,8 @@ def setup(env: Mapping[str, str] | None = None) -> str:
             traces = importlib.import_module(f"{base}.trace_exporter")
             metric_mod = importlib.import_module(f"{base}.metric_exporter")
         except ImportError:
+            from infra.config.settings import SettingsError
+
             raise SettingsError(
                 "BARNFLOW_TELEMETRY: otlp needs the package opentelemetry-exporter-otlp-proto-http"
             ) from None
@@ -110,64 +116,17 @@ def setup(env: Mapping[str, str] | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------- Temporal
-class CommandTracingWorkflowInterceptor(TracingWorkflowInboundInterceptor):
-    """Parents an update's handler on the update's trace, so one command is one trace."""
-
-    async def handle_update_handler(self, input: temporal_worker.HandleUpdateInput) -> Any:
-        header = input.headers.get(self.header_key)
-        if header is None:
-            return await super().handle_update_handler(input)
-        carrier = self.payload_converter.from_payloads([header])[0]
-        context = self._set_on_context(self.text_map_propagator.extract(carrier))
-        with attached_context(context):
-            self._completed_span(f"HandleUpdate:{input.update}", kind=trace.SpanKind.SERVER)
-            # skip the stock handler span: it would re-parent on the workflow start's trace
-            return await self.next.handle_update_handler(input)
-
-
-class BarnflowTracingInterceptor(TracingInterceptor):
-    """``TracingInterceptor`` with the command-parented workflow interceptor."""
-
-    def workflow_interceptor_class(
-        self, input: temporal_worker.WorkflowInterceptorClassInput
-    ) -> type[TracingWorkflowInboundInterceptor]:
-        super().workflow_interceptor_class(input)  # registers the extern span function
-        return CommandTracingWorkflowInterceptor
-
-
-class _CommandMetricsOutbound(temporal_client.OutboundInterceptor):
-    """Counts commands by type and outcome and rejections by rule, where every caller (HTTP API,
-    CLI, demo) sends them: the client's update calls."""
-
-    async def start_workflow_update(
-        self, input: temporal_client.StartWorkflowUpdateInput
-    ) -> temporal_client.WorkflowUpdateHandle[Any]:
-        if input.update != COMMAND_UPDATE:
-            return await super().start_workflow_update(input)
-        return await _counted(
-            input.args, input.wait_for_stage, super().start_workflow_update(input)
-        )
-
-    async def start_update_with_start_workflow(
-        self, input: temporal_client.StartWorkflowUpdateWithStartInput
-    ) -> temporal_client.WorkflowUpdateHandle[Any]:
-        upd = input.update_workflow_input
-        if upd.update != COMMAND_UPDATE:
-            return await super().start_update_with_start_workflow(input)
-        return await _counted(
-            upd.args, upd.wait_for_stage, super().start_update_with_start_workflow(input)
-        )
-
-
 async def _counted(
     args: Iterable[Any], stage: temporal_client.WorkflowUpdateStage, call: Any
 ) -> temporal_client.WorkflowUpdateHandle[Any]:
     """Await the update call and count it; the outcome is known only when the caller waits for
     completion (then ``result()`` needs no further call to the server)."""
+    from temporalio.client import WorkflowUpdateStage
+
     etype = _command_type(args)
     try:
         handle: temporal_client.WorkflowUpdateHandle[Any] = await call
-        if stage != temporal_client.WorkflowUpdateStage.COMPLETED:
+        if stage != WorkflowUpdateStage.COMPLETED:
             COMMANDS.add(1, {"type": etype, "outcome": "sent"})
             return handle
         result = await handle.result()
@@ -192,23 +151,86 @@ def _command_type(args: Iterable[Any]) -> str:
 
 def rejection_rule(exc: BaseException) -> str | None:
     """The rule id of a rejected command (``EVENT-INVALID`` for a bad field), else ``None``."""
+    from workflows.messages import rejected
+
     cause = rejected(exc)
     if cause is None:
         return None
     return cause.rule if isinstance(cause, RuleViolation) else "EVENT-INVALID"
 
 
-class CommandMetricsInterceptor(temporal_client.Interceptor):
-    def intercept_client(
-        self, next: temporal_client.OutboundInterceptor
-    ) -> temporal_client.OutboundInterceptor:
-        return _CommandMetricsOutbound(next)
+@cache
+def _interceptor_classes() -> tuple[type[temporal_client.Interceptor], ...]:
+    """The client interceptor classes, made on first use: their bases are temporalio's client,
+    worker and contrib.opentelemetry classes, which only a process that connects to Temporal
+    imports."""
+    from temporalio import client as temporal_client
+    from temporalio import worker as temporal_worker
+    from temporalio.contrib.opentelemetry import (
+        TracingInterceptor,
+        TracingWorkflowInboundInterceptor,
+    )
+    from temporalio.contrib.opentelemetry._context import attached_context
+
+    class CommandTracingWorkflowInterceptor(TracingWorkflowInboundInterceptor):
+        """Parents an update's handler on the update's trace, so one command is one trace."""
+
+        async def handle_update_handler(self, input: temporal_worker.HandleUpdateInput) -> Any:
+            header = input.headers.get(self.header_key)
+            if header is None:
+                return await super().handle_update_handler(input)
+            carrier = self.payload_converter.from_payloads([header])[0]
+            context = self._set_on_context(self.text_map_propagator.extract(carrier))
+            with attached_context(context):
+                self._completed_span(f"HandleUpdate:{input.update}", kind=trace.SpanKind.SERVER)
+                # skip the stock handler span: it would re-parent on the workflow start's trace
+                return await self.next.handle_update_handler(input)
+
+    class BarnflowTracingInterceptor(TracingInterceptor):
+        """``TracingInterceptor`` with the command-parented workflow interceptor."""
+
+        def workflow_interceptor_class(
+            self, input: temporal_worker.WorkflowInterceptorClassInput
+        ) -> type[TracingWorkflowInboundInterceptor]:
+            super().workflow_interceptor_class(input)  # registers the extern span function
+            return CommandTracingWorkflowInterceptor
+
+    class _CommandMetricsOutbound(temporal_client.OutboundInterceptor):
+        """Counts commands by type and outcome and rejections by rule, where every caller (HTTP API,
+        CLI, demo) sends them: the client's update calls."""
+
+        async def start_workflow_update(
+            self, input: temporal_client.StartWorkflowUpdateInput
+        ) -> temporal_client.WorkflowUpdateHandle[Any]:
+            if input.update != COMMAND_UPDATE:
+                return await super().start_workflow_update(input)
+            return await _counted(
+                input.args, input.wait_for_stage, super().start_workflow_update(input)
+            )
+
+        async def start_update_with_start_workflow(
+            self, input: temporal_client.StartWorkflowUpdateWithStartInput
+        ) -> temporal_client.WorkflowUpdateHandle[Any]:
+            upd = input.update_workflow_input
+            if upd.update != COMMAND_UPDATE:
+                return await super().start_update_with_start_workflow(input)
+            return await _counted(
+                upd.args, upd.wait_for_stage, super().start_update_with_start_workflow(input)
+            )
+
+    class CommandMetricsInterceptor(temporal_client.Interceptor):
+        def intercept_client(
+            self, next: temporal_client.OutboundInterceptor
+        ) -> temporal_client.OutboundInterceptor:
+            return _CommandMetricsOutbound(next)
+
+    return BarnflowTracingInterceptor, CommandMetricsInterceptor
 
 
 def client_interceptors() -> list[temporal_client.Interceptor]:
     """For ``Client.connect``: tracing (also picked up by workers of that client) and command
     metrics. Cheap when telemetry is off: the global providers are no-ops."""
-    return [BarnflowTracingInterceptor(), CommandMetricsInterceptor()]
+    return [interceptor() for interceptor in _interceptor_classes()]
 
 
 # ---------------------------------------------------------------------------- database

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from infra.config.settings import load_settings
+from infra.cli.lazy import lazy_choices
 
 DEFAULT_OPENAPI = Path("docs/openapi.json")
 
@@ -84,10 +84,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     kcreate.set_defaults(func=cmd_api_key_create)
 
 
-def _claim_args(p: argparse.ArgumentParser) -> None:
+def _roles() -> tuple[str, ...]:
     from infra.config.api import ROLES
 
-    p.add_argument("--role", choices=ROLES, required=True)
+    return ROLES
+
+
+def _claim_args(p: argparse.ArgumentParser) -> None:
+    lazy_choices(p.add_argument("--role", required=True), _roles)
     p.add_argument("--kommun", type=_kommun, required=True)
     p.add_argument("--units", default="", help="comma-separated enheter (empty: all)")
     p.add_argument("--subject", required=True, help="who: system or person id")
@@ -100,6 +104,7 @@ def _units(text: str) -> list[str]:
 @contextmanager
 def _store() -> Iterator[Any]:
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from infra.persistence.db import ensure_tables
 
     settings = load_settings()
@@ -129,6 +134,7 @@ async def _serve(host: str, port: int) -> int:
     from infra.api.services import Services
     from infra.bootstrap import database, open_store, startup_lock
     from infra.config.api import load_api_config
+    from infra.config.settings import load_settings
     from infra.ops.readiness import require_ready
     from infra.persistence.db import ensure_tables
     from infra.temporal.client import connect_configured
@@ -208,6 +214,7 @@ def cmd_case_send(args: argparse.Namespace) -> int:
 
     from domain.errors import EventValidationError
     from domain.events import parse_event
+    from infra.config.settings import load_settings
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI
     from infra.temporal.client import connect_configured
     from infra.temporal.commands import CommandRejected, WorkflowMissing, send_command
@@ -305,6 +312,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from domain.ids import case_id_for
     from infra.api.access import log_access_as
     from infra.audit.protection import PROTECTED_PURPOSE, ProtectedCase, check_reader
+    from infra.config.settings import load_settings
 
     who = f"cli:{getpass.getuser()}"
     cases: set[tuple[str, str]] = set()
@@ -360,6 +368,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_token_create(args: argparse.Namespace) -> int:
     from infra.api.auth import create_jwt
     from infra.config.api import jwt_key, token_lifetimes
+    from infra.config.settings import load_settings
 
     settings = load_settings()
     key = jwt_key(settings, os.environ)

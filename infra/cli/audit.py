@@ -22,10 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from temporalio.service import RPCError
-
 from infra.cli.formats import table
-from infra.config.settings import load_settings
 
 EXIT_FINDINGS = 1
 
@@ -60,9 +57,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from temporalio.service import RPCError
+
     from infra.audit.verify import Checkpoint, verify_store, verify_temporal
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
+    from infra.config.settings import load_settings
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
     from infra.persistence.homes import homes_of
     from infra.persistence.kvalitet import kvalitet_of
@@ -153,6 +153,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     from infra.audit.protection import PROTECTED_PURPOSE, ProtectedCase, check_reader
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
+    from infra.config.settings import load_settings
     from infra.persistence.access_log import record_access
     from projections.runner import CATCH_UP_HINT, reading
 

@@ -7,14 +7,27 @@ Its own module so that subcommands (``infra.cli.audit``, ``infra.cli.ops``) rais
 from __future__ import annotations
 
 import re
-
-import psycopg
+import sys
 
 from domain.error_texts import swedish
 
 
 class UsageError(Exception):
     """Bad arguments or input: printed as one line, exit code 2."""
+
+
+def if_imported(*classes: tuple[str, str]) -> tuple[type[BaseException], ...]:
+    """The exception classes ``(module, name)`` whose module is imported already, for an
+    ``except`` clause: an exception of a module never imported cannot have been raised.
+
+    So the entry point catches psycopg's, eventsourcing's and temporalio's errors without
+    importing them for every command (``--help`` would pay a third of a second for them)."""
+    found: list[type[BaseException]] = []
+    for module, name in classes:
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
 
 
 def first_line(exc: BaseException) -> str:
@@ -24,6 +37,8 @@ def first_line(exc: BaseException) -> str:
 
 def database_unavailable(exc: BaseException) -> str:
     """One line for a database that cannot be reached or did not answer in time."""
+    import psycopg  # only after a database error, so psycopg is loaded already
+
     if isinstance(exc, psycopg.errors.QueryCanceled) or isinstance(
         exc.__cause__, psycopg.errors.QueryCanceled
     ):

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from infra.cli.formats import FORMATS, render
-from infra.config.settings import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -76,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ``gallring_verkstalld`` per key, then fold the views again so reports drop the content."""
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
+    from infra.config.settings import load_settings
     from infra.ops.gallring import GallringError, run
     from projections.runner import ViewsBusy, rebuild
 
@@ -134,6 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from projections.retention import COLUMNS, kommun_events, plan_rows
 
     as_of = _args(args)
@@ -159,6 +160,7 @@ def cmd_registerutdrag(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
     from infra.config.clock import today_stockholm
+    from infra.config.settings import load_settings
     from projections.view import open_view
 
     if len(args.kommun) != 4 or not args.kommun.isdigit():
@@ -198,6 +200,7 @@ def cmd_arkiv(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from infra.ops.archive import check_package, export_kept
 
     as_of = _args(args)

@@ -16,22 +16,14 @@ import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import MapperDeserialisationError
+if TYPE_CHECKING:
+    from infra.ops.keys import Inventory
+    from infra.persistence.cipher import Keyring
 
-from infra.config.settings import (
-    ENV_CIPHER_KEY,
-    ENV_CIPHER_OLD_KEYS,
-    ENV_CODEC_KEY,
-    ENV_PSEUDONYM_KEY,
-    load_settings,
-)
-from infra.ops.keys import DEFAULT_BATCH, Inventory, RotationError, rotate
-from infra.persistence.cipher import CipherKeyError, Keyring
-
-#: the environment variable of each key ``keys generate`` prints
-KEY_ENV = {"codec": ENV_CODEC_KEY, "pseudonym": ENV_PSEUDONYM_KEY, "cipher": ENV_CIPHER_KEY}
+#: the keys ``keys generate`` prints (each as its environment variable, ``_key_env``)
+KEYS = ("codec", "pseudonym", "cipher")
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -39,13 +31,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     keys_p = subparsers.add_parser("keys", help="generate keys, rotate the event-store key")
     sub = keys_p.add_subparsers(dest="keys_command", required=True)
     gen = sub.add_parser("generate", help="print fresh keys as environment assignments")
-    gen.add_argument("--only", choices=tuple(KEY_ENV), default=None, help="just this key")
+    gen.add_argument("--only", choices=KEYS, default=None, help="just this key")
     gen.set_defaults(func=cmd_generate)
     rot = sub.add_parser(
         "rotate", help="re-encrypt stored events with BARNFLOW_CIPHER_KEY (dry run by default)"
     )
     rot.add_argument("--apply", action="store_true", help="re-encrypt (default: only count)")
-    rot.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH)
+    # default None: infra.ops.keys.DEFAULT_BATCH, read when the command runs (a light parser)
+    rot.add_argument("--batch-size", type=_batch_size, default=None)
     rot.set_defaults(func=cmd_rotate)
 
     from infra.temporal import codec_server
@@ -65,9 +58,17 @@ def _batch_size(text: str) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Fresh 32-byte keys. The pseudonym key is not rotated lightly: it names the workflows."""
-    names = [args.only] if args.only else list(KEY_ENV)
+    from infra.config.settings import (
+        ENV_CIPHER_KEY,
+        ENV_CIPHER_OLD_KEYS,
+        ENV_CODEC_KEY,
+        ENV_PSEUDONYM_KEY,
+    )
+
+    key_env = {"codec": ENV_CODEC_KEY, "pseudonym": ENV_PSEUDONYM_KEY, "cipher": ENV_CIPHER_KEY}
+    names = [args.only] if args.only else list(KEYS)
     for name in names:
-        print(f"{KEY_ENV[name]}={base64.b64encode(secrets.token_bytes(32)).decode()}")
+        print(f"{key_env[name]}={base64.b64encode(secrets.token_bytes(32)).decode()}")
     print(
         "# store these in the kommun's secret store; to rotate the cipher key, move the old "
         f"value to {ENV_CIPHER_OLD_KEYS} and run `barnflow keys rotate --apply`",
@@ -79,6 +80,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 @contextmanager
 def _database_url() -> Iterator[tuple[str, str, Keyring]]:
     """The configured or embedded database (not ``bootstrap``: no Temporal, no projections)."""
+    from infra.config.settings import load_settings
+    from infra.persistence.cipher import Keyring
     from infra.persistence.embedded_pg import embedded_postgres
 
     settings = load_settings()
@@ -103,13 +106,18 @@ def _describe(inv: Inventory) -> str:
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
+    from eventsourcing.persistence import MapperDeserialisationError
+
+    from infra.ops.keys import DEFAULT_BATCH, RotationError, rotate
+    from infra.persistence.cipher import CipherKeyError
+
     try:
         with _database_url() as (url, schema, keyring):
             result = rotate(
                 url,
                 schema,
                 keyring,
-                batch_size=args.batch_size,
+                batch_size=DEFAULT_BATCH if args.batch_size is None else args.batch_size,
                 apply=args.apply,
                 progress=lambda n: print(f"  re-encrypted {n}", file=sys.stderr),
             )

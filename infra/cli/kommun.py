@@ -12,12 +12,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.kommun import KommunConfig
 from infra.cli.errors import UsageError
-from infra.config.kommun import KommunConfigError, load_kommun_dir, load_kommun_file
-from infra.config.settings import load_settings
+
+if TYPE_CHECKING:
+    from domain.kommun import KommunConfig
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from infra.config.kommun import KommunConfigError, load_kommun_dir, load_kommun_file
+
     for raw in args.paths:
         path = Path(raw)
         try:
@@ -69,6 +71,7 @@ def _ordningar(config: KommunConfig) -> list[str]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from infra.persistence.kommun_config import stored_versions
 
     settings = load_settings()
@@ -84,6 +87,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from infra.persistence.kommun_config import UnknownKommunConfig, fetch, verified
 
     settings = load_settings()

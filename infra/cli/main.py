@@ -16,12 +16,6 @@ import threading
 from collections.abc import Sequence
 from typing import NoReturn, TypeVar
 
-import psycopg
-from eventsourcing import persistence as es_persistence
-from eventsourcing.persistence import MapperDeserialisationError
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
-
 from infra.cli import (
     api,
     audit,
@@ -36,8 +30,13 @@ from infra.cli import (
     rules,
     setup,
 )
-from infra.cli.errors import UsageError, bilingual, database_unavailable, first_line
-from infra.config.settings import SettingsError, load_settings
+from infra.cli.errors import (
+    UsageError,
+    bilingual,
+    database_unavailable,
+    first_line,
+    if_imported,
+)
 from infra.config.timeouts import (
     DB_STATEMENT_API,
     DB_STATEMENT_OPS,
@@ -45,7 +44,6 @@ from infra.config.timeouts import (
     bound_libpq,
     connection_failure,
 )
-from infra.ops.readiness import NotReady
 
 T = TypeVar("T")
 
@@ -99,6 +97,7 @@ async def _enter_unless_stopped(
 # ---------------------------------------------------------------------------- dev / worker
 def cmd_dev(args: argparse.Namespace) -> int:
     from infra.api.dev import dev_stack
+    from infra.config.settings import load_settings
 
     settings = load_settings()
 
@@ -146,6 +145,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store, startup_lock
+    from infra.config.settings import load_settings
     from infra.ops.readiness import require_ready
     from infra.telemetry import observe_views
     from infra.temporal.client import connect_configured
@@ -189,10 +189,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
     from infra.bootstrap import local_stack
     from infra.cli.demo import KOMMUNER, demo_cases
     from infra.cli.formats import render
     from infra.config.clock import today_stockholm
+    from infra.config.settings import load_settings
     from infra.temporal.commands import adopt_case, send_command
     from projections.frister import COLUMNS as FRISTER_COLUMNS
     from projections.frister import frister_rows
@@ -345,9 +348,10 @@ def entry() -> NoReturn:
     may abort it there (``infra.temporal.client.connected``). Every context has exited by now; the
     exit hooks (telemetry's final export) run, the streams are flushed, then ``os._exit``."""
     code = main()
-    from infra.temporal.client import connected
-
-    if connected():
+    # a command that never imported the client module connected nothing (and must not pay ~0.5 s
+    # for importing it now)
+    client = sys.modules.get("infra.temporal.client")
+    if client is not None and client.connected():
         atexit._run_exitfuncs()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -365,25 +369,34 @@ def _run(args: argparse.Namespace) -> int:
     except UsageError as exc:  # a refused input line also in Swedish, as the API answers it
         print(f"barnflow: {bilingual(str(exc))}", file=sys.stderr)
         return 2
-    except (SettingsError, NotReady) as exc:
+    # The classes below are looked up only when an exception arrives, and only in modules the
+    # command imported (``if_imported``): an exception of a module never loaded cannot have been
+    # raised, and the parser (``--help``) does not pay for pydantic, eventsourcing or temporalio.
+    except if_imported(
+        ("infra.config.environment", "SettingsError"), ("infra.ops.readiness", "NotReady")
+    ) as exc:
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
-    except MapperDeserialisationError as exc:  # wrong cipher key: one line, no stack trace
+    except if_imported(("eventsourcing.persistence", "MapperDeserialisationError")) as exc:
+        # wrong cipher key: one line, no stack trace
         print(f"barnflow: cannot decrypt the event store ({exc})", file=sys.stderr)
         return 2
     except DependencyUnavailable as exc:  # a bounded wait ran out: say what and what to do
         print(f"barnflow: {exc}", file=sys.stderr)
         return 2
-    except (
-        psycopg.OperationalError,  # unreachable, frozen or timed-out PostgreSQL ...
-        es_persistence.OperationalError,  # ... as eventsourcing's store reports it
-        es_persistence.InterfaceError,
+    except if_imported(
+        ("psycopg", "OperationalError"),  # unreachable, frozen or timed-out PostgreSQL ...
+        ("eventsourcing.persistence", "OperationalError"),  # ... as eventsourcing reports it
+        ("eventsourcing.persistence", "InterfaceError"),
     ) as exc:
         if not connection_failure(exc):
             raise  # a real fault (full disk, deadlock): its traceback, not "does not answer"
         print(f"barnflow: {database_unavailable(exc)}", file=sys.stderr)
         return 2
-    except RPCError as exc:  # Temporal went away after we connected
+    except if_imported(("temporalio.service", "RPCError")) as exc:  # Temporal went away
+        from temporalio.service import RPCError  # loaded already: it was raised
+
+        assert isinstance(exc, RPCError)
         print(
             f"barnflow: Temporal did not answer ({exc.status.name}: {first_line(exc)}); "
             "check that it runs (BARNFLOW_TEMPORAL_ADDRESS) and retry",

@@ -15,7 +15,6 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from infra.config.settings import load_settings
 from infra.config.timeouts import TEMPORAL_CONNECT_CLI, WEBHOOK_FAILING_MINUTES
 
 EXIT_STUCK = 1
@@ -79,6 +78,7 @@ def _webhook_failing_for(args: argparse.Namespace) -> timedelta:
 
 def cmd_stuck(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from infra.ops.stuck import StuckOptions, find_stuck
     from infra.temporal.client import connect_configured
 
@@ -117,6 +117,7 @@ def cmd_stuck(args: argparse.Namespace) -> int:
 def cmd_repair(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.errors import UsageError
+    from infra.config.settings import load_settings
     from infra.ops.repair import repair
     from infra.temporal.client import connect_configured
 

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from infra.cli.errors import bilingual
-from infra.config.settings import SettingsError, load_settings
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -88,6 +87,7 @@ def _positive(text: str) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.progress import progress_bar
+    from infra.config.settings import load_settings
     from projections.runner import ViewsBusy, rebuild
 
     settings = load_settings()
@@ -109,6 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Fold batches until SIGTERM/SIGINT (or the head, with ``--until-caught-up``)."""
     from infra.bootstrap import database, open_store, startup_lock
     from infra.config.retry import backoff_until_stopped
+    from infra.config.settings import load_settings
     from projections.runner import TRANSIENT, NotWriter, ReportsRunner
 
     stopped = threading.Event()
@@ -217,6 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from projections.runner import WriterLock, lag_of
     from projections.view import open_view
 
@@ -237,6 +239,7 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
     """The views brought to the store's head once, under the writer lock (or by the runner
     that holds it); the one-shot answer to a report that says the views lag."""
     from infra.bootstrap import database, open_store
+    from infra.config.settings import load_settings
     from projections.runner import caught_up, lag_of
 
     settings = load_settings()
@@ -253,6 +256,7 @@ def cmd_catch_up(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.progress import progress_bar
+    from infra.config.settings import SettingsError, load_settings
     from infra.persistence.bulk import BULK_BATCH
     from infra.persistence.importer import ImportRejected, import_lines
     from infra.temporal.adoption import ADOPT_CONCURRENCY, AdoptionResult, adopt_all

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from infra.config.settings import load_settings
+from infra.cli.lazy import lazy_choices
 
 FORMATS = ("table", "json", "csv", "csv-excel", "document")
 PERIOD_FLAGS = {
@@ -45,27 +46,57 @@ class ReportUsageError(Exception):
     """A bad option: one stderr line, exit code 2."""
 
 
-def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+def _report_names() -> list[str]:
+    from projections.reports import REPORTS
+
+    return [*sorted(REPORTS), "freeze", "kvartal"]
+
+
+def _report_table() -> str:
+    """The epilog of ``report --help``: each report with its period flag and title."""
     from projections.reports import REPORTS
 
     takes = "\n".join(
         f"  {name:<22} {PERIOD_FLAGS[spec.period]:<10} {spec.title}"
         for name, spec in sorted(REPORTS.items())
     )
+    return f"report                 period flag\n{takes}"
+
+
+class _ReportHelp(argparse.Action):
+    """``report -h``: the help with the table of reports (``_report_table``), made only now."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show this help message and exit")
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.epilog = _report_table()
+        parser.print_help()
+        parser.exit()
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     report = subparsers.add_parser(
         "report",
         help="reports from the projections (docs/domain.md §5)",
         description="A report of docs/domain.md §5. Each report takes one period flag "
         "(default: the period containing today, Europe/Stockholm):",
-        epilog=f"report                 period flag\n{takes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,  # -h below: the epilog lists the reports, read when asked for
     )
-    report.add_argument(
+    report.add_argument("-h", "--help", action=_ReportHelp)
+    name = report.add_argument(
         "name",
-        choices=[*sorted(REPORTS), "freeze", "kvartal"],
         help="which report; freeze: store the quarter's evb rows as a snapshot; kvartal: the "
         "nämnd's quarterly report as an HTML page (--output) and a PDF (--pdf)",
     )
+    lazy_choices(name, _report_names)  # the reports (and the store) are imported when needed
     report.add_argument("--kommun", required=True, help="4-digit kommunkod")
     for kind, flag in PERIOD_FLAGS.items():
         report.add_argument(flag, dest=kind, default=None, help=PERIOD_HELP[kind])
@@ -224,6 +255,7 @@ def _snapshot_options(args: argparse.Namespace, known_at: datetime | None) -> No
 def cmd_report(args: argparse.Namespace) -> int:
     from infra.bootstrap import database, open_store
     from infra.cli.formats import render
+    from infra.config.settings import load_settings
     from projections.report_csv import report_meta
     from projections.reports import dumps, views_config
     from projections.runner import CATCH_UP_HINT, reading

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.errors import DomainError
-from domain.events import OPENING_TYPES, CaseEvent, parse_event
-from domain.frister import Frist, compute_frister
-from domain.rules import RULES, KommunPolicy, rule
 from infra.cli.errors import bilingual
-from infra.config.kommun import KommunConfigError, load_kommun_file
+
+if TYPE_CHECKING:
+    from domain.events import CaseEvent
+    from domain.frister import Frist
+    from domain.rules import KommunPolicy
 
 EXIT_BAD_INPUT = 2
 
@@ -61,6 +61,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     trigger's legal date decides, e.g. LVU -> lag 2026:1600 on 2027-01-01). A rule with more
     versions than an old and a new one (D2 from 2021-03-01, D4's three-year rule) gets an
     indented line listing every version with its duty."""
+    from domain.rules import RULES
+
     rows = [("id", "namn", "tid", "gammal lag", "ny lag", "ny lag från", "förlängning")]
     for r in RULES:
         versions = r.versions()
@@ -82,6 +84,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Validate the file, group by (kommun, case_ref) and print every frist."""
+    from domain.frister import compute_frister
+
     try:
         as_of = _parse_as_of(args.as_of)
         policy = _policy(args.policy)
@@ -109,6 +113,8 @@ def _parse_as_of(text: str | None) -> date | None:
 
 
 def _policy(path: str | None) -> KommunPolicy | None:
+    from infra.config.kommun import KommunConfigError, load_kommun_file
+
     if path is None:
         return None
     try:
@@ -133,6 +139,9 @@ def _read_cases(path: Path) -> dict[tuple[str, str], list[CaseEvent]]:
 
 
 def _parse_lines(name: str, raw_lines: Sequence[str]) -> list[_Line]:
+    from domain.errors import DomainError
+    from domain.events import parse_event
+
     out: list[_Line] = []
     for number, raw in enumerate(raw_lines, start=1):
         if not raw.strip():
@@ -150,6 +159,8 @@ def _parse_lines(name: str, raw_lines: Sequence[str]) -> list[_Line]:
 
 def _check_start(name: str, case_ref: str, lines: list[_Line]) -> None:
     """Reject events dated before the case began (docs/domain.md §2: transitions are validated)."""
+    from domain.events import OPENING_TYPES
+
     openings = [ln.event.legal_date for ln in lines if ln.event.type in OPENING_TYPES]
     if not openings:
         raise InputError(
@@ -171,6 +182,8 @@ def _computation(f: Frist) -> str:
     The engine writes the sum (``Frist.arithmetic``): it knows what it counted from and how
     long (the old three-year rule, the F1 months under the old SoL, a kommun's policy days),
     which the catalogue's default length does not."""
+    from domain.rules import rule
+
     parts = [f.arithmetic or f"{f.trigger_date} + {rule(f.rule).length_text()} = {f.original_due}"]
     if f.due != f.original_due:
         parts.append(f"förlängd till {f.due}")

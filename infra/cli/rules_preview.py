@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from psycopg import sql
 
-from domain.case import fold
-from domain.events import KOMMUN_RE, CaseEvent, event_from_json
-from domain.frister import Frist
-from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
-from domain.rules import KommunPolicy
+if TYPE_CHECKING:
+    from domain.events import CaseEvent
+    from domain.frister import Frist
+    from domain.law_preview import FristChange
+    from domain.rules import KommunPolicy
+
 
 if TYPE_CHECKING:
     from projections.view import ReportsView
@@ -90,6 +90,7 @@ def parse_switch(text: str) -> date:
 
 
 def _check(args: argparse.Namespace) -> tuple[date, KommunPolicy | None]:
+    from domain.events import KOMMUN_RE
     from infra.config.kommun import KommunConfigError, load_kommun_file
 
     switch = parse_switch(args.on)
@@ -109,6 +110,9 @@ def _check(args: argparse.Namespace) -> tuple[date, KommunPolicy | None]:
 
 def kommun_cases(view: ReportsView, kommun: str) -> list[tuple[str, str, list[CaseEvent]]]:
     """Every case of ``kommun`` in the projections as (case_id, case_ref, events)."""
+    from psycopg import sql
+
+    from domain.events import event_from_json
     from projections.source import table_ref
     from projections.tables import CASES
 
@@ -133,6 +137,9 @@ def kommun_cases(view: ReportsView, kommun: str) -> list[tuple[str, str, list[Ca
 
 def is_listed(events: Sequence[CaseEvent]) -> bool:
     """Open (not avslutat, not moved to another kommun) and with compulsory care."""
+    from domain.case import fold
+    from domain.law_preview import is_compulsory_care
+
     return bool(events) and fold(events).closed_on is None and is_compulsory_care(events)
 
 
@@ -142,6 +149,8 @@ def previews(
     switch: date,
     policy: KommunPolicy | None,
 ) -> list[CasePreview]:
+    from domain.law_preview import preview_case
+
     return [
         CasePreview(cid, kommun, ref, preview_case(events, switch, policy=policy))
         for cid, ref, events in cases
@@ -196,6 +205,7 @@ def rows(cases: Sequence[CasePreview]) -> list[dict[str, Any]]:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from domain.law_preview import switch_on
     from domain.protection import MARKER, is_protected, may_read
     from infra.bootstrap import database, open_store
     from infra.cli.formats import render

@@ -11,20 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.service import RPCError, RPCStatusCode
+if TYPE_CHECKING:
+    from infra.config.settings import Settings
+    from infra.ops.readiness import Check
 
-from infra.config.settings import Settings, load_settings
-from infra.ops.readiness import (
-    Check,
-    create_commands,
-    keys_check,
-    missing_search_attributes,
-    schema_check,
-    temporal_checks,
-)
 
 #: Days Temporal keeps closed workflows unless the kommun's policy says otherwise: long enough
 #: for ``ops stuck``, ``audit verify`` and the Web UI to compare a closed case with the record.
@@ -50,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _settings_line(settings: Settings) -> Check:
+    from infra.ops.readiness import Check
+
     transport = settings.temporal_transport.describe
     db = "external" if settings.database.url else "embedded"
     keys = "environment" if settings.production else "environment or key file"
@@ -63,6 +57,7 @@ def _settings_line(settings: Settings) -> Check:
 
 def _database(settings: Settings, apply: bool) -> list[Check]:
     from infra.bootstrap import database, open_store
+    from infra.ops.readiness import Check, keys_check, schema_check
 
     with database(settings) as url:
         check = schema_check(url, settings.database.schema)
@@ -81,6 +76,11 @@ def _database(settings: Settings, apply: bool) -> list[Check]:
 async def _register(settings: Settings, client: Any, apply: bool) -> list[str]:
     """Register what is missing when applying; the commands an admin must run when we may not.
     Returns lines to print after the checks (empty when nothing is left to do)."""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from infra.ops.readiness import create_commands, missing_search_attributes
+
     namespace = settings.temporal_namespace
     missing, _system = await missing_search_attributes(client, namespace)
     if not missing or not apply:
@@ -106,7 +106,9 @@ async def _register(settings: Settings, client: Any, apply: bool) -> list[str]:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
+    from infra.config.settings import load_settings
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI
+    from infra.ops.readiness import temporal_checks
     from infra.temporal.client import connect_configured
 
     settings = load_settings()

@@ -14,13 +14,15 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BeforeValidator, Field
 from pydantic_settings import NoDecode
 
-from infra.config.environment import EmptyIsUnset, EnvironmentModel
-from infra.config.settings import Settings, SettingsError
+from infra.config.environment import EmptyIsUnset, EnvironmentModel, SettingsError
+
+if TYPE_CHECKING:  # the settings module (kommun configs, calendars) only for the type
+    from infra.config.settings import Settings
 
 #: The roles a bearer token may carry (infra.api.auth checks them; here so that the token
 #: lifetime setting can name them without the configuration importing the API).

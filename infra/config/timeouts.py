@@ -11,8 +11,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-import psycopg
-
 #: libpq ``connect_timeout`` for every connection a barnflow process opens (``PGCONNECT_TIMEOUT``)
 DB_CONNECT = 5
 #: server-side ``statement_timeout`` for the one-shot operator commands (``ops``, ``audit``):
@@ -49,6 +47,8 @@ def connection_failure(exc: BaseException) -> bool:
     answer from the server (refused, reset, pool timeout). eventsourcing wraps psycopg's error:
     its ``__cause__`` is judged (an eventsourcing error without a psycopg cause is its own
     connection handling giving up)."""
+    import psycopg  # here, not at the top: the CLI's parser and ``--help`` stay light
+
     seen: BaseException | None = exc
     for _ in range(5):  # a short chain: eventsourcing wraps once
         if seen is None:

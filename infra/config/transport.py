@@ -20,13 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pydantic import Field
 
 from infra.config.environment import EmptyIsUnset, EnvironmentModel, SettingsError
+
+if TYPE_CHECKING:  # x509 parsing is loaded only with TLS configured, not by every command
+    from cryptography import x509
 
 ENV_TLS = "BARNFLOW_TEMPORAL_TLS"
 ENV_TLS_CA = "BARNFLOW_TEMPORAL_TLS_CA"
@@ -94,6 +95,8 @@ def _read(name: str, path: Path) -> bytes:
 
 def _certificates(name: str, path: Path, now: datetime) -> tuple[bytes, list[x509.Certificate]]:
     """The PEM file's bytes and its certificates; none, or an expired one, is a one-line error."""
+    from cryptography import x509
+
     data = _read(name, path)
     try:
         certs = x509.load_pem_x509_certificates(data)
@@ -110,6 +113,8 @@ def _certificates(name: str, path: Path, now: datetime) -> tuple[bytes, list[x50
 
 def _private_key(path: Path, cert: x509.Certificate) -> bytes:
     """The client key's PEM bytes, checked to belong to the client certificate."""
+    from cryptography.hazmat.primitives import serialization
+
     data = _read(ENV_TLS_KEY, path)
     try:
         key = serialization.load_pem_private_key(data, password=None)

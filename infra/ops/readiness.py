@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import psycopg
 from eventsourcing.persistence import MapperDeserialisationError
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.client import Client
 from temporalio.service import RPCError
 
 from infra.persistence.schema import LATEST, MIGRATIONS, applied_versions
 from infra.persistence.store import CaseStore
-from infra.temporal.client import SEARCH_ATTRIBUTES
 from workflows import search
+
+if TYPE_CHECKING:  # temporalio.client is imported by whoever connects, not by a schema check
+    from temporalio.client import Client
 
 SETUP = "barnflow setup --apply"
 #: The system search attribute a server sets on workflows whose tasks keep failing (``ops stuck``)
@@ -108,6 +110,8 @@ def keys_check(store: CaseStore) -> Check:
 
 def create_commands(namespace: str, names: list[str]) -> list[str]:
     """The ``temporal`` CLI commands an admin runs to register ``names`` on ``namespace``."""
+    from infra.temporal.client import SEARCH_ATTRIBUTES
+
     return [
         f"temporal operator search-attribute create --namespace {namespace} "
         f"--name {name} --type {SEARCH_ATTRIBUTES[name]}"
@@ -118,6 +122,8 @@ def create_commands(namespace: str, names: list[str]) -> list[str]:
 async def missing_search_attributes(client: Client, namespace: str) -> tuple[list[str], set[str]]:
     """Barnflow's search attributes absent (or of another type) on ``namespace``, and the names
     of the server's system attributes."""
+    from infra.temporal.client import SEARCH_ATTRIBUTES
+
     answer = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=namespace)
     )

@@ -31,22 +31,23 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from cryptography.exceptions import InvalidTag
-from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
-from google.protobuf import json_format
-from google.protobuf.message import DecodeError
-from temporalio.api.common.v1 import Payload, Payloads
+from starlette.requests import Request  # = fastapi's: the routes' annotations name it at runtime
+from starlette.responses import JSONResponse, Response  # = fastapi.responses'
 
-from domain.protection import DEFAULT_ROLES as DEFAULT_SKYDD_ROLES
-from domain.protection import may_read
-from infra.config.settings import SettingsError, load_settings
-from infra.temporal.codec import GALLRAD_METADATA, EncryptionCodec
-from infra.temporal.codec_protection import ProtectedCases, named_cases
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from temporalio.api.common.v1 import Payload
+
+    from infra.temporal.codec import EncryptionCodec
+    from infra.temporal.codec_protection import ProtectedCases
+
+# fastapi, uvicorn and the settings are imported where they are used: ``register`` runs for
+# every barnflow command, which must not pay for the web framework (docs/operations.md "CLI
+# start-up"); starlette's request and responses (fastapi re-exports them) are cheap.
+
 
 ENV_TOKENS = "BARNFLOW_CODEC_SERVER_TOKENS"
 ENV_ORIGINS = "BARNFLOW_CODEC_SERVER_ORIGINS"
@@ -79,6 +80,8 @@ def _digest(token: str) -> str:
 
 def load_config(env: Mapping[str, str], home: Path) -> CodecServerConfig:
     """Read the codec server's settings; ``SettingsError`` names the bad variable."""
+    from infra.config.settings import SettingsError
+
     raw = env.get(ENV_TOKENS, "").strip()
     if not raw:
         raise SettingsError(f"{ENV_TOKENS}: required (name:token,name:token …)")
@@ -153,7 +156,7 @@ def _problem(status: int, title: str, detail: str, **headers: str) -> JSONRespon
     )
 
 
-Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+Transform = Callable[[Sequence["Payload"]], Awaitable[list["Payload"]]]
 
 
 def create_app(
@@ -168,6 +171,18 @@ def create_app(
     With ``protection`` (the server's own start always passes it), decoded payloads that name a
     protected case are answered only to a token whose role the case's kommun names
     (``skydd_roles(kommun)``; POL-SKYDD-CODEC)."""
+    from cryptography.exceptions import InvalidTag
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+    from temporalio.api.common.v1 import Payloads
+
+    from domain.protection import DEFAULT_ROLES as DEFAULT_SKYDD_ROLES
+    from domain.protection import may_read
+    from infra.temporal.codec import GALLRAD_METADATA
+    from infra.temporal.codec_protection import named_cases
+
     app = FastAPI(title="barnflow codec server", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
         CORSMiddleware,
@@ -288,8 +303,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def cmd_codec_server(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from infra.config.settings import load_settings
     from infra.persistence.embedded_pg import embedded_postgres
     from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
+    from infra.temporal.codec import EncryptionCodec
+    from infra.temporal.codec_protection import ProtectedCases
 
     settings = load_settings()
     config = load_config(os.environ, settings.home)
