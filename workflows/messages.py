@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.exceptions import ApplicationError
 
 from domain.errors import EventValidationError, RuleViolation
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 
 APPEND_ACTIVITY = "append_event"
 TRANSFER_ACTIVITY = "transfer_case"
@@ -29,9 +30,6 @@ STATE_QUERY = "state"
 #: The ``ApplicationError`` types a refused command travels as (``rejection``): answers to the
 #: caller, never faults, never retried.
 REJECTION_TYPES = ("RuleViolation", "EventValidationError")
-#: The settle window's default (``BARNFLOW_ALERT_SETTLE_SECONDS``): an expired frist is alerted
-#: only once no command has arrived for this long (docs/workflow.md, "Timers and alerts").
-DEFAULT_ALERT_SETTLE_SECONDS = 300.0
 
 
 @dataclass

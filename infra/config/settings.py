@@ -23,11 +23,11 @@ import psycopg.conninfo
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import NoDecode
 
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.config.environment import EmptyIsUnset, EnvironmentModel
 from infra.config.environment import SettingsError as SettingsError  # noqa: PLC0414 - re-export
 from infra.config.kommun import KommunConfigError, KommunConfigs, load_kommun_dir
 from infra.config.transport import TemporalTransport, load_transport
-from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 ENV_HOME = "BARNFLOW_HOME"
 ENV_DATABASE_URL = "BARNFLOW_DATABASE_URL"

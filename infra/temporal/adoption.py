@@ -23,10 +23,10 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.config.retry import aretry_for
 from infra.persistence.store import CaseStore
 from infra.temporal.commands import adopt
-from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 #: Starts in flight at a time: enough to hide the round trip, few enough that the Temporal
 #: server (and the worker running the new workflows' first tasks) is not flooded.

@@ -32,6 +32,7 @@ from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
 from domain.operator_view import summary
 from domain.placement import PLACEMENT_TYPES
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.config.settings import Settings
 from infra.config.timeouts import START_RPC_TIMEOUT
 from infra.persistence.homes import homes_of, judge_placement
@@ -41,7 +42,6 @@ from infra.temporal.rejections import CommandRejected
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
     COMMAND_UPDATE,
-    DEFAULT_ALERT_SETTLE_SECONDS,
     CaseWorkflowInput,
     CommandInput,
     CommandResult,

@@ -18,13 +18,11 @@ from activities.kommun_config import KommunConfigActivities
 from activities.record import RecordActivities
 from activities.transfer import Adopt, TransferActivities
 from activities.webhooks import WebhookActivities
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.persistence.store import CaseStore
 from infra.temporal.attempts import AttemptRecorder
 from infra.temporal.commands import adopt
 from workflows.child_case import ChildCaseWorkflow
-from workflows.messages import (
-    DEFAULT_ALERT_SETTLE_SECONDS,
-)
 from workflows.webhooks import WebhookDispatchWorkflow
 
 #: temporalio's own default; bench/memory.py measures what a cached case workflow costs

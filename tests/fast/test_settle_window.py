@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import STOCKHOLM, add_days
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from tests.fast.driver import FastCase
 from tests.fast.fakes import InMemoryStore
-from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 WINDOW = timedelta(seconds=DEFAULT_ALERT_SETTLE_SECONDS)
 STEP = timedelta(minutes=4)  # inside the window: each command keeps it from settling

@@ -21,6 +21,7 @@ from domain.errors import EventValidationError
 from domain.events import CaseEvent, parse_event
 from domain.identity import pseudonym
 from domain.ids import case_id_for, workflow_id_for
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.persistence.store import CaseStore
 from infra.temporal.commands import CommandRejected, kommun_config_of, send_command
 from tests.conftest import PSEUDONYM_KEY
@@ -28,7 +29,6 @@ from tests.factories import PNR_GIRL, line
 from tests.helpers import eventually
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
-    DEFAULT_ALERT_SETTLE_SECONDS,
     STATE_QUERY,
     CaseSummary,
     CaseWorkflowInput,

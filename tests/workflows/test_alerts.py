@@ -13,6 +13,7 @@ from temporalio.worker import Replayer
 from domain.calendar import STOCKHOLM, add_days, add_months
 from domain.events import parse_event
 from domain.frister import MET, OVERDUE, compute_frister
+from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.persistence.store import CaseStore
 from infra.temporal.codec import data_converter
 from infra.temporal.commands import adopt
@@ -22,7 +23,6 @@ from tests.factories import PNR_BOY, PNR_THIRD, line
 from tests.helpers import eventually
 from tests.workflows.driver import CaseDriver
 from workflows.child_case import ChildCaseWorkflow
-from workflows.messages import DEFAULT_ALERT_SETTLE_SECONDS
 
 #: Longer than the default settle window: the window has surely ended after this.
 PAST_SETTLE = timedelta(seconds=DEFAULT_ALERT_SETTLE_SECONDS + 60)
