@@ -3,7 +3,8 @@
 A frozen PostgreSQL is one this test starts itself (the embedded server of a temp home) and
 freezes with SIGSTOP on the pid in its ``postmaster.pid`` (SIGCONT in a ``finally``); a stopped
 Temporal is a dev server the test starts and stops. The CLI runs as a subprocess: stderr must be
-ONE line naming what is unreachable and what to do, the exit code 2, well under 15 s.
+ONE line naming what is unreachable and what to do, the exit code 2, within 15 s of waiting
+(``_limit`` adds the machine's current start-up time).
 """
 
 from __future__ import annotations
@@ -49,6 +50,20 @@ def _barnflow(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProc
         [*BARNFLOW, *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     return run, time.monotonic() - started
+
+
+def _limit() -> float:
+    """The bound a command must answer within: 15 s of waiting on the dependency at most, plus
+    twice what starting an interpreter with the store and Temporal client costs on this machine
+    right now. A loaded CI machine once took 17-18 s for a command that waited its bounded 5 s
+    (the start-up, not the wait, had grown); a wait without a bound runs into the 60 s cap."""
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-c", "import infra.persistence.store, temporalio.client, infra.cli.main"],
+        check=True,
+        timeout=60,
+    )
+    return 15 + 2 * (time.monotonic() - started)
 
 
 def _one_line(run: subprocess.CompletedProcess[str]) -> str:
@@ -109,7 +124,8 @@ def test_frozen_postgres_fails_fast_in_one_line(home: Path, command: tuple[str, 
     assert run.returncode == 2, run.stderr
     line = _one_line(run)
     assert "PostgreSQL does not answer" in line and "check that it runs" in line
-    assert took < 15, f"{' '.join(command)} took {took:.1f}s"
+    limit = _limit()
+    assert took < limit, f"{' '.join(command)} took {took:.1f}s (limit {limit:.1f}s)"
 
 
 def test_ops_stuck_with_temporal_stopped_is_one_line(home: Path, stopped_temporal: str) -> None:
@@ -119,7 +135,8 @@ def test_ops_stuck_with_temporal_stopped_is_one_line(home: Path, stopped_tempora
     assert run.returncode == 2, run.stderr
     line = _one_line(run)
     assert f"Temporal at {stopped_temporal} does not answer" in line
-    assert took < 15, f"ops stuck took {took:.1f}s"
+    limit = _limit()
+    assert took < limit, f"ops stuck took {took:.1f}s (limit {limit:.1f}s)"
 
 
 def test_audit_verify_with_temporal_stopped_suggests_no_temporal(
@@ -131,7 +148,8 @@ def test_audit_verify_with_temporal_stopped_suggests_no_temporal(
     assert run.returncode == 2, run.stderr
     line = _one_line(run)
     assert f"Temporal at {stopped_temporal}" in line and "--no-temporal" in line
-    assert took < 15, f"audit verify took {took:.1f}s"
+    limit = _limit()
+    assert took < limit, f"audit verify took {took:.1f}s (limit {limit:.1f}s)"
 
 
 # ---------------------------------------------------------------------------- GET /health
