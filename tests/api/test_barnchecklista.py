@@ -26,6 +26,29 @@ def _beslut(bid: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+async def _checklist(
+    http: httpx.AsyncClient, token: Token, ref: str, steps: list[tuple[str, dict[str, Any]]]
+) -> tuple[httpx.Response, str]:
+    """Send ``steps`` as case ``ref`` today, then ask for this half-year's barnchecklista once
+    the views hold them; the response and the half-year's label."""
+    moments = earlier_today(len(steps))
+    position = 0
+    for i, (etype, data) in enumerate(steps):
+        step = line(etype, data, at=moments[i], key=f"{ref}-{i}", case_ref=ref, kommun="1280")
+        r = await http.post("/commands", json=step, headers=token("handlaggare"))
+        assert r.status_code == 201, r.text
+        position = int(r.json()["position"])
+    today = legal_date(stockholm_now())
+    half = f"{today.year}H{1 if today.month <= 6 else 2}"
+    r = await http.get(
+        "/reports/barnchecklista",
+        params={"half": half, "min_position": position},
+        headers=token("auditor"),
+    )
+    assert r.status_code == 200, r.text
+    return r, half
+
+
 async def test_each_beslut_of_the_half_year_shows_whether_the_child_was_heard_and_informed(
     http: httpx.AsyncClient, token: Token
 ) -> None:
@@ -44,22 +67,7 @@ async def test_each_beslut_of_the_half_year_shows_whether_the_child_was_heard_an
         ("beslut_fattat", _beslut("b2")),
         ("beslut_delgivet", {"beslut_id": "b2", "part": "vardnadshavare_1"}),
     ]  # fmt: skip
-    moments = earlier_today(len(steps))
-    position = 0
-    for i, (etype, data) in enumerate(steps):
-        step = line(etype, data, at=moments[i], key=f"{ref}-{i}", case_ref=ref, kommun="1280")
-        r = await http.post("/commands", json=step, headers=token("handlaggare"))
-        assert r.status_code == 201, r.text
-        position = int(r.json()["position"])
-
-    today = legal_date(stockholm_now())
-    half = f"{today.year}H{1 if today.month <= 6 else 2}"
-    r = await http.get(
-        "/reports/barnchecklista",
-        params={"half": half, "min_position": position},
-        headers=token("auditor"),
-    )
-    assert r.status_code == 200, r.text
+    r, half = await _checklist(http, token, ref, steps)
     body = r.json()
     assert body["period"]["label"] == half
     mine = {x["beslut_id"]: x for x in body["rows"] if x["case_ref"] == ref}
@@ -67,7 +75,10 @@ async def test_each_beslut_of_the_half_year_shows_whether_the_child_was_heard_an
         "b1": (True, True, True),
         "b2": (True, False, False),
     }
-    assert mine["b1"]["enhet"] == "barn-nord" and mine["b1"]["datum"] == today.isoformat()
+    assert (
+        mine["b1"]["enhet"] == "barn-nord"
+        and mine["b1"]["datum"] == legal_date(stockholm_now()).isoformat()
+    )
     [unit] = [u for u in body["per_enhet"] if u["enhet"] == "barn-nord"]
     assert unit["antal_beslut"] >= 2 and unit["hord"] >= 1 and unit["informerad"] >= 1
 
@@ -94,22 +105,7 @@ async def test_a_unit_only_a_protected_childs_beslut_put_in_the_report_is_not_na
         ("beslut_fattat", _beslut("b1", utredning_id="u1")),
         ("skydd_markerat", {"skydd": "skyddad_folkbokforing"}),
     ]  # fmt: skip
-    moments = earlier_today(len(steps))
-    position = 0
-    for i, (etype, data) in enumerate(steps):
-        step = line(etype, data, at=moments[i], key=f"{ref}-{i}", case_ref=ref, kommun="1280")
-        r = await http.post("/commands", json=step, headers=token("handlaggare"))
-        assert r.status_code == 201, r.text
-        position = int(r.json()["position"])
-
-    today = legal_date(stockholm_now())
-    half = f"{today.year}H{1 if today.month <= 6 else 2}"
-    r = await http.get(
-        "/reports/barnchecklista",
-        params={"half": half, "min_position": position},
-        headers=token("auditor"),
-    )
-    assert r.status_code == 200, r.text
+    r, _ = await _checklist(http, token, ref, steps)
     body = r.json()
     assert ref not in r.text and unit not in r.text
     units = {u["enhet"]: u for u in body["per_enhet"]}
