@@ -39,6 +39,8 @@ from workflows.messages import WORKFLOW_NAME
 CASE_RUNNING = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
 #: Values per ``IN (…)``: a few kB of query, well within what the servers accept.
 CHUNK = 1000
+#: The fewest cases a differing chunk is halved down to before they are listed.
+LEAF = 16
 #: Queries in flight at once (visibility is one store; more only queue up on it).
 PARALLEL = 8
 
@@ -62,8 +64,11 @@ class Reconciled:
 
     missing: list[Expected]
     diverged: list[tuple[Expected, RunningWorkflow]]
+    #: count queries asked
     counts: int
-    listed_chunks: int
+    #: the kommuner some of whose cases were listed (their count differed), and how many cases
+    listed_kommuner: list[str]
+    listed_cases: int
 
 
 def quoted(values: Iterable[str]) -> str:
@@ -111,42 +116,89 @@ async def by_ids(
 
 
 async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
-    """Missing and diverged workflows by counts (see the module doc), listing only the chunks
-    whose count differs from the store's.
+    """Missing and diverged workflows (see the module doc), per kommun:
 
-    What a count cannot see: a missing workflow offset by another running workflow that
-    publishes the *same* position (two workflow ids for one case), and a running workflow
-    the store expects nothing of (a stray). ``ops stuck --deep`` lists every workflow."""
+    1. one list of the kommun's running workflows whose position is *not* one the store
+       expects (``NOT IN``): the diverged ones (and strays), few rows however many cases;
+    2. two counts, the kommun's running workflows and those without a position: with 1., how
+       many run in step, so how many are missing. When none are (the usual answer) the kommun
+       costs nothing more;
+    3. only in a kommun short of workflows: chunks of ``CHUNK`` expected positions are counted;
+       a chunk short of some is halved and its left half counted again (the right one is short
+       of the rest), down to ``LEAF`` cases, and only those leaves are listed by workflow id.
+       Each missing workflow costs about six counts and a list of a few workflows.
+
+    What a count cannot see: a missing workflow offset by another running workflow of the same
+    kommun that publishes the *same* position (two workflow ids for one case). A running
+    workflow the store expects nothing of (a stray) is listed in 1. but not reported.
+    ``ops stuck --deep`` lists every workflow."""
     by_kommun: dict[str, list[Expected]] = defaultdict(list)
     for e in expected:
         by_kommun[e.kommun].append(e)
-    chunks = [
-        (kommun, c)
-        for kommun, exps in sorted(by_kommun.items())
-        for c in chunked(sorted(exps, key=lambda e: e.last_position))
-    ]
+    sem = asyncio.Semaphore(PARALLEL)
+    counts = 0
 
-    async def counted(kommun: str, chunk: Sequence[Expected]) -> bool:
+    async def counted(query: str) -> int:
+        nonlocal counts
+        async with sem:
+            counts += 1
+            return await count(client, query)
+
+    def of(kommun: str) -> str:
+        return f"{CASE_RUNNING} AND {search.KOMMUN.name} = {quoted([kommun])}"
+
+    async def in_step(kommun: str, chunk: Sequence[Expected]) -> int:
+        """How many of ``chunk`` run in step: a workflow of the kommun publishing an expected
+        position (positions are unique, so it is that case's workflow)."""
         positions = ", ".join(str(e.last_position) for e in chunk)
-        query = (
-            f"{CASE_RUNNING} AND {search.KOMMUN.name} = {quoted([kommun])}"
-            f" AND {search.LAST_POSITION.name} IN ({positions})"
-        )
-        return await count(client, query) == len(chunk)
+        return await counted(f"{of(kommun)} AND {search.LAST_POSITION.name} IN ({positions})")
 
-    in_step = await bounded(partial(counted, k, c) for k, c in chunks)
-    differing = [c for (_k, c), ok in zip(chunks, in_step, strict=True) if not ok]
-    running = await by_ids(client, (e.workflow_id for c in differing for e in c))
-    missing: list[Expected] = []
-    diverged: list[tuple[Expected, RunningWorkflow]] = []
-    for chunk in differing:
-        for e in chunk:
-            wf = running.get(e.workflow_id)
-            if wf is None:
-                missing.append(e)
-            elif wf.last_position is not None and wf.last_position != e.last_position:
-                diverged.append((e, wf))
-    return Reconciled(missing, diverged, len(chunks), len(differing))
+    async def out_of_step(
+        kommun: str, chunk: Sequence[Expected], deficit: int
+    ) -> list[Sequence[Expected]]:
+        if deficit <= 0:
+            return []
+        if deficit >= len(chunk) or len(chunk) <= LEAF:
+            return [chunk]
+        left, right = chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]
+        short = len(left) - await in_step(kommun, left)
+        halves = await asyncio.gather(
+            out_of_step(kommun, left, short), out_of_step(kommun, right, deficit - short)
+        )
+        return [leaf for half in halves for leaf in half]
+
+    async def short_chunk(kommun: str, chunk: Sequence[Expected]) -> list[Sequence[Expected]]:
+        return await out_of_step(kommun, chunk, len(chunk) - await in_step(kommun, chunk))
+
+    async def one(
+        kommun: str, exps: list[Expected]
+    ) -> tuple[list[tuple[Expected, RunningWorkflow]], list[Sequence[Expected]]]:
+        wanted = {e.workflow_id: e for e in exps}
+        positions = ", ".join(str(e.last_position) for e in exps)
+        position = search.LAST_POSITION.name
+        async with sem:
+            off = await running_case_workflows(
+                client, f" AND {search.KOMMUN.name} = {quoted([kommun])}"
+                f" AND {position} NOT IN ({positions})"
+            )  # fmt: skip
+        running, unknown = await asyncio.gather(
+            counted(of(kommun)), counted(f"{of(kommun)} AND {position} IS NULL")
+        )
+        diverged = [(wanted[w], wf) for w, wf in off.items() if w in wanted]
+        missing = len(exps) - len(diverged) - (running - len(off) - unknown)
+        if missing <= 0:
+            return diverged, []
+        rest = sorted((e for e in exps if e.workflow_id not in off), key=lambda e: e.last_position)
+        parts = await asyncio.gather(*(short_chunk(kommun, c) for c in chunked(rest)))
+        return diverged, [leaf for part in parts for leaf in part]
+
+    found = await asyncio.gather(*(one(k, exps) for k, exps in sorted(by_kommun.items())))
+    diverged = [d for ds, _ in found for d in ds]
+    leaves = [leaf for _, ls in found for leaf in ls]
+    running = await by_ids(client, (e.workflow_id for leaf in leaves for e in leaf))
+    missing = [e for leaf in leaves for e in leaf if e.workflow_id not in running]
+    kommuner = sorted({e.kommun for leaf in leaves for e in leaf})
+    return Reconciled(missing, diverged, counts, kommuner, sum(len(leaf) for leaf in leaves))
 
 
 async def without_frist(
