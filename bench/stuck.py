@@ -318,6 +318,9 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
                 t0 = time.perf_counter()
                 rows = await find_stuck(client, store, KEY, opts)
                 took = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                store_expectations(store, KEY)
+                scan_s = time.perf_counter() - t0
                 list_s = float("nan")
                 if not args.no_list:
                     t0 = time.perf_counter()
@@ -336,6 +339,7 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
                 print(
                     f"run {run} (load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on "
                     f"{os.cpu_count()} cores, {counted} running): find_stuck {took:.2f}s "
+                    f"(its store scan alone, timed after: {scan_s:.2f}s) "
                     f"({dict(Counter(r.kind for r in rows))}; planted faults found exactly: "
                     f"{right}{'' if right else f' (extra, not found): {wrong}'}); "
                     f"bare count {count_s:.3f}s (ratio {took / count_s:.0f}); "
