@@ -4,11 +4,12 @@ Listing every running case workflow costs time in proportion to the number of ca
 1 ms per workflow on the dev server's SQLite visibility, far more under load), so ``ops stuck``
 at 10,000 or 100,000 cases asks narrower questions instead:
 
-* a **count** whose answer the store already knows (``reconcile``): per kommun, chunks of the
-  open cases' expected ``BarnflowLastPosition`` values. Store positions are global and unique,
-  so the number of running workflows of the kommun that publish one of a chunk's positions equals
-  the chunk's size exactly when every one of those cases has its workflow, in step with the
-  store. Only a chunk whose count differs is listed (by workflow id), and compared case by case;
+* per kommun, **one list and two counts** against the store's expectations (``reconcile``):
+  the running workflows whose ``BarnflowLastPosition`` is *not* one of the open cases' expected
+  last positions (``NOT IN``: the diverged ones come back, not the cases in step), and how many
+  run at all and without a position. Store positions are global and unique, so that tells how
+  many are missing; only in a kommun short of workflows are chunks of expected positions counted
+  (``IN``) and halved down to the few cases that are then listed by id;
 * a **list of the few** that a flag or a table names: ``BarnflowOverdue = true``,
   ``TemporalReportedProblems``, the workflows of the activity-retry rows, the cases the store has
   not seen move for ``no_progress_days`` that have no frist to wait for, the workflows of a task
