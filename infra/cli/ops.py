@@ -95,6 +95,7 @@ def cmd_stuck(args: argparse.Namespace) -> int:
                 args.no_progress_days,
                 deep=args.deep,
                 webhook_failing_for=webhook_failing_for,
+                task_queues=(settings.task_queue,),
             )
             return await find_stuck(client, store, settings.keys.pseudonym, opts)
 

@@ -1,17 +1,29 @@
 """Stuck-case detection and repair: the operator's view of cases that silently stopped moving.
 
 A workflow engine shows "Running" while nothing happens; operators need to know *which* cases are
-stuck, *why* and *what to do*. ``find_stuck`` answers from a handful of calls whatever the number
-of cases: one paginated visibility list of the running case workflows (search attributes carry
-stage, overdue flag, next due date and last position), one visibility query for Temporal's own
-problem flag (``TemporalReportedProblems``: failing workflow tasks), one ``describe_task_queue``
-per task queue, one SELECT of the activity retries the workers recorded
-(``infra.temporal.attempts``:
-visibility has no attempt counts) and one light scan of the store for what it expects of each
-case's workflow (``store_expectations``: decrypt and parse, no event objects), run in a thread
-while visibility is paged. No call per workflow.
-``deep`` adds one ``describe_workflow`` per running workflow (bounded by ``describe_limit``, 32
-at a time), for clusters without the problem flag or workers without the attempt recorder.
+stuck, *why* and *what to do*. ``find_stuck`` answers with a number of calls that grows with the
+number of *kommuner and faults*, not of cases: it never lists every running workflow
+(``infra.ops.narrowed``). Per kind:
+
+* ``failing-workflow-task``: one query on Temporal's problem flag (``TemporalReportedProblems``);
+* ``human-step-overdue``: one query on ``BarnflowOverdue = true``;
+* ``retrying-activity``: one SELECT of the activity retries the workers recorded
+  (``infra.temporal.attempts``; visibility has no attempt counts), then one list of just those
+  workflows (is that run still running?);
+* ``no-poller``: one ``describe_task_queue`` per task queue in use (the configured ones, plus any
+  other a count finds), then one list of the unpolled queues' workflows;
+* ``missing`` and ``diverged``: the store's expectations (``store_expectations``: one light scan,
+  decrypt and parse, no event objects, in a thread while the queries above run) against counts:
+  per kommun and chunk of 1,000 open cases, how many running workflows publish one of their
+  expected last positions. Only a chunk whose count differs is listed;
+* ``no-progress``: the open cases the store has not seen move for ``no_progress_days``, asked of
+  visibility by id, only those without a frist ahead coming back.
+
+``deep`` is the periodic full check: it lists every running case workflow and compares each with
+the store (what a count cannot see: a missing workflow offset by another publishing the same
+position), and adds one ``describe_workflow`` per running workflow (bounded by
+``describe_limit``, 32 at a time) for clusters without the problem flag or workers without the
+attempt recorder.
 
 Repairing what it finds is ``infra.ops.repair``.
 
@@ -37,8 +49,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.events import event_from_json
 from domain.ids import workflow_id_for
+from domain.sealing import SHREDDED
 from infra.audit.verify import RunningWorkflow, running_case_workflows
 from infra.config.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
+from infra.ops import narrowed
 from infra.persistence.store import CLOSING_TYPES, CaseHead, CaseStore
 from infra.temporal.attempts import retrying
 from infra.temporal.commands import child_pseudonym
@@ -114,6 +128,9 @@ class StuckOptions:
     deep: bool = False
     #: report a webhook subscription whose deliveries have failed (none delivered) this long
     webhook_failing_for: timedelta = WEBHOOK_FAILING_DEFAULT
+    #: the task queues the workers are configured for (``BARNFLOW_TASK_QUEUE``): running case
+    #: workflows on any other queue are found by one count; empty: every workflow is listed
+    task_queues: tuple[str, ...] = ()
 
 
 async def find_stuck(
@@ -125,33 +142,93 @@ async def find_stuck(
     """Every stuck case, in kind order (see the module doc for what each costs).
 
     The store's expectations (a thread: decrypting is CPU and I/O the event loop need not wait
-    for) are read while visibility is paged, so the whole costs about the longer of the two."""
+    for) are read while the flag queries run, so the whole costs about the longer of the two
+    plus the counts (``infra.ops.narrowed``)."""
     opts = options or StuckOptions()
     now = opts.now or datetime.now(UTC)
     expected = asyncio.create_task(asyncio.to_thread(store_expectations, store, pseudonym_key))
     try:
-        running = await running_case_workflows(client)
-        failing = await _failing_tasks(client)
+        failing, late, polled = await asyncio.gather(
+            _failing_tasks(client), narrowed.overdue(client), _no_poller(client, opts)
+        )
     finally:
         by_wid = await expected
     rows: list[StuckRow] = [
         _row(FAILING_TASK, wf.id, by_wid.get(wf.id), since, evidence)
         for wf, since, evidence in failing
     ]
-    rows += _retrying(store, running, by_wid, opts)
+    rows += await _retrying(client, store, by_wid, opts)
     if opts.deep:
+        running = await running_case_workflows(client)
         seen = {(r.kind, r.workflow_id) for r in rows}
         rows += [
             r
             for r in await _described(client, running, by_wid, opts)
             if (r.kind, r.workflow_id) not in seen
         ]
-    rows += _overdue(running, by_wid)
-    rows += await _no_poller(client, running, by_wid)
-    rows += _store_vs_temporal(running, by_wid, now, opts)
+        rows += _store_vs_temporal(running, by_wid, now, opts)
+    else:
+        rows += await _reconciled(client, by_wid, now, opts)
+    rows += _overdue(late, by_wid)
+    rows += [
+        _row(NO_POLLER, wid, by_wid.get(wid), None, f"no worker polls task queue {wf.task_queue}")
+        for wid, wf in polled.items()
+    ]
     rows += failing_webhooks(store, now - opts.webhook_failing_for)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(rows, key=lambda r: (order[r.kind], r.workflow_id or ""))
+
+
+async def _reconciled(
+    client: Client, by_wid: dict[str, Expectation], now: datetime, opts: StuckOptions
+) -> list[StuckRow]:
+    """``missing`` and ``diverged`` from counts per kommun (``narrowed.reconcile``), and
+    ``no-progress`` from the store's idle open cases, asked of visibility by id."""
+    open_cases = [e for e in by_wid.values() if not e.closed]
+    found = await narrowed.reconcile(
+        client,
+        (narrowed.Expected(e.workflow_id, e.kommun, e.last_position) for e in open_cases),
+    )
+    rows = [
+        _row(
+            MISSING,
+            e.workflow_id,
+            by_wid[e.workflow_id],
+            by_wid[e.workflow_id].last_recorded_at,
+            f"store: open, last position {e.last_position}",
+        )
+        for e in found.missing
+    ]
+    rows += [
+        _row(
+            DIVERGED,
+            e.workflow_id,
+            by_wid[e.workflow_id],
+            by_wid[e.workflow_id].last_recorded_at,
+            f"workflow at position {wf.last_position}, store at {e.last_position}",
+        )
+        for e, wf in found.diverged
+    ]
+    idle_since = now - timedelta(days=opts.no_progress_days)
+    idle = [
+        e.workflow_id
+        for e in open_cases
+        if e.last_recorded_at is not None and e.last_recorded_at < idle_since
+    ]
+    for wid in sorted(await narrowed.without_frist(client, idle, now)):
+        rows.append(_no_progress(wid, by_wid[wid], now))
+    return rows
+
+
+def _no_progress(wid: str, head: Expectation, now: datetime) -> StuckRow:
+    last_at = head.last_recorded_at
+    return _row(
+        NO_PROGRESS,
+        wid,
+        head,
+        last_at,
+        f"nothing recorded for {(now - last_at).days} days" if last_at else "nothing recorded",
+    )
 
 
 @dataclass(frozen=True)
@@ -176,15 +253,22 @@ def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expe
     parsed (``projections.decode.StateDecoder``, no event objects), and only a case's opening
     event is unsealed (it names the child, whose pseudonym is the workflow id). A workflow id is
     shared by a child's cases in one kommun: its open case wins (the one the workflow drives);
-    a closed one only where the child has no open case."""
+    a closed one only where the child has no open case.
+
+    A gallrad case's identity is destroyed, so its workflow id cannot be computed again; the
+    workflow key's link to the case (``WorkflowKeys.linked_cases``, written by gallring) names
+    it. A gallrad case without that link (its workflow key was held for another of the child's
+    cases) has no expectation of its own: gallring only reaches a child whose every case is
+    closed, so no workflow should run for it, and the child's other cases name the workflow."""
     plain = StateDecoder(store.mapper.cipher, store.mapper.compressor)
     opening_decoder = StateDecoder.of(store)
+    linked = store.workflow_keys.linked_cases() if store.workflow_keys is not None else {}
     out: dict[str, Expectation] = {}
 
     def done(case_id: UUID, opening: dict[str, Any], last: dict[str, Any], closed: bool) -> None:
-        wid = workflow_id_for(
-            str(opening["kommun"]), child_pseudonym(event_from_json(opening), pseudonym_key)
-        )
+        wid = case_workflow_id(case_id, opening, pseudonym_key, linked)
+        if wid is None:
+            return
         exp = Expectation(
             case_id=case_id,
             kommun=str(opening["kommun"]),
@@ -213,6 +297,24 @@ def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expe
     if current is not None:
         done(current, opening, last, closed)
     return out
+
+
+def case_workflow_id(
+    case_id: UUID, opening: dict[str, Any], pseudonym_key: bytes, linked: dict[UUID, str]
+) -> str | None:
+    """The workflow id of a case, as ``infra.temporal.commands`` forms it: the keyed pseudonym
+    of the identity its opening event names (personnummer, else tillfälligt id). When gallring
+    has destroyed that identity: the id gallring linked to the case, else ``None`` (never a
+    pseudonym of the missing identity, which would be one id shared by every gallrad child)."""
+    barn = (opening.get("data") or {}).get("barn") or {}
+    ident = (
+        barn.get("personnummer") or barn.get("tillfalligt_id") if isinstance(barn, dict) else None
+    )
+    if ident and ident != SHREDDED:
+        return workflow_id_for(
+            str(opening["kommun"]), child_pseudonym(event_from_json(opening), pseudonym_key)
+        )
+    return linked.get(case_id)
 
 
 def _recorded_at(value: Any) -> datetime | None:
@@ -320,14 +422,13 @@ async def _failing_tasks(client: Client) -> list[tuple[WorkflowExecution, dateti
 LOST = "timeout or lost worker"
 
 
-def _retrying(
-    store: CaseStore,
-    running: dict[str, RunningWorkflow],
-    by_wid: dict[str, Expectation],
-    opts: StuckOptions,
+async def _retrying(
+    client: Client, store: CaseStore, by_wid: dict[str, Expectation], opts: StuckOptions
 ) -> list[StuckRow]:
-    """Activities past ``max_attempts``, as the workers recorded them (one SELECT)."""
-    runs = {wid: wf.run_id for wid, wf in running.items()}
+    """Activities past ``max_attempts``, as the workers recorded them (one SELECT), of the
+    workflows that still run that run (one visibility list of just those workflows)."""
+    recorded = retrying(store, opts.max_attempts + 1, None)
+    running = await narrowed.by_ids(client, (a.workflow_id for a in recorded))
     return [
         _row(
             RETRYING,
@@ -336,7 +437,8 @@ def _retrying(
             a.since,
             f"activity {a.activity_type} attempt {a.attempt}: {a.error or LOST}",
         )
-        for a in retrying(store, opts.max_attempts + 1, runs)
+        for a in recorded
+        if a.workflow_id in running and running[a.workflow_id].run_id in (None, a.run_id)
     ]
 
 
@@ -398,7 +500,7 @@ async def _described(
     return [r for rs in results for r in rs]
 
 
-def _overdue(running: dict[str, RunningWorkflow], by_wid: dict[str, Expectation]) -> list[StuckRow]:
+def _overdue(late: dict[str, RunningWorkflow], by_wid: dict[str, Expectation]) -> list[StuckRow]:
     return [
         _row(
             OVERDUE,
@@ -407,17 +509,15 @@ def _overdue(running: dict[str, RunningWorkflow], by_wid: dict[str, Expectation]
             wf.next_due,
             f"BarnflowOverdue in stage {wf.stage or '?'}",
         )
-        for wid, wf in running.items()
-        if wf.overdue
+        for wid, wf in late.items()
     ]
 
 
-async def _no_poller(
-    client: Client, running: dict[str, RunningWorkflow], by_wid: dict[str, Expectation]
-) -> list[StuckRow]:
-    queues = sorted({wf.task_queue for wf in running.values()})
+async def _no_poller(client: Client, opts: StuckOptions) -> dict[str, RunningWorkflow]:
+    """The running case workflows of task queues no worker polls: one ``DescribeTaskQueue``
+    per queue in use (``narrowed.task_queues``), then one list of the unpolled queues only."""
     empty = set()
-    for q in queues:
+    for q in sorted(await narrowed.task_queues(client, opts.task_queues)):
         resp = await client.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(
                 namespace=client.namespace,
@@ -428,11 +528,7 @@ async def _no_poller(
         )
         if not resp.pollers:
             empty.add(q)
-    return [
-        _row(NO_POLLER, wid, by_wid.get(wid), None, f"no worker polls task queue {wf.task_queue}")
-        for wid, wf in running.items()
-        if wf.task_queue in empty
-    ]
+    return await narrowed.on_queues(client, empty)
 
 
 def _store_vs_temporal(
@@ -467,15 +563,5 @@ def _store_vs_temporal(
         waiting = wf.next_due is not None and wf.next_due > now
         stale = last_at is not None and now - last_at > timedelta(days=opts.no_progress_days)
         if stale and not waiting:
-            rows.append(
-                _row(
-                    NO_PROGRESS,
-                    wid,
-                    head,
-                    last_at,
-                    f"nothing recorded for {(now - last_at).days} days"
-                    if last_at
-                    else "nothing recorded",
-                )
-            )
+            rows.append(_no_progress(wid, head, now))
     return rows

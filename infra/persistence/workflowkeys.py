@@ -254,6 +254,20 @@ class WorkflowKeys:
             for r in found
         ]
 
+    def linked_cases(self) -> dict[uuid.UUID, str]:
+        """Case id → workflow id, for every case gallring linked to a workflow key: after the
+        child's identity key is destroyed this link is the only way from the case to its
+        workflow id (the id is a pseudonym of the identity). One SELECT."""
+        self.ensure()
+        with self._connect() as conn:
+            found = conn.execute(
+                self._q(
+                    "SELECT DISTINCT unnest(case_ids) AS case_id, workflow_id FROM {t} "
+                    "WHERE cardinality(case_ids) > 0"
+                )
+            ).fetchall()
+        return {r["case_id"]: str(r["workflow_id"]) for r in found}
+
     def link(self, key_id: str, case_ids: Iterable[str]) -> None:
         """Record which cases' gallring destroys this key (before it is destroyed)."""
         self.ensure()

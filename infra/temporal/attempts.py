@@ -61,12 +61,13 @@ def ensure_table(store: CaseStore) -> None:
 
 
 def retrying(
-    store: CaseStore, min_attempt: int, run_ids: dict[str, str | None]
+    store: CaseStore, min_attempt: int, run_ids: dict[str, str | None] | None
 ) -> list[RetryingActivity]:
     """Activities at attempt ``min_attempt`` or later in the given running runs (one SELECT).
 
     ``run_ids`` maps workflow id → the running run id (from visibility); rows of other runs
-    (closed, continued-as-new) are stale and ignored.
+    (closed, continued-as-new) are stale and ignored. ``None``: every row at that attempt, for
+    the caller to match against the runs it then asks visibility about (``ops stuck``).
     """
     with store.pooled_connection() as conn:
         exists = conn.execute(
@@ -75,19 +76,19 @@ def retrying(
         ).fetchone()
         if not exists or not exists["present"]:
             return []  # no worker has recorded an attempt yet
-        rows = conn.execute(
-            sql.SQL(
-                "SELECT workflow_id, run_id, activity_type, attempt, error, since FROM {}.{} "
-                "WHERE attempt >= %s AND workflow_id = ANY(%s) ORDER BY workflow_id, since"
-            ).format(sql.Identifier(store.schema), sql.Identifier(ATTEMPTS_TABLE)),
-            (min_attempt, list(run_ids)),
-        ).fetchall()
+        query = sql.SQL(
+            "SELECT workflow_id, run_id, activity_type, attempt, error, since FROM {}.{} "
+            "WHERE attempt >= %s AND (%s::text[] IS NULL OR workflow_id = ANY(%s::text[])) "
+            "ORDER BY workflow_id, since"
+        ).format(sql.Identifier(store.schema), sql.Identifier(ATTEMPTS_TABLE))
+        wids = None if run_ids is None else list(run_ids)
+        rows = conn.execute(query, (min_attempt, wids, wids)).fetchall()
     return [
         RetryingActivity(
             r["workflow_id"], r["run_id"], r["activity_type"], r["attempt"], r["error"], r["since"]
         )
         for r in rows
-        if run_ids.get(r["workflow_id"]) in (None, r["run_id"])
+        if run_ids is None or run_ids.get(r["workflow_id"]) in (None, r["run_id"])
     ]
 
 

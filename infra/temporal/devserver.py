@@ -66,9 +66,17 @@ class DevServer:
 
 @contextlib.contextmanager
 def dev_server(
-    home: Path, *, port: int | None = None, ui_port: int | None = None, headless: bool = False
+    home: Path,
+    *,
+    port: int | None = None,
+    ui_port: int | None = None,
+    headless: bool = False,
+    in_memory: bool = False,
 ) -> Iterator[DevServer]:
-    """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit."""
+    """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit.
+
+    ``in_memory``: no database file (SQLite in memory, gone with the process), for benchmarks
+    that seed many workflows: about four times faster to write on a 2-core machine."""
     home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     ui_port = ui_port or free_port()
@@ -76,8 +84,7 @@ def dev_server(
         temporal_cli(),
         "server",
         "start-dev",
-        "--db-filename",
-        str(home / "temporal.db"),
+        *([] if in_memory else ["--db-filename", str(home / "temporal.db")]),
         "--ip",
         "127.0.0.1",
         "--port",

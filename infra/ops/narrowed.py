@@ -1,0 +1,239 @@
+"""Narrowed visibility queries for ``ops stuck``: ask Temporal only about what may be stuck.
+
+Listing every running case workflow costs time in proportion to the number of cases (about
+1 ms per workflow on the dev server's SQLite visibility, far more under load), so ``ops stuck``
+at 10,000 or 100,000 cases asks narrower questions instead:
+
+* per kommun, **one list and two counts** against the store's expectations (``reconcile``):
+  the running workflows whose ``BarnflowLastPosition`` is *not* one of the open cases' expected
+  last positions (``NOT IN``: the diverged ones come back, not the cases in step), and how many
+  run at all and without a position. Store positions are global and unique, so that tells how
+  many are missing; only in a kommun short of workflows are chunks of expected positions counted
+  (``IN``) and halved down to the few cases that are then listed by id;
+* a **list of the few** that a flag or a table names: ``BarnflowOverdue = true``,
+  ``TemporalReportedProblems``, the workflows of the activity-retry rows, the cases the store has
+  not seen move for ``no_progress_days`` that have no frist to wait for, the workflows of a task
+  queue no worker polls.
+
+Every query is one RPC for many workflows; nothing here calls Temporal once per workflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+from temporalio.client import Client
+
+from infra.audit.verify import RunningWorkflow, running_case_workflows
+from infra.config.timeouts import OPS_RPC_TIMEOUT
+from workflows import search
+from workflows.messages import WORKFLOW_NAME
+
+#: Every question starts from the running case workflows.
+CASE_RUNNING = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
+#: Values per ``IN (…)``: a few kB of query, well within what the servers accept.
+CHUNK = 1000
+#: The fewest cases a differing chunk is halved down to before they are listed.
+LEAF = 16
+#: Queries in flight at once (visibility is one store; more only queue up on it).
+PARALLEL = 8
+
+_QUOTABLE = re.compile(r"[^'\"\\\n\r]+")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What one open case's workflow must look like: its id and published last position."""
+
+    workflow_id: str
+    kommun: str
+    last_position: int
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """``reconcile``'s answer: the expected workflows that do not run, those that run at
+    another position (with the workflow as listed), and what it cost."""
+
+    missing: list[Expected]
+    diverged: list[tuple[Expected, RunningWorkflow]]
+    #: count queries asked
+    counts: int
+    #: the kommuner some of whose cases were listed (their count differed), and how many cases
+    listed_kommuner: list[str]
+    listed_cases: int
+
+
+def quoted(values: Iterable[str]) -> str:
+    """``'a', 'b'`` for an ``IN (…)``; a value that could end the quoted string is refused."""
+    out = []
+    for v in values:
+        if not _QUOTABLE.fullmatch(v):
+            raise ValueError(f"{v!r} cannot be quoted in a visibility query")
+        out.append(f"'{v}'")
+    return ", ".join(out)
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+async def bounded(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int = PARALLEL) -> list[T]:
+    """Run the jobs, ``limit`` at a time, answers in order."""
+    sem = asyncio.Semaphore(limit)
+
+    async def one(job: Callable[[], Awaitable[T]]) -> T:
+        async with sem:
+            return await job()
+
+    return list(await asyncio.gather(*(one(j) for j in jobs)))
+
+
+async def count(client: Client, query: str) -> int:
+    resp = await client.count_workflows(query, rpc_timeout=timedelta(seconds=OPS_RPC_TIMEOUT))
+    return int(resp.count)
+
+
+async def by_ids(
+    client: Client, workflow_ids: Iterable[str], extra: str = ""
+) -> dict[str, RunningWorkflow]:
+    """The running case workflows among ``workflow_ids`` (one list per ``CHUNK`` ids), further
+    narrowed by ``extra`` (`` AND …``)."""
+    ids = sorted(set(workflow_ids))
+    parts = await bounded(
+        partial(running_case_workflows, client, f" AND WorkflowId IN ({quoted(c)}){extra}")
+        for c in chunked(ids)
+    )
+    return {wid: wf for part in parts for wid, wf in part.items()}
+
+
+async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
+    """Missing and diverged workflows (see the module doc), per kommun:
+
+    1. one list of the kommun's running workflows whose position is *not* one the store
+       expects (``NOT IN``): the diverged ones (and strays), few rows however many cases;
+    2. two counts, the kommun's running workflows and those without a position: with 1., how
+       many run in step, so how many are missing. When none are (the usual answer) the kommun
+       costs nothing more;
+    3. only in a kommun short of workflows: chunks of ``CHUNK`` expected positions are counted;
+       a chunk short of some is halved and its left half counted again (the right one is short
+       of the rest), down to ``LEAF`` cases, and only those leaves are listed by workflow id.
+       Each missing workflow costs about six counts and a list of a few workflows.
+
+    What a count cannot see: a missing workflow offset by another running workflow of the same
+    kommun that publishes the *same* position (two workflow ids for one case). A running
+    workflow the store expects nothing of (a stray) is listed in 1. but not reported.
+    ``ops stuck --deep`` lists every workflow."""
+    by_kommun: dict[str, list[Expected]] = defaultdict(list)
+    for e in expected:
+        by_kommun[e.kommun].append(e)
+    sem = asyncio.Semaphore(PARALLEL)
+    counts = 0
+
+    async def counted(query: str) -> int:
+        nonlocal counts
+        async with sem:
+            counts += 1
+            return await count(client, query)
+
+    def of(kommun: str) -> str:
+        return f"{CASE_RUNNING} AND {search.KOMMUN.name} = {quoted([kommun])}"
+
+    async def in_step(kommun: str, chunk: Sequence[Expected]) -> int:
+        """How many of ``chunk`` run in step: a workflow of the kommun publishing an expected
+        position (positions are unique, so it is that case's workflow)."""
+        positions = ", ".join(str(e.last_position) for e in chunk)
+        return await counted(f"{of(kommun)} AND {search.LAST_POSITION.name} IN ({positions})")
+
+    async def out_of_step(
+        kommun: str, chunk: Sequence[Expected], deficit: int
+    ) -> list[Sequence[Expected]]:
+        if deficit <= 0:
+            return []
+        if deficit >= len(chunk) or len(chunk) <= LEAF:
+            return [chunk]
+        left, right = chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]
+        short = len(left) - await in_step(kommun, left)
+        halves = await asyncio.gather(
+            out_of_step(kommun, left, short), out_of_step(kommun, right, deficit - short)
+        )
+        return [leaf for half in halves for leaf in half]
+
+    async def short_chunk(kommun: str, chunk: Sequence[Expected]) -> list[Sequence[Expected]]:
+        return await out_of_step(kommun, chunk, len(chunk) - await in_step(kommun, chunk))
+
+    async def one(
+        kommun: str, exps: list[Expected]
+    ) -> tuple[list[tuple[Expected, RunningWorkflow]], list[Sequence[Expected]]]:
+        wanted = {e.workflow_id: e for e in exps}
+        positions = ", ".join(str(e.last_position) for e in exps)
+        position = search.LAST_POSITION.name
+        async with sem:
+            off = await running_case_workflows(
+                client, f" AND {search.KOMMUN.name} = {quoted([kommun])}"
+                f" AND {position} NOT IN ({positions})"
+            )  # fmt: skip
+        running, unknown = await asyncio.gather(
+            counted(of(kommun)), counted(f"{of(kommun)} AND {position} IS NULL")
+        )
+        diverged = [(wanted[w], wf) for w, wf in off.items() if w in wanted]
+        missing = len(exps) - len(diverged) - (running - len(off) - unknown)
+        if missing <= 0:
+            return diverged, []
+        rest = sorted((e for e in exps if e.workflow_id not in off), key=lambda e: e.last_position)
+        parts = await asyncio.gather(*(short_chunk(kommun, c) for c in chunked(rest)))
+        return diverged, [leaf for part in parts for leaf in part]
+
+    found = await asyncio.gather(*(one(k, exps) for k, exps in sorted(by_kommun.items())))
+    diverged = [d for ds, _ in found for d in ds]
+    leaves = [leaf for _, ls in found for leaf in ls]
+    running = await by_ids(client, (e.workflow_id for leaf in leaves for e in leaf))
+    missing = [e for leaf in leaves for e in leaf if e.workflow_id not in running]
+    kommuner = sorted({e.kommun for leaf in leaves for e in leaf})
+    return Reconciled(missing, diverged, counts, kommuner, sum(len(leaf) for leaf in leaves))
+
+
+async def without_frist(
+    client: Client, workflow_ids: Iterable[str], now: datetime
+) -> dict[str, RunningWorkflow]:
+    """The running workflows among ``workflow_ids`` with no frist ahead to wait for."""
+    stamp = now.isoformat()
+    return await by_ids(
+        client,
+        workflow_ids,
+        f" AND ({search.NEXT_DUE.name} IS NULL OR {search.NEXT_DUE.name} <= '{stamp}')",
+    )
+
+
+async def overdue(client: Client) -> dict[str, RunningWorkflow]:
+    """The running case workflows whose ``BarnflowOverdue`` is set (one narrowed list)."""
+    return await running_case_workflows(client, f" AND {search.OVERDUE.name} = true")
+
+
+async def task_queues(client: Client, known: Sequence[str]) -> set[str]:
+    """The task queues running case workflows use: ``known`` (the configured ones) and any
+    other, found by one count and, only if it is not zero, a list of the strays."""
+    if not known:
+        return {wf.task_queue for wf in (await running_case_workflows(client)).values()}
+    outside = f" AND TaskQueue NOT IN ({quoted(known)})"
+    queues = set(known)
+    if await count(client, CASE_RUNNING + outside):
+        queues |= {wf.task_queue for wf in (await running_case_workflows(client, outside)).values()}
+    return queues
+
+
+async def on_queues(client: Client, queues: Iterable[str]) -> dict[str, RunningWorkflow]:
+    """The running case workflows of ``queues`` (those no worker polls: all of them are stuck)."""
+    names = sorted(set(queues))
+    if not names:
+        return {}
+    return await running_case_workflows(client, f" AND TaskQueue IN ({quoted(names)})")
