@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
 from domain.calendar import days_between
 from domain.events import CaseEvent
 from domain.frister import MET, MISSED, OVERDUE, Frist, compute_frister
-from domain.ids import workflow_id_for
 from domain.law_preview import FristChange, is_compulsory_care, preview_case, switch_on
 from infra.api.access import LoadedCase, load_case, masked_enhet, read_case, reads_of
 from infra.api.deps import PrincipalDep, PurposeDep, ServicesDep
@@ -35,7 +35,7 @@ from infra.api.models import (
 from infra.api.problems import Problem
 from infra.api.services import Services
 from infra.config.clock import today_stockholm
-from infra.temporal.commands import child_pseudonym
+from infra.temporal.case_workflow import links_of, stored_workflow_id
 from workflows.messages import STATE_QUERY, CaseSummary
 
 router = APIRouter(prefix="/cases/{kommun}/{case_ref}", tags=["cases"])
@@ -85,17 +85,28 @@ def _frist(f: Frist, as_of: date) -> FristOut:
 
 
 async def _workflow_view(services: Services, case: LoadedCase) -> WorkflowView | None:
-    """The workflow's summary via its state query, or None when Temporal cannot say in 2 s."""
-    wid = workflow_id_for(
-        case.kommun, child_pseudonym(case.events[0], services.settings.keys.pseudonym)
-    )
+    """The workflow's summary via its state query, or None when Temporal cannot say in 2 s, or
+    when the case has no workflow id (gallrad and unlinked: ``stored_workflow_id``). A workflow
+    Temporal describes but whose state query does not answer (closed, or its history gallrad)
+    shows its id and status only."""
+    data, case_id = case.events[0].data, UUID(case.case_id)
+    key = services.settings.keys.pseudonym
+    wid = stored_workflow_id(case_id, case.kommun, data, key, {})
+    if wid is None:  # the identity is gone: only gallring's link can name the workflow
+        links = await asyncio.to_thread(links_of, services.store, case_id)
+        wid = stored_workflow_id(case_id, case.kommun, data, key, links)
+    if wid is None:
+        return None
     handle = services.client.get_workflow_handle(wid)
     try:
         desc = await asyncio.wait_for(handle.describe(), 2.0)
-        status = desc.status.name if desc.status is not None else "UNKNOWN"
-        summary = await asyncio.wait_for(handle.query(STATE_QUERY, result_type=CaseSummary), 2.0)
     except Exception:
         return None
+    status = desc.status.name if desc.status is not None else "UNKNOWN"
+    try:
+        summary = await asyncio.wait_for(handle.query(STATE_QUERY, result_type=CaseSummary), 2.0)
+    except Exception:
+        return WorkflowView(workflow_id=wid, status=status)
     return WorkflowView(
         workflow_id=wid,
         status=status,

@@ -27,11 +27,10 @@ from uuid import UUID
 from temporalio.client import Client
 
 from domain.aggregate import STREAM_GENESIS, stream_digest
-from domain.ids import workflow_id_for
 from infra.config.timeouts import OPS_RPC_TIMEOUT
 from infra.persistence.recorder import GENESIS, global_link
 from infra.persistence.store import CaseHead, CaseStore, ChainedStore, StoredRow, chain_digest
-from infra.temporal.commands import child_pseudonym
+from infra.temporal.case_workflow import Links, stored_workflow_id
 from workflows import search
 from workflows.messages import WORKFLOW_NAME
 
@@ -61,6 +60,10 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+#: What ``verify_temporal`` says of an open case whose workflow id cannot be named.
+NO_WORKFLOW_ID = "no workflow id (gallrad)"
 
 
 @dataclass(frozen=True)
@@ -221,20 +224,37 @@ def _unchained(row: StoredRow) -> Finding:
 
 
 async def verify_temporal(
-    client: Client, heads: list[CaseHead], pseudonym_key: bytes
+    client: Client, heads: list[CaseHead], pseudonym_key: bytes, links: Links | None = None
 ) -> list[Finding]:
-    """Open cases: a running workflow exists and its BarnflowLastPosition equals the store's."""
+    """Open cases: a running workflow exists and its BarnflowLastPosition equals the store's.
+
+    The workflow id is ``stored_workflow_id`` (``links``: gallring's case -> workflow links,
+    ``WorkflowKeys.linked_cases``). An open case whose identity is gone and that has no link
+    has no workflow id to compare: it is reported as exactly that, not as a missing workflow
+    (which would be a comparison with the pseudonym of the missing identity)."""
     running = await running_case_workflows(client)
     findings: list[Finding] = []
     for head in heads:
         if head.closed:
             continue
-        wid = workflow_id_for(head.kommun, child_pseudonym(head.opening, pseudonym_key))
+        wid = stored_workflow_id(
+            head.case_id, head.kommun, head.opening.data, pseudonym_key, links or {}
+        )
         ids: dict[str, Any] = {
             "case_id": str(head.case_id),
             "position": head.last_position,
-            "where": wid,
+            "where": wid or f"{head.kommun}/{head.case_ref}",
         }
+        if wid is None:
+            findings.append(
+                Finding(
+                    "temporal",
+                    f"{NO_WORKFLOW_ID}: its identity is gone and gallring recorded no link to "
+                    "its workflow; the Temporal comparison was skipped",
+                    **ids,
+                )
+            )
+            continue
         if wid not in running:
             findings.append(Finding("temporal", "open case has no running workflow", **ids))
             continue

@@ -66,6 +66,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from infra.config.timeouts import TEMPORAL_CONNECT_CLI, DependencyUnavailable
     from infra.persistence.homes import homes_of
     from infra.persistence.kvalitet import kvalitet_of
+    from infra.temporal.case_workflow import all_links
     from infra.temporal.client import connect_configured
 
     try:
@@ -84,7 +85,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 )
                 heads = store.case_heads()
                 report.open_cases = sum(1 for h in heads if not h.closed)
-                report.findings += await verify_temporal(client, heads, settings.keys.pseudonym)
+                report.findings += await verify_temporal(
+                    client, heads, settings.keys.pseudonym, all_links(store)
+                )
 
             try:
                 asyncio.run(against_temporal())

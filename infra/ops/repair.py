@@ -21,6 +21,7 @@ from infra.config.settings import Settings
 from infra.ops.stuck import workflow_id_of
 from infra.persistence.schema import OPS_LOG, ops_log_table
 from infra.persistence.store import CaseHead, CaseStore
+from infra.temporal.case_workflow import all_links
 from infra.temporal.commands import adopt_case
 
 
@@ -85,7 +86,8 @@ def find_case(
         # one workflow id per child and kommun: a child's older, closed cases share it, and
         # only its open case can be the workflow's (repair must never terminate the open
         # case's workflow to "adopt" a closed one)
-        found = [h for h in heads if workflow_id_of(h, pseudonym_key) == target]
+        linked = all_links(store)
+        found = [h for h in heads if workflow_id_of(h, pseudonym_key, linked) == target]
         what = f"workflow id {target}"
         open_ = [h for h in found if not h.closed]
         if found and len(open_) != 1:
@@ -136,14 +138,21 @@ async def repair(
     if not reason.strip():
         raise ValueError("--reason is required: the ops log records why")
     head = find_case(store, settings.keys.pseudonym, case_ref, kommun)
-    wid = workflow_id_of(head, settings.keys.pseudonym)
+    linked = all_links(store)
+    wid = workflow_id_of(head, settings.keys.pseudonym, linked)
+    if wid is None:
+        # gallring destroyed the child's identity and left no link to its workflow: no id can
+        # be named (never the pseudonym of the missing identity, another workflow's id)
+        raise LookupError(
+            f"case {head.case_id} is gallrad and has no recorded workflow id: nothing to repair"
+        )
     running = await running_case_workflows(client, f" AND WorkflowId = '{wid}'")
     steps = []
     # a closed case's workflow id may run the child's open case: that workflow is not ours
     sibling = head.closed and any(
         not h.closed
         and h.kommun == head.kommun
-        and workflow_id_of(h, settings.keys.pseudonym) == wid
+        and workflow_id_of(h, settings.keys.pseudonym, linked) == wid
         for h in store.case_heads()
     )
     terminate = wid in running and not sibling

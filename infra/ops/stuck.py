@@ -47,15 +47,12 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.events import event_from_json
-from domain.ids import workflow_id_for
-from domain.sealing import SHREDDED
 from infra.audit.verify import RunningWorkflow, running_case_workflows
 from infra.config.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
 from infra.ops import narrowed
 from infra.persistence.store import CLOSING_TYPES, CaseHead, CaseStore
 from infra.temporal.attempts import retrying
-from infra.temporal.commands import child_pseudonym
+from infra.temporal.case_workflow import Links, all_links, stored_workflow_id
 from projections.decode import StateDecoder
 
 RETRYING = "retrying-activity"
@@ -262,7 +259,7 @@ def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expe
     closed, so no workflow should run for it, and the child's other cases name the workflow."""
     plain = StateDecoder(store.mapper.cipher, store.mapper.compressor)
     opening_decoder = StateDecoder.of(store)
-    linked = store.workflow_keys.linked_cases() if store.workflow_keys is not None else {}
+    linked = all_links(store)
     out: dict[str, Expectation] = {}
 
     def done(case_id: UUID, opening: dict[str, Any], last: dict[str, Any], closed: bool) -> None:
@@ -300,21 +297,13 @@ def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expe
 
 
 def case_workflow_id(
-    case_id: UUID, opening: dict[str, Any], pseudonym_key: bytes, linked: dict[UUID, str]
+    case_id: UUID, opening: dict[str, Any], pseudonym_key: bytes, linked: Links
 ) -> str | None:
-    """The workflow id of a case, as ``infra.temporal.commands`` forms it: the keyed pseudonym
-    of the identity its opening event names (personnummer, else tillfälligt id). When gallring
-    has destroyed that identity: the id gallring linked to the case, else ``None`` (never a
-    pseudonym of the missing identity, which would be one id shared by every gallrad child)."""
-    barn = (opening.get("data") or {}).get("barn") or {}
-    ident = (
-        barn.get("personnummer") or barn.get("tillfalligt_id") if isinstance(barn, dict) else None
+    """The workflow id of a case from its opening envelope (``stored_workflow_id``): the
+    pseudonym of its child's identity, else the id gallring linked to it, else ``None``."""
+    return stored_workflow_id(
+        case_id, str(opening["kommun"]), opening.get("data") or {}, pseudonym_key, linked
     )
-    if ident and ident != SHREDDED:
-        return workflow_id_for(
-            str(opening["kommun"]), child_pseudonym(event_from_json(opening), pseudonym_key)
-        )
-    return linked.get(case_id)
 
 
 def _recorded_at(value: Any) -> datetime | None:
@@ -324,9 +313,10 @@ def _recorded_at(value: Any) -> datetime | None:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
-def workflow_id_of(head: CaseHead, pseudonym_key: bytes) -> str:
-    """The workflow id of a stored case (its child's pseudonym under the key)."""
-    return workflow_id_for(head.kommun, child_pseudonym(head.opening, pseudonym_key))
+def workflow_id_of(head: CaseHead, pseudonym_key: bytes, linked: Links) -> str | None:
+    """The workflow id of a stored case (``stored_workflow_id``): ``None`` for a gallrad case
+    gallring left no link for."""
+    return stored_workflow_id(head.case_id, head.kommun, head.opening.data, pseudonym_key, linked)
 
 
 def _row(

@@ -27,7 +27,7 @@ from domain.case import fold
 from domain.ids import case_id_for, workflow_id_for
 from domain.protection import SKYDD_TYPES
 from infra.persistence.store import CaseStore
-from infra.temporal.commands import child_pseudonym
+from infra.temporal.case_workflow import Links, all_links, stored_workflow_id
 
 WORKFLOW_ID = re.compile(r"barnarende-(\d{4})-[A-Za-z0-9_\-]+")
 
@@ -86,6 +86,7 @@ class ProtectedCases:
         self._candidates: set[UUID] = set()
         self._cases: dict[tuple[str, str], str] = {}
         self._workflows: dict[str, str] = {}
+        self._unresolved: set[str] = set()
 
     def _refresh(self) -> None:
         now = time.monotonic()
@@ -98,14 +99,25 @@ class ProtectedCases:
                     self._candidates.add(case_id_for(e.kommun, e.case_ref))
         cases: dict[tuple[str, str], str] = {}
         workflows: dict[str, str] = {}
+        unresolved: set[str] = set()
+        links: Links | None = None
         for cid in self._candidates:
             events = self._store.case_events(cid)
             if events and fold(events).protected:
                 first = events[0]
                 cases[(first.kommun, first.case_ref)] = first.kommun
-                wid = workflow_id_for(first.kommun, child_pseudonym(first, self._key))
-                workflows[wid] = first.kommun
+                wid = stored_workflow_id(cid, first.kommun, first.data, self._key, {})
+                if wid is None:  # gallrad: gallring's link names the workflow (one SELECT)
+                    links = all_links(self._store) if links is None else links
+                    wid = stored_workflow_id(cid, first.kommun, first.data, self._key, links)
+                if wid is None:
+                    # no identity and no link: which workflow carries this protected case is
+                    # unknown, so every case workflow of its kommun is treated as protected
+                    unresolved.add(first.kommun)
+                else:
+                    workflows[wid] = first.kommun
         self._cases, self._workflows, self._checked = cases, workflows, now
+        self._unresolved = unresolved
 
     def kommuner(self, cases: set[tuple[str, str]], workflows: set[str]) -> set[str]:
         """The kommuner of the protected cases among those named (empty: none is protected)."""
@@ -113,6 +125,10 @@ class ProtectedCases:
             self._refresh()
             found = {self._cases[c] for c in cases if c in self._cases}
             found |= {self._workflows[w] for w in workflows if w in self._workflows}
+            for w in workflows:
+                match = WORKFLOW_ID.fullmatch(w)
+                if match is not None and match.group(1) in self._unresolved:
+                    found.add(match.group(1))
         return found
 
 

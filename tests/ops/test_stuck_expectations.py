@@ -40,7 +40,7 @@ def test_light_scan_expects_what_the_full_decode_says(store: CaseStore) -> None:
     heads = store.case_heads()
     assert len(heads) == 4
     open_first = sorted(heads, key=lambda h: not h.closed)
-    expected = {workflow_id_of(h, PSEUDONYM_KEY): h for h in open_first}
+    expected = {workflow_id_of(h, PSEUDONYM_KEY, {}): h for h in open_first}
     assert len(expected) == 3  # E-3 and E-4 share their child's workflow id
     assert set(got) == set(expected)
     for wid, head in expected.items():
