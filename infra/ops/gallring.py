@@ -32,13 +32,13 @@ from typing import Any
 
 from domain.calendar import legal_date
 from domain.events import CaseEvent, parse_event
-from domain.ids import workflow_id_for
+from domain.ids import case_id_for
 from domain.retention import IDENTITY, ClassPlan
 from domain.sealing import SEALED_KEY, holds_clear_personal
 from infra.persistence.datakeys import DataKeys, token_key_id
 from infra.persistence.snapshots import anonymise_snapshots
 from infra.persistence.store import CaseStore
-from infra.temporal.commands import child_pseudonym
+from infra.temporal.case_workflow import stored_workflow_id
 from projections.retention import plans
 
 #: The actor barnflow records its own gallring events under.
@@ -147,11 +147,13 @@ def _plan_workflows(
         first.setdefault(ev.case_ref, ev)
     workflow_of: dict[str, str] = {}
     for case_ref, opening in first.items():
-        barn = opening.data.get("barn") or {}
-        if isinstance(barn, dict) and (barn.get("personnummer") or barn.get("tillfalligt_id")):
-            workflow_of[case_ref] = workflow_id_for(
-                opening.kommun, child_pseudonym(opening, pseudonym_key)
-            )
+        # before the identity is destroyed: its pseudonym (an already gallrad case has none,
+        # and its key was linked by the run that destroyed it)
+        wid = stored_workflow_id(
+            case_id_for(opening.kommun, case_ref), opening.kommun, opening.data, pseudonym_key, {}
+        )
+        if wid is not None:
+            workflow_of[case_ref] = wid
     identity = {t.case_ref: i for i, t in enumerate(out.targets) if t.bucket == IDENTITY}
     cases_of: dict[str, list[str]] = defaultdict(list)
     for case_ref, wid in workflow_of.items():
