@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,14 +110,16 @@ def child(args: list[str], env: dict[str, str], log: Path, ready: str) -> Iterat
         stop_process(proc, timeout=30)
 
 
-async def soak_load(base: str, token: str, seconds: float, rate: float, at: datetime) -> int:
-    """``rate`` commands per second over HTTP for ``seconds``: new cases, whole lifecycles."""
+async def soak_load(
+    base: str, token: Callable[[], str], seconds: float, rate: float, at: datetime
+) -> int:
+    """``rate`` commands per second over HTTP for ``seconds``: new cases, whole lifecycles.
+    ``token`` is asked before every command: a soak outlives a token (the API refuses one valid
+    for longer than its role's lifetime, an hour by default), as a real integration does."""
     sent = 0
     stop = time.monotonic() + seconds
     lanes = max(1, round(rate))
-    async with httpx.AsyncClient(
-        base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
-    ) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
         async def lane(k: int) -> None:
             nonlocal sent
@@ -125,7 +127,8 @@ async def soak_load(base: str, token: str, seconds: float, rate: float, at: date
             while time.monotonic() < stop:
                 for ev in lifecycle(i, at):
                     started = time.monotonic()
-                    r = await http.post("/commands", json=ev)
+                    auth = {"Authorization": f"Bearer {token()}"}
+                    r = await http.post("/commands", json=ev, headers=auth)
                     if r.status_code not in (200, 201):
                         raise RuntimeError(f"POST /commands: {r.status_code} {r.text[:300]}")
                     sent += 1
@@ -247,7 +250,17 @@ def bench(args: argparse.Namespace) -> None:
         port = sock.getsockname()[1]
         sock.close()
         base = f"http://127.0.0.1:{port}"
-        token = create_jwt(jwt_key, subject="soak", role="system", kommun="1280", ttl_seconds=3600)
+        minted: list[tuple[float, str]] = []
+
+        def token() -> str:
+            """A token for the next command, minted anew every 20 minutes (they live an hour)."""
+            if not minted or time.monotonic() - minted[-1][0] > 1200:
+                jwt = create_jwt(
+                    jwt_key, subject="soak", role="system", kommun="1280", ttl_seconds=3600
+                )
+                minted.append((time.monotonic(), jwt))
+            return minted[-1][1]
+
         with (
             child([*worker, str(args.cache)], env, logs / "worker-soak.log", ready) as wpid,
             child(["projections", "run"], env, logs / "runner.log", "") as rpid,
@@ -260,11 +273,18 @@ def bench(args: argparse.Namespace) -> None:
             seconds = args.soak_minutes * 60
             started = time.monotonic()
 
+            # every sample is also written as it is taken, so a soak that fails late keeps them
+            samples_csv = args.png.with_suffix(".csv")
+            samples_csv.write_text("seconds,process,rss_mb\n", encoding="utf-8")
+
             async def sample() -> None:
                 while time.monotonic() - started < seconds:
                     t = time.monotonic() - started
-                    for name, pid in pids.items():
-                        series[name].append((t, rss_mb(pid)))
+                    with samples_csv.open("a", encoding="utf-8") as out:
+                        for name, pid in pids.items():
+                            rss = rss_mb(pid)
+                            series[name].append((t, rss))
+                            out.write(f"{t:.1f},{name},{rss:.1f}\n")
                     await asyncio.sleep(args.every)
 
             async def soak() -> int:
