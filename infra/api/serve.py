@@ -27,8 +27,14 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: a free one); ``OSError`` if taken."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A listening TCP socket on ``host:port`` (port 0: a free one); ``OSError`` if taken.
+
+    Made with ``IPPROTO_TCP`` named, not the default protocol 0: asyncio sets ``TCP_NODELAY`` on
+    an accepted connection only when its socket says ``proto == IPPROTO_TCP``, and connections
+    inherit the listening socket's. With 0, every response waited for the client's delayed ACK
+    (Nagle's algorithm holding uvicorn's second write): 44 ms per request on loopback, most of
+    what bench/api.py measured as the HTTP layer (docs/operations.md "Command latency")."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
