@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from domain.calendar import legal_date
 from domain.events import CaseEvent, parse_event
@@ -297,6 +298,8 @@ def run(
         if keys.shred(t.key_id, gallringsbeslut):
             destroyed += 1
             beslut_of[t.key_id] = gallringsbeslut
+        if t.bucket == IDENTITY:  # this process no longer holds the child's identity either
+            store.forget_first_event(UUID(t.case_id))
         result = store.record(_event(t, beslut_of.get(t.key_id) or gallringsbeslut, moment),
                               now=moment)  # fmt: skip
         recorded += 0 if result.duplicate else 1

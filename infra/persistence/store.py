@@ -148,6 +148,11 @@ class FirstEvents:
                 self._items.move_to_end(case_id)
             return found
 
+    def forget(self, case_id: UUID) -> None:
+        """Drop a case (gallring destroyed what its first event named)."""
+        with self._lock:
+            self._items.pop(case_id, None)
+
     def __call__(self, case_id: UUID) -> CaseEvent:
         found = self.peek(case_id)
         if found is not None:
@@ -499,6 +504,11 @@ class CaseStore(ChainedStore):
             return self._first_events(case_id)
         except LookupError:
             return None
+
+    def forget_first_event(self, case_id: UUID) -> None:
+        """Forget the cached first event of a case whose identity gallring destroyed: the stream
+        is append-only, but what its first event reads as is not once a key is gone."""
+        self._first_events.forget(case_id)
 
     def known_first_event(self, case_id: UUID) -> CaseEvent | None:
         """``first_event`` if this process has already read it, else None; never reads, so an

@@ -38,6 +38,7 @@ from infra.config.timeouts import START_RPC_TIMEOUT
 from infra.persistence.homes import homes_of, judge_placement
 from infra.persistence.kommun_config import versions_in
 from infra.persistence.store import CaseStore
+from infra.temporal.case_workflow import child_identity
 from infra.temporal.rejections import CommandRejected
 from workflows.child_case import ChildCaseWorkflow
 from workflows.messages import (
@@ -125,9 +126,21 @@ class WorkflowMissing(Exception):
 
 
 def child_pseudonym(opening: CaseEvent, pseudonym_key: bytes) -> str:
-    """The keyed pseudonym of the child named in a case's opening anmälan/ansökan."""
-    barn = opening.data.get("barn") or {}
-    identifier = str(barn.get("personnummer") or barn.get("tillfalligt_id"))
+    """The keyed pseudonym of the child named in a case's opening anmälan/ansökan.
+
+    A gallrad case names no child any more (its identity was destroyed, SoL 16 kap.): no command
+    may reach or start a workflow for it (P-GALLRAD). Without this refusal the pseudonym of the
+    missing identity ("None") named one workflow shared by every gallrad child of the kommun,
+    and an anmälan reusing the case's reference would have started it."""
+    identifier = child_identity(opening.data)
+    if identifier is None:
+        raise CommandRejected(
+            RuleViolation(
+                "P-GALLRAD",
+                "Ärendet är gallrat: barnets identitet är förstörd. Inled ett nytt ärende.",
+                "the case was gallrad (the child's identity was destroyed): open a new case",
+            )
+        )
     return pseudonym(pseudonym_key, opening.kommun, identifier)
 
 

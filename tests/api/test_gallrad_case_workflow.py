@@ -77,3 +77,33 @@ async def test_a_gallrad_case_shows_its_real_workflow(
     assert state.json()["workflow"] is None
     nothing = workflow_id_for(KOMMUN, pseudonym(PSEUDONYM_KEY, KOMMUN, "None"))
     assert nothing not in state.text
+
+
+async def test_no_command_reaches_a_gallrad_case(
+    http: httpx.AsyncClient, token: Token, services: Services
+) -> None:
+    """After gallring neither a new anmälan under the case's reference nor any other command
+    reaches Temporal (P-GALLRAD): the pseudonym of the destroyed identity would name one
+    workflow shared by every gallrad child of the kommun."""
+    pnr = _gallrable_pnr()
+    ref = await _closed_case(http, token, pnr)
+    await asyncio.to_thread(
+        run, services.store, KOMMUN, "GN 2080-01 §2", as_of=AS_OF,
+        now=datetime(2080, 1, 1, 12, tzinfo=UTC), apply=True, pseudonym_key=PSEUDONYM_KEY,
+    )  # fmt: skip
+    assert (
+        services.store.case_events(case_id_for(KOMMUN, ref))[0].data["barn"].get("identitet")
+        == SHREDDED
+    )
+    before = len(services.store.case_events(case_id_for(KOMMUN, ref)))
+    steps = lifecycle(ref, new_pnr())
+    hdr = token("handlaggare", kommun=KOMMUN)
+    for step in (steps[0], steps[1]):  # a new anmälan under the reference, then a command
+        body = {**step, "kommun": KOMMUN, "idempotency_key": f"{step['idempotency_key']}-late"}
+        r = await http.post("/commands", json=body, headers=hdr)
+        assert r.status_code == 409, r.text
+        assert r.json()["rule"] == "P-GALLRAD"
+    assert len(services.store.case_events(case_id_for(KOMMUN, ref))) == before
+    shared = workflow_id_for(KOMMUN, pseudonym(PSEUDONYM_KEY, KOMMUN, "None"))
+    count = await services.client.count_workflows(f"WorkflowId = '{shared}'")
+    assert count.count == 0
