@@ -11,6 +11,7 @@ import base64
 import functools
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -37,7 +38,7 @@ from domain.retention import key_bucket
 from domain.sealing import SEALED_KEY, merge, split
 from infra.config.retry import retry_at_once
 from infra.persistence.cipher import KeyringCipher
-from infra.persistence.datakeys import DataKeys
+from infra.persistence.datakeys import CACHE_SECONDS, DataKeys
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
 from infra.persistence.workflowkeys import WorkflowKeys
 from infra.telemetry import appended, db_append_span
@@ -133,20 +134,37 @@ FIRST_EVENTS_CACHED = 20_000
 
 class FirstEvents:
     """A bounded, thread-safe least-recently-used cache of cases' first events in front of
-    ``read``, which also answers whether it holds a case without reading (``peek``)."""
+    ``read``, which also answers whether it holds a case without reading (``peek``).
 
-    def __init__(self, read: Callable[[UUID], CaseEvent], size: int) -> None:
+    An entry lives ``ttl`` seconds at most (the data keys' ``CACHE_SECONDS``): a first event names
+    the child, and once gallring destroyed that identity in another process, this one must not
+    keep it longer than it keeps the key (a gallring run waits that long before it reports done).
+    """
+
+    def __init__(
+        self,
+        read: Callable[[UUID], CaseEvent],
+        size: int,
+        ttl: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._read = read
         self._size = size
-        self._items: OrderedDict[UUID, CaseEvent] = OrderedDict()
+        self._ttl = ttl
+        self._clock = clock
+        self._items: OrderedDict[UUID, tuple[CaseEvent, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def peek(self, case_id: UUID) -> CaseEvent | None:
         with self._lock:
             found = self._items.get(case_id)
-            if found is not None:
-                self._items.move_to_end(case_id)
-            return found
+            if found is None:
+                return None
+            if found[1] <= self._clock():
+                del self._items[case_id]
+                return None
+            self._items.move_to_end(case_id)
+            return found[0]
 
     def forget(self, case_id: UUID) -> None:
         """Drop a case (gallring destroyed what its first event named)."""
@@ -159,7 +177,7 @@ class FirstEvents:
             return found
         found = self._read(case_id)  # LookupError passes through: an empty case is not kept
         with self._lock:
-            self._items[case_id] = found
+            self._items[case_id] = (found, self._clock() + self._ttl)
             self._items.move_to_end(case_id)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
