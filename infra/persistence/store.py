@@ -133,8 +133,8 @@ FIRST_EVENTS_CACHED = 20_000
 
 
 class FirstEvents:
-    """A bounded, thread-safe least-recently-used cache of cases' first events in front of
-    ``read``, which also answers whether it holds a case without reading (``peek``).
+    """A bounded, thread-safe cache of cases' first events in front of ``read`` (first in, first
+    out), which also answers whether it holds a case without reading (``peek``).
 
     An entry lives ``ttl`` seconds at most (the data keys' ``CACHE_SECONDS``): a first event names
     the child, and once gallring destroyed that identity in another process, this one must not
@@ -155,16 +155,21 @@ class FirstEvents:
         self._items: OrderedDict[UUID, tuple[CaseEvent, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _expire(self, now: float) -> None:
+        """Drop expired entries (caller holds the lock). Entries are kept in the order they were
+        read, which with one ``ttl`` is the order they expire: an expired one is not only never
+        returned, it leaves memory (it names a child)."""
+        while self._items:
+            first = next(iter(self._items.values()))
+            if first[1] > now:
+                return
+            self._items.popitem(last=False)
+
     def peek(self, case_id: UUID) -> CaseEvent | None:
         with self._lock:
+            self._expire(self._clock())
             found = self._items.get(case_id)
-            if found is None:
-                return None
-            if found[1] <= self._clock():
-                del self._items[case_id]
-                return None
-            self._items.move_to_end(case_id)
-            return found[0]
+            return None if found is None else found[0]
 
     def forget(self, case_id: UUID) -> None:
         """Drop a case (gallring destroyed what its first event named)."""
@@ -177,7 +182,9 @@ class FirstEvents:
             return found
         found = self._read(case_id)  # LookupError passes through: an empty case is not kept
         with self._lock:
-            self._items[case_id] = (found, self._clock() + self._ttl)
+            now = self._clock()
+            self._expire(now)
+            self._items[case_id] = (found, now + self._ttl)
             self._items.move_to_end(case_id)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)

@@ -37,7 +37,13 @@ def test_a_cached_first_event_is_read_again_after_the_key_cache_time_and_when_fo
     assert cache.peek(case) is None  # expired: held no longer than the keys
     cache(case)
     assert len(reads) == 2
+    other = uuid.uuid4()
+    cache(other)
+    now[0] += CACHE_SECONDS + 0.1
+    cache(uuid.uuid4())  # any read drops what expired, also cases nobody asks for again
+    assert case not in cache._items and other not in cache._items
+    cache(case)
     cache.forget(case)  # gallring in this process
     assert cache.peek(case) is None
     cache(case)
-    assert len(reads) == 3
+    assert len(reads) == 6
