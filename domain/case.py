@@ -58,6 +58,12 @@ PROCESS_RULES: dict[str, str] = {
     ),
     "P-UPPF": "An uppföljning must be open to be closed, and only one runs at a time.",
     "P-EXT": "An extension is decided before the current due date and moves it later.",
+    "P-ORDER": (
+        "A step is not dated before the step it follows: an insats is verkställd no earlier "
+        "than its beslut was fattat, avbruten no earlier than verkställd, återupptagen no "
+        "earlier than avbruten; a beslut is avslutat no earlier than it was fattat or its "
+        "insats verkställd; an utredning is avslutad no earlier than it was inledd."
+    ),
     "P-LVU": (
         "The LVU track runs in order: omedelbart omhändertagande before its verkställighet and "
         "underställning, an ansökan before a dom, care in force before it can end."
@@ -230,6 +236,7 @@ class CaseState:
         legacy_transfer: bool = False,
         lagrum: bool = True,
         care: bool = True,
+        order: bool | None = None,
     ) -> None:
         """Raise ``RuleViolation`` if ``ev`` may not happen now; return quietly if it may.
 
@@ -242,6 +249,9 @@ class CaseState:
         age limits, avvikning) for a workflow replaying a command accepted before they existed;
         recorded history (``lagrum=False``: an import, a transfer's copy) is not judged on the
         LVU age limits either, like P-LAGRUM: it is what the kommun decided then.
+        ``order`` (default: as ``lagrum``) judges ``P-ORDER`` (``date_order_violation``):
+        recorded history is not refused for it (an import flags it), and a workflow replaying
+        a command accepted before the guard existed accepts it again.
         """
         day = ev.legal_date
         if day > today:
@@ -281,6 +291,10 @@ class CaseState:
         guard = _GUARDS.get(ev.type)
         if guard is not None:
             guard(self, ev)
+        if lagrum if order is None else order:
+            violation = date_order_violation(self, ev)
+            if violation is not None:
+                raise violation
         check_lvu2027(self.lvu2027, self, ev)
         check_appeals(self.appeals, self, ev)
         check_transfer(self.transfer, self, ev, legacy_transfer=legacy_transfer)
@@ -585,6 +599,56 @@ def _g_beslut_ref(s: CaseState, ev: CaseEvent) -> None:
     b = _beslut(s, ev)
     if ev.type == "beslut_avslutat" and b.avslutat is not None:
         _deny("P-TWICE", "Beslutet är redan avslutat.", "the beslut is already avslutat")
+
+
+def date_order_violation(s: CaseState, ev: CaseEvent) -> RuleViolation | None:
+    """``P-ORDER``: the refusal when ``ev`` is dated before the step of its beslut or utredning
+    it follows, else ``None``. Only legal dates are compared (the same day is in order).
+
+    Why: a beslut avslutat before its insats was verkställd, or an insats verkställd before
+    it was decided, makes the record say something impossible, and every duration counted
+    from it (time to verkställighet for EVB and IVO, time in insats, utredningstid) negative.
+    A beslut or utredning the case does not know is left to ``P-REF``."""
+    d = ev.data
+    day = ev.legal_date
+    t = ev.type
+    b = s.beslut.get(str(d.get("beslut_id")))
+    u = s.utredningar.get(str(d.get("utredning_id")))
+    after: tuple[date | None, str, str] | None = None
+    if b is not None and t in (
+        "insats_verkstalld",
+        "verkstallighet_avbruten",
+        "verkstallighet_aterupptagen",
+    ):
+        after = {
+            "insats_verkstalld": (b.fattat, "beslutet fattades", "the beslut was fattat"),
+            "verkstallighet_avbruten": (
+                b.verkstalld,
+                "insatsen verkställdes",
+                "the insats was verkställd",
+            ),
+            "verkstallighet_aterupptagen": (
+                b.avbruten,
+                "verkställigheten avbröts",
+                "the verkställighet was avbruten",
+            ),
+        }[t]
+    elif b is not None and t == "beslut_avslutat":
+        after = (
+            (b.verkstalld, "insatsen verkställdes", "its insats was verkställd")
+            if b.verkstalld is not None and b.verkstalld > b.fattat
+            else (b.fattat, "beslutet fattades", "the beslut was fattat")
+        )
+    elif u is not None and t == "utredning_avslutad":
+        after = (u.inledd, "utredningen inleddes", "the utredning was inledd")
+    if after is None or after[0] is None or day >= after[0]:
+        return None
+    earlier, sv, en = after
+    return RuleViolation(
+        "P-ORDER",
+        f"Händelsen är daterad {day}, före dagen då {sv} ({earlier}).",
+        f"{t} dated {day}, before {en} on {earlier}",
+    )
 
 
 def _g_uppfoljning_inledd(s: CaseState, ev: CaseEvent) -> None:

@@ -40,7 +40,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import days_between, legal_date, overdue_at, start_of_day
-    from domain.case import CaseState, fold
+    from domain.case import CaseState, date_order_violation, fold
     from domain.delegation import Delegationsordning, delegationsordning_from_document
     from domain.delegation_record import judge
     from domain.errors import EventValidationError, RuleViolation
@@ -146,6 +146,11 @@ CARE_GUARDS_PATCH = "placed-child-guards"
 #: input). A run recorded before carried the events and replays so. Whether a run *reads* its
 #: case is decided by its input alone (``case_id``), which no earlier history has.
 MINIMAL_INPUT_PATCH = "minimal-input-by-reference"
+#: workflow.patched id: a step dated before the step it follows is refused (``P-ORDER``,
+#: ``domain.case.date_order_violation``); a command accepted before the guard replays as it
+#: was judged. Asked only when the guard would refuse, so a history that never meets it
+#: carries no marker (each marker is two more history events per run).
+DATE_ORDER_PATCH = "date-order"
 #: Loading the record cannot fail for a reason a retry would not cure (a database that is
 #: back): retried until it succeeds, visible to ``ops stuck`` meanwhile.
 LOAD_RETRY = RetryPolicy(
@@ -377,6 +382,7 @@ class ChildCaseWorkflow:
                 legacy_transfer=legacy_transfer,
                 lagrum=lagrum,
                 care=care,
+                order=not handler or self._order_guarded(ev),
             )
             if every_decision:
                 ev = self._judge_decision(cmd, ev)
@@ -387,6 +393,14 @@ class ChildCaseWorkflow:
         except (RuleViolation, EventValidationError) as exc:
             raise rejection(exc) from None
         return ev
+
+    def _order_guarded(self, ev: CaseEvent) -> bool:
+        """Whether the handler judges ``P-ORDER``: only where it would refuse, and then only
+        for a command not accepted before ``DATE_ORDER_PATCH`` (the validator, which never
+        replays, always judges it)."""
+        return date_order_violation(self._state, ev) is not None and workflow.patched(
+            DATE_ORDER_PATCH
+        )
 
     def _judge_decision(self, cmd: CommandInput, ev: CaseEvent) -> CaseEvent:
         """docs/delegationsordning.md: a decision is judged by the ordning in force on its legal

@@ -17,7 +17,9 @@ refused. A line that already carries a judgement (an export of barnflow's record
 History is judged by its own era but not refused for what it cited: a decision whose lagrum was
 not in force on its date (``P-LAGRUM``, ``domain.lagrum``) is recorded as it was taken and
 listed in the summary (``ImportSummary.flagged``, with its line), so the import reports the
-decisions an auditor must look at instead of rewriting or dropping them.
+decisions an auditor must look at instead of rewriting or dropping them. So is a step dated
+before the step it follows (``P-ORDER``: an insats verkställd before its beslut, a beslut
+avslutat before its verkställighet), which a new command would be refused for.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from psycopg import sql
 
 from domain.aggregate import ChildCase
 from domain.calendar import legal_date
-from domain.case import CaseState
+from domain.case import CaseState, date_order_violation
 from domain.delegation_record import judge
 from domain.errors import DomainError, RuleViolation
 from domain.events import CaseEvent, parse_event
@@ -286,8 +288,10 @@ def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = N
         except DomainError as exc:
             raise ImportRejected(number, str(exc)) from None
         problem = lagrum_problem(ev)
-        if problem is not None:
-            refusal = problem.violation()
+        refusal = (
+            problem.violation() if problem is not None else date_order_violation(case.state, ev)
+        )
+        if refusal is not None:
             flagged.append(
                 ImportFlag(
                     number,

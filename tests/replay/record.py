@@ -267,6 +267,24 @@ async def placed_child(d: CaseDriver) -> None:
     await d.send("avvikning_avslutad", {"avvikning_id": "av1", "utfall": "aterfunnen"})
 
 
+async def out_of_order(d: CaseDriver) -> None:
+    """A beslut avslutat dated before its insats was verkställd (date-order): recorded by the
+    code before the guard (``v8``), which accepted it; the code since refuses it (``P-ORDER``)
+    and the beslut is then avslutat today."""
+    await d.open_utredning()
+    await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+    await d.beslut("b1", "oppenvard")
+    await d.sleep_days(10)
+    await d.send("insats_verkstalld", {"beslut_id": "b1"})
+    avslut = {"beslut_id": "b1", "orsak": "mal_uppnatt"}
+    try:
+        await d.send("beslut_avslutat", avslut, at=await d.now() - timedelta(days=5))
+    except CommandRejected as exc:
+        assert getattr(exc.cause, "rule", None) == "P-ORDER", exc
+        await d.send("beslut_avslutat", avslut)
+    await d.sleep_days(1)
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
     "lvu_track": (PNR_BOY, lvu),
@@ -276,6 +294,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "kommun_config": (PNR_GIRL, configured),
     "delegation": (PNR_BOY, delegation),
     "placed_child": (PNR_THIRD, placed_child),
+    "out_of_order": (PNR_FOURTH, out_of_order),
 }
 #: kommun 1280's configuration in the ``appealed_and_transferred`` scenario (from v5, recorded
 #: after the merge of kommun-config-by-reference; v4 ran on the defaults): O2 within 5 days.

@@ -206,7 +206,7 @@ async def test_a_history_of_the_placed_child_carries_its_patch_and_alerts() -> N
     assert all(
         '"id":"placed-child-guards"' not in _patch_ids(p)
         for p in HISTORIES
-        if not p.name.startswith(("v6-", "v7-"))  # recorded before it
+        if not p.name.startswith(("v6-", "v7-", "v8-"))  # recorded before it
     )
     codec = data_converter(CODEC_KEY).payload_codec
     assert codec is not None
@@ -290,3 +290,19 @@ def test_the_static_summary_is_readable_and_names_no_one() -> None:
     text = json.loads(base64.b64decode(payload["data"]))
     assert text.startswith("barnärende 1280-") and "steg vid start: forhandsbedomning" in text
     assert PNR_FOURTH not in text and PNR_FOURTH.replace("-", "") not in text
+
+
+def test_a_step_accepted_out_of_order_before_the_date_order_guard_is_kept() -> None:
+    """`date-order` (P-ORDER): a run recorded by the code before the guard accepted a beslut
+    avslutat dated before its verkställighet (eight commands, no refusal, no marker); today's
+    code replays it unchanged (``test_recorded_history_replays_on_current_code``) because the
+    handler asks the patch only where the guard would refuse."""
+    [path] = [p for p in HISTORIES if p.name == "v8-out_of_order.0.json"]
+    events = json.loads(path.read_text())["events"]
+    completed = [e for e in events if e["eventType"].endswith("UPDATE_COMPLETED")]
+    assert len(completed) == 8
+    assert not any(
+        "failure" in e["workflowExecutionUpdateCompletedEventAttributes"]["outcome"]
+        for e in completed
+    )
+    assert '"id":"date-order"' not in _patch_ids(path)

@@ -4,7 +4,7 @@ legal dates it produces (docs/domain.md §2, §4; rule ids of docs/law.md §3)."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -357,3 +357,29 @@ async def test_extended_utredning_alerts_at_the_new_due_date_only(
         assert d.alerts() == []  # the original due date passed: extended, so no alert
         await d.sleep_days((new_due - await d.today()).days + 2)
         assert await d.wait_alerts(1) == [("frist_overskriden", "B1", new_due.isoformat())]
+
+
+async def test_a_step_dated_before_the_step_it_follows_is_refused(
+    ts_env: WorkflowEnvironment, store: CaseStore, task_queue: str
+) -> None:
+    """P-ORDER (docs/domain.md §7.1): a beslut avslutat dated before its insats was verkställd
+    is refused by the workflow, and neither history nor store gets it; the same step dated on
+    or after the verkställighet is accepted."""
+    d = CaseDriver(ts_env, store, task_queue)
+    async with running_worker(ts_env.client, store, task_queue):
+        await d.open_utredning()
+        await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+        await d.beslut("b1", "oppenvard")
+        await d.sleep_days(10)
+        await d.send("insats_verkstalld", {"beslut_id": "b1"})
+        verkstalld = await d.today()
+        accepted, stored = await _accepted_updates(d), len(d.events())
+        avslut = {"beslut_id": "b1", "orsak": "mal_uppnatt"}
+        with pytest.raises(CommandRejected) as info:
+            await d.send("beslut_avslutat", avslut, at=await d.now() - timedelta(days=5))
+        assert getattr(info.value.cause, "rule", None) == "P-ORDER"
+        assert str(verkstalld) in str(info.value.cause)
+        assert (await _accepted_updates(d), len(d.events())) == (accepted, stored)
+        await d.send("beslut_avslutat", avslut)
+        assert d.events()[-1].type == "beslut_avslutat"
+        assert d.events()[-1].legal_date == verkstalld
