@@ -23,7 +23,9 @@ decisions an auditor must look at instead of rewriting or dropping them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
@@ -312,6 +314,24 @@ def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = N
     return Validated(todo, skipped, cases, flagged, planned)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is judged and written, as it was after.
+
+    An import keeps every line's event, fold and row alive until its batch is written, so the
+    collector's full passes re-scan a heap that only grows: measured, a third of the import's CPU
+    (``bench/import.py``; docs/operations.md "Bulk import and adoption"). Reference counting
+    still frees what the import drops; cycles wait for the collector's next pass after it. The
+    switch is process-wide: in the API process another request's cycles also wait (seconds)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def import_lines(
     store: CaseStore,
     lines: Iterable[str],
@@ -323,11 +343,12 @@ def import_lines(
     """Validate all ``lines``, then append them in order, ``batch`` events per transaction
     (``infra.persistence.bulk``); ``ImportRejected`` names a bad line."""
     materialised = list(lines)
-    checked = validate(store, materialised, now=now)
-    cases = checked.cases
-    written = append_planned(
-        store, checked.planned, checked.heads(), batch=batch, now=now, progress=progress
-    )
+    with _cyclic_gc_paused():
+        checked = validate(store, materialised, now=now)
+        cases = checked.cases
+        written = append_planned(
+            store, checked.planned, checked.heads(), batch=batch, now=now, progress=progress
+        )
     appended = written.appended
     skipped = checked.skipped + written.duplicates  # another writer stored it meanwhile
     open_cases = sorted(
