@@ -81,7 +81,11 @@ def _stored(store: CaseStore, planned: Sequence[Planned], heads: dict[UUID, str 
 ]:  # fmt: skip
     """The rows and stream digests of one batch; ``heads`` moves to each stream's new digest."""
     keys = store.data_keys
-    envelopes = [envelope_of(p.event) for p in planned]
+    ids: dict[UUID, str] = {}  # each case's id as text, made once per batch, not per event
+    envelopes = [
+        envelope_of(p.event, ids.get(p.case_id) or ids.setdefault(p.case_id, str(p.case_id)))
+        for p in planned
+    ]
     parts = [split(env, p.bucket) for p, env in zip(planned, envelopes, strict=True)]
     if keys is not None:
         keys.prepare(
