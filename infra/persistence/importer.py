@@ -344,18 +344,31 @@ def import_lines(
     (``infra.persistence.bulk``); ``ImportRejected`` names a bad line."""
     materialised = list(lines)
     with _cyclic_gc_paused():
-        checked = validate(store, materialised, now=now)
-        cases = checked.cases
-        written = append_planned(
-            store, checked.planned, checked.heads(), batch=batch, now=now, progress=progress
-        )
+        # the import's events, folds and rows are dropped when ``_import`` returns, before the
+        # collector is back: its next pass then does not walk them all once more
+        return _import(store, materialised, progress=progress, now=now, batch=batch)
+
+
+def _import(
+    store: CaseStore,
+    lines: list[str],
+    *,
+    progress: Progress | None,
+    now: datetime | None,
+    batch: int,
+) -> ImportSummary:
+    checked = validate(store, lines, now=now)
+    cases = checked.cases
+    written = append_planned(
+        store, checked.planned, checked.heads(), batch=batch, now=now, progress=progress
+    )
     appended = written.appended
     skipped = checked.skipped + written.duplicates  # another writer stored it meanwhile
     open_cases = sorted(
         (c.state.kommun, c.state.case_ref) for c in cases.values() if c.state.is_open
     )
     return ImportSummary(
-        lines=sum(1 for ln in materialised if ln.strip()),
+        lines=sum(1 for ln in lines if ln.strip()),
         cases=len(cases),
         appended=appended,
         skipped_duplicates=skipped,
