@@ -230,7 +230,9 @@ def _placement_flag(
     config = configs.of(ev.kommun)
     krav = config.policy.hem_id_krav_fran if config is not None else None
     try:
-        check_placement(list(case.known.values()), ev, home, hem_id_krav_fran=krav)
+        check_placement(
+            list(case.known.values()), ev, home, hem_id_krav_fran=krav, beslut=case.state.beslut
+        )
     except RuleViolation as refusal:
         return ImportFlag(
             number, ev.kommun, ev.case_ref, ev.idempotency_key, refusal.rule, refusal.sv, refusal.en
