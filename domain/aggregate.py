@@ -45,7 +45,9 @@ def canonical_json(envelope: dict[str, Any]) -> bytes:
 
 def stream_digest(prev: str, envelope: dict[str, Any]) -> str:
     """digest_n = sha256(digest_{n-1} ‖ canonical JSON of envelope_n without its digest)."""
-    body = {k: v for k, v in envelope.items() if k != "digest"}
+    body = (
+        {k: v for k, v in envelope.items() if k != "digest"} if "digest" in envelope else envelope
+    )
     return hashlib.sha256(prev.encode("ascii") + canonical_json(body)).hexdigest()
 
 
@@ -88,11 +90,12 @@ class ChildCase(Aggregate):
         self._record(envelope=chained(self.digest or STREAM_GENESIS, envelope))
 
 
-def envelope_of(ev: CaseEvent) -> dict[str, Any]:
+def envelope_of(ev: CaseEvent, case_id: str | None = None) -> dict[str, Any]:
     """What a case stream stores for ``ev`` before sealing and chaining (no store ids/times);
-    ``open``/``append`` and the bulk import (``infra.persistence.bulk``) build it alike."""
+    ``open``/``append`` and the bulk import (``infra.persistence.bulk``) build it alike.
+    ``case_id``: the case's id as text when the caller knows it already (a bulk import)."""
     out = ev.to_json()
-    out["case_id"] = str(case_id_for(ev.kommun, ev.case_ref))
+    out["case_id"] = str(case_id_for(ev.kommun, ev.case_ref)) if case_id is None else case_id
     out.pop("position", None)
     out.pop("recorded_at", None)
     out.pop("digest", None)

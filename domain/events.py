@@ -900,16 +900,15 @@ def parse_event(
     actor = parse_actor(obj.get("actor"))
     key = _text(obj.get("idempotency_key"), "idempotency_key", max_len=200)
     # a 10-digit personnummer's century comes from the legal date, never the clock
-    data = parse_data(
-        obj.get("data", {}), spec, etype, legal_date(occurred_at), legacy_values=legacy_values
-    )
+    day = legal_date(occurred_at)
+    data = parse_data(obj.get("data", {}), spec, etype, day, legacy_values=legacy_values)
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")
     case_id = obj.get("case_id")
     judged = obj.get(DELEGATION_FIELD)
     if judged is not None and not isinstance(judged, Mapping):
         raise EventValidationError(DELEGATION_FIELD, "must be an object")
-    return CaseEvent(
+    ev = CaseEvent(
         kommun=kommun,
         case_ref=case_ref,
         type=etype,
@@ -922,6 +921,8 @@ def parse_event(
         recorded_at=parse_datetime(recorded_raw, "recorded_at") if recorded_raw else None,
         delegation=None if judged is None else dict(judged),
     )
+    ev.__dict__["_legal_date"] = day  # ``CaseEvent.legal_date``'s cache, known already
+    return ev
 
 
 def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:

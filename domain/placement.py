@@ -14,12 +14,12 @@ workflow itself never reads a home (no workflow change, replay of old histories 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from domain.case import fold
+from domain.case import Beslut, fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import OPENING_TYPES, CaseEvent
 from domain.homes import ENSKILDA_HEM, HEMTYPER, HomeState
@@ -206,14 +206,20 @@ def _sol_ref(day: date, new: str, old: str) -> str:
     return f"SoL 2025:400 {new}" if day >= date(2025, 7, 1) else f"SoL 2001:453 {old}"
 
 
-def placement_request(events: list[CaseEvent], ev: CaseEvent) -> PlacementRequest | None:
+def placement_request(
+    events: list[CaseEvent], ev: CaseEvent, beslut: Mapping[str, Beslut] | None = None
+) -> PlacementRequest | None:
     """The placement ``ev`` starts or moves, or ``None`` when it is not one barnflow judges
-    (not a placement event, or a placement outside familjehem/jourhem/HVB/stödboende)."""
+    (not a placement event, or a placement outside familjehem/jourhem/HVB/stödboende).
+    ``beslut``: the case's decisions as its fold holds them, when the caller has folded the case
+    already (an import: not folded again for every placement line)."""
     if ev.type not in PLACEMENT_TYPES:
         return None
     d, day = ev.data, ev.legal_date
     if ev.type == "insats_verkstalld":
-        b = fold(events).beslut.get(d["beslut_id"]) if events else None
+        if beslut is None:
+            beslut = fold(events).beslut if events else {}
+        b = beslut.get(d["beslut_id"])
         if b is None or not b.gynnande or b.insats not in HEMTYPER:
             return None
         return PlacementRequest(b.insats, d.get("hem_id"), day, "SoL", False)
@@ -243,12 +249,14 @@ def check_placement(
     home: HomeState | None,
     *,
     hem_id_krav_fran: date | None = None,
+    beslut: Mapping[str, Beslut] | None = None,
 ) -> PlacementRequest | None:
     """Raise ``RuleViolation`` unless the placement ``ev`` may go to its home on its date.
 
     ``events`` are the case's stored events, ``home`` the named home's record as stored
-    (``None``: no such home). Rules HEM1-HEM6 (docs/law.md §11)."""
-    req = placement_request(events, ev)
+    (``None``: no such home), ``beslut`` the fold's decisions if known (``placement_request``).
+    Rules HEM1-HEM6 (docs/law.md §11)."""
+    req = placement_request(events, ev, beslut)
     if req is None:
         return None
     d, day = ev.data, req.day

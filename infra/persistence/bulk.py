@@ -26,6 +26,7 @@ the case as it is now: slower, never wrong.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -81,7 +82,11 @@ def _stored(store: CaseStore, planned: Sequence[Planned], heads: dict[UUID, str 
 ]:  # fmt: skip
     """The rows and stream digests of one batch; ``heads`` moves to each stream's new digest."""
     keys = store.data_keys
-    envelopes = [envelope_of(p.event) for p in planned]
+    ids: dict[UUID, str] = {}  # each case's id as text, made once per batch, not per event
+    envelopes = [
+        envelope_of(p.event, ids.get(p.case_id) or ids.setdefault(p.case_id, str(p.case_id)))
+        for p in planned
+    ]
     parts = [split(env, p.bucket) for p, env in zip(planned, envelopes, strict=True)]
     if keys is not None:
         keys.prepare(
@@ -134,23 +139,33 @@ def append_planned(
         raise TypeError("bulk append needs barnflow's GapFreeRecorder (the global chain)")
     result = BulkResult()
     done = 0
-    for start in range(0, len(planned), batch):
-        chunk = planned[start : start + batch]
-        rows, digests = _stored(store, chunk, heads)
-        try:
-            recorder.copy_events(rows, digests)
-        except IntegrityError:
-            result.fallback = True
-            _one_case_at_a_time(
-                store, planned[start:], result, now=now, progress=progress, done=done
-            )
-            return result
-        for p in chunk:
-            appended(p.event.type, p.event.data, False)
-        result.appended += len(chunk)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, len(planned))
+    # One writer thread: batch k's COPY and commit (the database's work; the thread waits
+    # without the GIL) overlap the building of batch k+1's rows here. Batch k+1 is handed over
+    # only after batch k committed, so positions and the chain follow the file as before.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-copy") as writer:
+        pending: tuple[int, Sequence[Planned], Future[int]] | None = None
+        for start in range(0, len(planned) + batch, batch):
+            chunk = planned[start : start + batch]
+            rows, digests = _stored(store, chunk, heads) if chunk else ([], [])
+            if pending is not None:
+                at, written, future = pending
+                pending = None
+                try:
+                    future.result()
+                except IntegrityError:
+                    result.fallback = True
+                    _one_case_at_a_time(
+                        store, planned[at:], result, now=now, progress=progress, done=done
+                    )
+                    return result
+                for p in written:
+                    appended(p.event.type, p.event.data, False)
+                result.appended += len(written)
+                done += len(written)
+                if progress is not None:
+                    progress(done, len(planned))
+            if chunk:
+                pending = (start, chunk, writer.submit(recorder.copy_events, rows, digests))
     return result
 
 

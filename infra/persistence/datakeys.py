@@ -124,33 +124,48 @@ class DataKeys:
         if not todo:
             return
         self.ensure()
-        fresh = []
+        fresh: dict[tuple[str, str], tuple[str, bytes]] = {}
+        key_ids: list[str] = []
+        kommuner: list[str] = []
+        case_ids: list[str] = []
+        buckets: list[str] = []
+        wrapped_keys: list[bytes] = []
         for (case_id, bucket), kommun in todo.items():
-            key_id, key = self._new_key(case_id, bucket)
-            fresh.append((key_id, kommun, case_id, bucket, self._keyring.encrypt(key)))
-        case_ids = sorted({uuid.UUID(c) for c, _ in todo})
+            key_id, key = fresh[(case_id, bucket)] = self._new_key(case_id, bucket)
+            key_ids.append(key_id)
+            kommuner.append(kommun)
+            case_ids.append(case_id)
+            buckets.append(bucket)
+            wrapped_keys.append(self._keyring.encrypt(key))
         with self._connect() as conn:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    self._q(
-                        "INSERT INTO {t} (key_id, kommun, case_id, bucket, wrapped) "
-                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id, bucket) DO NOTHING"
-                    ),
-                    fresh,
-                )
+            # one statement each way, whatever the batch's size: arrays, not one row per key
+            conn.execute(
+                self._q(
+                    "INSERT INTO {t} (key_id, kommun, case_id, bucket, wrapped) "
+                    "SELECT * FROM unnest(%s::text[], %s::text[], %s::uuid[], %s::text[], "
+                    "%s::bytea[]) ON CONFLICT (case_id, bucket) DO NOTHING"
+                ),
+                [key_ids, kommuner, case_ids, buckets, wrapped_keys],
+            )
             found = conn.execute(
-                self._q("SELECT key_id, case_id, bucket, wrapped FROM {t} WHERE case_id = ANY(%s)"),
-                [case_ids],
+                self._q(
+                    "SELECT key_id, case_id, bucket, wrapped FROM {t} WHERE (case_id, bucket) "
+                    "IN (SELECT * FROM unnest(%s::uuid[], %s::text[]))"
+                ),
+                [case_ids, buckets],
             ).fetchall()
         expires = time.monotonic() + CACHE_SECONDS
         for row in found:
             pair = (str(_col(row, "case_id")), str(_col(row, "bucket")))
             wrapped = _col(row, "wrapped")
             if pair not in todo or wrapped is None:
-                continue
+                continue  # a key destroyed by gallring stays destroyed: ``seal`` refuses it
             key_id = str(_col(row, "key_id"))
+            mine = fresh[pair]
+            # the key this call created is known; one another writer created first is unwrapped
+            key = mine[1] if mine[0] == key_id else self._keyring.decrypt(bytes(wrapped))
             self._by_bucket[pair] = key_id
-            self._cache[key_id] = (self._keyring.decrypt(bytes(wrapped)), expires)
+            self._cache[key_id] = (key, expires)
 
     def open(self, token: str, case_id: str, bucket: str) -> dict[str, Any] | None:
         """The sealed fields, or ``None`` when the bucket's key was destroyed by gallring."""

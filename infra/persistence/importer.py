@@ -25,7 +25,9 @@ avslutat before its verkställighet), which a new command would be refused for.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
@@ -230,7 +232,9 @@ def _placement_flag(
     config = configs.of(ev.kommun)
     krav = config.policy.hem_id_krav_fran if config is not None else None
     try:
-        check_placement(list(case.known.values()), ev, home, hem_id_krav_fran=krav)
+        check_placement(
+            list(case.known.values()), ev, home, hem_id_krav_fran=krav, beslut=case.state.beslut
+        )
     except RuleViolation as refusal:
         return ImportFlag(
             number, ev.kommun, ev.case_ref, ev.idempotency_key, refusal.rule, refusal.sv, refusal.en
@@ -316,6 +320,24 @@ def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = N
     return Validated(todo, skipped, cases, flagged, planned)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is judged and written, as it was after.
+
+    An import keeps every line's event, fold and row alive until its batch is written, so the
+    collector's full passes re-scan a heap that only grows: measured, a third of the import's CPU
+    (``bench/import.py``; docs/operations.md "Bulk import and adoption"). Reference counting
+    still frees what the import drops; cycles wait for the collector's next pass after it. The
+    switch is process-wide: in the API process another request's cycles also wait (seconds)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def import_lines(
     store: CaseStore,
     lines: Iterable[str],
@@ -327,7 +349,21 @@ def import_lines(
     """Validate all ``lines``, then append them in order, ``batch`` events per transaction
     (``infra.persistence.bulk``); ``ImportRejected`` names a bad line."""
     materialised = list(lines)
-    checked = validate(store, materialised, now=now)
+    with _cyclic_gc_paused():
+        # the import's events, folds and rows are dropped when ``_import`` returns, before the
+        # collector is back: its next pass then does not walk them all once more
+        return _import(store, materialised, progress=progress, now=now, batch=batch)
+
+
+def _import(
+    store: CaseStore,
+    lines: list[str],
+    *,
+    progress: Progress | None,
+    now: datetime | None,
+    batch: int,
+) -> ImportSummary:
+    checked = validate(store, lines, now=now)
     cases = checked.cases
     written = append_planned(
         store, checked.planned, checked.heads(), batch=batch, now=now, progress=progress
@@ -338,7 +374,7 @@ def import_lines(
         (c.state.kommun, c.state.case_ref) for c in cases.values() if c.state.is_open
     )
     return ImportSummary(
-        lines=sum(1 for ln in materialised if ln.strip()),
+        lines=sum(1 for ln in lines if ln.strip()),
         cases=len(cases),
         appended=appended,
         skipped_duplicates=skipped,

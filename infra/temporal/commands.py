@@ -86,7 +86,9 @@ async def adopt(
     alert at once (unless the record already holds their alert), open ones get timers. Returns
     the workflow id.
     """
-    events = store.case_events(case_id_for(kommun, case_ref))
+    # read in a thread: the caller's event loop goes on meanwhile (``adopt_all`` has dozens of
+    # starts in flight; a read on the loop held every one of them for its round trip)
+    events = await asyncio.to_thread(store.case_events, case_id_for(kommun, case_ref))
     if not events:
         raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
     child = child_pseudonym(events[0], pseudonym_key)

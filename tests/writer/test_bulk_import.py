@@ -5,6 +5,7 @@ still missing."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import json
@@ -26,7 +27,7 @@ from domain.ids import case_id_for
 from infra.audit.verify import verify_store
 from infra.persistence.cipher import KeyringCipher
 from infra.persistence.datakeys import NONCE_LEN, DataKeys
-from infra.persistence.importer import import_lines, validate
+from infra.persistence.importer import ImportRejected, import_lines, validate
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from tests.conftest import CIPHER_KEY
 from tests.factories import days_ago
@@ -98,6 +99,20 @@ def _events(store: CaseStore) -> list[dict[str, Any]]:
     return out
 
 
+def _plaintexts(store: CaseStore) -> list[tuple[Any, ...]]:
+    """Each row as stored, decrypted: its topic and its transcoded state with the keys in their
+    stored order (only the event's creation time told apart: two runs cannot share a clock)."""
+    cipher = store.mapper.cipher
+    assert isinstance(cipher, KeyringCipher)
+    out = []
+    for row in store.stored_rows(by_position=True):
+        state = json.loads(cipher.keyring.decrypt(row.state))
+        assert set(state["timestamp"]) == {"_type_", "_data_"}  # eventsourcing's datetime
+        state["timestamp"] = "..."
+        out.append((row.position, row.originator_id, row.version, row.topic, json.dumps(state)))
+    return out
+
+
 def test_bulk_import_makes_the_chain_one_by_one_appends_make(
     store: CaseStore, other_store: CaseStore
 ) -> None:
@@ -117,6 +132,7 @@ def test_bulk_import_makes_the_chain_one_by_one_appends_make(
     assert len(chain) == len(lines)
     assert chain == _chain(single)  # positions, streams, versions, stream and global digests
     assert _events(bulk) == _events(single)
+    assert _plaintexts(bulk) == _plaintexts(single)  # the stored bytes, key order and all
     report = verify_store(bulk)
     assert report.ok, [f.line() for f in report.findings]
     assert report.checkpoint.position == len(lines)
@@ -206,3 +222,16 @@ def test_import_killed_by_pid_between_batches_is_completed_by_a_rerun(
         versions[cid] = versions.get(cid, 0) + 1
         expected.append((cid, versions[cid]))
     assert stored == expected
+
+
+def test_the_garbage_collector_is_back_on_after_an_import_stored_or_refused(
+    store: CaseStore,
+) -> None:
+    """The import pauses the cyclic collector (a third of its CPU went to re-scanning its own
+    growing heap); the process it runs in (the API's among them) gets it back either way."""
+    assert gc.isenabled()
+    assert import_lines(store, _history(2)).appended > 0
+    assert gc.isenabled()
+    with pytest.raises(ImportRejected):
+        import_lines(store, [*_history(2, first=10), "{not json"])
+    assert gc.isenabled()
