@@ -85,6 +85,10 @@ def age_on(born: date | None, day: date) -> int | None:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+#: The event types that begin a placement: a case without one has none (``placements``).
+PLACEMENT_STARTS = frozenset({"insats_verkstalld", "lvu_placering_paborjad"})
+
+
 def placements(events: Iterable[CaseEvent]) -> list[Placement]:
     """Every placement in a case's events (in stream order), with its stays and end."""
     out: list[Placement] = []

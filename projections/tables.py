@@ -68,6 +68,9 @@ _CHILD = (("kon", "text"), ("fodelsedatum", "date"))
 #: carry free text (reasons, conclusions), so they are sealed with the store's cipher.
 #: ``frister_until`` is the last legal date the case's frister rows were generated for when a
 #: rule repeats with time (C4 quarters, D4 anniversaries, D10 years); NULL when none does.
+#: ``event_types`` names every event type the case has (sorted, once each), in the clear: the
+#: reports that fold events at read time fetch and decrypt only the cases that have a type they
+#: look for (``projections.placed.case_events``), not every case of the kommun.
 CASES = Table(
     "report_cases",
     (
@@ -75,6 +78,7 @@ CASES = Table(
         ("ivo_id", "text"),
         ("last_position", "bigint NOT NULL"),
         ("frister_until", "date"),
+        ("event_types", "text[] NOT NULL"),
         ("events", "bytea NOT NULL"),
     ),
     ("case_id",),

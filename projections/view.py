@@ -369,6 +369,7 @@ def encode_cases(
                 ivo,
                 envs[-1]["position"],
                 until,
+                tuple(sorted({e["type"] for e in envs})),
                 seal(orjson.dumps(envs)),
             )
         )
