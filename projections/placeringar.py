@@ -27,7 +27,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.events import event_from_json
-from domain.placement import PLACEMENT_STARTS, Placement, Stay, placements
+from domain.placement import PLACEMENT_READS, PLACEMENT_STARTS, Placement, Stay, placements
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, split
@@ -66,7 +66,8 @@ def kommun_placements(
     )
     out: list[Placement] = []
     for r in curs.fetchall():
-        out.extend(placements(event_from_json(e) for e in orjson.loads(unseal(r["events"]))))
+        envs = orjson.loads(unseal(r["events"]))
+        out.extend(placements(event_from_json(e) for e in envs if e["type"] in PLACEMENT_READS))
     return sorted(out, key=lambda p: (p.case_ref, p.start, p.key))
 
 
