@@ -90,7 +90,7 @@ def case_events(
     where = [sql.SQL("kommun = %s")]
     params: list[Any] = [kommun]
     if having is not None:
-        where.append(sql.SQL("event_types && %s::text[]"))
+        where.append(sql.SQL("(event_types IS NULL OR event_types && %s::text[])"))
         params.append(sorted(having))
     if refs is not None:
         where.append(sql.SQL("case_ref = ANY(%s::text[])"))

@@ -59,8 +59,8 @@ def kommun_placements(
     whose events begin one (``PLACEMENT_STARTS``) are read and decrypted."""
     curs.execute(
         sql.SQL(
-            "SELECT events FROM {} WHERE kommun = %s AND event_types && %s::text[] "
-            "ORDER BY case_ref"
+            "SELECT events FROM {} WHERE kommun = %s "
+            "AND (event_types IS NULL OR event_types && %s::text[]) ORDER BY case_ref"
         ).format(table_ref(schema, CASES.name)),
         (kommun, sorted(PLACEMENT_STARTS)),
     )

@@ -58,7 +58,7 @@ def protected_refs(
     curs.execute(
         sql.SQL(
             "SELECT case_ref, events FROM {} WHERE kommun = %s AND case_ref = ANY(%s) "
-            "AND event_types && %s::text[]"
+            "AND (event_types IS NULL OR event_types && %s::text[])"
         ).format(table_ref(schema, CASES.name)),
         (kommun, sorted(refs), sorted(SKYDD_TYPES)),
     )
