@@ -85,6 +85,26 @@ def age_on(born: date | None, day: date) -> int | None:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+#: The event types that begin a placement: a case without one has none (``placements``).
+PLACEMENT_STARTS = frozenset({"insats_verkstalld", "lvu_placering_paborjad"})
+#: Every event type ``placements`` reads (the child's opening and identity events, the beslut,
+#: the placement's own events and what ends it): the others never change its answer, so a
+#: report may leave them out before building events (``projections.placeringar``).
+PLACEMENT_READS = frozenset(
+    {
+        *OPENING_TYPES,
+        "identitet_uppdaterad",
+        "beslut_fattat",
+        "insats_verkstalld",
+        "lvu_placering_paborjad",
+        "placering_flyttad",
+        "beslut_avslutat",
+        "lvu_vard_upphort",
+        "arende_avslutat",
+    }
+)
+
+
 def placements(events: Iterable[CaseEvent]) -> list[Placement]:
     """Every placement in a case's events (in stream order), with its stays and end."""
     out: list[Placement] = []

@@ -63,9 +63,7 @@ def _facts(
     utredning_of: dict[tuple[str, str], str] = {}
     heard: set[tuple[str, str]] = set()
     informed: set[tuple[str, str]] = set()
-    for ref, events in case_events(curs, schema, kommun, unseal, end):
-        if ref not in refs:
-            continue
+    for ref, events in case_events(curs, schema, kommun, unseal, end, refs=refs):
         for _day, env in events:
             data = env.get("data") or {}
             bid = data.get("beslut_id")

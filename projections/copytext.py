@@ -24,6 +24,13 @@ def _bytes(value: bytes) -> str:
     return "\\\\x" + value.hex()
 
 
+def _array(value: tuple[str, ...]) -> str:
+    """A ``text[]`` literal: every element double-quoted (so commas, braces and blanks stay
+    inside it), its backslashes and quotes escaped, then the whole escaped for COPY text."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+    return _text("{" + ",".join(quoted) + "}")
+
+
 def _none(value: None) -> str:
     return "\\N"
 
@@ -42,6 +49,7 @@ _BY_TYPE: dict[type, Callable[[Any], str]] = {
     date: date.isoformat,
     datetime: datetime.isoformat,
     bytes: _bytes,
+    tuple: _array,
 }
 
 

@@ -27,7 +27,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.events import event_from_json
-from domain.placement import Placement, Stay, placements
+from domain.placement import PLACEMENT_READS, PLACEMENT_STARTS, Placement, Stay, placements
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, split
@@ -55,16 +55,19 @@ FORMER = ("SoL", "LVU")
 def kommun_placements(
     curs: Cursor[DictRow], schema: str, kommun: str, unseal: Callable[[bytes], bytes]
 ) -> list[Placement]:
-    """Every placement of ``kommun``'s cases, in case_ref then placement order."""
+    """Every placement of ``kommun``'s cases, in case_ref then placement order. Only the cases
+    whose events begin one (``PLACEMENT_STARTS``) are read and decrypted."""
     curs.execute(
-        sql.SQL("SELECT events FROM {} WHERE kommun = %s ORDER BY case_ref").format(
-            table_ref(schema, CASES.name)
-        ),
-        (kommun,),
+        sql.SQL(
+            "SELECT events FROM {} WHERE kommun = %s "
+            "AND (event_types IS NULL OR event_types && %s::text[]) ORDER BY case_ref"
+        ).format(table_ref(schema, CASES.name)),
+        (kommun, sorted(PLACEMENT_STARTS)),
     )
     out: list[Placement] = []
     for r in curs.fetchall():
-        out.extend(placements(event_from_json(e) for e in orjson.loads(unseal(r["events"]))))
+        envs = orjson.loads(unseal(r["events"]))
+        out.extend(placements(event_from_json(e) for e in envs if e["type"] in PLACEMENT_READS))
     return sorted(out, key=lambda p: (p.case_ref, p.start, p.key))
 
 

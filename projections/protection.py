@@ -9,7 +9,7 @@ who is protected today.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
@@ -25,16 +25,22 @@ from projections.tables import CASES
 MASKED: Final = ("case_ref", "case_id", "enhet", "handlaggare")
 
 
-def _rows(node: Any) -> Iterator[dict[str, Any]]:
-    """Every dict in ``node`` that names a case (``case_ref``), depth first."""
+def _rows(node: Any, out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every dict in ``node`` that names a case (``case_ref``), depth first. Descends only into
+    dicts and lists: a frister report at a million events has hundreds of thousands of scalar
+    values, and a generator per value cost more than the report's query."""
+    found: list[dict[str, Any]] = [] if out is None else out
     if isinstance(node, dict):
         if isinstance(node.get("case_ref"), str):
-            yield node
+            found.append(node)
         for value in node.values():
-            yield from _rows(value)
+            if isinstance(value, (dict, list)):
+                _rows(value, found)
     elif isinstance(node, list):
         for item in node:
-            yield from _rows(item)
+            if isinstance(item, (dict, list)):
+                _rows(item, found)
+    return found
 
 
 def protected_refs(
@@ -44,14 +50,17 @@ def protected_refs(
     refs: set[str],
     unseal: Callable[[bytes], bytes],
 ) -> set[str]:
-    """The case_refs among ``refs`` of ``kommun`` whose case is protected now."""
+    """The case_refs among ``refs`` of ``kommun`` whose case is protected now. Only the cases
+    with a protection event (``report_cases.event_types``) are read and decrypted: a case
+    without one is not protected."""
     if not refs:
         return set()
     curs.execute(
-        sql.SQL("SELECT case_ref, events FROM {} WHERE kommun = %s AND case_ref = ANY(%s)").format(
-            table_ref(schema, CASES.name)
-        ),
-        (kommun, sorted(refs)),
+        sql.SQL(
+            "SELECT case_ref, events FROM {} WHERE kommun = %s AND case_ref = ANY(%s) "
+            "AND (event_types IS NULL OR event_types && %s::text[])"
+        ).format(table_ref(schema, CASES.name)),
+        (kommun, sorted(refs), sorted(SKYDD_TYPES)),
     )
     out = set()
     for row in curs.fetchall():
@@ -70,7 +79,7 @@ def mask_protected(
     unseal: Callable[[bytes], bytes],
 ) -> int:
     """Mask, in place, every row of ``body`` about a protected case; the number masked."""
-    rows = list(_rows(body))
+    rows = _rows(body)
     protected = protected_refs(curs, schema, kommun, {r["case_ref"] for r in rows}, unseal)
     masked = 0
     for row in rows:

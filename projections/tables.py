@@ -68,6 +68,11 @@ _CHILD = (("kon", "text"), ("fodelsedatum", "date"))
 #: carry free text (reasons, conclusions), so they are sealed with the store's cipher.
 #: ``frister_until`` is the last legal date the case's frister rows were generated for when a
 #: rule repeats with time (C4 quarters, D4 anniversaries, D10 years); NULL when none does.
+#: ``event_types`` names every event type the case has (sorted, once each), in the clear: the
+#: reports that fold events at read time fetch and decrypt only the cases that have a type they
+#: look for (``projections.placed.case_events``), not every case of the kommun. Added after
+#: release b0a7168, last and nullable, so its views are widened in place, not rebuilt
+#: (``ReportsView.create_table``); NULL (a row written before) matches every filter.
 CASES = Table(
     "report_cases",
     (
@@ -76,6 +81,7 @@ CASES = Table(
         ("last_position", "bigint NOT NULL"),
         ("frister_until", "date"),
         ("events", "bytea NOT NULL"),
+        ("event_types", "text[]"),
     ),
     ("case_id",),
     (("kommun", "case_ref"),),

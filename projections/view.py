@@ -41,6 +41,17 @@ Decoded = tuple[str, dict[str, Any]]
 Policies = Mapping[str, KommunPolicy]
 
 
+def _widens(columns: tuple[str, ...], table: Table) -> bool:
+    """Whether ``table`` only adds nullable columns after ``columns`` (an older version's):
+    such a view is widened in place and keeps its rows, which read the new columns as NULL."""
+    n = len(columns)
+    return (
+        n < len(table.columns)
+        and table.column_names[:n] == columns
+        and all("NOT NULL" not in typ.upper() for _, typ in table.columns[n:])
+    )
+
+
 class ReportsView(PostgresTrackingRecorder):
     """Tables of every read model (``projections.tables``) with tracking in the same transaction."""
 
@@ -101,10 +112,26 @@ class ReportsView(PostgresTrackingRecorder):
                 (self.schema, [t.name for t in ALL_TABLES]),
             )
             found = {r["table_name"]: tuple(r["cols"]) for r in curs.fetchall()}
-            stale = [t for t in ALL_TABLES if t.name in found and found[t.name] != t.column_names]
+            widened = [t for t in ALL_TABLES if t.name in found and _widens(found[t.name], t)]
+            stale = [
+                t
+                for t in ALL_TABLES
+                if t.name in found and found[t.name] != t.column_names and t not in widened
+            ]
             added = [t for t in ROW_TABLES if t.name not in found] if CASES.name in found else []
-            if not stale and self._complete(curs, found):
+            if not stale and not widened and self._complete(curs, found):
                 return  # nothing to create: no DDL, so no lock a running rebuild holds up
+            if not stale:
+                for t in widened:
+                    for col, typ in t.columns[len(found[t.name]) :]:
+                        curs.execute(
+                            sql.SQL("ALTER TABLE {}.{} ADD COLUMN IF NOT EXISTS {} {}").format(
+                                sql.Identifier(self.schema),
+                                sql.Identifier(t.name),
+                                sql.Identifier(col),
+                                sql.SQL(typ),
+                            )
+                        )
             if stale:
                 added = []
                 for table in ALL_TABLES:
@@ -370,6 +397,7 @@ def encode_cases(
                 envs[-1]["position"],
                 until,
                 seal(orjson.dumps(envs)),
+                tuple(sorted({e["type"] for e in envs})),
             )
         )
     return [copy_text(rows) if rows else b"" for rows in buffers]

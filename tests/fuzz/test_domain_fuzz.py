@@ -23,6 +23,7 @@ from domain.case import CaseState, fold
 from domain.errors import EventValidationError, RuleViolation
 from domain.events import EVENT_TYPES, CaseEvent, FieldSpec, parse_event
 from domain.frister import compute_frister
+from domain.placement import PLACEMENT_READS, PLACEMENT_STARTS, placements
 from tests.factories import PNR_GIRL
 from tests.fuzz.profile import fuzz_settings
 
@@ -295,3 +296,16 @@ def test_any_timestamp_is_accepted_or_refused_never_a_crash(when: str, etype: st
     with contextlib.suppress(RuleViolation):
         CaseState().check(ev, TODAY)
     compute_frister([ev])  # the `rules explain` path computes without the guards
+
+
+@fuzz_settings(300)
+@given(histories())
+def test_placements_read_only_their_event_types(lines: list[dict[str, Any]]) -> None:
+    """The placement reports build events of ``PLACEMENT_READS`` only and read only the cases
+    with a ``PLACEMENT_STARTS`` event: on any accepted history, the placements are the same
+    as from every event, and there are none without such an event."""
+    _, accepted, _ = _run(lines)
+    found = placements(accepted)
+    assert placements([e for e in accepted if e.type in PLACEMENT_READS]) == found
+    if not any(e.type in PLACEMENT_STARTS for e in accepted):
+        assert found == []

@@ -26,3 +26,18 @@ def test_copy_text_rows_read_back_unchanged(pg_url: str) -> None:
             cp.write(copy_text(rows))
         curs.execute("SELECT * FROM ct ORDER BY g DESC")
         assert curs.fetchall() == rows
+
+
+def test_copy_text_arrays_read_back_unchanged(pg_url: str) -> None:
+    """``report_cases.event_types``: a tuple of strings is a ``text[]``, whatever it holds."""
+    arrays = [
+        (("anmalan_mottagen", "beslut_fattat"),),
+        (("a,b", "{c}", 'quote"d', "back\\slash", "tab\there", "NULL", ""),),
+        ((),),
+    ]
+    with psycopg.connect(pg_url) as conn, conn.cursor() as curs:
+        curs.execute("CREATE TEMP TABLE ca (n serial, a text[] NOT NULL)")
+        with curs.copy("COPY ca (a) FROM STDIN") as cp:
+            cp.write(copy_text(arrays))
+        curs.execute("SELECT a FROM ca ORDER BY n")
+        assert [(tuple(a),) for (a,) in curs.fetchall()] == arrays

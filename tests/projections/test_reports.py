@@ -297,3 +297,47 @@ def test_reports_answer_from_the_old_views_while_a_rebuild_runs(
     assert during[0] == before
     with caught_up(env) as runner:
         assert REPORTS["evb"].build(runner.view, "1280", period)["rows"] == before
+
+
+#: The reports that fold cases' events at read time, and the event types a case must have for
+#: it to give one of their rows (``projections.placed.case_events(having=...)``).
+FOLDING_REPORTS = {
+    "placerade-barn": {"insats_verkstalld", "lvu_placering_paborjad"},
+    "placeringskostnader": {"insats_verkstalld", "lvu_placering_paborjad"},
+    "kontinuitet": {"insats_verkstalld"},
+    "avvikningar": {"avvikning_anmald"},
+}
+
+
+def test_reports_that_fold_events_decrypt_only_the_cases_that_can_give_a_row(
+    env: dict[str, str], store: CaseStore
+) -> None:
+    """At a million events, reading and decrypting every case of a kommun took these reports 5-7
+    s (docs/operations.md, "Rebuild"). Each now asks PostgreSQL only for the cases with an
+    event its rows begin with: it decrypts those and no other, and answers as before (the golden
+    reports hold the rows)."""
+    _demo(store)
+    with caught_up(env) as runner:
+        view = runner.view
+        with view.cursor() as curs:
+            curs.execute(
+                "SELECT events FROM " + f'"{view.schema}".report_cases WHERE kommun = %s',
+                ("1280",),
+            )
+            cases = [orjson.loads(view.unseal(r["events"])) for r in curs.fetchall()]
+        types = [{e["type"] for e in envs} for envs in cases]
+        opened: list[int] = []
+        real = view.unseal
+
+        def counting(sealed: bytes) -> bytes:
+            opened.append(1)
+            return real(sealed)
+
+        view.unseal = counting  # type: ignore[method-assign]
+        for name, wanted in FOLDING_REPORTS.items():
+            spec = REPORTS[name]
+            opened.clear()
+            spec.build(view, "1280", parse_period(spec.period, PERIODS[spec.period]))
+            expected = sum(1 for t in types if t & wanted)
+            assert len(opened) == expected, name
+            assert expected < len(cases), name  # the demo has cases without them
