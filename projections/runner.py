@@ -41,7 +41,7 @@ from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import EVENTS_TABLE, CaseStore
 from projections.decode import StateDecoder
 from projections.parallel import Folded, FoldPool, StoredCase, default_workers
-from projections.view import Decoded, ReportsView, open_view, write_encoded
+from projections.view import Decoded, ReportsView, allow_idle, open_view, write_encoded
 
 BATCH_SIZE = 2000
 #: Errors after which the runner waits and retries instead of stopping.
@@ -488,7 +488,7 @@ def rebuild(
             # the fold processes (starting them takes seconds on a busy machine): idle gaps of
             # minutes are expected here, never hours.
             for conn in (rconn, wcurs.connection):
-                conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{REBUILD_IDLE}'")
+                allow_idle(conn, REBUILD_IDLE)
             head_row = rconn.execute(
                 sql.SQL("SELECT max(notification_id) AS m FROM {}.{}").format(
                     sql.Identifier(schema), sql.Identifier(EVENTS_TABLE)

@@ -17,7 +17,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from projections.tables import ALL_TABLES, CASES
-from projections.view import ReportsView, write_cases
+from projections.view import ReportsView, allow_idle, write_cases
 
 TEMP_SCHEMA = "pg_temp"
 #: How long a report's read transaction may sit between two statements while the report
@@ -35,7 +35,7 @@ def report_cursor(
 ) -> Iterator[tuple[Cursor[DictRow], str]]:
     """A read-only cursor and the schema to query: the views, or what was known at ``known_at``."""
     with view.cursor(commit=False) as curs:
-        curs.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{REPORT_IDLE}'")
+        allow_idle(curs, REPORT_IDLE)
         if known_at is None:
             yield curs, view.schema
             return

@@ -22,7 +22,7 @@ import orjson
 from eventsourcing.persistence import Cipher, InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
-from psycopg import Cursor, sql
+from psycopg import Connection, Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.events import event_from_json
@@ -49,6 +49,25 @@ def _widens(columns: tuple[str, ...], table: Table) -> bool:
         n < len(table.columns)
         and table.column_names[:n] == columns
         and all("NOT NULL" not in typ.upper() for _, typ in table.columns[n:])
+    )
+
+
+#: The longest a runner's batch transaction may sit idle between its statements (see
+#: ``allow_idle``): it folds a batch's cases in Python after reading them under ``FOR UPDATE``.
+BATCH_IDLE = "2min"
+
+
+def allow_idle(conn: Cursor[DictRow] | Connection[Any], limit: str) -> None:
+    """Raise the idle-in-transaction limit for the current transaction only (``SET LOCAL``).
+
+    The store's connections end a transaction idle for 5 s (eventsourcing's
+    ``POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT``, a guard against leaked transactions).
+    A transaction that computes in Python between its statements (a report folding cases, a
+    runner batch folding into the views, a rebuild waiting on its fold workers) may be idle
+    for longer on a busy machine or at a million events; it says so here, and a leaked one
+    still ends after ``limit``."""
+    conn.execute(
+        sql.SQL("SET LOCAL idle_in_transaction_session_timeout = {}").format(sql.Literal(limit))
     )
 
 
@@ -296,6 +315,7 @@ class ReportsView(PostgresTrackingRecorder):
         for case_id, env in batch:
             by_case[case_id].append(env)
         with self.cursor(commit=True) as curs:
+            allow_idle(curs, BATCH_IDLE)
             ids = sorted(by_case)
             curs.execute(
                 sql.SQL(
