@@ -18,6 +18,12 @@ authenticates the stored bytes, so a changed ciphertext fails to decrypt and ``a
 names it; a row copied from elsewhere decrypts to a digest that does not match its link.
 The recorder never sees plaintext: ``CaseStore`` hands it the digests (``event_digests``) with
 each save, read from the events before they are encrypted.
+
+One append is one statement (``_sql_append``): PostgreSQL reads the chain's tail, computes each
+link with its ``sha256()`` (the same text ``global_link`` hashes, which ``audit verify`` and the
+bulk ``COPY`` path still compute in Python) and inserts the links and the events. Reading the tail
+into Python first cost one more round trip while the table lock was held, and every other
+append in every process waited for it (issue 19, item 2).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from infra.persistence.schema import chain_table
 
@@ -77,11 +83,6 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             "(SELECT MAX(notification_id) AS notification_id FROM {schema}.{table}) e "
             "LEFT JOIN {schema}.{chain} c ON c.position = e.notification_id"
         ).format(schema=schema, table=table, chain=chain)
-        self._sql_insert_chain = SQL(
-            "INSERT INTO {schema}.{chain} "
-            "(position, originator_id, originator_version, event_digest, digest) "
-            "VALUES (%s, %s, %s, %s, %s)"
-        ).format(schema=schema, chain=chain)
         self._sql_copy_events = SQL(
             "COPY {schema}.{table} "
             "(originator_id, originator_version, topic, state, notification_id) "
@@ -92,14 +93,43 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             "(position, originator_id, originator_version, event_digest, digest) "
             "FROM STDIN (FORMAT BINARY)"
         ).format(schema=schema, chain=chain)
-        self._sql_insert_positioned = SQL(
+        # One append's whole write, in one statement (see the module docstring). ``steps``
+        # walks the events in order, each link hashing the one before it; the text hashed is
+        # exactly ``global_link``'s (uuid and bigint print as Python's ``str`` does).
+        self._sql_append = SQL(
+            "WITH RECURSIVE "
+            "tail AS (SELECT COALESCE(e.notification_id, 0) AS position, "
+            "COALESCE(c.digest, {genesis}) AS digest FROM "
+            "(SELECT MAX(notification_id) AS notification_id FROM {schema}.{table}) e "
+            "LEFT JOIN {schema}.{chain} c ON c.position = e.notification_id), "
+            "input AS (SELECT * FROM unnest(%s::{schema}.{event_type}[], %s::text[]) "
+            "WITH ORDINALITY AS i(originator_id, originator_version, topic, state, "
+            "event_digest, ord)), "
+            "steps AS ("
+            "SELECT i.ord, t.position + 1 AS position, encode(sha256(convert_to("
+            "t.digest || '|' || (t.position + 1)::text || '|' || i.originator_id::text || '|' "
+            "|| i.originator_version::text || '|' || i.event_digest, 'UTF8')), 'hex') AS digest "
+            "FROM tail t JOIN input i ON i.ord = 1 "
+            "UNION ALL "
+            "SELECT i.ord, s.position + 1, encode(sha256(convert_to("
+            "s.digest || '|' || (s.position + 1)::text || '|' || i.originator_id::text || '|' "
+            "|| i.originator_version::text || '|' || i.event_digest, 'UTF8')), 'hex') "
+            "FROM steps s JOIN input i ON i.ord = s.ord + 1), "
+            "links AS (INSERT INTO {schema}.{chain} "
+            "(position, originator_id, originator_version, event_digest, digest) "
+            "SELECT s.position, i.originator_id, i.originator_version, i.event_digest, s.digest "
+            "FROM steps s JOIN input i USING (ord)) "
             "INSERT INTO {schema}.{table} "
             "(originator_id, originator_version, topic, state, notification_id) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state, %s + e.ord "
-            "FROM unnest(%s::{schema}.{event_type}[]) WITH ORDINALITY "
-            "AS e(originator_id, originator_version, topic, state, ord) "
-            "ORDER BY e.ord RETURNING notification_id"
-        ).format(schema=schema, table=table, event_type=Identifier(self.stored_event_type_name))
+            "SELECT i.originator_id, i.originator_version, i.topic, i.state, s.position "
+            "FROM steps s JOIN input i USING (ord) ORDER BY s.ord RETURNING notification_id"
+        ).format(
+            schema=schema,
+            table=table,
+            chain=chain,
+            event_type=Identifier(self.stored_event_type_name),
+            genesis=Literal(GENESIS),
+        )
 
     def create_table(self) -> None:
         """eventsourcing's ``create_table``, without re-creating the stored-event type that
@@ -180,12 +210,10 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         self._notify_channel(curs)
         # A version conflict is caught by the stream's primary key when the insert is synced:
         # the transaction rolls back, and since positions are max+1 (not a sequence) nothing
-        # is burnt. Not asking first keeps one round trip out of the table lock.
-        last, links = self._links(curs, stored_events, digests)
-        with curs.connection.cursor() as chain_curs:
-            chain_curs.executemany(self._sql_insert_chain, links)
+        # is burnt. Not asking first keeps one round trip out of the table lock, and so does
+        # linking the chain inside the insert (no read of its tail into Python).
         pg_events = [
             self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
             for e in stored_events
         ]
-        curs.execute(self._sql_insert_positioned, (last, pg_events))
+        curs.execute(self._sql_append, (pg_events, list(digests)))

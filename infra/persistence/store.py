@@ -8,6 +8,8 @@ positions use a plain SELECT, which eventsourcing's API does not offer.
 from __future__ import annotations
 
 import base64
+import contextlib
+import copy
 import functools
 import hashlib
 import threading
@@ -17,12 +19,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import orjson
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    LRUCache,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import IntegrityError, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
@@ -50,6 +57,12 @@ CHAIN_TABLE = chain_table_for(EVENTS_TABLE)
 CLOSING_TYPES = frozenset({"arende_avslutat", "arende_overflyttat"})
 
 
+#: Cases whose aggregate a store keeps in memory (eventsourcing's cache; ``CaseStore._wrote``).
+AGGREGATES_CACHED = 5000
+
+_T = TypeVar("_T")
+
+
 def eventsourcing_env(
     url: str, schema: str, cipher_key: bytes, old_cipher_keys: tuple[bytes, ...] = ()
 ) -> dict[str, str]:
@@ -74,7 +87,7 @@ def eventsourcing_env(
         "CREATE_TABLE": "y",
         # each append judges the case's state: keep recent aggregates in memory and only read
         # the events recorded since (by any process: "fast-forward") instead of replaying all
-        "AGGREGATE_CACHE_MAXSIZE": "5000",
+        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATES_CACHED),
         "APPLICATION_RECORDER_TOPIC": "infra.persistence.recorder:GapFreeRecorder",
     }
 
@@ -363,16 +376,20 @@ class CaseStore(ChainedStore):
     def _append_to_current(self, ev: CaseEvent, today: date, lagrum: bool) -> AppendResult:
         """Judge ``ev`` against the case as stored now and save it; ``IntegrityError`` when
         another writer appended first (the stream's version constraint)."""
-        case = self._get_case(case_id_for(ev.kommun, ev.case_ref))
-        if case is not None:
-            previous = case.state.idempotency.get(ev.idempotency_key)
-            if previous is not None:
-                return self._existing(case.id, previous, ev)
-            case.append(ev, today, lagrum=lagrum, seal=self._sealer)
-        else:
-            case = ChildCase.open(ev, today, lagrum=lagrum, seal=self._sealer)
-        recordings = self.save(case)
-        return _appended(case.id, recordings[-1])
+
+        def attempt(case: ChildCase | None) -> AppendResult:
+            if case is not None:
+                previous = case.state.idempotency.get(ev.idempotency_key)
+                if previous is not None:
+                    return self._existing(case.id, previous, ev)
+                case.append(ev, today, lagrum=lagrum, seal=self._sealer)
+            else:
+                case = ChildCase.open(ev, today, lagrum=lagrum, seal=self._sealer)
+            recordings = self.save(case)
+            self._wrote(case)
+            return _appended(case.id, recordings[-1])
+
+        return self._with_case(case_id_for(ev.kommun, ev.case_ref), attempt)
 
     def _existing(self, case_id: UUID, version: int, ev: CaseEvent) -> AppendResult:
         stored = self.case_events(case_id, versions=(version,))
@@ -421,27 +438,31 @@ class CaseStore(ChainedStore):
         """One attempt of ``record_batch`` against the case as stored now (``IntegrityError``
         when another writer appended first)."""
         keys = [e.idempotency_key for e in events]
-        case = self._get_case(cid)
-        known: dict[int, AppendResult] = {}
-        for i, ev in enumerate(events):
-            previous = None if case is None else case.state.idempotency.get(keys[i])
-            if case is not None and previous is not None:
-                known[i] = self._existing(case.id, previous, ev)
-            elif case is None:
-                case = ChildCase.open(ev, today, lagrum=lagrum, seal=self._sealer)
-            else:
-                case.append(ev, today, lagrum=lagrum, seal=self._sealer)
-        if case is None or len(known) == len(events):
-            return [known[i] for i in range(len(events))]
-        recordings = iter(self.save(case))
-        out: list[AppendResult] = []
-        for i, ev in enumerate(events):
-            if i in known:
-                out.append(known[i])
-                continue
-            out.append(self._opened_result(_appended(case.id, next(recordings))))
-            appended(ev.type, ev.data, False)
-        return out
+
+        def attempt(case: ChildCase | None) -> list[AppendResult]:
+            known: dict[int, AppendResult] = {}
+            for i, ev in enumerate(events):
+                previous = None if case is None else case.state.idempotency.get(keys[i])
+                if case is not None and previous is not None:
+                    known[i] = self._existing(case.id, previous, ev)
+                elif case is None:
+                    case = ChildCase.open(ev, today, lagrum=lagrum, seal=self._sealer)
+                else:
+                    case.append(ev, today, lagrum=lagrum, seal=self._sealer)
+            if case is None or len(known) == len(events):
+                return [known[i] for i in range(len(events))]
+            recordings = iter(self.save(case))
+            self._wrote(case)
+            out: list[AppendResult] = []
+            for i, ev in enumerate(events):
+                if i in known:
+                    out.append(known[i])
+                    continue
+                out.append(self._opened_result(_appended(case.id, next(recordings))))
+                appended(ev.type, ev.data, False)
+            return out
+
+        return self._with_case(cid, attempt)
 
     # ------------------------------------------------------------------ sealing
     @functools.cached_property
@@ -500,6 +521,57 @@ class CaseStore(ChainedStore):
             return envelope
         case_id = str(envelope["case_id"])
         return merge(envelope, {b: keys.open(t, case_id, b) for b, t in tokens.items()})
+
+    # ------------------------------------------------------------------ the case as last written
+    @functools.cached_property
+    def _written(self) -> LRUCache[UUID, int]:
+        """The version of each case this process saved last (as many cases as the aggregate
+        cache holds)."""
+        return LRUCache(maxsize=AGGREGATES_CACHED)
+
+    def _wrote(self, case: ChildCase) -> None:
+        """Keep the case as this process just saved it: the next append of this process judges
+        against it without reading the case's newest events back (eventsourcing's fast-forward,
+        one round trip and a decryption per command, almost always of the event written here)."""
+        cache = self.repository.cache
+        if cache is not None:
+            cache.put(case.id, case)
+            self._written.put(case.id, case.version)
+
+    def _forget_written(self, case_id: UUID) -> None:
+        with contextlib.suppress(KeyError):
+            self._written.get(case_id, evict=True)
+
+    def _case_for_append(self, case_id: UUID) -> tuple[ChildCase | None, bool]:
+        """The case to judge an append against, and whether it is this process's own last save,
+        not read back (``_wrote``). Another process may have appended since: the stream's
+        version constraint refuses the save then (``_with_case``)."""
+        cache = self.repository.cache
+        if cache is not None:
+            try:
+                version = self._written.get(case_id)
+                cached = cast(ChildCase, cache.get(case_id))
+            except KeyError:
+                pass
+            else:
+                if cached.version == version:  # not fast-forwarded past this process's save
+                    return copy.deepcopy(cached), True
+        return self._get_case(case_id), False
+
+    def _with_case(self, case_id: UUID, attempt: Callable[[ChildCase | None], _T]) -> _T:
+        """Run one append ``attempt`` against the case, judged on this process's last save of
+        it when there is one. Whatever goes wrong is not trusted to that case: an
+        ``IntegrityError`` (another writer appended first) goes to the caller's retry, which
+        reads the stored case; a refusal (``RuleViolation``) may be a judgement on events this
+        process has not seen, so the attempt is made once more against the stored case."""
+        case, own = self._case_for_append(case_id)
+        try:
+            return attempt(case)
+        except Exception as exc:
+            self._forget_written(case_id)
+            if not own or isinstance(exc, IntegrityError):
+                raise
+        return attempt(self._get_case(case_id))
 
     # ------------------------------------------------------------------ reads
     def _get_case(self, case_id: UUID) -> ChildCase | None:
