@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -121,16 +122,27 @@ async def soak_load(
     lanes = max(1, round(rate))
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
 
+        async def post(ev: dict[str, Any]) -> None:
+            """One command, retried with the same body (so the same idempotency key) while the
+            API answers 503 "retry" (a workflow that did not answer within the API's command
+            timeout on a loaded machine), as docs/integration.md tells an integrator to."""
+            for attempt in range(RETRIES_503 + 1):
+                auth = {"Authorization": f"Bearer {token()}"}
+                r = await http.post("/commands", json=ev, headers=auth)
+                if r.status_code in (200, 201):
+                    return
+                if r.status_code != 503 or attempt == RETRIES_503:
+                    raise RuntimeError(f"POST /commands: {r.status_code} {r.text[:300]}")
+                retried.append(time.monotonic())
+                await asyncio.sleep(2.0 * (attempt + 1))
+
         async def lane(k: int) -> None:
             nonlocal sent
             i = SOAK + k
             while time.monotonic() < stop:
                 for ev in lifecycle(i, at):
                     started = time.monotonic()
-                    auth = {"Authorization": f"Bearer {token()}"}
-                    r = await http.post("/commands", json=ev, headers=auth)
-                    if r.status_code not in (200, 201):
-                        raise RuntimeError(f"POST /commands: {r.status_code} {r.text[:300]}")
+                    await post(ev)
                     sent += 1
                     await asyncio.sleep(max(0.0, lanes / rate - (time.monotonic() - started)))
                     if time.monotonic() >= stop:
@@ -139,6 +151,12 @@ async def soak_load(
 
         await asyncio.gather(*(lane(k) for k in range(lanes)))
     return sent
+
+
+#: 503s retried per command before the soak gives up (each waits 2 s longer than the last).
+RETRIES_503 = 5
+#: When each 503 was retried (reported after the soak).
+retried: list[float] = []
 
 
 def slope_mb_per_hour(samples: list[tuple[float, float]]) -> float:
@@ -171,6 +189,24 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], note: str) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+
+
+def replot(csv_path: Path, png: Path, note: str) -> None:
+    """Plot a soak's samples from its CSV (written as they are taken, so a soak that failed
+    late still has them) and print each process's slope over the second half."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    lines = csv_path.read_text(encoding="utf-8").splitlines()[1:]
+    for row in lines:
+        t, name, rss = row.split(",")  # the names have no commas
+        series.setdefault(name, []).append((float(t), float(rss)))
+    for name, samples in series.items():
+        print(
+            f"  {name:20} start {samples[0][1]:7.1f}  end {samples[-1][1]:7.1f}  "
+            f"peak {max(v for _, v in samples):7.1f} MB over {samples[-1][0] / 60:.1f} min;"
+            f" slope over the second half {slope_mb_per_hour(samples):+7.1f} MB/h"
+        )
+    plot(png, series, note)
+    print(f"plot: {png}")
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -295,7 +331,8 @@ def bench(args: argparse.Namespace) -> None:
             sent = asyncio.run(soak())
         report.append(
             f"\nsoak: {args.soak_minutes:g} min, {sent} commands over HTTP "
-            f"({sent / seconds:.1f}/s), RSS every {args.every:g} s"
+            f"({sent / seconds:.1f}/s), RSS every {args.every:g} s; "
+            f"{len(retried)} answered 503 and were retried with the same idempotency key"
         )
         for name, samples in series.items():
             first, last = samples[0][1], samples[-1][1]
@@ -341,7 +378,17 @@ def main() -> None:
     p.add_argument("--cache", type=int, default=1000, help="the soak worker's sticky cache")
     p.add_argument("--png", type=Path, default=ROOT / "docs" / "memory-soak.png")
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
+    p.add_argument(
+        "--plot-csv",
+        type=Path,
+        default=None,
+        help="only plot the samples a soak wrote (its .csv) to --png, with their slopes",
+    )
+    p.add_argument("--note", default="", help="with --plot-csv: the line under the plot")
     args = p.parse_args()
+    if args.plot_csv is not None:
+        replot(args.plot_csv, args.png, args.note)
+        return
     if not 1 <= args.workflows <= 4_000:
         p.error("--workflows: 1 to 4000 (the phases' case numbers must not overlap)")
     bench(args)
