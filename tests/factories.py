@@ -111,3 +111,15 @@ def fresh_pnr(year: int = 2014, *, girl: bool = True) -> str:
 
 
 _serials = itertools.count(secrets.randbelow(500) + 1)
+
+
+def klagomal_line(case_ref: str, n: int, start: datetime) -> dict[str, Any]:
+    """The ``n``-th klagomål of ``case_ref``, ``n`` minutes after ``start``: a line any case
+    accepts as often as wanted (the store tests' cheapest append)."""
+    return line(
+        "klagomal_mottaget",
+        {"klagomal_id": f"kl-{n}"},
+        at=start + timedelta(minutes=n),
+        key=f"{case_ref}-kl-{n}",
+        case_ref=case_ref,
+    )

@@ -4,8 +4,6 @@ batch, and a tampered link is still found."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import psycopg
 from psycopg import sql
 
@@ -14,29 +12,19 @@ from domain.ids import case_id_for
 from infra.audit.verify import verify_store
 from infra.persistence.recorder import GENESIS, global_link
 from infra.persistence.store import CaseStore
-from tests.factories import PNR_BOY, anmalan, days_ago, line
+from tests.factories import PNR_BOY, anmalan, days_ago, klagomal_line
 
 NOW = days_ago(2)
-
-
-def _klagomal(ref: str, n: int) -> dict[str, object]:
-    return line(
-        "klagomal_mottaget",
-        {"klagomal_id": f"kl-{n}"},
-        at=NOW + timedelta(minutes=n),
-        key=f"{ref}-{n}",
-        case_ref=ref,
-    )
 
 
 def _write(store: CaseStore) -> None:
     """Single appends of two cases, then one statement appending three events (a batch)."""
     store.record(parse_event(anmalan(NOW, case_ref="CS-1")))
     store.record(parse_event(anmalan(NOW, case_ref="CS-2", pnr=PNR_BOY, kon="pojke")))
-    store.record(parse_event(_klagomal("CS-1", 0)))
-    batch = store.record_batch([parse_event(_klagomal("CS-2", n)) for n in range(1, 4)])
+    store.record(parse_event(klagomal_line("CS-1", 0, NOW)))
+    batch = store.record_batch([parse_event(klagomal_line("CS-2", n, NOW)) for n in range(1, 4)])
     assert [r.position for r in batch] == [4, 5, 6]
-    store.record(parse_event(_klagomal("CS-1", 4)))
+    store.record(parse_event(klagomal_line("CS-1", 4, NOW)))
 
 
 def test_links_written_by_postgresql_are_the_links_verify_recomputes(store: CaseStore) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import psycopg
 from eventsourcing.persistence import IntegrityError
@@ -12,7 +11,14 @@ from psycopg import sql
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.persistence.store import CaseStore
-from tests.factories import PNR_BOY, PNR_GIRL, anmalan, days_ago, line, stockholm_today
+from tests.factories import (
+    PNR_BOY,
+    PNR_GIRL,
+    anmalan,
+    days_ago,
+    klagomal_line,
+    stockholm_today,
+)
 
 NOW = days_ago(3)
 
@@ -27,16 +33,6 @@ def _positions(pg_url: str, schema: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def _hord(case_ref: str, n: int) -> dict[str, object]:
-    return line(
-        "klagomal_mottaget",
-        {"klagomal_id": f"kl-{n}"},
-        at=NOW + timedelta(minutes=n),
-        key=f"{case_ref}-kl-{n}",
-        case_ref=case_ref,
-    )
-
-
 def test_concurrent_appends_leave_positions_one_to_n(
     store: CaseStore, pg_url: str, schema: str
 ) -> None:
@@ -47,7 +43,7 @@ def test_concurrent_appends_leave_positions_one_to_n(
     # retry (each collision is a rolled-back insert, which used to burn a sequence value).
     jobs = [(ref, n) for ref in refs for n in range(12)]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        results = list(pool.map(lambda j: store.record(parse_event(_hord(*j))), jobs))
+        results = list(pool.map(lambda j: store.record(parse_event(klagomal_line(*j, NOW))), jobs))
 
     assert sorted(r.position for r in results) == list(range(4, 4 + len(jobs)))
     assert _positions(pg_url, schema) == list(range(1, 4 + len(jobs)))
@@ -61,16 +57,17 @@ def test_forced_version_conflict_burns_no_position(
 ) -> None:
     store.record(parse_event(anmalan(NOW, case_ref="VS-X")))
     stale = store.repository.get(case_id_for("1280", "VS-X"))
-    store.record(parse_event(_hord("VS-X", 1)))  # moves the stream on: `stale` is now behind
+    # moves the stream on: `stale` is now behind
+    store.record(parse_event(klagomal_line("VS-X", 1, NOW)))
     today = stockholm_today()  # not NOW.date(): that is the UTC date, a day off at night
-    stale.append(parse_event(_hord("VS-X", 2)), today)
+    stale.append(parse_event(klagomal_line("VS-X", 2, NOW)), today)
     try:
         store.save(stale)
     except IntegrityError:
         pass
     else:
         raise AssertionError("a stale aggregate must not be saved")
-    after = store.record(parse_event(_hord("VS-X", 3)))
+    after = store.record(parse_event(klagomal_line("VS-X", 3, NOW)))
     assert after.position == 3
     assert _positions(pg_url, schema) == [1, 2, 3]
 
@@ -79,7 +76,7 @@ def test_events_after_pages_through_the_feed_in_position_order(store: CaseStore)
     store.record(parse_event(anmalan(NOW, case_ref="VS-F1")))
     store.record(parse_event(anmalan(NOW, case_ref="VS-F2", pnr=PNR_BOY, kon="pojke")))
     for n in range(3):
-        store.record(parse_event(_hord("VS-F1", n)))
+        store.record(parse_event(klagomal_line("VS-F1", n, NOW)))
     first = store.events_after(0, 2)
     rest = store.events_after(first[-1].position or 0, 100)
     assert [e.position for e in first + rest] == [1, 2, 3, 4, 5]
