@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from domain.errors import RuleViolation
 from domain.events import CaseEvent
@@ -167,8 +168,12 @@ def _show(par: str) -> str:
     return re.sub(r"(\d)([a-z])$", r"\1 \2", par)
 
 
+@lru_cache(maxsize=4096)
 def parse(lagrum: str) -> Citation | None:
     """Read a lagrum; ``None`` if it does not start with an act barnflow checks.
+
+    Cached (the answer is a frozen ``Citation``): ``arsstatistik`` reads the lagrum of every
+    beslut of a kommun, a few distinct texts tens of thousands of times at a million events.
 
     Forms: ``SoL 11:1``, ``SoL 11 kap. 1 §``, ``SoL 2025:400 11 kap. 1 §``, ``SoL 6:8 b``,
     ``LVU 6 §``, ``LVU 6§``, ``LVU (1990:52) 13 § tredje st.``, ``lag 2026:1600 5 kap. 1 §``,

@@ -23,7 +23,7 @@ from domain.events import event_from_json
 from domain.placement import age_on
 from domain.returns import Record, RuleSet, rule_set
 from domain.returns.checks import validate
-from domain.returns.collect import case_records
+from domain.returns.collect import RECORD_READS, RECORD_STARTS, case_records
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, split
@@ -59,17 +59,28 @@ FEL_COLUMNS = ("kod", "allvar", "case_ref", "post", "meddelande")
 def year_records(
     curs: Cursor[DictRow], schema: str, kommun: str, rules: RuleSet, unseal: Unseal
 ) -> list[Record]:
-    """Every record of ``kommun``'s cases in the rule set's year, by case_ref then start."""
+    """Every record of ``kommun``'s cases in the rule set's year, by case_ref then start.
+
+    Only the cases with an event that begins a record (``RECORD_STARTS``, on
+    ``report_cases.event_types``; NULL, a row written before the column, is read) and whose
+    first event is not after the year are read, and only the events ``case_records`` reads are
+    built: reading every case of a kommun took 3-5 s at a million events.
+    """
     curs.execute(
         sql.SQL(
             "SELECT case_id::text AS case_id, ivo_id, events FROM {} WHERE kommun = %s "
-            "ORDER BY case_ref"
+            "AND (event_types IS NULL OR event_types && %s::text[]) "
+            "AND (first_day IS NULL OR first_day <= %s) ORDER BY case_ref"
         ).format(table_ref(schema, CASES.name)),
-        (kommun,),
+        (kommun, sorted(RECORD_STARTS), date(rules.year, 12, 31)),
     )
     out: list[Record] = []
     for row in curs.fetchall():
-        events = [event_from_json(e) for e in orjson.loads(unseal(row["events"]))]
+        events = [
+            event_from_json(e)
+            for e in orjson.loads(unseal(row["events"]))
+            if e["type"] in RECORD_READS
+        ]
         out.extend(
             case_records(events, year=rules.year, case_id=row["case_id"], ivo_id=row["ivo_id"])
         )

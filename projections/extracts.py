@@ -6,10 +6,10 @@ an anmälan (``anmalan_mottagen``), an ansökan (``ansokan_mottagen``) or an utr
 the nämnd's own initiative (``utredning_inledd`` with ``grund`` ``eget_initiativ``) — by the
 outcome of the förhandsbedömning known at the year's end, kön, age band on the day and the
 anmälare's category (lower case; empty for an ansökan or an eget initiativ: no anmälare). Read
-from the views' record of each case (``report_cases.events``, the only view that keeps the
-anmälare's category, the ansökan and the utredning's grund) and the ``anmalningar`` view
-(whether an anmälan needed a förhandsbedömning at all: not when it joined an utredning already
-going on).
+from the views' record of each case whose events reach into the year (``report_cases.events``,
+the only view that keeps the anmälare's category, the ansökan and the utredning's grund) and the
+``anmalningar`` view (whether an anmälan needed a förhandsbedömning at all: not when it joined an
+utredning already going on).
 
 ``avslutade-utredningar``: every utredning closed in the year (the ``utredningar`` view, as
 ``utredningstider`` reads it) by outcome, kön and age band on the closing day, with the lengths
@@ -85,11 +85,16 @@ def aktualiseringar(
         (str(r["case_ref"]), str(r["anmalan_id"])): bool(r["behover_forhandsbedomning"])
         for r in curs.fetchall()
     }
+    # A case has an aktualisering in the period only if its events reach into it: at a million
+    # events this reads a quarter of the kommun's cases, not all (``report_cases.first_day``,
+    # ``last_day``; NULL, a row written before the columns, is read).
     curs.execute(
-        sql.SQL("SELECT case_ref, events FROM {} WHERE kommun = %s ORDER BY case_ref").format(
-            table_ref(schema, CASES.name)
-        ),
-        (kommun,),
+        sql.SQL(
+            "SELECT case_ref, events FROM {} WHERE kommun = %s "
+            "AND (first_day IS NULL OR first_day <= %s) AND (last_day IS NULL OR last_day >= %s) "
+            "ORDER BY case_ref"
+        ).format(table_ref(schema, CASES.name)),
+        (kommun, p.end, p.start),
     )
     counts: Counter[tuple[str, str, str, str, str | None]] = Counter()
     for row in curs.fetchall():

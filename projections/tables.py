@@ -73,6 +73,10 @@ _CHILD = (("kon", "text"), ("fodelsedatum", "date"))
 #: look for (``projections.placed.case_events``), not every case of the kommun. Added after
 #: release b0a7168, last and nullable, so its views are widened in place, not rebuilt
 #: (``ReportsView.create_table``); NULL (a row written before) matches every filter.
+#: ``first_day`` and ``last_day`` are the legal dates (Europe/Stockholm) of the case's earliest
+#: and latest event, in the clear like ``event_types`` and added the same way (after
+#: ``event_types``, nullable): a report about the events of a period reads only the cases whose
+#: events reach into it (``extracts.aktualiseringar``); NULL matches every period.
 CASES = Table(
     "report_cases",
     (
@@ -82,6 +86,8 @@ CASES = Table(
         ("frister_until", "date"),
         ("events", "bytea NOT NULL"),
         ("event_types", "text[]"),
+        ("first_day", "date"),
+        ("last_day", "date"),
     ),
     ("case_id",),
     (("kommun", "case_ref"),),

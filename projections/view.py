@@ -25,6 +25,7 @@ from eventsourcing.utils import Environment
 from psycopg import Connection, Cursor, sql
 from psycopg.rows import DictRow
 
+from domain.calendar import legal_date
 from domain.events import event_from_json
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from infra.persistence.cipher import KeyringCipher
@@ -408,6 +409,7 @@ def encode_cases(
         for buf, rows in zip(buffers[1:], tables, strict=True):
             buf.extend(rows)
         first = envs[0]
+        days = [legal_date(e.occurred_at) for e in events]
         cache_rows.append(
             (
                 cid,
@@ -418,6 +420,8 @@ def encode_cases(
                 until,
                 seal(orjson.dumps(envs)),
                 tuple(sorted({e["type"] for e in envs})),
+                min(days),
+                max(days),
             )
         )
     return [copy_text(rows) if rows else b"" for rows in buffers]

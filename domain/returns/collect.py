@@ -31,6 +31,31 @@ from domain.lagrum import is_omedelbart_omhandertagande, parse
 from domain.returns.model import Record
 from domain.rules import LVU_NEW_FROM
 
+#: The event types that begin a record (a run of an insats, an LVU placement or LVU care): a
+#: case without one has no record in any year (``case_records``).
+RECORD_STARTS = frozenset(
+    {"insats_verkstalld", "lvu_placering_paborjad", "lvu_omhandertagande_verkstallt"}
+)
+#: Every event type ``case_records`` reads: the others never change its answer, so a report may
+#: leave them out before building events (``projections.arsstatistik.year_records``).
+RECORD_READS = frozenset(
+    {
+        *OPENING_TYPES,
+        "identitet_uppdaterad",
+        "beslut_fattat",
+        "insats_verkstalld",
+        "beslut_avslutat",
+        "placering_flyttad",
+        "lvu_omhandertagande_beslutat",
+        "lvu_dom",
+        "lvu_omhandertagande_verkstallt",
+        "lvu_placering_paborjad",
+        "lvu_vard_upphort",
+        "arende_avslutat",
+        "arende_overflyttat",
+    }
+)
+
 #: Insatser that are placements (vård utanför hemmet), as barnflow names them.
 PLACEMENT_INSATSER = frozenset({"familjehem", "jourhem", "hvb", "stodboende", "skyddat_boende"})
 

@@ -24,6 +24,7 @@ from domain.errors import EventValidationError, RuleViolation
 from domain.events import EVENT_TYPES, CaseEvent, FieldSpec, parse_event
 from domain.frister import compute_frister
 from domain.placement import PLACEMENT_READS, PLACEMENT_STARTS, placements
+from domain.returns.collect import RECORD_READS, RECORD_STARTS, case_records
 from tests.factories import PNR_GIRL
 from tests.fuzz.profile import fuzz_settings
 
@@ -309,3 +310,19 @@ def test_placements_read_only_their_event_types(lines: list[dict[str, Any]]) -> 
     assert placements([e for e in accepted if e.type in PLACEMENT_READS]) == found
     if not any(e.type in PLACEMENT_STARTS for e in accepted):
         assert found == []
+
+
+@fuzz_settings(300)
+@given(histories())
+def test_year_records_read_only_their_event_types(lines: list[dict[str, Any]]) -> None:
+    """``arsstatistik`` builds events of ``RECORD_READS`` only and reads only the cases with a
+    ``RECORD_STARTS`` event (``projections.arsstatistik.year_records``): on any accepted
+    history, each year's records are the same as from every event, and there are none without
+    such an event."""
+    _, accepted, _ = _run(lines)
+    for year in (TODAY.year - 1, TODAY.year):
+        found = case_records(accepted, year=year, case_id="c1")
+        kept = [e for e in accepted if e.type in RECORD_READS]
+        assert case_records(kept, year=year, case_id="c1") == found
+        if not any(e.type in RECORD_STARTS for e in accepted):
+            assert found == []

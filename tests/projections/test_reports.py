@@ -373,3 +373,72 @@ def test_reports_that_fold_events_decrypt_only_the_cases_that_can_give_a_row(
             expected = sum(1 for t in types if t & wanted)
             assert len(opened) == expected, name
             assert expected < len(cases), name  # the demo has cases without them
+
+
+def test_aktualiseringar_and_arsstatistik_read_only_the_cases_that_can_give_a_row(
+    env: dict[str, str], store: CaseStore
+) -> None:
+    """At a million events ``aktualiseringar`` and ``arsstatistik`` read and decrypted every
+    case of the kommun (2-5 s; docs/operations.md, "Rebuild"). ``aktualiseringar`` now reads
+    only the cases whose first and last events' legal days (``report_cases.first_day``,
+    ``last_day``) reach into the year, ``arsstatistik`` only those with an event that begins a
+    record (``event_types``) and not first seen after the year. Both answer exactly what they
+    answered reading every case (the columns NULL, as in a view written before them), for a year
+    that a case ends before, one it ends in, one it spans with a second anmälan in it, and one a
+    case only begins after."""
+    _demo(store)
+    # AKT-2024: an anmälan and its skyddsbedömning on 2024-06-03, nothing after
+    old = _evb_case("AKT-2024", PNR_BOY, "pojke", date(2024, 9, 11), None)[:2]
+    spans = _evb_case("AKT-2025", PNR_GIRL, "flicka", date(2026, 2, 2), None)  # anmäld 2025-10-25
+    spans.append(
+        line(
+            "anmalan_mottagen",
+            {
+                "anmalan_id": "A2",
+                "barn": {"personnummer": PNR_GIRL, "kon": "flicka"},
+                "anmalare_kategori": "polis",
+            },
+            at=_at(date(2026, 3, 9)),
+            key="AKT-2025-A2",
+            case_ref="AKT-2025",
+        )
+    )
+    for lines in (old, spans):
+        _record_all(store, lines)
+    with caught_up(env) as runner:
+        view = runner.view
+        opened: list[int] = []
+        real = view.unseal
+
+        def counting(sealed: bytes) -> bytes:
+            opened.append(1)
+            return real(sealed)
+
+        def build_all() -> dict[tuple[str, str], tuple[bytes, int]]:
+            out = {}
+            for name, years in (
+                ("aktualiseringar", "2024 2025 2026"),
+                ("arsstatistik", "2025 2026"),
+            ):
+                for year in years.split():
+                    opened.clear()
+                    doc = REPORTS[name].build(view, "1280", parse_period("year", year))
+                    out[(name, year)] = (dumps(doc), len(opened))
+            return out
+
+        view.unseal = counting  # type: ignore[method-assign]
+        narrowed = build_all()
+        with view.cursor(commit=True) as curs:
+            curs.execute(
+                f'UPDATE "{view.schema}".report_cases '
+                "SET first_day = NULL, last_day = NULL, event_types = NULL"
+            )
+        every = build_all()
+    for key, (body, n) in narrowed.items():
+        assert body == every[key][0], key
+        assert n < every[key][1], key  # cases were left unread, with the same answer
+    assert orjson.loads(narrowed[("aktualiseringar", "2024")][0])["rows"], "AKT-2024 counted"
+    assert narrowed[("aktualiseringar", "2024")][1] == 1  # only AKT-2024 reaches into 2024
+    rows_2026 = orjson.loads(narrowed[("aktualiseringar", "2026")][0])["rows"]
+    assert any(r["anmalare_kategori"] == "polis" for r in rows_2026)  # AKT-2025's 2nd anmälan
+    assert any(orjson.loads(narrowed[("arsstatistik", y)][0])["rows"] for y in ("2025", "2026"))
