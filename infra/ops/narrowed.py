@@ -4,12 +4,13 @@ Listing every running case workflow costs time in proportion to the number of ca
 1 ms per workflow on the dev server's SQLite visibility, far more under load), so ``ops stuck``
 at 10,000 or 100,000 cases asks narrower questions instead:
 
-* per kommun, **one list and two counts** against the store's expectations (``reconcile``):
+* per kommun, **a few lists and two counts** against the store's expectations (``reconcile``):
   the running workflows whose ``BarnflowLastPosition`` is *not* one of the open cases' expected
-  last positions (``NOT IN``: the diverged ones come back, not the cases in step), and how many
-  run at all and without a position. Store positions are global and unique, so that tells how
-  many are missing; only in a kommun short of workflows are chunks of expected positions counted
-  (``IN``) and halved down to the few cases that are then listed by id;
+  last positions (``NOT IN``: the diverged ones come back, not the cases in step; one list per
+  ``CHUNK`` positions, each over its own range of positions, so no query grows with the cases),
+  and how many run at all and without a position. Store positions are global and unique, so
+  that tells how many are missing; only in a kommun short of workflows are chunks of expected
+  positions counted (``IN``) and halved down to the few cases that are then listed by id;
 * a **list of the few** that a flag or a table names: ``BarnflowOverdue = true``,
   ``TemporalReportedProblems``, the workflows of the activity-retry rows, the cases the store has
   not seen move for ``no_progress_days`` that have no frist to wait for, the workflows of a task
@@ -38,7 +39,9 @@ from workflows.messages import WORKFLOW_NAME
 
 #: Every question starts from the running case workflows.
 CASE_RUNNING = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
-#: Values per ``IN (…)``: a few kB of query, well within what the servers accept.
+#: Values per ``IN (…)`` or ``NOT IN (…)``, the most any query here names: a few kB of query,
+#: well within what the servers accept (a ``NOT IN`` of 33,000 positions exhausted the dev
+#: server's in-memory SQLite visibility: ``out of memory``). Read at call time: tests lower it.
 CHUNK = 1000
 #: The fewest cases a differing chunk is halved down to before they are listed.
 LEAF = 16
@@ -82,9 +85,29 @@ def quoted(values: Iterable[str]) -> str:
     return ", ".join(out)
 
 
-def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+def chunked(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size`` (default ``CHUNK``, as it is when called)."""
+    step = size or CHUNK
+    for i in range(0, len(items), step):
+        yield items[i : i + step]
+
+
+def beside(column: str, values: Iterable[int]) -> list[str]:
+    """Conditions that together match every value of the integer ``column`` except ``values``
+    (and not NULL), each naming at most ``CHUNK`` of them: the sorted values in chunks, chunk
+    *k* with the half-open range from its first value to the next chunk's first (the first
+    range open below, the last open above). The ranges cover the whole axis without overlap,
+    so the union of the answers is exactly ``column NOT IN (values)``: a position outside every
+    chunk (a stray, a diverged workflow) falls in exactly one range and is listed once."""
+    chunks = list(chunked(sorted(set(values))))
+    out = []
+    for k, chunk in enumerate(chunks):
+        parts = [f"{column} >= {chunk[0]}"] if k else []
+        if k + 1 < len(chunks):
+            parts.append(f"{column} < {chunks[k + 1][0]}")
+        parts.append(f"{column} NOT IN ({', '.join(str(v) for v in chunk)})")
+        out.append(" AND ".join(parts))
+    return out
 
 
 async def bounded(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int = PARALLEL) -> list[T]:
@@ -119,8 +142,9 @@ async def by_ids(
 async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
     """Missing and diverged workflows (see the module doc), per kommun:
 
-    1. one list of the kommun's running workflows whose position is *not* one the store
-       expects (``NOT IN``): the diverged ones (and strays), few rows however many cases;
+    1. the kommun's running workflows whose position is *not* one the store expects
+       (``NOT IN``, one list per ``CHUNK`` expected positions over their range: ``beside``):
+       the diverged ones (and strays), few rows however many cases;
     2. two counts, the kommun's running workflows and those without a position: with 1., how
        many run in step, so how many are missing. When none are (the usual answer) the kommun
        costs nothing more;
@@ -175,16 +199,20 @@ async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
         kommun: str, exps: list[Expected]
     ) -> tuple[list[tuple[Expected, RunningWorkflow]], list[Sequence[Expected]]]:
         wanted = {e.workflow_id: e for e in exps}
-        positions = ", ".join(str(e.last_position) for e in exps)
         position = search.LAST_POSITION.name
-        async with sem:
-            off = await running_case_workflows(
-                client, f" AND {search.KOMMUN.name} = {quoted([kommun])}"
-                f" AND {position} NOT IN ({positions})"
-            )  # fmt: skip
-        running, unknown = await asyncio.gather(
-            counted(of(kommun)), counted(f"{of(kommun)} AND {position} IS NULL")
+
+        async def listed(condition: str) -> dict[str, RunningWorkflow]:
+            async with sem:
+                return await running_case_workflows(
+                    client, f" AND {search.KOMMUN.name} = {quoted([kommun])} AND {condition}"
+                )
+
+        lists, running, unknown = await asyncio.gather(
+            asyncio.gather(*(listed(c) for c in beside(position, (e.last_position for e in exps)))),
+            counted(of(kommun)),
+            counted(f"{of(kommun)} AND {position} IS NULL"),
         )
+        off = {wid: wf for part in lists for wid, wf in part.items()}
         diverged = [(wanted[w], wf) for w, wf in off.items() if w in wanted]
         missing = len(exps) - len(diverged) - (running - len(off) - unknown)
         if missing <= 0:
