@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain.events import parse_event
+from infra.ops import stuck
 from infra.ops.stuck import store_expectations, workflow_id_of
 from infra.persistence.store import CaseStore
 from tests.conftest import PSEUDONYM_KEY
@@ -100,3 +103,20 @@ def test_a_case_ending_in_a_system_event_is_closed_exactly_when_it_was_closed(
         assert exp.closed == heads[ref].closed
         assert exp.last_position == heads[ref].last_position
         assert exp.last_recorded_at == heads[ref].last.recorded_at
+
+
+def test_the_answer_does_not_depend_on_how_many_cases_are_unsealed_at_once(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The opening events are unsealed in batches (their data keys read in one SELECT per
+    batch); a case's two ends must never be split between batches, whatever their size."""
+    at = datetime.now(UTC) - timedelta(hours=2)
+    for i in range(3):
+        store.record(parse_event(anmalan(at, kommun="9944", case_ref=f"B-{i}", pnr=fresh_pnr())))
+    _closed_case(store, "9944", "B-3", fresh_pnr())
+    store.record(parse_event(anmalan(at, kommun="9944", case_ref="B-4", pnr=fresh_pnr())))
+    whole = store_expectations(store, PSEUDONYM_KEY)
+    assert len(whole) == 5
+    for size in (1, 2, 3):
+        monkeypatch.setattr(stuck, "EXPECTATIONS_BATCH", size)
+        assert store_expectations(store, PSEUDONYM_KEY) == whole
