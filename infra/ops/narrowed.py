@@ -9,8 +9,9 @@ at 10,000 or 100,000 cases asks narrower questions instead:
   last positions (``NOT IN``: the diverged ones come back, not the cases in step; one list per
   ``CHUNK`` positions, each over its own range of positions, so no query grows with the cases),
   and how many run at all and without a position. Store positions are global and unique, so
-  that tells how many are missing; only in a kommun short of workflows are chunks of expected
-  positions counted (``IN``) and halved down to the few cases that are then listed by id;
+  that tells how many are missing; only in a kommun short of workflows are its cases halved
+  by position, each half counted by its range of positions, down to the few cases that are
+  then listed by id;
 * a **list of the few** that a flag or a table names: ``BarnflowOverdue = true``,
   ``TemporalReportedProblems``, the workflows of the activity-retry rows, the cases the store has
   not seen move for ``no_progress_days`` that have no frist to wait for, the workflows of a task
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -148,10 +150,12 @@ async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
     2. two counts, the kommun's running workflows and those without a position: with 1., how
        many run in step, so how many are missing. When none are (the usual answer) the kommun
        costs nothing more;
-    3. only in a kommun short of workflows: chunks of ``CHUNK`` expected positions are counted;
-       a chunk short of some is halved and its left half counted again (the right one is short
-       of the rest), down to ``LEAF`` cases, and only those leaves are listed by workflow id.
-       Each missing workflow costs about six counts and a list of a few workflows.
+    3. only in a kommun short of workflows: its cases in step or missing, by position, are
+       halved and the left half's workflows counted by their range of positions (no list of
+       positions: a count names two bounds however many cases it covers), the right half being
+       short of the rest, down to ``LEAF`` cases; only those leaves are listed by workflow id.
+       Each missing workflow costs about log2(cases / ``LEAF``) counts (fewer where they share
+       halves) and a list of a few workflows.
 
     What a count cannot see: a missing workflow offset by another running workflow of the same
     kommun that publishes the *same* position (two workflow ids for one case). A running
@@ -171,29 +175,6 @@ async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
 
     def of(kommun: str) -> str:
         return f"{CASE_RUNNING} AND {search.KOMMUN.name} = {quoted([kommun])}"
-
-    async def in_step(kommun: str, chunk: Sequence[Expected]) -> int:
-        """How many of ``chunk`` run in step: a workflow of the kommun publishing an expected
-        position (positions are unique, so it is that case's workflow)."""
-        positions = ", ".join(str(e.last_position) for e in chunk)
-        return await counted(f"{of(kommun)} AND {search.LAST_POSITION.name} IN ({positions})")
-
-    async def out_of_step(
-        kommun: str, chunk: Sequence[Expected], deficit: int
-    ) -> list[Sequence[Expected]]:
-        if deficit <= 0:
-            return []
-        if deficit >= len(chunk) or len(chunk) <= LEAF:
-            return [chunk]
-        left, right = chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]
-        short = len(left) - await in_step(kommun, left)
-        halves = await asyncio.gather(
-            out_of_step(kommun, left, short), out_of_step(kommun, right, deficit - short)
-        )
-        return [leaf for half in halves for leaf in half]
-
-    async def short_chunk(kommun: str, chunk: Sequence[Expected]) -> list[Sequence[Expected]]:
-        return await out_of_step(kommun, chunk, len(chunk) - await in_step(kommun, chunk))
 
     async def one(
         kommun: str, exps: list[Expected]
@@ -218,8 +199,34 @@ async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
         if missing <= 0:
             return diverged, []
         rest = sorted((e for e in exps if e.workflow_id not in off), key=lambda e: e.last_position)
-        parts = await asyncio.gather(*(short_chunk(kommun, c) for c in chunked(rest)))
-        return diverged, [leaf for part in parts for leaf in part]
+        off_at = sorted(p for wf in off.values() if (p := wf.last_position) is not None)
+
+        async def in_step(i: int, j: int) -> int:
+            """How many of ``rest[i:j]`` run in step: the kommun's workflows publishing a
+            position in their range (from ``rest[i]``'s to ``rest[j]``'s, open at the ends as in
+            ``beside``), less the listed ones out of step there. Positions are unique, so each
+            other one is the workflow of one case of ``rest[i:j]``."""
+            where, low, high = [f"{position} IS NOT NULL"], 0, len(off_at)
+            if i:
+                where.append(f"{position} >= {rest[i].last_position}")
+                low = bisect_left(off_at, rest[i].last_position)
+            if j < len(rest):
+                where.append(f"{position} < {rest[j].last_position}")
+                high = bisect_left(off_at, rest[j].last_position)
+            return await counted(f"{of(kommun)} AND {' AND '.join(where)}") - (high - low)
+
+        async def short(i: int, j: int, deficit: int) -> list[Sequence[Expected]]:
+            """The leaves of ``rest[i:j]`` holding its ``deficit`` missing workflows."""
+            if deficit <= 0:
+                return []
+            if deficit >= j - i or j - i <= LEAF:
+                return [rest[i:j]]
+            mid = (i + j) // 2
+            left = mid - i - await in_step(i, mid)
+            halves = await asyncio.gather(short(i, mid, left), short(mid, j, deficit - left))
+            return [leaf for half in halves for leaf in half]
+
+        return diverged, await short(0, len(rest), missing)
 
     found = await asyncio.gather(*(one(k, exps) for k, exps in sorted(by_kommun.items())))
     diverged = [d for ds, _ in found for d in ds]
@@ -249,7 +256,7 @@ async def overdue(client: Client) -> dict[str, RunningWorkflow]:
 
 async def task_queues(client: Client, known: Sequence[str]) -> set[str]:
     """The task queues running case workflows use: ``known`` (the configured ones) and any
-    other, found by one count and, only if it is not zero, a list of the strays."""
+    other, found by one count and, only if it is not zero, a list of the off_at."""
     if not known:
         return {wf.task_queue for wf in (await running_case_workflows(client)).values()}
     outside = f" AND TaskQueue NOT IN ({quoted(known)})"

@@ -14,9 +14,9 @@ number of *kommuner and faults*, not of cases: it never lists every running work
   other a count finds), then one list of the unpolled queues' workflows;
 * ``missing`` and ``diverged``: the store's expectations (``store_expectations``: each case's
   first and last event, decrypted and parsed, no event objects, in a thread while the queries
-  above run) against counts:
-  per kommun and chunk of 1,000 open cases, how many running workflows publish one of their
-  expected last positions. Only a chunk whose count differs is listed;
+  above run) against lists of the workflows out of step and counts per kommun
+  (``narrowed.reconcile``); only where workflows are missing are cases halved by position and
+  counted, and only the few cases left are listed;
 * ``no-progress``: the open cases the store has not seen move for ``no_progress_days``, asked of
   visibility by id, only those without a frist ahead coming back.
 
