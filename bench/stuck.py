@@ -294,6 +294,7 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
     ensure_schema(url, schema)
     store = CaseStore(env=eventsourcing_env(url, schema, KEY))
     failures = 0
+    print(f"  dev server {address}, store schema {schema}", flush=True)
     try:
         t0 = time.perf_counter()
         opened = seed_store(store, n, random.Random(19))
