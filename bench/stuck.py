@@ -267,7 +267,9 @@ async def until(what: str, check: Callable[[], Awaitable[bool]], timeout: float 
 def _rounds(hold: Path | None, runs: int) -> Iterator[int]:
     """Run numbers: ``1..runs``; with ``hold``, rounds of runs on the one seeded server (seeding
     100,000 takes longer than measuring): wait for the file, run as many as its number says
-    (``stop``: end) with ``infra.ops`` reloaded from disk (code changed since seeding), repeat."""
+    (``stop``: end) with ``infra.ops.narrowed`` and ``infra.ops.stuck`` reloaded from disk
+    (their code changed since seeding; a change elsewhere, e.g. to ``CaseStore``, is not seen:
+    the store object was made before), repeat."""
     if hold is None:
         yield from range(1, runs + 1)
         return
