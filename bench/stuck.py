@@ -56,6 +56,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from bench.rebuild import _case
@@ -344,7 +345,16 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
                 counted = await bare_count(client)
                 count_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                rows = await stuck.find_stuck(client, store, KEY, opts)
+                try:
+                    rows = await stuck.find_stuck(client, store, KEY, opts)
+                except RPCError as exc:  # keep a held seeding alive for the next round
+                    failures += 1
+                    print(
+                        f"run {run} (load average {load[0]:.2f}): find_stuck FAILED after "
+                        f"{time.perf_counter() - t0:.1f}s: {exc}",
+                        flush=True,
+                    )
+                    continue
                 took = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 stuck.store_expectations(store, KEY)
@@ -374,6 +384,9 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
                     f"bare list {list_s:.2f}s (ratio {took / list_s:.2f})",
                     flush=True,
                 )
+            if not results:
+                print(f"workflows {expected}: no run of find_stuck succeeded", flush=True)
+                return failures
             med = statistics.median(t for t, _, _ in results)
             target = TARGETS.get(n)
             verdict = ""
