@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import random
@@ -40,7 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -55,6 +56,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from bench.rebuild import _case
@@ -62,6 +64,7 @@ from domain.aggregate import ChildCase
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
 from domain.ids import workflow_id_for
+from infra.ops import narrowed, stuck
 from infra.ops.narrowed import CASE_RUNNING
 from infra.ops.stuck import (
     DIVERGED,
@@ -71,7 +74,6 @@ from infra.ops.stuck import (
     OVERDUE,
     RETRYING,
     StuckOptions,
-    find_stuck,
     store_expectations,
 )
 from infra.persistence.embedded_pg import embedded_postgres
@@ -263,12 +265,39 @@ async def until(what: str, check: Callable[[], Awaitable[bool]], timeout: float 
         await asyncio.sleep(1)
 
 
+def _rounds(hold: Path | None, runs: int) -> Iterator[int]:
+    """Run numbers: ``1..runs``; with ``hold``, rounds of runs on the one seeded server (seeding
+    100,000 takes longer than measuring): wait for the file, run as many as its number says
+    (``stop``: end) with ``infra.ops.narrowed`` and ``infra.ops.stuck`` reloaded from disk
+    (their code changed since seeding; a change elsewhere, e.g. to ``CaseStore``, is not seen:
+    the store object was made before), repeat."""
+    if hold is None:
+        yield from range(1, runs + 1)
+        return
+    n = 0
+    while True:
+        print(f"  seeded; holding: write a number of runs (or 'stop') to {hold}", flush=True)
+        while not hold.exists():
+            time.sleep(2)
+        word = hold.read_text().strip()
+        hold.unlink()
+        if word == "stop":
+            return
+        importlib.reload(narrowed)
+        importlib.reload(stuck)
+        print(f"  reloaded infra.ops.narrowed and infra.ops.stuck for {word} runs", flush=True)
+        for _ in range(int(word)):
+            n += 1
+            yield n
+
+
 async def measure(address: str, url: str, args: argparse.Namespace) -> int:
     n, runs = args.workflows, args.runs
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     ensure_schema(url, schema)
     store = CaseStore(env=eventsourcing_env(url, schema, KEY))
     failures = 0
+    print(f"  dev server {address}, store schema {schema}", flush=True)
     try:
         t0 = time.perf_counter()
         opened = seed_store(store, n, random.Random(19))
@@ -310,16 +339,25 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
             await until("failing workflow tasks flagged", flagged)
             results = []
             opts = StuckOptions(task_queues=(QUEUE,))
-            for run in range(1, runs + 1):
+            for run in _rounds(args.hold, runs):
                 load = os.getloadavg()
                 t0 = time.perf_counter()
                 counted = await bare_count(client)
                 count_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                rows = await find_stuck(client, store, KEY, opts)
+                try:
+                    rows = await stuck.find_stuck(client, store, KEY, opts)
+                except RPCError as exc:  # keep a held seeding alive for the next round
+                    failures += 1
+                    print(
+                        f"run {run} (load average {load[0]:.2f}): find_stuck FAILED after "
+                        f"{time.perf_counter() - t0:.1f}s: {exc}",
+                        flush=True,
+                    )
+                    continue
                 took = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                store_expectations(store, KEY)
+                stuck.store_expectations(store, KEY)
                 scan_s = time.perf_counter() - t0
                 list_s = float("nan")
                 if not args.no_list:
@@ -346,6 +384,9 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
                     f"bare list {list_s:.2f}s (ratio {took / list_s:.2f})",
                     flush=True,
                 )
+            if not results:
+                print(f"workflows {expected}: no run of find_stuck succeeded", flush=True)
+                return failures
             med = statistics.median(t for t, _, _ in results)
             target = TARGETS.get(n)
             verdict = ""
@@ -380,6 +421,11 @@ def main() -> int:
     p.add_argument("--faults", type=int, default=10, help="missing and diverged cases each")
     p.add_argument("--concurrency", type=int, default=256, help="workflow starts in flight")
     p.add_argument("--no-list", action="store_true", help="skip the bare-list baseline")
+    p.add_argument(
+        "--hold",
+        type=Path,
+        help="keep the seeded server; run rounds when this file names a number (see _rounds)",
+    )
     p.add_argument("--database-url", default=os.environ.get("BARNFLOW_BENCH_DATABASE_URL"))
     args = p.parse_args()
     with (

@@ -4,12 +4,14 @@ Listing every running case workflow costs time in proportion to the number of ca
 1 ms per workflow on the dev server's SQLite visibility, far more under load), so ``ops stuck``
 at 10,000 or 100,000 cases asks narrower questions instead:
 
-* per kommun, **one list and two counts** against the store's expectations (``reconcile``):
+* per kommun, **a few lists and two counts** against the store's expectations (``reconcile``):
   the running workflows whose ``BarnflowLastPosition`` is *not* one of the open cases' expected
-  last positions (``NOT IN``: the diverged ones come back, not the cases in step), and how many
-  run at all and without a position. Store positions are global and unique, so that tells how
-  many are missing; only in a kommun short of workflows are chunks of expected positions counted
-  (``IN``) and halved down to the few cases that are then listed by id;
+  last positions (``NOT IN``: the diverged ones come back, not the cases in step; one list per
+  ``CHUNK`` positions, each over its own range of positions, so no query grows with the cases),
+  and how many run at all and without a position. Store positions are global and unique, so
+  that tells how many are missing; only in a kommun short of workflows are its cases halved
+  by position, each half counted by its range of positions, down to the few cases that are
+  then listed by id;
 * a **list of the few** that a flag or a table names: ``BarnflowOverdue = true``,
   ``TemporalReportedProblems``, the workflows of the activity-retry rows, the cases the store has
   not seen move for ``no_progress_days`` that have no frist to wait for, the workflows of a task
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,8 +41,11 @@ from workflows.messages import WORKFLOW_NAME
 
 #: Every question starts from the running case workflows.
 CASE_RUNNING = f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus = 'Running'"
-#: Values per ``IN (…)``: a few kB of query, well within what the servers accept.
-CHUNK = 1000
+#: Values per ``IN (…)`` or ``NOT IN (…)``, the most any query here names. At 100,000 workflows
+#: the dev server's in-memory SQLite visibility refuses an ``IN`` or ``NOT IN`` of 1,000 values
+#: (``out of memory (7)``, counts too; 100 values answer at once; at 3,000 workflows 1,000 did).
+#: Read at call time: tests lower it.
+CHUNK = 100
 #: The fewest cases a differing chunk is halved down to before they are listed.
 LEAF = 16
 #: Queries in flight at once (visibility is one store; more only queue up on it).
@@ -82,9 +88,29 @@ def quoted(values: Iterable[str]) -> str:
     return ", ".join(out)
 
 
-def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+def chunked(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size`` (default ``CHUNK``, as it is when called)."""
+    step = size or CHUNK
+    for i in range(0, len(items), step):
+        yield items[i : i + step]
+
+
+def beside(column: str, values: Iterable[int]) -> list[str]:
+    """Conditions that together match every value of the integer ``column`` except ``values``
+    (and not NULL), each naming at most ``CHUNK`` of them: the sorted values in chunks, chunk
+    *k* with the half-open range from its first value to the next chunk's first (the first
+    range open below, the last open above). The ranges cover the whole axis without overlap,
+    so the union of the answers is exactly ``column NOT IN (values)``: a position outside every
+    chunk (a stray, a diverged workflow) falls in exactly one range and is listed once."""
+    chunks = list(chunked(sorted(set(values))))
+    out = []
+    for k, chunk in enumerate(chunks):
+        parts = [f"{column} >= {chunk[0]}"] if k else []
+        if k + 1 < len(chunks):
+            parts.append(f"{column} < {chunks[k + 1][0]}")
+        parts.append(f"{column} NOT IN ({', '.join(str(v) for v in chunk)})")
+        out.append(" AND ".join(parts))
+    return out
 
 
 async def bounded(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int = PARALLEL) -> list[T]:
@@ -119,15 +145,18 @@ async def by_ids(
 async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
     """Missing and diverged workflows (see the module doc), per kommun:
 
-    1. one list of the kommun's running workflows whose position is *not* one the store
-       expects (``NOT IN``): the diverged ones (and strays), few rows however many cases;
+    1. the kommun's running workflows whose position is *not* one the store expects
+       (``NOT IN``, one list per ``CHUNK`` expected positions over their range: ``beside``):
+       the diverged ones (and strays), few rows however many cases;
     2. two counts, the kommun's running workflows and those without a position: with 1., how
        many run in step, so how many are missing. When none are (the usual answer) the kommun
        costs nothing more;
-    3. only in a kommun short of workflows: chunks of ``CHUNK`` expected positions are counted;
-       a chunk short of some is halved and its left half counted again (the right one is short
-       of the rest), down to ``LEAF`` cases, and only those leaves are listed by workflow id.
-       Each missing workflow costs about six counts and a list of a few workflows.
+    3. only in a kommun short of workflows: its cases in step or missing, by position, are
+       halved and the left half's workflows counted by their range of positions (no list of
+       positions: a count names two bounds however many cases it covers), the right half being
+       short of the rest, down to ``LEAF`` cases; only those leaves are listed by workflow id.
+       Each missing workflow costs about log2(cases / ``LEAF``) counts (fewer where they share
+       halves) and a list of a few workflows.
 
     What a count cannot see: a missing workflow offset by another running workflow of the same
     kommun that publishes the *same* position (two workflow ids for one case). A running
@@ -148,50 +177,57 @@ async def reconcile(client: Client, expected: Iterable[Expected]) -> Reconciled:
     def of(kommun: str) -> str:
         return f"{CASE_RUNNING} AND {search.KOMMUN.name} = {quoted([kommun])}"
 
-    async def in_step(kommun: str, chunk: Sequence[Expected]) -> int:
-        """How many of ``chunk`` run in step: a workflow of the kommun publishing an expected
-        position (positions are unique, so it is that case's workflow)."""
-        positions = ", ".join(str(e.last_position) for e in chunk)
-        return await counted(f"{of(kommun)} AND {search.LAST_POSITION.name} IN ({positions})")
-
-    async def out_of_step(
-        kommun: str, chunk: Sequence[Expected], deficit: int
-    ) -> list[Sequence[Expected]]:
-        if deficit <= 0:
-            return []
-        if deficit >= len(chunk) or len(chunk) <= LEAF:
-            return [chunk]
-        left, right = chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]
-        short = len(left) - await in_step(kommun, left)
-        halves = await asyncio.gather(
-            out_of_step(kommun, left, short), out_of_step(kommun, right, deficit - short)
-        )
-        return [leaf for half in halves for leaf in half]
-
-    async def short_chunk(kommun: str, chunk: Sequence[Expected]) -> list[Sequence[Expected]]:
-        return await out_of_step(kommun, chunk, len(chunk) - await in_step(kommun, chunk))
-
     async def one(
         kommun: str, exps: list[Expected]
     ) -> tuple[list[tuple[Expected, RunningWorkflow]], list[Sequence[Expected]]]:
         wanted = {e.workflow_id: e for e in exps}
-        positions = ", ".join(str(e.last_position) for e in exps)
         position = search.LAST_POSITION.name
-        async with sem:
-            off = await running_case_workflows(
-                client, f" AND {search.KOMMUN.name} = {quoted([kommun])}"
-                f" AND {position} NOT IN ({positions})"
-            )  # fmt: skip
-        running, unknown = await asyncio.gather(
-            counted(of(kommun)), counted(f"{of(kommun)} AND {position} IS NULL")
+
+        async def listed(condition: str) -> dict[str, RunningWorkflow]:
+            async with sem:
+                return await running_case_workflows(
+                    client, f" AND {search.KOMMUN.name} = {quoted([kommun])} AND {condition}"
+                )
+
+        lists, running, unknown = await asyncio.gather(
+            asyncio.gather(*(listed(c) for c in beside(position, (e.last_position for e in exps)))),
+            counted(of(kommun)),
+            counted(f"{of(kommun)} AND {position} IS NULL"),
         )
+        off = {wid: wf for part in lists for wid, wf in part.items()}
         diverged = [(wanted[w], wf) for w, wf in off.items() if w in wanted]
         missing = len(exps) - len(diverged) - (running - len(off) - unknown)
         if missing <= 0:
             return diverged, []
         rest = sorted((e for e in exps if e.workflow_id not in off), key=lambda e: e.last_position)
-        parts = await asyncio.gather(*(short_chunk(kommun, c) for c in chunked(rest)))
-        return diverged, [leaf for part in parts for leaf in part]
+        off_at = sorted(p for wf in off.values() if (p := wf.last_position) is not None)
+
+        async def in_step(i: int, j: int) -> int:
+            """How many of ``rest[i:j]`` run in step: the kommun's workflows publishing a
+            position in their range (from ``rest[i]``'s to ``rest[j]``'s, open at the ends as in
+            ``beside``), less the listed ones out of step there. Positions are unique, so each
+            other one is the workflow of one case of ``rest[i:j]``."""
+            where, low, high = [f"{position} IS NOT NULL"], 0, len(off_at)
+            if i:
+                where.append(f"{position} >= {rest[i].last_position}")
+                low = bisect_left(off_at, rest[i].last_position)
+            if j < len(rest):
+                where.append(f"{position} < {rest[j].last_position}")
+                high = bisect_left(off_at, rest[j].last_position)
+            return await counted(f"{of(kommun)} AND {' AND '.join(where)}") - (high - low)
+
+        async def short(i: int, j: int, deficit: int) -> list[Sequence[Expected]]:
+            """The leaves of ``rest[i:j]`` holding its ``deficit`` missing workflows."""
+            if deficit <= 0:
+                return []
+            if deficit >= j - i or j - i <= LEAF:
+                return [rest[i:j]]
+            mid = (i + j) // 2
+            left = mid - i - await in_step(i, mid)
+            halves = await asyncio.gather(short(i, mid, left), short(mid, j, deficit - left))
+            return [leaf for half in halves for leaf in half]
+
+        return diverged, await short(0, len(rest), missing)
 
     found = await asyncio.gather(*(one(k, exps) for k, exps in sorted(by_kommun.items())))
     diverged = [d for ds, _ in found for d in ds]
@@ -221,7 +257,7 @@ async def overdue(client: Client) -> dict[str, RunningWorkflow]:
 
 async def task_queues(client: Client, known: Sequence[str]) -> set[str]:
     """The task queues running case workflows use: ``known`` (the configured ones) and any
-    other, found by one count and, only if it is not zero, a list of the strays."""
+    other, found by one count and, only if it is not zero, a list of the off_at."""
     if not known:
         return {wf.task_queue for wf in (await running_case_workflows(client)).values()}
     outside = f" AND TaskQueue NOT IN ({quoted(known)})"

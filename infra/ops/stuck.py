@@ -12,10 +12,11 @@ number of *kommuner and faults*, not of cases: it never lists every running work
   workflows (is that run still running?);
 * ``no-poller``: one ``describe_task_queue`` per task queue in use (the configured ones, plus any
   other a count finds), then one list of the unpolled queues' workflows;
-* ``missing`` and ``diverged``: the store's expectations (``store_expectations``: one light scan,
-  decrypt and parse, no event objects, in a thread while the queries above run) against counts:
-  per kommun and chunk of 1,000 open cases, how many running workflows publish one of their
-  expected last positions. Only a chunk whose count differs is listed;
+* ``missing`` and ``diverged``: the store's expectations (``store_expectations``: each case's
+  first and last event, decrypted and parsed, no event objects, in a thread while the queries
+  above run) against lists of the workflows out of step and counts per kommun
+  (``narrowed.reconcile``); only where workflows are missing are cases halved by position and
+  counted, and only the few cases left are listed;
 * ``no-progress``: the open cases the store has not seen move for ``no_progress_days``, asked of
   visibility by id, only those without a frist ahead coming back.
 
@@ -47,6 +48,8 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.events import SYSTEM_TYPES
+from domain.retention import IDENTITY
 from infra.audit.verify import RunningWorkflow, running_case_workflows
 from infra.config.timeouts import OPS_RPC_TIMEOUT, WEBHOOK_FAILING_MINUTES
 from infra.ops import narrowed
@@ -243,14 +246,26 @@ class Expectation:
     closed: bool
 
 
-def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expectation]:
-    """Workflow id -> the store's expectation, from one streamed scan of the events table.
+#: Cases whose opening events ``store_expectations`` unseals with one read of their data keys.
+EXPECTATIONS_BATCH = 2000
 
-    Cheaper than ``CaseStore.case_heads`` by a wide margin: each row is only decrypted and
-    parsed (``projections.decode.StateDecoder``, no event objects), and only a case's opening
-    event is unsealed (it names the child, whose pseudonym is the workflow id). A workflow id is
-    shared by a child's cases in one kommun: its open case wins (the one the workflow drives);
-    a closed one only where the child has no open case.
+
+def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expectation]:
+    """Workflow id -> the store's expectation, from each case's first and last stored event.
+
+    Cheaper than ``CaseStore.case_heads`` by a wide margin, and than reading every event:
+    ``CaseStore.stream_ends`` sends only the opening event (it names the child, whose pseudonym
+    is the workflow id; only it is unsealed, the data keys of 2,000 cases read at once) and
+    the last one (the position the workflow should
+    publish, when the case last moved) of each case, decrypted and parsed
+    (``projections.decode.StateDecoder``, no event objects). Whether the case is closed is read
+    from the last event: nothing but a system event (``domain.events.SYSTEM_TYPES``: frister
+    passing, gallring) may be recorded on a closed case (``P-CLOSED``, checked on every append),
+    so a case whose last event is not a system event is closed exactly when that event closes
+    it. Only a case that ends in a system event is read in full (``CaseStore.stream_rows``).
+
+    A workflow id is shared by a child's cases in one kommun: its open case wins (the one the
+    workflow drives); a closed one only where the child has no open case.
 
     A gallrad case's identity is destroyed, so its workflow id cannot be computed again; the
     workflow key's link to the case (``WorkflowKeys.linked_cases``, written by gallring) names
@@ -278,21 +293,39 @@ def store_expectations(store: CaseStore, pseudonym_key: bytes) -> dict[str, Expe
         if wid not in out or out[wid].closed:
             out[wid] = exp
 
-    current: UUID | None = None
-    opening: dict[str, Any] = {}
-    last: dict[str, Any] = {}
-    closed = False
-    for row in store.stored_rows():
-        if row.originator_id != current:
-            if current is not None:
-                done(current, opening, last, closed)
-            current, closed = row.originator_id, False
-            opening = last = opening_decoder.envelope(row.state, row.position)
+    #: cases ending in a system event: (case id, opening, last), read in full below
+    unsure: list[tuple[UUID, dict[str, Any], dict[str, Any]]] = []
+
+    def ended(case_id: UUID, opening: dict[str, Any], last: dict[str, Any]) -> None:
+        if last.get("type") in SYSTEM_TYPES:
+            unsure.append((case_id, opening, last))
         else:
-            last = plain.envelope(row.state, row.position)
-        closed = closed or last.get("type") in CLOSING_TYPES
-    if current is not None:
-        done(current, opening, last, closed)
+            done(case_id, opening, last, last.get("type") in CLOSING_TYPES)
+
+    keys = store.data_keys
+    #: a batch of streams' ends as stored: case id -> [opening (state, position), last]
+    batch: dict[UUID, list[tuple[bytes, int]]] = {}
+
+    def flush() -> None:
+        if keys is not None:  # the openings' identity keys in one SELECT, not one per case
+            keys.load(batch, IDENTITY)
+        for case_id, rows in batch.items():
+            opening = opening_decoder.envelope(*rows[0])
+            ended(case_id, opening, plain.envelope(*rows[-1]) if len(rows) > 1 else opening)
+        batch.clear()
+
+    for case_id, _, state, position in store.stream_ends():
+        if case_id not in batch and len(batch) >= EXPECTATIONS_BATCH:
+            flush()
+        batch.setdefault(case_id, []).append((state, position))
+    flush()
+    if unsure:
+        closed: set[UUID] = set()
+        for case_id, _, state, position in store.stream_rows([u[0] for u in unsure]):
+            if plain.envelope(state, position).get("type") in CLOSING_TYPES:
+                closed.add(case_id)
+        for case_id, opening, last in unsure:
+            done(case_id, opening, last, case_id in closed)
     return out
 
 

@@ -10,6 +10,7 @@ fault is covered by tests/ops/test_stuck.py and test_stuck_store.py."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,15 @@ from typing import Any
 
 from psycopg import sql
 from temporalio import workflow
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    CountWorkflowsInput,
+    Interceptor,
+    ListWorkflowsInput,
+    OutboundInterceptor,
+    WorkflowExecutionAsyncIterator,
+    WorkflowExecutionCount,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
@@ -229,6 +238,89 @@ async def test_the_count_comparison_lists_only_the_kommun_whose_count_differs(
     assert found.diverged == []
     assert found.listed_kommuner == [faulty]  # the clean kommun was counted, never listed
     assert found.listed_cases < 40  # and of the faulty one, only the halves holding the fault
+
+
+class _Sent(Interceptor):
+    """Keeps the query of every visibility list and count the client sends (each still goes
+    to the server and is answered by it)."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        queries = self.queries
+
+        class Out(OutboundInterceptor):
+            def list_workflows(self, input: ListWorkflowsInput) -> WorkflowExecutionAsyncIterator:
+                queries.append(input.query or "")
+                return super().list_workflows(input)
+
+            async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
+                queries.append(input.query or "")
+                return await super().count_workflows(input)
+
+        return Out(next)
+
+
+async def test_no_query_names_more_positions_than_the_limit_and_the_answer_stays_exact(
+    dev_client: Client, store: CaseStore, task_queue: str, monkeypatch: Any
+) -> None:
+    """At 100,000 cases one ``NOT IN`` of a kommun's every expected position exhausted the dev
+    server (``out of memory``): whatever the number of cases, no query may name more than
+    ``CHUNK`` values, and the missing and diverged ones are still all found. Here ``CHUNK`` is 4
+    for 30 cases, with a stray workflow below every expected position and one above them all:
+    the ranges must cover both ends, or the strays count as cases in step and hide the missing
+    ones."""
+    kommun = "9976"
+    monkeypatch.setattr(narrowed, "CHUNK", 4)
+    _record(store, kommun, 30)
+    first = store_expectations(store, PSEUDONYM_KEY)
+    wids = sorted(first, key=lambda w: first[w].last_position)
+    missing = {wids[3], wids[17]}
+    diverged = {wids[0], wids[12], wids[29]}  # in the first, a middle and the last chunk
+    for wid in diverged:  # the store moves on, the workflow stays at the anmälan
+        e = first[wid]
+        store.record(
+            parse_event(
+                line(
+                    "skyddsbedomning_gjord",
+                    {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+                    at=datetime.now(UTC) - timedelta(minutes=30),
+                    key=f"{e.case_ref}-2",
+                    kommun=kommun,
+                    case_ref=e.case_ref,
+                )
+            )
+        )
+    expected = store_expectations(store, PSEUDONYM_KEY)
+    started = 0
+    for wid in wids:
+        if wid not in missing:
+            await _start(dev_client, wid, kommun, first[wid].last_position, task_queue)
+            started += 1
+    for stray, position in (("low", 0), ("high", 10**9)):
+        await _start(dev_client, f"barnarende-{kommun}-stray-{stray}", kommun, position, task_queue)
+        started += 1
+    await _visible(dev_client, (kommun,), started)
+    sent = _Sent()
+    spied = Client(**{**dev_client.config(), "interceptors": [sent]})
+
+    found = await narrowed.reconcile(
+        spied,
+        [narrowed.Expected(e.workflow_id, e.kommun, e.last_position) for e in expected.values()],
+    )
+
+    assert {e.workflow_id for e in found.missing} == missing
+    assert {e.workflow_id for e, _ in found.diverged} == diverged
+    for e, wf in found.diverged:
+        assert wf.last_position == first[e.workflow_id].last_position != e.last_position
+    named = [len(values.split(",")) for q in sent.queries for values in _IN.findall(q)]
+    assert named, sent.queries
+    assert max(named) <= 4, [q for q in sent.queries if len(q) > 400]
+
+
+#: The values of an ``IN (…)`` or ``NOT IN (…)`` in a query.
+_IN = re.compile(r"\bIN \(([^)]*)\)")
 
 
 def test_a_gallrad_case_keeps_its_real_workflow_id(store: CaseStore) -> None:
