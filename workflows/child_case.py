@@ -236,7 +236,9 @@ class ChildCaseWorkflow:
     def _patched(self, patch_id: str) -> bool:
         """``workflow.patched(patch_id)``, except in a run started on this code
         (``CURRENT_PATCH``): it takes the patch's new branch without asking it, so the patch
-        costs that run no marker and no ``TemporalChangeVersion`` upsert."""
+        costs that run no marker and no ``TemporalChangeVersion`` upsert. Only for the patches
+        that existed when ``CURRENT_PATCH`` was introduced: a later patch is asked with
+        ``workflow.patched`` itself (a run started before it has the current patch on too)."""
         return self._current or workflow.patched(patch_id)
 
     # ------------------------------------------------------------------ main loop
