@@ -157,8 +157,9 @@ DATE_ORDER_PATCH = "date-order"
 #: writes, for every patch a new run asks, a marker and a ``TemporalChangeVersion`` upsert (two
 #: history events each); one patch instead of nine or ten is 2 events instead of 18-20 per run
 #: (issue 19 item 2). False when a run recorded before it replays, or a run that began on older
-#: code continues here: that run asks each older patch exactly as it did. Replace it with a new
-#: id (``current-YYYY-MM``) only when a new patch is added behind it; never ask it later.
+#: code continues here: that run asks each older patch exactly as it did. A patch added later
+#: is asked with ``workflow.patched`` itself; folding it in takes a new id (``current-YYYY-MM``)
+#: asked in its place. Never ask the current id anywhere later in a run.
 CURRENT_PATCH = "current-2026-11"
 #: Loading the record cannot fail for a reason a retry would not cure (a database that is
 #: back): retried until it succeeds, visible to ``ops stuck`` meanwhile.
