@@ -56,10 +56,11 @@ from bench.bare_workflow import BareWorkflow
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
 from domain.identity import luhn_check_digit
+from domain.ids import workflow_id_for
 from infra.persistence.embedded_pg import embedded_postgres, postmaster_pid
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect
-from infra.temporal.commands import send_command
+from infra.temporal.commands import child_pseudonym, send_command
 from infra.temporal.devserver import dev_server
 from infra.temporal.worker import running_worker
 
@@ -253,6 +254,9 @@ async def bench(args: argparse.Namespace) -> None:
                     args.cases, args.concurrency, lambda i: barnflow_case(offset + i)
                 )
                 cpu["barnflow"] = meter.stop()
+                first = parse_event(lifecycle(offset, at)[0])
+                bf_wid = workflow_id_for(first.kommun, child_pseudonym(first, PSEUDONYM_KEY))
+                bf_events = len((await client.get_workflow_handle(bf_wid).fetch_history()).events)
                 if args.profile is not None:
                     import yappi
 
@@ -296,6 +300,7 @@ async def bench(args: argparse.Namespace) -> None:
                         args.cases, args.concurrency, lambda i: bare_case(1000 + i)
                     )
                     cpu["bare"] = meter.stop()
+                    bare_history = await client.get_workflow_handle("bare-1000").fetch_history()
         finally:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(
@@ -308,6 +313,7 @@ async def bench(args: argparse.Namespace) -> None:
     print(f"barnflow : {bf_rate:8.1f} cases/s  ({bf_secs:.2f} s, {bf_fail} failed)")
     print(f"bare     : {bare_rate:8.1f} cases/s  ({bare_secs:.2f} s, {bare_fail} failed)")
     print(f"ratio    : {bf_rate / bare_rate:.2f}x  (target >= 0.8)")
+    print(f"history  : {bf_events} events per lifecycle (bare: {len(bare_history.events)})")
     print(f"CPU ms per case{'python':>10}{'temporal':>10}{'postgres':>10}")
     for phase in ("barnflow", "bare"):
         c = cpu[phase]

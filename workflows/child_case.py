@@ -151,6 +151,16 @@ MINIMAL_INPUT_PATCH = "minimal-input-by-reference"
 #: was judged. Asked only when the guard would refuse, so a history that never meets it
 #: carries no marker (each marker is two more history events per run).
 DATE_ORDER_PATCH = "date-order"
+#: workflow.patched id asked once per run, first thing in ``__init__`` (before any handler or
+#: the run method can ask another patch): true in every run started on this code, which then
+#: takes every patch above's new branch without asking it (``_patched``). temporalio's core
+#: writes, for every patch a new run asks, a marker and a ``TemporalChangeVersion`` upsert (two
+#: history events each); one patch instead of nine or ten is 2 events instead of 18-20 per run
+#: (issue 19 item 2). False when a run recorded before it replays, or a run that began on older
+#: code continues here: that run asks each older patch exactly as it did. A patch added later
+#: is asked with ``workflow.patched`` itself; folding it in takes a new id (``current-YYYY-MM``)
+#: asked in its place. Never ask the current id anywhere later in a run.
+CURRENT_PATCH = "current-2026-11"
 #: Loading the record cannot fail for a reason a retry would not cure (a database that is
 #: back): retried until it succeeds, visible to ``ops stuck`` meanwhile.
 LOAD_RETRY = RetryPolicy(
@@ -189,6 +199,9 @@ def withdrawal_key(frist: Frist) -> str:
 class ChildCaseWorkflow:
     @workflow.init
     def __init__(self, inp: CaseWorkflowInput) -> None:
+        #: Asked before anything else in the run's first activation (the SDK builds the
+        #: instance before any update handler or ``run`` starts): see ``CURRENT_PATCH``.
+        self._current = workflow.patched(CURRENT_PATCH)
         self._kommun = inp.kommun
         self._events: list[CaseEvent] = [event_from_json(e) for e in inp.events]
         self._state: CaseState = fold(self._events)
@@ -221,10 +234,18 @@ class ChildCaseWorkflow:
             None if inp.case_id is None else CaseRef(inp.case_id, only_if_open=inp.only_if_open)
         )
 
+    def _patched(self, patch_id: str) -> bool:
+        """``workflow.patched(patch_id)``, except in a run started on this code
+        (``CURRENT_PATCH``): it takes the patch's new branch without asking it, so the patch
+        costs that run no marker and no ``TemporalChangeVersion`` upsert. Only for the patches
+        that existed when ``CURRENT_PATCH`` was introduced: a later patch is asked with
+        ``workflow.patched`` itself (a run started before it has the current patch on too)."""
+        return self._current or workflow.patched(patch_id)
+
     # ------------------------------------------------------------------ main loop
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseSummary:
-        self._transitions = workflow.patched(LAW_TRANSITIONS_PATCH)
+        self._transitions = self._patched(LAW_TRANSITIONS_PATCH)
         self._frister_cache = None
         while True:
             await self._fire_expired()
@@ -236,7 +257,7 @@ class ChildCaseWorkflow:
             wake_at = self._next_expiry()
             self._changed = False
             self._publish()
-            if workflow.patched(TIMER_REUSE_PATCH):
+            if self._patched(TIMER_REUSE_PATCH):
                 await self._wait_for_change_or(wake_at)
             else:  # histories recorded before the patch: a new timer per loop
                 timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
@@ -276,7 +297,7 @@ class ChildCaseWorkflow:
         return self._state.stage != self._stage_at_start and length > inp.continue_as_new_after
 
     def _carry_over(self, inp: CaseWorkflowInput) -> CaseWorkflowInput:
-        by_reference = bool(self._state.case_ref) and workflow.patched(MINIMAL_INPUT_PATCH)
+        by_reference = bool(self._state.case_ref) and self._patched(MINIMAL_INPUT_PATCH)
         return CaseWorkflowInput(
             kommun=inp.kommun,
             child_pseudonym=inp.child_pseudonym,
@@ -317,11 +338,11 @@ class ChildCaseWorkflow:
             # canonical values replays with its spelling kept (the validator never replays)
             ev = self._judge(
                 cmd,
-                legacy_values=not workflow.patched(CANONICAL_VALUES_PATCH),
+                legacy_values=not self._patched(CANONICAL_VALUES_PATCH),
                 handler=True,
-                lagrum=workflow.patched(LAGRUM_PATCH),
-                every_decision=workflow.patched(DELEGATION_PATCH),
-                care=workflow.patched(CARE_GUARDS_PATCH),
+                lagrum=self._patched(LAGRUM_PATCH),
+                every_decision=self._patched(DELEGATION_PATCH),
+                care=self._patched(CARE_GUARDS_PATCH),
             )
             retry = ev.idempotency_key in self._state.idempotency
             result = await self._append(ev.to_json(), allow_system=False)
@@ -335,7 +356,7 @@ class ChildCaseWorkflow:
     def _command_accepted(self, retry: bool) -> None:
         """The settle window starts (again) with a new command. A retry says nothing new, so
         an integrator retrying in a loop cannot postpone alerts (``ALERT_SETTLE_CAP_PATCH``)."""
-        if not workflow.patched(ALERT_SETTLE_CAP_PATCH):
+        if not self._patched(ALERT_SETTLE_CAP_PATCH):
             self._last_command_at = workflow.now()  # histories from before: every command
             return
         if retry:
@@ -374,7 +395,7 @@ class ChildCaseWorkflow:
             legacy_transfer = (
                 handler
                 and ev.type == "arende_overflyttat"
-                and not workflow.patched(TRANSFER_ANSWER_PATCH)
+                and not self._patched(TRANSFER_ANSWER_PATCH)
             )
             self._state.check(
                 ev,
@@ -398,9 +419,7 @@ class ChildCaseWorkflow:
         """Whether the handler judges ``P-ORDER``: only where it would refuse, and then only
         for a command not accepted before ``DATE_ORDER_PATCH`` (the validator, which never
         replays, always judges it)."""
-        return date_order_violation(self._state, ev) is not None and workflow.patched(
-            DATE_ORDER_PATCH
-        )
+        return date_order_violation(self._state, ev) is not None and self._patched(DATE_ORDER_PATCH)
 
     def _judge_decision(self, cmd: CommandInput, ev: CaseEvent) -> CaseEvent:
         """docs/delegationsordning.md: a decision is judged by the ordning in force on its legal
@@ -456,7 +475,7 @@ class ChildCaseWorkflow:
         the version id is its digest, so the cached copy never goes stale)."""
         if version is None or version in self._configs:
             return
-        if not workflow.patched(KOMMUN_CONFIG_PATCH):
+        if not self._patched(KOMMUN_CONFIG_PATCH):
             return
         document: dict[str, Any] = await workflow.execute_activity(
             KOMMUN_CONFIG_ACTIVITY,
@@ -516,7 +535,7 @@ class ChildCaseWorkflow:
     def _settle_end(self) -> datetime | None:
         """When the settle window after the last accepted command ends (None: no window, as in
         histories recorded before ``ALERT_SETTLE_PATCH``, or before any command in this run)."""
-        if self._last_command_at is None or not workflow.patched(ALERT_SETTLE_PATCH):
+        if self._last_command_at is None or not self._patched(ALERT_SETTLE_PATCH):
             return None
         end = self._last_command_at + self._settle
         if self._burst_start is None:  # histories from before ALERT_SETTLE_CAP_PATCH
@@ -544,7 +563,7 @@ class ChildCaseWorkflow:
         async with self._lock:
             await self._resolve()
             await self._load_config(self._config_ref)
-            if workflow.patched(ALERT_WITHDRAWAL_PATCH):
+            if self._patched(ALERT_WITHDRAWAL_PATCH):
                 await self._withdraw_false_alerts()
             if self._settling():
                 return
@@ -567,7 +586,7 @@ class ChildCaseWorkflow:
         except (ActivityError, ApplicationError) as exc:
             # a local activity's failure arrives as the activity's own ApplicationError, not
             # wrapped in an ActivityError (both are caught)
-            if not workflow.patched(SYSTEM_APPEND_SURVIVES_PATCH):
+            if not self._patched(SYSTEM_APPEND_SURVIVES_PATCH):
                 raise
             key = str(event["idempotency_key"])
             self._refused.add(key)

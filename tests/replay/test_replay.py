@@ -8,19 +8,26 @@ import base64
 import importlib
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from domain.kommun import config_version, kommun_config_from_document
+from infra.persistence.store import CaseStore
+from infra.temporal import worker as worker_module
 from infra.temporal.codec import data_converter
-from tests.conftest import CODEC_KEY
+from infra.temporal.commands import CommandRejected
+from infra.temporal.worker import running_worker
+from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_FOURTH
+from tests.workflows.driver import CaseDriver
 from workflows.child_case import ChildCaseWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -306,3 +313,79 @@ def test_a_step_accepted_out_of_order_before_the_date_order_guard_is_kept() -> N
         for e in completed
     )
     assert '"id":"date-order"' not in _patch_ids(path)
+
+
+def test_a_history_of_todays_code_carries_one_patch_and_one_change_version() -> None:
+    """`current-2026-11` (issue 19 item 2): every run recorded on today's code (``v9``: a
+    placement continued as new twice, an appeal and a transfer, the placed child, a step
+    refused out of order) asks that one patch, first, and no older one: one marker and one
+    ``TemporalChangeVersion`` upsert per run instead of nine or ten of each."""
+    v9 = [p for p in HISTORIES if p.name.startswith("v9-")]
+    assert {p.name.split(".")[0] for p in v9} >= {
+        "v9-placement_continue_as_new",
+        "v9-appealed_and_transferred",
+        "v9-placed_child",
+        "v9-out_of_order",
+    }
+    for path in v9:
+        assert _patch_ids(path) == '{"id":"current-2026-11","deprecated":false}', path.name
+        versions = [
+            base64.b64decode(fields["TemporalChangeVersion"]["data"])
+            for ev in json.loads(path.read_text())["events"]
+            for fields in [
+                (ev.get("upsertWorkflowSearchAttributesEventAttributes") or {})
+                .get("searchAttributes", {})
+                .get("indexedFields", {})
+            ]
+            if "TemporalChangeVersion" in fields
+        ]
+        assert versions == [b'["current-2026-11"]'], path.name
+    older = [p for p in HISTORIES if not p.name.startswith("v9-")]
+    assert older and all("current-2026-11" not in _patch_ids(p) for p in older)
+
+
+async def test_a_run_begun_on_older_code_keeps_asking_the_older_patches(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ts_env: WorkflowEnvironment,
+    store: CaseStore,
+    task_queue: str,
+) -> None:
+    """A run whose first workflow task an older worker completed (no ``current-2026-11``
+    marker) and that a worker on today's code continues must keep asking each older patch as
+    it did: the current patch, asked in ``__init__`` while the first task replays, answers
+    false there. The older worker is today's code with the current patch never on, which is
+    what the code before it did. The whole history, both halves, replays on today's code."""
+    older = _changed_copy(
+        tmp_path,
+        monkeypatch,
+        "        self._current = workflow.patched(CURRENT_PATCH)\n",
+        "        self._current = False\n",
+    )
+    d = CaseDriver(ts_env, store, task_queue)
+    monkeypatch.setattr(worker_module, "ChildCaseWorkflow", older)
+    # no sticky cache: the next task goes to the normal queue, where today's worker takes it
+    async with running_worker(
+        ts_env.client, store, task_queue, pseudonym_key=PSEUDONYM_KEY, max_cached_workflows=0
+    ):
+        await d.open_utredning()
+        await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+    monkeypatch.setattr(worker_module, "ChildCaseWorkflow", ChildCaseWorkflow)
+    async with running_worker(ts_env.client, store, task_queue, pseudonym_key=PSEUDONYM_KEY):
+        await d.beslut("b1", "oppenvard")
+        await d.sleep_days(10)
+        await d.send("insats_verkstalld", {"beslut_id": "b1"})
+        avslut = {"beslut_id": "b1", "orsak": "mal_uppnatt"}
+        with pytest.raises(CommandRejected):  # P-ORDER (the validator's)
+            await d.send("beslut_avslutat", avslut, at=await d.now() - timedelta(days=5))
+        await d.send("beslut_avslutat", avslut)
+        await d.sleep_days(1)
+        history = await d.handle.fetch_history()
+    path = tmp_path / "mixed.json"
+    path.write_text(history.to_json())
+    ids = _patch_ids(path)
+    assert "current-2026-11" not in ids
+    for patch in ("delegation-on-every-decision", "alert-settle-cap", "reuse-frist-timer"):
+        assert f'"id":"{patch}"' in ids, patch
+    replayer = Replayer(workflows=[ChildCaseWorkflow], data_converter=data_converter(CODEC_KEY))
+    await replayer.replay_workflow(history)
