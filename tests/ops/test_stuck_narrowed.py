@@ -128,6 +128,23 @@ async def _visible(client: Client, kommuner: tuple[str, ...], n: int) -> None:
     await _eventually(f"{n} workflows visible", all_there)
 
 
+def _move_store_on(store: CaseStore, kommun: str, case_ref: str) -> None:
+    """Record the case's skyddsbedömning in the store only: its workflow, which never sees it,
+    stays one position behind (a diverged case)."""
+    store.record(
+        parse_event(
+            line(
+                "skyddsbedomning_gjord",
+                {"anmalan_id": "anm-1", "omedelbart_skydd": False},
+                at=datetime.now(UTC) - timedelta(minutes=30),
+                key=f"{case_ref}-2",
+                kommun=kommun,
+                case_ref=case_ref,
+            )
+        )
+    )
+
+
 async def test_each_planted_fault_is_found_by_its_narrowed_query_and_nothing_else(
     dev_client: Client, store: CaseStore, task_queue: str
 ) -> None:
@@ -145,19 +162,7 @@ async def test_each_planted_fault_is_found_by_its_narrowed_query_and_nothing_els
         NO_PROGRESS: set(faulty[9:10]),  # no frist ahead; every other workflow has one
     }
     for wid in planted[DIVERGED]:  # an event recorded past the workflow, which stays behind
-        e = first[wid]
-        store.record(
-            parse_event(
-                line(
-                    "skyddsbedomning_gjord",
-                    {"anmalan_id": "anm-1", "omedelbart_skydd": False},
-                    at=datetime.now(UTC) - timedelta(minutes=30),
-                    key=f"{e.case_ref}-2",
-                    kommun=FAULTY,
-                    case_ref=e.case_ref,
-                )
-            )
-        )
+        _move_store_on(store, FAULTY, first[wid].case_ref)
     expected = store_expectations(store, PSEUDONYM_KEY)
     # 40 days on, every case has been idle: only one without a frist ahead is stuck
     later = datetime.now(UTC) + timedelta(days=40)
@@ -279,19 +284,7 @@ async def test_no_query_names_more_positions_than_the_limit_and_the_answer_stays
     missing = {wids[3], wids[17]}
     diverged = {wids[0], wids[12], wids[29]}  # in the first, a middle and the last chunk
     for wid in diverged:  # the store moves on, the workflow stays at the anmälan
-        e = first[wid]
-        store.record(
-            parse_event(
-                line(
-                    "skyddsbedomning_gjord",
-                    {"anmalan_id": "anm-1", "omedelbart_skydd": False},
-                    at=datetime.now(UTC) - timedelta(minutes=30),
-                    key=f"{e.case_ref}-2",
-                    kommun=kommun,
-                    case_ref=e.case_ref,
-                )
-            )
-        )
+        _move_store_on(store, kommun, first[wid].case_ref)
     expected = store_expectations(store, PSEUDONYM_KEY)
     started = 0
     for wid in wids:
