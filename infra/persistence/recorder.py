@@ -78,11 +78,14 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             chain_table(datastore.schema, self.chain_table_name, datastore.originator_id_type)
         )
+        # The chain's tail: the last position (0 in an empty store) and its link (the genesis
+        # digest before the first). Read under the table lock by both writes below.
         self._sql_tail = SQL(
-            "SELECT e.notification_id AS position, c.digest FROM "
+            "SELECT COALESCE(e.notification_id, 0) AS position, "
+            "COALESCE(c.digest, {genesis}) AS digest FROM "
             "(SELECT MAX(notification_id) AS notification_id FROM {schema}.{table}) e "
             "LEFT JOIN {schema}.{chain} c ON c.position = e.notification_id"
-        ).format(schema=schema, table=table, chain=chain)
+        ).format(schema=schema, table=table, chain=chain, genesis=Literal(GENESIS))
         self._sql_copy_events = SQL(
             "COPY {schema}.{table} "
             "(originator_id, originator_version, topic, state, notification_id) "
@@ -94,22 +97,16 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             "FROM STDIN (FORMAT BINARY)"
         ).format(schema=schema, chain=chain)
         # One append's whole write, in one statement (see the module docstring). ``steps``
-        # walks the events in order, each link hashing the one before it; the text hashed is
-        # exactly ``global_link``'s (uuid and bigint print as Python's ``str`` does).
+        # starts at the tail (ord 0, no event) and walks the events in order, each link hashing
+        # the one before it; the text hashed is exactly ``global_link``'s (uuid and bigint print
+        # as Python's ``str`` does).
         self._sql_append = SQL(
             "WITH RECURSIVE "
-            "tail AS (SELECT COALESCE(e.notification_id, 0) AS position, "
-            "COALESCE(c.digest, {genesis}) AS digest FROM "
-            "(SELECT MAX(notification_id) AS notification_id FROM {schema}.{table}) e "
-            "LEFT JOIN {schema}.{chain} c ON c.position = e.notification_id), "
             "input AS (SELECT * FROM unnest(%s::{schema}.{event_type}[], %s::text[]) "
             "WITH ORDINALITY AS i(originator_id, originator_version, topic, state, "
             "event_digest, ord)), "
             "steps AS ("
-            "SELECT i.ord, t.position + 1 AS position, encode(sha256(convert_to("
-            "t.digest || '|' || (t.position + 1)::text || '|' || i.originator_id::text || '|' "
-            "|| i.originator_version::text || '|' || i.event_digest, 'UTF8')), 'hex') AS digest "
-            "FROM tail t JOIN input i ON i.ord = 1 "
+            "SELECT 0::bigint AS ord, t.position, t.digest FROM ({tail}) t "
             "UNION ALL "
             "SELECT i.ord, s.position + 1, encode(sha256(convert_to("
             "s.digest || '|' || (s.position + 1)::text || '|' || i.originator_id::text || '|' "
@@ -128,7 +125,7 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             table=table,
             chain=chain,
             event_type=Identifier(self.stored_event_type_name),
-            genesis=Literal(GENESIS),
+            tail=self._sql_tail,
         )
 
     def create_table(self) -> None:
@@ -153,11 +150,12 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], digests: Sequence[str]
     ) -> tuple[int, list[tuple[int, Any, int, str, str]]]:
         """The last position before these events and their chain rows, read under the table
-        lock: what one append and a bulk append (``copy_events``) link alike."""
+        lock (the bulk append, ``copy_events``; one append links inside its insert, from the
+        same tail)."""
         curs.execute(self._sql_tail)
         tail = curs.fetchone()
-        last = int(tail["position"] or 0) if tail else 0
-        prev = str(tail["digest"]) if tail and tail["digest"] else GENESIS
+        assert tail is not None  # an aggregate over the table: always one row
+        last, prev = int(tail["position"]), str(tail["digest"])
         links = []
         for offset, (e, digest) in enumerate(zip(stored_events, digests, strict=True), start=1):
             position = last + offset
