@@ -306,9 +306,9 @@ class ReportsRunner:
         writer."""
         if not self.become_writer():
             return None
-        return self.process_next() or self._extend_when_due()
+        return self.process_next() or self.extend_when_due()
 
-    def _extend_when_due(self) -> int:
+    def extend_when_due(self) -> int:
         """At the head: one batch of horizon extensions if it is time to look (see class)."""
         if time.monotonic() < self._extend_next:
             return 0
