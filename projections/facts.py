@@ -167,23 +167,55 @@ def _first(dates: dict[str, date], key: str, day: date) -> None:
         dates[key] = day
 
 
+def _frister_of(
+    case_id: str,
+    state: CaseState,
+    events: list[CaseEvent],
+    policy: KommunPolicy,
+    *,
+    today: date | None,
+    until: date | None = None,
+) -> tuple[list[Row], date | None]:
+    versions, generated = frist_versions(events, until, policy=policy, today=today)
+    head = (case_id, state.kommun, state.case_ref)
+    rows = frist_view_rows(head, held_versions(state, versions), state.enhet, state.handlaggare)
+    return rows, generated
+
+
+def case_frister(
+    case_id: str,
+    events: list[CaseEvent],
+    policy: KommunPolicy = DEFAULT_POLICY,
+    *,
+    today: date | None = None,
+    until: date | None = None,
+) -> tuple[list[Row], date | None]:
+    """The ``frister`` view's rows of one case and its ``frister_until``, as ``case_rows``
+    computes them (``until``: generate repeating frister to that day instead, as a report
+    as of a date past the stored ``frister_until`` does)."""
+    return _frister_of(case_id, fold(events), events, policy, today=today, until=until)
+
+
 def case_rows(
     case_id: str,
     events: list[CaseEvent],
     ivo_id: str | None,
     seal: Seal,
     policy: KommunPolicy = DEFAULT_POLICY,
+    *,
+    today: date | None = None,
 ) -> tuple[tuple[list[Row], ...], date | None]:
     """Rows of ``projections.tables.ROW_TABLES`` for one case (events in stream order), and the
-    case's ``frister_until`` (see ``frist_versions``); frister with the kommun's ``policy``."""
+    case's ``frister_until`` (see ``frist_versions``); frister with the kommun's ``policy``,
+    repeating ones generated past ``today`` too (``generation_horizon``; ``None``: only past
+    the last event, as the as-known-at copies do)."""
     state = fold(events)
     kommun, ref = state.kommun, state.case_ref
     kon, born = state.kon, _d(state.fodelsedatum)
     head = (case_id, kommun, ref)
     child = (kon, born)
 
-    versions, until = frist_versions(events, policy=policy)
-    frister = frist_view_rows(head, held_versions(state, versions), state.enhet, state.handlaggare)
+    frister, until = _frister_of(case_id, state, events, policy, today=today)
 
     avbrott: dict[str, list[list[str | None]]] = {}
     skal: dict[str, list[list[str | None]]] = {}

@@ -4,7 +4,9 @@ The ``frister`` view keeps each frist's versions (``domain.frister.frist_version
 report as of any date lists exactly what ``domain.frister.compute_frister`` said on that date
 over the events legally known by then: a förlängning decided later does not move the due date
 yet, and a fulfilment dated later does not count yet. A case whose repeating frister (EVB
-quarters, anniversaries) were generated only up to an earlier date is recomputed from its events.
+quarters, anniversaries) were generated only up to an earlier date is recomputed from its events:
+the writers generate them a year past today and move that on (``projections.horizon``), so a
+report as of today recomputes nothing in the normal case, and one as of a later date stays exact.
 """
 
 from __future__ import annotations
@@ -18,11 +20,10 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.calendar import days_between
-from domain.case import fold
 from domain.events import event_from_json
-from domain.frister import MET, MISSED, frist_versions, status_on
+from domain.frister import MET, MISSED, status_on
 from domain.rules import DEFAULT_POLICY, KommunPolicy
-from projections.facts import frist_view_rows, held_versions
+from projections.facts import case_frister
 from projections.source import table_ref
 from projections.tables import CASES, FRISTER
 
@@ -63,13 +64,9 @@ def _recomputed(
     for r in curs.fetchall():
         envs = orjson.loads(unseal(r["events"]))
         events = [event_from_json(e) for e in envs]
-        state = fold(events)
-        versions, _ = frist_versions(events, until=as_of, policy=policy)
-        head = (r["case_id"], state.kommun, state.case_ref)
         ids.add(r["case_id"])
-        held = held_versions(state, versions)
-        for row in frist_view_rows(head, held, state.enhet, state.handlaggare):
-            rows.append(dict(zip(_NAMES, row, strict=True)))
+        frister, _ = case_frister(r["case_id"], events, policy, until=as_of)
+        rows.extend(dict(zip(_NAMES, row, strict=True)) for row in frister)
     return ids, rows
 
 

@@ -19,6 +19,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from infra.persistence.store import CaseStore
@@ -37,10 +38,12 @@ CHUNK_TIMEOUT = 600.0
 
 class CaseFolder:
     """Decrypts, redacts and folds stored cases with the store's keys and the kommuner's
-    policies (one per process; the rebuilding process resolved the policies)."""
+    policies (one per process; the rebuilding process resolved the policies and took the
+    projection day ``today``, one for the whole rebuild)."""
 
-    def __init__(self, env: Mapping[str, str], policies: Policies) -> None:
+    def __init__(self, env: Mapping[str, str], policies: Policies, today: date) -> None:
         self._policies = dict(policies)
+        self._today = today
         cipher = view_cipher(env)
         # its data keys open sealed fields. The rebuilding process has created every table:
         # workers starting together and each running CREATE TABLE IF NOT EXISTS raced in the
@@ -62,7 +65,11 @@ class CaseFolder:
                 envs.append(redact(env))
             events += len(envs)
             cases.append((cid, envs, ivo))
-        return events, len(cases), encode_cases(cases, self._seal, self._policies)
+        return (
+            events,
+            len(cases),
+            encode_cases(cases, self._seal, self._policies, today=self._today),
+        )
 
 
 _FOLDER: CaseFolder | None = None
@@ -74,9 +81,9 @@ _FOLDER: CaseFolder | None = None
 WORKER_GC_THRESHOLD = 50_000
 
 
-def _init_worker(env: dict[str, str], policies: dict[str, Any]) -> None:
+def _init_worker(env: dict[str, str], policies: dict[str, Any], today: date) -> None:
     global _FOLDER  # noqa: PLW0603 - one folder per worker process, built once
-    _FOLDER = CaseFolder(env, policies)
+    _FOLDER = CaseFolder(env, policies, today)
     # the modules and the folder live as long as the worker: never scan them again
     gc.freeze()
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
@@ -99,7 +106,9 @@ class FoldPool:
     With ``workers == 0`` every chunk is folded in this process (small records: no start-up).
     """
 
-    def __init__(self, env: Mapping[str, str], workers: int, policies: Policies) -> None:
+    def __init__(
+        self, env: Mapping[str, str], workers: int, policies: Policies, today: date
+    ) -> None:
         self._pending: list[Any] = []
         self._max_pending = 2 * max(workers, 1)
         self._local: CaseFolder | None = None
@@ -109,10 +118,10 @@ class FoldPool:
             # Only effective before the process's fork server starts (then it is kept).
             ctx.set_forkserver_preload([__name__])
             self._pool = ctx.Pool(
-                workers, initializer=_init_worker, initargs=(dict(env), dict(policies))
+                workers, initializer=_init_worker, initargs=(dict(env), dict(policies), today)
             )
         else:
-            self._local = CaseFolder(env, policies)
+            self._local = CaseFolder(env, policies, today)
 
     def submit(self, chunk: list[StoredCase]) -> list[Folded]:
         """Queue ``chunk``; return the folded chunks that had to be collected to make room."""

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 from typing import Any, Self
 
@@ -39,6 +40,7 @@ from psycopg.rows import tuple_row
 from infra.config.retry import backoff_until_stopped
 from infra.persistence.kommun_config import resolve, versions_in
 from infra.persistence.store import EVENTS_TABLE, CaseStore
+from projections import horizon
 from projections.decode import StateDecoder
 from projections.parallel import Folded, FoldPool, StoredCase, default_workers
 from projections.view import Decoded, ReportsView, allow_idle, open_view, write_encoded
@@ -188,6 +190,10 @@ class ReportsRunner:
     ``after_batch(position)`` is called after each committed batch and ``before_commit(position)``
     inside each batch's transaction (operators' metrics; tests use them to crash the runner
     between and in the middle of batches).
+
+    While at the head it moves the frister view's horizon on (``projections.horizon``): every
+    ``extend_every`` seconds, batch after batch until none is due. ``today`` is the projection
+    day's clock (default ``horizon.projection_day``; tests pass a fixed day).
     """
 
     def __init__(
@@ -198,8 +204,13 @@ class ReportsRunner:
         poll_interval: float = 0.05,
         after_batch: Callable[[int], None] | None = None,
         before_commit: Callable[[int], None] | None = None,
+        today: horizon.Clock | None = None,
+        extend_every: float = horizon.EVERY,
     ) -> None:
         self.app = CaseStore(env=dict(env))
+        self._today: horizon.Clock = today or horizon.projection_day
+        self._extend_every = extend_every
+        self._extend_next = 0.0
         self.view: ReportsView = open_view(env)
         self._versions = versions_in(env)
         self.lock = WriterLock(env)
@@ -295,7 +306,23 @@ class ReportsRunner:
         writer."""
         if not self.become_writer():
             return None
-        return self.process_next()
+        return self.process_next() or self.extend_when_due()
+
+    def extend_when_due(self) -> int:
+        """At the head: one batch of horizon extensions if it is time to look (see class)."""
+        if time.monotonic() < self._extend_next:
+            return 0
+        extended = self.extend_horizons()
+        if extended < horizon.BATCH:  # none left: look again after a while
+            self._extend_next = time.monotonic() + self._extend_every
+        return extended
+
+    def extend_horizons(self, limit: int = horizon.BATCH) -> int:
+        """Extend the frister of up to ``limit`` cases whose horizon is near today
+        (``ReportsView.extend_horizons``); how many it extended. Only the writer may."""
+        if not self.lock.held:
+            raise NotWriter("this runner does not hold the views' writer lock")
+        return self.view.extend_horizons(self._today(), limit)
 
     def process_next(self) -> int:
         """Fold the next batch after the tracked position; return how many events it had.
@@ -311,7 +338,9 @@ class ReportsRunner:
             (str(n.originator_id), self._decoder.envelope(n.state, n.id)) for n in notes
         ]
         position = notes[-1].id
-        self.view.apply_batch(batch, position, before_commit=self._before_commit)
+        self.view.apply_batch(
+            batch, position, today=self._today(), before_commit=self._before_commit
+        )
         if self._after_batch is not None:
             self._after_batch(position)
         return len(notes)
@@ -451,6 +480,7 @@ def rebuild(
     *,
     chunk_cases: int = 250,
     workers: int | None = None,
+    today: date | None = None,
 ) -> RebuildResult:
     """Drop every view and fold the record again, case by case, in one transaction.
 
@@ -459,7 +489,10 @@ def rebuild(
     until then reports keep answering from the old views. A running follower simply continues
     from the new position afterwards. Cases are folded by ``workers`` processes (default: one
     per core for a large record, none for a small one); this process reads and writes.
+    Repeating frister are generated past ``today`` (default: the projection day when the
+    rebuild starts, ``projections.horizon``), one day for every case.
     """
+    day = today or horizon.projection_day()
     started = time.perf_counter()
     lock = WriterLock(env)
     if not lock.try_acquire():
@@ -498,7 +531,7 @@ def rebuild(
             if workers is None:
                 workers = default_workers() if head >= PARALLEL_FROM else 0
             policies = {k: resolve(wcurs.connection, schema, v).policy for k, v in versions.items()}
-            pool = FoldPool(env, workers, policies)
+            pool = FoldPool(env, workers, policies, day)
             view.truncate(wcurs)
             view.record_versions(wcurs, versions)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import orjson
@@ -31,9 +32,10 @@ from domain.rules import DEFAULT_POLICY, KommunPolicy
 from infra.persistence.cipher import KeyringCipher
 from infra.persistence.kommun_config import resolve
 from infra.persistence.store import APP_NAME
+from projections import horizon
 from projections.copytext import copy_text
-from projections.facts import Seal, case_rows, ivo_id_of, ivo_key, redact
-from projections.tables import ALL_TABLES, CASES, ROW_TABLES, VIEW_CONFIG, Table
+from projections.facts import Seal, case_frister, case_rows, ivo_id_of, ivo_key, redact
+from projections.tables import ALL_TABLES, CASES, FRISTER, ROW_TABLES, VIEW_CONFIG, Table
 
 PROJECTION_NAME = "reports"
 #: One decoded event: (case_id, envelope with position and recorded_at, unredacted).
@@ -207,7 +209,9 @@ class ReportsView(PostgresTrackingRecorder):
                 (r["case_id"], orjson.loads(self.unseal(r["events"])), r["ivo_id"])
                 for r in curs.fetchall()
             ]
-            encoded = encode_cases(cases, self.seal, self.policies(curs))
+            encoded = encode_cases(
+                cases, self.seal, self.policies(curs), today=horizon.projection_day()
+            )
             for table, data in zip(ALL_TABLES, encoded, strict=True):
                 if table in empty and data:
                     with curs.copy(table.copy(self.schema)) as cp:
@@ -309,9 +313,12 @@ class ReportsView(PostgresTrackingRecorder):
         batch: Sequence[Decoded],
         position: int,
         *,
+        today: date | None = None,
         before_commit: Callable[[int], None] | None = None,
     ) -> None:
-        """Fold ``batch`` into every view and move the position to ``position``, atomically."""
+        """Fold ``batch`` into every view and move the position to ``position``, atomically;
+        repeating frister generated past ``today`` (default: ``horizon.projection_day()``)."""
+        today = today or horizon.projection_day()
         by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for case_id, env in batch:
             by_case[case_id].append(env)
@@ -347,10 +354,60 @@ class ReportsView(PostgresTrackingRecorder):
                     ),
                     (ids,),
                 )
-            write_cases(curs, self.schema, cases, self.seal, self.policies(curs))
+            write_cases(curs, self.schema, cases, self.seal, self.policies(curs), today=today)
             self._insert_tracking(curs, Tracking(APP_NAME, position))
             if before_commit is not None:
                 before_commit(position)
+
+    def extend_horizons(self, today: date, limit: int = horizon.BATCH) -> int:
+        """Regenerate the frister of up to ``limit`` cases whose ``frister_until`` falls before
+        ``horizon.due_before(today)``, to ``generation_horizon`` of ``today``, in one
+        transaction; how many cases it extended (``limit``: there may be more).
+
+        Only the ``frister`` rows and ``frister_until`` of those cases change, to what a fold of
+        their events on ``today`` writes; the tracking position does not move, so a batch of
+        events and an extension can come in either order. Only the views' writer calls this
+        (``ReportsRunner.extend_horizons``)."""
+        cases_ref = sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(CASES.name))
+        with self.cursor(commit=True) as curs:
+            allow_idle(curs, BATCH_IDLE)
+            curs.execute(
+                sql.SQL(
+                    "SELECT case_id::text AS case_id, kommun, events FROM {} "
+                    "WHERE frister_until < %s ORDER BY frister_until, case_id LIMIT %s FOR UPDATE"
+                ).format(cases_ref),
+                (horizon.due_before(today), limit),
+            )
+            found = curs.fetchall()
+            if not found:
+                return 0
+            policies = self.policies(curs)
+            rows: list[tuple[Any, ...]] = []
+            untils: list[tuple[str, date | None]] = []
+            for r in found:
+                envs = orjson.loads(self.unseal(r["events"]))
+                events = [event_from_json(e) for e in envs]
+                policy = policies.get(r["kommun"], DEFAULT_POLICY)
+                frister, until = case_frister(r["case_id"], events, policy, today=today)
+                rows.extend(frister)
+                untils.append((r["case_id"], until))
+            ids = [cid for cid, _ in untils]
+            curs.execute(
+                sql.SQL("DELETE FROM {}.{} WHERE case_id = ANY(%s::uuid[])").format(
+                    sql.Identifier(self.schema), sql.Identifier(FRISTER.name)
+                ),
+                (ids,),
+            )
+            if rows:
+                with curs.copy(FRISTER.copy(self.schema)) as cp:
+                    cp.write(copy_text(rows))
+            curs.executemany(
+                sql.SQL("UPDATE {} SET frister_until = %s WHERE case_id = %s::uuid").format(
+                    cases_ref
+                ),
+                [(until, cid) for cid, until in untils],
+            )
+        return len(found)
 
     def reset_if_untracked(self) -> None:
         """Empty views that have rows but no position (left by an older projection version)."""
@@ -392,11 +449,17 @@ Case = tuple[str, list[dict[str, Any]], str | None]
 
 
 def encode_cases(
-    cases: Iterable[Case], seal: Seal, policies: Policies | None = None
+    cases: Iterable[Case],
+    seal: Seal,
+    policies: Policies | None = None,
+    *,
+    today: date | None = None,
 ) -> list[bytes]:
     """COPY bytes per table of ``ALL_TABLES`` for ``cases`` (case_id, redacted envelopes in
     stream order, IVO id): everything a case contributes to the views, computed without a
-    database (what rebuild workers run), with each kommun's policy from ``policies``."""
+    database (what rebuild workers run), with each kommun's policy from ``policies`` and
+    repeating frister generated past ``today`` (``projections.horizon``; ``None``: past each
+    case's last event only)."""
     policies = policies or {}
     buffers: list[list[tuple[Any, ...]]] = [[] for _ in ALL_TABLES]
     cache_rows = buffers[0]
@@ -405,7 +468,7 @@ def encode_cases(
             continue
         events = [event_from_json(e) for e in envs]
         policy = policies.get(envs[0]["kommun"], DEFAULT_POLICY)
-        tables, until = case_rows(cid, events, ivo, seal, policy)
+        tables, until = case_rows(cid, events, ivo, seal, policy, today=today)
         for buf, rows in zip(buffers[1:], tables, strict=True):
             buf.extend(rows)
         first = envs[0]
@@ -441,10 +504,12 @@ def write_cases(
     cases: Iterable[Case],
     seal: Seal,
     policies: Policies | None = None,
+    *,
+    today: date | None = None,
 ) -> None:
     """COPY the rows of ``cases`` into the views (``schema=None``: the session's temporary
-    copies, for the as-known-at reports)."""
-    write_encoded(curs, schema, encode_cases(cases, seal, policies))
+    copies, for the as-known-at reports); ``today`` as in ``encode_cases``."""
+    write_encoded(curs, schema, encode_cases(cases, seal, policies, today=today))
 
 
 def open_view(env: Mapping[str, str]) -> ReportsView:

@@ -28,6 +28,7 @@ from domain.frister.versions import (
     REPEATING_RULES,
     FristVersion,
     frist_versions,
+    generation_horizon,
     visible_on,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "FristVersion",
     "compute_frister",
     "frist_versions",
+    "generation_horizon",
     "ivo_window",
     "ivo_window_of",
     "law_for",

@@ -176,7 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     flush=True,
                 )
                 standby_since = None
-            return runner.process_next()
+            # at the head: move the frister view's horizon on when due (projections.horizon)
+            return runner.process_next() or runner.extend_when_due()
 
         try:
             if args.trace:
