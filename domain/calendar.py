@@ -57,12 +57,20 @@ def add_weeks(day: date, weeks: int) -> date:
     return day + timedelta(weeks=weeks)
 
 
+#: Days per month of a common year (``calendar.monthrange`` also computes the weekday: a tenth
+#: of a rebuild's date arithmetic went there).
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(day: date, months: int) -> date:
     """Same date number ``months`` later, clamped to the end of a shorter month (1930:173 1 §)."""
     index = day.year * 12 + (day.month - 1) + months
     year, month0 = divmod(index, 12)
-    last = _cal.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(day.day, last))
+    n = day.day
+    if n > 28:  # only the last days of a month can clamp
+        last = 29 if month0 == 1 and _cal.isleap(year) else _MONTH_DAYS[month0]
+        n = min(n, last)
+    return date(year, month0 + 1, n)
 
 
 def add_years(day: date, years: int) -> date:

@@ -925,22 +925,54 @@ def parse_event(
     return ev
 
 
+#: ``event_from_json``'s parses by text: an ``occurred_at`` text and its (datetime, legal date),
+#: an actor's (id, roll) and its ``Actor``. Both are immutable, so events may share them; a
+#: rebuild meets the same few thousand texts and handläggare over and over. Emptied when full.
+_OCCURRED: dict[str, tuple[datetime, date]] = {}
+_ACTORS: dict[tuple[str, str], Actor] = {}
+_PARSE_CACHE_SIZE = 65_536
+
+
+def _occurred(text: str) -> tuple[datetime, date]:
+    """``occurred_at``'s datetime and legal date from its stored text (cached by the text: the
+    same text is the same instant, so the same Stockholm date: a dict lookup by text costs a
+    fraction of the parse and of ``legal_date``'s cache, keyed by aware datetimes)."""
+    found = _OCCURRED.get(text)
+    if found is None:
+        if len(_OCCURRED) >= _PARSE_CACHE_SIZE:
+            _OCCURRED.clear()
+        moment = datetime.fromisoformat(text)
+        found = _OCCURRED[text] = (moment, legal_date(moment))
+    return found
+
+
+def _actor(ident: str, roll: str) -> Actor:
+    key = (ident, roll)
+    found = _ACTORS.get(key)
+    if found is None:
+        if len(_ACTORS) >= _PARSE_CACHE_SIZE:
+            _ACTORS.clear()
+        found = _ACTORS[key] = Actor(ident, roll)
+    return found
+
+
 def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
     """Rebuild an event barnflow itself stored (already validated once; no re-validation).
 
     Fills the instance directly instead of through the frozen dataclass ``__init__`` (one
     ``object.__setattr__`` per field): a rebuild constructs every stored event, and this is the
-    same object, field for field.
+    same object, field for field, with its legal date (``CaseEvent.legal_date``) known.
     """
     actor = obj["actor"]
     recorded = obj.get("recorded_at")
+    occurred, day = _occurred(obj["occurred_at"])
     ev = object.__new__(CaseEvent)
     ev.__dict__.update(
         kommun=obj["kommun"],
         case_ref=obj["case_ref"],
         type=obj["type"],
-        occurred_at=datetime.fromisoformat(obj["occurred_at"]),
-        actor=Actor(actor["id"], actor["roll"]),
+        occurred_at=occurred,
+        actor=_actor(actor["id"], actor["roll"]),
         idempotency_key=obj["idempotency_key"],
         data=dict(obj.get("data") or {}),
         case_id=obj.get("case_id"),
@@ -948,6 +980,7 @@ def event_from_json(obj: Mapping[str, Any]) -> CaseEvent:
         recorded_at=datetime.fromisoformat(recorded) if recorded else None,
         digest=obj.get("digest"),
         delegation=obj.get(DELEGATION_FIELD),
+        _legal_date=day,
     )
     return ev
 

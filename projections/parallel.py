@@ -56,15 +56,17 @@ class CaseFolder:
     def fold(self, chunk: Sequence[StoredCase]) -> Folded:
         cases = []
         events = 0
+        envelope = self._decoder.envelope
         for cid, rows in chunk:
+            stored = [envelope(state, position) for position, state in rows]
+            # the IVO id is the last event naming the child's: one HMAC per case, not per naming
             ivo: str | None = None
-            envs = []
-            for position, state in rows:
-                env = self._decoder.envelope(state, position)
-                ivo = ivo_id_of(self._ivo_key, env, ivo)
-                envs.append(redact(env))
-            events += len(envs)
-            cases.append((cid, envs, ivo))
+            for env in reversed(stored):
+                ivo = ivo_id_of(self._ivo_key, env, None)
+                if ivo is not None:
+                    break
+            events += len(stored)
+            cases.append((cid, [redact(env) for env in stored], ivo))
         return (
             events,
             len(cases),

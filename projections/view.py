@@ -26,7 +26,6 @@ from eventsourcing.utils import Environment
 from psycopg import Connection, Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.calendar import legal_date
 from domain.events import event_from_json
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from infra.persistence.cipher import KeyringCipher
@@ -472,7 +471,7 @@ def encode_cases(
         for buf, rows in zip(buffers[1:], tables, strict=True):
             buf.extend(rows)
         first = envs[0]
-        days = [legal_date(e.occurred_at) for e in events]
+        days = [e.legal_date for e in events]
         cache_rows.append(
             (
                 cid,

@@ -62,7 +62,10 @@ class Ctx:
     def triggers(self, r: Rule) -> list[tuple[int, CaseEvent]]:
         """The events that start ``r``'s frister, in stream order: its catalogue
         ``trigger_types`` (so the catalogue, not a literal here, names them)."""
-        found = [x for t in r.trigger_types for x in self.by_type.get(t, ())]
+        types = r.trigger_types
+        if len(types) == 1:  # one type's list is in stream order already
+            return list(self.by_type.get(types[0], ()))
+        found = [x for t in types for x in self.by_type.get(t, ())]
         return sorted(found, key=lambda x: x[0])
 
     def __post_init__(self) -> None:
@@ -160,8 +163,14 @@ def emit(
         return None
     shifted = next_vardag(due) if ctx.policy.sondagsregel_on(r.id) else None
     base = counted_from or trig
-    sum_text = f"{base} + {period or r.length_text()} = {original_due or due}"
-    frist = Frist(
+    # (``isoformat`` is ``str`` of a date, without ``format``'s detour)
+    sum_text = (
+        f"{base.isoformat()} + {period or r.length_text()} = {(original_due or due).isoformat()}"
+    )
+    # ``Frist(...)`` field for field, without the frozen dataclass's ``object.__setattr__`` per
+    # field (a rebuild makes every frist of every case; ``test_emit_builds_what_frist_init_does``)
+    frist = object.__new__(Frist)
+    frist.__dict__.update(
         key=key,
         rule=r.id,
         name=r.name,

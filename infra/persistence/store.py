@@ -689,13 +689,7 @@ class CaseStore(ChainedStore):
             StoredEvent(originator_id, version, topic, bytes(state))
         )
         ev = event_from_json(self.unseal(domain_event.envelope))
-        return CaseEvent(
-            **{
-                **ev.__dict__,
-                "position": position,
-                "recorded_at": domain_event.timestamp,
-            }
-        )
+        return replace(ev, position=position, recorded_at=domain_event.timestamp)
 
     def events_after(self, after: int, limit: int) -> list[CaseEvent]:
         """Events with ``position > after`` in position order, at most ``limit`` (the event feed).
