@@ -29,6 +29,7 @@ profile); ``CachedHintsDataclasses`` asks once per class.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 import weakref
@@ -185,17 +186,22 @@ class CachedHintsDataclasses(JSONTypeConverter):
         return obj
 
 
-def _converters() -> list[EncodingPayloadConverter]:
+@functools.cache
+def _converters() -> tuple[EncodingPayloadConverter, ...]:
     """temporalio's default encodings, in their order, with ``FieldsJSONEncoder`` and
-    ``CachedHintsDataclasses`` for JSON."""
-    return [
+    ``CachedHintsDataclasses`` for JSON; built once per process and shared by every
+    ``OperatorPayloadConverter`` (all are stateless but the field-type cache). temporalio
+    makes a new payload converter for every serialization context it binds, about 200 per
+    case lifecycle: each built its own JSON converter, so the field types were read again
+    for each (issue 19, item 2)."""
+    return tuple(
         JSONPlainPayloadConverter(
             encoder=FieldsJSONEncoder, custom_type_converters=[CachedHintsDataclasses()]
         )
         if type(c) is JSONPlainPayloadConverter
         else c
         for c in DefaultPayloadConverter.default_encoding_payload_converters
-    ]
+    )
 
 
 class OperatorPayloadConverter(DefaultPayloadConverter):
