@@ -22,6 +22,7 @@ from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.persistence.store import CaseStore
 from infra.temporal.attempts import AttemptRecorder
 from infra.temporal.commands import adopt
+from infra.temporal.sandbox import ContextOutsideSandboxRunner
 from workflows.child_case import ChildCaseWorkflow
 from workflows.webhooks import WebhookDispatchWorkflow
 
@@ -83,6 +84,9 @@ async def running_worker(
             activity_executor=pool,
             interceptors=[AttemptRecorder(store)],  # OPS: activity retries for `ops stuck`
             max_cached_workflows=max_cached_workflows,
+            # the sandbox as temporalio's, without entering it for each payload's
+            # serialization context (infra/temporal/sandbox.py)
+            workflow_runner=ContextOutsideSandboxRunner(),
         )
         async with worker:
             yield worker

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from domain.aggregate import ChildCase
+from domain.errors import RuleViolation
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.persistence.store import CaseStore, eventsourcing_env
@@ -88,3 +90,34 @@ def test_a_key_another_process_recorded_since_is_answered_as_a_duplicate(
     again = store.record(parse_event(_klagomal(1)))
     assert (again.duplicate, again.version, again.position) == (True, 2, first.position)
     assert len(store.case_events(CASE)) == 2
+
+
+def test_a_retried_key_leaves_the_process_own_last_write_in_place(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The own save is taken out of the cache for an append (not copied) and given back: a
+    retry that appends nothing gives it back too, so the append after it reads nothing."""
+    store.record(parse_event(anmalan(NOW, case_ref=REF, anmalan_id="A1")))
+    store.record(parse_event(_klagomal(1)))
+    reads = _Reads(store)
+    monkeypatch.setattr(store.repository.event_store, "get", reads)
+    again = store.record(parse_event(_klagomal(1)))
+    assert (again.duplicate, again.version) == (True, 2)
+    assert store.record(parse_event(_klagomal(2))).version == 3
+    assert reads.count == 0
+
+
+def test_a_refused_append_leaves_no_trace_in_the_next_one(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal judged on the taken case drops it (the stored case is read for the next
+    append), and nothing of the refused event reaches the record or the next judgement."""
+    store.record(parse_event(anmalan(NOW, case_ref=REF, anmalan_id="A1")))
+    skydd = _ln("skyddsbedomning_gjord", {"anmalan_id": "nope", "omedelbart_skydd": False}, 1)
+    with pytest.raises(RuleViolation):
+        store.record(parse_event(skydd))
+    ok = _ln("skyddsbedomning_gjord", {"anmalan_id": "A1", "omedelbart_skydd": False}, 2)
+    assert store.record(parse_event(ok)).version == 2
+    assert [e.idempotency_key for e in store.case_events(CASE)] == ["k-A1", f"{REF}-2"]
+    case: ChildCase = store.repository.get(CASE)
+    assert (case.version, case.state.event_count) == (2, 2)

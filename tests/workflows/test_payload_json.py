@@ -130,7 +130,70 @@ def test_payloads_decode_as_temporalio_decodes_them() -> None:
         assert len(errors) == 2 and errors[0] == errors[1], errors
 
 
+@dataclass
+class _Plain:
+    """Fields the decoder takes a shortcut for (``operator_payloads._shortcut``)."""
+
+    n: int
+    x: float
+    flag: bool
+    text: str | None
+    body: dict[str, Any] | None
+    bodies: list[dict[str, Any]]
+    names: list[str]
+    anything: Any = None
+
+
+def test_fields_without_conversion_decode_as_temporalio_decodes_them() -> None:
+    values: list[dict[str, Any]] = [
+        {
+            "n": 1,
+            "x": 2.5,
+            "flag": True,
+            "text": "t",
+            "body": EVENT,
+            "bodies": [EVENT, {}],
+            "names": ["a"],
+            "anything": [1, {"b": None}],
+        },
+        # an int for a float, a bool for an int, None for the optionals: converted alike
+        {"n": True, "x": 2, "flag": False, "text": None, "body": None, "bodies": [], "names": []},
+    ]
+    payloads = DefaultPayloadConverter().to_payloads(values)
+    ours = OperatorPayloadConverter().from_payloads(payloads, [_Plain, _Plain])
+    theirs = DefaultPayloadConverter().from_payloads(payloads, [_Plain, _Plain])
+    assert ours == theirs
+    assert [(type(v.n), type(v.x)) for v in ours] == [(type(v.n), type(v.x)) for v in theirs]
+    # values of the wrong type: refused alike
+    good = values[0]
+    for bad in (
+        {**good, "n": "1"},
+        {**good, "x": "2"},
+        {**good, "flag": 1},
+        {**good, "text": 3},
+        {**good, "body": [1]},
+        {**good, "bodies": [EVENT, 1]},
+        {**good, "names": ["a", 2]},
+    ):
+        [payload] = DefaultPayloadConverter().to_payloads([bad])
+        errors: list[tuple[Any, Any]] = []
+        for converter in (OperatorPayloadConverter(), DefaultPayloadConverter()):
+            try:
+                errors.append(("ok", converter.from_payloads([payload], [_Plain])))
+            except Exception as exc:
+                errors.append((type(exc), str(exc)))
+        assert errors[0] == errors[1], (bad, errors)
+
+
+@dataclass
+class _ReadOnce:
+    event: dict[str, Any]
+    n: int = 0
+
+
 def test_a_message_class_field_types_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once per class and process: every converter temporalio makes (one per serialization
+    context) shares the cache."""
     calls: list[type] = []
     real = typing.get_type_hints
 
@@ -140,7 +203,8 @@ def test_a_message_class_field_types_are_read_once(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(typing, "get_type_hints", counted)
     monkeypatch.setattr(_payload_converter, "get_type_hints", counted)
-    converter = OperatorPayloadConverter()
-    payloads = converter.to_payloads([CommandInput(event=EVENT)] * 3)
-    assert len(converter.from_payloads(payloads, [CommandInput] * 3)) == 3
-    assert calls == [CommandInput]
+    for _ in range(2):
+        converter = OperatorPayloadConverter()
+        payloads = converter.to_payloads([_ReadOnce(event=EVENT)] * 3)
+        assert len(converter.from_payloads(payloads, [_ReadOnce] * 3)) == 3
+    assert calls == [_ReadOnce]
