@@ -64,17 +64,18 @@ def year_records(
 
     Read from the ``arsstatistik_poster`` view: each case's runs (``case_runs``, folded when its
     events arrived, ``projections.folded``), cut to the year here (``records_in_year``, the same
-    cut ``case_records`` makes). Only the runs that began by the year's last day are read; the
-    others give no record.
+    cut ``case_records`` makes). Only the runs that began by the year's last day and did not
+    end before its first are read (the cut's own test, so the others would give no record).
     """
     curs.execute(
         sql.SQL(
             "SELECT case_id::text AS case_id, case_ref, ivo_id, post, kon, fodelsedatum, "
             "ensamkommande, insatstyp, lagrum_form, lagrum, beslut_id, beslutsdatum, start, "
             "slut, placeringsform, moves, vistelsekommun, lvu_beslut FROM {} "
-            "WHERE kommun = %s AND start <= %s ORDER BY case_ref, case_id, seq"
+            "WHERE kommun = %s AND start <= %s AND (slut IS NULL OR slut >= %s OR slut < start) "
+            "ORDER BY case_ref, case_id, seq"
         ).format(table_ref(schema, ARSSTATISTIK_POSTER.name)),
-        (kommun, date(rules.year, 12, 31)),
+        (kommun, date(rules.year, 12, 31), date(rules.year, 1, 1)),
     )
     out: list[Record] = []
     for (case_id, case_ref), rows in groupby(
