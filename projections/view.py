@@ -185,8 +185,11 @@ class ReportsView(PostgresTrackingRecorder):
         """Fill views an older version did not have from the events the views already folded
         (``CASES`` caches each case's redacted events), so a new view does not cost a rebuild
         and the others stay as they are. Idempotent across processes: under an exclusive lock,
-        only a table still empty is filled."""
+        only a table still empty is filled. The cases are folded between two statements of
+        the transaction (seconds to minutes at a million events), so it allows that idle time
+        (``BATCH_IDLE``) like a runner's batch."""
         with self.cursor(commit=True) as curs:
+            allow_idle(curs, BATCH_IDLE)
             empty = []
             for table in tables:
                 ref = sql.SQL("{}.{}").format(

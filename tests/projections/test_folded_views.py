@@ -23,7 +23,14 @@ from projections import arsstatistik, extracts, placed, placeringar
 from projections.periods import Period, parse_period
 from projections.reports import REPORTS
 from projections.runner import caught_up, rebuild
-from projections.view import ReportsView
+from projections.tables import (
+    AKTUALISERINGAR,
+    ALL_TABLES,
+    ARSSTATISTIK_POSTER,
+    KONTINUITET,
+    PLACERINGAR,
+)
+from projections.view import ReportsView, open_view
 from tests.golden.test_golden import LOADED_AT
 from tests.projections import report_time
 from tests.projections.test_reports import _demo
@@ -185,3 +192,42 @@ def test_folded_reports_decrypt_nothing(store: CaseStore, scenario: str) -> None
             rows += len(doc["rows"])
         assert rows > 0
         assert opened == []
+
+
+def test_views_of_a_release_without_them_are_backfilled_from_the_cached_events(
+    store: CaseStore,
+) -> None:
+    """A release before these views has ``report_cases`` but not them: the first process that
+    opens its views creates and fills them from the cases' cached events (``_backfill``), with
+    exactly the rows the runner wrote, and keeps the other views as they are."""
+    _load(store, "placed")
+    env = dict(store.env)
+    new = (PLACERINGAR, ARSSTATISTIK_POSTER, AKTUALISERINGAR, KONTINUITET)
+
+    def dump(view: ReportsView) -> dict[str, list[str]]:
+        with view.cursor() as curs:
+            out = {}
+            for t in ALL_TABLES:
+                curs.execute(
+                    sql.SQL("SELECT t::text AS r FROM {}.{} t ORDER BY 1").format(
+                        sql.Identifier(view.schema), sql.Identifier(t.name)
+                    )
+                )
+                out[t.name] = [r["r"] for r in curs.fetchall()]
+            return out
+
+    with caught_up(env) as runner:
+        written = dump(runner.view)
+        with runner.view.cursor(commit=True) as curs:
+            for t in new:
+                curs.execute(
+                    sql.SQL("DROP TABLE {}.{}").format(
+                        sql.Identifier(runner.view.schema), sql.Identifier(t.name)
+                    )
+                )
+    assert all(written[t.name] for t in new)
+    view = open_view(env)
+    try:
+        assert dump(view) == written
+    finally:
+        view.datastore.close()
