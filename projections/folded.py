@@ -31,13 +31,11 @@ FLAG_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen", "identitet_uppda
 OPENING = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
 
 
-def legal_order(events: Iterable[CaseEvent]) -> list[Item]:
-    """A case's events by legal date, then position (what the report folds read)."""
-    keyed = sorted(
-        ((ev.legal_date, ev.position or 0, n, ev) for n, ev in enumerate(events)),
-        key=lambda x: (x[0], x[1]),
-    )
-    return [(day, ev.type, ev.data) for day, _, _, ev in keyed]
+def legal_order(events: Sequence[CaseEvent]) -> list[Item]:
+    """A case's events by legal date, then position (what the report folds read; a stable
+    sort, so events with neither apart keep their stream order)."""
+    ordered = sorted(events, key=lambda ev: (ev.legal_date, ev.position or 0))
+    return [(ev.legal_date, ev.type, ev.data) for ev in ordered]
 
 
 @dataclass
@@ -88,20 +86,29 @@ class _Kontinuitet:
         self.placements: dict[str, dict[str, Any]] = {}
         self.named: list[tuple[date, str | None, str]] = []
 
-    def apply(self, day: date, t: str, data: dict[str, Any]) -> None:
-        self.child.note(t, data)
+    def apply(self, day: date, t: str, data: dict[str, Any]) -> bool:
+        """Fold one event; False when it cannot have changed ``facts`` (most events)."""
+        child = self.child
+        before = (child.kon, child.born, child.enhet)
+        child.note(t, data)
+        changed = before != (child.kon, child.born, child.enhet)
         placements = self.placements
         if t == "beslut_fattat" and data.get("insats") in PLACEMENT_INSATSER:
             if data.get("gynnande") is True:
                 placements[str(data["beslut_id"])] = {"insats": data["insats"]}
+                return True
         elif t == "insats_verkstalld" and str(data["beslut_id"]) in placements:
             placements[str(data["beslut_id"])].setdefault("placerad", day)
+            return True
         elif t == "beslut_avslutat" and str(data["beslut_id"]) in placements:
             placements[str(data["beslut_id"])].setdefault("slut", day)
+            return True
         elif t == "socialsekreterare_utsedd":
             bid = data.get("beslut_id")
             ref = None if bid is None else str(bid)
             self.named.append((day, ref, str(data["socialsekreterare_id"])))
+            return True
+        return changed
 
     def facts(self) -> list[KontinuitetFact]:
         """Every verkställd placement so far, by beslut_id. The socialsekreterare named for it
@@ -151,10 +158,12 @@ def kontinuitet_versions(
     fold = _Kontinuitet()
     open_: dict[str, tuple[date, KontinuitetFact]] = {}
     out: list[tuple[date, date | None, KontinuitetFact]] = []
+    dirty = False
     for n, (day, t, data) in enumerate(items):
-        fold.apply(day, t, data)
-        if n + 1 < len(items) and items[n + 1][0] == day:
-            continue  # the day's last event decides the day's facts
+        dirty = fold.apply(day, t, data) or dirty
+        if not dirty or (n + 1 < len(items) and items[n + 1][0] == day):
+            continue  # unchanged, or the day's last event decides the day's facts
+        dirty = False
         now = {f.beslut_id: f for f in fold.facts()}
         for bid in list(open_):
             since, fact = open_[bid]
