@@ -23,7 +23,7 @@ from eventsourcing.persistence import Cipher, InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import Connection, Cursor, sql
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 
 from domain.calendar import legal_date
 from domain.events import event_from_json
@@ -53,6 +53,8 @@ def _widens(columns: tuple[str, ...], table: Table) -> bool:
     )
 
 
+#: Cases folded per step when views an older release lacked are filled (``_backfill``).
+BACKFILL_CHUNK = 2000
 #: The longest a runner's batch transaction may sit idle between its statements (see
 #: ``allow_idle``): it folds a batch's cases in Python after reading them under ``FOR UPDATE``.
 BATCH_IDLE = "2min"
@@ -185,9 +187,10 @@ class ReportsView(PostgresTrackingRecorder):
         """Fill views an older version did not have from the events the views already folded
         (``CASES`` caches each case's redacted events), so a new view does not cost a rebuild
         and the others stay as they are. Idempotent across processes: under an exclusive lock,
-        only a table still empty is filled. The cases are folded between two statements of
-        the transaction (seconds to minutes at a million events), so it allows that idle time
-        (``BATCH_IDLE``) like a runner's batch."""
+        only a table still empty is filled. The cases are read through a server-side cursor
+        and folded ``BACKFILL_CHUNK`` at a time: reading and folding a million events' cases at
+        once held 5 GB and sat idle between two statements for minutes (the store ends such a
+        transaction after 5 s; ``BATCH_IDLE`` here, like a runner's batch)."""
         with self.cursor(commit=True) as curs:
             allow_idle(curs, BATCH_IDLE)
             empty = []
@@ -201,20 +204,24 @@ class ReportsView(PostgresTrackingRecorder):
                     empty.append(table)
             if not empty:
                 return
-            curs.execute(
-                sql.SQL(
-                    "SELECT case_id::text AS case_id, ivo_id, events FROM {}.{} ORDER BY case_id"
-                ).format(sql.Identifier(self.schema), sql.Identifier(CASES.name))
-            )
-            cases: list[Case] = [
-                (r["case_id"], orjson.loads(self.unseal(r["events"])), r["ivo_id"])
-                for r in curs.fetchall()
-            ]
-            encoded = encode_cases(cases, self.seal, self.policies(curs))
-            for table, data in zip(ALL_TABLES, encoded, strict=True):
-                if table in empty and data:
-                    with curs.copy(table.copy(self.schema)) as cp:
-                        cp.write(data)
+            policies = self.policies(curs)
+            with curs.connection.cursor("barnflow_backfill", row_factory=dict_row) as cases_curs:
+                cases_curs.execute(
+                    sql.SQL(
+                        "SELECT case_id::text AS case_id, ivo_id, events FROM {}.{} "
+                        "ORDER BY case_id"
+                    ).format(sql.Identifier(self.schema), sql.Identifier(CASES.name))
+                )
+                while rows := cases_curs.fetchmany(BACKFILL_CHUNK):
+                    cases: list[Case] = [
+                        (r["case_id"], orjson.loads(self.unseal(r["events"])), r["ivo_id"])
+                        for r in rows
+                    ]
+                    encoded = encode_cases(cases, self.seal, policies)
+                    for table, data in zip(ALL_TABLES, encoded, strict=True):
+                        if table in empty and data:
+                            with curs.copy(table.copy(self.schema)) as cp:
+                                cp.write(data)
 
     def seal(self, plaintext: bytes) -> bytes:
         return self.cipher.encrypt(plaintext)

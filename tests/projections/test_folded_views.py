@@ -20,6 +20,7 @@ from psycopg import sql
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore
 from projections import arsstatistik, extracts, placed, placeringar
+from projections import view as view_module
 from projections.periods import Period, parse_period
 from projections.reports import REPORTS
 from projections.runner import caught_up, rebuild
@@ -195,11 +196,13 @@ def test_folded_reports_decrypt_nothing(store: CaseStore, scenario: str) -> None
 
 
 def test_views_of_a_release_without_them_are_backfilled_from_the_cached_events(
-    store: CaseStore,
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A release before these views has ``report_cases`` but not them: the first process that
-    opens its views creates and fills them from the cases' cached events (``_backfill``), with
-    exactly the rows the runner wrote, and keeps the other views as they are."""
+    opens its views creates and fills them from the cases' cached events (``_backfill``, a few
+    cases at a time: one here), with exactly the rows the runner wrote, and keeps the other
+    views as they are."""
+    monkeypatch.setattr(view_module, "BACKFILL_CHUNK", 1)
     _load(store, "placed")
     env = dict(store.env)
     new = (PLACERINGAR, ARSSTATISTIK_POSTER, AKTUALISERINGAR, KONTINUITET)
