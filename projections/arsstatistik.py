@@ -1,11 +1,12 @@
 """Socialstyrelsen's yearly return on children in care, as a report (``arsstatistik``; issue
 #17 item 1; docs/reports.md "arsstatistik"): the year's records and the validator's findings.
 
-Read from the views' record of each case (``report_cases.events``, redacted: no personnummer),
-folded by the year's rule set (``domain.returns``). The report identifies a record by case_ref
-only (masked for a protected case like every report, POL-SKYDD-RAPPORT); the personnummer is
-added only when the file for Socialstyrelsen is written (``infra.audit.arsstatistik``), which
-logs the disclosure. Both read ``year_records`` here, so the report and the file never disagree.
+Read from the ``arsstatistik_poster`` view (each case's runs, folded from its redacted events
+when they arrived; no personnummer), cut to the year of its rule set (``domain.returns``). The
+report identifies a record by case_ref only (masked for a protected case like every report,
+POL-SKYDD-RAPPORT); the personnummer is added only when the file for Socialstyrelsen is written
+(``infra.audit.arsstatistik``), which logs the disclosure. Both read ``year_records`` here, so
+the report and the file never disagree.
 """
 
 from __future__ import annotations
@@ -13,21 +14,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
+from itertools import groupby
 from typing import Any
 
-import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.events import event_from_json
 from domain.placement import age_on
 from domain.returns import Record, RuleSet, rule_set
 from domain.returns.checks import validate
-from domain.returns.collect import RECORD_READS, RECORD_STARTS, case_records
+from domain.returns.collect import records_in_year
+from projections.folded import runs_of
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, split
-from projections.tables import CASES
+from projections.tables import ARSSTATISTIK_POSTER
 
 Unseal = Callable[[bytes], bytes]
 
@@ -61,28 +62,29 @@ def year_records(
 ) -> list[Record]:
     """Every record of ``kommun``'s cases in the rule set's year, by case_ref then start.
 
-    Only the cases with an event that begins a record (``RECORD_STARTS``, on
-    ``report_cases.event_types``; NULL, a row written before the column, is read) and whose
-    first event is not after the year are read, and only the events ``case_records`` reads are
-    built: reading every case of a kommun took 3-5 s at a million events.
+    Read from the ``arsstatistik_poster`` view: each case's runs (``case_runs``, folded when its
+    events arrived, ``projections.folded``), cut to the year here (``records_in_year``, the same
+    cut ``case_records`` makes). Only the runs that began by the year's last day and did not
+    end before its first are read (the cut's own test, so the others would give no record).
     """
     curs.execute(
         sql.SQL(
-            "SELECT case_id::text AS case_id, ivo_id, events FROM {} WHERE kommun = %s "
-            "AND (event_types IS NULL OR event_types && %s::text[]) "
-            "AND (first_day IS NULL OR first_day <= %s) ORDER BY case_ref"
-        ).format(table_ref(schema, CASES.name)),
-        (kommun, sorted(RECORD_STARTS), date(rules.year, 12, 31)),
+            "SELECT case_id::text AS case_id, case_ref, ivo_id, post, kon, fodelsedatum, "
+            "ensamkommande, insatstyp, lagrum_form, lagrum, beslut_id, beslutsdatum, start, "
+            "slut, placeringsform, moves, vistelsekommun, lvu_beslut FROM {} "
+            "WHERE kommun = %s AND start <= %s AND (slut IS NULL OR slut >= %s OR slut < start) "
+            "ORDER BY case_ref, case_id, seq"
+        ).format(table_ref(schema, ARSSTATISTIK_POSTER.name)),
+        (kommun, date(rules.year, 12, 31), date(rules.year, 1, 1)),
     )
     out: list[Record] = []
-    for row in curs.fetchall():
-        events = [
-            event_from_json(e)
-            for e in orjson.loads(unseal(row["events"]))
-            if e["type"] in RECORD_READS
-        ]
+    for (case_id, case_ref), rows in groupby(
+        curs.fetchall(), key=lambda r: (r["case_id"], str(r["case_ref"]))
+    ):
+        some = list(rows)
+        runs = runs_of(kommun, case_ref, some)
         out.extend(
-            case_records(events, year=rules.year, case_id=row["case_id"], ivo_id=row["ivo_id"])
+            records_in_year(runs, year=rules.year, case_id=case_id, ivo_id=some[0]["ivo_id"])
         )
     return out
 

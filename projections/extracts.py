@@ -6,10 +6,9 @@ an anmälan (``anmalan_mottagen``), an ansökan (``ansokan_mottagen``) or an utr
 the nämnd's own initiative (``utredning_inledd`` with ``grund`` ``eget_initiativ``) — by the
 outcome of the förhandsbedömning known at the year's end, kön, age band on the day and the
 anmälare's category (lower case; empty for an ansökan or an eget initiativ: no anmälare). Read
-from the views' record of each case whose events reach into the year (``report_cases.events``,
-the only view that keeps the anmälare's category, the ansökan and the utredning's grund) and the
-``anmalningar`` view (whether an anmälan needed a förhandsbedömning at all: not when it joined an
-utredning already going on).
+from the ``aktualiseringar`` view (one row per aktualisering, folded from the case's events when
+they arrived: ``projections.folded.aktualiseringar_of``) and the ``anmalningar`` view (whether an
+anmälan needed a förhandsbedömning at all: not when it joined an utredning already going on).
 
 ``avslutade-utredningar``: every utredning closed in the year (the ``utredningar`` view, as
 ``utredningstider`` reads it) by outcome, kön and age band on the closing day, with the lengths
@@ -20,18 +19,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.calendar import days_between, legal_date
+from domain.calendar import days_between
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, percentile
-from projections.tables import ANMALNINGAR, CASES, UTREDNINGAR
+from projections.tables import AKTUALISERINGAR, ANMALNINGAR, UTREDNINGAR
 
 Unseal = Callable[[bytes], bytes]
 
@@ -65,80 +63,55 @@ EJ_BESLUTAD = "ej_beslutad"
 INGEN = "ingen_forhandsbedomning"
 
 
-def _category(value: object) -> str:
-    """The anmälare's category as one label (lower case, trimmed): ``okand`` when absent."""
-    text = str(value).strip().lower() if value is not None else ""
-    return text or "okand"
-
-
 def aktualiseringar(
     curs: Cursor[DictRow], schema: str, kommun: str, p: Period, unseal: Unseal
 ) -> dict[str, Any]:
-    """Counts of the aktualiseringar of the period (see the module doc), with totals per typ."""
+    """Counts of the aktualiseringar of the period (see the module doc), with totals per typ.
+
+    The aktualiseringar are the ``aktualiseringar`` view's rows of the period (folded when the
+    case's events arrived, ``projections.folded.aktualiseringar_of``); the outcome is the
+    anmälan's last förhandsbedömning by the period's last day."""
     curs.execute(
         sql.SQL(
-            "SELECT case_ref, anmalan_id, behover_forhandsbedomning FROM {} WHERE kommun = %s"
-        ).format(table_ref(schema, ANMALNINGAR.name)),
-        (kommun,),
+            "SELECT case_ref, typ, anmalan_id, datum, kon, fodelsedatum, anmalare_kategori, "
+            "beslut FROM {} WHERE kommun = %s AND datum BETWEEN %s AND %s"
+        ).format(table_ref(schema, AKTUALISERINGAR.name)),
+        (kommun, p.start, p.end),
     )
-    behover = {
-        (str(r["case_ref"]), str(r["anmalan_id"])): bool(r["behover_forhandsbedomning"])
-        for r in curs.fetchall()
-    }
-    # A case has an aktualisering in the period only if its events reach into it: at a million
-    # events this reads a quarter of the kommun's cases, not all (``report_cases.first_day``,
-    # ``last_day``; NULL, a row written before the columns, is read).
-    curs.execute(
-        sql.SQL(
-            "SELECT case_ref, events FROM {} WHERE kommun = %s "
-            "AND (first_day IS NULL OR first_day <= %s) AND (last_day IS NULL OR last_day >= %s) "
-            "ORDER BY case_ref"
-        ).format(table_ref(schema, CASES.name)),
-        (kommun, p.end, p.start),
-    )
+    found = curs.fetchall()
+    end = p.end.isoformat()
+    undecided: list[tuple[str, str]] = []
+    outcomes: list[str | None] = []
+    for r in found:
+        outcome: str | None = EJ_AKTUELL
+        if r["anmalan_id"] is not None:
+            taken = [b for day, b in orjson.loads(r["beslut"]) if day <= end]
+            outcome = taken[-1] if taken else None
+            if outcome is None:
+                undecided.append((str(r["case_ref"]), str(r["anmalan_id"])))
+        outcomes.append(outcome)
+    behover: dict[tuple[str, str], bool] = {}
+    if undecided:
+        curs.execute(
+            sql.SQL(
+                "SELECT case_ref, anmalan_id, behover_forhandsbedomning FROM {} "
+                "WHERE kommun = %s AND (case_ref, anmalan_id) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+            ).format(table_ref(schema, ANMALNINGAR.name)),
+            (kommun, [c for c, _ in undecided], [a for _, a in undecided]),
+        )
+        behover = {
+            (str(r["case_ref"]), str(r["anmalan_id"])): bool(r["behover_forhandsbedomning"])
+            for r in curs.fetchall()
+        }
     counts: Counter[tuple[str, str, str, str, str | None]] = Counter()
-    for row in curs.fetchall():
-        case_ref = str(row["case_ref"])
-        events = [
-            (legal_date(datetime.fromisoformat(env["occurred_at"])), env)
-            for env in orjson.loads(unseal(row["events"]))
-        ]
-        events.sort(key=lambda x: (x[0], x[1].get("position") or 0))
-        kon: object = None
-        born: date | None = None
-        decided: dict[str, str] = {}
-        found: list[tuple[str, str | None, date, object, date | None, str | None]] = []
-        for day, env in events:
-            if day > p.end:
-                break
-            data = env.get("data") or {}
-            barn = data.get("barn")
-            if isinstance(barn, dict):
-                kon = barn.get("kon", kon)
-                if barn.get("fodelsedatum"):
-                    born = date.fromisoformat(str(barn["fodelsedatum"]))
-            etype = env["type"]
-            if etype == "forhandsbedomning_beslutad":
-                decided[str(data["anmalan_id"])] = str(data["beslut"])
-            if day < p.start:
-                continue
-            if etype == "anmalan_mottagen":
-                category = _category(data.get("anmalare_kategori"))
-                found.append(("anmalan", str(data["anmalan_id"]), day, kon, born, category))
-            elif etype == "ansokan_mottagen":
-                found.append(("ansokan", None, day, kon, born, None))
-            elif etype == "utredning_inledd" and data.get("grund") == "eget_initiativ":
-                found.append(("eget_initiativ", None, day, kon, born, None))
-        for typ, anmalan_id, day, k, b, cat in found:
-            if anmalan_id is None:
-                outcome = EJ_AKTUELL
-            elif anmalan_id in decided:
-                outcome = decided[anmalan_id]
-            elif not behover.get((case_ref, anmalan_id), True):
-                outcome = INGEN
-            else:
-                outcome = EJ_BESLUTAD
-            counts[(typ, outcome, kon_of(k), age_band(b, day), cat)] += 1
+    for r, decided in zip(found, outcomes, strict=True):
+        pair = (str(r["case_ref"]), str(r["anmalan_id"]))
+        outcome = (
+            decided if decided is not None else (EJ_BESLUTAD if behover.get(pair, True) else INGEN)
+        )
+        band = age_band(r["fodelsedatum"], r["datum"])
+        counts[(str(r["typ"]), outcome, kon_of(r["kon"]), band, r["anmalare_kategori"])] += 1
     rows = [
         dict(zip(AKTUALISERING_COLUMNS, (*key, n), strict=True))
         for key, n in sorted(counts.items(), key=lambda kv: (*kv[0][:4], kv[0][4] or ""))

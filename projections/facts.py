@@ -27,6 +27,13 @@ from domain.frister import FristVersion, frist_versions
 from domain.identity import ivo_pseudo_id
 from domain.rules import DEFAULT_POLICY, KommunPolicy
 from projections.delegation_rows import delegation_rows
+from projections.folded import (
+    aktualisering_rows,
+    kontinuitet_rows,
+    legal_order,
+    placement_rows,
+    return_rows,
+)
 
 Row = tuple[Any, ...]
 Seal = Callable[[bytes], bytes]
@@ -384,4 +391,13 @@ def case_rows(
     ]
     delegerade = delegation_rows(head, events)
     appeals = overklagande_rows(head, child, state)
-    return (frister, beslut, utredningar, anmalningar, uppf, delegerade, appeals), until
+    # the folded reports' rows are keyed like ``report_cases``: by the case's first event
+    own = (case_id, events[0].kommun, events[0].case_ref)
+    ordered = legal_order(events)
+    folded = (
+        placement_rows(own, events),
+        return_rows(own, ivo_id, events),
+        aktualisering_rows(own, ordered),
+        kontinuitet_rows(own, ordered),
+    )
+    return (frister, beslut, utredningar, anmalningar, uppf, delegerade, appeals, *folded), until

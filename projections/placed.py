@@ -20,11 +20,10 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from domain.calendar import legal_date
-from domain.events import PLACEMENT_INSATSER
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, share, split
-from projections.tables import CASES
+from projections.tables import CASES, KONTINUITET
 
 AVVIKNING_COLUMNS = (
     "case_ref",
@@ -200,54 +199,44 @@ def kontinuitet(
     """Every SoL placement verkställd on ``p.end`` or before (running then or ended), with the
     socialsekreterare named for it and how often the named one changed (every
     ``socialsekreterare_utsedd`` after the first is a change), per placement year; and per unit
-    the changes per placement year (SoL 2025:400 22 kap. 12 §: continuity of the contact)."""
+    the changes per placement year (SoL 2025:400 22 kap. 12 §: continuity of the contact).
+
+    The placements as the events known by ``p.end`` give them are the ``kontinuitet`` view's
+    rows valid that day (``projections.folded.kontinuitet_facts``, folded when the events
+    arrived); the placement years and the age band are computed here, on ``p.end``."""
     as_of = p.end
+    curs.execute(
+        sql.SQL(
+            "SELECT case_ref, beslut_id, insats, placerad, avslutad, socialsekreterare, byten, "
+            "kon, fodelsedatum, enhet FROM {} WHERE kommun = %s AND valid_from <= %s "
+            "AND (valid_to IS NULL OR valid_to > %s) "
+            'ORDER BY case_ref, case_id, beslut_id COLLATE "C"'
+        ).format(table_ref(schema, KONTINUITET.name)),
+        (kommun, as_of, as_of),
+    )
     rows: list[dict[str, Any]] = []
-    for case_ref, events in case_events(curs, schema, kommun, unseal, as_of, having=_VERKSTALLD):
-        child = _Child()
-        placements: dict[str, dict[str, Any]] = {}
-        named: list[tuple[date, str | None, str]] = []
-        for day, env in events:
-            _note_child(child, env)
-            data = env.get("data") or {}
-            t = env["type"]
-            if t == "beslut_fattat" and data.get("insats") in PLACEMENT_INSATSER:
-                if data.get("gynnande") is True:
-                    placements[str(data["beslut_id"])] = {"insats": data["insats"]}
-            elif t == "insats_verkstalld" and str(data["beslut_id"]) in placements:
-                placements[str(data["beslut_id"])].setdefault("placerad", day)
-            elif t == "beslut_avslutat" and str(data["beslut_id"]) in placements:
-                placements[str(data["beslut_id"])].setdefault("slut", day)
-            elif t == "socialsekreterare_utsedd":
-                bid = data.get("beslut_id")
-                ref = None if bid is None else str(bid)
-                named.append((day, ref, str(data["socialsekreterare_id"])))
-        for bid, pl in sorted(placements.items()):
-            start = pl.get("placerad")
-            if start is None:
-                continue
-            end = pl.get("slut") or as_of
-            # named for this placement (or for none in particular) until it ended, also before
-            # it began: the socialsekreterare is often named with the decision
-            mine = [(d, ss) for d, b, ss in named if b in (bid, None) and d <= end]
-            changes = sum(1 for i in range(1, len(mine)) if mine[i][1] != mine[i - 1][1])
-            years = round(max((end - start).days, 1) / 365.25, 2)
-            rows.append(
-                {
-                    "case_ref": case_ref,
-                    "beslut_id": bid,
-                    "insats": pl["insats"],
-                    "placerad": start.isoformat(),
-                    "avslutad": pl["slut"].isoformat() if pl.get("slut") else None,
-                    "placeringsar": years,
-                    "socialsekreterare": mine[-1][1] if mine else None,
-                    "byten": changes,
-                    "byten_per_ar": round(changes / years, 2),
-                    "kon": kon_of(child.kon),
-                    "aldersgrupp": age_band(child.born, as_of),
-                    "enhet": child.enhet,
-                }
-            )
+    for r in curs.fetchall():
+        start: date = r["placerad"]
+        slut: date | None = r["avslutad"]
+        end = slut or as_of
+        changes = int(r["byten"])
+        years = round(max((end - start).days, 1) / 365.25, 2)
+        rows.append(
+            {
+                "case_ref": str(r["case_ref"]),
+                "beslut_id": r["beslut_id"],
+                "insats": r["insats"],
+                "placerad": start.isoformat(),
+                "avslutad": slut.isoformat() if slut else None,
+                "placeringsar": years,
+                "socialsekreterare": r["socialsekreterare"],
+                "byten": changes,
+                "byten_per_ar": round(changes / years, 2),
+                "kon": kon_of(r["kon"]),
+                "aldersgrupp": age_band(r["fodelsedatum"], as_of),
+                "enhet": r["enhet"],
+            }
+        )
 
     return {
         "rows": rows,

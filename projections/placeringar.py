@@ -3,9 +3,10 @@ children (stock on the period's last day, flow in the period, length of placemen
 of the placements (belopp per dygn × dygn per placement type and unit, and the double cost of
 overlapping placements of one child).
 
-Read from the views' record of each case (``report_cases.events``): every placement is derived
-from the case's events by ``domain.placement.placements``, the same function the home's list of
-placed children and the placement guard use, so a rebuilt view gives the same bytes.
+Read from the ``placeringar`` view: every placement is derived from the case's events by
+``domain.placement.placements``, the same function the home's list of placed children and the
+placement guard use, when the case's events arrive (``projections.folded``), so a rebuilt view
+gives the same bytes and a report decrypts nothing.
 
 Dygn (POL-PLACERING-DYGN): a stay counts the days from its first day up to, not including, the
 day it ends (the day of a move belongs to the new home; the day of the end to nobody), cut to the
@@ -22,16 +23,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
-from domain.events import event_from_json
-from domain.placement import PLACEMENT_READS, PLACEMENT_STARTS, Placement, Stay, placements
+from domain.placement import Placement, Stay
+from projections.folded import placement_of
 from projections.periods import Period
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, median, split
-from projections.tables import CASES
+from projections.tables import PLACERINGAR
 
 PLACERADE_COLUMNS = (
     "case_ref",
@@ -53,21 +53,28 @@ FORMER = ("SoL", "LVU")
 
 
 def kommun_placements(
-    curs: Cursor[DictRow], schema: str, kommun: str, unseal: Callable[[bytes], bytes]
+    curs: Cursor[DictRow],
+    schema: str,
+    kommun: str,
+    period: Period | None = None,
 ) -> list[Placement]:
-    """Every placement of ``kommun``'s cases, in case_ref then placement order. Only the cases
-    whose events begin one (``PLACEMENT_STARTS``) are read and decrypted."""
+    """Every placement of ``kommun``'s cases, in case_ref then placement order, from the
+    ``placeringar`` view (folded when the case's events arrived, ``projections.folded``).
+    ``period``: only the placements that reach into it (started by its last day, not ended
+    before its first): every other placement gives neither report a row nor a dygn."""
+    where = sql.SQL("")
+    params: list[Any] = [kommun]
+    if period is not None:
+        where = sql.SQL(" AND start <= %s AND (slut IS NULL OR slut >= %s)")
+        params += [period.end, period.start]
     curs.execute(
         sql.SQL(
-            "SELECT events FROM {} WHERE kommun = %s "
-            "AND (event_types IS NULL OR event_types && %s::text[]) ORDER BY case_ref"
-        ).format(table_ref(schema, CASES.name)),
-        (kommun, sorted(PLACEMENT_STARTS)),
+            "SELECT case_ref, key, form, typ, start, slut, kon, fodelsedatum, enhet, stays "
+            "FROM {} WHERE kommun = %s{} ORDER BY case_ref, case_id, seq"
+        ).format(table_ref(schema, PLACERINGAR.name), where),
+        params,
     )
-    out: list[Placement] = []
-    for r in curs.fetchall():
-        envs = orjson.loads(unseal(r["events"]))
-        out.extend(placements(event_from_json(e) for e in envs if e["type"] in PLACEMENT_READS))
+    out = [placement_of(kommun, str(r["case_ref"]), r) for r in curs.fetchall()]
     return sorted(out, key=lambda p: (p.case_ref, p.start, p.key))
 
 
@@ -86,7 +93,7 @@ def placerade_barn(
     curs: Cursor[DictRow], schema: str, kommun: str, p: Period, unseal: Callable[[bytes], bytes]
 ) -> dict[str, Any]:
     """Stock on ``p.end``, flow in ``p`` (new, ended, omplaceringar) and placement lengths."""
-    every = kommun_placements(curs, schema, kommun, unseal)
+    every = kommun_placements(curs, schema, kommun, p)
     touched = [pl for pl in every if pl.start <= p.end and (pl.end is None or pl.end >= p.start)]
     rows: list[dict[str, Any]] = []
     for pl in touched:
@@ -176,7 +183,7 @@ def placeringskostnader(
     curs: Cursor[DictRow], schema: str, kommun: str, p: Period, unseal: Callable[[bytes], bytes]
 ) -> dict[str, Any]:
     """Dygn and cost per placement type and unit in ``p``, and the overlaps of one child."""
-    every = kommun_placements(curs, schema, kommun, unseal)
+    every = kommun_placements(curs, schema, kommun, p)
     sums: dict[tuple[str, str], _Cell] = defaultdict(_Cell)
     by_case: dict[str, list[tuple[Placement, Stay]]] = defaultdict(list)
     for pl in every:

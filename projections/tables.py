@@ -279,6 +279,102 @@ OVERKLAGANDEN = Table(
     (("kommun", "mottaget"),),
 )
 
+#: The rows of the reports that used to fold ``report_cases.events`` at read time (decrypting
+#: and parsing every case that could give a row: 0.5-1.1 s each at a million events), folded
+#: here when a case's events arrive instead, by the same functions. Each is keyed by the
+#: case's ``kommun`` and ``case_ref`` as ``report_cases`` has them (the case's first event), so
+#: a report selects exactly the cases it read before. No free text: ids, codes, dates, amounts.
+#:
+#: ``placeringar``: every placement of ``domain.placement.placements`` (placerade-barn,
+#: placeringskostnader); ``stays`` is the JSON list of its stays ``[start, hem_id, belopp, end]``.
+PLACERINGAR = Table(
+    "placeringar",
+    (
+        *_CASE,
+        ("seq", "integer NOT NULL"),
+        ("key", "text NOT NULL"),
+        ("form", "text NOT NULL"),
+        ("typ", "text NOT NULL"),
+        ("start", "date NOT NULL"),
+        ("slut", "date"),
+        *_CHILD,
+        ("enhet", "text"),
+        ("stays", "text NOT NULL"),
+    ),
+    ("case_id", "seq"),
+    (("kommun", "start"),),
+)
+
+#: ``arsstatistik_poster``: every run of ``domain.returns.collect.case_runs`` (an insats, an LVU
+#: placement or LVU care, whatever the year); the report cuts them to its year
+#: (``records_in_year``). ``moves``: the JSON list of the placering_flyttad days.
+ARSSTATISTIK_POSTER = Table(
+    "arsstatistik_poster",
+    (
+        *_CASE,
+        ("seq", "integer NOT NULL"),
+        ("ivo_id", "text"),
+        ("post", "text NOT NULL"),
+        *_CHILD,
+        ("ensamkommande", "boolean"),
+        ("insatstyp", "text"),
+        ("lagrum_form", "text"),
+        ("lagrum", "text"),
+        ("beslut_id", "text"),
+        ("beslutsdatum", "date"),
+        ("start", "date"),
+        ("slut", "date"),
+        ("placeringsform", "text"),
+        ("moves", "text NOT NULL"),
+        ("vistelsekommun", "text"),
+        ("lvu_beslut", "date"),
+    ),
+    ("case_id", "seq"),
+    (("kommun", "start"),),
+)
+
+#: ``aktualiseringar``: every anmälan, ansökan and utredning on the nämnd's own initiative, with
+#: the child as known on its day and the anmälan's förhandsbedömningar (JSON ``[day, beslut]``,
+#: in the order they count: the report takes the last one by its year's end).
+AKTUALISERINGAR = Table(
+    "aktualiseringar",
+    (
+        *_CASE,
+        ("seq", "integer NOT NULL"),
+        ("typ", "text NOT NULL"),
+        ("anmalan_id", "text"),
+        ("datum", "date NOT NULL"),
+        *_CHILD,
+        ("anmalare_kategori", "text"),
+        ("beslut", "text NOT NULL"),
+    ),
+    ("case_id", "seq"),
+    (("kommun", "datum"),),
+)
+
+#: ``kontinuitet``: each SoL placement's facts (``projections.placed.kontinuitet_facts``) as
+#: the case's events legally known on ``[valid_from, valid_to)`` give them (like ``frister``:
+#: a new event day may change them; ``valid_to`` NULL: still so). The report adds what moves with
+#: its as-of date (placement years, age band).
+KONTINUITET = Table(
+    "kontinuitet",
+    (
+        *_CASE,
+        ("beslut_id", "text NOT NULL"),
+        ("valid_from", "date NOT NULL"),
+        ("valid_to", "date"),
+        ("insats", "text"),
+        ("placerad", "date NOT NULL"),
+        ("avslutad", "date"),
+        ("socialsekreterare", "text"),
+        ("byten", "integer NOT NULL"),
+        *_CHILD,
+        ("enhet", "text"),
+    ),
+    ("case_id", "beslut_id", "valid_from"),
+    (("kommun", "valid_from"),),
+)
+
 #: The kommun configuration versions (``domain.kommun``) the views were computed with, one row per
 #: configured kommun: readers compute with the same versions (a recomputed frist, a target), and
 #: a writer in force with other versions rebuilds the views first (``ReportsView.follow_versions``).
@@ -295,5 +391,9 @@ ROW_TABLES = (
     UPPFOLJNINGAR,
     DELEGATIONSBESLUT,
     OVERKLAGANDEN,
+    PLACERINGAR,
+    ARSSTATISTIK_POSTER,
+    AKTUALISERINGAR,
+    KONTINUITET,
 )
 ALL_TABLES = (CASES, *ROW_TABLES)

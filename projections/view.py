@@ -24,7 +24,7 @@ from eventsourcing.persistence import Cipher, InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import Connection, Cursor, sql
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, dict_row
 
 from domain.events import event_from_json
 from domain.rules import DEFAULT_POLICY, KommunPolicy
@@ -54,6 +54,11 @@ def _widens(columns: tuple[str, ...], table: Table) -> bool:
     )
 
 
+#: Cases folded per step when views an older release lacked are filled (``_backfill``).
+#: The comment a view carries from its creation for an older release's store until its
+#: backfill commits.
+PENDING = "barnflow: backfill pending"
+BACKFILL_CHUNK = 2000
 #: The longest a runner's batch transaction may sit idle between its statements (see
 #: ``allow_idle``): it folds a batch's cases in Python after reading them under ``FOR UPDATE``.
 BATCH_IDLE = "2min"
@@ -140,7 +145,9 @@ class ReportsView(PostgresTrackingRecorder):
                 if t.name in found and found[t.name] != t.column_names and t not in widened
             ]
             added = [t for t in ROW_TABLES if t.name not in found] if CASES.name in found else []
+            pending = self._pending(curs, found)
             if not stale and not widened and self._complete(curs, found):
+                self.added_views = tuple(pending)
                 return  # nothing to create: no DDL, so no lock a running rebuild holds up
             if not stale:
                 for t in widened:
@@ -153,8 +160,17 @@ class ReportsView(PostgresTrackingRecorder):
                                 sql.SQL(typ),
                             )
                         )
+            for t in added:
+                # created here, with the mark, in one transaction: a backfill that fails or is
+                # killed leaves the mark, and the next process to open the views fills the table
+                curs.execute(t.create(self.schema))
+                curs.execute(
+                    sql.SQL("COMMENT ON TABLE {}.{} IS {}").format(
+                        sql.Identifier(self.schema), sql.Identifier(t.name), sql.Literal(PENDING)
+                    )
+                )
             if stale:
-                added = []
+                added, pending = [], []
                 for table in ALL_TABLES:
                     curs.execute(
                         sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
@@ -174,7 +190,23 @@ class ReportsView(PostgresTrackingRecorder):
                         (APP_NAME,),
                     )
         super().create_table()
-        self.added_views = tuple(added)
+        self.added_views = tuple(dict.fromkeys([*pending, *added]))
+
+    def _pending(self, curs: Cursor[DictRow], found: Mapping[str, tuple[str, ...]]) -> list[Table]:
+        """The views created for an older release's store whose backfill has not committed yet
+        (their ``PENDING`` comment is cleared in the backfill's own transaction)."""
+        names = [t.name for t in ROW_TABLES if t.name in found]
+        if not names:
+            return []
+        curs.execute(
+            "SELECT c.relname AS name FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = ANY(%s) "
+            "AND obj_description(c.oid, 'pg_class') = %s",
+            (self.schema, names, PENDING),
+        )
+        marked = {r["name"] for r in curs.fetchall()}
+        return [t for t in ROW_TABLES if t.name in marked]
 
     def backfill(self) -> None:
         """Fill ``added_views`` (``create_table``) once the view can unseal (``open_view``)."""
@@ -186,8 +218,12 @@ class ReportsView(PostgresTrackingRecorder):
         """Fill views an older version did not have from the events the views already folded
         (``CASES`` caches each case's redacted events), so a new view does not cost a rebuild
         and the others stay as they are. Idempotent across processes: under an exclusive lock,
-        only a table still empty is filled."""
+        only a table still empty is filled. The cases are read through a server-side cursor
+        and folded ``BACKFILL_CHUNK`` at a time: reading and folding a million events' cases at
+        once held 5 GB and sat idle between two statements for minutes (the store ends such a
+        transaction after 5 s; ``BATCH_IDLE`` here, like a runner's batch)."""
         with self.cursor(commit=True) as curs:
+            allow_idle(curs, BATCH_IDLE)
             empty = []
             for table in tables:
                 ref = sql.SQL("{}.{}").format(
@@ -197,24 +233,33 @@ class ReportsView(PostgresTrackingRecorder):
                 curs.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(ref))
                 if curs.fetchone() is None:
                     empty.append(table)
+            for table in tables:
+                curs.execute(
+                    sql.SQL("COMMENT ON TABLE {}.{} IS NULL").format(
+                        sql.Identifier(self.schema), sql.Identifier(table.name)
+                    )
+                )
             if not empty:
                 return
-            curs.execute(
-                sql.SQL(
-                    "SELECT case_id::text AS case_id, ivo_id, events FROM {}.{} ORDER BY case_id"
-                ).format(sql.Identifier(self.schema), sql.Identifier(CASES.name))
-            )
-            cases: list[Case] = [
-                (r["case_id"], orjson.loads(self.unseal(r["events"])), r["ivo_id"])
-                for r in curs.fetchall()
-            ]
-            encoded = encode_cases(
-                cases, self.seal, self.policies(curs), today=horizon.projection_day()
-            )
-            for table, data in zip(ALL_TABLES, encoded, strict=True):
-                if table in empty and data:
-                    with curs.copy(table.copy(self.schema)) as cp:
-                        cp.write(data)
+            policies = self.policies(curs)
+            today = horizon.projection_day()
+            with curs.connection.cursor("barnflow_backfill", row_factory=dict_row) as cases_curs:
+                cases_curs.execute(
+                    sql.SQL(
+                        "SELECT case_id::text AS case_id, ivo_id, events FROM {}.{} "
+                        "ORDER BY case_id"
+                    ).format(sql.Identifier(self.schema), sql.Identifier(CASES.name))
+                )
+                while rows := cases_curs.fetchmany(BACKFILL_CHUNK):
+                    cases: list[Case] = [
+                        (r["case_id"], orjson.loads(self.unseal(r["events"])), r["ivo_id"])
+                        for r in rows
+                    ]
+                    encoded = encode_cases(cases, self.seal, policies, today=today)
+                    for table, data in zip(ALL_TABLES, encoded, strict=True):
+                        if table in empty and data:
+                            with curs.copy(table.copy(self.schema)) as cp:
+                                cp.write(data)
 
     def seal(self, plaintext: bytes) -> bytes:
         return self.cipher.encrypt(plaintext)
@@ -520,7 +565,11 @@ def open_view(env: Mapping[str, str]) -> ReportsView:
     view.ivo_key = ivo_key(str(env.get("CIPHER_KEY", "")))
     view.store_env = dict(env)
     view.cipher = view_cipher(env)
-    view.backfill()
+    try:
+        view.backfill()
+    except BaseException:
+        view.datastore.close()
+        raise
     return view
 
 

@@ -120,6 +120,37 @@ def dom_lagrum(day: date, paragraf: object, grund: object) -> str:
     return "LVU 2 §" if day < LVU_NEW_FROM else "lag 2026:1600 3 kap. 2 §"
 
 
+@dataclass(frozen=True)
+class CaseRun:
+    """One run of a case (an insats, an LVU placement or LVU care) whatever the year: what
+    ``records_in_year`` cuts to a year. ``slut`` as recorded; ``moves``: its omplaceringar."""
+
+    post: str
+    insatstyp: str | None
+    lagrum_form: str | None
+    lagrum: str | None
+    beslut_id: str | None
+    beslutsdatum: date | None
+    start: date | None
+    slut: date | None
+    placeringsform: str | None
+    moves: tuple[date, ...]
+    vistelsekommun: str | None
+    lvu_beslut: date | None
+
+
+@dataclass(frozen=True)
+class CaseRuns:
+    """A case's runs (in the order they began in its events) and the child they are about."""
+
+    kommun: str
+    case_ref: str
+    kon: str | None
+    fodelsedatum: date | None
+    ensamkommande: bool | None
+    runs: tuple[CaseRun, ...]
+
+
 def case_records(
     events: Iterable[CaseEvent],
     *,
@@ -128,7 +159,48 @@ def case_records(
     ivo_id: str | None = None,
 ) -> list[Record]:
     """The records of one case (events in stream order) that ran during ``year``."""
+    return records_in_year(case_runs(events), year=year, case_id=case_id, ivo_id=ivo_id)
+
+
+def records_in_year(
+    case: CaseRuns, *, year: int, case_id: str, ivo_id: str | None = None
+) -> list[Record]:
+    """The records of ``case``'s runs that ran during ``year`` (``case_records``)."""
     first, last = date(year, 1, 1), date(year, 12, 31)
+    out = []
+    for run in case.runs:
+        if run.start is None or run.start > last:
+            continue
+        if run.slut is not None and run.slut < first and run.slut >= run.start:
+            continue  # ended before the year (an end before the start is kept for the validator)
+        out.append(
+            Record(
+                kommun=case.kommun,
+                case_ref=case.case_ref,
+                case_id=case_id,
+                post=run.post,
+                kon=case.kon,
+                fodelsedatum=case.fodelsedatum,
+                insatstyp=run.insatstyp,
+                lagrum_form=run.lagrum_form,
+                lagrum=run.lagrum,
+                beslut_id=run.beslut_id,
+                beslutsdatum=run.beslutsdatum,
+                start=run.start,
+                slut=run.slut if run.slut is not None and run.slut <= last else None,
+                placeringsform=run.placeringsform,
+                omplaceringar=sum(1 for m in run.moves if first <= m <= last),
+                ensamkommande=case.ensamkommande,
+                vistelsekommun=run.vistelsekommun,
+                lvu_beslut=run.lvu_beslut,
+                ivo_id=ivo_id,
+            )
+        )
+    return sorted(out, key=lambda r: (r.start or first, r.post))
+
+
+def case_runs(events: Iterable[CaseEvent]) -> CaseRuns:
+    """Every run of one case (events in stream order), for any year (``records_in_year``)."""
     kommun = case_ref = ""
     kon: str | None = None
     born: date | None = None
@@ -251,34 +323,27 @@ def case_records(
                 lvu=True,
             )
 
-    out = []
-    for run in runs.values():
-        if run.start is None or run.start > last:
-            continue
-        if run.slut is not None and run.slut < first and run.slut >= run.start:
-            continue  # ended before the year (an end before the start is kept for the validator)
-        form = "LVU" if run.lvu else lagrum_form(run.lagrum)
-        out.append(
-            Record(
-                kommun=kommun,
-                case_ref=case_ref,
-                case_id=case_id,
+    return CaseRuns(
+        kommun,
+        case_ref,
+        kon,
+        born,
+        ensam,
+        tuple(
+            CaseRun(
                 post=run.post,
-                kon=kon,
-                fodelsedatum=born,
                 insatstyp=run.insatstyp,
-                lagrum_form=form,
+                lagrum_form="LVU" if run.lvu else lagrum_form(run.lagrum),
                 lagrum=run.lagrum,
                 beslut_id=run.beslut_id,
                 beslutsdatum=run.beslutsdatum,
                 start=run.start,
-                slut=run.slut if run.slut is not None and run.slut <= last else None,
+                slut=run.slut,
                 placeringsform=run.placeringsform,
-                omplaceringar=sum(1 for m in run.moves if first <= m <= last),
-                ensamkommande=ensam,
+                moves=tuple(run.moves),
                 vistelsekommun=run.vistelsekommun,
                 lvu_beslut=run.lvu_beslut,
-                ivo_id=ivo_id,
             )
-        )
-    return sorted(out, key=lambda r: (r.start or first, r.post))
+            for run in runs.values()
+        ),
+    )

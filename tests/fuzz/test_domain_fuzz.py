@@ -25,6 +25,7 @@ from domain.events import EVENT_TYPES, CaseEvent, FieldSpec, parse_event
 from domain.frister import compute_frister
 from domain.placement import PLACEMENT_READS, PLACEMENT_STARTS, placements
 from domain.returns.collect import RECORD_READS, RECORD_STARTS, case_records
+from projections.folded import kontinuitet_facts, kontinuitet_versions, legal_order
 from tests.factories import PNR_GIRL
 from tests.fuzz.profile import fuzz_settings
 
@@ -326,3 +327,27 @@ def test_year_records_read_only_their_event_types(lines: list[dict[str, Any]]) -
         assert case_records(kept, year=year, case_id="c1") == found
         if not any(e.type in RECORD_STARTS for e in accepted):
             assert found == []
+
+
+@fuzz_settings(300)
+@given(histories())
+def test_kontinuitet_versions_are_the_fold_of_the_events_known_on_each_day(
+    lines: list[dict[str, Any]],
+) -> None:
+    """The ``kontinuitet`` view's versions (``projections.folded.kontinuitet_versions``, one
+    pass) are, on every event's day, the day before and the day after, exactly what folding the
+    events legally known by that day gives (the report's old read-time fold)."""
+    _, accepted, _ = _run(lines)
+    items = legal_order(accepted)
+    versions = kontinuitet_versions(items)
+    days = sorted({d + timedelta(days=n) for d, _, _ in items for n in (-1, 0, 1)})
+    for day in days:
+        held = sorted(
+            (f for since, until, f in versions if since <= day and (until is None or day < until)),
+            key=lambda f: f.beslut_id,
+        )
+        want = kontinuitet_facts(i for i in items if i[0] <= day)
+        if any(t == "insats_verkstalld" for _, t, _ in items):
+            assert held == want, day
+        else:
+            assert held == [] and want == [], day
