@@ -203,7 +203,10 @@ def kontinuitet(
 
     The placements as the events known by ``p.end`` give them are the ``kontinuitet`` view's
     rows valid that day (``projections.folded.kontinuitet_facts``, folded when the events
-    arrived); the placement years and the age band are computed here, on ``p.end``."""
+    arrived); the placement years and the age band are computed here, on ``p.end``.
+    POL-KONTINUITET-KORT: a placement of under a hundredth of a year (verkställd on ``p.end`` or
+    the day before) has 0.00 placement years and no ``byten_per_ar`` (``None``), as a summary
+    with 0.00 years has no ``byten_per_placeringsar``: a rate per year of a day says nothing."""
     as_of = p.end
     curs.execute(
         sql.SQL(
@@ -231,7 +234,7 @@ def kontinuitet(
                 "placeringsar": years,
                 "socialsekreterare": r["socialsekreterare"],
                 "byten": changes,
-                "byten_per_ar": round(changes / years, 2),
+                "byten_per_ar": round(changes / years, 2) if years else None,
                 "kon": kon_of(r["kon"]),
                 "aldersgrupp": age_band(r["fodelsedatum"], as_of),
                 "enhet": r["enhet"],

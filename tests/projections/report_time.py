@@ -146,7 +146,7 @@ def kontinuitet(
                     "placeringsar": years,
                     "socialsekreterare": mine[-1][1] if mine else None,
                     "byten": changes,
-                    "byten_per_ar": round(changes / years, 2),
+                    "byten_per_ar": round(changes / years, 2) if years else None,
                     "kon": kon_of(child.kon),
                     "aldersgrupp": age_band(child.born, as_of),
                     "enhet": child.enhet,
