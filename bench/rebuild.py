@@ -360,6 +360,11 @@ def main() -> int:
                 f"CPU {peak.cpu / max(res.events, 1) * 1e6:.1f} µs/event (this process and "
                 "its workers)"
             )
+            with_vacuum = res.events / (res.seconds + res.vacuum_seconds) / raw_rate
+            print(
+                f"  then VACUUM (ANALYZE):   {res.vacuum_seconds:.2f}s "
+                f"(ratio counting it: {with_vacuum:.2f}){res.vacuum_error or ''}"
+            )
             print(
                 f"  rebuild peak RSS:        {peak.own / 2**20:,.0f} MiB this process, "
                 f"{peak.total / 2**20:,.0f} MiB with its fold workers"

@@ -43,6 +43,7 @@ from infra.persistence.store import EVENTS_TABLE, CaseStore
 from projections import horizon
 from projections.decode import StateDecoder
 from projections.parallel import Folded, FoldPool, StoredCase, default_workers
+from projections.tables import ALL_TABLES
 from projections.view import Decoded, ReportsView, allow_idle, open_view, write_encoded
 
 BATCH_SIZE = 2000
@@ -460,6 +461,10 @@ class RebuildResult:
     cases: int
     position: int
     seconds: float
+    #: ``VACUUM (ANALYZE)`` of the views after the commit (``vacuum_views``), not in ``seconds``.
+    vacuum_seconds: float = 0.0
+    #: Why that vacuum failed (the rebuilt views are committed and correct either way).
+    vacuum_error: str | None = None
 
     @property
     def events_per_second(self) -> float:
@@ -481,6 +486,7 @@ def rebuild(
     chunk_cases: int = 250,
     workers: int | None = None,
     today: date | None = None,
+    vacuum: bool = True,
 ) -> RebuildResult:
     """Drop every view and fold the record again, case by case, in one transaction.
 
@@ -490,7 +496,8 @@ def rebuild(
     from the new position afterwards. Cases are folded by ``workers`` processes (default: one
     per core for a large record, none for a small one); this process reads and writes.
     Repeating frister are generated past ``today`` (default: the projection day when the
-    rebuild starts, ``projections.horizon``), one day for every case.
+    rebuild starts, ``projections.horizon``), one day for every case. Then, with ``vacuum``, the
+    views are vacuumed (``vacuum_views``; timed apart in the result).
     """
     day = today or horizon.projection_day()
     started = time.perf_counter()
@@ -579,4 +586,34 @@ def rebuild(
             pool.close()
         view.datastore.close()
         lock.release()
-    return RebuildResult(events, cases, head, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if not vacuum:
+        return RebuildResult(events, cases, head, seconds)
+    started = time.perf_counter()
+    try:
+        vacuum_views(env, schema)
+    except psycopg.Error as exc:
+        error: str | None = f"{type(exc).__name__}: {str(exc).strip()}"
+        _log.warning("rebuild: VACUUM of the views failed (%s); autovacuum will do it", error)
+    else:
+        error = None
+    return RebuildResult(events, cases, head, seconds, time.perf_counter() - started, error)
+
+
+def vacuum_views(env: Mapping[str, str], schema: str) -> None:
+    """``VACUUM (ANALYZE)`` every view table of ``schema``, outside any transaction.
+
+    A rebuild deletes every view row (``ReportsView.truncate``, so reports answer from the old
+    rows until it commits) and writes them again: at a million events the frister table held
+    1.2 million dead rows beside its 0.6 million live ones, and until autovacuum came by the
+    frister report read through them (1.2-2.7 s instead of 0.85 s). This makes the tables as
+    fast as before at once; it does not block reports or the follower."""
+    with psycopg.connect(conninfo_of(env), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("VACUUM (ANALYZE) {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(t.name))
+                    for t in ALL_TABLES
+                )
+            )
+        )

@@ -102,6 +102,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
         f"rebuilt every view: {result.events} events, {result.cases} cases, position "
         f"{result.position}, {result.seconds:.2f}s ({result.events_per_second:,.0f} events/s)"
     )
+    if result.vacuum_error is not None:
+        print(
+            f"barnflow: views not vacuumed ({result.vacuum_error}); autovacuum will",
+            file=sys.stderr,
+        )
+    else:
+        print(f"vacuumed the views in {result.vacuum_seconds:.2f}s")
     return 0
 
 
