@@ -87,7 +87,9 @@ def frister_rows(
     """
     curs.execute(
         sql.SQL(
-            "SELECT *, case_id::text AS case_id FROM {} WHERE kommun = %s AND valid_from <= %s "
+            "SELECT case_id::text AS case_id, case_ref, rule, name, key, trigger_date, due, "
+            "shifted_due, fulfilled_date, law, paragraph, enhet, handlaggare, valid_from, "
+            "valid_to FROM {} WHERE kommun = %s AND valid_from <= %s "
             "AND (valid_to IS NULL OR valid_to > %s){}"
         ).format(
             table_ref(schema, FRISTER.name),
@@ -99,7 +101,7 @@ def frister_rows(
     )
     stored = curs.fetchall()
     redone, extra = _recomputed(curs, schema, kommun, as_of, unseal, policy=policy)
-    found = [dict(r) for r in stored if r["case_id"] not in redone]
+    found = [r for r in stored if r["case_id"] not in redone] if redone else stored
     found.extend(
         r
         for r in extra

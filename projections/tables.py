@@ -123,7 +123,10 @@ FRISTER = Table(
         ("handlaggare", "text"),
     ),
     ("case_id", "key", "valid_from"),
-    (("kommun", "valid_from"),),
+    # the frister report asks for the frister open on a day: ``fulfilled_date IS NULL OR
+    # fulfilled_date > day``, two ranges of this index (at a million events 27,000 rows of
+    # kommun 1280's 194,000 versions, read instead of all of them: 230 -> 31 ms)
+    (("kommun", "valid_from"), ("kommun", "fulfilled_date")),
 )
 
 #: Beslut (and LVU omhändertaganden) with verkställighet, avbrott and EVB reports in ``detail``
