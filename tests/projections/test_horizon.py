@@ -12,14 +12,13 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-import orjson
 import pytest
 
 from domain.frister import frist_versions, generation_horizon, visible_on
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.runner import ReportsRunner, rebuild
-from projections.tables import ALL_TABLES, CASES, FRISTER
+from projections.tables import CASES, FRISTER
 from projections.view import ReportsView
 from tests.conftest import CIPHER_KEY
 from tests.projections.test_as_of import (
@@ -33,6 +32,7 @@ from tests.projections.test_as_of import (
     _report,
     _waiting,
 )
+from tests.projections.test_reports import view_rows
 
 #: The projection day of the first fold: well after AS-5's last event (2025-05-20), so the old
 #: horizon (a year past the last event) lay before it.
@@ -113,25 +113,6 @@ def _report_want(events: Any, day: date) -> list[tuple[Any, ...]]:
     )
 
 
-def _dump(view: ReportsView) -> dict[str, list[bytes]]:
-    """Every view row (sealed columns decrypted: their nonces differ per write)."""
-    out = {}
-    with view.cursor() as curs:
-        for t in ALL_TABLES:
-            curs.execute(f'SELECT * FROM "{view.schema}"."{t.name}"')
-            out[t.name] = sorted(
-                orjson.dumps(
-                    {
-                        k: view.unseal(v) if isinstance(v, bytes | memoryview) else v
-                        for k, v in r.items()
-                    },
-                    default=str,
-                )
-                for r in curs.fetchall()
-            )
-    return out
-
-
 def test_quiet_case_is_stored_past_today_and_extended_as_the_days_pass(
     store: CaseStore, pg_url: str, schema: str
 ) -> None:
@@ -166,16 +147,16 @@ def test_quiet_case_is_stored_past_today_and_extended_as_the_days_pass(
         for on in (D2, D2 + timedelta(days=60), date(2029, 2, 28)):
             assert _stored_on(runner.view, "AS-5", on) == _want(events, on), on
             assert _report(env, "AS-5", on) == _report_want(events, on), on
-        extended = _dump(runner.view)
+        extended = view_rows(runner.view)
         assert runner.extend_horizons() == 0  # idempotent: nothing left to extend
-        assert _dump(runner.view) == extended
+        assert view_rows(runner.view) == extended
     finally:
         runner.close()
     # the extension wrote what a fold of the same events on D2 writes
     rebuild(env, today=D2, workers=0)
     runner = ReportsRunner(env, today=lambda: D2)
     try:
-        assert _dump(runner.view) == extended
+        assert view_rows(runner.view) == extended
         assert runner.view.position() == position
     finally:
         runner.close()

@@ -21,6 +21,7 @@ from projections.periods import parse_period
 from projections.reports import REPORTS, dumps
 from projections.runner import ReportsRunner, caught_up, rebuild
 from projections.tables import ALL_TABLES
+from projections.view import ReportsView
 from tests.conftest import CIPHER_KEY
 from tests.factories import PNR_BOY, PNR_GIRL, line
 from tests.projections import report_time
@@ -121,8 +122,11 @@ def _all_reports(runner: ReportsRunner) -> dict[str, bytes]:
 
 
 def _tables(runner: ReportsRunner) -> dict[str, list[Any]]:
+    return view_rows(runner.view)
+
+
+def view_rows(view: ReportsView) -> dict[str, list[Any]]:
     """Every view row, sealed columns decrypted (ciphertexts differ per write: fresh nonces)."""
-    view = runner.view
     out = {}
     with view.cursor() as curs:
         for t in ALL_TABLES:
