@@ -6,8 +6,7 @@ decrypts ``report_cases.events`` of the cases that can give a row and folds them
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +21,13 @@ from domain.returns import Record, RuleSet
 from domain.returns.collect import RECORD_READS, RECORD_STARTS, case_records
 from projections.extracts import AKTUALISERING_COLUMNS, EJ_AKTUELL, EJ_BESLUTAD, INGEN
 from projections.periods import Period
-from projections.placed import _kontinuitet_measure, kontinuitet_per_enhet
+from projections.placed import (  # the read-time helpers avvikningar still uses
+    _Child,
+    _kontinuitet_measure,
+    _note_child,
+    case_events,
+    kontinuitet_per_enhet,
+)
 from projections.source import table_ref
 from projections.stats import age_band, kon_of, split
 from projections.tables import ANMALNINGAR, CASES
@@ -31,71 +36,6 @@ Unseal = Callable[[bytes], bytes]
 _FLAG_TYPES = frozenset({"anmalan_mottagen", "ansokan_mottagen", "identitet_uppdaterad"})
 _OPENING = frozenset({"anmalan_mottagen", "ansokan_mottagen"})
 _VERKSTALLD = frozenset({"insats_verkstalld"})
-
-
-@dataclass
-class _Child:
-    """What a case's events say about the child and its unit, up to a legal date."""
-
-    kon: str | None = None
-    born: date | None = None
-    enhet: str | None = None
-    ensamkommande: bool = False
-    flags: dict[str, object] = field(default_factory=dict)
-
-
-def case_events(
-    curs: Cursor[DictRow],
-    schema: str,
-    kommun: str,
-    unseal: Unseal,
-    as_of: date,
-    *,
-    having: frozenset[str] | None = None,
-    refs: Collection[str] | None = None,
-) -> Iterator[tuple[str, list[tuple[date, dict[str, Any]]]]]:
-    """Each case of ``kommun`` (by case_ref) with its events up to ``as_of``, in stream order.
-
-    ``having``: only the cases with an event of one of these types (at any date: the filter is
-    on ``report_cases.event_types``); ``refs``: only these case_refs. A report passes what its
-    rows cannot exist without, so PostgreSQL sends and this process decrypts those cases only:
-    reading every case of a kommun took seconds at a million events.
-    """
-    where = [sql.SQL("kommun = %s")]
-    params: list[Any] = [kommun]
-    if having is not None:
-        where.append(sql.SQL("(event_types IS NULL OR event_types && %s::text[])"))
-        params.append(sorted(having))
-    if refs is not None:
-        where.append(sql.SQL("case_ref = ANY(%s::text[])"))
-        params.append(sorted(refs))
-    curs.execute(
-        sql.SQL("SELECT case_ref, events FROM {} WHERE {} ORDER BY case_ref").format(
-            table_ref(schema, CASES.name), sql.SQL(" AND ").join(where)
-        ),
-        params,
-    )
-    for row in curs.fetchall():
-        out = []
-        for env in orjson.loads(unseal(row["events"])):
-            day = legal_date(datetime.fromisoformat(env["occurred_at"]))
-            if day <= as_of:
-                out.append((day, env))
-        out.sort(key=lambda x: (x[0], x[1].get("position") or 0))
-        yield str(row["case_ref"]), out
-
-
-def _note_child(child: _Child, env: dict[str, Any]) -> None:
-    data = env.get("data") or {}
-    barn = data.get("barn")
-    if isinstance(barn, dict):
-        child.kon = barn.get("kon", child.kon)
-        if barn.get("fodelsedatum"):
-            child.born = date.fromisoformat(str(barn["fodelsedatum"]))
-    if env["type"] in _OPENING and data.get("enhet") is not None:
-        child.enhet = str(data["enhet"])
-    if env["type"] in _FLAG_TYPES and data.get("ensamkommande") is not None:
-        child.ensamkommande = bool(data["ensamkommande"])
 
 
 def kontinuitet(
