@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import date
 
 from domain.calendar import add_months
-from infra.config.clock import today_stockholm
+from infra.config.clock import pinned_projection_day, today_stockholm
 
 #: The projection day: a function without arguments that returns the Stockholm calendar day.
 Clock = Callable[[], date]
@@ -41,8 +41,9 @@ BATCH = 200
 
 
 def projection_day() -> date:
-    """The day the writers generate frister from: today in Europe/Stockholm."""
-    return today_stockholm()
+    """The day the writers generate frister from: today in Europe/Stockholm, unless
+    ``BARNFLOW_PROJECTION_DAY`` pins it (``infra.config.clock``: the test session does)."""
+    return pinned_projection_day() or today_stockholm()
 
 
 def due_before(today: date) -> date:

@@ -27,6 +27,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import STOCKHOLM
+from infra.config.clock import ENV_PROJECTION_DAY, today_stockholm
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect, register_search_attributes
@@ -111,6 +112,11 @@ def pytest_configure(config: pytest.Config) -> None:
         _CLOCK_START = target
         _traveller = time_machine.travel(target, tick=True)
         _traveller.start()
+    # One projection day for the session and every process it starts (``subprocess_env`` keeps
+    # it; xdist workers inherit the controller's): views written by a runner subprocess and by an
+    # in-process rebuild minutes apart then agree even across a Stockholm month's end
+    # (infra.config.clock.ENV_PROJECTION_DAY). A test of the real day's clock clears it.
+    os.environ.setdefault(ENV_PROJECTION_DAY, today_stockholm().isoformat())
 
 
 def _own_basetemp(config: pytest.Config) -> None:

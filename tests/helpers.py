@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from infra.config.clock import ENV_PROJECTION_DAY
+
 T = TypeVar("T")
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without its ``BARNFLOW_*`` variables (a barnflow
+    subprocess is configured by what its test gives it, ``extra``), except the session's
+    projection day (``BARNFLOW_PROJECTION_DAY``, set in conftest): a runner subprocess then
+    writes the view rows an in-process rebuild writes, whenever the month ends."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BARNFLOW_") or k == ENV_PROJECTION_DAY
+    }
+    env.update(extra)
+    return env
 
 
 async def eventually(probe: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.1) -> T:

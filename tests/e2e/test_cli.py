@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.helpers import subprocess_env
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import DemoRun
@@ -18,9 +19,7 @@ BARNFLOW = [sys.executable, "-m", "infra.cli"]
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BARNFLOW_")}
-    env.update({"BARNFLOW_HOME": str(home), **extra})
-    return env
+    return subprocess_env(BARNFLOW_HOME=str(home), **extra)
 
 
 def _barnflow(

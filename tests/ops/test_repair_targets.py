@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from infra.persistence.store import CaseStore
 from infra.temporal.devserver import DevServer, free_port
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_GIRL, anmalan, line
+from tests.helpers import subprocess_env
 from workflows.webhooks import Delivery
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
@@ -42,7 +42,7 @@ def _env(pg_url: str, schema: str, address: str) -> dict[str, str]:
     def b64(key: bytes) -> str:
         return base64.b64encode(key).decode()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BARNFLOW_")}
+    env = subprocess_env()
     env.update(
         {
             "BARNFLOW_DATABASE_URL": pg_url,

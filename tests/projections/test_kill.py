@@ -16,13 +16,14 @@ import pytest
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.runner import caught_up, rebuild
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
+from tests.helpers import subprocess_env
 from tests.projections.test_reports import _all_reports, _demo, _tables
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
 
 
 def _cli_env(home: Path, pg_url: str, schema: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BARNFLOW_")}
+    env = subprocess_env()
     env.update(
         BARNFLOW_HOME=str(home),
         BARNFLOW_DATABASE_URL=pg_url,

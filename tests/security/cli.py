@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.helpers import subprocess_env
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
 
@@ -16,10 +17,9 @@ def b64(key: bytes) -> str:
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment without any BARNFLOW_* variable, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BARNFLOW_")}
-    env.update({"BARNFLOW_HOME": str(home), **extra})
-    return env
+    """The caller's environment without its BARNFLOW_* variables, plus ``extra``
+    (``tests.helpers.subprocess_env``)."""
+    return subprocess_env(BARNFLOW_HOME=str(home), **extra)
 
 
 def barnflow(
