@@ -16,10 +16,11 @@ of the store it looks every ``EVERY`` seconds for cases whose ``frister_until`` 
 ``due_before(today)`` (``MARGIN_MONTHS`` ahead) and recomputes their frister rows to the new
 horizon, ``BATCH`` cases per transaction (``ReportsView.extend_horizons``). Those rows are the
 ones a fold of the same events on that day writes, the events and the tracking position are
-not touched, and a second pass finds nothing to do. A report as of any date up to
-``MARGIN_MONTHS`` ahead then recomputes nothing in the normal case; the recomputation stays as
-the fallback for a date further ahead, for a runner that has not run for months, and for the
-as-known-at copies (``projections.source``: generated past the last event only).
+not touched, and a second pass finds nothing to do. A one-shot catch-up (``runner.caught_up``)
+that writes the views extends what is due on its day the same way before it releases the lock.
+A report as of any date up to ``MARGIN_MONTHS`` ahead then recomputes nothing in the normal
+case; the recomputation stays as the fallback for a date further ahead, for a runner that has
+not run for months, and for the as-known-at copies (``projections.source``: generated past the last event only).
 """
 
 from __future__ import annotations

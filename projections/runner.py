@@ -368,11 +368,18 @@ class ReportsRunner:
 def caught_up(env: Mapping[str, str], *, timeout: float = 120.0) -> Iterator[ReportsRunner]:
     """The views brought up to the store's head (one-shot commands): written in this thread
     under the writer lock, or, when a running runner holds the lock, waited for until that
-    writer has reached the head (``TimeoutError`` after ``timeout``)."""
+    writer has reached the head (``TimeoutError`` after ``timeout``).
+
+    Written here, the frister horizons due on the projection day are moved on too, as the
+    follower does at the head (``projections.horizon``): a deployment that only ever runs
+    one-shot catch-ups (an auditor's instance, a cron job) would otherwise never extend them,
+    and its reports would recompute every case past its horizon (exact, but slower)."""
     runner = ReportsRunner(env, batch_size=10 * BATCH_SIZE)
     try:
         if runner.become_writer():
             while runner.process_next():
+                pass
+            while runner.extend_horizons() == horizon.BATCH:
                 pass
             runner.lock.release()  # written: let a standby runner take over at once
         else:

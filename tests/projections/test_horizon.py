@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from domain.frister import frist_versions, generation_horizon, visible_on
+from infra.config.clock import ENV_PROJECTION_DAY
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, eventsourcing_env
-from projections.runner import ReportsRunner, rebuild
+from projections.runner import ReportsRunner, caught_up, rebuild
 from projections.tables import CASES, FRISTER
 from projections.view import ReportsView
 from tests.conftest import CIPHER_KEY
@@ -189,3 +190,29 @@ def test_running_runner_extends_while_at_the_head_and_folds_new_events_after(
         events = _events(later)
         for on in (D2, date(2028, 12, 31)):
             assert _stored_on(runner.view, "AS-5", on) == _want(events, on), on
+
+
+def test_a_one_shot_catch_up_extends_the_horizons_due_on_its_day(
+    store: CaseStore, pg_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``caught_up`` (``barnflow projections catch-up``, ``--catch-up`` readers) writes as the
+    follower does at the head, horizon extensions included: a deployment running only one-shot
+    catch-ups would otherwise recompute every case past its horizon on every report."""
+    import_lines(store, _waiting().jsonl(), now=LOADED)
+    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+    rebuild(env, today=D1, workers=0)
+    runner = ReportsRunner(env, today=lambda: D1)
+    try:
+        assert _stored(runner.view, "AS-5")[0] == date(2028, 3, 31)
+    finally:
+        runner.close()
+    monkeypatch.setenv(ENV_PROJECTION_DAY, D2.isoformat())  # the day the catch-up runs on
+    with caught_up(env) as one_shot:
+        assert _stored(one_shot.view, "AS-5")[0] == date(2029, 2, 28)
+        extended = view_rows(one_shot.view)
+    rebuild(env, today=D2, workers=0)  # what a fold of the same events on D2 writes
+    runner = ReportsRunner(env, today=lambda: D2)
+    try:
+        assert view_rows(runner.view) == extended
+    finally:
+        runner.close()
