@@ -179,7 +179,10 @@ LAYOUTS = {
 
 
 class _CpuMeter:
-    """CPU seconds (user + system, every thread) of each named process since it started."""
+    """CPU seconds (user + system, every thread) of each named process since it started, and
+    (``"<name> wait"``) the seconds its main thread, the event loop of a Python process, spent
+    ready to run but waiting for a core (``/proc/PID/schedstat``): on a shared 2-core machine
+    that is how long each process's wake-ups queued behind other work."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self._procs = {name: psutil.Process(pid) for name, pid in pids.items()}
@@ -193,6 +196,11 @@ class _CpuMeter:
         for name, proc in self._procs.items():
             t = proc.cpu_times()
             out[name] = t.user + t.system
+            try:
+                fields = Path(f"/proc/{proc.pid}/schedstat").read_text().split()
+                out[f"{name} wait"] = int(fields[1]) / 1e9
+            except (OSError, IndexError, ValueError):  # not Linux, or no schedstats
+                out[f"{name} wait"] = 0.0
         return out
 
 
@@ -307,7 +315,7 @@ async def _latency_phases(
                 out.setdefault((phase, c), []).extend(got)
                 spent = cpu.setdefault((phase, c), {"wall": 0.0})
                 spent["wall"] += wall
-                for name in meter.names:
+                for name in after:
                     spent[name] = spent.get(name, 0.0) + after[name] - before[name]
     return out, cpu
 
@@ -375,6 +383,12 @@ def _print_latency(
                 f"{spent[name] / count * 1000:14.1f} ({spent[name] / spent['wall']:4.2f})    "
                 for name in names
             )
+            print(f"{LABELS[phase]:32}{cells}")
+        print("run-queue wait of each process's main thread (its event loop), ms per command")
+        print(f"{'':32}" + "".join(f"{name[:22]:>24}" for name in names))
+        for phase in PHASES:
+            spent, count = cpu[phase, c], len(lat[phase, c])
+            cells = "".join(f"{spent[f'{name} wait'] / count * 1000:24.1f}" for name in names)
             print(f"{LABELS[phase]:32}{cells}")
 
 
