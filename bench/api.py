@@ -2,11 +2,22 @@
 throughput against a raw PostgreSQL insert of the same lines, in one run.
 
     .venv/bin/python bench/api.py [--cases 40] [--concurrency 1,4] [--rounds 4]
-                                  [--import-cases 300] [--database-url URL] [--profile DIR]
+                                  [--import-cases 300] [--database-url URL]
+                                  [--layout processes|one-process] [--profile DIR]
 
 Starts its own Temporal dev server (a temporary database file) and, unless a database URL is
-given, an embedded PostgreSQL in a temporary directory; both are stopped by pid at the end. The
-API is the real app served by uvicorn on loopback, with a real worker on the same dev server.
+given, an embedded PostgreSQL in a temporary directory; both are stopped by pid at the end.
+
+``--layout processes`` (the default) runs them as a deployment does (deploy/, README "Against a
+real Temporal cluster"): the API is ``barnflow api serve`` in a process of its own, the case
+workflows run in ``barnflow worker --no-projections`` in another, and the baselines' workers in a
+third (bench/bare_worker.py), so the bench's process holds only the callers: the HTTP client,
+``send_command`` and the baselines' Temporal client. ``--layout one-process`` is the earlier
+setup: the API (uvicorn), the case worker, the baselines' workers and the callers on one event
+loop, where at concurrency 4 each request waits for the other requests' client, server and
+worker slices of that loop (docs/operations.md "Command latency: the layout"). Every child is
+stopped by its pid. The first line printed says which layout ran; the CPU each process spent per
+command in each phase is printed with the latencies.
 
 * **latency** (p50/p99 per command, at each ``--concurrency``: that many cases at a time, each
   case's 11 commands in order): ``POST /commands`` over HTTP; the same commands through
@@ -16,7 +27,8 @@ API is the real app served by uvicorn on loopback, with a real worker on the sam
   bench/bare_update_workflow.py). The four are measured in ``--rounds`` interleaved rounds, so a
   machine shared with other work slows them alike. Targets: HTTP p50 <= 1.5x and p99 <= 2x the
   baseline; the HTTP layer (HTTP p50 - ``send_command`` p50) <= 5 ms.
-* **profile** (``--profile DIR``): one more HTTP round at concurrency 1 (not counted) under
+* **profile** (``--profile DIR``, one-process layout only: it profiles the bench's own loop):
+  one more HTTP round at concurrency 1 (not counted) under
   pyinstrument (``DIR/api-http.txt`` and ``.html``: the event loop's wall time per call tree)
   and under yappi (``DIR/api-http-cpu.txt``: CPU seconds per function over every thread).
 * **import** (events/s): ``infra.persistence.importer.import_lines`` in process, ``POST /import``
@@ -30,16 +42,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import compileall
+import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import orjson
+import psutil
 import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -55,13 +71,14 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from bench import bare_worker
 from bench.bare_update_workflow import BareUpdateWorkflow
 from bench.bare_workflow import BareWorkflow
 from bench.workflow import BareActivities, lifecycle
 from domain.events import parse_event
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
-from infra.api.serve import serving
+from infra.api.serve import bind, serving
 from infra.api.services import Services
 from infra.config.api import ApiConfig
 from infra.config.settings import DatabaseSettings, Keys, Settings
@@ -69,11 +86,13 @@ from infra.persistence.db import ensure_tables
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
-from infra.temporal.client import connect
+from infra.temporal.client import connect, register_search_attributes
 from infra.temporal.commands import send_command
-from infra.temporal.devserver import dev_server
+from infra.temporal.devserver import dev_server, stop_process
 from infra.temporal.worker import running_worker
 
+ROOT = Path(__file__).resolve().parents[1]
+BARNFLOW = str(ROOT / ".venv" / "bin" / "barnflow")
 KEYS = Keys(
     codec=secrets.token_bytes(32), pseudonym=secrets.token_bytes(32), cipher=secrets.token_bytes(32)
 )
@@ -146,6 +165,86 @@ def _raw_inserts(url: str, schema: str, lines: list[str]) -> tuple[float, float]
 
 
 Phases = dict[tuple[str, int], list[float]]
+#: CPU seconds per process name, and wall seconds, spent in each ``(phase, concurrency)``.
+CpuByPhase = dict[tuple[str, int], dict[str, float]]
+BARE_TABLE = "bare_events"
+#: Which processes hold what, per layout (printed first).
+LAYOUTS = {
+    "processes": "API (`barnflow api serve`), case worker (`barnflow worker --no-projections`) "
+    "and the baselines' workers (bench/bare_worker.py) each in a process of its own; the "
+    "bench's process holds only the callers",
+    "one-process": "API (uvicorn), case worker, baselines' workers and the callers on one event "
+    "loop in the bench's process",
+}
+
+
+class _CpuMeter:
+    """CPU seconds (user + system, every thread) of each named process since it started, and
+    (``"<name> wait"``) the seconds its main thread, the event loop of a Python process, spent
+    ready to run but waiting for a core (``/proc/PID/schedstat``): on a shared 2-core machine
+    that is how long each process's wake-ups queued behind other work."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._procs)
+
+    def read(self) -> dict[str, float]:
+        out = {}
+        for name, proc in self._procs.items():
+            t = proc.cpu_times()
+            out[name] = t.user + t.system
+            try:
+                fields = Path(f"/proc/{proc.pid}/schedstat").read_text().split()
+                out[f"{name} wait"] = int(fields[1]) / 1e9
+            except (OSError, IndexError, ValueError):  # not Linux, or no schedstats
+                out[f"{name} wait"] = 0.0
+        return out
+
+
+@contextmanager
+def _child(argv: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[int]:
+    """A child process until the context exits (stopped by its pid: SIGTERM, then SIGKILL);
+    yields its pid once its log says ``ready``."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 180
+        while ready not in log.read_text(errors="replace"):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{argv[1]} exited: {log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[1]} not ready after 180 s: {log}")
+            time.sleep(0.1)
+        yield proc.pid
+    finally:
+        stop_process(proc, timeout=30)
+
+
+@asynccontextmanager
+async def _bare_workers_here(client: Client, url: str, schema: str) -> AsyncIterator[None]:
+    """The baselines' workers on this process's loop (the one-process layout)."""
+    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+        url, min_size=2, max_size=8, kwargs={"options": f"-c search_path={schema}"}, open=True
+    )
+    inserts = BareActivities(pool, BARE_TABLE)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            async with (
+                Worker(
+                    client,
+                    task_queue=bare_worker.INSERT_QUEUE,
+                    workflows=[BareWorkflow],
+                    activities=[inserts.bare_insert],
+                    activity_executor=ex,
+                ),
+                Worker(client, task_queue=bare_worker.UPDATE_QUEUE, workflows=[BareUpdateWorkflow]),
+            ):
+                yield
+    finally:
+        pool.close()
 
 
 async def _latency_phases(
@@ -153,13 +252,13 @@ async def _latency_phases(
     *,
     client: Client,
     store: CaseStore,
-    url: str,
-    schema: str,
     http: httpx.AsyncClient,
     tq: str,
     at: datetime,
-) -> Phases:
-    """Seconds per command of each phase at each concurrency, keyed ``(phase, concurrency)``.
+    meter: _CpuMeter,
+) -> tuple[Phases, CpuByPhase]:
+    """Seconds per command of each phase at each concurrency, keyed ``(phase, concurrency)``,
+    and the CPU each metered process spent in each (plus ``"wall"``: the phase's seconds).
 
     The phases alternate in ``args.rounds`` rounds (each a slice of the cases), so a load that
     comes and goes on a shared machine falls on all four rather than on whichever ran then.
@@ -174,19 +273,6 @@ async def _latency_phases(
         await send_command(
             client, store, parse_event(ev), pseudonym_key=KEYS.pseudonym, task_queue=tq
         )
-
-    table = "bare_events"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE TABLE {} (id bigserial PRIMARY KEY, body jsonb)").format(
-                sql.Identifier(schema, table)
-            )
-        )
-    iq, bq = "bench-bare-insert", "bench-bare-update"
-    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-        url, min_size=2, max_size=8, kwargs={"options": f"-c search_path={schema}"}, open=True
-    )
-    inserts = BareActivities(pool, table)
 
     def updates(workflow: Any, queue: str, prefix: str) -> tuple[Command, Command]:
         async def first(ev: dict[str, Any]) -> None:
@@ -209,38 +295,29 @@ async def _latency_phases(
     senders: dict[str, tuple[Command, Command]] = {
         "http": (post, post),
         "direct": (direct, direct),
-        "baseline": updates(BareWorkflow, iq, "bare-ins"),
-        "bare": updates(BareUpdateWorkflow, bq, "bare"),
+        "baseline": updates(BareWorkflow, bare_worker.INSERT_QUEUE, "bare-ins"),
+        "bare": updates(BareUpdateWorkflow, bare_worker.UPDATE_QUEUE, "bare"),
     }
     bases = {"http": HTTP, "direct": DIRECT, "baseline": BARE, "bare": BARE}
     n, rounds = args.cases, args.rounds
     out: Phases = {}
-    try:
-        with ThreadPoolExecutor(max_workers=8) as ex:
-            async with (
-                Worker(
-                    client,
-                    task_queue=iq,
-                    workflows=[BareWorkflow],
-                    activities=[inserts.bare_insert],
-                    activity_executor=ex,
-                ),
-                Worker(client, task_queue=bq, workflows=[BareUpdateWorkflow]),
-            ):
-                for phase in PHASES:  # warm-up: imports, connections, the workflow caches
-                    warm = range(
-                        WARM + 100 * PHASES.index(phase), WARM + 100 * PHASES.index(phase) + 4
-                    )
-                    await _latencies(warm, 4, at, *senders[phase])
-                for k, c in enumerate(args.concurrency):
-                    for r in range(rounds):
-                        for phase in PHASES:
-                            cases = range(bases[phase] + k * n, bases[phase] + (k + 1) * n)
-                            got = await _latencies(cases[r::rounds], c, at, *senders[phase])
-                            out.setdefault((phase, c), []).extend(got)
-    finally:
-        pool.close()
-    return out
+    cpu: CpuByPhase = {}
+    for phase in PHASES:  # warm-up: imports, connections, the workflow caches
+        warm = range(WARM + 100 * PHASES.index(phase), WARM + 100 * PHASES.index(phase) + 4)
+        await _latencies(warm, 4, at, *senders[phase])
+    for k, c in enumerate(args.concurrency):
+        for r in range(rounds):
+            for phase in PHASES:
+                cases = range(bases[phase] + k * n, bases[phase] + (k + 1) * n)
+                before, started = meter.read(), time.perf_counter()
+                got = await _latencies(cases[r::rounds], c, at, *senders[phase])
+                wall, after = time.perf_counter() - started, meter.read()
+                out.setdefault((phase, c), []).extend(got)
+                spent = cpu.setdefault((phase, c), {"wall": 0.0})
+                spent["wall"] += wall
+                for name in after:
+                    spent[name] = spent.get(name, 0.0) + after[name] - before[name]
+    return out, cpu
 
 
 async def _profile_http(directory: Path, http: httpx.AsyncClient, at: datetime, n: int) -> None:
@@ -280,7 +357,9 @@ async def _profile_http(directory: Path, http: httpx.AsyncClient, at: datetime, 
     print(f"profiles of {n} cases x 11 commands over HTTP in {directory}/api-http*.txt")
 
 
-def _print_latency(args: argparse.Namespace, lat: Phases, per_case: int) -> None:
+def _print_latency(
+    args: argparse.Namespace, lat: Phases, cpu: CpuByPhase, names: list[str], per_case: int
+) -> None:
     n = args.cases
     print(f"commands: {n} cases x {per_case} commands, in {args.rounds} interleaved rounds")
     for c in args.concurrency:
@@ -296,10 +375,26 @@ def _print_latency(args: argparse.Namespace, lat: Phases, per_case: int) -> None
             f"p99 {h99 / b99:.2f}x (target <= 2)"
         )
         print(f"HTTP layer (HTTP p50 - send_command p50): {h50 - d50:.1f} ms (target <= 5)")
+        print("CPU ms per command by process (in brackets: its CPU seconds per wall second)")
+        print(f"{'':32}" + "".join(f"{name[:22]:>24}" for name in names))
+        for phase in PHASES:
+            spent, count = cpu[phase, c], len(lat[phase, c])
+            cells = "".join(
+                f"{spent[name] / count * 1000:14.1f} ({spent[name] / spent['wall']:4.2f})    "
+                for name in names
+            )
+            print(f"{LABELS[phase]:32}{cells}")
+        print("run-queue wait of each process's main thread (its event loop), ms per command")
+        print(f"{'':32}" + "".join(f"{name[:22]:>24}" for name in names))
+        for phase in PHASES:
+            spent, count = cpu[phase, c], len(lat[phase, c])
+            cells = "".join(f"{spent[f'{name} wait'] / count * 1000:24.1f}" for name in names)
+            print(f"{LABELS[phase]:32}{cells}")
 
 
 async def bench(args: argparse.Namespace) -> None:
     at = datetime.now(UTC) - timedelta(hours=1)
+    print(f"layout: {args.layout}: {LAYOUTS[args.layout]}", flush=True)
     async with AsyncExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bf-bench-api-")))
         url = args.database_url or stack.enter_context(embedded_postgres(tmp / "pg"))
@@ -311,6 +406,12 @@ async def bench(args: argparse.Namespace) -> None:
                 conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
         stack.callback(drop)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE TABLE {} (id bigserial PRIMARY KEY, body jsonb)").format(
+                    sql.Identifier(schema, BARE_TABLE)
+                )
+            )
         store = CaseStore(env=eventsourcing_env(url, schema, KEYS.cipher))
         stack.callback(store.close)
         ensure_tables(store)
@@ -321,30 +422,95 @@ async def bench(args: argparse.Namespace) -> None:
             server.address, "default", KEYS.codec, workflow_keys=store.workflow_keys
         )
         tq = "bench-api"
-        settings = Settings(
-            home=tmp,
-            database=DatabaseSettings(url=url, schema=schema),
-            temporal_address=server.address,
-            temporal_namespace="default",
-            task_queue=tq,
-            mode="dev",
-            keys=KEYS,
-        )
-        config = ApiConfig(jwt_key=JWT_KEY, max_inflight=1024, command_timeout=120.0)
-        services = Services(store, client, settings, config)
-        await stack.enter_async_context(
-            running_worker(client, store, tq, pseudonym_key=KEYS.pseudonym)
-        )
-        base = await stack.enter_async_context(serving(create_app(services)))
+        pids = {"Temporal server": server.pid}
+        if args.layout == "processes":
+            await register_search_attributes(client, "default")  # `api serve` checks them
+            env = {
+                **os.environ,
+                "BARNFLOW_HOME": str(tmp / "home"),
+                "BARNFLOW_DATABASE_URL": url,
+                "BARNFLOW_DATABASE_SCHEMA": schema,
+                "BARNFLOW_TEMPORAL_ADDRESS": server.address,
+                "BARNFLOW_TEMPORAL_NAMESPACE": "default",
+                "BARNFLOW_TASK_QUEUE": tq,
+                "BARNFLOW_MODE": "dev",
+                "BARNFLOW_CODEC_KEY": base64.b64encode(KEYS.codec).decode(),
+                "BARNFLOW_PSEUDONYM_KEY": base64.b64encode(KEYS.pseudonym).decode(),
+                "BARNFLOW_CIPHER_KEY": base64.b64encode(KEYS.cipher).decode(),
+                "BARNFLOW_JWT_KEY": base64.b64encode(JWT_KEY).decode(),
+                "BARNFLOW_API_MAX_INFLIGHT": "1024",  # as the one-process layout's ApiConfig
+                "BARNFLOW_API_COMMAND_TIMEOUT": "120",
+                "BARNFLOW_TELEMETRY": "off",
+            }
+            logs = tmp / "logs"
+            logs.mkdir()
+            worker_pid = stack.enter_context(
+                _child(
+                    [BARNFLOW, "worker", "--no-projections"],
+                    env,
+                    logs / "worker.log",
+                    "barnflow worker on",
+                )
+            )
+            bare_pid = stack.enter_context(
+                _child(
+                    [
+                        sys.executable,
+                        str(ROOT / "bench" / "bare_worker.py"),
+                        *("--address", server.address, "--database-url", url),
+                        *("--schema", schema, "--table", BARE_TABLE),
+                    ],
+                    {**env, "BENCH_CODEC_KEY": env["BARNFLOW_CODEC_KEY"]},
+                    logs / "bare-worker.log",
+                    bare_worker.READY,
+                )
+            )
+            sock = bind("127.0.0.1", 0)  # a free port for `api serve`
+            port = sock.getsockname()[1]
+            sock.close()
+            api_pid = stack.enter_context(
+                _child(
+                    [BARNFLOW, "api", "serve", "--port", str(port)],
+                    env,
+                    logs / "api.log",
+                    "barnflow api on",
+                )
+            )
+            base = f"http://127.0.0.1:{port}"
+            pids = {
+                "bench (callers)": os.getpid(),
+                "API (api serve)": api_pid,
+                "case worker": worker_pid,
+                "bare worker": bare_pid,
+                **pids,
+            }
+        else:
+            settings = Settings(
+                home=tmp,
+                database=DatabaseSettings(url=url, schema=schema),
+                temporal_address=server.address,
+                temporal_namespace="default",
+                task_queue=tq,
+                mode="dev",
+                keys=KEYS,
+            )
+            config = ApiConfig(jwt_key=JWT_KEY, max_inflight=1024, command_timeout=120.0)
+            services = Services(store, client, settings, config)
+            await stack.enter_async_context(
+                running_worker(client, store, tq, pseudonym_key=KEYS.pseudonym)
+            )
+            await stack.enter_async_context(_bare_workers_here(client, url, schema))
+            base = await stack.enter_async_context(serving(create_app(services)))
+            pids = {"bench (all on one loop)": os.getpid(), **pids}
         token = create_jwt(JWT_KEY, subject="bench", role="system", kommun="1280", ttl_seconds=3600)
         http = await stack.enter_async_context(
             httpx.AsyncClient(
                 base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}
             )
         )
-
-        lat = await _latency_phases(
-            args, client=client, store=store, url=url, schema=schema, http=http, tq=tq, at=at
+        meter = _CpuMeter(pids)
+        lat, cpu = await _latency_phases(
+            args, client=client, store=store, http=http, tq=tq, at=at, meter=meter
         )
         if args.profile is not None:
             await _profile_http(args.profile, http, at, min(args.cases, 10))
@@ -370,7 +536,7 @@ async def bench(args: argparse.Namespace) -> None:
 
         copy_secs, many_secs = await asyncio.to_thread(_raw_inserts, url, schema, lines)
 
-    _print_latency(args, lat, len(lifecycle(0, at)))
+    _print_latency(args, lat, cpu, meter.names, len(lifecycle(0, at)))
     events = len(lines)
     print(f"\nimport: {m} cases, {events} event lines")
     rates = (
@@ -405,8 +571,22 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=4, help="interleaved rounds of the phases")
     p.add_argument("--import-cases", type=int, default=300)
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
-    p.add_argument("--profile", type=Path, default=None, help="write HTTP profiles to this dir")
+    p.add_argument(
+        "--layout",
+        choices=sorted(LAYOUTS),
+        default="processes",
+        help="processes: API, case worker and baselines' workers each in its own process, as "
+        "deployed (default); one-process: all on the bench's one event loop",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write HTTP profiles of the bench's loop to this dir (--layout one-process)",
+    )
     args = p.parse_args()
+    if args.profile is not None and args.layout != "one-process":
+        p.error("--profile profiles the bench's own event loop: use it with --layout one-process")
     if args.cases * len(args.concurrency) > 2000 or args.import_cases > 2000:
         p.error("at most 2000 cases per phase (the phases' case numbers must not overlap)")
     if not 1 <= args.rounds <= args.cases:
