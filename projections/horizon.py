@@ -20,7 +20,8 @@ not touched, and a second pass finds nothing to do. A one-shot catch-up (``runne
 that writes the views extends what is due on its day the same way before it releases the lock.
 A report as of any date up to ``MARGIN_MONTHS`` ahead then recomputes nothing in the normal
 case; the recomputation stays as the fallback for a date further ahead, for a runner that has
-not run for months, and for the as-known-at copies (``projections.source``: generated past the last event only).
+not run for months, and for the as-known-at copies (``projections.source``: generated past the
+last event only).
 """
 
 from __future__ import annotations
