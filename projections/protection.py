@@ -19,7 +19,7 @@ from psycopg.rows import DictRow
 from domain.events import event_from_json
 from domain.protection import MARKER, SKYDD_TYPES, protection_of
 from projections.source import table_ref
-from projections.tables import CASES
+from projections.tables import CASES, PROTECTION_CANDIDATES
 
 #: The columns that lead a reader to the case or to where it is handled.
 MASKED: Final = ("case_ref", "case_id", "enhet", "handlaggare")
@@ -43,6 +43,14 @@ def _rows(node: Any, out: list[dict[str, Any]] | None = None) -> list[dict[str, 
     return found
 
 
+def candidates_query(schema: str) -> sql.Composed:
+    """A kommun's cases that may be protected (``%s``: the kommun), through their partial index."""
+    return sql.SQL("SELECT case_ref, events FROM {} WHERE kommun = %s AND ({})").format(
+        table_ref(schema, CASES.name),
+        sql.SQL(PROTECTION_CANDIDATES),  # a module constant
+    )
+
+
 def protected_refs(
     curs: Cursor[DictRow],
     schema: str,
@@ -52,18 +60,17 @@ def protected_refs(
 ) -> set[str]:
     """The case_refs among ``refs`` of ``kommun`` whose case is protected now. Only the cases
     with a protection event (``report_cases.event_types``) are read and decrypted: a case
-    without one is not protected."""
+    without one is not protected. Those few are found through their partial index
+    (``tables.PROTECTION_CANDIDATES``) and matched against ``refs`` here: asking the database
+    for each of a large report's case_refs (20,000 in a frister report at a million events)
+    probed the index once per ref."""
     if not refs:
         return set()
-    curs.execute(
-        sql.SQL(
-            "SELECT case_ref, events FROM {} WHERE kommun = %s AND case_ref = ANY(%s) "
-            "AND (event_types IS NULL OR event_types && %s::text[])"
-        ).format(table_ref(schema, CASES.name)),
-        (kommun, sorted(refs), sorted(SKYDD_TYPES)),
-    )
+    curs.execute(candidates_query(schema), (kommun,))
     out = set()
     for row in curs.fetchall():
+        if row["case_ref"] not in refs:
+            continue
         envs = orjson.loads(unseal(row["events"]))
         marks = [event_from_json(e) for e in envs if e.get("type") in SKYDD_TYPES]
         if marks and protection_of(marks).protected:

@@ -119,7 +119,7 @@ class ReportsView(PostgresTrackingRecorder):
         )
         row = curs.fetchone()
         indexes = set((row or {}).get("i") or ())
-        wanted = {f"{t.name}_{'_'.join(cols)}" for t in ALL_TABLES for cols in t.indexes}
+        wanted = {name for t in ALL_TABLES for name in t.index_names()}
         return wanted <= indexes
 
     def create_table(self) -> None:
