@@ -63,16 +63,6 @@ def test_a_forked_child_does_not_reuse_the_parents_buffered_nonces() -> None:
     assert not set(child) & set(parent)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
-def test_a_child_made_without_the_fork_hook_refills_by_its_pid() -> None:
-    source = NonceSource(12, batch=64)
-    source.draw()
-    source._pid = -1  # as if this process were a child the hook did not reach
-    mine = source.draw()
-    assert source._pid == os.getpid()
-    assert mine not in {source.draw() for _ in range(62)}
-
-
 def test_rows_encrypted_with_drawn_nonces_open_and_each_has_its_own_nonce() -> None:
     ring = Keyring(b"k" * 32)
     rows = [ring.encrypt(f"row {i}".encode()) for i in range(600)]  # more than one buffer
