@@ -18,9 +18,10 @@ Why this is as safe as one call per nonce (docs/operations.md "Import CPU per li
   out the very nonces the parent is about to use, under the same key: GCM's one catastrophic
   failure (nonce reuse reveals the XOR of plaintexts and lets tags be forged). The buffer is
   emptied in the child by ``os.register_at_fork``, which every fork CPython makes runs
-  (``os.fork``, ``multiprocessing``, ``subprocess`` before its exec). Not also by a check of
-  ``os.getpid()`` per draw: that is a system call too (3 µs here), the very cost saved; a fork
-  made in C behind CPython's back leaves a child in which no Python code is safe anyway.
+  (``os.fork``, ``multiprocessing``'s fork; ``subprocess`` runs no Python in its child before
+  the exec). Not also by a check of ``os.getpid()`` per draw: that is a system call too (3 µs
+  here), the very cost saved; a fork made in C behind CPython's back leaves a child in which no
+  Python code is safe anyway.
 * **Nothing secret waits in memory.** Nonces are public (stored in clear in front of each
   ciphertext); the buffer holds only values that will be published. Keys are still drawn one by
   one, never from here.
