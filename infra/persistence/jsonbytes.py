@@ -17,8 +17,9 @@ returns the standard library's bytes. The check is on orjson's output, in C-spee
   is written by the standard library);
 * outside the strings only ``{}[],:``, digits, ``-``, ``true`` and ``false``: no float (orjson
   writes every float with a ``.`` or an ``e``), no ``null`` (which is how orjson writes NaN and
-  infinities; a ``None`` falls back too, rare in an envelope), and integers as their decimal
-  digits in both;
+  infinities; so a ``None`` falls back too: a decision line's delegation judgement holds some
+  where the kommun has an ordning, and pays the standard library's price), and integers as
+  their decimal digits in both;
 * subclasses, datetimes and dataclasses are handed to ``default`` (orjson's passthrough options),
   which refuses them; integers beyond 64 bits, lone surrogates and non-string keys make orjson
   refuse: all fall back to the standard library, which writes or refuses them as before;
