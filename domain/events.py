@@ -609,6 +609,12 @@ def _text(value: object, where: str, *, max_len: int = MAX_TEXT) -> str:
 
 def parse_datetime(value: object, where: str) -> datetime:
     """An ISO 8601 timestamp with an explicit UTC offset (a naive time has no legal date)."""
+    return _moment(value, where)[0]
+
+
+def _moment(value: object, where: str) -> tuple[datetime, date]:
+    """``parse_datetime`` with the legal date it checked (``parse_event`` needs it too: one
+    ``legal_date`` per line, not two, in a bulk import)."""
     text = _text(value, where, max_len=64)
     try:
         parsed = datetime.fromisoformat(text)
@@ -617,10 +623,10 @@ def parse_datetime(value: object, where: str) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise EventValidationError(where, "timestamp needs a UTC offset, e.g. +01:00")
     try:
-        _in_range(legal_date(parsed), where)
+        day = _in_range(legal_date(parsed), where)
     except OverflowError as exc:  # e.g. 0001-01-01T00:30+23:59 has no Stockholm date
         raise EventValidationError(where, f"outside {MIN_YEAR}-{MAX_YEAR}: {text!r}") from exc
-    return parsed
+    return parsed, day
 
 
 def parse_date(value: object, where: str) -> date:
@@ -896,11 +902,10 @@ def parse_event(
         raise EventValidationError("type", f"unknown event type {etype!r}{hint}")
     if etype in SYSTEM_TYPES and not allow_system:
         raise EventValidationError("type", f"{etype} is written by barnflow only")
-    occurred_at = parse_datetime(obj.get("occurred_at"), "occurred_at")
+    # a 10-digit personnummer's century comes from the legal date, never the clock
+    occurred_at, day = _moment(obj.get("occurred_at"), "occurred_at")
     actor = parse_actor(obj.get("actor"))
     key = _text(obj.get("idempotency_key"), "idempotency_key", max_len=200)
-    # a 10-digit personnummer's century comes from the legal date, never the clock
-    day = legal_date(occurred_at)
     data = parse_data(obj.get("data", {}), spec, etype, day, legacy_values=legacy_values)
     position = obj.get("position")
     recorded_raw = obj.get("recorded_at")

@@ -25,6 +25,7 @@ the case as it is now: slower, never wrong.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,12 +33,19 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+)
 from eventsourcing.utils import get_topic
 
 from domain.aggregate import STREAM_GENESIS, ChildCase, chained, envelope_of
 from domain.events import CaseEvent
 from domain.sealing import split
+from infra.persistence import jsonbytes
 from infra.persistence.recorder import GapFreeRecorder
 from infra.persistence.store import CaseStore
 from infra.telemetry import appended
@@ -50,6 +58,9 @@ _CASE_TOPIC = get_topic(ChildCase)
 #: The event classes eventsourcing's ``@event`` made for ``ChildCase`` (untyped for mypy).
 _OPENED: Any = cast(Any, ChildCase).Opened
 _RECORDED: Any = cast(Any, ChildCase).Recorded
+#: Their topics, as the mapper names them in each row.
+_OPENED_TOPIC = get_topic(_OPENED)
+_RECORDED_TOPIC = get_topic(_RECORDED)
 
 #: Told ``(done, total)`` after each committed batch.
 Progress = Callable[[int, int], None]
@@ -77,6 +88,77 @@ class BulkResult:
     fallback: bool = False
 
 
+class _Rows:
+    """Each event's stored row, exactly as the store's eventsourcing mapper writes it
+    (``Mapper.to_stored_event`` of a ``ChildCase.Opened``/``Recorded``), without making the
+    domain event object or encoding with the standard library where orjson writes the same bytes
+    (``infra.persistence.jsonbytes``). The state the mapper encodes is the event's attributes
+    without the originator's id and version, in their order: ``timestamp`` (through the
+    transcoder's datetime transcoding), for the first event ``originator_topic``, ``envelope``.
+    A store whose mapper is anything else (a compressor, another transcoder or mapper class)
+    goes through its mapper, as before."""
+
+    def __init__(self, store: CaseStore) -> None:
+        mapper = store.mapper
+        transcoder = mapper.transcoder
+        self._mapper = mapper
+        self._encoder: json.JSONEncoder | None = None
+        self._when: Transcoding | None = None
+        if (
+            type(mapper) is Mapper
+            and type(transcoder) is JSONTranscoder
+            and mapper.compressor is None
+            and getattr(_OPENED, "class_version", 1) == 1
+            and getattr(_RECORDED, "class_version", 1) == 1
+        ):
+            self._encoder = transcoder.encoder
+            self._when = transcoder.types.get(datetime)
+        self._cipher = mapper.cipher
+
+    def row(
+        self,
+        case_id: UUID,
+        version: int,
+        envelope: dict[str, Any],
+        timestamp: datetime | None = None,
+    ) -> StoredEvent:
+        """Version ``version`` of stream ``case_id``, created now (``timestamp``: a test's)."""
+        if timestamp is None:
+            timestamp = ChildCase.Event.create_timestamp()
+        if self._when is None or self._encoder is None:
+            return self._mapper.to_stored_event(_event(case_id, version, timestamp, envelope))
+        when = {"_type_": self._when.name, "_data_": self._when.encode(timestamp)}
+        state: dict[str, Any] = (
+            {"timestamp": when, "originator_topic": _CASE_TOPIC, "envelope": envelope}
+            if version == 1
+            else {"timestamp": when, "envelope": envelope}
+        )
+        data = jsonbytes.dumps(state, self._encoder)
+        if self._cipher is not None:
+            data = self._cipher.encrypt(data)
+        return StoredEvent(
+            originator_id=case_id,
+            originator_version=version,
+            topic=_OPENED_TOPIC if version == 1 else _RECORDED_TOPIC,
+            state=data,
+        )
+
+
+def _event(case_id: UUID, version: int, timestamp: datetime, envelope: dict[str, Any]) -> Any:
+    """The domain event the aggregate would have triggered (the mapper's input)."""
+    if version == 1:
+        return _OPENED(
+            originator_id=case_id,
+            originator_version=1,
+            timestamp=timestamp,
+            originator_topic=_CASE_TOPIC,
+            envelope=envelope,
+        )
+    return _RECORDED(
+        originator_id=case_id, originator_version=version, timestamp=timestamp, envelope=envelope
+    )
+
+
 def _stored(store: CaseStore, planned: Sequence[Planned], heads: dict[UUID, str | None]) -> tuple[
     list[StoredEvent], list[str]
 ]:  # fmt: skip
@@ -90,35 +172,20 @@ def _stored(store: CaseStore, planned: Sequence[Planned], heads: dict[UUID, str 
     parts = [split(env, p.bucket) for p, env in zip(planned, envelopes, strict=True)]
     if keys is not None:
         keys.prepare(
-            (p.event.kommun, str(p.case_id), bucket)
+            (p.event.kommun, ids[p.case_id], bucket)
             for p, (_, secrets) in zip(planned, parts, strict=True)
             for bucket in secrets
         )
     rows: list[StoredEvent] = []
     digests: list[str] = []
-    timestamp = ChildCase.Event.create_timestamp
+    make = _Rows(store)
     for p, env, part in zip(planned, envelopes, parts, strict=True):
         sealed = store.seal_split(p.event, env, part)
-        stored = chained(heads.get(p.case_id) or STREAM_GENESIS, sealed)
+        # the digest's canonical JSON: the standard library's bytes (jsonbytes.canonical)
+        stored = chained(heads.get(p.case_id) or STREAM_GENESIS, sealed, jsonbytes.canonical)
         digest = str(stored["digest"])
         heads[p.case_id] = digest
-        domain_event: Any
-        if p.version == 1:
-            domain_event = _OPENED(
-                originator_id=p.case_id,
-                originator_version=1,
-                timestamp=timestamp(),
-                originator_topic=_CASE_TOPIC,
-                envelope=stored,
-            )
-        else:
-            domain_event = _RECORDED(
-                originator_id=p.case_id,
-                originator_version=p.version,
-                timestamp=timestamp(),
-                envelope=stored,
-            )
-        rows.append(store.mapper.to_stored_event(domain_event))
+        rows.append(make.row(p.case_id, p.version, stored))
         digests.append(digest)
     return rows, digests
 

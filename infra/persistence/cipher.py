@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
+
+from infra.persistence.nonces import GCM_NONCES
 
 MAGIC = b"BFK1"
 KEY_ID_LEN = 8
@@ -85,7 +86,8 @@ class Keyring:
         return self.current_header[len(MAGIC) :].hex()
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        nonce = os.urandom(NONCE_LEN)
+        # random, many per system call (``infra.persistence.nonces``: why that is as safe)
+        nonce = GCM_NONCES.draw()
         header = self.current_header
         return header + nonce + self._current.encrypt(nonce, plaintext, header)
 

@@ -17,7 +17,6 @@ a destroyed key within that time (a gallring run waits it out before it reports 
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 import uuid
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 
 from infra.persistence.cipher import Keyring
+from infra.persistence.nonces import GCM_NONCES
 
 TABLE = "barnflow_data_keys"
 SEAL_MAGIC = "BFS1"
@@ -108,8 +108,9 @@ class DataKeys:
         return f"{SEAL_MAGIC}.{key_id}.{base64.b64encode(nonce + body).decode()}"
 
     def _nonce(self, case_id: str, bucket: str, plaintext: bytes) -> bytes:
-        """A fresh GCM nonce (random; a test overrides it to compare two imports' chains)."""
-        return os.urandom(NONCE_LEN)
+        """A fresh GCM nonce (random, many per system call: ``infra.persistence.nonces``; a test
+        overrides it to compare two imports' chains)."""
+        return GCM_NONCES.draw()
 
     def _new_key(self, case_id: str, bucket: str) -> tuple[str, bytes]:
         """A new data key and its id (random; a test overrides it like ``_nonce``)."""
