@@ -3,7 +3,7 @@ change of law, with the same scope checks and access logging as the other conten
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -12,18 +12,20 @@ from domain.calendar import add_weeks
 from infra.config.clock import today_stockholm
 from tests.api.cases import lifecycle
 from tests.api.conftest import Token, new_pnr, new_ref
-from tests.factories import line
+from tests.factories import earlier_today, line
 
 SWITCH = "2027-01-01"
 
 
-def _lvu_case(ref: str, pnr: str) -> list[dict[str, Any]]:
+def _lvu_case(ref: str, pnr: str, at: list[datetime] | None = None) -> list[dict[str, Any]]:
     """Omedelbart omhändertagande today, verkställt and underställt: the ansökan is due in four
-    weeks, across nothing or across the switch depending on the day the test runs."""
-    at = datetime.now(UTC) - timedelta(minutes=30)
+    weeks, across nothing or across the switch depending on the day the test runs. ``at``: the
+    five steps' moments, by default five of today's (``earlier_today``: never before 00:00, so
+    just after midnight the case is not dated yesterday, as ``now - 30 minutes`` dated it)."""
+    moments = at or earlier_today(5)
 
     def ev(etype: str, data: dict[str, Any], n: int) -> dict[str, Any]:
-        return line(etype, data, at=at + timedelta(minutes=n), key=f"{ref}-{n}", case_ref=ref)
+        return line(etype, data, at=moments[n - 1], key=f"{ref}-{n}", case_ref=ref)
 
     return [
         ev(
@@ -150,8 +152,8 @@ async def test_a_closed_lvu_case_is_closed_and_has_nothing_running(
     http: httpx.AsyncClient, token: Token
 ) -> None:
     ref = new_ref()
-    lines = _lvu_case(ref, new_pnr())
-    at = datetime.now(UTC) - timedelta(minutes=20)
+    moments = earlier_today(11)
+    lines = _lvu_case(ref, new_pnr(), moments[:5])
     for n, (etype, data) in enumerate(
         [
             ("forhandsbedomning_beslutad", {"anmalan_id": "anm-1", "beslut": "inleda_utredning"}),
@@ -166,9 +168,7 @@ async def test_a_closed_lvu_case_is_closed_and_has_nothing_running(
         ],
         start=10,
     ):
-        lines.append(
-            line(etype, data, at=at + timedelta(minutes=n), key=f"{ref}-{n}", case_ref=ref)
-        )
+        lines.append(line(etype, data, at=moments[n - 5], key=f"{ref}-{n}", case_ref=ref))
     pos = await _send_all(http, token, lines)
     r = await http.get(
         f"/cases/1280/{ref}/rules-preview",

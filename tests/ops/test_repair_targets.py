@@ -283,7 +283,10 @@ async def test_stuck_reports_a_webhook_failing_longer_than_the_threshold(
     for _ in range(2):
         with pytest.raises(ApplicationError, match="no answer from the receiver"):
             ActivityEnvironment().run(acts.deliver, delivery)
-    now = datetime.now(UTC)
+    # the failures are stamped by PostgreSQL's clock (``webhook_deliveries.at``): "now" is its
+    # now, not Python's (which a moved test clock, BARNFLOW_TEST_CLOCK=00:05, shifts)
+    with connection(store) as conn:
+        now = conn.execute("SELECT now() AS now").fetchone()["now"]
     assert _webhook_rows(store, now) == []  # failing, but not yet for 15 minutes
 
     later = _webhook_rows(store, now + timedelta(minutes=16))
