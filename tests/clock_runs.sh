@@ -21,7 +21,8 @@ QUICK_TESTS=(tests/test_clock.py tests/domain tests/workflows/test_frist_timers.
 FULL_TESTS=(tests/test_clock.py tests/domain tests/golden tests/workflows
   tests/api/test_e2e.py tests/api/test_bad_inputs.py tests/ops/test_positions.py
   tests/ops/test_stuck.py tests/ops/test_stuck_store.py tests/audit/test_verify.py
-  tests/audit/test_verify_temporal.py tests/audit/test_case.py tests/integration/test_dev_server.py)
+  tests/audit/test_verify_temporal.py tests/audit/test_case.py tests/integration/test_dev_server.py
+  tests/api/test_rules_preview.py tests/ops/test_repair_targets.py tests/projections/test_month_end.py)
 
 if [ "${1:-}" = "--quick" ]; then
   shift

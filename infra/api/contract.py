@@ -61,6 +61,11 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
         "description": "a role label (a-z, 0-9, _), never a name",
     },
     "bool": {"type": "boolean"},
+    "key_ids": {
+        "type": "string",
+        "pattern": "^(?:[a-z]{1,8}-)?[0-9a-f]{6,64}(?:,(?:[a-z]{1,8}-)?[0-9a-f]{6,64})*$",
+        "description": "barnflow's key ids: hex digits with an optional prefix, comma-separated",
+    },
     "hem_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
     "kommunkod": {"type": "string", "pattern": "^\\d{4}$"},
     "number": {"type": "number", "minimum": 0},
