@@ -47,14 +47,12 @@ import compileall
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,15 +64,14 @@ import orjson
 import psutil
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
 
 from bench import bare_worker
 from bench.bare_update_workflow import BareUpdateWorkflow
 from bench.bare_workflow import BareWorkflow
-from bench.workflow import BareActivities, lifecycle
+from bench.processes import running
+from bench.workflow import lifecycle
 from domain.events import parse_event
 from infra.api.app import create_app
 from infra.api.auth import create_jwt
@@ -88,7 +85,7 @@ from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect, register_search_attributes
 from infra.temporal.commands import send_command
-from infra.temporal.devserver import dev_server, stop_process
+from infra.temporal.devserver import dev_server
 from infra.temporal.worker import running_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,49 +199,6 @@ class _CpuMeter:
             except (OSError, IndexError, ValueError):  # not Linux, or no schedstats
                 out[f"{name} wait"] = 0.0
         return out
-
-
-@contextmanager
-def _child(argv: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[int]:
-    """A child process until the context exits (stopped by its pid: SIGTERM, then SIGKILL);
-    yields its pid once its log says ``ready``."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 180
-        while ready not in log.read_text(errors="replace"):
-            if proc.poll() is not None:
-                raise RuntimeError(f"{argv[1]} exited: {log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{argv[1]} not ready after 180 s: {log}")
-            time.sleep(0.1)
-        yield proc.pid
-    finally:
-        stop_process(proc, timeout=30)
-
-
-@asynccontextmanager
-async def _bare_workers_here(client: Client, url: str, schema: str) -> AsyncIterator[None]:
-    """The baselines' workers on this process's loop (the one-process layout)."""
-    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-        url, min_size=2, max_size=8, kwargs={"options": f"-c search_path={schema}"}, open=True
-    )
-    inserts = BareActivities(pool, BARE_TABLE)
-    try:
-        with ThreadPoolExecutor(max_workers=8) as ex:
-            async with (
-                Worker(
-                    client,
-                    task_queue=bare_worker.INSERT_QUEUE,
-                    workflows=[BareWorkflow],
-                    activities=[inserts.bare_insert],
-                    activity_executor=ex,
-                ),
-                Worker(client, task_queue=bare_worker.UPDATE_QUEUE, workflows=[BareUpdateWorkflow]),
-            ):
-                yield
-    finally:
-        pool.close()
 
 
 async def _latency_phases(
@@ -445,7 +399,7 @@ async def bench(args: argparse.Namespace) -> None:
             logs = tmp / "logs"
             logs.mkdir()
             worker_pid = stack.enter_context(
-                _child(
+                running(
                     [BARNFLOW, "worker", "--no-projections"],
                     env,
                     logs / "worker.log",
@@ -453,7 +407,7 @@ async def bench(args: argparse.Namespace) -> None:
                 )
             )
             bare_pid = stack.enter_context(
-                _child(
+                running(
                     [
                         sys.executable,
                         str(ROOT / "bench" / "bare_worker.py"),
@@ -469,7 +423,7 @@ async def bench(args: argparse.Namespace) -> None:
             port = sock.getsockname()[1]
             sock.close()
             api_pid = stack.enter_context(
-                _child(
+                running(
                     [BARNFLOW, "api", "serve", "--port", str(port)],
                     env,
                     logs / "api.log",
@@ -499,7 +453,9 @@ async def bench(args: argparse.Namespace) -> None:
             await stack.enter_async_context(
                 running_worker(client, store, tq, pseudonym_key=KEYS.pseudonym)
             )
-            await stack.enter_async_context(_bare_workers_here(client, url, schema))
+            await stack.enter_async_context(
+                bare_worker.bare_workers(client, url, schema, BARE_TABLE)
+            )
             base = await stack.enter_async_context(serving(create_app(services)))
             pids = {"bench (all on one loop)": os.getpid(), **pids}
         token = create_jwt(JWT_KEY, subject="bench", role="system", kommun="1280", ttl_seconds=3600)

@@ -19,7 +19,9 @@ import base64
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 from psycopg_pool import ConnectionPool
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare_update_workflow import BareUpdateWorkflow
@@ -39,6 +42,39 @@ INSERT_QUEUE, UPDATE_QUEUE = "bench-bare-insert", "bench-bare-update"
 READY = "bare workers on"
 
 
+@asynccontextmanager
+async def bare_workers(
+    client: Client,
+    url: str,
+    schema: str,
+    table: str,
+    *,
+    insert_queue: str = INSERT_QUEUE,
+    update_queue: str = UPDATE_QUEUE,
+) -> AsyncIterator[None]:
+    """The baselines' two workers (insert and bare update) with their connection pool, in the
+    calling process: this one's ``serve`` or bench/api.py's one-process layout."""
+    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+        url, min_size=2, max_size=8, kwargs={"options": f"-c search_path={schema}"}, open=True
+    )
+    inserts = BareActivities(pool, table)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            async with (
+                Worker(
+                    client,
+                    task_queue=insert_queue,
+                    workflows=[BareWorkflow],
+                    activities=[inserts.bare_insert],
+                    activity_executor=ex,
+                ),
+                Worker(client, task_queue=update_queue, workflows=[BareUpdateWorkflow]),
+            ):
+                yield
+    finally:
+        pool.close()
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Both bare workers until a signal: the same ``Worker`` options as the one-process layout."""
     codec = base64.b64decode(os.environ["BENCH_CODEC_KEY"])
@@ -47,30 +83,16 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+    async with bare_workers(
+        client,
         args.database_url,
-        min_size=2,
-        max_size=8,
-        kwargs={"options": f"-c search_path={args.schema}"},
-        open=True,
-    )
-    inserts = BareActivities(pool, args.table)
-    try:
-        with ThreadPoolExecutor(max_workers=8) as ex:
-            async with (
-                Worker(
-                    client,
-                    task_queue=args.insert_queue,
-                    workflows=[BareWorkflow],
-                    activities=[inserts.bare_insert],
-                    activity_executor=ex,
-                ),
-                Worker(client, task_queue=args.update_queue, workflows=[BareUpdateWorkflow]),
-            ):
-                print(READY, flush=True)
-                await stop.wait()
-    finally:
-        pool.close()
+        args.schema,
+        args.table,
+        insert_queue=args.insert_queue,
+        update_queue=args.update_queue,
+    ):
+        print(READY, flush=True)
+        await stop.wait()
 
 
 def main() -> None:

@@ -29,13 +29,12 @@ import base64
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from bench.processes import running
 from bench.workflow import lifecycle
 from domain.events import parse_event
 from infra.api.auth import create_jwt
@@ -55,7 +55,7 @@ from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect, register_search_attributes
 from infra.temporal.commands import send_command
-from infra.temporal.devserver import dev_server, stop_process
+from infra.temporal.devserver import dev_server
 
 ROOT = Path(__file__).resolve().parents[1]
 BARNFLOW = str(ROOT / ".venv" / "bin" / "barnflow")
@@ -91,24 +91,11 @@ def settled_rss(pid: int, seconds: float = 6.0) -> float:
     return statistics.median(readings)
 
 
-@contextmanager
-def child(args: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[int]:
+def child(
+    args: list[str], env: dict[str, str], log: Path, ready: str
+) -> AbstractContextManager[int]:
     """A barnflow process, until the context exits; yields its pid once its log says ``ready``."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [BARNFLOW, *args], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while ready not in log.read_text(errors="replace"):
-            if proc.poll() is not None:
-                raise RuntimeError(f"barnflow {args[0]} exited: {log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"barnflow {args[0]} not ready after 180 s: {log}")
-            time.sleep(0.2)
-        yield proc.pid
-    finally:
-        stop_process(proc, timeout=30)
+    return running([BARNFLOW, *args], env, log, ready, every=0.2)
 
 
 async def soak_load(

@@ -51,26 +51,17 @@ class Table:
         }
 
     def create_indexes(self, schema: str) -> list[sql.Composed]:
-        plain = [
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
-                sql.Identifier(f"{self.name}_{'_'.join(cols)}"),
-                sql.Identifier(schema),
-                sql.Identifier(self.name),
-                sql.SQL(", ").join(map(sql.Identifier, cols)),
-            )
-            for cols in self.indexes
-        ]
-        partial = [
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({}) WHERE {}").format(
+        plain = [("_".join(cols), cols, None) for cols in self.indexes]
+        return [
+            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({}){}").format(
                 sql.Identifier(f"{self.name}_{suffix}"),
                 sql.Identifier(schema),
                 sql.Identifier(self.name),
                 sql.SQL(", ").join(map(sql.Identifier, cols)),
-                sql.SQL(predicate),  # a constant of this module
+                sql.SQL("") if where is None else sql.SQL(" WHERE ") + sql.SQL(where),
             )
-            for suffix, cols, predicate in self.partial
+            for suffix, cols, where in (*plain, *self.partial)
         ]
-        return plain + partial
 
     def copy(self, schema: str | None) -> sql.Composed:
         target = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 from psycopg import sql
 
 from infra.persistence.importer import import_lines
@@ -32,17 +33,18 @@ def _case(ref: str, pnr: str, *skydd: str) -> list[str]:
     return [orjson.dumps(x).decode() for x in out]
 
 
-def _load(store: CaseStore) -> None:
+@pytest.fixture
+def env(store: CaseStore, pg_url: str, schema: str) -> dict[str, str]:
+    """A plain case, a protected one and one whose protection ended; the store's environment."""
     import_lines(store, _case("PI-PLAIN", PNR_THIRD))
     import_lines(store, _case("PI-SKYDD", PNR_GIRL, "skydd_markerat"))
     import_lines(store, _case("PI-UPPHORT", PNR_BOY, "skydd_markerat", "skydd_upphort"))
+    return eventsourcing_env(pg_url, schema, CIPHER_KEY)
 
 
 def test_protected_refs_are_the_protected_cases_among_the_reports_refs(
-    store: CaseStore, pg_url: str, schema: str
+    env: dict[str, str], schema: str
 ) -> None:
-    _load(store)
-    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     with caught_up(env) as runner, runner.view.cursor() as curs:
         every = {"PI-PLAIN", "PI-SKYDD", "PI-UPPHORT"}
         assert protected_refs(curs, schema, "1280", every, runner.view.unseal) == {"PI-SKYDD"}
@@ -51,11 +53,7 @@ def test_protected_refs_are_the_protected_cases_among_the_reports_refs(
         assert protected_refs(curs, schema, "0127", every, runner.view.unseal) == set()
 
 
-def test_the_candidates_query_can_use_the_partial_index(
-    store: CaseStore, pg_url: str, schema: str
-) -> None:
-    _load(store)
-    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+def test_the_candidates_query_can_use_the_partial_index(env: dict[str, str], schema: str) -> None:
     with caught_up(env) as runner, runner.view.cursor() as curs:
         curs.execute("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
         curs.execute(
@@ -67,10 +65,8 @@ def test_the_candidates_query_can_use_the_partial_index(
 
 
 def test_views_written_before_the_index_get_it_when_a_process_opens_them(
-    store: CaseStore, pg_url: str, schema: str
+    env: dict[str, str], schema: str
 ) -> None:
-    _load(store)
-    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     with caught_up(env) as runner:
         with runner.view.cursor(commit=True) as curs:
             curs.execute(

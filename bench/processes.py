@@ -1,0 +1,34 @@
+"""A child process for a benchmark, stopped by its pid (the brief: never by name)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from infra.temporal.devserver import stop_process
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def running(
+    argv: list[str], env: dict[str, str], log: Path, ready: str, *, every: float = 0.1
+) -> Iterator[int]:
+    """``argv`` until the context exits (SIGTERM, then SIGKILL, by pid); yields its pid once its
+    log (stdout and stderr) says ``ready``, checking every ``every`` seconds for 180 s."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 180
+        while ready not in log.read_text(errors="replace"):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{' '.join(argv[:2])} exited: {log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(argv[:2])} not ready after 180 s: {log}")
+            time.sleep(every)
+        yield proc.pid
+    finally:
+        stop_process(proc, timeout=30)
