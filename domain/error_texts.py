@@ -61,6 +61,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "och arbetsflödets historik; barnet identifieras bara av data.barn)",
         ),
         (
+            r"must be key ids: hex digits with an optional prefix, comma-separated",
+            "måste vara nyckel-id: hexadecimala siffror med ett valfritt prefix, kommaseparerade",
+        ),
+        (
             r"must be 1-64 letters, digits or _\.:- \(a code\)",
             "måste vara 1–64 bokstäver, siffror eller _.:- (en kod)",
         ),
