@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
 import time_machine
 
-from domain.calendar import STOCKHOLM
+from domain.calendar import STOCKHOLM, add_months
 from infra.config.clock import ENV_PROJECTION_DAY, pinned_projection_day, today_stockholm
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections import horizon
@@ -31,8 +31,7 @@ from tests.projections.test_reports import _demo, _tables
 
 def _next_month_first(day: date) -> datetime:
     """00:30 in Stockholm on the first day of the month after ``day``."""
-    first = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return datetime.combine(first, time(0, 30), tzinfo=STOCKHOLM)
+    return datetime.combine(add_months(day.replace(day=1), 1), time(0, 30), tzinfo=STOCKHOLM)
 
 
 def test_the_session_pins_its_projection_day() -> None:
