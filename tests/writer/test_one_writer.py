@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -107,12 +108,39 @@ def _lag(stderr: str) -> tuple[int, int, int]:
     return position, head, lag
 
 
-def _until_a_runner_writes(env: dict[str, str], timeout: float = 60) -> None:
-    """Wait until some runner holds the views' writer lock (``projections status`` names it)."""
+def _until_a_runner_writes(
+    env: dict[str, str], runner: subprocess.Popen[str], timeout: float = 60
+) -> None:
+    """Wait until some runner holds the views' writer lock (``projections status`` names it);
+    a runner that exits, or a wait that times out, fails with what the runner and the last
+    status said."""
     deadline = time.monotonic() + timeout
-    while "runner at PostgreSQL backend" not in _barnflow("projections", "status", env=env).stdout:
-        assert time.monotonic() < deadline, "no runner took the writer lock"
+    while True:
+        status = _barnflow("projections", "status", env=env)
+        if "runner at PostgreSQL backend" in status.stdout:
+            return
+        if runner.poll() is not None or time.monotonic() > deadline:
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGTERM)
+            locks = _advisory_locks(env["BARNFLOW_DATABASE_URL"])
+            _, err = runner.communicate(timeout=30)
+            raise AssertionError(
+                f"no runner took the writer lock (runner exit {runner.returncode}; its stderr: "
+                f"{err[-1500:]!r}; last status exit {status.returncode}: {status.stdout!r} "
+                f"{status.stderr[-1500:]!r}; advisory locks then: {locks})"
+            )
         time.sleep(0.2)
+
+
+def _advisory_locks(pg_url: str) -> list[tuple[Any, ...]]:
+    """Every advisory lock in the database, held or awaited, with its session's name and age:
+    the start-up lock (``infra.bootstrap.startup_lock``) is one for the whole database."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT l.classid, l.objid, l.granted, a.application_name, a.state, "
+            "now() - a.backend_start, left(a.query, 80) FROM pg_locks l "
+            "JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'"
+        ).fetchall()
 
 
 def _report_until_current(env: dict[str, str], head: int, timeout: float = 90) -> str:
@@ -173,7 +201,7 @@ def test_of_two_runners_one_writes_and_the_other_takes_over_when_it_stops(
     half = len(lines) // 2
     run = ("projections", "run", "--batch-size", "5")
     with _running(*run, env=_as(env, "runner-a")) as a:
-        _until_a_runner_writes(env)  # the first holds the lock: which one writes is known
+        _until_a_runner_writes(env, a)  # the first holds the lock: which one writes is known
         with _running(*run, env=_as(env, "runner-b")) as b:
             assert b.stderr is not None
             assert b.stderr.readline().strip() == (
@@ -200,8 +228,8 @@ def test_a_one_shot_writer_next_to_a_running_runner_never_writes(
     env = _cli_env(tmp_path, pg_url, schema)
     lines = EVB.read_text(encoding="utf-8").splitlines()
     import_lines(store, lines)
-    with _running("projections", "run", env=_as(env, "runner")):
-        _until_a_runner_writes(env)
+    with _running("projections", "run", env=_as(env, "runner")) as runner:
+        _until_a_runner_writes(env, runner)
         args = ("catch-up",) if second == "catch-up" else ("rebuild", "--quiet")
         run = _barnflow("projections", *args, env=_as(env, second))
         if second == "catch-up":  # waits for the runner to reach the head
