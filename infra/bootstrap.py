@@ -50,24 +50,32 @@ def _when_up(attempt: Callable[[], T], wait: float) -> T:
     return retry_for(wait, every=1.0, on=psycopg.OperationalError, on_retry=waiting)(attempt)
 
 
-#: pg_advisory_lock key held while a service creates its tables (arbitrary, fixed).
-STARTUP_LOCK_KEY = 0x62666C6F77  # "bflow"
-#: URLs whose start-up lock this thread already holds (the lock is re-entrant per thread:
-#: ``open_store`` takes it to migrate, also inside a service that took it first).
+#: The class half of the start-up lock's key (``pg_advisory_lock(int, int)``); the other half is
+#: PostgreSQL's ``hashtext`` of the schema name. Arbitrary and fixed ("bflo").
+STARTUP_LOCK_CLASS = 0x62666C6F
+#: (URL, schema) pairs whose start-up lock this thread already holds (the lock is re-entrant
+#: per thread: ``open_store`` takes it to migrate, also inside a service that took it first).
 _held = threading.local()
 
 
 @contextmanager
-def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None]:
-    """Serialise the start of barnflow services on one database.
+def startup_lock(url: str, schema: str, *, wait_for_database: float = 120.0) -> Iterator[None]:
+    """Serialise the start of barnflow services on one schema.
 
     Worker, projection runner and API create their tables on first start ("CREATE TABLE IF NOT
     EXISTS" is not safe when two sessions run it at once). A session-level advisory lock, held
     until the caller has finished setting up, lets services start together against an empty
-    database; closing the connection releases it even if the process dies.
+    schema; closing the connection releases it even if the process dies.
+
+    One lock per schema, not per database: everything a service creates lies in its schema
+    (``CREATE SCHEMA IF NOT EXISTS`` of two different names does not race), so the kommuner of
+    a shared regional database, each in a schema of its own, start independently, and so do
+    the test suite's parallel schemas. Hold it for the table set-up only, never while waiting
+    for something else (Temporal): every other service of the schema waits for it meanwhile.
     """
-    held: set[str] = getattr(_held, "urls", set())
-    if url in held:
+    held: set[tuple[str, str]] = getattr(_held, "keys", set())
+    key = (url, schema)
+    if key in held:
         yield
         return
     conn = _when_up(
@@ -77,11 +85,11 @@ def startup_lock(url: str, *, wait_for_database: float = 120.0) -> Iterator[None
         # waiting for the service ahead of us is intended (its death frees the lock): this one
         # statement is exempt from a statement_timeout set for the process (PGOPTIONS)
         conn.execute("SET statement_timeout = 0")
-        conn.execute("SELECT pg_advisory_lock(%s)", [STARTUP_LOCK_KEY])
-        _held.urls = held | {url}
+        conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [STARTUP_LOCK_CLASS, schema])
+        _held.keys = held | {key}
         yield
     finally:
-        _held.urls = held - {url}
+        _held.keys = held - {key}
         conn.close()
 
 
@@ -116,7 +124,7 @@ def open_store(
             if check.ok is False:
                 raise NotReady(check.refusal())
             return
-        with startup_lock(url, wait_for_database=0.0):
+        with startup_lock(url, settings.database.schema, wait_for_database=0.0):
             applied = migrate(url, settings.database.schema, env)
             if len(configs):
                 with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:

@@ -144,7 +144,7 @@ async def _serve(host: str, port: int) -> int:
     address = settings.temporal_target
     async with AsyncExitStack() as stack:
         url = stack.enter_context(database(settings))
-        with startup_lock(url):  # tables are created one service at a time
+        with startup_lock(url, settings.database.schema):  # tables: one service at a time
             store, env = stack.enter_context(
                 open_store(
                     settings, url, wait_for_database=120, migrate_schema=not settings.production

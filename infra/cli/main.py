@@ -156,32 +156,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
     address = settings.temporal_target
 
     async def main() -> None:
-        with database(settings) as url, contextlib.ExitStack() as setup:
-            setup.enter_context(startup_lock(url))
-            with open_store(
-                settings, url, wait_for_database=120, migrate_schema=not settings.production
-            ) as (store, env):
-                client = await connect_configured(settings, workflow_keys=store.workflow_keys)
-                await require_ready(client, settings.temporal_namespace, store, url)
-                with contextlib.ExitStack() as stack:
-                    if not args.no_projections:
-                        runner = stack.enter_context(all_runners(env))
-                        observe_views(store, runner.view)  # OPS: lag, overdue, EVB gauges
-                    async with running_worker(
-                        client,
-                        store,
-                        settings.task_queue,
-                        pseudonym_key=settings.keys.pseudonym,
-                        alert_settle_seconds=settings.alert_settle_seconds,
-                        max_cached_workflows=args.max_cached_workflows,
-                    ):
-                        setup.close()  # every table exists: the next service may set up
-                        print(
-                            f"barnflow worker on {address} ({settings.temporal_transport.describe})"
-                            f" / {settings.task_queue}"
-                        )
-                        sys.stdout.flush()
-                        await _wait_for_signal()
+        with database(settings) as url, contextlib.ExitStack() as stack:
+            # the tables (store, views) are created under the start-up lock; Temporal is
+            # connected to after it is released: a worker waiting for an unreachable Temporal
+            # must not hold up the API, a runner or `projections status` on the same schema
+            with startup_lock(url, settings.database.schema):
+                store, env = stack.enter_context(
+                    open_store(
+                        settings, url, wait_for_database=120, migrate_schema=not settings.production
+                    )
+                )
+                if not args.no_projections:  # its views are created here
+                    runner = stack.enter_context(all_runners(env))
+                    observe_views(store, runner.view)  # OPS: lag, overdue, EVB gauges
+            client = await connect_configured(settings, workflow_keys=store.workflow_keys)
+            await require_ready(client, settings.temporal_namespace, store, url)
+            async with running_worker(
+                client,
+                store,
+                settings.task_queue,
+                pseudonym_key=settings.keys.pseudonym,
+                alert_settle_seconds=settings.alert_settle_seconds,
+                max_cached_workflows=args.max_cached_workflows,
+            ):
+                print(
+                    f"barnflow worker on {address} ({settings.temporal_transport.describe})"
+                    f" / {settings.task_queue}"
+                )
+                sys.stdout.flush()
+                await _wait_for_signal()
 
     asyncio.run(main())
     return 0

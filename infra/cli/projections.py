@@ -149,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     with database(settings) as url, contextlib.ExitStack() as resources:
-        with startup_lock(url):  # tables are created one service at a time
+        with startup_lock(url, settings.database.schema):  # tables: one service at a time
             _store, env = resources.enter_context(open_store(settings, url, wait_for_database=120))
             runner = ReportsRunner(
                 env,

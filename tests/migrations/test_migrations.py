@@ -90,7 +90,7 @@ def test_a_store_of_the_previous_release_is_migrated_and_its_golden_reports_are_
     schema = previous_release + scenario
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     assert schema_version(pg_url, schema) == 0  # that release had no schema version
-    with startup_lock(pg_url):
+    with startup_lock(pg_url, schema):
         assert migrate(pg_url, schema, env) == ALL_VERSIONS
         assert migrate(pg_url, schema, env) == []  # applied once, recorded
     assert schema_version(pg_url, schema) == LATEST
@@ -112,7 +112,7 @@ def test_a_fresh_schema_gets_every_table_and_version(pg_url: str) -> None:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     try:
-        with startup_lock(pg_url):
+        with startup_lock(pg_url, schema):
             assert migrate(pg_url, schema, env) == ALL_VERSIONS
         with psycopg.connect(pg_url, autocommit=True) as conn:
             tables = {
@@ -151,7 +151,7 @@ def test_a_database_migrated_by_a_newer_barnflow_is_refused_with_one_line(
     schema = f"t_{uuid.uuid4().hex[:12]}"
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     try:
-        with startup_lock(pg_url):
+        with startup_lock(pg_url, schema):
             migrate(pg_url, schema, env)
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(
@@ -160,7 +160,7 @@ def test_a_database_migrated_by_a_newer_barnflow_is_refused_with_one_line(
                 ),
                 (LATEST + 1,),
             )
-        with startup_lock(pg_url), pytest.raises(SchemaTooNew) as raised:
+        with startup_lock(pg_url, schema), pytest.raises(SchemaTooNew) as raised:
             migrate(pg_url, schema, env)
         assert str(raised.value) == (
             f"database schema {schema!r} is at version {LATEST + 1}, newer than this barnflow "

@@ -134,7 +134,7 @@ def _until_a_runner_writes(
 
 def _advisory_locks(pg_url: str) -> list[tuple[Any, ...]]:
     """Every advisory lock in the database, held or awaited, with its session's name and age:
-    the start-up lock (``infra.bootstrap.startup_lock``) is one for the whole database."""
+    the start-up lock (``infra.bootstrap.startup_lock``) is one per schema."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
         return conn.execute(
             "SELECT l.classid, l.objid, l.granted, a.application_name, a.state, "

@@ -1,0 +1,97 @@
+"""The start-up lock (``infra.bootstrap.startup_lock``): held while a service creates its tables,
+one per schema, and never while a service waits for something else.
+
+A worker that waited for an unreachable Temporal used to hold the lock, for the whole database,
+for its 15 s of connection attempts, and every API, runner and ``projections status`` started
+meanwhile on that database waited with it (a systemd unit restarting such a worker kept the
+others waiting most of the time).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from infra.bootstrap import startup_lock
+from tests.projections.test_kill import _cli_env
+from tests.writer.test_one_writer import _running
+
+BARNFLOW = [sys.executable, "-m", "infra.cli"]
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _status(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*BARNFLOW, "projections", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _has_table(pg_url: str, schema: str, table: str) -> bool:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass(%s)", [f"{schema}.{table}"]).fetchone()
+    return row is not None and row[0] is not None
+
+
+def test_a_worker_waiting_for_an_unreachable_temporal_does_not_hold_up_other_services(
+    pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path / "home", pg_url, schema)
+    env["BARNFLOW_TEMPORAL_ADDRESS"] = f"127.0.0.1:{_closed_port()}"
+    with _running("worker", env=env) as worker:
+        deadline = time.monotonic() + 60
+        # the worker's tables and views exist: its set-up is done, its Temporal wait begins
+        while not _has_table(pg_url, schema, "report_cases"):
+            assert worker.poll() is None, worker.communicate(timeout=10)
+            assert time.monotonic() < deadline, "the worker created no views within 60 s"
+            time.sleep(0.1)
+        status = _status(env)
+        # answered while the worker is still trying Temporal (it gives up after 15 s): the
+        # status (which migrates under the start-up lock) did not wait for that
+        still_waiting = worker.poll() is None
+        assert status.returncode == 0, status.stderr[-2000:]
+        assert still_waiting, (
+            "`projections status` answered only after the worker gave up on Temporal: "
+            f"{worker.communicate(timeout=10)[1][-1500:]!r}"
+        )
+
+
+def test_the_start_up_lock_of_one_schema_holds_up_that_schema_only(
+    pg_url: str, schema: str, tmp_path: Path
+) -> None:
+    other = f"{schema}_b"
+    env = _cli_env(tmp_path / "home", pg_url, schema)
+    other_env = {**env, "BARNFLOW_DATABASE_SCHEMA": other}
+    answered: list[subprocess.CompletedProcess[str]] = []
+    try:
+        with startup_lock(pg_url, schema):
+            # another schema of the same database starts at once ...
+            run = _status(other_env)
+            assert run.returncode == 0, run.stderr[-2000:]
+            # ... this one waits for the lock's holder
+            waiting = threading.Thread(target=lambda: answered.append(_status(env)))
+            waiting.start()
+            waiting.join(timeout=8)
+            assert waiting.is_alive() and not answered, "status started under a held lock"
+        waiting.join(timeout=60)
+        assert answered and answered[0].returncode == 0, answered
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(other)))
