@@ -48,12 +48,18 @@ from infra.config.timeouts import (
 T = TypeVar("T")
 
 
+#: Signals that stop a barnflow process cleanly: Ctrl-C, SIGTERM (systemd, kill) and SIGHUP (the
+#: terminal that runs ``barnflow dev`` was closed; its default would end the process without
+#: stopping the servers it started).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 async def _wait_for_signal() -> None:
     await _stop_requested().wait()
 
 
 def _stop_requested() -> asyncio.Event:
-    """An event that SIGINT or SIGTERM sets, for the rest of the loop's life.
+    """An event that SIGINT, SIGTERM or SIGHUP sets, for the rest of the loop's life.
 
     A signal is remembered, never lost: ``asyncio.run`` turns the first Ctrl-C into a
     cancellation of the main task, and a start-up step that swallows that cancellation (a
@@ -62,8 +68,9 @@ def _stop_requested() -> asyncio.Event:
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    for sig in _STOP_SIGNALS:
+        if signal.getsignal(sig) is not signal.SIG_IGN:  # nohup: SIGHUP stays ignored
+            loop.add_signal_handler(sig, stop.set)
     return stop
 
 
@@ -340,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():  # (tests call main in threads)
         signal.signal(signal.SIGTERM, _terminate)
+        if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:  # not under nohup
+            signal.signal(signal.SIGHUP, _terminate)
     with bound_libpq(_STATEMENT_TIMEOUTS.get(args.command)):
         return _run(args)
 

@@ -148,6 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # a closed terminal; not nohup
+        signal.signal(signal.SIGHUP, on_signal)
     with database(settings) as url, contextlib.ExitStack() as resources:
         with startup_lock(url, settings.database.schema):  # tables: one service at a time
             _store, env = resources.enter_context(open_store(settings, url, wait_for_database=120))

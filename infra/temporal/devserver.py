@@ -14,6 +14,8 @@ second launcher for tests alone would have them run a server that ``barnflow dev
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import shutil
 import signal
@@ -25,8 +27,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from infra.config.retry import poll
 from workflows import search
+
+_log = logging.getLogger("barnflow.devserver")
+#: Next to ``temporal.db``: the running server's pid and start time and those of the barnflow
+#: process that started it, so that a server left running by a killed barnflow is found (by pid)
+#: and stopped by the next one on that database file.
+PID_FILE = "temporal.pid"
 
 
 def _bin(name: str) -> str:
@@ -121,14 +131,92 @@ def dev_server(
         args += ["--search-attribute", f"{name}={kind}"]
     if headless:
         args.append("--headless")
+    if not in_memory:
+        _stop_orphan(home)
     log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [*_parent_death_launcher(), *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
+        if not in_memory:
+            _record(home, proc.pid)
         _wait_for_port(port, proc, timeout=60)
         yield DevServer(f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid)
     finally:
         stop_process(proc)
         log.close()
+        if not in_memory:
+            (home / PID_FILE).unlink(missing_ok=True)
+
+
+def _parent_death_launcher() -> list[str]:
+    """``setpriv --pdeathsig TERM`` where util-linux has it (Linux): the kernel sends the server
+    SIGTERM when the thread that started it dies, also when its process is SIGKILLed, so the
+    server stops itself instead of outliving it on its ports and database file. setpriv sets the
+    flag and replaces itself with the server (same pid). The starting thread must live as long
+    as the server: every caller enters ``dev_server`` on its main thread. Elsewhere, the pid
+    record (``PID_FILE``) lets the next start stop a server left behind."""
+    if not sys.platform.startswith("linux"):
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
+def _identity(pid: int) -> tuple[int, float] | None:
+    """(pid, start time) of a running process, None if there is none (a zombie counts as gone)."""
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return pid, proc.create_time()
+    except psutil.Error:
+        return None
+
+
+def _record(home: Path, pid: int) -> None:
+    server, parent = _identity(pid), _identity(os.getpid())
+    if server is None or parent is None:
+        return  # the server already exited: _wait_for_port says why
+    (home / PID_FILE).write_text(json.dumps({"server": server, "parent": parent}))
+
+
+def _stop_orphan(home: Path) -> None:
+    """Stop the dev server that a killed barnflow process left running on this database file.
+
+    Only a server whose recorded pid is still the same process (same start time) and whose
+    recorded parent is gone: a server another live barnflow runs on this home is left alone
+    (the new one then fails on the port or the file, in one line)."""
+    path = home / PID_FILE
+    try:
+        recorded = json.loads(path.read_text())
+        server = (int(recorded["server"][0]), float(recorded["server"][1]))
+        parent = (int(recorded["parent"][0]), float(recorded["parent"][1]))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return
+    if _same(_identity(server[0]), server):
+        if _same(_identity(parent[0]), parent):
+            return  # its barnflow still runs it
+        _log.warning(
+            "stopping the Temporal dev server (pid %d) that a killed barnflow left running on %s",
+            server[0],
+            home,
+        )
+        with contextlib.suppress(psutil.Error):
+            orphan = psutil.Process(server[0])
+            orphan.terminate()
+            try:
+                orphan.wait(15)
+            except psutil.TimeoutExpired:
+                orphan.kill()
+                orphan.wait(5)
+    path.unlink(missing_ok=True)
+
+
+def _same(found: tuple[int, float] | None, recorded: tuple[int, float]) -> bool:
+    return found is not None and abs(found[1] - recorded[1]) < 0.01
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from infra.persistence.embedded_pg import OWNERS_FILE, embedded_postgres
-from infra.temporal.devserver import free_port
+from infra.temporal.devserver import PID_FILE, dev_server, free_port
 
 BARNFLOW = [sys.executable, "-m", "infra.cli"]
 pytestmark = pytest.mark.timeout(300)
@@ -234,3 +234,98 @@ def test_dev_interrupted_while_starting_leaves_no_postgres(tmp_path: Path, sig: 
             _kill(dev.pid)
         if pm is not None and psutil.pid_exists(pm):
             _kill(pm)
+
+
+def _recorded_temporal(home: Path) -> int:
+    """The pid of the Temporal dev server ``dev`` started (``devserver.PID_FILE``)."""
+    recorded = json.loads((home / "temporal" / PID_FILE).read_text())
+    return int(recorded["server"][0])
+
+
+def _dev(home: Path, port: int) -> subprocess.Popen[str]:
+    """``barnflow dev`` on ``home``, read until it says it runs."""
+    dev = subprocess.Popen(
+        [*BARNFLOW, "dev", "--no-api", "--port", str(port), "--ui-port", str(free_port())],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert dev.stdout is not None
+    for out in dev.stdout:
+        if "Ctrl-C stops everything" in out:
+            return dev
+    _kill(dev.pid)
+    raise AssertionError(dev.stderr.read() if dev.stderr else "dev exited")
+
+
+def test_a_sigkilled_dev_stops_its_temporal_and_a_closed_terminal_stops_everything(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL gives ``dev`` no chance to stop its servers: its Temporal dev server stops itself
+    (the kernel's parent-death signal) and the next ``dev`` on the home starts on the same port;
+    SIGHUP (the terminal closed) stops ``dev`` like Ctrl-C, servers and all."""
+    home = tmp_path / "home"
+    port = free_port()
+    pids: list[int] = []
+    dev = _dev(home, port)
+    try:
+        temporal, (pm, _) = _recorded_temporal(home), _postmaster(home)
+        pids += [dev.pid, temporal, pm]
+        dev.send_signal(signal.SIGKILL)
+        dev.wait(10)
+        assert _wait_gone(temporal, 30), f"Temporal dev server {temporal} outlived its dev"
+
+        dev = _dev(home, port)  # the same port and database file: nothing left holds them
+        pids.append(dev.pid)
+        temporal, (pm, _) = _recorded_temporal(home), _postmaster(home)
+        pids += [temporal, pm]
+        dev.send_signal(signal.SIGHUP)
+        _, err = dev.communicate(timeout=90)
+        assert dev.returncode in (0, 130), err
+        assert "Traceback" not in err, err
+        assert _wait_gone(temporal, 10), f"Temporal dev server {temporal} still running"
+        assert _wait_gone(pm, 10), f"postmaster {pm} still running"
+        assert _owner_pids(home) == []
+        assert not (home / "temporal" / PID_FILE).exists()
+    finally:
+        for pid in [dev.pid, *pids]:
+            if psutil.pid_exists(pid):
+                _kill(pid)
+
+
+def test_a_dev_server_left_running_by_a_killed_process_is_stopped_by_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """Where the parent-death signal is not to be had (no setpriv, not Linux), the next start on
+    the database file stops the server a killed process left, by the pid it recorded."""
+    home = tmp_path / "temporal"
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "import infra.temporal.devserver as d\n"
+        "d._parent_death_launcher = lambda: []\n"
+        "with d.dev_server(Path(sys.argv[1]), headless=True) as s:\n"
+        "    print(s.pid, flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(home)], stdout=subprocess.PIPE, text=True
+    )
+    orphan: int | None = None
+    try:
+        assert parent.stdout is not None
+        orphan = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        time.sleep(1)
+        assert psutil.pid_exists(orphan), "the server stopped without the next start"
+        with dev_server(home, headless=True) as server:
+            assert _wait_gone(orphan, 1), f"the orphaned server {orphan} still runs"
+            assert server.pid != orphan
+        assert not (home / PID_FILE).exists()
+    finally:
+        if parent.poll() is None:
+            _kill(parent.pid)
+        if orphan is not None and psutil.pid_exists(orphan):
+            _kill(orphan)
