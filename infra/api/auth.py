@@ -100,10 +100,12 @@ def create_jwt(
     kommun: str,
     units: Iterable[str] = (),
     ttl_seconds: int = 3600,
+    issued_at: int | None = None,
 ) -> str:
-    """A signed bearer token (for ``barnflow token create`` and tests)."""
+    """A signed bearer token (for ``barnflow token create`` and tests). ``issued_at`` (Unix
+    seconds, default now): a test under a moved clock mints for a server on the real one."""
     principal = _claims(role, kommun, list(units), subject)  # refuse to mint a bad token
-    now = int(time.time())
+    now = int(time.time()) if issued_at is None else issued_at
     payload = {
         "sub": principal.subject,
         "role": principal.role,

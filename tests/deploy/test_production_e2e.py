@@ -18,6 +18,7 @@ from datetime import timedelta
 import httpx
 import psycopg
 import pytest
+import time_machine
 from psycopg import sql
 from temporalio.client import Client
 
@@ -81,7 +82,10 @@ async def test_production_deployment_serves_a_case_and_survives_a_rolling_restar
     worker = _start(["worker"], env, "barnflow worker on")
     api = _start(["api", "serve", "--port", str(port)], env, "barnflow api on")
     try:
-        jwt = create_jwt(JWT_KEY, subject="e2e", role="system", kommun=KOMMUN)
+        # minted on the real clock, the API subprocess's: a moved test clock (--clock) moves
+        # only this process, and a token of its time would be expired or not yet valid there
+        real_now = int(time_machine.escape_hatch.time.time())
+        jwt = create_jwt(JWT_KEY, subject="e2e", role="system", kommun=KOMMUN, issued_at=real_now)
         headers = {"Authorization": f"Bearer {jwt}", "X-Barnflow-Purpose": "test"}
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, headers=headers, timeout=60) as http:

@@ -82,13 +82,15 @@ def _outcome(encode: Any, value: Any) -> tuple[str, Any]:
         return ("refused", type(exc))
 
 
-@settings(max_examples=3000, deadline=None)
+#: 1,000 generated values each (3,000 cost 22 s a test on a slow CI machine); the values known to
+#: differ between the encoders are also named below, so none rests on the generator finding it
+@settings(max_examples=1000, deadline=None)
 @given(_VALUES)
 def test_canonical_writes_the_standard_librarys_bytes_or_refuses_alike(value: Any) -> None:
     assert _outcome(jsonbytes.canonical, value) == _outcome(canonical_json, value)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(_VALUES)
 def test_dumps_writes_the_unsorted_encoders_bytes_or_refuses_alike(value: Any) -> None:
     assert _outcome(lambda v: jsonbytes.dumps(v, _STDLIB), value) == _outcome(

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from infra.bootstrap import startup_lock
+from infra.bootstrap import STARTUP_LOCK_CLASS, startup_lock
 from tests.projections.test_kill import _cli_env
 from tests.writer.test_one_writer import _running
 
@@ -48,6 +48,17 @@ def _has_table(pg_url: str, schema: str, table: str) -> bool:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         row = conn.execute("SELECT to_regclass(%s)", [f"{schema}.{table}"]).fetchone()
     return row is not None and row[0] is not None
+
+
+def _waits_for_startup_lock(pg_url: str, schema: str) -> bool:
+    """Whether a session waits for ``schema``'s start-up lock (asked, not granted)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND classid = %s::oid AND objid = hashtext(%s)::oid AND objsubid = 2",
+            [STARTUP_LOCK_CLASS, schema],
+        ).fetchone()
+    return row is not None and row[0] > 0
 
 
 def test_a_worker_waiting_for_an_unreachable_temporal_does_not_hold_up_other_services(
@@ -85,11 +96,16 @@ def test_the_start_up_lock_of_one_schema_holds_up_that_schema_only(
             # another schema of the same database starts at once ...
             run = _status(other_env)
             assert run.returncode == 0, run.stderr[-2000:]
-            # ... this one waits for the lock's holder
+            # ... this one waits for the lock's holder: seen in PostgreSQL as a lock request
+            # of this schema's start-up lock that is not granted
             waiting = threading.Thread(target=lambda: answered.append(_status(env)))
             waiting.start()
-            waiting.join(timeout=8)
-            assert waiting.is_alive() and not answered, "status started under a held lock"
+            deadline = time.monotonic() + 60
+            while not _waits_for_startup_lock(pg_url, schema):
+                assert not answered, f"status did not wait for the lock: {answered}"
+                assert time.monotonic() < deadline, "status never asked for the lock"
+                time.sleep(0.05)
+            assert waiting.is_alive() and not answered
         waiting.join(timeout=60)
         assert answered and answered[0].returncode == 0, answered
     finally:
