@@ -149,7 +149,7 @@ def dev_server(
         stop_process(proc)
         log.close()
         if not in_memory:
-            (home / PID_FILE).unlink(missing_ok=True)
+            _forget(home, proc.pid)
 
 
 def _parent_death_launcher() -> list[str]:
@@ -177,10 +177,26 @@ def _identity(pid: int) -> tuple[int, float] | None:
 
 
 def _record(home: Path, pid: int) -> None:
+    """Write the pid record, unless it names another server that is still running (a second
+    start on a file in use fails on its port or the file; the first keeps its record)."""
+    path = home / PID_FILE
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
+        recorded = json.loads(path.read_text())["server"]
+        if _same(_identity(int(recorded[0])), (int(recorded[0]), float(recorded[1]))):
+            return
     server, parent = _identity(pid), _identity(os.getpid())
     if server is None or parent is None:
         return  # the server already exited: _wait_for_port says why
-    (home / PID_FILE).write_text(json.dumps({"server": server, "parent": parent}))
+    path.write_text(json.dumps({"server": server, "parent": parent}))
+
+
+def _forget(home: Path, pid: int) -> None:
+    """Remove the pid record if it is this server's (a start that failed beside a running server
+    of the same file leaves that server's record in place)."""
+    path = home / PID_FILE
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
+        if int(json.loads(path.read_text())["server"][0]) == pid:
+            path.unlink(missing_ok=True)
 
 
 def _stop_orphan(home: Path) -> None:

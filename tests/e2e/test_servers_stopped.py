@@ -329,3 +329,19 @@ def test_a_dev_server_left_running_by_a_killed_process_is_stopped_by_the_next_st
             _kill(parent.pid)
         if orphan is not None and psutil.pid_exists(orphan):
             _kill(orphan)
+
+
+def test_a_second_start_on_a_file_in_use_leaves_the_running_servers_record(
+    tmp_path: Path,
+) -> None:
+    """The pid record belongs to the server that runs: a second start on the same database file
+    (here on the first one's port, so it cannot serve) neither overwrites nor removes it, and
+    does not stop the first server, whose barnflow (this process) is alive."""
+    home = tmp_path / "temporal"
+    with dev_server(home, headless=True) as first:
+        port = int(first.address.rsplit(":", 1)[1])
+        with contextlib.suppress(RuntimeError, TimeoutError), dev_server(home, port=port):
+            pass
+        assert psutil.pid_exists(first.pid)
+        assert json.loads((home / PID_FILE).read_text())["server"][0] == first.pid
+    assert not (home / PID_FILE).exists()
