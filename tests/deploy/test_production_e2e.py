@@ -84,7 +84,8 @@ async def test_production_deployment_serves_a_case_and_survives_a_rolling_restar
     try:
         # minted on the real clock, the API subprocess's: a moved test clock (--clock) moves
         # only this process, and a token of its time would be expired or not yet valid there
-        real_now = int(time_machine.escape_hatch.time.time())
+        hatch = time_machine.escape_hatch
+        real_now = int(hatch.time.time() if hatch.is_travelling() else time.time())
         jwt = create_jwt(JWT_KEY, subject="e2e", role="system", kommun=KOMMUN, issued_at=real_now)
         headers = {"Authorization": f"Bearer {jwt}", "X-Barnflow-Purpose": "test"}
         base = f"http://127.0.0.1:{port}"
