@@ -176,27 +176,35 @@ def _identity(pid: int) -> tuple[int, float] | None:
         return None
 
 
+def _recorded(home: Path) -> tuple[tuple[int, float], tuple[int, float]] | None:
+    """The pid record's (server, parent) identities, None if there is none or it is unreadable."""
+    try:
+        recorded = json.loads((home / PID_FILE).read_text())
+        server = (int(recorded["server"][0]), float(recorded["server"][1]))
+        parent = (int(recorded["parent"][0]), float(recorded["parent"][1]))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return server, parent
+
+
 def _record(home: Path, pid: int) -> None:
     """Write the pid record, unless it names another server that is still running (a second
     start on a file in use fails on its port or the file; the first keeps its record)."""
-    path = home / PID_FILE
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
-        recorded = json.loads(path.read_text())["server"]
-        if _same(_identity(int(recorded[0])), (int(recorded[0]), float(recorded[1]))):
-            return
+    recorded = _recorded(home)
+    if recorded is not None and _same(_identity(recorded[0][0]), recorded[0]):
+        return
     server, parent = _identity(pid), _identity(os.getpid())
     if server is None or parent is None:
         return  # the server already exited: _wait_for_port says why
-    path.write_text(json.dumps({"server": server, "parent": parent}))
+    (home / PID_FILE).write_text(json.dumps({"server": server, "parent": parent}))
 
 
 def _forget(home: Path, pid: int) -> None:
     """Remove the pid record if it is this server's (a start that failed beside a running server
     of the same file leaves that server's record in place)."""
-    path = home / PID_FILE
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, IndexError):
-        if int(json.loads(path.read_text())["server"][0]) == pid:
-            path.unlink(missing_ok=True)
+    recorded = _recorded(home)
+    if recorded is not None and recorded[0][0] == pid:
+        (home / PID_FILE).unlink(missing_ok=True)
 
 
 def _stop_orphan(home: Path) -> None:
@@ -205,13 +213,10 @@ def _stop_orphan(home: Path) -> None:
     Only a server whose recorded pid is still the same process (same start time) and whose
     recorded parent is gone: a server another live barnflow runs on this home is left alone
     (the new one then fails on the port or the file, in one line)."""
-    path = home / PID_FILE
-    try:
-        recorded = json.loads(path.read_text())
-        server = (int(recorded["server"][0]), float(recorded["server"][1]))
-        parent = (int(recorded["parent"][0]), float(recorded["parent"][1]))
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    recorded = _recorded(home)
+    if recorded is None:
         return
+    server, parent = recorded
     if _same(_identity(server[0]), server):
         if _same(_identity(parent[0]), parent):
             return  # its barnflow still runs it
@@ -228,7 +233,7 @@ def _stop_orphan(home: Path) -> None:
             except psutil.TimeoutExpired:
                 orphan.kill()
                 orphan.wait(5)
-    path.unlink(missing_ok=True)
+    (home / PID_FILE).unlink(missing_ok=True)
 
 
 def _same(found: tuple[int, float] | None, recorded: tuple[int, float]) -> bool:
