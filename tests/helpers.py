@@ -8,9 +8,19 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import time_machine
+
 from infra.config.clock import ENV_PROJECTION_DAY
 
 T = TypeVar("T")
+
+
+def real_time() -> float:
+    """The real clock's Unix time, also under a moved test clock (conftest, ``--clock``): what
+    a server or subprocess judges by (a token's ``iat``, a certificate's validity), since the
+    test clock moves only this process."""
+    hatch = time_machine.escape_hatch
+    return hatch.time.time() if hatch.is_travelling() else time.time()
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

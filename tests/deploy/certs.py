@@ -12,11 +12,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.helpers import real_time
+
 
 @dataclass(frozen=True)
 class Issued:
     cert: Path
     key: Path
+
+
+def _now() -> datetime:
+    """Now on the real clock: PostgreSQL, Temporal and barnflow subprocesses judge the
+    certificates by it, also when the test clock is moved (``--clock``)."""
+    return datetime.fromtimestamp(real_time(), UTC)
 
 
 def _name(cn: str) -> x509.Name:
@@ -42,7 +50,7 @@ class CA:
         directory.mkdir(parents=True, exist_ok=True)
         self.dir, self.name = directory, name
         self.key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.now(UTC)
+        now = _now()
         self.cert = (
             x509.CertificateBuilder()
             .subject_name(_name(name))
@@ -81,7 +89,7 @@ class CA:
         valid_from: datetime | None = None,
     ) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
-        start = valid_from or datetime.now(UTC) - timedelta(minutes=5)
+        start = valid_from or _now() - timedelta(minutes=5)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
         builder = (
             x509.CertificateBuilder()

@@ -18,7 +18,6 @@ from datetime import timedelta
 import httpx
 import psycopg
 import pytest
-import time_machine
 from psycopg import sql
 from temporalio.client import Client
 
@@ -26,6 +25,7 @@ from infra.api.auth import create_jwt
 from infra.temporal.devserver import DevServer, free_port, stop_process
 from tests.deploy.conftest import BARNFLOW, b64, barnflow, new_namespace, production_env
 from tests.factories import anmalan, earlier_today, fresh_pnr, line
+from tests.helpers import real_time
 
 pytestmark = pytest.mark.timeout(300)
 EXTERNAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -84,8 +84,7 @@ async def test_production_deployment_serves_a_case_and_survives_a_rolling_restar
     try:
         # minted on the real clock, the API subprocess's: a moved test clock (--clock) moves
         # only this process, and a token of its time would be expired or not yet valid there
-        hatch = time_machine.escape_hatch
-        real_now = int(hatch.time.time() if hatch.is_travelling() else time.time())
+        real_now = int(real_time())
         jwt = create_jwt(JWT_KEY, subject="e2e", role="system", kommun=KOMMUN, issued_at=real_now)
         headers = {"Authorization": f"Bearer {jwt}", "X-Barnflow-Purpose": "test"}
         base = f"http://127.0.0.1:{port}"
