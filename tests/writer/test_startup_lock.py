@@ -20,6 +20,8 @@ import psycopg
 from psycopg import sql
 
 from infra.bootstrap import STARTUP_LOCK_CLASS, startup_lock
+from infra.persistence.store import CaseStore, eventsourcing_env
+from tests.conftest import CIPHER_KEY
 from tests.projections.test_kill import _cli_env
 from tests.writer.test_one_writer import _running
 
@@ -111,3 +113,32 @@ def test_the_start_up_lock_of_one_schema_holds_up_that_schema_only(
     finally:
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(other)))
+
+
+def test_processes_opening_a_store_at_once_run_no_ddl_that_collides(
+    store: CaseStore, pg_url: str, schema: str
+) -> None:
+    """What only the start-up lock's holder may create is created; everyone else opening the
+    store outside it (``projections status`` and every one-shot command after ``open_store``)
+    runs only ``IF NOT EXISTS`` statements on what exists. CI on b7a7b29 failed a runner that
+    opened its store while a ``projections status`` opened the same one: eventsourcing's
+    ``CREATE OR REPLACE FUNCTION es_insert_events_uuid`` (a function barnflow never calls) ran in
+    both and PostgreSQL refused one with "tuple concurrently updated"."""
+    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_many() -> None:
+        start.wait()
+        for _ in range(25):
+            try:
+                CaseStore(env=env).close()
+            except BaseException as exc:  # every failure is reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=open_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [], errors[:3]
