@@ -19,7 +19,7 @@ from temporalio.client import Client
 from infra.audit.verify import running_case_workflows
 from infra.config.settings import Settings
 from infra.ops.stuck import workflow_id_of
-from infra.persistence.schema import OPS_LOG, ops_log_table
+from infra.persistence.schema import OPS_LOG, is_current, ops_log_table
 from infra.persistence.store import CaseHead, CaseStore
 from infra.temporal.case_workflow import all_links
 from infra.temporal.commands import adopt_case
@@ -36,6 +36,8 @@ class RepairPlan:
 def ensure_ops_log(url: str, schema: str) -> None:
     """The append-only log of operator actions (DDL in ``infra.persistence.schema``)."""
     with psycopg.connect(url, autocommit=True) as conn:
+        if is_current(conn, schema):  # migrated: it exists; DDL again only collides
+            return
         for stmt in ops_log_table(schema):
             conn.execute(stmt)
 

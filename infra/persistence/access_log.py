@@ -17,7 +17,7 @@ import psycopg
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor, sql
 
-from infra.persistence.schema import ACCESS_LOG, access_log_table
+from infra.persistence.schema import ACCESS_LOG, access_log_table, is_current
 from infra.persistence.store import CaseStore
 
 TABLE = ACCESS_LOG
@@ -50,9 +50,13 @@ def _cursor(target: Any, schema: str | None) -> Iterator[tuple[Cursor[Any], str]
 
 
 def ensure_table(curs: Cursor[Any], schema: str) -> None:
-    """Create the table and its append-only trigger once per process and schema."""
+    """Create the table and its append-only trigger once per process and schema, unless the
+    schema is migrated (``infra.persistence.schema.is_current``)."""
     db = curs.connection.info.dbname
     if (db, schema) in _created:
+        return
+    if is_current(curs.connection, schema):
+        _created.add((db, schema))
         return
     for stmt in access_log_table(schema):
         curs.execute(stmt)

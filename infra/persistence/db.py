@@ -14,7 +14,7 @@ import psycopg
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import sql
 
-from infra.persistence.schema import api_tables
+from infra.persistence.schema import api_tables, is_current
 from infra.persistence.store import CaseStore
 
 
@@ -36,6 +36,8 @@ def q(store: CaseStore, text: str) -> sql.Composed:
 def ensure_tables(store: CaseStore) -> None:
     """The API's tables (DDL in ``infra.persistence.schema``; a migrated store already has them)."""
     with connection(store) as conn:
-        for stmt in api_tables(schema_of(store)):
-            conn.execute(stmt)
+        # migrated: they exist, and DDL again only collides with other processes
+        if not is_current(conn, schema_of(store)):
+            for stmt in api_tables(schema_of(store)):
+                conn.execute(stmt)
         conn.commit()

@@ -363,6 +363,18 @@ def applied_versions(conn: psycopg.Connection[Any], schema: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def is_current(conn: psycopg.Connection[Any], schema: str) -> bool:
+    """Whether ``schema`` has every migration of this code, so every table defined here exists.
+
+    The ``ensure_*`` helpers next to each table run its DDL only when this is false (a store
+    opened without ``infra.bootstrap.open_store``, as the tests' stores are): DDL on objects that
+    exist is not harmless. ``CREATE OR REPLACE FUNCTION``/``TRIGGER`` rewrites catalog rows, and
+    two processes doing it at once fail one of them ("tuple concurrently updated", or a
+    deadlock); ``CREATE INDEX IF NOT EXISTS`` takes a SHARE lock on its table first. Only
+    ``migrate``, under the start-up lock, creates on a store that services use."""
+    return LATEST in applied_versions(conn, schema)
+
+
 def migrate(url: str, schema: str, env: Mapping[str, str]) -> list[int]:
     """Bring the database to ``LATEST``; the versions applied now (oldest first).
 

@@ -23,7 +23,7 @@ import orjson
 
 from domain.sealing import SHREDDED
 from infra.persistence.db import connection, q
-from infra.persistence.schema import evb_snapshot_gallring, evb_snapshot_table
+from infra.persistence.schema import evb_snapshot_gallring, evb_snapshot_table, is_current
 from infra.persistence.store import CaseStore
 
 
@@ -59,8 +59,10 @@ def ensure_table(store: CaseStore) -> None:
 
     with connection(store) as conn:
         schema = schema_of(store)
-        for stmt in (*evb_snapshot_table(schema), *evb_snapshot_gallring(schema)):
-            conn.execute(stmt)
+        # migrated: it exists, and DDL again only collides with other processes
+        if not is_current(conn, schema):
+            for stmt in (*evb_snapshot_table(schema), *evb_snapshot_gallring(schema)):
+                conn.execute(stmt)
         conn.commit()
 
 

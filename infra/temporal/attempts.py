@@ -34,7 +34,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from infra.persistence.schema import ATTEMPTS_TABLE, attempts_table
+from infra.persistence.schema import ATTEMPTS_TABLE, attempts_table, is_current
 from infra.persistence.store import CaseStore
 from workflows.messages import REJECTION_TYPES
 
@@ -56,8 +56,10 @@ class RetryingActivity:
 def ensure_table(store: CaseStore) -> None:
     """The attempts table (DDL in ``infra.persistence.schema``; a migrated store already has it)."""
     with store.pooled_connection() as conn:
-        for stmt in attempts_table(store.schema):
-            conn.execute(stmt)
+        # migrated: it exists, and DDL again only collides with other processes
+        if not is_current(conn, store.schema):
+            for stmt in attempts_table(store.schema):
+                conn.execute(stmt)
 
 
 def retrying(

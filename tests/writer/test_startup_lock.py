@@ -14,12 +14,17 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from infra.bootstrap import STARTUP_LOCK_CLASS, startup_lock
+from infra.persistence import access_log
+from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, eventsourcing_env
 from tests.conftest import CIPHER_KEY
 from tests.projections.test_kill import _cli_env
@@ -142,3 +147,57 @@ def test_processes_opening_a_store_at_once_run_no_ddl_that_collides(
     for t in threads:
         t.join()
     assert errors == [], errors[:3]
+
+
+class _Forgetful(set[tuple[str, str]]):
+    """A process-wide "created already" memo that remembers nothing: every call is a first use,
+    as in each of several API processes started together."""
+
+    def add(self, item: tuple[str, str]) -> None:
+        return None
+
+
+def test_first_reads_logged_by_several_processes_at_once_all_land(
+    pg_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access log's first write in each process used to re-run its DDL (``CREATE OR REPLACE
+    FUNCTION`` and ``TRIGGER``): API processes started together, each logging its first read,
+    collided on it and the read failed. A migrated schema has the table; nothing is re-created."""
+    env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
+    migrate(pg_url, schema, env)
+    monkeypatch.setattr(access_log, "_created", _Forgetful())
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+    case = uuid.uuid4()
+
+    def log_many(n: int) -> None:
+        start.wait()
+        for i in range(25):
+            try:
+                with psycopg.connect(pg_url) as conn:
+                    access_log.record_access(
+                        conn,
+                        f"h{n}",
+                        "handlaggare",
+                        "1280",
+                        case,
+                        f"read {i}",
+                        datetime.now(UTC),
+                        schema=schema,
+                    )
+            except BaseException as exc:  # every failure is reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=log_many, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [], errors[:3]
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(access_log.TABLE)
+            )
+        ).fetchone()
+    assert row == (100,)
