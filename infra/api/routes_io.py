@@ -101,6 +101,7 @@ async def import_events(
         pseudonym_key=settings.keys.pseudonym,
         task_queue=settings.task_queue,
         alert_settle_seconds=settings.alert_settle_seconds,
+        known=summary.adoption,
     )
     if adoption.failed:  # the events are stored; a re-sent import starts the missing workflows
         _kommun, case_ref, reason = adoption.failed[0]

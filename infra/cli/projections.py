@@ -325,6 +325,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                         alert_settle_seconds=settings.alert_settle_seconds,
                         concurrency=args.concurrency or ADOPT_CONCURRENCY,
                         progress=bar,
+                        known=summary.adoption,
                     )
 
             adopted = asyncio.run(adopt_open())

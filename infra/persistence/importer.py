@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import orjson
@@ -96,6 +97,14 @@ class ImportFlag:
         }
 
 
+class Known(NamedTuple):
+    """A case as an import folded it: the event that opened it (naming the child) and its state
+    after the import's lines."""
+
+    opening: CaseEvent
+    state: CaseState
+
+
 @dataclass(frozen=True)
 class ImportSummary:
     """What an import did; ``open_cases`` are (kommun, case_ref) still open, to adopt;
@@ -107,6 +116,11 @@ class ImportSummary:
     skipped_duplicates: int
     open_cases: list[tuple[str, str]] = field(default_factory=list)
     flagged: list[ImportFlag] = field(default_factory=list)
+    #: For each open case, its opening event and its state as this import folded them: what
+    #: adoption starts the workflow with (the child's pseudonym, the static summary), so it need
+    #: not read and fold the case once more (``infra.temporal.commands.adopt``). Empty when
+    #: another writer stored some of the lines meanwhile: then adoption reads the store.
+    adoption: dict[tuple[str, str], Known] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -373,6 +387,15 @@ def _import(
     open_cases = sorted(
         (c.state.kommun, c.state.case_ref) for c in cases.values() if c.state.is_open
     )
+    adoption = (
+        {}
+        if written.duplicates
+        else {
+            (c.state.kommun, c.state.case_ref): Known(next(iter(c.known.values())), c.state)
+            for c in cases.values()
+            if c.state.is_open and c.known
+        }
+    )
     return ImportSummary(
         lines=sum(1 for ln in lines if ln.strip()),
         cases=len(cases),
@@ -380,4 +403,5 @@ def _import(
         skipped_duplicates=skipped,
         open_cases=open_cases,
         flagged=checked.flagged,
+        adoption=adoption,
     )

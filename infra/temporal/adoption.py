@@ -16,7 +16,7 @@ fails otherwise is listed with its case, never hidden, and the others go on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.config.retry import aretry_for
+from infra.persistence.importer import Known
 from infra.persistence.store import CaseStore
 from infra.temporal.commands import adopt
 
@@ -75,9 +76,11 @@ async def adopt_all(
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
     concurrency: int = ADOPT_CONCURRENCY,
     progress: Progress | None = None,
+    known: Mapping[tuple[str, str], Known] | None = None,
 ) -> AdoptionResult:
     """Start the workflow of every ``(kommun, case_ref)`` in ``cases``, ``concurrency`` at a
-    time; a case already running is skipped."""
+    time; a case already running is skipped. ``known``: the cases as the import folded them
+    (``ImportSummary.adoption``); a case not in it is read from the store."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     gate = asyncio.Semaphore(concurrency)
@@ -95,6 +98,7 @@ async def adopt_all(
                 pseudonym_key=pseudonym_key,
                 task_queue=task_queue,
                 alert_settle_seconds=alert_settle_seconds,
+                known=None if known is None else known.get((kommun, case_ref)),
             )
         except RPCError as exc:
             if exc.status in _TRANSIENT:

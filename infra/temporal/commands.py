@@ -36,6 +36,7 @@ from domain.settle import DEFAULT_ALERT_SETTLE_SECONDS
 from infra.config.settings import Settings
 from infra.config.timeouts import START_RPC_TIMEOUT
 from infra.persistence.homes import homes_of, judge_placement
+from infra.persistence.importer import Known
 from infra.persistence.kommun_config import versions_in
 from infra.persistence.store import CaseStore
 from infra.temporal.case_workflow import child_identity
@@ -77,6 +78,7 @@ async def adopt(
     task_queue: str,
     conflict: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.FAIL,
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS,
+    known: Known | None = None,
 ) -> str:
     """Start a case's workflow from the store's record of it (import, transfer, repair).
 
@@ -85,13 +87,19 @@ async def adopt(
     behaves as if it had lived through them: frister already met stay quiet, expired unmet ones
     alert at once (unless the record already holds their alert), open ones get timers. Returns
     the workflow id.
+
+    ``known`` is the case as an import just folded it (``ImportSummary.adoption``): its opening
+    event names the child and its state gives the summary, so the case is not read and folded
+    once more here (the workflow reads the record itself either way). Without it, the store.
     """
-    # read in a thread: the caller's event loop goes on meanwhile (``adopt_all`` has dozens of
-    # starts in flight; a read on the loop held every one of them for its round trip)
-    events = await asyncio.to_thread(store.case_events, case_id_for(kommun, case_ref))
-    if not events:
-        raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
-    child = child_pseudonym(events[0], pseudonym_key)
+    if known is None:
+        # read in a thread: the caller's event loop goes on meanwhile (``adopt_all`` has dozens
+        # of starts in flight; a read on the loop held every one of them for its round trip)
+        events = await asyncio.to_thread(store.case_events, case_id_for(kommun, case_ref))
+        if not events:
+            raise LookupError(f"no case {case_ref!r} in kommun {kommun}")
+        known = Known(events[0], fold(events))
+    child = child_pseudonym(known.opening, pseudonym_key)
     wid = workflow_id_for(kommun, child)
     await client.start_workflow(
         ChildCaseWorkflow.run,
@@ -103,7 +111,7 @@ async def adopt(
             kommun_config=kommun_config_of(store, kommun),
         ),
         id=wid,
-        static_summary=summary(kommun, child, fold(events)),
+        static_summary=summary(kommun, child, known.state),
         task_queue=task_queue,
         id_conflict_policy=conflict,
         rpc_timeout=timedelta(seconds=START_RPC_TIMEOUT),
