@@ -15,7 +15,11 @@ adoption part, a Temporal dev server with a real barnflow worker; both are stopp
 * **adoption** (cases/s): ``--adopt`` open cases imported store-only, then started as workflows
   by ``infra.temporal.adoption.adopt_all`` (``--concurrency`` starts in flight) and, as its
   baseline, a tenth of as many again one start at a time; the time for 10,000 cases is
-  extrapolated from the measured rate.
+  extrapolated from the measured rate. Adoption runs as ``barnflow import`` does: with the
+  import's own fold (``ImportSummary.adoption``) and the store's per-workflow payload keys
+  (until 2026-12-01 this bench connected with the cluster key only, so no key row was written
+  per workflow); it prints the CPU milliseconds per adopted case of this process (client and
+  worker), the Temporal server and PostgreSQL.
 
 Prints the numbers and the ratios. The machine may be shared: compare ratios within one run.
 """
@@ -41,11 +45,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson
+import psutil
 import psycopg
 from psycopg import sql
 
 from bench.api import _raw_inserts
-from bench.workflow import lifecycle
+from bench.workflow import CpuMeter, lifecycle
 from domain.identity import luhn_check_digit
 from infra.config.settings import Keys
 from infra.persistence.embedded_pg import embedded_postgres
@@ -125,19 +130,37 @@ async def _adoption(
         raise RuntimeError("the adoption cases were not all left open")
     async with AsyncExitStack() as stack:
         server = stack.enter_context(dev_server(tmp / "temporal", headless=True))
-        client = await connect(server.address, "default", KEYS.codec)
+        # the store's per-workflow payload keys, as `barnflow import` connects (issue 16): each
+        # adopted workflow gets its key row, which the adoption pays for
+        client = await connect(
+            server.address, "default", KEYS.codec, workflow_keys=store.workflow_keys
+        )
+        meter = CpuMeter(server.pid, _postmaster(store))
         tq = "bench-import"
         await stack.enter_async_context(
             running_worker(client, store, tq, pseudonym_key=KEYS.pseudonym)
         )
         common: dict[str, Any] = {"pseudonym_key": KEYS.pseudonym, "task_queue": tq}
+        meter.start()
         started = time.perf_counter()
         done = await adopt_all(
-            client, store, summary.open_cases, concurrency=args.concurrency, **common
+            client,
+            store,
+            summary.open_cases,
+            concurrency=args.concurrency,
+            known=summary.adoption,  # as `barnflow import` and POST /import pass it
+            **common,
         )
         secs = time.perf_counter() - started
+        cpu = meter.stop()
+        print(
+            "adopt_all CPU ms per case: "
+            + " · ".join(f"{k} {v * 1000 / max(done.started, 1):.1f}" for k, v in cpu.items())
+        )
         started = time.perf_counter()
-        one = await adopt_all(client, store, serial.open_cases, concurrency=1, **common)
+        one = await adopt_all(
+            client, store, serial.open_cases, concurrency=1, known=serial.adoption, **common
+        )
         serial_secs = time.perf_counter() - started
         again = await adopt_all(client, store, summary.open_cases, **common)  # a re-run
     for name, r in (("adopt_all", done), ("one at a time", one)):
@@ -164,6 +187,18 @@ async def bench(args: argparse.Namespace) -> None:
                 store.close()
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _postmaster(store: CaseStore) -> int:
+    """The pid of the PostgreSQL server the store writes to (the parent of its backend): the
+    machine's own server or the embedded one, both on this host."""
+    with store.pooled_connection() as conn:
+        row = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+    assert row is not None
+    backend = psutil.Process(int(row["pid"] if isinstance(row, dict) else row[0]))
+    parent = backend.parent()
+    assert parent is not None
+    return int(parent.pid)
 
 
 class _given:
