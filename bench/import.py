@@ -161,7 +161,8 @@ async def _adoption(
         await _print_one_history(client, tq)
         print(
             f"adopt_all returned after {secs:.1f} s; every adopted workflow had run its first "
-            f"task (read and folded its record, published its search attributes) after {settled:.1f} s"
+            f"task (read and folded its record, published its search attributes) after "
+            f"{settled:.1f} s"
         )
         print(
             "CPU ms per adopted case (until then): "
