@@ -96,10 +96,74 @@ def dev_server(
     """Run ``temporal server start-dev`` with its database file under ``home``; stop it on exit.
 
     ``in_memory``: no database file (SQLite in memory, gone with the process), for benchmarks
-    that seed many workflows: about four times faster to write on a 2-core machine."""
+    that seed many workflows: about four times faster to write on a 2-core machine.
+
+    Ready when the server process itself listens on its port. Ports not given are picked free
+    just before the start; if one was taken meanwhile the server exits at once, and it is
+    started again on newly picked ports (``START_ATTEMPTS``). A given port that is taken is one
+    error naming it (the server's own line from its log)."""
     home.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
-    ui_port = ui_port or free_port()
+    if not in_memory:
+        _stop_orphan(home)
+    for attempt in range(1, START_ATTEMPTS + 1):
+        args, chosen = _start_args(home, port, ui_port, headless=headless, in_memory=in_memory)
+        log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
+        since = log.tell()
+        proc = subprocess.Popen(
+            [*_parent_death_launcher(), *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            if not in_memory:
+                _record(home, proc.pid)
+            try:
+                _wait_for_port(chosen, proc, timeout=60)
+            except _ExitedAtStart as exc:
+                said = _log_since(home / "temporal.log", since)
+                if PORT_TAKEN in said and attempt < START_ATTEMPTS and port is ui_port is None:
+                    # a port picked free was taken before the server bound it: pick again
+                    _log.warning("temporal dev server: %s; starting again", said.strip()[-300:])
+                    continue
+                raise RuntimeError(f"{exc}: {said.strip()[-500:]}") from None
+            yield DevServer(
+                f"127.0.0.1:{chosen}",
+                f"http://127.0.0.1:{args[args.index('--ui-port') + 1]}",
+                proc.pid,
+            )
+            return
+        finally:
+            stop_process(proc)
+            log.close()
+            if not in_memory:
+                _forget(home, proc.pid)
+
+
+#: Starts tried when the server exits at once because a port picked free was taken meanwhile
+#: (``free_port`` releases the port before the server binds it: another process may get it).
+START_ATTEMPTS = 3
+#: What the server says when one of its ports is taken.
+PORT_TAKEN = "address already in use"
+
+
+class _ExitedAtStart(RuntimeError):
+    """The server process exited before it listened."""
+
+
+def _log_since(path: Path, offset: int) -> str:
+    """What the server wrote to its log since ``offset`` (this start's lines)."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
+
+
+def _start_args(
+    home: Path, port: int | None, ui_port: int | None, *, headless: bool, in_memory: bool
+) -> tuple[list[str], int]:
+    """The ``temporal server start-dev`` command line and its frontend port: the given ports,
+    the others picked free now."""
+    chosen = port or free_port()
     args = [
         temporal_cli(),
         "server",
@@ -109,9 +173,9 @@ def dev_server(
         "--ip",
         "127.0.0.1",
         "--port",
-        str(port),
+        str(chosen),
         "--ui-port",
-        str(ui_port),
+        str(ui_port or free_port()),
         "--ui-ip",
         "127.0.0.1",
         "--http-port",
@@ -131,25 +195,7 @@ def dev_server(
         args += ["--search-attribute", f"{name}={kind}"]
     if headless:
         args.append("--headless")
-    if not in_memory:
-        _stop_orphan(home)
-    log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [*_parent_death_launcher(), *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        if not in_memory:
-            _record(home, proc.pid)
-        _wait_for_port(port, proc, timeout=60)
-        yield DevServer(f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid)
-    finally:
-        stop_process(proc)
-        log.close()
-        if not in_memory:
-            _forget(home, proc.pid)
+    return args, chosen
 
 
 def _parent_death_launcher() -> list[str]:
@@ -255,11 +301,17 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the server process itself listens on ``port``: a connection alone would also be
+    accepted by another process that holds the port (then this server has exited or will)."""
+
     def listening() -> bool:
         if proc.poll() is not None:
-            raise RuntimeError(f"temporal dev server exited with code {proc.returncode}")
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
+            raise _ExitedAtStart(f"temporal dev server exited with code {proc.returncode}")
+        try:
+            held = psutil.Process(proc.pid).net_connections(kind="tcp")
+        except psutil.Error:
+            return False
+        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in held)
 
     if not poll(listening, bool, seconds=timeout, every=0.2):
         raise TimeoutError(f"temporal dev server did not listen on port {port} within {timeout}s")

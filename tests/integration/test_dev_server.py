@@ -7,16 +7,19 @@ uses its own child (personnummer) and task queue.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from temporalio.client import Client
 
 from domain.calendar import add_days, legal_date
 from domain.events import parse_event
 from domain.ids import case_id_for
 from infra.persistence.store import CaseStore
+from infra.temporal import devserver
 from infra.temporal.codec import data_converter
 from infra.temporal.commands import send_command
 from infra.temporal.devserver import DevServer, dev_server
@@ -200,3 +203,41 @@ async def test_dev_server_database_in_wal_mode_keeps_workflows_across_a_restart(
             assert described.workflow_type == "NoWorker"
         with sqlite3.connect(tmp_path / "temporal.db") as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def _taken_port() -> socket.socket:
+    """A loopback port some other program holds (listening), as a port picked free may be by the
+    time the server binds it."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return holder
+
+
+async def test_a_port_taken_before_the_server_binds_it_is_picked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``free_port`` releases the port it found before the server binds it; when another program
+    takes it meanwhile the server exits at once ("address already in use"), and the start is
+    tried again on newly picked ports instead of failing the test or command that started it."""
+    with _taken_port() as holder:
+        taken = int(holder.getsockname()[1])
+        picks = iter([taken])
+        real = devserver.free_port
+        monkeypatch.setattr(devserver, "free_port", lambda: next(picks, None) or real())
+        with dev_server(tmp_path, headless=True) as server:
+            assert not server.address.endswith(f":{taken}")
+            client = await Client.connect(server.address)
+            assert (await client.count_workflows()).count == 0
+    assert devserver.PORT_TAKEN in (tmp_path / "temporal.log").read_text()
+
+
+def test_a_given_port_that_is_taken_is_one_error_naming_it(tmp_path: Path) -> None:
+    """A port the caller gave (``barnflow dev --temporal-port``) is not picked again: the start
+    fails with the server's own line. Before, the readiness check connected to whatever held the
+    port and took it for the server, which had exited."""
+    with _taken_port() as holder:
+        taken = int(holder.getsockname()[1])
+        refused = pytest.raises(RuntimeError, match=f"{taken}.*address already in use")
+        with refused, dev_server(tmp_path, port=taken, headless=True):
+            pass
