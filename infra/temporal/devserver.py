@@ -106,7 +106,9 @@ def dev_server(
     if not in_memory:
         _stop_orphan(home)
     for attempt in range(1, START_ATTEMPTS + 1):
-        args, chosen = _start_args(home, port, ui_port, headless=headless, in_memory=in_memory)
+        args, chosen, chosen_ui = _start_args(
+            home, port, ui_port, headless=headless, in_memory=in_memory
+        )
         log = open(home / "temporal.log", "ab")  # noqa: SIM115 - closed below
         since = log.tell()
         proc = subprocess.Popen(
@@ -122,16 +124,13 @@ def dev_server(
                 _wait_for_port(chosen, proc, timeout=60)
             except _ExitedAtStart as exc:
                 said = _log_since(home / "temporal.log", since)
-                if PORT_TAKEN in said and attempt < START_ATTEMPTS and port is ui_port is None:
+                picked = port is None and ui_port is None  # given ports are not picked again
+                if PORT_TAKEN in said and picked and attempt < START_ATTEMPTS:
                     # a port picked free was taken before the server bound it: pick again
                     _log.warning("temporal dev server: %s; starting again", said.strip()[-300:])
                     continue
                 raise RuntimeError(f"{exc}: {said.strip()[-500:]}") from None
-            yield DevServer(
-                f"127.0.0.1:{chosen}",
-                f"http://127.0.0.1:{args[args.index('--ui-port') + 1]}",
-                proc.pid,
-            )
+            yield DevServer(f"127.0.0.1:{chosen}", f"http://127.0.0.1:{chosen_ui}", proc.pid)
             return
         finally:
             stop_process(proc)
@@ -160,10 +159,11 @@ def _log_since(path: Path, offset: int) -> str:
 
 def _start_args(
     home: Path, port: int | None, ui_port: int | None, *, headless: bool, in_memory: bool
-) -> tuple[list[str], int]:
-    """The ``temporal server start-dev`` command line and its frontend port: the given ports,
-    the others picked free now."""
+) -> tuple[list[str], int, int]:
+    """The ``temporal server start-dev`` command line, its frontend port and its UI port: the
+    given ports, the others picked free now."""
     chosen = port or free_port()
+    chosen_ui = ui_port or free_port()
     args = [
         temporal_cli(),
         "server",
@@ -175,7 +175,7 @@ def _start_args(
         "--port",
         str(chosen),
         "--ui-port",
-        str(ui_port or free_port()),
+        str(chosen_ui),
         "--ui-ip",
         "127.0.0.1",
         "--http-port",
@@ -195,7 +195,7 @@ def _start_args(
         args += ["--search-attribute", f"{name}={kind}"]
     if headless:
         args.append("--headless")
-    return args, chosen
+    return args, chosen, chosen_ui
 
 
 def _parent_death_launcher() -> list[str]:
