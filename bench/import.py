@@ -233,7 +233,7 @@ def _postmaster(store: CaseStore) -> int:
     with store.pooled_connection() as conn:
         row = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
     assert row is not None
-    backend = psutil.Process(int(row["pid"] if isinstance(row, dict) else row[0]))
+    backend = psutil.Process(int(row["pid"]))  # the datastore's connections give dict rows
     parent = backend.parent()
     assert parent is not None
     return int(parent.pid)

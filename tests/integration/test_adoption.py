@@ -68,9 +68,7 @@ async def test_open_cases_are_adopted_concurrently_and_a_rerun_starts_none_twice
 
 
 def _wid(store: CaseStore, key: bytes, kommun: str, ref: str) -> str:
-    opening = store.first_event(case_id_for(kommun, ref))
-    assert opening is not None
-    return workflow_id_for(kommun, child_pseudonym(opening, key))
+    return workflow_id_for(kommun, child_pseudonym(_opening(store, kommun, ref), key))
 
 
 async def test_adoption_from_the_imports_fold_starts_what_the_store_would(

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -130,23 +131,32 @@ def test_processes_opening_a_store_at_once_run_no_ddl_that_collides(
     ``CREATE OR REPLACE FUNCTION es_insert_events_uuid`` (a function barnflow never calls) ran in
     both and PostgreSQL refused one with "tuple concurrently updated"."""
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    errors = _at_once(lambda n, i: CaseStore(env=env).close())
+    assert errors == [], errors[:3]
 
-    def open_many() -> None:
+
+def _at_once(
+    step: Callable[[int, int], object], *, threads: int = 4, each: int = 25
+) -> list[BaseException]:
+    """``step(n, i)`` ``each`` times in each of ``threads`` threads released together (each
+    with its own connections, as processes starting at the same moment); every failure."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads)
+
+    def run(n: int) -> None:
         start.wait()
-        for _ in range(25):
+        for i in range(each):
             try:
-                CaseStore(env=env).close()
-            except BaseException as exc:  # every failure is reported below
+                step(n, i)
+            except BaseException as exc:  # every failure is returned
                 errors.append(exc)
 
-    threads = [threading.Thread(target=open_many) for _ in range(4)]
-    for t in threads:
+    running = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for t in running:
         t.start()
-    for t in threads:
+    for t in running:
         t.join()
-    assert errors == [], errors[:3]
+    return errors
 
 
 class _Forgetful(set[tuple[str, str]]):
@@ -166,33 +176,16 @@ def test_first_reads_logged_by_several_processes_at_once_all_land(
     env = eventsourcing_env(pg_url, schema, CIPHER_KEY)
     migrate(pg_url, schema, env)
     monkeypatch.setattr(access_log, "_created", _Forgetful())
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
     case = uuid.uuid4()
 
-    def log_many(n: int) -> None:
-        start.wait()
-        for i in range(25):
-            try:
-                with psycopg.connect(pg_url) as conn:
-                    access_log.record_access(
-                        conn,
-                        f"h{n}",
-                        "handlaggare",
-                        "1280",
-                        case,
-                        f"read {i}",
-                        datetime.now(UTC),
-                        schema=schema,
-                    )
-            except BaseException as exc:  # every failure is reported below
-                errors.append(exc)
+    def log_read(n: int, i: int) -> None:
+        with psycopg.connect(pg_url) as conn:
+            access_log.record_access(
+                conn, f"h{n}", "handlaggare", "1280", case, f"read {i}", datetime.now(UTC),
+                schema=schema,
+            )  # fmt: skip
 
-    threads = [threading.Thread(target=log_many, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _at_once(log_read)
     assert errors == [], errors[:3]
     with psycopg.connect(pg_url) as conn:
         row = conn.execute(
