@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -48,6 +49,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
@@ -256,7 +258,8 @@ async def bench(args: argparse.Namespace) -> None:
                 cpu["barnflow"] = meter.stop()
                 first = parse_event(lifecycle(offset, at)[0])
                 bf_wid = workflow_id_for(first.kommun, child_pseudonym(first, PSEUDONYM_KEY))
-                bf_events = len((await client.get_workflow_handle(bf_wid).fetch_history()).events)
+                bf_history = await client.get_workflow_handle(bf_wid).fetch_history()
+                bf_events = len(bf_history.events)
                 if args.profile is not None:
                     import yappi
 
@@ -314,6 +317,13 @@ async def bench(args: argparse.Namespace) -> None:
     print(f"bare     : {bare_rate:8.1f} cases/s  ({bare_secs:.2f} s, {bare_fail} failed)")
     print(f"ratio    : {bf_rate / bare_rate:.2f}x  (target >= 0.8)")
     print(f"history  : {bf_events} events per lifecycle (bare: {len(bare_history.events)})")
+    if args.show_history:
+        for name, hist in (("barnflow", bf_history), ("bare", bare_history)):
+            kinds = Counter(EventType.Name(e.event_type) for e in hist.events)
+            print(
+                f"  {name}: "
+                + ", ".join(f"{k.removeprefix('EVENT_TYPE_')} {v}" for k, v in kinds.most_common())
+            )
     print(f"CPU ms per case{'python':>10}{'temporal':>10}{'postgres':>10}")
     for phase in ("barnflow", "bare"):
         c = cpu[phase]
@@ -334,6 +344,9 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
     p.add_argument("--profile", type=Path, default=None, help="write a CPU profile to this dir")
+    p.add_argument(
+        "--show-history", action="store_true", help="count one lifecycle's history events by type"
+    )
     args = p.parse_args()
     asyncio.run(bench(args))
 

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol, Self
 
@@ -226,6 +227,51 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return Payload.FromString(plain)
 
 
+#: How many bound converters ``BoundOnceDataConverter`` keeps (oldest dropped first). A bound
+#: context is asked again within one activation or one activity's run (about eleven times per
+#: distinct context in ``bench/workflow.py``), so a window of this size keeps nearly every repeat.
+BOUND_CONVERTERS = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundOnceDataConverter(temporalio.converter.DataConverter):
+    """temporalio's ``DataConverter`` that binds each serialization context once and keeps it.
+
+    temporalio binds the converter to a context (a workflow's, or one activity's) for **every**
+    payload set it encodes or decodes, and each binding is a ``dataclasses.replace`` whose
+    ``__init__`` builds a payload converter and a failure converter only to overwrite them
+    (``DataConverter.with_context``): about 165 bindings per case lifecycle in
+    ``bench/workflow.py``, for about one distinct context in eleven. The bound converter depends
+    on nothing but the context (the codec finds a workflow's key when it encodes, not when it is
+    bound: ``EncryptionCodec.with_context``), so the one made for an equal context is handed out
+    again. Contexts are frozen dataclasses; one that cannot be hashed is bound as temporalio
+    does. A binding costs 5 µs, a kept one 0.2 µs: under 1 ms of a lifecycle's 90–130 ms of
+    worker CPU (a yappi profile, whose per-call overhead inflates exactly such code, had put it
+    at 7 %; docs/operations.md, "Seventh round"). At most ``BOUND_CONVERTERS`` are kept (about
+    0.75 MiB).
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "_bound", {})
+        object.__setattr__(self, "_bound_lock", threading.Lock())
+
+    def with_context(self, context: SerializationContext) -> Self:
+        bound: dict[SerializationContext, Self] = self.__dict__["_bound"]
+        try:
+            found = bound.get(context)
+        except TypeError:  # an unhashable context: nothing to key it by
+            return super().with_context(context)
+        if found is not None:
+            return found
+        made = super().with_context(context)
+        with self.__dict__["_bound_lock"]:
+            if len(bound) >= BOUND_CONVERTERS:
+                del bound[next(iter(bound))]
+            bound[context] = made
+        return made
+
+
 def data_converter(
     key: bytes,
     old_keys: Sequence[bytes] = (),
@@ -235,10 +281,10 @@ def data_converter(
 
     Failure messages and stack traces are encoded too: an error text could otherwise carry case
     content into the history in plaintext. With ``workflow_keys`` a case workflow's payloads are
-    encrypted under its own data key (gallring destroys it).
+    encrypted under its own data key (gallring destroys it). Each serialization context is bound
+    once (``BoundOnceDataConverter``).
     """
-    return dataclasses.replace(
-        temporalio.converter.default(),
+    return BoundOnceDataConverter(
         payload_converter_class=OperatorPayloadConverter,
         payload_codec=EncryptionCodec(key, old_keys, workflow_keys),
         failure_converter_class=temporalio.converter.DefaultFailureConverterWithEncodedAttributes,

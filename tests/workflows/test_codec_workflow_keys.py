@@ -22,6 +22,7 @@ from temporalio.converter import (
 
 from domain.sealing import SHREDDED
 from infra.persistence.workflowkeys import WorkflowKey, WorkflowKeyError
+from infra.temporal import codec
 from infra.temporal.codec import (
     ENCODING,
     GALLRAD_METADATA,
@@ -168,3 +169,28 @@ async def test_without_the_key_store_a_workflow_keyed_payload_is_a_clear_error()
     )
     with pytest.raises(ValueError, match="no key store"):
         await EncryptionCodec(CLUSTER).decode([encoded])
+
+
+async def test_a_converter_bound_once_per_context_still_encrypts_each_workflow_under_its_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``BoundOnceDataConverter`` hands out the converter it bound for an equal context again
+    (temporalio binds one per payload set), never one bound to another workflow, and forgets
+    the oldest once it holds ``BOUND_CONVERTERS``."""
+    monkeypatch.setattr(codec, "BOUND_CONVERTERS", 3)
+    keys = MemoryKeys()
+    base = data_converter(CLUSTER, workflow_keys=keys)
+    first = base.with_context(_ctx(CASE_WF))
+    assert base.with_context(_ctx(CASE_WF)) is first  # an equal context, not the same object
+    other = base.with_context(_ctx(OTHER_CASE_WF))
+    assert other is not first
+    for conv, wid in ((first, CASE_WF), (other, OTHER_CASE_WF), (first, CASE_WF)):
+        [encoded] = await conv.encode([CONTENT])
+        assert encoded.metadata["encryption-key-id"].decode() == keys.live_key(wid).key_id
+        assert await base.decode([encoded], [dict]) == [CONTENT]
+    for n in range(3):  # three more contexts push the first one out
+        base.with_context(_ctx(f"barnarende-1280-{n:024d}"))
+    again = base.with_context(_ctx(CASE_WF))
+    assert again is not first
+    [encoded] = await again.encode([CONTENT])
+    assert encoded.metadata["encryption-key-id"].decode() == keys.live_key(CASE_WF).key_id

@@ -19,14 +19,16 @@ from infra.persistence.store import CaseStore, eventsourcing_env
 from tests.conftest import CIPHER_KEY
 
 
-def _connections(pg_url: str, app: str) -> int:
+def _connections(pg_url: str, app: str) -> list[str]:
+    """The server's connections of one application name, described (pid, state, since, query),
+    so a failure says which connection stayed open."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
-            " AND pid <> pg_backend_pid()",
+        rows = conn.execute(
+            "SELECT pid, state, backend_start, left(query, 80) FROM pg_stat_activity"
+            " WHERE application_name = %s AND pid <> pg_backend_pid()",
             (app,),
-        ).fetchone()
-    return int(row[0]) if row else 0
+        ).fetchall()
+    return [f"pid {r[0]} {r[1]} since {r[2]:%H:%M:%S.%f}: {r[3]}" for r in rows]
 
 
 def test_closing_a_store_releases_its_homes_connections(
@@ -38,13 +40,13 @@ def test_closing_a_store_releases_its_homes_connections(
     for store in stores:
         homes_of(store).state("1280", "FH-1")
         store.max_position()
-    assert _connections(pg_url, app) > 0
+    assert len(_connections(pg_url, app)) > 0
     for store in stores:
         store.close()
     deadline = time.monotonic() + 10
     while _connections(pg_url, app) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _connections(pg_url, app) == 0
+    assert _connections(pg_url, app) == []
 
 
 def test_closing_a_store_releases_its_complaints_connections(
@@ -59,10 +61,10 @@ def test_closing_a_store_releases_its_complaints_connections(
     for store in stores:
         assert kvalitet_of(store).kommun_events("1280") == []
         assert kvalitet_of(store) is kvalitet_of(store)
-    assert _connections(pg_url, app) > 0
+    assert len(_connections(pg_url, app)) > 0
     for store in stores:
         store.close()
     deadline = time.monotonic() + 10
     while _connections(pg_url, app) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _connections(pg_url, app) == 0
+    assert _connections(pg_url, app) == []
