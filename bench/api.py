@@ -70,7 +70,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from bench import bare_worker
 from bench.bare_update_workflow import BareUpdateWorkflow
 from bench.bare_workflow import BareWorkflow
-from bench.processes import running
+from bench.processes import running, unwind_on_sigterm
 from bench.workflow import lifecycle
 from domain.events import parse_event
 from infra.api.app import create_app
@@ -518,6 +518,7 @@ def _concurrencies(text: str) -> list[int]:
 
 
 def main() -> None:
+    unwind_on_sigterm()
     # bytecode for the package the workflow sandbox executes anew per workflow, as ./run.sh
     # writes it for a deployment (bench/workflow.py does the same)
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "workflows", quiet=1)

@@ -53,6 +53,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench.api import _raw_inserts
+from bench.processes import unwind_on_sigterm
 from bench.workflow import CpuMeter, lifecycle
 from domain.identity import luhn_check_digit
 from infra.config.settings import Keys
@@ -282,6 +283,7 @@ async def _run(
 
 
 def main() -> None:
+    unwind_on_sigterm()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", type=int, default=1000, help="closed cases imported (11 lines)")
     p.add_argument("--adopt", type=int, default=1000, help="open cases adopted (0: skip)")

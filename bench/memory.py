@@ -46,7 +46,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
-from bench.processes import running
+from bench.processes import running, unwind_on_sigterm
 from bench.workflow import lifecycle
 from domain.events import parse_event
 from infra.api.auth import create_jwt
@@ -357,6 +357,7 @@ async def _register(address: str, codec: bytes) -> None:
 
 
 def main() -> None:
+    unwind_on_sigterm()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--workflows", type=int, default=1000, help="workflows per measurement")
     p.add_argument("--soak-minutes", type=float, default=10.0)

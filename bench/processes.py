@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -11,6 +13,22 @@ from pathlib import Path
 from infra.temporal.devserver import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _as_ctrl_c(signum: int, frame: object) -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def unwind_on_sigterm() -> None:
+    """SIGTERM (``kill PID``, a job's timeout) stops the benchmark as Ctrl-C does, so the servers
+    it started (Temporal dev server, embedded PostgreSQL, barnflow's processes) are stopped by
+    their context managers. Python's default SIGTERM ends the process without running a
+    ``finally``: a ``bench/memory.py`` stopped that way left its worker running. The signal is
+    delivered again as SIGINT rather than raised as ``KeyboardInterrupt`` here: under
+    ``asyncio.run`` SIGINT cancels the main task, so its ``async with`` blocks (the Temporal
+    worker) shut down in order, where an exception raised inside the event loop left the
+    cancellation of every task waiting on the worker's shutdown."""
+    signal.signal(signal.SIGTERM, _as_ctrl_c)
 
 
 @contextmanager

@@ -59,6 +59,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from bench.processes import unwind_on_sigterm
 from bench.rebuild import _case
 from domain.aggregate import ChildCase
 from domain.calendar import STOCKHOLM
@@ -413,6 +414,7 @@ async def measure(address: str, url: str, args: argparse.Namespace) -> int:
 
 
 def main() -> int:
+    unwind_on_sigterm()
     # the planted failing workflow tasks are logged by the SDK on every retry: not news here
     logging.getLogger("temporalio").setLevel(logging.CRITICAL)
     p = argparse.ArgumentParser(description=__doc__)

@@ -55,6 +55,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from bench.bare_workflow import BareWorkflow
+from bench.processes import unwind_on_sigterm
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
 from domain.identity import luhn_check_digit
@@ -336,6 +337,7 @@ async def bench(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    unwind_on_sigterm()
     # bytecode for the package the workflow sandbox executes anew per workflow, as ./run.sh
     # writes it for a deployment; without it every case workflow compiles child_case.py first
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "workflows", quiet=1)
