@@ -84,6 +84,7 @@ class GapFreeRecorder(PostgresApplicationRecorder):
             if "CREATE OR REPLACE FUNCTION" not in s.as_string()
         ]
         self._sql_notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+        self._rendered_sql: dict[str, bytes] = {}  # ``_rendered``
         self.chain_table_name = chain_table_for(events_table_name)
         chain = Identifier(self.chain_table_name)
         self.sql_create_statements.append(
@@ -164,10 +165,9 @@ class GapFreeRecorder(PostgresApplicationRecorder):
         execute: 20 µs of CPU per append for its four statements, partly while the table lock that
         serialises every append in every process is held (issue 19, item 2). Schema and table
         names do not change after the recorder is made, so neither do the bytes."""
-        rendered: dict[str, bytes] = self.__dict__.setdefault("_rendered_sql", {})
-        found = rendered.get(name)
+        found = self._rendered_sql.get(name)
         if found is None:
-            found = rendered[name] = statement.as_bytes(curs)
+            found = self._rendered_sql[name] = statement.as_bytes(curs)
         return found
 
     def _lock_table(self, curs: Cursor[DictRow]) -> None:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -37,16 +39,27 @@ BENCH = textwrap.dedent(
 )
 
 
-def _bench(tmp_path: Path, mode: str) -> tuple[subprocess.Popen[str], int]:
-    """The script above as a process, and its child's pid once the child runs."""
+@contextmanager
+def _bench(tmp_path: Path, mode: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """The script above as a process, and its child's pid once the child runs; both killed by
+    pid at the end if still there."""
     proc = subprocess.Popen(
         [sys.executable, "-c", BENCH, str(tmp_path / f"{mode}.log"), mode],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
-    return proc, int(proc.stdout.readline())
+    pids = [proc.pid]
+    try:
+        assert proc.stdout is not None
+        child = int(proc.stdout.readline())
+        pids.append(child)
+        yield proc, child
+    finally:
+        for pid in pids:
+            if psutil.pid_exists(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 def _gone(pid: int, seconds: float) -> bool:
@@ -59,26 +72,16 @@ def _gone(pid: int, seconds: float) -> bool:
 
 
 def test_sigterm_stops_the_servers_a_benchmark_started(tmp_path: Path) -> None:
-    proc, child = _bench(tmp_path, "unwind")
-    try:
+    with _bench(tmp_path, "unwind") as (proc, child):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert _gone(child, 10), f"the benchmark's child {child} outlived its SIGTERM"
-    finally:
-        for pid in (proc.pid, child):
-            if psutil.pid_exists(pid):
-                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.timeout(60)
 def test_without_it_the_child_outlives_the_benchmark(tmp_path: Path) -> None:
     """The defect the helper removes: Python's default SIGTERM leaves the child running."""
-    proc, child = _bench(tmp_path, "default")
-    try:
+    with _bench(tmp_path, "default") as (proc, child):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == -signal.SIGTERM
         assert not _gone(child, 1)
-    finally:
-        for pid in (proc.pid, child):
-            if psutil.pid_exists(pid):
-                os.kill(pid, signal.SIGKILL)
