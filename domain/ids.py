@@ -13,10 +13,11 @@ import uuid
 _NAMESPACE = uuid.UUID("6f0f5d8e-2b7c-4c39-9a55-6a7b1e0c4b21")
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=16_384)
 def case_id_for(kommun: str, case_ref: str) -> uuid.UUID:
     """The case's stream id (a pure function of its two keys: remembered for the cases seen
-    most recently, since an import asks for it several times per line)."""
+    most recently, since an import asks for it several times per line; 16,384 cases, about
+    5 MB, cover an import batch many times over and bound what a long-running worker keeps)."""
     return uuid.uuid5(_NAMESPACE, f"{kommun}/{case_ref}")
 
 

@@ -113,7 +113,11 @@ def open_store(
     configs = settings.kommun_configs
     env = with_versions(
         eventsourcing_env(
-            url, settings.database.schema, settings.keys.cipher, settings.keys.cipher_old
+            url,
+            settings.database.schema,
+            settings.keys.cipher,
+            settings.keys.cipher_old,
+            aggregate_cache=settings.aggregate_cache,
         ),
         configs.versions(),
     )

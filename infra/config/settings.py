@@ -50,6 +50,13 @@ ENV_DELEGATION_DIR = "BARNFLOW_DELEGATION_DIR"
 ENV_ALERT_SETTLE_SECONDS = "BARNFLOW_ALERT_SETTLE_SECONDS"
 #: An upper bound so a typo (minutes for seconds, ms for s) cannot silence alerts for days.
 MAX_ALERT_SETTLE_SECONDS = 86_400.0
+#: Cases whose aggregate one process keeps in memory (docs/operations.md "Memory").
+ENV_AGGREGATE_CACHE = "BARNFLOW_AGGREGATE_CACHE"
+#: The default: as many cases as the worker's default sticky cache holds workflows (the cases
+#: active within minutes); about 10 KiB each for a short case (docs/operations.md "Memory").
+DEFAULT_AGGREGATE_CACHE = 1000
+#: An upper bound: at about 10 KiB per short case and more per long one, more would be gigabytes.
+MAX_AGGREGATE_CACHE = 100_000
 
 _HOSTPORT = r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$"
 _IDENT = r"^[a-z_][a-z0-9_]{0,62}$"
@@ -97,6 +104,8 @@ class Settings:
     alert_settle_seconds: float = DEFAULT_ALERT_SETTLE_SECONDS
     #: TLS, mutual TLS or an API key for a real cluster (``infra.config.transport``)
     temporal_transport: TemporalTransport = field(default_factory=TemporalTransport)
+    #: Cases whose aggregate the store keeps in memory (BARNFLOW_AGGREGATE_CACHE)
+    aggregate_cache: int = DEFAULT_AGGREGATE_CACHE
 
     @property
     def temporal_target(self) -> str:
@@ -231,6 +240,13 @@ class Environment(EnvironmentModel):
         allow_inf_nan=False,
         description=f"seconds between 0 and {MAX_ALERT_SETTLE_SECONDS:.0f}",
     )
+    aggregate_cache: Annotated[int, EmptyIsUnset] = Field(
+        DEFAULT_AGGREGATE_CACHE,
+        validation_alias=ENV_AGGREGATE_CACHE,
+        ge=1,
+        le=MAX_AGGREGATE_CACHE,
+        description=f"a whole number of cases from 1 to {MAX_AGGREGATE_CACHE}",
+    )
 
     @property
     def current_keys(self) -> dict[str, bytes | None]:
@@ -318,4 +334,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kommun_configs=load_kommun_configs(os.environ if env is None else env),
         alert_settle_seconds=given.alert_settle_seconds,
         temporal_transport=load_transport(env),
+        aggregate_cache=given.aggregate_cache,
     )

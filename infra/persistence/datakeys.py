@@ -11,14 +11,16 @@ holds can open the bucket's sealed fields, in this database or in any copy of th
 A sealed token is ``BFS1.<key id>.<base64 nonce | AES-256-GCM ciphertext>``; the case id and
 bucket are the GCM associated data, so a token moved to another case or bucket fails to open.
 Unwrapped keys are cached in the process for ``CACHE_SECONDS`` at most: another process notices
-a destroyed key within that time (a gallring run waits it out before it reports done).
+a destroyed key within that time (a gallring run waits it out before it reports done), and an
+expired key leaves the process's memory at the cache's next use (``infra.persistence.keycache``;
+at most ``CACHE_SIZE`` keys are held).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -33,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 
 from infra.persistence.cipher import Keyring
+from infra.persistence.keycache import ExpiringCache
 from infra.persistence.nonces import GCM_NONCES
 
 TABLE = "barnflow_data_keys"
@@ -40,6 +43,9 @@ SEAL_MAGIC = "BFS1"
 NONCE_LEN = 12
 #: How long an unwrapped key stays in a process's memory before it is read again.
 CACHE_SECONDS = 30.0
+#: Unwrapped keys, and which key is a case's bucket's, a process holds at most (the oldest put is
+#: dropped first). A bulk import's batch (2,000 lines) and ``ops stuck``'s (2,000 cases) fit.
+CACHE_SIZE = 65_536
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
@@ -79,8 +85,10 @@ class DataKeys:
         self._keyring = keyring
         self._ready = False
         self._ensure_lock = threading.Lock()
-        self._cache: dict[str, tuple[bytes | None, float]] = {}
-        self._by_bucket: dict[tuple[str, str], str] = {}
+        #: key id -> the unwrapped key (``None``: destroyed), for ``CACHE_SECONDS``
+        self._cache: ExpiringCache[str, bytes | None] = ExpiringCache(CACHE_SECONDS, CACHE_SIZE)
+        #: (case id, bucket) -> key id: not secret, so kept until the bound pushes it out
+        self._by_bucket: ExpiringCache[tuple[str, str], str] = ExpiringCache(None, CACHE_SIZE)
 
     def _q(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(t=sql.SQL("{}.{}").format(
@@ -155,7 +163,6 @@ class DataKeys:
                 ),
                 [case_ids, buckets],
             ).fetchall()
-        expires = time.monotonic() + CACHE_SECONDS
         for row in found:
             pair = (str(_col(row, "case_id")), str(_col(row, "bucket")))
             wrapped = _col(row, "wrapped")
@@ -165,8 +172,8 @@ class DataKeys:
             mine = fresh[pair]
             # the key this call created is known; one another writer created first is unwrapped
             key = mine[1] if mine[0] == key_id else self._keyring.decrypt(bytes(wrapped))
-            self._by_bucket[pair] = key_id
-            self._cache[key_id] = (key, expires)
+            self._by_bucket.put(pair, key_id)
+            self._cache.put(key_id, key)
 
     def open(self, token: str, case_id: str, bucket: str) -> dict[str, Any] | None:
         """The sealed fields, or ``None`` when the bucket's key was destroyed by gallring."""
@@ -183,10 +190,8 @@ class DataKeys:
 
     def key(self, key_id: str) -> bytes | None:
         """The unwrapped key, ``None`` once destroyed (cached for ``CACHE_SECONDS``)."""
-        hit = self._cache.get(key_id)
-        now = time.monotonic()
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        with contextlib.suppress(KeyError):
+            return self._cache.get(key_id)
         self.ensure()
         with self._connect() as conn:
             row = conn.execute(self._q("SELECT wrapped FROM {t} WHERE key_id = %s"),
@@ -195,12 +200,15 @@ class DataKeys:
             raise SealError(f"data key {key_id} is not in {TABLE}")
         wrapped = _col(row, "wrapped")
         key = None if wrapped is None else self._keyring.decrypt(bytes(wrapped))
-        self._cache[key_id] = (key, now + CACHE_SECONDS)
+        self._cache.put(key_id, key)
         return key
 
     def _key_for(self, kommun: str, case_id: str, bucket: str) -> tuple[str, bytes]:
-        known = self._by_bucket.get((case_id, bucket))
-        if known is not None:
+        try:
+            known = self._by_bucket.get((case_id, bucket))
+        except KeyError:
+            pass
+        else:
             key = self.key(known)
             if key is not None:
                 return known, key
@@ -224,8 +232,8 @@ class DataKeys:
             raise SealError(f"the {bucket} data key of case {case_id} was destroyed by gallring")
         key_id = str(_col(row, "key_id"))
         key = self._keyring.decrypt(bytes(_col(row, "wrapped")))
-        self._by_bucket[(case_id, bucket)] = key_id
-        self._cache[key_id] = (key, time.monotonic() + CACHE_SECONDS)
+        self._by_bucket.put((case_id, bucket), key_id)
+        self._cache.put(key_id, key)
         return key_id, key
 
     def load(self, case_ids: Iterable[uuid.UUID | str], bucket: str) -> None:
@@ -242,11 +250,10 @@ class DataKeys:
                 self._q("SELECT key_id, wrapped FROM {t} WHERE bucket = %s AND case_id = ANY(%s)"),
                 [bucket, ids],
             ).fetchall()
-        expires = time.monotonic() + CACHE_SECONDS
         for row in found:
             wrapped = _col(row, "wrapped")
             key = None if wrapped is None else self._keyring.decrypt(bytes(wrapped))
-            self._cache[str(_col(row, "key_id"))] = (key, expires)
+            self._cache.put(str(_col(row, "key_id")), key)
 
     # ------------------------------------------------------------------ gallring
     def rows(self, case_ids: Iterable[str] | None = None) -> list[DataKeyRow]:
@@ -287,8 +294,8 @@ class DataKeys:
                 ),
                 [gallringsbeslut, key_id],
             ).rowcount
-        self._cache.pop(key_id, None)
-        self._by_bucket = {k: v for k, v in self._by_bucket.items() if v != key_id}
+        self._cache.pop(key_id)
+        self._by_bucket.drop_where(lambda known: known == key_id)
         return bool(done)
 
     def vacuum(self) -> None:

@@ -11,9 +11,7 @@ import base64
 import contextlib
 import functools
 import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -44,8 +42,10 @@ from domain.ids import case_id_for
 from domain.retention import key_bucket
 from domain.sealing import SEALED_KEY, merge, split
 from infra.config.retry import retry_at_once
+from infra.config.settings import DEFAULT_AGGREGATE_CACHE
 from infra.persistence.cipher import KeyringCipher
 from infra.persistence.datakeys import CACHE_SECONDS, DataKeys
+from infra.persistence.keycache import ExpiringCache
 from infra.persistence.recorder import DIGESTS_KWARG, chain_table_for
 from infra.persistence.workflowkeys import WorkflowKeys
 from infra.telemetry import appended, db_append_span
@@ -57,16 +57,20 @@ CHAIN_TABLE = chain_table_for(EVENTS_TABLE)
 CLOSING_TYPES = frozenset({"arende_avslutat", "arende_overflyttat"})
 
 
-#: Cases whose aggregate a store keeps in memory (eventsourcing's cache; ``CaseStore._wrote``).
-AGGREGATES_CACHED = 5000
-
 _T = TypeVar("_T")
 
 
 def eventsourcing_env(
-    url: str, schema: str, cipher_key: bytes, old_cipher_keys: tuple[bytes, ...] = ()
+    url: str,
+    schema: str,
+    cipher_key: bytes,
+    old_cipher_keys: tuple[bytes, ...] = (),
+    *,
+    aggregate_cache: int = DEFAULT_AGGREGATE_CACHE,
 ) -> dict[str, str]:
-    """Environment for eventsourcing's PostgreSQL persistence, from a libpq URL."""
+    """Environment for eventsourcing's PostgreSQL persistence, from a libpq URL.
+    ``aggregate_cache``: cases whose aggregate the store keeps in memory
+    (``BARNFLOW_AGGREGATE_CACHE``; eventsourcing's cache and ``CaseStore._wrote``)."""
     parts = psycopg.conninfo.conninfo_to_dict(url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -87,7 +91,7 @@ def eventsourcing_env(
         "CREATE_TABLE": "y",
         # each append judges the case's state: keep recent aggregates in memory and only read
         # the events recorded since (by any process: "fast-forward") instead of replaying all
-        "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATES_CACHED),
+        "AGGREGATE_CACHE_MAXSIZE": str(aggregate_cache),
         "APPLICATION_RECORDER_TOPIC": "infra.persistence.recorder:GapFreeRecorder",
     }
 
@@ -162,45 +166,25 @@ class FirstEvents:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read = read
-        self._size = size
-        self._ttl = ttl
-        self._clock = clock
-        self._items: OrderedDict[UUID, tuple[CaseEvent, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _expire(self, now: float) -> None:
-        """Drop expired entries (caller holds the lock). Entries are kept in the order they were
-        read, which with one ``ttl`` is the order they expire: an expired one is not only never
-        returned, it leaves memory (it names a child)."""
-        while self._items:
-            first = next(iter(self._items.values()))
-            if first[1] > now:
-                return
-            self._items.popitem(last=False)
+        # an expired entry is not only never returned, it leaves memory (it names a child)
+        self._items: ExpiringCache[UUID, CaseEvent] = ExpiringCache(ttl, size, clock=clock)
 
     def peek(self, case_id: UUID) -> CaseEvent | None:
-        with self._lock:
-            self._expire(self._clock())
-            found = self._items.get(case_id)
-            return None if found is None else found[0]
+        try:
+            return self._items.get(case_id)
+        except KeyError:
+            return None
 
     def forget(self, case_id: UUID) -> None:
         """Drop a case (gallring destroyed what its first event named)."""
-        with self._lock:
-            self._items.pop(case_id, None)
+        self._items.pop(case_id)
 
     def __call__(self, case_id: UUID) -> CaseEvent:
         found = self.peek(case_id)
         if found is not None:
             return found
         found = self._read(case_id)  # LookupError passes through: an empty case is not kept
-        with self._lock:
-            now = self._clock()
-            self._expire(now)
-            self._items[case_id] = (found, now + self._ttl)
-            self._items.move_to_end(case_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self._items.put(case_id, found)
         return found
 
 
@@ -566,7 +550,9 @@ class CaseStore(ChainedStore):
     def _written(self) -> LRUCache[UUID, int]:
         """The version of each case this process saved last (as many cases as the aggregate
         cache holds)."""
-        return LRUCache(maxsize=AGGREGATES_CACHED)
+        return LRUCache(
+            maxsize=int(self.env.get("AGGREGATE_CACHE_MAXSIZE") or DEFAULT_AGGREGATE_CACHE)
+        )
 
     def _wrote(self, case: ChildCase) -> None:
         """Keep the case as this process just saved it: the next append of this process judges

@@ -14,17 +14,16 @@ gets a new key generation: at most one live key per workflow id (a partial uniqu
 generations stay as destroyed rows. ``case_ids`` lists the cases gallring linked to the key
 before destroying it, so an interrupted run can still name the key in its event.
 
-Unwrapped keys are cached per process in a bounded LRU for ``CACHE_SECONDS`` at most, like the
-cases' data keys.
+Unwrapped keys are cached per process for ``CACHE_SECONDS`` at most and leave its memory at the
+cache's next use after that, at most ``CACHE_SIZE`` of each kind, like the cases' data keys
+(``infra.persistence.keycache``).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,13 +34,14 @@ from psycopg import sql
 
 from infra.persistence.cipher import Keyring
 from infra.persistence.datakeys import CACHE_SECONDS, Connect
+from infra.persistence.keycache import ExpiringCache
 
 TABLE = "barnflow_temporal_keys"
 #: Prefix of a workflow key's id in payload metadata: the codec tells these from cluster keys.
 KEY_ID_PREFIX = "wk-"
 #: Case workflows (``domain.ids.workflow_id_for``); other workflows keep the cluster key.
 CASE_WORKFLOW = re.compile(r"^barnarende-(\d{4})-[A-Za-z0-9_\-]+$")
-#: Unwrapped keys a process keeps at most (the oldest used is dropped first).
+#: Unwrapped keys a process keeps at most (the oldest put is dropped first).
 CACHE_SIZE = 4096
 
 
@@ -104,10 +104,9 @@ class WorkflowKeys:
         self._schema = schema
         self._keyring = keyring
         self._ready = False
-        self._lock = threading.Lock()
         self._ensure_lock = threading.Lock()
-        self._by_id: OrderedDict[str, tuple[WorkflowKey, float]] = OrderedDict()
-        self._live: OrderedDict[str, tuple[WorkflowKey, float]] = OrderedDict()
+        self._by_id: ExpiringCache[str, WorkflowKey] = ExpiringCache(CACHE_SECONDS, CACHE_SIZE)
+        self._live: ExpiringCache[str, WorkflowKey] = ExpiringCache(CACHE_SECONDS, CACHE_SIZE)
 
     def _q(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(t=sql.SQL("{}.{}").format(
@@ -129,29 +128,20 @@ class WorkflowKeys:
 
     # ------------------------------------------------------------------ cache
     def _remember(
-        self, cache: OrderedDict[str, tuple[WorkflowKey, float]], name: str, key: WorkflowKey
+        self, cache: ExpiringCache[str, WorkflowKey], name: str, key: WorkflowKey
     ) -> None:
-        with self._lock:
-            cache[name] = (key, time.monotonic() + CACHE_SECONDS)
-            cache.move_to_end(name)
-            while len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
+        cache.put(name, key)
 
-    def _cached(
-        self, cache: OrderedDict[str, tuple[WorkflowKey, float]], name: str
-    ) -> WorkflowKey | None:
-        with self._lock:
-            hit = cache.get(name)
-            if hit is None or hit[1] <= time.monotonic():
-                return None
-            cache.move_to_end(name)
-            return hit[0]
+    def _cached(self, cache: ExpiringCache[str, WorkflowKey], name: str) -> WorkflowKey | None:
+        try:
+            return cache.get(name)
+        except KeyError:
+            return None
 
     def clear_cache(self) -> None:
         """Forget every unwrapped key (the next look reads the table, as a new process would)."""
-        with self._lock:
-            self._by_id.clear()
-            self._live.clear()
+        self._by_id.clear()
+        self._live.clear()
 
     # ------------------------------------------------------------------ codec
     def cached_live_key(self, workflow_id: str) -> WorkflowKey | None:
@@ -291,10 +281,8 @@ class WorkflowKeys:
                 ),
                 [gallringsbeslut, key_id],
             ).rowcount
-        with self._lock:
-            gone = self._by_id.pop(key_id, None)
-            if gone is not None:
-                self._live.pop(gone[0].workflow_id, None)
+        self._by_id.pop(key_id)
+        self._live.drop_where(lambda live: live.key_id == key_id)
         return bool(done)
 
     def vacuum(self) -> None:
