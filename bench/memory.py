@@ -51,6 +51,7 @@ from bench.workflow import lifecycle
 from domain.events import parse_event
 from infra.api.auth import create_jwt
 from infra.api.serve import bind
+from infra.config.settings import DEFAULT_AGGREGATE_CACHE
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect, register_search_attributes
@@ -92,10 +93,15 @@ def settled_rss(pid: int, seconds: float = 6.0) -> float:
 
 
 def child(
-    args: list[str], env: dict[str, str], log: Path, ready: str
+    args: list[str], env: dict[str, str], log: Path, ready: str, *, trace: list[str] | None = None
 ) -> AbstractContextManager[int]:
-    """A barnflow process, until the context exits; yields its pid once its log says ``ready``."""
-    return running([BARNFLOW, *args], env, log, ready, every=0.2)
+    """A barnflow process, until the context exits; yields its pid once its log says ``ready``.
+    ``trace``: run it under ``bench/traced.py`` with these options (tracemalloc snapshots)."""
+    if trace:
+        argv = [sys.executable, str(ROOT / "bench" / "traced.py"), *trace, "--", *args]
+    else:
+        argv = [BARNFLOW, *args]
+    return running(argv, env, log, ready, every=0.2)
 
 
 async def soak_load(
@@ -227,6 +233,8 @@ def bench(args: argparse.Namespace) -> None:
             "BARNFLOW_JWT_KEY": _b64(jwt_key),
             "BARNFLOW_TELEMETRY": "off",
         }
+        if args.aggregate_cache is not None:
+            env["BARNFLOW_AGGREGATE_CACHE"] = str(args.aggregate_cache)
         logs = tmp / "logs"
         logs.mkdir()
         ensure_schema(url, schema)
@@ -243,6 +251,17 @@ def bench(args: argparse.Namespace) -> None:
         worker = ["worker", "--no-projections", "--max-cached-workflows"]
         ready = "barnflow worker on"
         # 1. cached
+        if args.soak_only:
+            return soak_phase(
+                args,
+                env=env,
+                logs=logs,
+                worker=worker,
+                ready=ready,
+                jwt_key=jwt_key,
+                at=at,
+                report=report,
+            )
         with child([*worker, str(2 * n + 100)], env, logs / "worker-cached.log", ready) as pid:
             run_cases(range(WARM, WARM + 20))
             before, server_before = settled_rss(pid), rss_mb(server.pid)
@@ -268,72 +287,104 @@ def bench(args: argparse.Namespace) -> None:
             f"dev server : RSS {server_before:7.1f} -> {server_after:7.1f} -> {server_idle:7.1f} MB"
             f" with {n + 20} -> {2 * n + 20} -> {3 * n + 40} open workflows"
         )
-        # 3. soak
-        sock = bind("127.0.0.1", 0)
-        port = sock.getsockname()[1]
-        sock.close()
-        base = f"http://127.0.0.1:{port}"
-        minted: list[tuple[float, str]] = []
-
-        def token() -> str:
-            """A token for the next command, minted anew every 20 minutes (they live an hour)."""
-            if not minted or time.monotonic() - minted[-1][0] > 1200:
-                jwt = create_jwt(
-                    jwt_key, subject="soak", role="system", kommun="1280", ttl_seconds=3600
-                )
-                minted.append((time.monotonic(), jwt))
-            return minted[-1][1]
-
-        with (
-            child([*worker, str(args.cache)], env, logs / "worker-soak.log", ready) as wpid,
-            child(["projections", "run"], env, logs / "runner.log", "") as rpid,
-            child(
-                ["api", "serve", "--port", str(port)], env, logs / "api.log", "barnflow api on"
-            ) as apid,
-        ):
-            pids = {"API (api serve)": apid, "projection runner": rpid, "worker": wpid}
-            series: dict[str, list[tuple[float, float]]] = {k: [] for k in pids}
-            seconds = args.soak_minutes * 60
-            started = time.monotonic()
-
-            # every sample is also written as it is taken, so a soak that fails late keeps them
-            samples_csv = args.png.with_suffix(".csv")
-            samples_csv.write_text("seconds,process,rss_mb\n", encoding="utf-8")
-
-            async def sample() -> None:
-                while time.monotonic() - started < seconds:
-                    t = time.monotonic() - started
-                    with samples_csv.open("a", encoding="utf-8") as out:
-                        for name, pid in pids.items():
-                            rss = rss_mb(pid)
-                            series[name].append((t, rss))
-                            out.write(f"{t:.1f},{name},{rss:.1f}\n")
-                    await asyncio.sleep(args.every)
-
-            async def soak() -> int:
-                load = asyncio.create_task(soak_load(base, token, seconds, args.rate, at))
-                await sample()
-                return await load
-
-            sent = asyncio.run(soak())
-        report.append(
-            f"\nsoak: {args.soak_minutes:g} min, {sent} commands over HTTP "
-            f"({sent / seconds:.1f}/s), RSS every {args.every:g} s; "
-            f"{len(retried)} answered 503 and were retried with the same idempotency key"
+        soak_phase(
+            args,
+            env=env,
+            logs=logs,
+            worker=worker,
+            ready=ready,
+            jwt_key=jwt_key,
+            at=at,
+            report=report,
         )
-        for name, samples in series.items():
-            first, last = samples[0][1], samples[-1][1]
-            peak = max(v for _, v in samples)
-            report.append(
-                f"  {name:20} start {first:7.1f}  end {last:7.1f}  peak {peak:7.1f} MB;"
-                f" slope over the second half {slope_mb_per_hour(samples):+7.1f} MB/h"
+
+
+def soak_phase(
+    args: argparse.Namespace,
+    *,
+    env: dict[str, str],
+    logs: Path,
+    worker: list[str],
+    ready: str,
+    jwt_key: bytes,
+    at: datetime,
+    report: list[str],
+) -> None:
+    """3. The soak: the API, the runner and a worker under ``--rate`` commands a second."""
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    base = f"http://127.0.0.1:{port}"
+    minted: list[tuple[float, str]] = []
+
+    def token() -> str:
+        """A token for the next command, minted anew every 20 minutes (they live an hour)."""
+        if not minted or time.monotonic() - minted[-1][0] > 1200:
+            jwt = create_jwt(
+                jwt_key, subject="soak", role="system", kommun="1280", ttl_seconds=3600
             )
-        note = (
-            f"{args.soak_minutes:g} min, {sent} commands ({sent / seconds:.1f}/s) over HTTP, "
-            f"RSS every {args.every:g} s; 2-core machine shared with other work"
+            minted.append((time.monotonic(), jwt))
+        return minted[-1][1]
+
+    with (
+        child(
+            [*worker, str(args.cache)],
+            env,
+            logs / "worker-soak.log",
+            ready,
+            trace=["--dir", str(args.trace), "--every", str(args.trace_every)]
+            if args.trace
+            else None,
+        ) as wpid,
+        child(["projections", "run"], env, logs / "runner.log", "") as rpid,
+        child(
+            ["api", "serve", "--port", str(port)], env, logs / "api.log", "barnflow api on"
+        ) as apid,
+    ):
+        pids = {"API (api serve)": apid, "projection runner": rpid, "worker": wpid}
+        series: dict[str, list[tuple[float, float]]] = {k: [] for k in pids}
+        seconds = args.soak_minutes * 60
+        started = time.monotonic()
+
+        # every sample is also written as it is taken, so a soak that fails late keeps them
+        samples_csv = args.png.with_suffix(".csv")
+        samples_csv.write_text("seconds,process,rss_mb\n", encoding="utf-8")
+
+        async def sample() -> None:
+            while time.monotonic() - started < seconds:
+                t = time.monotonic() - started
+                with samples_csv.open("a", encoding="utf-8") as out:
+                    for name, pid in pids.items():
+                        rss = rss_mb(pid)
+                        series[name].append((t, rss))
+                        out.write(f"{t:.1f},{name},{rss:.1f}\n")
+                await asyncio.sleep(args.every)
+
+        async def soak() -> int:
+            load = asyncio.create_task(soak_load(base, token, seconds, args.rate, at))
+            await sample()
+            return await load
+
+        sent = asyncio.run(soak())
+    report.append(
+        f"\nsoak: {args.soak_minutes:g} min, {sent} commands over HTTP "
+        f"({sent / seconds:.1f}/s), RSS every {args.every:g} s; "
+        f"{len(retried)} answered 503 and were retried with the same idempotency key"
+    )
+    for name, samples in series.items():
+        first, last = samples[0][1], samples[-1][1]
+        peak = max(v for _, v in samples)
+        report.append(
+            f"  {name:20} start {first:7.1f}  end {last:7.1f}  peak {peak:7.1f} MB;"
+            f" slope over the second half {slope_mb_per_hour(samples):+7.1f} MB/h"
         )
-        plot(args.png, series, note)
-        report.append(f"plot: {args.png}")
+    note = (
+        f"{args.soak_minutes:g} min, {sent} commands ({sent / seconds:.1f}/s) over HTTP, "
+        f"RSS every {args.every:g} s; sticky cache {args.cache}, aggregate cache "
+        f"{args.aggregate_cache or DEFAULT_AGGREGATE_CACHE}"
+    )
+    plot(args.png, series, note)
+    report.append(f"plot: {args.png}")
 
 
 async def open_cases(
@@ -366,6 +417,20 @@ def main() -> None:
     p.add_argument("--cache", type=int, default=1000, help="the soak worker's sticky cache")
     p.add_argument("--png", type=Path, default=ROOT / "docs" / "memory-soak.png")
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
+    p.add_argument("--soak-only", action="store_true", help="skip the cached and idle phases")
+    p.add_argument(
+        "--aggregate-cache",
+        type=int,
+        default=None,
+        help="BARNFLOW_AGGREGATE_CACHE of every process (default: barnflow's default)",
+    )
+    p.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="run the soak worker under bench/traced.py, writing tracemalloc snapshots here",
+    )
+    p.add_argument("--trace-every", type=float, default=300.0, help="seconds between snapshots")
     p.add_argument(
         "--plot-csv",
         type=Path,
