@@ -42,9 +42,12 @@ class ExpiringCache(Generic[K, V]):
             raise ValueError("an ExpiringCache holds at least one entry")
         self._seconds = seconds
         self._size = size
-        self._clock = clock if clock is not None else (lambda: _monotonic())
+        self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[K, tuple[V, float]] = OrderedDict()
+
+    def _now(self) -> float:
+        return _monotonic() if self._clock is None else self._clock()
 
     def _drop_expired(self, now: float) -> None:
         entries = self._entries
@@ -57,18 +60,18 @@ class ExpiringCache(Generic[K, V]):
     def get(self, key: K) -> V:
         """The value put for ``key``; ``KeyError`` if none was, or it expired or was dropped."""
         with self._lock:
-            now = self._clock()
+            now = self._now()
             self._drop_expired(now)
             return self._entries[key][0]
 
     def __contains__(self, key: object) -> bool:
         with self._lock:
-            self._drop_expired(self._clock())
+            self._drop_expired(self._now())
             return key in self._entries
 
     def put(self, key: K, value: V) -> None:
         with self._lock:
-            now = self._clock()
+            now = self._now()
             self._drop_expired(now)
             expires = float("inf") if self._seconds is None else now + self._seconds
             self._entries[key] = (value, expires)
