@@ -25,10 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from domain.calendar import legal_date
 from domain.events import SYSTEM_TYPES, CaseEvent
 from domain.frister import OVERDUE, compute_frister
+from infra.audit.verify import verify_temporal
+from infra.config.settings import load_settings
 from infra.persistence.store import CaseStore, eventsourcing_env
 from projections.periods import parse_period, period_containing
 from projections.reports import REPORTS, dumps
@@ -158,9 +162,16 @@ def _reports(view: Any, today: date) -> dict[str, bytes]:
 
 
 async def _settle(c: Cluster, store: CaseStore, stats: LoadStats, timeout: float) -> None:
-    """Wait until every late case has its A2 alert and the views reached the store's head."""
+    """Wait until every late case has its A2 alert, the views reached the store's head, and
+    every open case's workflow has published the store's last position of its case (what
+    ``audit verify`` compares). An append the killed worker made but never reported is retried
+    by Temporal after the activity's timeout and only then reaches the workflow: until then the
+    store is ahead of the workflow, as it is for any append in flight. A workflow that never
+    catches up is still found: the wait ends at ``timeout`` and ``audit verify`` reports it."""
     deadline = time.monotonic() + timeout
     today = legal_date(datetime.now(UTC))
+    pseudonym = load_settings(c.env).keys.pseudonym
+    client = await Client.connect(c.env["BARNFLOW_TEMPORAL_ADDRESS"])
     while time.monotonic() < deadline:
         c.supervise()
         cases = _by_case(_all_events(store))
@@ -171,7 +182,12 @@ async def _settle(c: Cluster, store: CaseStore, stats: LoadStats, timeout: float
         finally:
             view.datastore.close()
         if not pending and not behind:
-            return
+            try:
+                caught_up = not await verify_temporal(client, store.case_heads(), pseudonym)
+            except RPCError:  # Temporal restarting after its fault: asked again next second
+                caught_up = False
+            if caught_up:
+                return
         await asyncio.sleep(1.0)
 
 
