@@ -19,6 +19,10 @@ stopped by its pid at the end. RSS is read with psutil by pid.
    commands per second over HTTP (new cases through their whole lifecycle) for
    ``--soak-minutes``; RSS of each sampled every ``--every`` seconds, plotted to ``--png``, with
    the slope of a least-squares line over the second half (MB per hour) per process.
+
+``--soak-only`` skips 1 and 2; ``--aggregate-cache N`` sets ``BARNFLOW_AGGREGATE_CACHE`` of every
+process; ``--trace DIR [--trace-process worker|runner|api] [--trace-every S]`` runs one soak
+process under ``bench/traced.py`` (tracemalloc snapshots to compare: what grows, and where).
 """
 
 from __future__ import annotations
@@ -326,19 +330,26 @@ def soak_phase(
             minted.append((time.monotonic(), jwt))
         return minted[-1][1]
 
+    trace = ["--dir", str(args.trace), "--every", str(args.trace_every)] if args.trace else None
+
+    def traced(name: str) -> list[str] | None:
+        return trace if name == args.trace_process else None
+
     with (
         child(
             [*worker, str(args.cache)],
             env,
             logs / "worker-soak.log",
             ready,
-            trace=["--dir", str(args.trace), "--every", str(args.trace_every)]
-            if args.trace
-            else None,
+            trace=traced("worker"),
         ) as wpid,
-        child(["projections", "run"], env, logs / "runner.log", "") as rpid,
+        child(["projections", "run"], env, logs / "runner.log", "", trace=traced("runner")) as rpid,
         child(
-            ["api", "serve", "--port", str(port)], env, logs / "api.log", "barnflow api on"
+            ["api", "serve", "--port", str(port)],
+            env,
+            logs / "api.log",
+            "barnflow api on",
+            trace=traced("api"),
         ) as apid,
     ):
         pids = {"API (api serve)": apid, "projection runner": rpid, "worker": wpid}
@@ -428,9 +439,16 @@ def main() -> None:
         "--trace",
         type=Path,
         default=None,
-        help="run the soak worker under bench/traced.py, writing tracemalloc snapshots here",
+        help="run one soak process (--trace-process) under bench/traced.py, writing "
+        "tracemalloc snapshots here",
     )
     p.add_argument("--trace-every", type=float, default=300.0, help="seconds between snapshots")
+    p.add_argument(
+        "--trace-process",
+        choices=("worker", "runner", "api"),
+        default="worker",
+        help="the soak process --trace runs under bench/traced.py",
+    )
     p.add_argument(
         "--plot-csv",
         type=Path,
