@@ -68,6 +68,9 @@ MB = 1024 * 1024
 #: Case number ranges: warm-up, cached, idle, soak (distinct children and case refs: the
 #: children of bench.workflow.lifecycle repeat every 16,800 case numbers).
 WARM, CACHED, IDLE, SOAK = 0, 1_000, 5_000, 12_000
+#: The worker as every phase runs it (its sticky cache size follows), and its line once ready.
+WORKER = ["worker", "--no-projections", "--max-cached-workflows"]
+WORKER_READY = "barnflow worker on"
 
 
 class _Report(list[str]):
@@ -252,55 +255,41 @@ def bench(args: argparse.Namespace) -> None:
             return time.perf_counter() - started
 
         report = _Report()
-        worker = ["worker", "--no-projections", "--max-cached-workflows"]
-        ready = "barnflow worker on"
-        # 1. cached
-        if args.soak_only:
-            return soak_phase(
-                args,
-                env=env,
-                logs=logs,
-                worker=worker,
-                ready=ready,
-                jwt_key=jwt_key,
-                at=at,
-                report=report,
+        worker, ready = WORKER, WORKER_READY
+
+        def measure(cache: int, log: str, warm: range, cases: range) -> tuple[float, ...]:
+            """Worker RSS before and after opening ``cases`` (after ``warm``), the seconds that
+            took, and the dev server's RSS before and after."""
+            with child([*worker, str(cache)], env, logs / log, ready) as pid:
+                run_cases(warm)
+                before, server_before = settled_rss(pid), rss_mb(server.pid)
+                secs = run_cases(cases)
+                return before, settled_rss(pid), secs, server_before, rss_mb(server.pid)
+
+        if not args.soak_only:  # 1. cached, 2. running but idle
+            before, after, secs, server_before, server_after = measure(
+                2 * n + 100, "worker-cached.log", range(WARM, WARM + 20), range(CACHED, CACHED + n)
             )
-        with child([*worker, str(2 * n + 100)], env, logs / "worker-cached.log", ready) as pid:
-            run_cases(range(WARM, WARM + 20))
-            before, server_before = settled_rss(pid), rss_mb(server.pid)
-            secs = run_cases(range(CACHED, CACHED + n))
-            after, server_after = settled_rss(pid), rss_mb(server.pid)
-        cached = (after - before) / n * 1000
-        report.append(
-            f"cached     : worker RSS {before:7.1f} -> {after:7.1f} MB over {n} workflows "
-            f"({secs:.0f} s): {cached:6.1f} MB per 1,000"
-        )
-        # 2. running but idle (not in the worker's cache)
-        with child([*worker, "10"], env, logs / "worker-idle.log", ready) as pid:
-            run_cases(range(WARM + 20, WARM + 40))
-            before = settled_rss(pid)
-            secs = run_cases(range(IDLE, IDLE + n))
-            after, server_idle = settled_rss(pid), rss_mb(server.pid)
-        idle = (after - before) / n * 1000
-        report.append(
-            f"idle       : worker RSS {before:7.1f} -> {after:7.1f} MB over {n} workflows "
-            f"({secs:.0f} s): {idle:6.1f} MB per 1,000 (sticky cache of 10)"
-        )
-        report.append(
-            f"dev server : RSS {server_before:7.1f} -> {server_after:7.1f} -> {server_idle:7.1f} MB"
-            f" with {n + 20} -> {2 * n + 20} -> {3 * n + 40} open workflows"
-        )
-        soak_phase(
-            args,
-            env=env,
-            logs=logs,
-            worker=worker,
-            ready=ready,
-            jwt_key=jwt_key,
-            at=at,
-            report=report,
-        )
+            cached = (after - before) / n * 1000
+            report.append(
+                f"cached     : worker RSS {before:7.1f} -> {after:7.1f} MB over {n} workflows "
+                f"({secs:.0f} s): {cached:6.1f} MB per 1,000"
+            )
+            # 2. running but idle (not in the worker's cache)
+            before, after, secs, _, server_idle = measure(
+                10, "worker-idle.log", range(WARM + 20, WARM + 40), range(IDLE, IDLE + n)
+            )
+            idle = (after - before) / n * 1000
+            report.append(
+                f"idle       : worker RSS {before:7.1f} -> {after:7.1f} MB over {n} workflows "
+                f"({secs:.0f} s): {idle:6.1f} MB per 1,000 (sticky cache of 10)"
+            )
+            report.append(
+                f"dev server : RSS {server_before:7.1f} -> {server_after:7.1f} -> "
+                f"{server_idle:7.1f} MB with {n + 20} -> {2 * n + 20} -> {3 * n + 40} "
+                "open workflows"
+            )
+        soak_phase(args, env=env, logs=logs, jwt_key=jwt_key, at=at, report=report)
 
 
 def soak_phase(
@@ -308,13 +297,12 @@ def soak_phase(
     *,
     env: dict[str, str],
     logs: Path,
-    worker: list[str],
-    ready: str,
     jwt_key: bytes,
     at: datetime,
     report: list[str],
 ) -> None:
     """3. The soak: the API, the runner and a worker under ``--rate`` commands a second."""
+    worker, ready = WORKER, WORKER_READY
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     sock.close()
