@@ -87,8 +87,11 @@ class DataKeys:
         self._ensure_lock = threading.Lock()
         #: key id -> the unwrapped key (``None``: destroyed), for ``CACHE_SECONDS``
         self._cache: ExpiringCache[str, bytes | None] = ExpiringCache(CACHE_SECONDS, CACHE_SIZE)
-        #: (case id, bucket) -> key id: not secret, so kept until the bound pushes it out
-        self._by_bucket: ExpiringCache[tuple[str, str], str] = ExpiringCache(None, CACHE_SIZE)
+        #: (case id, bucket) -> key id, for as long as the key: not secret, but about 650 bytes a
+        #: case, which a worker kept for every case it touched until the bound (40 MB)
+        self._by_bucket: ExpiringCache[tuple[str, str], str] = ExpiringCache(
+            CACHE_SECONDS, CACHE_SIZE
+        )
 
     def _q(self, text: str) -> sql.Composed:
         return sql.SQL(text).format(t=sql.SQL("{}.{}").format(

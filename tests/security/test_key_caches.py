@@ -73,6 +73,7 @@ def test_data_keys_are_dropped_from_memory_after_the_cache_time(
     other = str(uuid.uuid4())
     keys.seal("1280", other, "identitet", {"personnummer": "x"})
     assert len(keys._cache) == 1  # the forty expired keys are no longer in this process
+    assert len(keys._by_bucket) == 1  # nor which key was each case's (a worker's every case)
     # they are read again when needed: the sealed fields still open, under the same keys
     assert all(keys.open(tokens[c], c, "identitet") == {"personnummer": c[:8]} for c in cases)
     assert len(keys._cache) == 41
