@@ -1,5 +1,5 @@
-"""A bounded, thread-safe map whose entries expire: the one home of every per-process key cache
-(``DataKeys``, ``WorkflowKeys``).
+"""A bounded, thread-safe map whose entries expire: the one home of every per-process cache of
+keys and of what names a child (``DataKeys``, ``WorkflowKeys``, ``FirstEvents``).
 
 Why not a plain dict with an expiry checked on read: an expired entry was never removed, so an
 unwrapped key stayed in the process's memory for as long as the process ran, past the
@@ -32,11 +32,11 @@ def _monotonic() -> float:
 
 
 class ExpiringCache(Generic[K, V]):
-    """At most ``size`` entries, each for at most ``seconds`` (``None``: no expiry, size only).
+    """At most ``size`` entries, each for at most ``seconds``.
     ``clock``: seconds, monotonic (default ``time.monotonic``)."""
 
     def __init__(
-        self, seconds: float | None, size: int, *, clock: Callable[[], float] | None = None
+        self, seconds: float, size: int, *, clock: Callable[[], float] | None = None
     ) -> None:
         if size < 1:
             raise ValueError("an ExpiringCache holds at least one entry")
@@ -73,8 +73,7 @@ class ExpiringCache(Generic[K, V]):
         with self._lock:
             now = self._now()
             self._drop_expired(now)
-            expires = float("inf") if self._seconds is None else now + self._seconds
-            self._entries[key] = (value, expires)
+            self._entries[key] = (value, now + self._seconds)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

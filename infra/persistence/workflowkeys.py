@@ -127,11 +127,6 @@ class WorkflowKeys:
                 self._ready = True
 
     # ------------------------------------------------------------------ cache
-    def _remember(
-        self, cache: ExpiringCache[str, WorkflowKey], name: str, key: WorkflowKey
-    ) -> None:
-        cache.put(name, key)
-
     def _cached(self, cache: ExpiringCache[str, WorkflowKey], name: str) -> WorkflowKey | None:
         try:
             return cache.get(name)
@@ -184,8 +179,8 @@ class WorkflowKeys:
         found = WorkflowKey(
             str(row["key_id"]), workflow_id, self._keyring.decrypt(bytes(row["wrapped"]))
         )
-        self._remember(self._live, workflow_id, found)
-        self._remember(self._by_id, found.key_id, found)
+        self._live.put(workflow_id, found)
+        self._by_id.put(found.key_id, found)
         return found
 
     def key(self, key_id: str) -> WorkflowKey:
@@ -208,7 +203,7 @@ class WorkflowKeys:
             None if wrapped is None else self._keyring.decrypt(bytes(wrapped)),
             row["gallringsbeslut"],
         )
-        self._remember(self._by_id, key_id, found)
+        self._by_id.put(key_id, found)
         return found
 
     # ------------------------------------------------------------------ gallring
