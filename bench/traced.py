@@ -8,7 +8,8 @@ it, ``DIR/objects-<seconds>.json``: the count of each type among the objects the
 collector tracks, and the process's RSS and traced size at that moment. Compare two with
 ``bench/traced.py --compare A B``. What tracemalloc cannot see (memory the Temporal SDK's Rust
 core allocates, allocator fragmentation) shows as RSS growing while the traced size does not.
-``bench/memory.py --trace DIR`` runs its soak worker this way.
+``bench/memory.py --trace DIR [--trace-process worker|runner|api]`` runs one soak process
+this way. A snapshot holds allocation sites and sizes, never values: no case data is written.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -53,16 +55,18 @@ def _every(directory: Path, every: float, started: float) -> None:
         snapshot(directory, started)
 
 
+def _objects_beside(snapshot_path: Path) -> dict[str, Any]:
+    """The ``objects-<seconds>.json`` written with a snapshot."""
+    name = snapshot_path.name.replace("snapshot", "objects")
+    doc: dict[str, Any] = json.loads(snapshot_path.with_name(name).with_suffix(".json").read_text())
+    return doc
+
+
 def compare(a: Path, b: Path, top: int) -> None:
     """What grew from snapshot ``a`` to ``b``: by traceback, and by object type."""
     old = tracemalloc.Snapshot.load(str(a))
     new = tracemalloc.Snapshot.load(str(b))
-    old_doc = json.loads(
-        a.with_name(a.name.replace("snapshot", "objects")).with_suffix(".json").read_text()
-    )
-    new_doc = json.loads(
-        b.with_name(b.name.replace("snapshot", "objects")).with_suffix(".json").read_text()
-    )
+    old_doc, new_doc = _objects_beside(a), _objects_beside(b)
     print(
         f"{a.name} -> {b.name}: RSS {old_doc['rss_mb']:.1f} -> {new_doc['rss_mb']:.1f} MB, "
         f"traced {old_doc['traced_mb']:.1f} -> {new_doc['traced_mb']:.1f} MB"
