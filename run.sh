@@ -20,10 +20,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 # Bytecode for barnflow's own packages, written here because nothing else writes it when
 # PYTHONDONTWRITEBYTECODE is set (as on these machines) or the install is read-only (systemd's
-# ProtectSystem=strict): the workflow sandbox executes the workflows package anew for every
-# workflow it starts or replays and would compile child_case.py each time (docs/operations.md
-# "Lifecycle throughput"), and every `barnflow` command would compile the modules it imports.
-# Up-to-date files are skipped.
+# ProtectSystem=strict): every `barnflow` command would compile the modules it imports. (The
+# worker no longer needs it for the workflow sandbox, which executes the workflows package anew
+# for every workflow it starts or replays: it compiles each workflow module once, when it starts;
+# infra/temporal/sandbox.py, docs/operations.md "Eighth round".) Up-to-date files are skipped.
 .venv/bin/python -m compileall -q activities domain infra projections workflows >/dev/null
 cmd=${1:-demo}
 shift || true

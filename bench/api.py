@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import compileall
 import os
 import secrets
 import statistics
@@ -519,9 +518,6 @@ def _concurrencies(text: str) -> list[int]:
 
 def main() -> None:
     unwind_on_sigterm()
-    # bytecode for the package the workflow sandbox executes anew per workflow, as ./run.sh
-    # writes it for a deployment (bench/workflow.py does the same)
-    compileall.compile_dir(Path(__file__).resolve().parents[1] / "workflows", quiet=1)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", type=int, default=40, help="cases per latency phase (11 commands)")
     p.add_argument("--concurrency", type=_concurrencies, default=[1, 4], help="e.g. 1,4")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
 import secrets
 import sys
 import tempfile
@@ -338,9 +337,6 @@ async def bench(args: argparse.Namespace) -> None:
 
 def main() -> None:
     unwind_on_sigterm()
-    # bytecode for the package the workflow sandbox executes anew per workflow, as ./run.sh
-    # writes it for a deployment; without it every case workflow compiles child_case.py first
-    compileall.compile_dir(Path(__file__).resolve().parents[1] / "workflows", quiet=1)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=8)
