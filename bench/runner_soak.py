@@ -7,11 +7,13 @@ does its RSS settle, or grow with the events it folds?
 ``bench/memory.py``'s one-hour soak found the runner's RSS climbing 1.3-1.8 MB/h at 4 commands
 a second while its Python heap stayed flat under tracemalloc: too slow to tell a bound that has
 not been reached from a leak. This bench feeds the runner ten to twenty times as many events
-without Temporal or the API: every second it bulk-imports ``--cases-per-second`` new closed
-lifecycles (11 events each, ``infra.persistence.importer.import_lines``, the same rows a command
-appends) into the store that ``barnflow projections run`` (a child process, stopped by its pid)
-follows. If the runner's growth is per event folded, it shows here many times over; if it is per
-hour, it does not grow with the rate.
+without Temporal or the API: every ``--interval`` seconds (default 1) it bulk-imports
+``--cases-per-second`` new closed lifecycles (11 events each,
+``infra.persistence.importer.import_lines``, the same rows a command appends) into the store
+that ``barnflow projections run`` (a child process, stopped by its pid) follows. The runner
+folds about one batch per import, so ``--interval`` sets the batches a second and
+``--cases-per-second`` the events in each: growth per event folded shows with the second,
+growth per batch (a transaction, a notification) with the first, growth per hour with neither.
 
 Every ``--every`` seconds it samples the runner's RSS and, from ``/proc/PID/smaps`` (psutil's
 grouped memory maps), how much of it is the main heap (``[heap]``: glibc's main arena), other
@@ -152,8 +154,9 @@ def soak(args: argparse.Namespace) -> None:
                     flush=True,
                 )
                 next_sample += args.every
-            time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
+            time.sleep(max(0.0, args.interval - (time.monotonic() - now)))
     per_hour = imported / (args.minutes / 60)
+    imports = f"{args.cases_per_second} closed cases every {args.interval:g} s"
     print(
         f"\nrunner soak: {args.minutes:g} min, {imported:,} events ({per_hour:,.0f} per hour), "
         f"MALLOC_ARENA_MAX={args.malloc_arena_max or 'unset'}"
@@ -166,7 +169,7 @@ def soak(args: argparse.Namespace) -> None:
         )
     note = (
         f"projection runner alone, {args.minutes:g} min, {imported:,} events imported "
-        f"({args.cases_per_second} closed cases/s), RSS every {args.every:g} s; "
+        f"({imports}), RSS every {args.every:g} s; "
         f"MALLOC_ARENA_MAX={args.malloc_arena_max or 'unset'}"
     )
     plot(args.png, series, note)
@@ -177,14 +180,23 @@ def main() -> None:
     unwind_on_sigterm()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--minutes", type=float, default=60.0)
-    p.add_argument("--cases-per-second", type=int, default=5, help="11 events each")
+    p.add_argument(
+        "--cases-per-second", type=int, default=5, help="11 events each, per import (--interval)"
+    )
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        help="seconds between imports: with --cases-per-second N, N cases per import (the runner "
+        "folds about one batch per import, so this sets batches per second apart from events)",
+    )
     p.add_argument("--every", type=float, default=15.0, help="seconds between samples")
     p.add_argument("--malloc-arena-max", type=int, default=0, help="0: glibc's default")
     p.add_argument("--png", type=Path, default=ROOT / "docs" / "runner-soak.png")
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
     args = p.parse_args()
-    if args.cases_per_second < 1 or args.minutes <= 0:
-        p.error("--cases-per-second >= 1 and --minutes > 0")
+    if args.cases_per_second < 1 or args.minutes <= 0 or args.interval <= 0:
+        p.error("--cases-per-second >= 1, --minutes > 0 and --interval > 0")
     soak(args)
 
 
