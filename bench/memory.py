@@ -209,22 +209,27 @@ def replot(csv_path: Path, png: Path, note: str) -> None:
     print(f"plot: {png}")
 
 
+def scratch_schema(stack: ExitStack, tmp: Path, database_url: str | None) -> tuple[str, str]:
+    """A database (``database_url``, else an embedded PostgreSQL under ``tmp``) and a schema
+    name of the bench's own, dropped when ``stack`` closes; the schema's tables are not made."""
+    url = database_url or stack.enter_context(embedded_postgres(tmp / "pg"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+    stack.callback(drop)
+    return url, schema
+
+
 def bench(args: argparse.Namespace) -> None:
     n = args.workflows
     at = datetime.now(UTC) - timedelta(hours=1)
     codec, pseudonym, cipher, jwt_key = (secrets.token_bytes(32) for _ in range(4))
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bf-bench-mem-")))
-        url = args.database_url or stack.enter_context(embedded_postgres(tmp / "pg"))
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-
-        def drop() -> None:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
-
-        stack.callback(drop)
+        url, schema = scratch_schema(stack, tmp, args.database_url)
         server = stack.enter_context(dev_server(tmp / "temporal", headless=True))
         tq = "bench-memory"
         env = {

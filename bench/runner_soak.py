@@ -35,7 +35,6 @@ import secrets
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,13 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson
 import psutil
-import psycopg
-from psycopg import sql
 
-from bench.memory import child, plot, slope_mb_per_hour
+from bench.memory import child, plot, scratch_schema, slope_mb_per_hour
 from bench.processes import unwind_on_sigterm
 from bench.workflow import lifecycle
-from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.importer import import_lines
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 
@@ -101,16 +97,7 @@ def soak(args: argparse.Namespace) -> None:
     cipher, codec, pseudonym, jwt = (secrets.token_bytes(32) for _ in range(4))
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bf-runner-soak-")))
-        url = args.database_url or stack.enter_context(embedded_postgres(tmp / "pg"))
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-
-        def drop() -> None:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
-
-        stack.callback(drop)
+        url, schema = scratch_schema(stack, tmp, args.database_url)
         ensure_schema(url, schema)
         store = CaseStore(env=eventsourcing_env(url, schema, cipher))
         stack.callback(store.close)

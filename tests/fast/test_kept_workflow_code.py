@@ -77,26 +77,26 @@ async def _answers_before_and_after_a_change(
     return before, after
 
 
+@pytest.mark.parametrize(
+    ("runner", "answers"),
+    [
+        # the worker's runner: the code the worker was started with
+        (ContextOutsideSandboxRunner(), ("first", "first")),
+        # what it guards against: temporalio's own runner reads the replaced file
+        (SandboxedWorkflowRunner(), ("first", "second")),
+    ],
+    ids=["worker-keeps-its-code", "temporalio-sandbox-rereads-the-file"],
+)
 async def test_a_worker_keeps_running_the_workflow_code_it_started_with(
-    fast_env: WorkflowEnvironment, workflow_module: tuple[ModuleType, Path]
+    fast_env: WorkflowEnvironment,
+    workflow_module: tuple[ModuleType, Path],
+    runner: WorkflowRunner,
+    answers: tuple[str, str],
 ) -> None:
     module, folder = workflow_module
-    answers = await _answers_before_and_after_a_change(
-        fast_env, ContextOutsideSandboxRunner(), module, folder
-    )
-    assert answers == ("first", "first")
-    assert KEPT_CODE.find_spec(module.__name__) is not None
-
-
-async def test_without_it_the_sandbox_would_run_the_replaced_file(
-    fast_env: WorkflowEnvironment, workflow_module: tuple[ModuleType, Path]
-) -> None:
-    """What the first test guards against: temporalio's own runner re-reads the file."""
-    module, folder = workflow_module
-    answers = await _answers_before_and_after_a_change(
-        fast_env, SandboxedWorkflowRunner(), module, folder
-    )
-    assert answers == ("first", "second")
+    assert await _answers_before_and_after_a_change(fast_env, runner, module, folder) == answers
+    kept = KEPT_CODE.find_spec(module.__name__) is not None
+    assert kept == isinstance(runner, ContextOutsideSandboxRunner)
 
 
 def test_a_module_not_loaded_from_a_source_file_is_imported_as_before() -> None:
