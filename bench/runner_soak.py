@@ -120,7 +120,15 @@ def soak(args: argparse.Namespace) -> None:
         samples_csv = args.png.with_suffix(".csv")
         samples_csv.write_text("seconds,part,mb,events,behind\n", encoding="utf-8")
         series: dict[str, list[tuple[float, float]]] = {}
-        imported, case, started = 0, 0, time.monotonic()
+        # the clock starts once the runner has folded a first batch (its start-up is not growth)
+        case = args.cases_per_second
+        imported = import_lines(store, closed_lines(range(case), at)).appended
+        deadline = time.monotonic() + 120
+        while committed_position(log) < imported:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the runner folded nothing in 120 s: see {log}")
+            time.sleep(0.2)
+        started = time.monotonic()
         next_sample = started
         seconds = args.minutes * 60
         while (now := time.monotonic()) - started < seconds:
