@@ -19,7 +19,9 @@ Every ``--every`` seconds it samples the runner's RSS and, from ``/proc/PID/smap
 grouped memory maps), how much of it is the main heap (``[heap]``: glibc's main arena), other
 anonymous memory (pymalloc's arenas, glibc's per-thread arenas, large blocks) and files (shared
 libraries); and how far the runner is behind the store (events imported minus its committed
-position, from its ``--trace`` log). ``--malloc-arena-max N`` runs the runner with glibc's
+position, from its ``--trace`` log). ``--trace DIR`` runs the runner under
+``bench/traced.py`` (tracemalloc snapshots every ``--trace-every`` seconds, to compare with its
+``--compare``). ``--malloc-arena-max N`` runs the runner with glibc's
 ``MALLOC_ARENA_MAX=N``, to tell thread-arena fragmentation from a leak. Writes the samples to
 ``PNG``'s ``.csv`` as they are taken and plots RSS and its parts to ``PNG``, with the slope of a
 least-squares line over the second half of each.
@@ -115,7 +117,10 @@ def soak(args: argparse.Namespace) -> None:
         if args.malloc_arena_max:
             env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
         log = tmp / "runner.log"
-        pid = stack.enter_context(child(["projections", "run", "--trace"], env, log, ""))
+        trace = ["--dir", str(args.trace), "--every", str(args.trace_every)] if args.trace else None
+        pid = stack.enter_context(
+            child(["projections", "run", "--trace"], env, log, "", trace=trace)
+        )
 
         samples_csv = args.png.with_suffix(".csv")
         samples_csv.write_text("seconds,part,mb,events,behind\n", encoding="utf-8")
@@ -189,6 +194,13 @@ def main() -> None:
     p.add_argument("--malloc-arena-max", type=int, default=0, help="0: glibc's default")
     p.add_argument("--png", type=Path, default=ROOT / "docs" / "runner-soak.png")
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
+    p.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="run the runner under bench/traced.py, snapshots here",
+    )
+    p.add_argument("--trace-every", type=float, default=300.0, help="seconds between snapshots")
     args = p.parse_args()
     if args.cases_per_second < 1 or args.minutes <= 0 or args.interval <= 0:
         p.error("--cases-per-second >= 1, --minutes > 0 and --interval > 0")
