@@ -24,14 +24,26 @@ def legal_date(moment: datetime) -> date:
     return _stockholm_date(moment)
 
 
+def clock_date(moment: datetime) -> date:
+    """``legal_date`` of a clock reading (``datetime.now``, ``workflow.now()``): the same date,
+    not cached. Every reading is a new instant that is never asked again, so caching it only
+    filled ``legal_date``'s cache: one entry per command appended, per workflow task and per
+    batch the projection runner folded, each pushing out an event's date that would be asked
+    again (the runner alone grew by that cache, 4,096 entries, over its first 4,096 batches:
+    docs/operations.md "Memory", the runner alone)."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_date needs an aware datetime")
+    return moment.astimezone(STOCKHOLM).date()
+
+
 @lru_cache(maxsize=4096)
 def _stockholm_date(moment: datetime) -> date:
     """Cached: the same event's date is asked for several times in a row (fold, frister, rows),
     and a hit costs a fifth of the zoneinfo conversion. Equal aware datetimes are the same
-    instant, so they share one Stockholm date whatever their offsets. Small on purpose: a case
-    workflow asks for the date of ``workflow.now()``, a new instant at every task, and 65,536
-    entries of those (about 14 MB) were most of a worker's growth over an hour's soak; the
-    repeated asks are close together, so a few thousand entries keep the hits."""
+    instant, so they share one Stockholm date whatever their offsets. Small on purpose, and only
+    for events' instants: a clock reading is a new instant every time (``clock_date``); 65,536
+    entries of ``workflow.now()`` (about 14 MB) were once most of a worker's growth over an
+    hour's soak. The repeated asks are close together, so a few thousand entries keep the hits."""
     return moment.astimezone(STOCKHOLM).date()
 
 

@@ -39,7 +39,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import days_between, legal_date, overdue_at, start_of_day
+    from domain.calendar import clock_date, days_between, overdue_at, start_of_day
     from domain.case import CaseState, date_order_violation, fold
     from domain.delegation import Delegationsordning, delegationsordning_from_document
     from domain.delegation_record import judge
@@ -399,7 +399,7 @@ class ChildCaseWorkflow:
             )
             self._state.check(
                 ev,
-                legal_date(workflow.now()),
+                clock_date(workflow.now()),
                 legacy_transfer=legacy_transfer,
                 lagrum=lagrum,
                 care=care,
@@ -522,7 +522,7 @@ class ChildCaseWorkflow:
         """The case's frister today; recomputed only when an event or the legal date changed
         (the loop, the details line and the query all ask within one activation)."""
         policy = self._policy()
-        key = (len(self._events), legal_date(workflow.now()), policy)
+        key = (len(self._events), clock_date(workflow.now()), policy)
         if self._frister_cache is None or self._frister_cache[0] != key:
             self._frister_cache = (
                 key,
@@ -645,7 +645,7 @@ class ChildCaseWorkflow:
                 continue
             met = compute_frister(
                 ordered[: i + 1],
-                as_of=legal_date(workflow.now()),
+                as_of=clock_date(workflow.now()),
                 policy=self._policy(),
                 transitions=self._transitions,
             )
@@ -684,7 +684,7 @@ class ChildCaseWorkflow:
     # ------------------------------------------------------------------ visibility
     def _publish(self) -> None:
         """Current details for the Web UI and typed search attributes, upserted on change."""
-        today = legal_date(workflow.now())
+        today = clock_date(workflow.now())
         frister = self._frister()
         open_ = [f for f in frister if f.status not in (MET, MISSED)]
         if self._state.closed_on is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 
-from domain.calendar import legal_date
+from domain.calendar import clock_date
 
 #: Pins the projection day (``projections.horizon.projection_day``) of every process that sees
 #: it. The horizon is a cache (a report as of a later date recomputes past it), so a pinned day
@@ -22,7 +22,7 @@ ENV_PROJECTION_DAY = "BARNFLOW_PROJECTION_DAY"
 
 def today_stockholm() -> date:
     """The current calendar day in Stockholm (23:30 UTC on 31 Dec is already 1 Jan here)."""
-    return legal_date(datetime.now(UTC))
+    return clock_date(datetime.now(UTC))
 
 
 def pinned_projection_day() -> date | None:

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.calendar import legal_date
+from domain.calendar import clock_date
 from domain.events import CaseEvent, parse_event
 from domain.ids import case_id_for
 from domain.retention import IDENTITY, ClassPlan
@@ -280,7 +280,7 @@ def run(
     if not gallringsbeslut.strip():
         raise GallringError("a gallringsbeslut reference is required (--beslut)")
     moment = now or datetime.now(UTC)
-    if as_of > legal_date(moment):
+    if as_of > clock_date(moment):
         raise GallringError(f"--as-of {as_of} lies in the future")
     plan = plan_run(store, kommun, as_of, pseudonym_key)
     destroyed = recorded = 0

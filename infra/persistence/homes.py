@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.calendar import legal_date
+from domain.calendar import clock_date
 from domain.errors import RuleViolation
 from domain.events import CaseEvent
 from domain.frister.hem import hem_larm, placed_in
@@ -55,7 +55,7 @@ class HomeStore(ChainedStore):
 
     def record(self, ev: HomeEvent, *, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
         """Append ``ev`` to its home once per idempotency key: (stored line, duplicate)."""
-        today = legal_date(now or datetime.now(UTC))
+        today = clock_date(now or datetime.now(UTC))
         home = self.home(ev.kommun, ev.hem_id)
         if home is not None:
             previous = home.state.idempotency.get(ev.idempotency_key)

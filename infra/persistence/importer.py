@@ -38,7 +38,7 @@ from eventsourcing.application import AggregateNotFoundError
 from psycopg import sql
 
 from domain.aggregate import ChildCase
-from domain.calendar import legal_date
+from domain.calendar import clock_date
 from domain.case import CaseState, date_order_violation
 from domain.delegation_record import judge
 from domain.errors import DomainError, RuleViolation
@@ -276,7 +276,7 @@ class Validated:
 
 def validate(store: CaseStore, lines: Iterable[str], *, now: datetime | None = None) -> Validated:
     """Judge every line; a guard refuses the file, a lagrum not in force is flagged."""
-    today = legal_date(now or datetime.now(UTC))
+    today = clock_date(now or datetime.now(UTC))
     parsed = _parse(lines)
     configs = _Configs(store)
     cases: dict[UUID, _Case] = {}

@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from psycopg import sql
 
-from domain.calendar import legal_date
+from domain.calendar import clock_date
 from domain.errors import RuleViolation
 from domain.kvalitet import (
     Flow,
@@ -63,7 +63,7 @@ class KvalitetStore(ChainedStore):
         self, ev: KvalitetEvent, *, now: datetime | None = None
     ) -> tuple[dict[str, Any], bool]:
         """Append ``ev`` to its stream once per idempotency key: (stored line, duplicate)."""
-        today = legal_date(now or datetime.now(UTC))
+        today = clock_date(now or datetime.now(UTC))
         stream = self.stream(ev.kommun, ev.flow, ev.arende_id)
         if stream is not None:
             previous = stream.state.idempotency.get(ev.idempotency_key)

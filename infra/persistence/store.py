@@ -34,7 +34,7 @@ from psycopg.rows import tuple_row
 from tenacity import Retrying
 
 from domain.aggregate import STREAM_GENESIS, ChildCase, stream_digest
-from domain.calendar import legal_date
+from domain.calendar import clock_date
 from domain.case import CaseState
 from domain.errors import RuleViolation
 from domain.events import DELEGATION_FIELD, CaseEvent, event_from_json
@@ -393,7 +393,7 @@ class CaseStore(ChainedStore):
         return replace(result, event=self.unseal(result.event))
 
     def _append_once(self, ev: CaseEvent, now: datetime | None, lagrum: bool) -> AppendResult:
-        today = legal_date(now or datetime.now(UTC))
+        today = clock_date(now or datetime.now(UTC))
         return _reloaded_on_conflict()(self._append_to_current, ev, today, lagrum)
 
     def _append_to_current(self, ev: CaseEvent, today: date, lagrum: bool) -> AppendResult:
@@ -448,7 +448,7 @@ class CaseStore(ChainedStore):
             raise ValueError("a batch may not repeat an idempotency key")
         if any(case_id_for(e.kommun, e.case_ref) != cid for e in events):
             raise ValueError("a batch holds the events of one case")
-        today = legal_date(now or datetime.now(UTC))
+        today = clock_date(now or datetime.now(UTC))
         with db_append_span(f"batch:{len(events)}", events[0].kommun) as span:
             out = _reloaded_on_conflict()(self._append_batch_to_current, cid, events, today, lagrum)
             if not all(r.duplicate for r in out):

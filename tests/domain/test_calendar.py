@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from domain.calendar import (
+    STOCKHOLM,
     add_days,
     add_months,
     add_weeks,
     add_years,
+    clock_date,
     is_non_vardag,
     legal_date,
     next_vardag,
@@ -109,6 +111,35 @@ def test_legal_date_dst_night_maps_to_stockholm_date() -> None:
 def test_legal_date_rejects_naive() -> None:
     with pytest.raises(ValueError, match="aware"):
         legal_date(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 28, 22, 59, tzinfo=UTC),  # the spring-forward night, before and after
+        datetime(2026, 3, 28, 23, 30, tzinfo=UTC),
+        datetime(2026, 7, 1, 22, 30, tzinfo=UTC),  # summer time: already the next day
+        datetime(2026, 12, 31, 23, 0, tzinfo=UTC),  # 00:00 on New Year's Day in Stockholm
+        datetime(2026, 7, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_a_clock_reading_has_the_legal_date_without_entering_its_cache(moment: datetime) -> None:
+    """``clock_date`` is for ``now``: each reading is a new instant, so it must not fill the
+    cache that keeps events' dates (the runner grew by 4,096 of them, one per batch)."""
+    from domain.calendar import _stockholm_date
+
+    expected = moment.astimezone(UTC).astimezone(STOCKHOLM).date()
+
+    def asked() -> int:
+        info = _stockholm_date.cache_info()
+        return info.hits + info.misses  # counts every call, also once the cache is full
+
+    before = asked()
+    assert clock_date(moment) == expected
+    assert asked() == before
+    assert legal_date(moment) == expected
+    with pytest.raises(ValueError, match="aware"):
+        clock_date(moment.replace(tzinfo=None))
 
 
 def test_start_of_day_and_overdue_at_are_dst_correct() -> None:
