@@ -169,7 +169,16 @@ def slope_mb_per_hour(samples: list[tuple[float, float]]) -> float:
     return statistics.linear_regression(xs, ys).slope * 3600
 
 
-def plot(path: Path, series: dict[str, list[tuple[float, float]]], note: str) -> None:
+def plot(
+    path: Path,
+    series: dict[str, list[tuple[float, float]]],
+    note: str,
+    *,
+    title: str = "barnflow soak: RSS per process",
+    from_zero: bool = True,
+) -> None:
+    """One line per series (seconds, MB); ``from_zero=False`` zooms onto the lines (a growth of
+    a megabyte or two on a hundred is invisible on an axis from zero)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -180,8 +189,9 @@ def plot(path: Path, series: dict[str, list[tuple[float, float]]], note: str) ->
         ax.plot([t / 60 for t, _ in samples], [v for _, v in samples], label=name)
     ax.set_xlabel("minutes under load")
     ax.set_ylabel("RSS (MB)")
-    ax.set_ylim(bottom=0)
-    ax.set_title("barnflow soak: RSS per process")
+    if from_zero:
+        ax.set_ylim(bottom=0)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.text(0.01, 0.01, note, fontsize=8)

@@ -176,6 +176,27 @@ def soak(args: argparse.Namespace) -> None:
     print(f"plot: {args.png}")
 
 
+def plot_runs(runs: list[str], png: Path, note: str) -> None:
+    """RSS of several runs' CSVs on one zoomed plot (from their second sample), each with its
+    slope over the second half."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for run in runs:
+        label, _, csv_path = run.rpartition("=")
+        rows = Path(csv_path).read_text(encoding="utf-8").splitlines()[1:]
+        series[label or csv_path] = [
+            (float(t), float(mb))
+            for t, part, mb, *_ in (r.split(",") for r in rows)
+            if part == "RSS" and float(t) > 0  # runs before 7cc49db sampled before the start
+        ]
+    for label, samples in series.items():
+        print(
+            f"  {label:50} {samples[0][1]:6.1f} -> {samples[-1][1]:6.1f} MB over "
+            f"{samples[-1][0] / 60:.0f} min; second half {slope_mb_per_hour(samples):+.2f} MB/h"
+        )
+    plot(png, series, note, title="projection runner alone: RSS", from_zero=False)
+    print(f"plot: {png}")
+
+
 def main() -> None:
     unwind_on_sigterm()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -201,7 +222,17 @@ def main() -> None:
         help="run the runner under bench/traced.py, snapshots here",
     )
     p.add_argument("--trace-every", type=float, default=300.0, help="seconds between snapshots")
+    p.add_argument(
+        "--plot-runs",
+        nargs="+",
+        metavar="LABEL=CSV",
+        help="only plot the RSS of earlier runs (their .csv) together to --png, zoomed",
+    )
+    p.add_argument("--note", default="", help="with --plot-runs: the line under the plot")
     args = p.parse_args()
+    if args.plot_runs:
+        plot_runs(args.plot_runs, args.png, args.note)
+        return
     if args.cases_per_second < 1 or args.minutes <= 0 or args.interval <= 0:
         p.error("--cases-per-second >= 1, --minutes > 0 and --interval > 0")
     soak(args)
