@@ -23,10 +23,11 @@ entered as before.
 It also **keeps the compiled code of each workflow module** it prepares (``KeptWorkflowCode``).
 The sandbox imports a workflow's module afresh for every workflow instance it creates (each run,
 and each replay after the sticky cache let it go), and importlib reads and unmarshals the
-module's ``.pyc`` from disk each time (``child_case``'s is 50 KB): about a fifth of creating an
-instance (issue 19, "Adoption": 3.0-5.2 ms per instance on the session's machine, 2.6-3.8 with
-the code kept). Kept, the module is still executed anew in each instance's sandbox, exactly as
-before; only reading it from disk goes. And a worker then runs, for its whole life, the workflow
+module's ``.pyc`` from disk each time (``child_case``'s is 50 KB), or compiles the source when
+there is no bytecode (a read-only install): ``bench/instance.py``, 3.46 → 3.06 ms of CPU per
+instance with bytecode on disk, 12.8 → 4.1 ms without (docs/operations.md, "Eighth round").
+Kept, the module is still executed anew in each instance's sandbox, exactly as before; only
+reading it from disk goes. And a worker then runs, for its whole life, the workflow
 code it was started with: before, a deploy that replaced ``workflows/child_case.py`` under a
 running worker made its next instances run the new file beside the old ``domain`` modules it had
 already imported (those are passed through, imported once), and beside its cached instances of
