@@ -30,7 +30,6 @@ least-squares line over the second half of each.
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import re
 import secrets
@@ -46,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import orjson
 import psutil
 
-from bench.memory import child, plot, scratch_schema, slope_mb_per_hour
+from bench.memory import _b64, child, plot, scratch_schema, slope_mb_per_hour
 from bench.processes import unwind_on_sigterm
 from bench.workflow import lifecycle
 from infra.persistence.importer import import_lines
@@ -56,10 +55,6 @@ ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 #: The runner's ``--trace`` line after each committed batch.
 COMMITTED = re.compile(rb"^committed (\d+)$", re.MULTILINE)
-
-
-def _b64(key: bytes) -> str:
-    return base64.b64encode(key).decode()
 
 
 def memory_parts(pid: int) -> dict[str, float]:
