@@ -4,6 +4,7 @@ throughput against a raw PostgreSQL insert of the same lines, in one run.
     .venv/bin/python bench/api.py [--cases 40] [--concurrency 1,4] [--rounds 4]
                                   [--import-cases 300] [--database-url URL]
                                   [--layout processes|one-process] [--profile DIR]
+                                  [--samples FILE.csv]
 
 Starts its own Temporal dev server (a temporary database file) and, unless a database URL is
 given, an embedded PostgreSQL in a temporary directory; both are stopped by pid at the end.
@@ -27,6 +28,9 @@ command in each phase is printed with the latencies.
   bench/bare_update_workflow.py). The four are measured in ``--rounds`` interleaved rounds, so a
   machine shared with other work slows them alike. Targets: HTTP p50 <= 1.5x and p99 <= 2x the
   baseline; the HTTP layer (HTTP p50 - ``send_command`` p50) <= 5 ms.
+* **samples** (``--samples FILE.csv``): every command's latency with its phase, concurrency,
+  round and place in the lifecycle (0: the opening update-with-start), to tell a tail that falls
+  on one command type from one that falls on every phase of a round alike (the machine).
 * **profile** (``--profile DIR``, one-process layout only: it profiles the bench's own loop):
   one more HTTP round at concurrency 1 (not counted) under
   pyinstrument (``DIR/api-http.txt`` and ``.html``: the event loop's wall time per call tree)
@@ -109,20 +113,31 @@ Command = Callable[[dict[str, Any]], Awaitable[None]]
 
 async def _latencies(
     cases: Sequence[int], concurrency: int, at: datetime, first: Command, rest: Command
-) -> list[float]:
-    """Seconds per command; ``first`` sends a case's opening command, ``rest`` the others."""
+) -> list[tuple[int, float]]:
+    """``(n, seconds)`` per command, ``n`` its place in the case's lifecycle (0: the opening
+    command); ``first`` sends a case's opening command, ``rest`` the others."""
     gate = asyncio.Semaphore(concurrency)
-    out: list[float] = []
+    out: list[tuple[int, float]] = []
 
     async def one(i: int) -> None:
         async with gate:
             for n, ev in enumerate(lifecycle(i, at)):
                 started = time.perf_counter()
                 await (first if n == 0 else rest)(ev)
-                out.append(time.perf_counter() - started)
+                out.append((n, time.perf_counter() - started))
 
     await asyncio.gather(*(one(i) for i in cases))
     return out
+
+
+def _write_samples(path: Path, samples: Sequence[Sample]) -> None:
+    """Every command's latency as CSV, to see where a tail comes from (which command of the
+    lifecycle, which round), and the slowest per phase and concurrency on stdout."""
+    with path.open("w") as f:
+        f.write("phase,concurrency,round,command,type,ms\n")
+        for phase, c, r, n, seconds in samples:
+            f.write(f"{phase},{c},{r},{n},{COMMAND_TYPES[n]},{seconds * 1000:.3f}\n")
+    print(f"every command's latency: {path} ({len(samples)} rows)")
 
 
 def _pct(values: list[float]) -> tuple[float, float]:
@@ -161,6 +176,10 @@ def _raw_inserts(url: str, schema: str, lines: list[str]) -> tuple[float, float]
 
 
 Phases = dict[tuple[str, int], list[float]]
+#: One command's latency: phase, concurrency, round, its place in the lifecycle, seconds.
+Sample = tuple[str, int, int, int, float]
+#: The lifecycle's event types by place (for ``--samples``).
+COMMAND_TYPES = [ev["type"] for ev in lifecycle(0, datetime(2026, 1, 1, tzinfo=UTC))]
 #: CPU seconds per process name, and wall seconds, spent in each ``(phase, concurrency)``.
 CpuByPhase = dict[tuple[str, int], dict[str, float]]
 BARE_TABLE = "bare_events"
@@ -209,12 +228,14 @@ async def _latency_phases(
     tq: str,
     at: datetime,
     meter: _CpuMeter,
+    samples: list[Sample] | None = None,
 ) -> tuple[Phases, CpuByPhase]:
     """Seconds per command of each phase at each concurrency, keyed ``(phase, concurrency)``,
     and the CPU each metered process spent in each (plus ``"wall"``: the phase's seconds).
 
     The phases alternate in ``args.rounds`` rounds (each a slice of the cases), so a load that
     comes and goes on a shared machine falls on all four rather than on whichever ran then.
+    ``samples``, if given, gets every command's latency (``Sample``) for ``--samples``.
     """
 
     async def post(ev: dict[str, Any]) -> None:
@@ -265,7 +286,9 @@ async def _latency_phases(
                 before, started = meter.read(), time.perf_counter()
                 got = await _latencies(cases[r::rounds], c, at, *senders[phase])
                 wall, after = time.perf_counter() - started, meter.read()
-                out.setdefault((phase, c), []).extend(got)
+                out.setdefault((phase, c), []).extend(seconds for _, seconds in got)
+                if samples is not None:
+                    samples.extend((phase, c, r, n, seconds) for n, seconds in got)
                 spent = cpu.setdefault((phase, c), {"wall": 0.0})
                 spent["wall"] += wall
                 for name in after:
@@ -464,9 +487,12 @@ async def bench(args: argparse.Namespace) -> None:
             )
         )
         meter = _CpuMeter(pids)
+        samples: list[Sample] | None = None if args.samples is None else []
         lat, cpu = await _latency_phases(
-            args, client=client, store=store, http=http, tq=tq, at=at, meter=meter
+            args, client=client, store=store, http=http, tq=tq, at=at, meter=meter, samples=samples
         )
+        if samples is not None:
+            _write_samples(args.samples, samples)
         if args.profile is not None:
             await _profile_http(args.profile, http, at, min(args.cases, 10))
 
@@ -530,6 +556,12 @@ def main() -> None:
         default="processes",
         help="processes: API, case worker and baselines' workers each in its own process, as "
         "deployed (default); one-process: all on the bench's one event loop",
+    )
+    p.add_argument(
+        "--samples",
+        type=Path,
+        default=None,
+        help="write every command's latency (phase, concurrency, round, command) to this CSV",
     )
     p.add_argument(
         "--profile",
