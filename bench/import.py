@@ -3,6 +3,7 @@ workflows, in one run (issue #19 item 3).
 
     .venv/bin/python bench/import.py [--cases 1000] [--adopt 1000] [--concurrency 32]
                                      [--old] [--profile] [--database-url URL]
+                                     [--kommun-dir DIR]
 
 Starts an embedded PostgreSQL in a temporary directory (unless a URL is given) and, for the
 adoption part, a Temporal dev server with a real barnflow worker; both are stopped by pid.
@@ -19,7 +20,10 @@ adoption part, a Temporal dev server with a real barnflow worker; both are stopp
   import's own fold (``ImportSummary.adoption``) and the store's per-workflow payload keys
   (until 2026-12-01 this bench connected with the cluster key only, so no key row was written
   per workflow); it prints the CPU milliseconds per adopted case of this process (client and
-  worker), the Temporal server and PostgreSQL.
+  worker), the Temporal server and PostgreSQL. ``--kommun-dir DIR`` puts that directory's
+  kommun files in force (``BARNFLOW_KOMMUN_DIR``; ``config`` holds the two samples, 1280 and
+  0127), as a kommun with a delegationsordning runs: each adopted run then reads its
+  configuration too, and the lines are judged against it.
 
 Prints the numbers and the ratios. The machine may be shared: compare ratios within one run.
 """
@@ -56,9 +60,12 @@ from bench.api import _raw_inserts
 from bench.processes import unwind_on_sigterm
 from bench.workflow import CpuMeter, lifecycle
 from domain.identity import luhn_check_digit
+from infra.config.kommun import load_kommun_dir
 from infra.config.settings import Keys
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.importer import import_lines, validate
+from infra.persistence.kommun_config import store_versions, with_versions
+from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.adoption import adopt_all
 from infra.temporal.client import connect
@@ -194,7 +201,14 @@ async def bench(args: argparse.Namespace) -> None:
         with embedded_postgres(tmp / "pg") if args.database_url is None else _given(args) as url:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
             ensure_schema(url, schema)
-            store = CaseStore(env=eventsourcing_env(url, schema, KEYS.cipher))
+            env = eventsourcing_env(url, schema, KEYS.cipher)
+            if args.kommun_dir is not None:  # in force, as `barnflow import` with the files
+                configs = load_kommun_dir(args.kommun_dir)
+                migrate(url, schema, env)  # the configurations' table (no other process here)
+                with psycopg.connect(url, autocommit=True) as conn:
+                    store_versions(conn, schema, configs)
+                env = with_versions(env, configs.versions())
+            store = CaseStore(env=env)
             try:
                 await _run(url, schema, store, tmp, args=args, at=at)
             finally:
@@ -291,6 +305,12 @@ def main() -> None:
     p.add_argument("--old", action="store_true", help="also time the previous import path")
     p.add_argument("--profile", action="store_true", help="print the import's cProfile top lines")
     p.add_argument("--database-url", default=None, help="default: an embedded PostgreSQL")
+    p.add_argument(
+        "--kommun-dir",
+        type=Path,
+        default=None,
+        help="kommun configuration files in force (BARNFLOW_KOMMUN_DIR); default: none",
+    )
     args = p.parse_args()
     if not 0 < args.cases <= 150_000 or not 0 <= args.adopt <= 150_000:
         p.error("--cases 1..150000, --adopt 0..150000 (the phases' case numbers must not overlap)")

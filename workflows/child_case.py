@@ -159,8 +159,18 @@ DATE_ORDER_PATCH = "date-order"
 #: (issue 19 item 2). False when a run recorded before it replays, or a run that began on older
 #: code continues here: that run asks each older patch exactly as it did. A patch added later
 #: is asked with ``workflow.patched`` itself; folding it in takes a new id (``current-YYYY-MM``)
-#: asked in its place. Never ask the current id anywhere later in a run.
-CURRENT_PATCH = "current-2026-11"
+#: asked in its place, and the id it replaces is asked next (``PREVIOUS_CURRENT_PATCHES``) for
+#: the runs that began on it. Never ask a current id anywhere later in a run.
+#:
+#: ``current-2026-12`` adds one new branch: the run reads its kommun configuration through a
+#: local activity (``_load_config``), in the workflow task that needs it, instead of an activity
+#: scheduled on the server (six more history events and a second workflow task for every run of
+#: a configured kommun: an adopted case's first task, a new case's first command).
+CURRENT_PATCH = "current-2026-12"
+#: Earlier current ids, newest first: a run that began on one of them asks it (its marker is in
+#: the history: sdk-core fails a replay whose code skips a recorded patch marker) and takes the
+#: older patches' new branches, but not the branches added with a newer id.
+PREVIOUS_CURRENT_PATCHES = ("current-2026-11",)
 #: Loading the record cannot fail for a reason a retry would not cure (a database that is
 #: back): retried until it succeeds, visible to ``ops stuck`` meanwhile.
 LOAD_RETRY = RetryPolicy(
@@ -201,7 +211,13 @@ class ChildCaseWorkflow:
     def __init__(self, inp: CaseWorkflowInput) -> None:
         #: Asked before anything else in the run's first activation (the SDK builds the
         #: instance before any update handler or ``run`` starts): see ``CURRENT_PATCH``.
-        self._current = workflow.patched(CURRENT_PATCH)
+        #: ``_newest``: the run began on this code; ``_current``: on this code or on an earlier
+        #: current id (every patch of ``_patched`` is on). A run that began on this code asks
+        #: only ``CURRENT_PATCH`` (``any`` stops at the first true).
+        self._newest = workflow.patched(CURRENT_PATCH)
+        self._current = self._newest or any(
+            workflow.patched(previous) for previous in PREVIOUS_CURRENT_PATCHES
+        )
         self._kommun = inp.kommun
         self._events: list[CaseEvent] = [event_from_json(e) for e in inp.events]
         self._state: CaseState = fold(self._events)
@@ -235,11 +251,12 @@ class ChildCaseWorkflow:
         )
 
     def _patched(self, patch_id: str) -> bool:
-        """``workflow.patched(patch_id)``, except in a run started on this code
-        (``CURRENT_PATCH``): it takes the patch's new branch without asking it, so the patch
-        costs that run no marker and no ``TemporalChangeVersion`` upsert. Only for the patches
-        that existed when ``CURRENT_PATCH`` was introduced: a later patch is asked with
-        ``workflow.patched`` itself (a run started before it has the current patch on too)."""
+        """``workflow.patched(patch_id)``, except in a run started on this code or on an
+        earlier current id (``CURRENT_PATCH``, ``PREVIOUS_CURRENT_PATCHES``): it takes the
+        patch's new branch without asking it, so the patch costs that run no marker and no
+        ``TemporalChangeVersion`` upsert. Only for the patches that existed when
+        ``current-2026-11`` was introduced: a later patch is asked with ``workflow.patched``
+        itself or folded into a newer current id (read as ``_newest``)."""
         return self._current or workflow.patched(patch_id)
 
     # ------------------------------------------------------------------ main loop
@@ -477,13 +494,23 @@ class ChildCaseWorkflow:
             return
         if not self._patched(KOMMUN_CONFIG_PATCH):
             return
-        document: dict[str, Any] = await workflow.execute_activity(
-            KOMMUN_CONFIG_ACTIVITY,
-            version,
-            result_type=dict,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=CONFIG_RETRY,
-        )
+        document: dict[str, Any]
+        if self._newest:  # read in this workflow task (CURRENT_PATCH)
+            document = await workflow.execute_local_activity(
+                KOMMUN_CONFIG_ACTIVITY,
+                version,
+                result_type=dict,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=CONFIG_RETRY,
+            )
+        else:  # runs that began on older code: the activity their histories hold
+            document = await workflow.execute_activity(
+                KOMMUN_CONFIG_ACTIVITY,
+                version,
+                result_type=dict,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=CONFIG_RETRY,
+            )
         config = kommun_config_from_document(document)
         if config.kommun != self._kommun or config.version != version:
             raise ApplicationError(

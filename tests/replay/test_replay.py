@@ -5,6 +5,7 @@ here, before it is deployed; see README "Changing workflow code" for the patchin
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import json
 import sys
@@ -20,6 +21,7 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from domain.kommun import config_version, kommun_config_from_document
+from infra.config.kommun import load_kommun_file
 from infra.persistence.store import CaseStore
 from infra.temporal import worker as worker_module
 from infra.temporal.codec import data_converter
@@ -27,6 +29,7 @@ from infra.temporal.commands import CommandRejected
 from infra.temporal.worker import running_worker
 from tests.conftest import CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_FOURTH
+from tests.kommun_configs import configured_store
 from tests.workflows.driver import CaseDriver
 from workflows.child_case import ChildCaseWorkflow
 
@@ -90,16 +93,30 @@ async def test_recorded_history_replays_on_current_code(path: Path) -> None:
     await replayer.replay_workflow(_load(path))
 
 
+#: How ``ChildCaseWorkflow.__init__`` asks the current ids (``CURRENT_PATCH``, then
+#: ``PREVIOUS_CURRENT_PATCHES``): the line the older-code tests change.
+_ASK_CURRENT = (
+    "        self._newest = workflow.patched(CURRENT_PATCH)\n"
+    "        self._current = self._newest or any(\n"
+    "            workflow.patched(previous) for previous in PREVIOUS_CURRENT_PATCHES\n"
+    "        )\n"
+)
+
+
 def _changed_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> type:
     """Import a copy of the workflow module with one source change, under another name (kept
     importable for the test, since the workflow sandbox re-imports it)."""
     source = (ROOT / "workflows" / "child_case.py").read_text()
     assert old in source, "the incompatible-change test no longer matches the workflow source"
-    path = tmp_path / "child_case_changed.py"
+    # a name of its own per change: a worker keeps the code of each workflow module it ran
+    # (``infra.temporal.sandbox.KEPT_CODE``), so two changed copies under one name would run
+    # whichever a worker of this test process met first
+    name = "child_case_" + hashlib.sha256((old + "\0" + new).encode()).hexdigest()[:12]
+    path = tmp_path / f"{name}.py"
     path.write_text(source.replace(old, new, 1))
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "child_case_changed", raising=False)
-    module: ModuleType = importlib.import_module("child_case_changed")
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    module: ModuleType = importlib.import_module(name)
     return module.ChildCaseWorkflow  # type: ignore[no-any-return]
 
 
@@ -315,33 +332,71 @@ def test_a_step_accepted_out_of_order_before_the_date_order_guard_is_kept() -> N
     assert '"id":"date-order"' not in _patch_ids(path)
 
 
-def test_a_history_of_todays_code_carries_one_patch_and_one_change_version() -> None:
-    """`current-2026-11` (issue 19 item 2): every run recorded on today's code (``v9``: a
-    placement continued as new twice, an appeal and a transfer, the placed child, a step
-    refused out of order) asks that one patch, first, and no older one: one marker and one
-    ``TemporalChangeVersion`` upsert per run instead of nine or ten of each."""
-    v9 = [p for p in HISTORIES if p.name.startswith("v9-")]
-    assert {p.name.split(".")[0] for p in v9} >= {
-        "v9-placement_continue_as_new",
-        "v9-appealed_and_transferred",
-        "v9-placed_child",
-        "v9-out_of_order",
-    }
-    for path in v9:
-        assert _patch_ids(path) == '{"id":"current-2026-11","deprecated":false}', path.name
-        versions = [
-            base64.b64decode(fields["TemporalChangeVersion"]["data"])
-            for ev in json.loads(path.read_text())["events"]
-            for fields in [
-                (ev.get("upsertWorkflowSearchAttributesEventAttributes") or {})
-                .get("searchAttributes", {})
-                .get("indexedFields", {})
-            ]
-            if "TemporalChangeVersion" in fields
+def _change_versions(path: Path) -> list[bytes]:
+    """The ``TemporalChangeVersion`` values a history upserted, in order (JSON text)."""
+    return [
+        base64.b64decode(fields["TemporalChangeVersion"]["data"])
+        for ev in json.loads(path.read_text())["events"]
+        for fields in [
+            (ev.get("upsertWorkflowSearchAttributesEventAttributes") or {})
+            .get("searchAttributes", {})
+            .get("indexedFields", {})
         ]
-        assert versions == [b'["current-2026-11"]'], path.name
-    older = [p for p in HISTORIES if not p.name.startswith("v9-")]
-    assert older and all("current-2026-11" not in _patch_ids(p) for p in older)
+        if "TemporalChangeVersion" in fields
+    ]
+
+
+def _scheduled_activities(path: Path) -> list[str]:
+    """The activity types a history scheduled on the server (not local activities), in order."""
+    return [
+        ev["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for ev in json.loads(path.read_text())["events"]
+        if "activityTaskScheduledEventAttributes" in ev
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tag", "current"), [("v9", "current-2026-11"), ("v10", "current-2026-12")]
+)
+def test_a_history_of_a_current_id_carries_one_patch_and_one_change_version(
+    tag: str, current: str
+) -> None:
+    """`current-2026-11` (issue 19 item 2) and `current-2026-12`: every run recorded on the code
+    of a current id (a placement continued as new twice, an appeal and a transfer, the placed
+    child, a step refused out of order; ``v10`` also the delegation scenario) asks that one
+    patch, first, and no older one: one marker and one ``TemporalChangeVersion`` upsert per run
+    instead of nine or ten of each. No history of another tag carries the id."""
+    mine = [p for p in HISTORIES if p.name.startswith(f"{tag}-")]
+    assert {p.name.split(".")[0] for p in mine} >= {
+        f"{tag}-placement_continue_as_new",
+        f"{tag}-appealed_and_transferred",
+        f"{tag}-placed_child",
+        f"{tag}-out_of_order",
+    }
+    for path in mine:
+        assert _patch_ids(path) == f'{{"id":"{current}","deprecated":false}}', path.name
+        assert _change_versions(path) == [f'["{current}"]'.encode()], path.name
+    others = [p for p in HISTORIES if not p.name.startswith(f"{tag}-")]
+    assert others and all(current not in _patch_ids(p) for p in others)
+
+
+def test_todays_code_reads_the_kommun_configuration_in_the_task_that_needs_it() -> None:
+    """`current-2026-12`: a run of a configured kommun reads its configuration through a local
+    activity (recorded as a marker in the workflow task that needed it), not through an activity
+    scheduled on the server (six more history events and a second workflow task per run). The
+    same scenarios recorded on `current-2026-11` (``v9``) scheduled one; they still replay
+    (``test_recorded_history_replays_on_current_code``)."""
+    configured = ("appealed_and_transferred", "placed_child")
+    for name in configured:
+        [v9] = [p for p in HISTORIES if p.name == f"v9-{name}.0.json"]
+        [v10] = [p for p in HISTORIES if p.name == f"v10-{name}.0.json"]
+        assert "load_kommun_config" in _scheduled_activities(v9), v9.name
+        assert "load_kommun_config" not in _scheduled_activities(v10), v10.name
+        assert "load_kommun_config" in _local_activities(v10), v10.name
+    [delegation] = [p for p in HISTORIES if p.name == "v10-delegation.0.json"]
+    assert "load_kommun_config" in _local_activities(delegation)
+    for path in (p for p in HISTORIES if p.name.startswith("v10-")):
+        assert "load_kommun_config" not in _scheduled_activities(path), path.name
 
 
 async def test_a_run_begun_on_older_code_keeps_asking_the_older_patches(
@@ -351,16 +406,16 @@ async def test_a_run_begun_on_older_code_keeps_asking_the_older_patches(
     store: CaseStore,
     task_queue: str,
 ) -> None:
-    """A run whose first workflow task an older worker completed (no ``current-2026-11``
-    marker) and that a worker on today's code continues must keep asking each older patch as
-    it did: the current patch, asked in ``__init__`` while the first task replays, answers
-    false there. The older worker is today's code with the current patch never on, which is
-    what the code before it did. The whole history, both halves, replays on today's code."""
+    """A run whose first workflow task an older worker completed (no ``current-…`` marker)
+    and that a worker on today's code continues must keep asking each older patch as it did:
+    the current ids, asked in ``__init__`` while the first task replays, answer false there.
+    The older worker is today's code with no current id ever on, which is what the code before
+    them did. The whole history, both halves, replays on today's code."""
     older = _changed_copy(
         tmp_path,
         monkeypatch,
-        "        self._current = workflow.patched(CURRENT_PATCH)\n",
-        "        self._current = False\n",
+        _ASK_CURRENT,
+        "        self._newest = False\n        self._current = False\n",
     )
     d = CaseDriver(ts_env, store, task_queue)
     monkeypatch.setattr(worker_module, "ChildCaseWorkflow", older)
@@ -384,8 +439,54 @@ async def test_a_run_begun_on_older_code_keeps_asking_the_older_patches(
     path = tmp_path / "mixed.json"
     path.write_text(history.to_json())
     ids = _patch_ids(path)
-    assert "current-2026-11" not in ids
+    assert "current-2026-11" not in ids and "current-2026-12" not in ids
     for patch in ("delegation-on-every-decision", "alert-settle-cap", "reuse-frist-timer"):
         assert f'"id":"{patch}"' in ids, patch
+    replayer = Replayer(workflows=[ChildCaseWorkflow], data_converter=data_converter(CODEC_KEY))
+    await replayer.replay_workflow(history)
+
+
+async def test_a_run_begun_on_the_previous_current_id_keeps_reading_its_configuration_by_activity(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ts_env: WorkflowEnvironment,
+    store: CaseStore,
+    task_queue: str,
+) -> None:
+    """A run of a configured kommun that began on `current-2026-11` (its marker, its kommun
+    configuration read by a scheduled activity) and that a worker on today's code continues
+    keeps the activity: its first task replays with today's id answering false and the previous
+    one true. A new configuration version in force meanwhile is read the same way. Had today's
+    code read it by local activity, the replay of the first half would fail (a local-activity
+    marker where the history scheduled an activity) and the commands would never be answered.
+    The previous code is today's with ``CURRENT_PATCH`` never on."""
+    previous = _changed_copy(
+        tmp_path,
+        monkeypatch,
+        "        self._newest = workflow.patched(CURRENT_PATCH)\n",
+        "        self._newest = False\n",
+    )
+    sample_text = (ROOT / "config" / "kommun.sample.toml").read_text()
+    assert "dagar = 14" in sample_text
+    (tmp_path / "changed.toml").write_text(sample_text.replace("dagar = 14", "dagar = 13", 1))
+    first = load_kommun_file(ROOT / "config" / "kommun.sample.toml")
+    second = load_kommun_file(tmp_path / "changed.toml")
+    assert first.version != second.version
+    with configured_store(store, first) as configured:
+        d = CaseDriver(ts_env, configured, task_queue)
+        monkeypatch.setattr(worker_module, "ChildCaseWorkflow", previous)
+        async with running_worker(ts_env.client, configured, task_queue, max_cached_workflows=0):
+            await d.open_utredning()
+    monkeypatch.setattr(worker_module, "ChildCaseWorkflow", ChildCaseWorkflow)
+    with configured_store(store, second) as configured:
+        d.store = configured
+        async with running_worker(ts_env.client, configured, task_queue):
+            await d.send("utredning_avslutad", {"utredning_id": "u1", "utfall": "insats"})
+            history = await d.handle.fetch_history()
+    path = tmp_path / "continued.json"
+    path.write_text(history.to_json())
+    assert _patch_ids(path) == '{"id":"current-2026-11","deprecated":false}'
+    assert _scheduled_activities(path).count("load_kommun_config") == 2
+    assert "load_kommun_config" not in _local_activities(path)
     replayer = Replayer(workflows=[ChildCaseWorkflow], data_converter=data_converter(CODEC_KEY))
     await replayer.replay_workflow(history)
