@@ -4,7 +4,7 @@ throughput against a raw PostgreSQL insert of the same lines, in one run.
     .venv/bin/python bench/api.py [--cases 40] [--concurrency 1,4] [--rounds 4]
                                   [--import-cases 300] [--database-url URL]
                                   [--layout processes|one-process] [--profile DIR]
-                                  [--samples FILE.csv]
+                                  [--samples FILE.csv] [--kommun-dir bench/kommun]
 
 Starts its own Temporal dev server (a temporary database file) and, unless a database URL is
 given, an embedded PostgreSQL in a temporary directory; both are stopped by pid at the end.
@@ -28,6 +28,10 @@ command in each phase is printed with the latencies.
   bench/bare_update_workflow.py). The four are measured in ``--rounds`` interleaved rounds, so a
   machine shared with other work slows them alike. Targets: HTTP p50 <= 1.5x and p99 <= 2x the
   baseline; the HTTP layer (HTTP p50 - ``send_command`` p50) <= 5 ms.
+* **a configured kommun** (``--kommun-dir DIR``): the kommun files in force for the API, the
+  case worker and ``send_command``, as a kommun with a delegationsordning runs (every case run
+  reads its configuration; decisions are judged against it). ``bench/kommun`` holds kommun
+  1280's, which the lifecycle satisfies. The baselines do not change.
 * **samples** (``--samples FILE.csv``): every command's latency with its phase, concurrency,
   round and place in the lifecycle (0: the opening update-with-start), to tell a tail that falls
   on one command type from one that falls on every phase of a round alike (the machine).
@@ -81,10 +85,13 @@ from infra.api.auth import create_jwt
 from infra.api.serve import bind, serving
 from infra.api.services import Services
 from infra.config.api import ApiConfig
+from infra.config.kommun import load_kommun_dir
 from infra.config.settings import DatabaseSettings, Keys, Settings
 from infra.persistence.db import ensure_tables
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.importer import import_lines
+from infra.persistence.kommun_config import store_versions, with_versions
+from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect, register_search_attributes
 from infra.temporal.commands import send_command
@@ -388,7 +395,14 @@ async def bench(args: argparse.Namespace) -> None:
                     sql.Identifier(schema, BARE_TABLE)
                 )
             )
-        store = CaseStore(env=eventsourcing_env(url, schema, KEYS.cipher))
+        store_env = eventsourcing_env(url, schema, KEYS.cipher)
+        if args.kommun_dir is not None:  # in force here too: send_command names the version
+            configs = load_kommun_dir(args.kommun_dir)
+            migrate(url, schema, store_env)  # the configurations' table, before any service
+            with psycopg.connect(url, autocommit=True) as conn:
+                store_versions(conn, schema, configs)
+            store_env = with_versions(store_env, configs.versions())
+        store = CaseStore(env=store_env)
         stack.callback(store.close)
         ensure_tables(store)
         server = stack.enter_context(dev_server(tmp / "temporal", headless=True))
@@ -417,6 +431,11 @@ async def bench(args: argparse.Namespace) -> None:
                 "BARNFLOW_API_MAX_INFLIGHT": "1024",  # as the one-process layout's ApiConfig
                 "BARNFLOW_API_COMMAND_TIMEOUT": "120",
                 "BARNFLOW_TELEMETRY": "off",
+                **(
+                    {}
+                    if args.kommun_dir is None
+                    else {"BARNFLOW_KOMMUN_DIR": str(args.kommun_dir.resolve())}
+                ),
             }
             logs = tmp / "logs"
             logs.mkdir()
@@ -556,6 +575,13 @@ def main() -> None:
         default="processes",
         help="processes: API, case worker and baselines' workers each in its own process, as "
         "deployed (default); one-process: all on the bench's one event loop",
+    )
+    p.add_argument(
+        "--kommun-dir",
+        type=Path,
+        default=None,
+        help="kommun files in force for barnflow's phases (bench/kommun: 1280 with a "
+        "delegationsordning the lifecycle satisfies); default: none",
     )
     p.add_argument(
         "--samples",
