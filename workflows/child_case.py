@@ -494,23 +494,16 @@ class ChildCaseWorkflow:
             return
         if not self._patched(KOMMUN_CONFIG_PATCH):
             return
-        document: dict[str, Any]
-        if self._newest:  # read in this workflow task (CURRENT_PATCH)
-            document = await workflow.execute_local_activity(
-                KOMMUN_CONFIG_ACTIVITY,
-                version,
-                result_type=dict,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=CONFIG_RETRY,
-            )
-        else:  # runs that began on older code: the activity their histories hold
-            document = await workflow.execute_activity(
-                KOMMUN_CONFIG_ACTIVITY,
-                version,
-                result_type=dict,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=CONFIG_RETRY,
-            )
+        # read in this workflow task (CURRENT_PATCH); a run that began on older code schedules
+        # the activity its history holds
+        execute = workflow.execute_local_activity if self._newest else workflow.execute_activity
+        document: dict[str, Any] = await execute(
+            KOMMUN_CONFIG_ACTIVITY,
+            version,
+            result_type=dict,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=CONFIG_RETRY,
+        )
         config = kommun_config_from_document(document)
         if config.kommun != self._kommun or config.version != version:
             raise ApplicationError(
