@@ -137,9 +137,22 @@ async def _latencies(
     return out
 
 
+def kommun_files_in_force(
+    url: str, schema: str, env: dict[str, str], directory: Path
+) -> dict[str, str]:
+    """``env`` with the kommun files of ``directory`` in force, as ``barnflow`` starts with
+    ``BARNFLOW_KOMMUN_DIR``: the schema migrated (the configurations' table, before any service
+    starts), the versions stored, and named in the store's environment."""
+    configs = load_kommun_dir(directory)
+    migrate(url, schema, env)
+    with psycopg.connect(url, autocommit=True) as conn:
+        store_versions(conn, schema, configs)
+    return with_versions(env, configs.versions())
+
+
 def _write_samples(path: Path, samples: Sequence[Sample]) -> None:
     """Every command's latency as CSV, to see where a tail comes from (which command of the
-    lifecycle, which round), and the slowest per phase and concurrency on stdout."""
+    lifecycle, which round); says on stdout where it was written."""
     with path.open("w") as f:
         f.write("phase,concurrency,round,command,type,ms\n")
         for phase, c, r, n, seconds in samples:
@@ -397,11 +410,7 @@ async def bench(args: argparse.Namespace) -> None:
             )
         store_env = eventsourcing_env(url, schema, KEYS.cipher)
         if args.kommun_dir is not None:  # in force here too: send_command names the version
-            configs = load_kommun_dir(args.kommun_dir)
-            migrate(url, schema, store_env)  # the configurations' table, before any service
-            with psycopg.connect(url, autocommit=True) as conn:
-                store_versions(conn, schema, configs)
-            store_env = with_versions(store_env, configs.versions())
+            store_env = kommun_files_in_force(url, schema, store_env, args.kommun_dir)
         store = CaseStore(env=store_env)
         stack.callback(store.close)
         ensure_tables(store)

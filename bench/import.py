@@ -56,16 +56,13 @@ from psycopg import sql
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from bench.api import _raw_inserts
+from bench.api import _raw_inserts, kommun_files_in_force
 from bench.processes import unwind_on_sigterm
 from bench.workflow import CpuMeter, lifecycle
 from domain.identity import luhn_check_digit
-from infra.config.kommun import load_kommun_dir
 from infra.config.settings import Keys
 from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.importer import import_lines, validate
-from infra.persistence.kommun_config import store_versions, with_versions
-from infra.persistence.schema import migrate
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.adoption import adopt_all
 from infra.temporal.client import connect
@@ -203,11 +200,7 @@ async def bench(args: argparse.Namespace) -> None:
             ensure_schema(url, schema)
             env = eventsourcing_env(url, schema, KEYS.cipher)
             if args.kommun_dir is not None:  # in force, as `barnflow import` with the files
-                configs = load_kommun_dir(args.kommun_dir)
-                migrate(url, schema, env)  # the configurations' table (no other process here)
-                with psycopg.connect(url, autocommit=True) as conn:
-                    store_versions(conn, schema, configs)
-                env = with_versions(env, configs.versions())
+                env = kommun_files_in_force(url, schema, env, args.kommun_dir)
             store = CaseStore(env=env)
             try:
                 await _run(url, schema, store, tmp, args=args, at=at)
