@@ -50,27 +50,30 @@ class Table:
             f"{self.name}_{suffix}" for suffix, _, _ in self.partial
         }
 
-    def create_indexes(self, schema: str) -> list[sql.Composed]:
+    def create_indexes(self, schema: str, *, shadow: str = "") -> list[sql.Composed]:
+        """The extra indexes; with ``shadow``, on the table's copy so named, each index name
+        ending in it too (``projections.shadow`` renames them when it swaps the copy in)."""
         plain = [("_".join(cols), cols, None) for cols in self.indexes]
         return [
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({}){}").format(
-                sql.Identifier(f"{self.name}_{suffix}"),
+                sql.Identifier(f"{self.name}_{suffix}{shadow}"),
                 sql.Identifier(schema),
-                sql.Identifier(self.name),
+                sql.Identifier(self.name + shadow),
                 sql.SQL(", ").join(map(sql.Identifier, cols)),
                 sql.SQL("") if where is None else sql.SQL(" WHERE ") + sql.SQL(where),
             )
             for suffix, cols, where in (*plain, *self.partial)
         ]
 
-    def copy(self, schema: str | None) -> sql.Composed:
-        target = (
-            sql.Identifier(self.name)
-            if schema is None
-            else sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(self.name))
-        )
-        return sql.SQL("COPY {} ({}) FROM STDIN").format(
-            target, sql.SQL(", ").join(map(sql.Identifier, self.column_names))
+    def copy(self, schema: str | None, *, suffix: str = "", freeze: bool = False) -> sql.Composed:
+        """COPY into this table, or into its copy named with ``suffix`` (a rebuild's shadow,
+        ``projections.shadow``); ``freeze`` only into a table created in the same transaction."""
+        name = sql.Identifier(self.name + suffix)
+        target = name if schema is None else sql.SQL("{}.{}").format(sql.Identifier(schema), name)
+        return sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+            target,
+            sql.SQL(", ").join(map(sql.Identifier, self.column_names)),
+            sql.SQL(" (FREEZE)") if freeze else sql.SQL(""),
         )
 
 

@@ -31,7 +31,7 @@ from domain.rules import DEFAULT_POLICY, KommunPolicy
 from infra.persistence.cipher import KeyringCipher
 from infra.persistence.kommun_config import resolve
 from infra.persistence.store import APP_NAME
-from projections import horizon
+from projections import horizon, shadow
 from projections.copytext import copy_text
 from projections.facts import Seal, case_frister, case_rows, ivo_id_of, ivo_key, redact
 from projections.tables import ALL_TABLES, CASES, FRISTER, ROW_TABLES, VIEW_CONFIG, Table
@@ -273,7 +273,10 @@ class ReportsView(PostgresTrackingRecorder):
 
     @contextmanager
     def cursor(self, *, commit: bool = False) -> Iterator[Cursor[DictRow]]:
+        """A transaction on the views, behind their gate (``projections.shadow``): a rebuild
+        swapping its views in waits for it, and it for the swap."""
         with self.datastore.transaction(commit=commit) as curs:
+            shadow.gate(curs, self.schema, self.tracking_table_name)
             yield curs
 
     def position(self) -> int:
@@ -468,8 +471,8 @@ class ReportsView(PostgresTrackingRecorder):
         """Empty every view and forget the position (inside the caller's transaction).
 
         ``DELETE``, not ``TRUNCATE``: a truncate holds an ACCESS EXCLUSIVE lock until the
-        rebuild commits, so every report asked during a rebuild waited for it (minutes at a
-        million events). Deleted rows stay visible to other transactions until the commit, so
+        writer commits, so every report asked meanwhile waited for it (minutes at a million
+        events; a rebuild writes new tables instead, ``projections.shadow``). Deleted rows stay visible to other transactions until the commit, so
         reports keep answering from the old views; autovacuum reclaims the space afterwards."""
         for t in ALL_TABLES:
             curs.execute(
@@ -477,6 +480,10 @@ class ReportsView(PostgresTrackingRecorder):
                     sql.Identifier(self.schema), sql.Identifier(t.name)
                 )
             )
+        self.forget_position(curs)
+
+    def forget_position(self, curs: Cursor[DictRow]) -> None:
+        """Delete the views' tracking position (inside the caller's transaction)."""
         curs.execute(
             sql.SQL("DELETE FROM {}.{} WHERE application_name = %s").format(
                 sql.Identifier(self.schema), sql.Identifier(self.tracking_table_name)
@@ -534,11 +541,19 @@ def encode_cases(
     return [copy_text(rows) if rows else b"" for rows in buffers]
 
 
-def write_encoded(curs: Cursor[Any], schema: str | None, encoded: Sequence[bytes]) -> None:
-    """Stream ``encode_cases`` output into the views (``schema=None``: the temporary copies)."""
+def write_encoded(
+    curs: Cursor[Any], schema: str | None, encoded: Sequence[bytes], *, shadows: bool = False
+) -> None:
+    """Stream ``encode_cases`` output into the views (``schema=None``: the temporary copies;
+    ``shadows``: a rebuild's copies of the views, ``projections.shadow``)."""
     for table, data in zip(ALL_TABLES, encoded, strict=True):
         if data:
-            with curs.copy(table.copy(schema)) as cp:
+            statement = (
+                shadow.copy_statement(table, schema)
+                if shadows and schema is not None
+                else table.copy(schema)
+            )
+            with curs.copy(statement) as cp:
                 cp.write(data)
 
 

@@ -159,9 +159,9 @@ def test_rebuild_from_scratch_gives_byte_identical_reports(
 
 
 def test_rebuild_vacuums_the_views_it_rewrote(store: CaseStore, env: dict[str, str]) -> None:
-    """A rebuild deletes and rewrites every view row; it vacuums them afterwards, so the dead
-    rows are gone and reports read only the live ones (at a million events the frister report
-    read through 1.2 million dead rows until autovacuum came)."""
+    """A rebuild swaps in new view tables; it vacuums and analyses them afterwards, so reports
+    get planned on their statistics and read through a visibility map at once, not when
+    autovacuum comes by."""
     _demo(store)
     result = rebuild(env)
     assert result.vacuum_error is None and result.vacuum_seconds > 0
