@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql
 
 from infra.persistence.store import EVENTS_TABLE, eventsourcing_env
+from projections import horizon
 from projections.parallel import CaseFolder, StoredCase
 
 
@@ -71,7 +72,8 @@ def main() -> int:
     env = eventsourcing_env(args.database_url, args.schema, b"k" * 32)
     cases = read_cases(args.database_url, args.schema, args.events)
     n_events = sum(len(rows) for _, rows in cases)
-    folder = CaseFolder({**env, "CREATE_TABLE": "n"}, {})
+    # the projection day a rebuild would take now (repeating frister generated past it)
+    folder = CaseFolder({**env, "CREATE_TABLE": "n"}, {}, horizon.projection_day())
     if args.yappi:
         import yappi
 
