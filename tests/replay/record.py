@@ -132,7 +132,10 @@ async def appealed_and_transferred(d: CaseDriver) -> None:
 
 
 #: kommun 1280's configuration in the ``kommun_config`` scenario: K1 within 7 days, and an
-#: insats under SoL 4:1 needs at least a sektionschef.
+#: insats needs at least a sektionschef. The rule names SoL (2025:400) 11:1, the lagrum a
+#: beslut names since 2025-07-01 (``CaseDriver.beslut``); under the v4 recording it named
+#: SoL (2001:453) 4:1, and recording again refused the sektionschef's beslut (DELEG: not in
+#: the ordning), so only the nämnd could decide it.
 KOMMUN_1280 = kommun_config(
     "1280",
     klagomal={"dagar": 7},
@@ -141,7 +144,7 @@ KOMMUN_1280 = kommun_config(
             {
                 "id": "3.1",
                 "beslutstyp": "insats",
-                "lagrum": "SoL 4:1",
+                "lagrum": "SoL 11:1",
                 "lagsta_delegat": "sektionschef",
             },
         ]
@@ -287,7 +290,9 @@ async def out_of_order(d: CaseDriver) -> None:
 
 SCENARIOS: dict[str, tuple[str, Callable[[CaseDriver], Awaitable[None]]]] = {
     "placement_continue_as_new": (PNR_GIRL, placement),
-    "lvu_track": (PNR_BOY, lvu),
+    # a child of 16 (PNR_BOY turned 18 on 2026-01-01: LVU care on the hem ground is refused,
+    # P-LVU-ALDER); the committed histories recorded with him stay as they are
+    "lvu_track": (PNR_THIRD, lvu),
     "closed_after_late_forhandsbedomning": (PNR_THIRD, closed),
     "late_registration_withdrawn": (PNR_FOURTH, late),
     "appealed_and_transferred": (PNR_GIRL, appealed_and_transferred),
