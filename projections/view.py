@@ -472,8 +472,9 @@ class ReportsView(PostgresTrackingRecorder):
 
         ``DELETE``, not ``TRUNCATE``: a truncate holds an ACCESS EXCLUSIVE lock until the
         writer commits, so every report asked meanwhile waited for it (minutes at a million
-        events; a rebuild writes new tables instead, ``projections.shadow``). Deleted rows stay visible to other transactions until the commit, so
-        reports keep answering from the old views; autovacuum reclaims the space afterwards."""
+        events; a rebuild writes new tables instead, ``projections.shadow``). Deleted rows
+        stay visible to other transactions until the commit, so reports keep answering from
+        the old views; autovacuum reclaims the space afterwards."""
         for t in ALL_TABLES:
             curs.execute(
                 sql.SQL("DELETE FROM {}.{}").format(
