@@ -52,11 +52,7 @@ def create(curs: Cursor[object], schema: str) -> None:
     for t in ALL_TABLES:
         curs.execute(
             sql.SQL("CREATE TABLE {}.{} ({})").format(
-                sql.Identifier(schema),
-                sql.Identifier(t.name + SUFFIX),
-                sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(typ)) for c, typ in t.columns
-                ),
+                sql.Identifier(schema), sql.Identifier(t.name + SUFFIX), t.column_defs()
             )
         )
 

@@ -31,10 +31,14 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self.columns)
 
-    def create(self, schema: str, *, temporary: bool = False) -> sql.Composed:
-        cols = sql.SQL(", ").join(
+    def column_defs(self) -> sql.Composed:
+        """``name type, ...`` of the columns, for a CREATE TABLE."""
+        return sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in self.columns
         )
+
+    def create(self, schema: str, *, temporary: bool = False) -> sql.Composed:
+        cols = self.column_defs()
         key = sql.SQL(", ").join(map(sql.Identifier, self.key))
         if temporary:
             return sql.SQL("CREATE TEMP TABLE {} ({}, PRIMARY KEY ({})) ON COMMIT DROP").format(

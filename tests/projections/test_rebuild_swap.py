@@ -22,8 +22,9 @@ from projections import runner as runner_module
 from projections import shadow
 from projections.runner import RebuildResult, caught_up, rebuild
 from projections.tables import ALL_TABLES
-from projections.view import ReportsView, open_view
+from projections.view import open_view
 from tests.conftest import CIPHER_KEY
+from tests.projections.test_reports import rows_read
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 10, tzinfo=STOCKHOLM)
@@ -38,24 +39,6 @@ def _record(store: CaseStore, cases: list[Any]) -> None:
     for c in cases:
         for ln in c.history:
             store.record(parse_event(ln), now=NOW)
-
-
-def _rows(view: ReportsView, curs: psycopg.Cursor[Any]) -> dict[str, list[bytes]]:
-    """Every view row as read by ``curs``'s transaction, sealed columns opened."""
-    out = {}
-    for t in ALL_TABLES:
-        curs.execute(f'SELECT * FROM "{view.schema}"."{t.name}"')
-        out[t.name] = sorted(
-            orjson.dumps(
-                {
-                    k: view.unseal(v) if isinstance(v, bytes | memoryview) else v
-                    for k, v in r.items()
-                },
-                default=str,
-            )
-            for r in curs.fetchall()
-        )
-    return out
 
 
 def _swap_waiting(pg_url: str, schema: str) -> bool:
@@ -100,14 +83,14 @@ def test_a_report_in_flight_at_the_swap_reads_the_old_views_whole_and_the_next_t
         while not _swap_waiting(pg_url, schema):
             assert worker.is_alive() and time.monotonic() < deadline, "the swap never waited"
             time.sleep(0.05)
-        during = _rows(view, curs)
+        during = rows_read(view, curs)
         assert worker.is_alive(), "the swap did not wait for the report in flight"
     worker.join(timeout=120)
     assert done and done[0].events == store.max_position()
     cases_during = {orjson.loads(r)["case_id"] for r in during["report_cases"]}
     assert first <= cases_during and len(cases_during) == len(cases) - 1
     with view.cursor() as curs:
-        after = _rows(view, curs)
+        after = rows_read(view, curs)
     assert len(after["report_cases"]) == len(cases)
     assert all(set(during[t]) <= set(after[t]) for t in during if t != "report_cases")
     view.datastore.close()
@@ -123,7 +106,7 @@ def test_a_rebuild_that_fails_leaves_the_views_and_their_position_as_they_were(
     with caught_up(env) as runner:
         position = runner.view.position()
         with runner.view.cursor() as curs:
-            before = _rows(runner.view, curs)
+            before = rows_read(runner.view, curs)
     written = []
     real = runner_module.write_encoded
 
@@ -138,7 +121,7 @@ def test_a_rebuild_that_fails_leaves_the_views_and_their_position_as_they_were(
         rebuild(env, workers=0, chunk_cases=2)
     view = open_view(env)
     with view.cursor() as curs:
-        assert _rows(view, curs) == before
+        assert rows_read(view, curs) == before
         curs.execute(
             "SELECT count(*) AS n FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s",
             (view.schema, f"%{shadow.SUFFIX}"),

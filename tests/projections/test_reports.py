@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from domain.calendar import STOCKHOLM
 from domain.events import parse_event
@@ -127,20 +129,25 @@ def _tables(runner: ReportsRunner) -> dict[str, list[Any]]:
 
 def view_rows(view: ReportsView) -> dict[str, list[Any]]:
     """Every view row, sealed columns decrypted (ciphertexts differ per write: fresh nonces)."""
-    out = {}
     with view.cursor() as curs:
-        for t in ALL_TABLES:
-            curs.execute(f'SELECT * FROM "{view.schema}"."{t.name}" ORDER BY 1, 4')
-            out[t.name] = sorted(
-                orjson.dumps(
-                    {
-                        k: view.unseal(v) if isinstance(v, bytes | memoryview) else v
-                        for k, v in r.items()
-                    },
-                    default=str,
-                )
-                for r in curs.fetchall()
+        return rows_read(view, curs)
+
+
+def rows_read(view: ReportsView, curs: Cursor[DictRow]) -> dict[str, list[Any]]:
+    """``view_rows`` as read in the transaction of ``curs``."""
+    out = {}
+    for t in ALL_TABLES:
+        curs.execute(f'SELECT * FROM "{view.schema}"."{t.name}" ORDER BY 1, 4')
+        out[t.name] = sorted(
+            orjson.dumps(
+                {
+                    k: view.unseal(v) if isinstance(v, bytes | memoryview) else v
+                    for k, v in r.items()
+                },
+                default=str,
             )
+            for r in curs.fetchall()
+        )
     return out
 
 
