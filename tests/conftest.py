@@ -32,7 +32,12 @@ from infra.persistence.embedded_pg import embedded_postgres
 from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import connect, register_search_attributes
 from infra.temporal.codec import data_converter
-from infra.temporal.devserver import DevServer, dev_server, temporal_test_server
+from infra.temporal.devserver import (
+    TEST_SERVER_STARTUP,
+    DevServer,
+    dev_server,
+    temporal_test_server,
+)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -222,6 +227,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_test_server(),
         data_converter=data_converter(CODEC_KEY),
+        test_server_startup_timeout=TEST_SERVER_STARTUP,
     )
     try:
         moved = await _follow_test_clock(env)

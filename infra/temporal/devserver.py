@@ -25,6 +25,7 @@ import sys
 import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -59,6 +60,13 @@ def temporal_cli() -> str:
 
 def temporal_test_server() -> str:
     return _bin("temporal-test-server")
+
+
+#: How long a time-skipping test server may take to listen (``WorkflowEnvironment.
+#: start_time_skipping(test_server_startup_timeout=...)``). temporalio's default is 5 s, and on
+#: a loaded 2-core machine (the suite beside a second test process) one start took longer and
+#: failed a test's setup ("did not start within 5s"); the dev server waits 60 s likewise.
+TEST_SERVER_STARTUP = timedelta(seconds=60)
 
 
 #: SQLite settings of the dev server's database file. Its default (a rollback journal, and

@@ -24,6 +24,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from infra.temporal.devserver import TEST_SERVER_STARTUP
 from tests.fast.clock_guard import WORKFLOW_THREAD_PREFIX, ClockGuard
 from tests.fast.fakes import InMemoryStore
 from workflows import search
@@ -109,7 +110,9 @@ def _test_server() -> str:
 @pytest.fixture
 async def fast_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server (stopped by the SDK's handle on exit) with our attributes."""
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=_test_server())
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_test_server(), test_server_startup_timeout=TEST_SERVER_STARTUP
+    )
     try:
         await env.client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(

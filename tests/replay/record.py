@@ -32,7 +32,7 @@ from infra.persistence.store import CaseStore, ensure_schema, eventsourcing_env
 from infra.temporal.client import register_search_attributes
 from infra.temporal.codec import data_converter
 from infra.temporal.commands import CommandRejected
-from infra.temporal.devserver import temporal_test_server
+from infra.temporal.devserver import TEST_SERVER_STARTUP, temporal_test_server
 from infra.temporal.worker import running_worker
 from tests.conftest import CIPHER_KEY, CODEC_KEY, PSEUDONYM_KEY
 from tests.factories import PNR_BOY, PNR_FOURTH, PNR_GIRL, PNR_THIRD
@@ -342,6 +342,7 @@ async def record(out: Path = HERE, tag: str = "", only: tuple[str, ...] = ()) ->
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=temporal_test_server(),
                 data_converter=data_converter(CODEC_KEY),
+                test_server_startup_timeout=TEST_SERVER_STARTUP,
             )
             try:
                 await register_search_attributes(env.client, "default")
