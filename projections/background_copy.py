@@ -1,12 +1,14 @@
 """A rebuild's COPY into PostgreSQL on a thread of its own, beside the reading and folding.
 
 The rebuilding process reads stored rows, hands chunks of cases to its fold workers and COPYs
-what they return into the views. With the COPY inline, the process read nothing while
-PostgreSQL took a chunk's rows (about 40 % of the rebuild's wall time), so the workers ran out of
-queued chunks and waited. Here the COPY runs on one writer thread, which alone uses the write
-connection, fed through a bounded queue (memory stays bounded: at most ``depth`` folded chunks
-wait); psycopg releases the GIL while it waits on the server. An error on the writer ends the
-rebuild at the next hand-over, and the transaction rolls back as before.
+what they return into the views. With the COPY inline, the process read and handed out nothing
+while PostgreSQL took a chunk's rows (about 40 % of the rebuild's wall time once the views were
+written as new tables, ``projections.shadow``). Here the COPY runs on one writer thread, which
+alone uses the write connection, fed through a bounded queue (at most ``depth`` folded chunks
+wait); psycopg releases the GIL while it waits on the server. Measured in a scratch run on 200,000
+events: 9.2-10.3 s without the thread, 8.8 s with it; with the old delete-and-rewrite it gained
+nothing (PostgreSQL was the bound). An error on the writer ends the rebuild at the next hand-over,
+and the transaction rolls back as before.
 """
 
 from __future__ import annotations
