@@ -554,7 +554,7 @@ def rebuild(
             def write(folded: list[Folded]) -> None:
                 nonlocal events, cases
                 for n_events, n_cases, encoded in folded:
-                    write_encoded(wcurs, schema, encoded, shadows=True)
+                    write_encoded(wcurs, schema, encoded, suffix=shadow.SUFFIX, freeze=True)
                     events += n_events
                     cases += n_cases
                 if folded and progress is not None:

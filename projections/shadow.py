@@ -57,10 +57,6 @@ def create(curs: Cursor[object], schema: str) -> None:
         )
 
 
-def copy_statement(table: Table, schema: str) -> sql.Composed:
-    return table.copy(schema, suffix=SUFFIX, freeze=True)
-
-
 def index(curs: Cursor[object], schema: str) -> None:
     """The copies' primary keys and indexes, built over their rows (named with ``SUFFIX``)."""
     for t in ALL_TABLES:

@@ -543,18 +543,18 @@ def encode_cases(
 
 
 def write_encoded(
-    curs: Cursor[Any], schema: str | None, encoded: Sequence[bytes], *, shadows: bool = False
+    curs: Cursor[Any],
+    schema: str | None,
+    encoded: Sequence[bytes],
+    *,
+    suffix: str = "",
+    freeze: bool = False,
 ) -> None:
     """Stream ``encode_cases`` output into the views (``schema=None``: the temporary copies;
-    ``shadows``: a rebuild's copies of the views, ``projections.shadow``)."""
+    ``suffix`` and ``freeze``: as ``Table.copy``, for a rebuild's copies of the views)."""
     for table, data in zip(ALL_TABLES, encoded, strict=True):
         if data:
-            statement = (
-                shadow.copy_statement(table, schema)
-                if shadows and schema is not None
-                else table.copy(schema)
-            )
-            with curs.copy(statement) as cp:
+            with curs.copy(table.copy(schema, suffix=suffix, freeze=freeze)) as cp:
                 cp.write(data)
 
 
